@@ -1,0 +1,2 @@
+//! The `rapport` binary. Placeholder until the server lands.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The embeddable Rapport survey widget. Placeholder until the widget lands.
