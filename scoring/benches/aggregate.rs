@@ -1,0 +1,2 @@
+//! Aggregation benchmark.
+fn main() {}

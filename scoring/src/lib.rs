@@ -1,0 +1,37 @@
+//! Rapport's scoring: the one source of truth for the numbers.
+//!
+//! The same code runs in the browser (the widget's provisional score) and on the server
+//! (the stored, authoritative score and every report). It holds:
+//!
+//! - [`definition`]: the survey definition model and its validation;
+//! - [`templates`]: the built-in templates in five languages;
+//! - [`wire`]: the response wire format, version 1;
+//! - [`validate`]: checking a response against its survey version;
+//! - [`score`]: per-response scores;
+//! - [`aggregate`]: the mergeable tally and its figures;
+//! - [`report`]: segments, suppression, comparisons and topics;
+//! - [`stats`]: the t distribution and Welch's test.
+//!
+//! This crate does no I/O, touches no DOM and knows no database. It must build for
+//! `wasm32-unknown-unknown` and for the host with the same code.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod aggregate;
+pub mod definition;
+pub mod ids;
+pub mod report;
+pub mod score;
+pub mod stats;
+pub mod templates;
+pub mod validate;
+pub mod wire;
+
+pub use aggregate::{Figures, Tally};
+pub use definition::{ConfidentialityMode, Question, SurveyDefinition};
+pub use ids::{LevelId, Locale, QuestionId, ResponseId, SurveyId};
+pub use report::{build_report, Report, ReportOptions, ResponseRecord, SegmentField};
+pub use score::{NpsCategory, RelationshipCategory, ResponseScore, Scorer};
+pub use templates::template;
+pub use validate::{validate, Answers, ValidResponse, ValidationError};
+pub use wire::{ConfidentialityChoice, ResponseV1};

@@ -1,0 +1,358 @@
+//! Per-response scoring: NPS category, element, level and overall CRQ scores, the
+//! relationship category and the contract-experience score.
+//!
+//! The widget calls this for the provisional result it shows; the server calls the very
+//! same code for the score it stores. Level and overall scores are computed as exact
+//! scaled integers ([`Scorer::measure`]) so that aggregation can add them up without any
+//! rounding, in any order, on any machine.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::definition::{CategoryThresholds, Question, SurveyDefinition, MAX_LEVELS, MAX_RATED_ITEMS};
+use crate::ids::{LevelId, QuestionId};
+use crate::validate::{Answers, NpsAnswer};
+use crate::wire::ConfidentialityChoice;
+
+/// Where a 0–10 answer falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum NpsCategory {
+    /// 0–6.
+    Detractor,
+    /// 7–8.
+    Passive,
+    /// 9–10.
+    Promoter,
+}
+
+impl NpsCategory {
+    /// The category of a 0–10 answer.
+    pub fn of(answer: NpsAnswer) -> Self {
+        match answer.get() {
+            0..=6 => NpsCategory::Detractor,
+            7..=8 => NpsCategory::Passive,
+            _ => NpsCategory::Promoter,
+        }
+    }
+
+    /// The lowercase name used on the wire and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NpsCategory::Detractor => "detractor",
+            NpsCategory::Passive => "passive",
+            NpsCategory::Promoter => "promoter",
+        }
+    }
+}
+
+/// The relationship category, from the overall CRQ and the survey's thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum RelationshipCategory {
+    /// Overall CRQ at or above the ambassador threshold (default 5.5).
+    Ambassador,
+    /// At or above the ambivalent threshold (default 4.5).
+    Ambivalent,
+    /// At or above the stalker threshold (default 3.5). Needs an honest conversation.
+    Stalker,
+    /// Below the stalker threshold. Needs an honest conversation.
+    Opponent,
+}
+
+impl RelationshipCategory {
+    /// All categories, best first; the order of category counts in reports.
+    pub const ALL: [RelationshipCategory; 4] =
+        [RelationshipCategory::Ambassador, RelationshipCategory::Ambivalent, RelationshipCategory::Stalker, RelationshipCategory::Opponent];
+
+    /// The lowercase name used on the wire and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationshipCategory::Ambassador => "ambassador",
+            RelationshipCategory::Ambivalent => "ambivalent",
+            RelationshipCategory::Stalker => "stalker",
+            RelationshipCategory::Opponent => "opponent",
+        }
+    }
+
+    /// Whether this relationship calls for a close-the-loop conversation.
+    pub fn needs_conversation(self) -> bool {
+        matches!(self, RelationshipCategory::Stalker | RelationshipCategory::Opponent)
+    }
+}
+
+/// The scores of one response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ResponseScore {
+    /// NPS category, when the 0–10 question was answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nps_category: Option<NpsCategory>,
+    /// Element ratings (1–7) by element id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub elements: BTreeMap<QuestionId, u8>,
+    /// Level scores: the mean of the answered elements of each level; absent levels left out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub levels: BTreeMap<LevelId, f64>,
+    /// Overall CRQ: the mean of the level scores, so each level weighs the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crq: Option<f64>,
+    /// Relationship category from the overall CRQ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<RelationshipCategory>,
+    /// Contract-experience score: the mean of the answered contract-experience items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_experience: Option<f64>,
+}
+
+impl ResponseScore {
+    /// Whether two scores agree, allowing for floating-point noise in a peer that computed
+    /// the means another way. Used to detect a widget/server mismatch.
+    pub fn agrees_with(&self, other: &ResponseScore) -> bool {
+        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+            (None, None) => true,
+            _ => false,
+        };
+        self.nps_category == other.nps_category
+            && self.elements == other.elements
+            && self.relationship == other.relationship
+            && close(self.crq, other.crq)
+            && close(self.contract_experience, other.contract_experience)
+            && self.levels.len() == other.levels.len()
+            && self.levels.iter().all(|(level, score)| close(Some(*score), other.levels.get(level).copied()))
+    }
+}
+
+/// Marks an unanswered 0–10 question in an [`Observation`].
+pub const NO_NPS: u8 = u8::MAX;
+/// Marks an unanswered rating in an [`Observation`].
+pub const NO_RATING: u8 = 0;
+const EXPERIENCE_SLOT: u8 = u8::MAX;
+
+/// The compact, fixed-size form of one response that aggregation folds over: the 0–10
+/// answer, every rating by position, and the confidentiality choice. It is `Copy` and
+/// 34 bytes, so millions fit in cache-friendly arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Observation {
+    /// The 0–10 answer, or [`NO_NPS`].
+    pub nps: u8,
+    /// Ratings 1–7 in the survey's rated-item order, or [`NO_RATING`].
+    pub ratings: [u8; MAX_RATED_ITEMS],
+    /// The confidentiality choice.
+    pub confidentiality: ConfidentialityChoice,
+}
+
+/// Level, overall and contract-experience scores of one response as exact scaled integers:
+/// a score `s` is held as `s × scale`, where the scale makes every possible mean whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measured {
+    /// Level scores × [`Scorer::level_scale`], in level order; `None` for an absent level.
+    pub levels: [Option<u64>; MAX_LEVELS],
+    /// Overall CRQ × [`Scorer::overall_scale`].
+    pub overall: Option<u64>,
+    /// Contract-experience score × [`Scorer::experience_scale`].
+    pub experience: Option<u64>,
+}
+
+/// A survey definition compiled for scoring: rated items by position, their levels, and the
+/// integer scales. Build one per survey version and reuse it.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    rated_ids: Vec<QuestionId>,
+    slot_of_rated: Vec<u8>,
+    level_ids: Vec<LevelId>,
+    n_levels: usize,
+    level_scale: u64,
+    overall_scale: u64,
+    experience_scale: u64,
+    /// `level_scale / k` for a level with `k` answered elements (index `k`).
+    level_factor: Vec<u64>,
+    /// `overall_scale / (level_scale × m)` for `m` present levels (index `m`).
+    overall_factor: Vec<u64>,
+    experience_factor: Vec<u64>,
+    thresholds: CategoryThresholds,
+}
+
+fn lcm_up_to(n: usize) -> u64 {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    (1..=n as u64).fold(1, |acc, k| acc / gcd(acc, k) * k)
+}
+
+impl Scorer {
+    /// Compiles a validated definition.
+    pub fn new(definition: &SurveyDefinition) -> Self {
+        let level_ids: Vec<LevelId> = definition.levels.iter().map(|level| level.id.clone()).collect();
+        let mut rated_ids = Vec::new();
+        let mut slot_of_rated = Vec::new();
+        let mut elements_per_level = vec![0usize; level_ids.len()];
+        let mut n_experience = 0;
+        for question in &definition.questions {
+            match question {
+                Question::Element { id, level, .. } => {
+                    let level_idx = level_ids.iter().position(|candidate| candidate == level).expect("validated: element level exists");
+                    elements_per_level[level_idx] += 1;
+                    rated_ids.push(id.clone());
+                    slot_of_rated.push(level_idx as u8);
+                }
+                Question::Experience { id, .. } => {
+                    n_experience += 1;
+                    rated_ids.push(id.clone());
+                    slot_of_rated.push(EXPERIENCE_SLOT);
+                }
+                _ => {}
+            }
+        }
+        let max_per_level = elements_per_level.iter().copied().max().unwrap_or(1);
+        let level_scale = lcm_up_to(max_per_level);
+        let overall_scale = level_scale * lcm_up_to(level_ids.len().max(1));
+        let experience_scale = lcm_up_to(n_experience.max(1));
+        Scorer {
+            n_levels: level_ids.len(),
+            level_factor: (0..=max_per_level as u64).map(|k| if k == 0 { 0 } else { level_scale / k }).collect(),
+            overall_factor: (0..=level_ids.len() as u64).map(|m| if m == 0 { 0 } else { overall_scale / level_scale / m }).collect(),
+            experience_factor: (0..=n_experience as u64).map(|k| if k == 0 { 0 } else { experience_scale / k }).collect(),
+            rated_ids,
+            slot_of_rated,
+            level_ids,
+            level_scale,
+            overall_scale,
+            experience_scale,
+            thresholds: definition.thresholds,
+        }
+    }
+
+    /// The rated items (elements and contract-experience items) in observation order.
+    pub fn rated_ids(&self) -> &[QuestionId] {
+        &self.rated_ids
+    }
+
+    /// The level of each rated item, or `None` for a contract-experience item.
+    pub fn level_of_rated(&self, rated_idx: usize) -> Option<&LevelId> {
+        self.level_ids.get(self.slot_of_rated[rated_idx] as usize)
+    }
+
+    /// The pyramid levels, base first.
+    pub fn level_ids(&self) -> &[LevelId] {
+        &self.level_ids
+    }
+
+    /// Whether the survey has contract-experience items.
+    pub fn has_experience(&self) -> bool {
+        self.slot_of_rated.contains(&EXPERIENCE_SLOT)
+    }
+
+    /// Scale of level scores in [`Measured`].
+    pub fn level_scale(&self) -> u64 {
+        self.level_scale
+    }
+
+    /// Scale of overall CRQ in [`Measured`].
+    pub fn overall_scale(&self) -> u64 {
+        self.overall_scale
+    }
+
+    /// Scale of the contract-experience score in [`Measured`].
+    pub fn experience_scale(&self) -> u64 {
+        self.experience_scale
+    }
+
+    /// The category thresholds.
+    pub fn thresholds(&self) -> CategoryThresholds {
+        self.thresholds
+    }
+
+    /// The compact form of a response's answers.
+    pub fn observe(&self, answers: &Answers, confidentiality: ConfidentialityChoice) -> Observation {
+        let mut ratings = [NO_RATING; MAX_RATED_ITEMS];
+        for (slot, id) in ratings.iter_mut().zip(&self.rated_ids) {
+            if let Some(rating) = answers.ratings.get(id) {
+                *slot = rating.get();
+            }
+        }
+        Observation { nps: answers.nps.map_or(NO_NPS, NpsAnswer::get), ratings, confidentiality }
+    }
+
+    /// Level, overall and contract-experience scores as exact scaled integers.
+    #[inline]
+    pub fn measure(&self, observation: &Observation) -> Measured {
+        let mut level_sums = [0u64; MAX_LEVELS];
+        let mut level_counts = [0usize; MAX_LEVELS];
+        let (mut experience_sum, mut experience_count) = (0u64, 0usize);
+        for (rating, slot) in observation.ratings.iter().zip(&self.slot_of_rated) {
+            if *rating == NO_RATING {
+                continue;
+            }
+            if *slot == EXPERIENCE_SLOT {
+                experience_sum += u64::from(*rating);
+                experience_count += 1;
+            } else {
+                level_sums[*slot as usize] += u64::from(*rating);
+                level_counts[*slot as usize] += 1;
+            }
+        }
+        let mut levels = [None; MAX_LEVELS];
+        let (mut level_total, mut n_present) = (0u64, 0usize);
+        for level_idx in 0..self.n_levels {
+            let count = level_counts[level_idx];
+            if count > 0 {
+                let scaled = level_sums[level_idx] * self.level_factor[count];
+                levels[level_idx] = Some(scaled);
+                level_total += scaled;
+                n_present += 1;
+            }
+        }
+        Measured {
+            levels,
+            overall: (n_present > 0).then(|| level_total * self.overall_factor[n_present]),
+            experience: (experience_count > 0).then(|| experience_sum * self.experience_factor[experience_count]),
+        }
+    }
+
+    /// The relationship category of an overall CRQ held × [`Scorer::overall_scale`].
+    #[inline]
+    pub fn category_of_scaled(&self, overall_scaled: u64) -> RelationshipCategory {
+        let scale = self.overall_scale as f64;
+        let overall = overall_scaled as f64;
+        if overall >= self.thresholds.ambassador * scale {
+            RelationshipCategory::Ambassador
+        } else if overall >= self.thresholds.ambivalent * scale {
+            RelationshipCategory::Ambivalent
+        } else if overall >= self.thresholds.stalker * scale {
+            RelationshipCategory::Stalker
+        } else {
+            RelationshipCategory::Opponent
+        }
+    }
+
+    /// The full score of one response: what the widget shows and the server stores.
+    pub fn score(&self, answers: &Answers) -> ResponseScore {
+        let observation = self.observe(answers, ConfidentialityChoice::Confidential);
+        let measured = self.measure(&observation);
+        ResponseScore {
+            nps_category: answers.nps.map(NpsCategory::of),
+            elements: self
+                .rated_ids
+                .iter()
+                .zip(&self.slot_of_rated)
+                .filter(|(_, slot)| **slot != EXPERIENCE_SLOT)
+                .filter_map(|(id, _)| answers.ratings.get(id).map(|rating| (id.clone(), rating.get())))
+                .collect(),
+            levels: self
+                .level_ids
+                .iter()
+                .zip(measured.levels)
+                .filter_map(|(id, scaled)| scaled.map(|scaled| (id.clone(), scaled as f64 / self.level_scale as f64)))
+                .collect(),
+            crq: measured.overall.map(|scaled| scaled as f64 / self.overall_scale as f64),
+            relationship: measured.overall.map(|scaled| self.category_of_scaled(scaled)),
+            contract_experience: measured.experience.map(|scaled| scaled as f64 / self.experience_scale as f64),
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! Validation of a wire-format response against the survey version it answers.
+//!
+//! The result is a [`ValidResponse`] whose answers are typed ([`NpsAnswer`], [`Rating`],
+//! checked options and text), or every problem found, each naming its field and the bad
+//! value. Nothing is ever silently fixed: an out-of-range answer, an unknown question, an
+//! identity sent to an anonymous survey are refused, not dropped or clamped.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::definition::{ConfidentialityMode, Question, SurveyDefinition};
+use crate::ids::{OptionId, QuestionId};
+use crate::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
+
+/// An answer to the 0–10 recommendation question. Cannot hold 11.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub struct NpsAnswer(u8);
+
+impl NpsAnswer {
+    /// The answer, 0..=10.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl TryFrom<u8> for NpsAnswer {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, String> {
+        if value <= 10 { Ok(NpsAnswer(value)) } else { Err(format!("nps answer must be 0..=10, got {value}")) }
+    }
+}
+
+impl From<NpsAnswer> for u8 {
+    fn from(answer: NpsAnswer) -> u8 {
+        answer.0
+    }
+}
+
+/// A rating on the 1–7 agreement scale. Cannot hold 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub struct Rating(u8);
+
+impl Rating {
+    /// The rating, 1..=7.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl TryFrom<u8> for Rating {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, String> {
+        if (1..=7).contains(&value) { Ok(Rating(value)) } else { Err(format!("rating must be 1..=7, got {value}")) }
+    }
+}
+
+impl From<Rating> for u8 {
+    fn from(rating: Rating) -> u8 {
+        rating.0
+    }
+}
+
+/// Typed answers of one response.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Answers {
+    /// The 0–10 answer, if given.
+    pub nps: Option<NpsAnswer>,
+    /// 1–7 ratings of elements and contract-experience items.
+    pub ratings: BTreeMap<QuestionId, Rating>,
+    /// Open-text answers, never empty.
+    pub texts: BTreeMap<QuestionId, String>,
+    /// Chosen options of role and choice questions.
+    pub choices: BTreeMap<QuestionId, Vec<OptionId>>,
+}
+
+/// A response that passed validation against its survey version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidResponse {
+    /// The document as received.
+    pub wire: ResponseV1,
+    /// The answers, typed.
+    pub answers: Answers,
+}
+
+impl ValidResponse {
+    /// The confidentiality choice.
+    pub fn confidentiality(&self) -> ConfidentialityChoice {
+        self.wire.confidentiality
+    }
+
+    /// The context sent with the response.
+    pub fn context(&self) -> &Context {
+        &self.wire.context
+    }
+}
+
+/// One reason a response was refused. Every variant names the field, as a path such as
+/// `answers.trust`, and the offending value where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "error", rename_all = "kebab-case")]
+pub enum ValidationError {
+    /// The response names another survey or version than the one it is checked against.
+    #[error("{field} must be {expected}, got {got}")]
+    SurveyMismatch {
+        /// `survey_id` or `survey_version`.
+        field: String,
+        /// What the survey is.
+        expected: String,
+        /// What the response said.
+        got: String,
+    },
+    /// An answer for a question the survey does not have.
+    #[error("{field}: the survey has no such question")]
+    UnknownQuestion {
+        /// `answers.<id>`.
+        field: String,
+    },
+    /// A number outside the question's scale.
+    #[error("{field} must be {min}..={max}, got {got}")]
+    OutOfRange {
+        /// `answers.<id>`.
+        field: String,
+        /// Lowest allowed.
+        min: u8,
+        /// Highest allowed.
+        max: u8,
+        /// What was sent.
+        got: String,
+    },
+    /// A value of the wrong JSON type.
+    #[error("{field} must be {expected}, got {got}")]
+    WrongType {
+        /// Path of the field.
+        field: String,
+        /// What the question takes.
+        expected: &'static str,
+        /// What was sent, shortened.
+        got: String,
+    },
+    /// An option the question does not offer.
+    #[error("{field}: {got:?} is not one of the offered options")]
+    UnknownOption {
+        /// `answers.<id>`.
+        field: String,
+        /// What was sent.
+        got: String,
+    },
+    /// A required question was left unanswered.
+    #[error("{field} is required")]
+    Required {
+        /// `answers.<id>`.
+        field: String,
+    },
+    /// Text longer than the question accepts.
+    #[error("{field} must be at most {max_chars} characters, got {got_chars}")]
+    TooLong {
+        /// Path of the field.
+        field: String,
+        /// The limit.
+        max_chars: u32,
+        /// The length sent.
+        got_chars: usize,
+    },
+    /// Text that is empty or holds control or direction-override characters.
+    #[error("{field} {problem}")]
+    BadText {
+        /// Path of the field.
+        field: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// Identity or an invitation sent with an anonymous survey.
+    #[error("{field} must not be sent with an anonymous survey")]
+    IdentityNotAllowed {
+        /// `identity` or `invitation`.
+        field: String,
+    },
+    /// A confidentiality choice the survey's mode does not offer.
+    #[error("confidentiality must be {allowed} for a survey in {mode} mode, got {got}")]
+    ConfidentialityNotAllowed {
+        /// Always `confidentiality`.
+        field: String,
+        /// The survey's mode.
+        mode: &'static str,
+        /// The choices the mode allows.
+        allowed: &'static str,
+        /// What was sent.
+        got: &'static str,
+    },
+}
+
+impl ValidationError {
+    /// The path of the field this error is about.
+    pub fn field(&self) -> &str {
+        match self {
+            ValidationError::SurveyMismatch { field, .. }
+            | ValidationError::UnknownQuestion { field }
+            | ValidationError::OutOfRange { field, .. }
+            | ValidationError::WrongType { field, .. }
+            | ValidationError::UnknownOption { field, .. }
+            | ValidationError::Required { field }
+            | ValidationError::TooLong { field, .. }
+            | ValidationError::BadText { field, .. }
+            | ValidationError::IdentityNotAllowed { field }
+            | ValidationError::ConfidentialityNotAllowed { field, .. } => field,
+        }
+    }
+}
+
+/// Longest identity field, in characters.
+pub const MAX_IDENTITY_CHARS: usize = 320;
+/// Longest context label (account, matter, wave), in characters.
+pub const MAX_CONTEXT_CHARS: usize = 200;
+
+fn shorten(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
+}
+
+/// Checks text a person typed: not blank, within `max_chars`, free of control characters
+/// (other than newline and tab) and of bidirectional overrides that could disguise it.
+fn check_text(field: &str, text: &str, max_chars: usize, errors: &mut Vec<ValidationError>) -> bool {
+    let n_chars = text.chars().count();
+    let problem = if text.trim().is_empty() {
+        Some("must not be blank")
+    } else if text.chars().any(|ch| ch.is_control() && ch != '\n' && ch != '\t' && ch != '\r') {
+        Some("must not contain control characters")
+    } else if text.chars().any(|ch| matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')) {
+        Some("must not contain bidirectional override or byte-order characters")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        errors.push(ValidationError::BadText { field: field.to_owned(), problem });
+        return false;
+    }
+    if n_chars > max_chars {
+        errors.push(ValidationError::TooLong { field: field.to_owned(), max_chars: max_chars as u32, got_chars: n_chars });
+        return false;
+    }
+    true
+}
+
+fn scale_value(field: &str, value: &serde_json::Value, min: u8, max: u8, errors: &mut Vec<ValidationError>) -> Option<u8> {
+    match value.as_u64() {
+        Some(number) if (u64::from(min)..=u64::from(max)).contains(&number) => Some(number as u8),
+        Some(_) => {
+            errors.push(ValidationError::OutOfRange { field: field.to_owned(), min, max, got: shorten(value) });
+            None
+        }
+        None if value.is_number() => {
+            errors.push(ValidationError::OutOfRange { field: field.to_owned(), min, max, got: shorten(value) });
+            None
+        }
+        None => {
+            errors.push(ValidationError::WrongType { field: field.to_owned(), expected: "a whole number", got: shorten(value) });
+            None
+        }
+    }
+}
+
+/// Validates `response` against `definition`, the survey version it claims to answer.
+/// Returns every problem found, so a form can show each next to its question.
+pub fn validate(definition: &SurveyDefinition, response: &ResponseV1) -> Result<ValidResponse, Vec<ValidationError>> {
+    let mut errors = Vec::new();
+    if response.survey_id != definition.id {
+        errors.push(ValidationError::SurveyMismatch {
+            field: "survey_id".to_owned(),
+            expected: definition.id.to_string(),
+            got: response.survey_id.to_string(),
+        });
+    }
+    if response.survey_version != definition.version {
+        errors.push(ValidationError::SurveyMismatch {
+            field: "survey_version".to_owned(),
+            expected: definition.version.to_string(),
+            got: response.survey_version.to_string(),
+        });
+    }
+    check_confidentiality(definition, response, &mut errors);
+    check_context(&response.context, &mut errors);
+    let answers = check_answers(definition, response, &mut errors);
+    if errors.is_empty() { Ok(ValidResponse { wire: response.clone(), answers }) } else { Err(errors) }
+}
+
+fn check_confidentiality(definition: &SurveyDefinition, response: &ResponseV1, errors: &mut Vec<ValidationError>) {
+    let (mode, allowed) = match definition.confidentiality {
+        ConfidentialityMode::Anonymous => ("anonymous", "anonymous"),
+        ConfidentialityMode::Confidential => ("confidential", "confidential"),
+        ConfidentialityMode::Optional => ("optional", "confidential or identified"),
+    };
+    let accepted = matches!(
+        (definition.confidentiality, response.confidentiality),
+        (ConfidentialityMode::Anonymous, ConfidentialityChoice::Anonymous)
+            | (ConfidentialityMode::Confidential, ConfidentialityChoice::Confidential)
+            | (ConfidentialityMode::Optional, ConfidentialityChoice::Confidential | ConfidentialityChoice::Identified)
+    );
+    if !accepted {
+        errors.push(ValidationError::ConfidentialityNotAllowed {
+            field: "confidentiality".to_owned(),
+            mode,
+            allowed,
+            got: response.confidentiality.as_str(),
+        });
+    }
+    let anonymous = definition.confidentiality == ConfidentialityMode::Anonymous || response.confidentiality == ConfidentialityChoice::Anonymous;
+    if anonymous {
+        if response.identity.is_some() {
+            errors.push(ValidationError::IdentityNotAllowed { field: "identity".to_owned() });
+        }
+        if response.invitation.is_some() {
+            errors.push(ValidationError::IdentityNotAllowed { field: "invitation".to_owned() });
+        }
+        return;
+    }
+    if let Some(identity) = &response.identity {
+        check_identity(identity, errors);
+    }
+}
+
+fn check_identity(identity: &Identity, errors: &mut Vec<ValidationError>) {
+    let Identity { name, email, organisation } = identity;
+    if name.is_none() && email.is_none() && organisation.is_none() {
+        errors.push(ValidationError::BadText { field: "identity".to_owned(), problem: "must hold at least one of name, email, organisation" });
+    }
+    for (field, value) in [("identity.name", name), ("identity.email", email), ("identity.organisation", organisation)] {
+        if let Some(value) = value {
+            check_text(field, value, MAX_IDENTITY_CHARS, errors);
+        }
+    }
+    if let Some(email) = email {
+        let looks_like_email = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.chars().any(char::is_whitespace)
+        });
+        if !looks_like_email && !email.trim().is_empty() {
+            errors.push(ValidationError::WrongType { field: "identity.email".to_owned(), expected: "an email address", got: format!("{email:?}") });
+        }
+    }
+}
+
+fn check_context(context: &Context, errors: &mut Vec<ValidationError>) {
+    for (field, value) in [("context.account", &context.account), ("context.matter", &context.matter), ("context.wave", &context.wave)] {
+        if let Some(value) = value {
+            check_text(field, value, MAX_CONTEXT_CHARS, errors);
+        }
+    }
+}
+
+fn check_answers(definition: &SurveyDefinition, response: &ResponseV1, errors: &mut Vec<ValidationError>) -> Answers {
+    let mut answers = Answers::default();
+    for key in response.answers.keys() {
+        if definition.question(key.as_str()).is_none() {
+            errors.push(ValidationError::UnknownQuestion { field: format!("answers.{key}") });
+        }
+    }
+    for question in &definition.questions {
+        let id = question.id();
+        let field = format!("answers.{id}");
+        let Some(value) = response.answers.get(id) else {
+            if question.required() {
+                errors.push(ValidationError::Required { field });
+            }
+            continue;
+        };
+        match question {
+            Question::Nps { .. } => {
+                if let Some(number) = scale_value(&field, value, 0, 10, errors) {
+                    answers.nps = Some(NpsAnswer(number));
+                }
+            }
+            Question::Element { .. } | Question::Experience { .. } => {
+                if let Some(number) = scale_value(&field, value, 1, 7, errors) {
+                    answers.ratings.insert(id.clone(), Rating(number));
+                }
+            }
+            Question::Text { max_chars, .. } => match value.as_str() {
+                Some(text) => {
+                    if check_text(&field, text, *max_chars as usize, errors) {
+                        answers.texts.insert(id.clone(), text.to_owned());
+                    }
+                }
+                None => errors.push(ValidationError::WrongType { field, expected: "a string", got: shorten(value) }),
+            },
+            Question::Role { options, .. } | Question::Choice { options, multiple: false, .. } => match value.as_str() {
+                Some(chosen) => match options.iter().find(|option| option.id.as_str() == chosen) {
+                    Some(option) => {
+                        answers.choices.insert(id.clone(), vec![option.id.clone()]);
+                    }
+                    None => errors.push(ValidationError::UnknownOption { field, got: chosen.chars().take(60).collect() }),
+                },
+                None => errors.push(ValidationError::WrongType { field, expected: "one option id", got: shorten(value) }),
+            },
+            Question::Choice { options, multiple: true, .. } => {
+                let Some(items) = value.as_array() else {
+                    errors.push(ValidationError::WrongType { field, expected: "a list of option ids", got: shorten(value) });
+                    continue;
+                };
+                let mut chosen = Vec::new();
+                for (item_idx, item) in items.iter().enumerate() {
+                    let item_field = format!("{field}[{item_idx}]");
+                    match item.as_str().and_then(|text| options.iter().find(|option| option.id.as_str() == text)) {
+                        Some(option) if !chosen.contains(&option.id) => chosen.push(option.id.clone()),
+                        Some(option) => errors.push(ValidationError::UnknownOption { field: item_field, got: format!("{} (chosen twice)", option.id) }),
+                        None if item.is_string() => errors.push(ValidationError::UnknownOption { field: item_field, got: shorten(item) }),
+                        None => errors.push(ValidationError::WrongType { field: item_field, expected: "an option id", got: shorten(item) }),
+                    }
+                }
+                if chosen.is_empty() && items.is_empty() {
+                    errors.push(ValidationError::WrongType { field, expected: "at least one option id", got: "[]".to_owned() });
+                } else {
+                    answers.choices.insert(id.clone(), chosen);
+                }
+            }
+        }
+    }
+    answers
+}
