@@ -1,0 +1,84 @@
+//! Loading survey definitions: the happy path from TOML, and errors that name the field.
+
+use rapport_scoring::definition::{DefinitionError, SurveyDefinition};
+use rapport_scoring::template;
+
+const MINIMAL: &str = r#"
+id = "pulse"
+version = 2
+title = { en = "Pulse", fr = "Pouls" }
+confidentiality = "optional"
+
+[[levels]]
+id = "relationship"
+label = { en = "Relationship" }
+
+[[questions]]
+kind = "nps"
+id = "nps"
+text = { en = "How likely are you to recommend us?" }
+low_label = { en = "Not at all likely" }
+high_label = { en = "Extremely likely" }
+
+[[questions]]
+kind = "element"
+id = "trust"
+level = "relationship"
+text = { en = "We trust you." }
+"#;
+
+fn error_of(source: &str) -> DefinitionError {
+    SurveyDefinition::parse(source).expect_err("definition should be refused")
+}
+
+#[test]
+fn a_minimal_toml_definition_loads_with_defaults() {
+    let definition = SurveyDefinition::parse(MINIMAL).unwrap();
+    assert_eq!(definition.version, 2);
+    assert_eq!(definition.min_group_size, 5);
+    assert_eq!(definition.thresholds.ambassador, 5.5);
+    assert!(definition.show_provisional_result);
+    assert_eq!(definition.title.get(&"fr-CA".to_owned().try_into().unwrap()), "Pouls");
+    assert_eq!(definition.title.get(&"de".to_owned().try_into().unwrap()), "Pulse");
+}
+
+#[test]
+fn errors_name_the_bad_field() {
+    let cases = [
+        (MINIMAL.replace("level = \"relationship\"", "level = \"service\""), "questions[1].level", "no level `service` is defined"),
+        (MINIMAL.replace("version = 2", "version = 0"), "version", "version must be 1 or more"),
+        (MINIMAL.replace("kind = \"element\"", "kind = \"slider\""), "questions[1].kind", "unknown variant `slider`"),
+        (MINIMAL.replace("id = \"trust\"", "id = \"nps\""), "questions[1].id", "duplicate question id `nps`"),
+        (MINIMAL.replace("text = { en = \"We trust you.\" }", "text = { fr = \"Confiance.\" }"), "questions[1].text", "English (`en`) wording is required"),
+        (MINIMAL.replace("id = \"trust\"", "id = \"Trust!\""), "questions[1]", "question id must be 1..=64 characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got \"Trust!\""),
+        (format!("colour = \"red\"\n{MINIMAL}"), "colour", "unknown field `colour`"),
+        (format!("{MINIMAL}\n[thresholds]\nambassador = 4.0\nambivalent = 4.5\nstalker = 3.5\n"), "thresholds", "ambassador > ambivalent > stalker"),
+    ];
+    for (source, field, message) in cases {
+        let error = error_of(&source);
+        assert_eq!(error.field(), field, "{error}");
+        assert!(error.to_string().contains(message), "{error} should mention {message}");
+    }
+}
+
+#[test]
+fn json_definitions_are_checked_the_same_way() {
+    let mut value = serde_json::to_value(template("client-portal").unwrap()).unwrap();
+    value["questions"][3]["level"] = "attic".into();
+    let error = SurveyDefinition::from_json(&value.to_string()).unwrap_err();
+    assert_eq!(error.field(), "questions[3].level");
+    value["questions"][3]["level"] = 7.into();
+    // Questions are tagged by `kind`, so a wrongly typed field is reported at the question.
+    let error = SurveyDefinition::from_json(&value.to_string()).unwrap_err();
+    assert_eq!(error.field(), "questions[3]", "{error}");
+    assert!(error.to_string().contains("invalid type: integer `7`, expected a string"), "{error}");
+    assert!(SurveyDefinition::from_json("{\"id\": \"x\"} trailing").is_err());
+}
+
+#[test]
+fn a_level_without_elements_is_refused() {
+    let source = MINIMAL.replace("[[questions]]\nkind = \"element\"", "[[questions]]\nkind = \"experience\"").replace("level = \"relationship\"\ntext", "text");
+    let error = error_of(&source);
+    assert_eq!(error.field(), "levels[0]");
+    assert!(error.to_string().contains("has no element"), "{error}");
+}

@@ -1,0 +1,19 @@
+//! Integration tests of `rapport-scoring`, through its public API only.
+//!
+//! One test binary with a module per feature, so the suite links once.
+
+/// Builders for responses and records shared by the modules below.
+mod support;
+
+/// Loading survey definitions from TOML and JSON, and the errors that name the bad field.
+mod definitions;
+/// Checking wire-format responses against a survey.
+mod validation;
+/// Per-response scores, checked by hand.
+mod scoring;
+/// Properties of the mergeable tally: bounds, merge, order, suppression.
+mod properties;
+/// Reports: hand-checked figures, the DOMAIN.md tables, snapshots of the JSON.
+mod reports;
+/// The published JSON Schema of the wire format stays in step with the types.
+mod schema;

@@ -1,0 +1,140 @@
+//! Properties of aggregation that must hold for any data: NPS bounds, merging chunks equals
+//! one pass, order does not matter, and suppression never leaks a small group's scores.
+
+use proptest::prelude::*;
+use rapport_scoring::aggregate::Tally;
+use rapport_scoring::ids::QuestionId;
+use rapport_scoring::validate::{Answers, NpsAnswer, Rating};
+use rapport_scoring::wire::{ConfidentialityChoice, Context};
+use rapport_scoring::{build_report, template, ReportOptions, ResponseRecord, Scorer, SegmentField};
+
+const ELEMENTS: [&str; 7] = ["trust", "commitment", "satisfaction", "uniqueness", "reliability", "responsiveness", "care"];
+
+fn arbitrary_record() -> impl Strategy<Value = ResponseRecord> {
+    (
+        proptest::option::weighted(0.9, 0u8..=10),
+        proptest::collection::vec(proptest::option::weighted(0.7, 1u8..=7), 7),
+        any::<bool>(),
+        0usize..4,
+        0usize..3,
+    )
+        .prop_map(|(nps, ratings, confidential, account, wave)| {
+            let mut answers = Answers { nps: nps.map(|answer| NpsAnswer::try_from(answer).unwrap()), ..Answers::default() };
+            for (element, rating) in ELEMENTS.iter().zip(ratings) {
+                if let Some(rating) = rating {
+                    answers.ratings.insert(QuestionId::new(*element).unwrap(), Rating::try_from(rating).unwrap());
+                }
+            }
+            ResponseRecord {
+                answers,
+                confidentiality: if confidential { ConfidentialityChoice::Confidential } else { ConfidentialityChoice::Identified },
+                context: Context {
+                    account: Some(format!("account-{account}")),
+                    wave: Some(format!("2026-w{wave}")),
+                    ..Context::default()
+                },
+                respondent_key: Some(format!("person-{}", account * 3 + wave % 2)),
+            }
+        })
+}
+
+fn tally(scorer: &Scorer, records: &[ResponseRecord]) -> Tally {
+    let mut tally = Tally::new(scorer);
+    for record in records {
+        tally.add(scorer, &scorer.observe(&record.answers, record.confidentiality));
+    }
+    tally
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn nps_and_its_interval_stay_within_plus_minus_100(records in proptest::collection::vec(arbitrary_record(), 1..200)) {
+        let definition = template("client-portal").unwrap();
+        let scorer = Scorer::new(&definition);
+        if let Some(nps) = tally(&scorer, &records).figures(&scorer).nps {
+            prop_assert!((-100.0..=100.0).contains(&nps.nps));
+            prop_assert!(nps.interval_95.low >= -100.0 && nps.interval_95.high <= 100.0);
+            prop_assert!(nps.interval_95.low <= nps.interval_95.high);
+            prop_assert!((0.0..=10.0).contains(&nps.mean));
+        }
+    }
+
+    #[test]
+    fn merging_chunks_equals_one_pass_whatever_the_split(
+        records in proptest::collection::vec(arbitrary_record(), 0..200),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let definition = template("client-portal").unwrap();
+        let scorer = Scorer::new(&definition);
+        let one_pass = tally(&scorer, &records);
+        let mut boundaries: Vec<usize> = cuts.iter().map(|cut| cut.index(records.len() + 1)).collect();
+        boundaries.extend([0, records.len()]);
+        boundaries.sort_unstable();
+        let mut merged = Tally::new(&scorer);
+        for window in boundaries.windows(2) {
+            merged.merge(&tally(&scorer, &records[window[0]..window[1]]));
+        }
+        prop_assert_eq!(&merged, &one_pass);
+        prop_assert_eq!(merged.figures(&scorer), one_pass.figures(&scorer));
+    }
+
+    #[test]
+    fn shuffling_responses_changes_nothing(
+        records in proptest::collection::vec(arbitrary_record(), 0..120),
+        seed in any::<u64>(),
+    ) {
+        let definition = template("client-portal").unwrap();
+        let mut shuffled = records.clone();
+        // Fisher–Yates with a small linear congruential generator, seeded by proptest.
+        let mut state = seed | 1;
+        for idx in (1..shuffled.len()).rev() {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            shuffled.swap(idx, (state >> 33) as usize % (idx + 1));
+        }
+        let options = ReportOptions { segments: vec![SegmentField::Account, SegmentField::Wave], min_group_size: None };
+        let report = build_report(&definition, &records, &options);
+        let report_shuffled = build_report(&definition, &shuffled, &options);
+        prop_assert_eq!(report.overall, report_shuffled.overall);
+        prop_assert_eq!(report.segments, report_shuffled.segments);
+        prop_assert_eq!(report.wave_comparisons.len(), report_shuffled.wave_comparisons.len());
+    }
+
+    #[test]
+    fn suppression_never_leaks_a_score_for_a_small_group(
+        records in proptest::collection::vec(arbitrary_record(), 0..60),
+        min_group_size in 1u32..12,
+    ) {
+        let definition = template("client-portal").unwrap();
+        let options = ReportOptions {
+            segments: vec![SegmentField::Account, SegmentField::Wave, SegmentField::Confidentiality, SegmentField::Returning],
+            min_group_size: Some(min_group_size),
+        };
+        let report = build_report(&definition, &records, &options);
+        let min = u64::from(min_group_size);
+        for segmentation in &report.segments {
+            for group in &segmentation.groups {
+                prop_assert_eq!(group.suppressed, group.n < min);
+                prop_assert_eq!(group.figures.is_none(), group.n < min);
+            }
+        }
+        if let Some(comparison) = &report.confidentiality_comparison {
+            if comparison.confidential.n < min || comparison.identified.n < min {
+                prop_assert!(comparison.suppressed);
+                prop_assert!(comparison.confidential.nps_mean.is_none() && comparison.identified.nps_mean.is_none());
+                prop_assert!(comparison.confidential.crq_mean.is_none() && comparison.identified.crq_mean.is_none());
+                prop_assert!(comparison.nps_test.is_none() && comparison.crq_test.is_none());
+            }
+        }
+        for wave in &report.wave_comparisons {
+            for group in &wave.groups {
+                if group.respondents < min {
+                    prop_assert!(group.suppressed);
+                    prop_assert!(group.nps_mean_first.is_none() && group.nps_mean_second.is_none());
+                    prop_assert!(group.crq_mean_first.is_none() && group.crq_change.is_none());
+                }
+            }
+        }
+    }
+}
