@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::definition::MAX_LEVELS;
 use crate::ids::{LevelId, QuestionId};
-use crate::score::{Observation, RelationshipCategory, Scorer, NO_NPS, NO_RATING};
+use crate::score::{Observation, RelationshipCategory, Scorer, NO_NPS};
 use crate::stats::{mean_sd_interval, Interval};
 use crate::wire::ConfidentialityChoice;
 
@@ -27,9 +27,10 @@ pub struct Moments {
 }
 
 impl Moments {
+    /// Adds `value` when `present` is 1; adds nothing when both are 0.
     #[inline]
-    fn add(&mut self, value: u64) {
-        self.n += 1;
+    fn add_weighted(&mut self, value: u64, present: u64) {
+        self.n += present;
         self.sum += u128::from(value);
         self.sum_squares += u128::from(value) * u128::from(value);
     }
@@ -60,8 +61,8 @@ pub struct Tally {
     pub nps_histogram: [u64; 11],
     /// Responses by confidentiality choice: anonymous, confidential, identified.
     pub confidentiality: [u64; 3],
-    /// For each rated item, how many rated it 1, 2, … 7.
-    pub rating_histograms: Vec<[u64; 7]>,
+    /// For each rated item, how many left it unanswered (index 0) or rated it 1, 2, … 7.
+    pub rating_histograms: Vec<[u64; 8]>,
     /// Level scores, scaled by [`Scorer::level_scale`].
     pub levels: [Moments; MAX_LEVELS],
     /// Overall CRQ, scaled by [`Scorer::overall_scale`].
@@ -87,7 +88,7 @@ impl Tally {
             n: 0,
             nps_histogram: [0; 11],
             confidentiality: [0; 3],
-            rating_histograms: vec![[0; 7]; scorer.rated_ids().len()],
+            rating_histograms: vec![[0; 8]; scorer.rated_ids().len()],
             levels: [Moments::default(); MAX_LEVELS],
             overall: Moments::default(),
             experience: Moments::default(),
@@ -104,23 +105,16 @@ impl Tally {
         }
         self.confidentiality[confidentiality_index(observation.confidentiality)] += 1;
         for (histogram, rating) in self.rating_histograms.iter_mut().zip(observation.ratings) {
-            if rating != NO_RATING {
-                histogram[rating as usize - 1] += 1;
-            }
+            histogram[usize::from(rating & 7)] += 1;
         }
-        let measured = scorer.measure(observation);
-        for (moments, level) in self.levels.iter_mut().zip(measured.levels) {
-            if let Some(scaled) = level {
-                moments.add(scaled);
-            }
+        // Branch-free: an absent score is 0 with a presence of 0, so adding it changes nothing.
+        let raw = scorer.measure_raw(observation);
+        for ((moments, scaled), present) in self.levels.iter_mut().zip(raw.levels).zip(raw.level_present) {
+            moments.add_weighted(scaled, present);
         }
-        if let Some(scaled) = measured.overall {
-            self.overall.add(scaled);
-            self.categories[scorer.category_of_scaled(scaled) as usize] += 1;
-        }
-        if let Some(scaled) = measured.experience {
-            self.experience.add(scaled);
-        }
+        self.overall.add_weighted(raw.overall, raw.overall_present);
+        self.categories[scorer.category_index_of_scaled(raw.overall)] += raw.overall_present;
+        self.experience.add_weighted(raw.experience, raw.experience_present);
     }
 
     /// Adds another tally of the same survey version into this one.
@@ -159,8 +153,8 @@ impl Tally {
             .enumerate()
             .map(|(rated_idx, id)| {
                 let mut moments = Moments::default();
-                for (rating_idx, count) in self.rating_histograms[rated_idx].iter().enumerate() {
-                    let rating = rating_idx as u128 + 1;
+                for (rating, count) in self.rating_histograms[rated_idx].iter().enumerate().skip(1) {
+                    let rating = rating as u128;
                     moments.n += count;
                     moments.sum += rating * u128::from(*count);
                     moments.sum_squares += rating * rating * u128::from(*count);

@@ -132,7 +132,8 @@ impl ResponseScore {
 pub const NO_NPS: u8 = u8::MAX;
 /// Marks an unanswered rating in an [`Observation`].
 pub const NO_RATING: u8 = 0;
-const EXPERIENCE_SLOT: u8 = u8::MAX;
+/// The accumulator slot of contract-experience items, after the level slots.
+const EXPERIENCE_SLOT: u8 = MAX_LEVELS as u8;
 
 /// The compact, fixed-size form of one response that aggregation folds over: the 0–10
 /// answer, every rating by position, and the confidentiality choice. It is `Copy` and
@@ -166,16 +167,19 @@ pub struct Scorer {
     rated_ids: Vec<QuestionId>,
     slot_of_rated: Vec<u8>,
     level_ids: Vec<LevelId>,
-    n_levels: usize,
     level_scale: u64,
     overall_scale: u64,
     experience_scale: u64,
-    /// `level_scale / k` for a level with `k` answered elements (index `k`).
-    level_factor: Vec<u64>,
-    /// `overall_scale / (level_scale × m)` for `m` present levels (index `m`).
-    overall_factor: Vec<u64>,
-    experience_factor: Vec<u64>,
+    /// `level_scale / k` for a level with `k` answered elements (index `k`); 0 for `k = 0`,
+    /// so an absent level adds nothing without a branch.
+    level_factor: [u64; MAX_RATED_ITEMS + 1],
+    /// `overall_scale / (level_scale × m)` for `m` present levels (index `m`); 0 for none.
+    overall_factor: [u64; MAX_LEVELS + 1],
+    /// `experience_scale / k` for `k` answered contract-experience items; 0 for none.
+    experience_factor: [u64; MAX_RATED_ITEMS + 1],
     thresholds: CategoryThresholds,
+    /// The thresholds as scaled integers: the least overall × scale of each category.
+    scaled_thresholds: [u64; 3],
 }
 
 fn lcm_up_to(n: usize) -> u64 {
@@ -183,6 +187,27 @@ fn lcm_up_to(n: usize) -> u64 {
         if b == 0 { a } else { gcd(b, a % b) }
     }
     (1..=n as u64).fold(1, |acc, k| acc / gcd(acc, k) * k)
+}
+
+/// `scale / k` for `k` in `1..=up_to`, 0 elsewhere.
+fn factors<const N: usize>(scale: u64, up_to: usize) -> [u64; N] {
+    let mut table = [0; N];
+    for (k, factor) in table.iter_mut().enumerate().take(up_to + 1).skip(1) {
+        *factor = scale / k as u64;
+    }
+    table
+}
+
+/// The scaled scores of one response without `Option`s, as the tally's hot loop wants them:
+/// absent scores are 0 and their presence flags are 0.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawMeasure {
+    pub(crate) levels: [u64; MAX_LEVELS],
+    pub(crate) level_present: [u64; MAX_LEVELS],
+    pub(crate) overall: u64,
+    pub(crate) overall_present: u64,
+    pub(crate) experience: u64,
+    pub(crate) experience_present: u64,
 }
 
 impl Scorer {
@@ -214,10 +239,11 @@ impl Scorer {
         let overall_scale = level_scale * lcm_up_to(level_ids.len().max(1));
         let experience_scale = lcm_up_to(n_experience.max(1));
         Scorer {
-            n_levels: level_ids.len(),
-            level_factor: (0..=max_per_level as u64).map(|k| if k == 0 { 0 } else { level_scale / k }).collect(),
-            overall_factor: (0..=level_ids.len() as u64).map(|m| if m == 0 { 0 } else { overall_scale / level_scale / m }).collect(),
-            experience_factor: (0..=n_experience as u64).map(|k| if k == 0 { 0 } else { experience_scale / k }).collect(),
+            level_factor: factors(level_scale, max_per_level),
+            overall_factor: factors(overall_scale / level_scale, level_ids.len()),
+            experience_factor: factors(experience_scale, n_experience),
+            scaled_thresholds: [definition.thresholds.ambassador, definition.thresholds.ambivalent, definition.thresholds.stalker]
+                .map(|threshold| (threshold * overall_scale as f64).ceil() as u64),
             rated_ids,
             slot_of_rated,
             level_ids,
@@ -279,56 +305,62 @@ impl Scorer {
         Observation { nps: answers.nps.map_or(NO_NPS, NpsAnswer::get), ratings, confidentiality }
     }
 
+    /// Scaled scores without branches on the answers: every rating is added to its level's
+    /// slot (an unanswered rating is 0 and counts 0), and table look-ups turn sums and counts
+    /// into means. Random answer patterns would defeat a branch predictor.
+    #[inline]
+    pub(crate) fn measure_raw(&self, observation: &Observation) -> RawMeasure {
+        let mut sums = [0u64; MAX_LEVELS + 1];
+        let mut counts = [0usize; MAX_LEVELS + 1];
+        for (rating, slot) in observation.ratings.iter().zip(&self.slot_of_rated) {
+            sums[*slot as usize] += u64::from(*rating);
+            counts[*slot as usize] += usize::from(*rating != NO_RATING);
+        }
+        let mut levels = [0u64; MAX_LEVELS];
+        let mut level_present = [0u64; MAX_LEVELS];
+        let mut level_total = 0;
+        for level_idx in 0..MAX_LEVELS {
+            levels[level_idx] = sums[level_idx] * self.level_factor[counts[level_idx]];
+            level_present[level_idx] = u64::from(counts[level_idx] > 0);
+            level_total += levels[level_idx];
+        }
+        let n_present = level_present.iter().sum::<u64>() as usize;
+        let experience_count = counts[EXPERIENCE_SLOT as usize];
+        RawMeasure {
+            levels,
+            level_present,
+            overall: level_total * self.overall_factor[n_present],
+            overall_present: u64::from(n_present > 0),
+            experience: sums[EXPERIENCE_SLOT as usize] * self.experience_factor[experience_count],
+            experience_present: u64::from(experience_count > 0),
+        }
+    }
+
     /// Level, overall and contract-experience scores as exact scaled integers.
     #[inline]
     pub fn measure(&self, observation: &Observation) -> Measured {
-        let mut level_sums = [0u64; MAX_LEVELS];
-        let mut level_counts = [0usize; MAX_LEVELS];
-        let (mut experience_sum, mut experience_count) = (0u64, 0usize);
-        for (rating, slot) in observation.ratings.iter().zip(&self.slot_of_rated) {
-            if *rating == NO_RATING {
-                continue;
-            }
-            if *slot == EXPERIENCE_SLOT {
-                experience_sum += u64::from(*rating);
-                experience_count += 1;
-            } else {
-                level_sums[*slot as usize] += u64::from(*rating);
-                level_counts[*slot as usize] += 1;
-            }
-        }
+        let raw = self.measure_raw(observation);
         let mut levels = [None; MAX_LEVELS];
-        let (mut level_total, mut n_present) = (0u64, 0usize);
-        for level_idx in 0..self.n_levels {
-            let count = level_counts[level_idx];
-            if count > 0 {
-                let scaled = level_sums[level_idx] * self.level_factor[count];
-                levels[level_idx] = Some(scaled);
-                level_total += scaled;
-                n_present += 1;
-            }
+        for (level, (scaled, present)) in levels.iter_mut().zip(raw.levels.iter().zip(raw.level_present)) {
+            *level = (present == 1).then_some(*scaled);
         }
         Measured {
             levels,
-            overall: (n_present > 0).then(|| level_total * self.overall_factor[n_present]),
-            experience: (experience_count > 0).then(|| experience_sum * self.experience_factor[experience_count]),
+            overall: (raw.overall_present == 1).then_some(raw.overall),
+            experience: (raw.experience_present == 1).then_some(raw.experience),
         }
+    }
+
+    /// The index in [`RelationshipCategory::ALL`] of a scaled overall CRQ, without branches.
+    #[inline]
+    pub(crate) fn category_index_of_scaled(&self, overall_scaled: u64) -> usize {
+        3 - self.scaled_thresholds.iter().map(|threshold| usize::from(overall_scaled >= *threshold)).sum::<usize>()
     }
 
     /// The relationship category of an overall CRQ held × [`Scorer::overall_scale`].
     #[inline]
     pub fn category_of_scaled(&self, overall_scaled: u64) -> RelationshipCategory {
-        let scale = self.overall_scale as f64;
-        let overall = overall_scaled as f64;
-        if overall >= self.thresholds.ambassador * scale {
-            RelationshipCategory::Ambassador
-        } else if overall >= self.thresholds.ambivalent * scale {
-            RelationshipCategory::Ambivalent
-        } else if overall >= self.thresholds.stalker * scale {
-            RelationshipCategory::Stalker
-        } else {
-            RelationshipCategory::Opponent
-        }
+        RelationshipCategory::ALL[self.category_index_of_scaled(overall_scaled)]
     }
 
     /// The full score of one response: what the widget shows and the server stores.

@@ -82,3 +82,24 @@ fn a_level_without_elements_is_refused() {
     assert_eq!(error.field(), "levels[0]");
     assert!(error.to_string().contains("has no element"), "{error}");
 }
+
+#[test]
+fn the_example_in_the_survey_guide_loads() {
+    let guide = include_str!("../../../docs/SURVEYS.md");
+    let example = guide.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("the guide has a TOML example");
+    let definition = SurveyDefinition::parse(example).unwrap();
+    assert_eq!(definition.questions.len(), 5);
+    assert_eq!(definition.topics[0].keywords, ["respons", "quick", "slow"]);
+}
+
+#[test]
+fn the_published_templates_are_in_step_with_the_built_in_ones() {
+    let published = [
+        ("client-portal", expect_test::expect_file!["../../../docs/templates/client-portal.toml"]),
+        ("post-negotiation", expect_test::expect_file!["../../../docs/templates/post-negotiation.toml"]),
+        ("legal-contract-experience", expect_test::expect_file!["../../../docs/templates/legal-contract-experience.toml"]),
+    ];
+    for (name, file) in published {
+        file.assert_eq(&template(name).unwrap().to_toml());
+    }
+}

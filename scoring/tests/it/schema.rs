@@ -18,3 +18,14 @@ fn the_schema_refuses_unknown_fields_and_requires_the_core() {
         assert!(required.contains(&field), "{field} must be required");
     }
 }
+
+#[test]
+fn the_example_in_the_wire_format_guide_is_valid_and_its_provisional_score_is_right() {
+    let guide = include_str!("../../../docs/WIRE-FORMAT.md");
+    let example = guide.split("```json\n").nth(1).and_then(|rest| rest.split("```").next()).expect("the guide has a JSON example");
+    let response: rapport_scoring::ResponseV1 = serde_json::from_str(example).unwrap();
+    let definition = rapport_scoring::template("client-portal").unwrap();
+    let valid = rapport_scoring::validate(&definition, &response).unwrap();
+    let score = rapport_scoring::Scorer::new(&definition).score(&valid.answers);
+    assert!(score.agrees_with(response.provisional.as_ref().unwrap()), "{score:?}");
+}
