@@ -1,0 +1,61 @@
+//! Project automation: `cargo xtask demo`, `cargo xtask test`, `cargo xtask dist`,
+//! `cargo xtask setup`.
+//!
+//! Everything a contributor or CI needs goes through here, so that the two commands in the
+//! README keep working on a fresh clone. This crate only orchestrates tools; it must never
+//! contain product logic (that lives in `scoring`, `widget` and `server`).
+
+mod demo;
+mod dist;
+mod postgres;
+mod process;
+mod setup;
+mod test_all;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "\
+Usage: cargo xtask <command>
+
+Commands:
+  demo [-- <server args>]  Build the widget and run the Rapport server at http://127.0.0.1:8080/
+  test                     Install what is missing, then run every test (native, wasm, end-to-end)
+  dist                     Build the optimised widget into dist/widget/
+  setup                    Install the tools the other commands need (idempotent)
+  help                     Show this message
+";
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    match command.as_deref() {
+        Some("demo") => demo::run(&rest),
+        Some("test") => {
+            reject_extra_args("test", &rest)?;
+            test_all::run()
+        }
+        Some("dist") => {
+            reject_extra_args("dist", &rest)?;
+            setup::run(setup::Needs::DIST)?;
+            dist::run()
+        }
+        Some("setup") => {
+            reject_extra_args("setup", &rest)?;
+            setup::run(setup::Needs::EVERYTHING)
+        }
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn reject_extra_args(command: &str, rest: &[String]) -> Result<()> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        bail!("`cargo xtask {command}` takes no arguments, got {rest:?}\n\n{USAGE}")
+    }
+}

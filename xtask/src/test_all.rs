@@ -1,0 +1,208 @@
+//! `cargo xtask test`: runs every test of the project, in a fixed order, and stops at the
+//! first failure.
+//!
+//! Stages: set-up, native tests (with a throwaway PostgreSQL), wasm tests in headless
+//! Chromium, then the widget bundle, the release server and the end-to-end tests. This is
+//! what CI runs (`.ci/run`), so it must work on a fresh clone without a terminal, and it
+//! must never skip a stage silently.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::postgres::{self, TempPostgres};
+use crate::process::{cargo, command, execute, repo_root, target_dir};
+use crate::setup::{self, CHROMEDRIVER, CHROMIUM, WASM_TARGET};
+use crate::{demo, dist};
+
+/// Progress through the stages: numbered headers and a timing summary at the end.
+#[derive(Debug)]
+struct Stages {
+    total: usize,
+    finished: Vec<(String, Duration)>,
+}
+
+impl Stages {
+    fn run(&mut self, name: &str, stage: impl FnOnce() -> Result<()>) -> Result<()> {
+        let number = self.finished.len() + 1;
+        println!();
+        println!("==================================================================");
+        println!("== cargo xtask test: stage {number}/{}: {name}", self.total);
+        println!("==================================================================");
+        let started = Instant::now();
+        stage().with_context(|| format!("stage {number}/{} ({name}) failed", self.total))?;
+        self.finished.push((name.to_string(), started.elapsed()));
+        Ok(())
+    }
+
+    fn print_summary(&self) {
+        println!();
+        println!("== cargo xtask test: all {} stages passed", self.total);
+        for (name, duration) in &self.finished {
+            println!("   {:>6.1} s  {name}", duration.as_secs_f64());
+        }
+    }
+}
+
+pub(crate) fn run() -> Result<()> {
+    let mut stages = Stages {
+        total: 4,
+        finished: Vec::new(),
+    };
+
+    stages.run(
+        "set-up (Rust target, Debian packages, npm packages, wasm-bindgen CLI)",
+        || setup::run(setup::Needs::EVERYTHING),
+    )?;
+
+    println!();
+    println!("== starting a throwaway PostgreSQL for the server tests");
+    let postgres = TempPostgres::start().context("could not start the throwaway PostgreSQL")?;
+    postgres::check_connection(&postgres)?;
+    let postgres_url = postgres.url();
+    println!("== RAPPORT_TEST_POSTGRES_URL={postgres_url}");
+
+    stages.run(
+        "native tests (cargo test --workspace --exclude rapport-widget)",
+        || native_tests(&postgres_url),
+    )?;
+    stages.run(
+        "wasm tests in headless Chromium (rapport-scoring, rapport-widget)",
+        wasm_tests,
+    )?;
+    stages.run("widget bundle, release server and end-to-end tests", || {
+        end_to_end_tests(&postgres_url)
+    })?;
+
+    drop(postgres);
+    stages.print_summary();
+    Ok(())
+}
+
+fn native_tests(postgres_url: &str) -> Result<()> {
+    execute(
+        cargo()?
+            .args(["test", "--workspace", "--exclude", "rapport-widget"])
+            .env("RAPPORT_TEST_POSTGRES_URL", postgres_url),
+    )
+}
+
+fn wasm_tests() -> Result<()> {
+    let mut command = cargo()?;
+    command
+        .args([
+            "test",
+            "--package",
+            "rapport-scoring",
+            "--package",
+            "rapport-widget",
+        ])
+        .args(["--target", WASM_TARGET])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", CHROMEDRIVER);
+    // A loaded 2-core CI machine can be slower than the runner's 20 s default per test.
+    if std::env::var_os("WASM_BINDGEN_TEST_TIMEOUT").is_none() {
+        command.env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    }
+    execute(&mut command)
+}
+
+/// Every `*.test.mjs` file under `dir`, sorted, so the order is the same on every machine.
+fn e2e_test_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    if !dir.is_dir() {
+        return Ok(files);
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current)
+            .with_context(|| format!("cannot list {}", current.display()))?
+        {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or_default();
+            if path.is_dir() && name != "node_modules" {
+                pending.push(path);
+            } else if name.ends_with(".test.mjs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn end_to_end_tests(postgres_url: &str) -> Result<()> {
+    dist::run()?;
+    demo::run_release_build()?;
+
+    let root = repo_root();
+    let e2e_dir = root.join("tests").join("e2e");
+    let files = e2e_test_files(&e2e_dir)?;
+    if files.is_empty() {
+        println!();
+        println!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        println!("!! NO END-TO-END TESTS: tests/e2e/ has no *.test.mjs files.");
+        println!("!! The widget bundle and the release server were built, but");
+        println!("!! nothing exercised them in a browser.");
+        println!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        return Ok(());
+    }
+    let relative_files = files
+        .iter()
+        .map(|file| file.strip_prefix(&root).unwrap_or(file));
+    execute(
+        command("node")?
+            .args(["--test", "--test-reporter=spec"])
+            .args(relative_files)
+            .env("RAPPORT_BIN", target_dir().join("release").join("rapport"))
+            .env("RAPPORT_WIDGET_DIR", dist::out_dir())
+            .env("RAPPORT_WWW_DIR", root.join("www"))
+            .env("CHROMIUM", CHROMIUM)
+            .env("RAPPORT_TEST_POSTGRES_URL", postgres_url),
+    )
+    .context("end-to-end tests failed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e2e_test_files_finds_only_test_modules_sorted() {
+        let dir = std::env::temp_dir().join(format!("rapport-xtask-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("nested")).unwrap();
+        std::fs::create_dir_all(dir.join("node_modules")).unwrap();
+        for file in [
+            "b.test.mjs",
+            "a.test.mjs",
+            "helpers.mjs",
+            "nested/c.test.mjs",
+            "node_modules/d.test.mjs",
+        ] {
+            std::fs::write(dir.join(file), "").unwrap();
+        }
+        let files = e2e_test_files(&dir).unwrap();
+        let missing = e2e_test_files(&dir.join("absent")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|file| file.strip_prefix(&dir).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                PathBuf::from("a.test.mjs"),
+                PathBuf::from("b.test.mjs"),
+                PathBuf::from("nested/c.test.mjs")
+            ]
+        );
+        assert!(missing.is_empty());
+    }
+}
