@@ -11,6 +11,7 @@ mod postgres;
 mod process;
 mod setup;
 mod test_all;
+mod tidy;
 
 use anyhow::{Result, bail};
 
