@@ -109,7 +109,7 @@ impl Tally {
         }
         // Branch-free: an absent score is 0 with a presence of 0, so adding it changes nothing.
         let raw = scorer.measure_raw(observation);
-        for ((moments, scaled), present) in self.levels.iter_mut().zip(raw.levels).zip(raw.level_present) {
+        for ((moments, scaled), present) in self.levels.iter_mut().zip(raw.levels).zip(raw.level_present).take(scorer.n_levels()) {
             moments.add_weighted(scaled, present);
         }
         self.overall.add_weighted(raw.overall, raw.overall_present);

@@ -167,6 +167,7 @@ pub struct Scorer {
     rated_ids: Vec<QuestionId>,
     slot_of_rated: Vec<u8>,
     level_ids: Vec<LevelId>,
+    n_levels: usize,
     level_scale: u64,
     overall_scale: u64,
     experience_scale: u64,
@@ -246,6 +247,7 @@ impl Scorer {
                 .map(|threshold| (threshold * overall_scale as f64).ceil() as u64),
             rated_ids,
             slot_of_rated,
+            n_levels: level_ids.len(),
             level_ids,
             level_scale,
             overall_scale,
@@ -319,7 +321,7 @@ impl Scorer {
         let mut levels = [0u64; MAX_LEVELS];
         let mut level_present = [0u64; MAX_LEVELS];
         let mut level_total = 0;
-        for level_idx in 0..MAX_LEVELS {
+        for level_idx in 0..self.n_levels.min(MAX_LEVELS) {
             levels[level_idx] = sums[level_idx] * self.level_factor[counts[level_idx]];
             level_present[level_idx] = u64::from(counts[level_idx] > 0);
             level_total += levels[level_idx];
@@ -349,6 +351,12 @@ impl Scorer {
             overall: (raw.overall_present == 1).then_some(raw.overall),
             experience: (raw.experience_present == 1).then_some(raw.experience),
         }
+    }
+
+    /// How many pyramid levels the survey has.
+    #[inline]
+    pub fn n_levels(&self) -> usize {
+        self.n_levels
     }
 
     /// The index in [`RelationshipCategory::ALL`] of a scaled overall CRQ, without branches.
