@@ -1,6 +1,8 @@
 //! Integration tests of `rapport-scoring`, through its public API only.
 //!
-//! One test binary with a module per feature, so the suite links once.
+//! One test binary with a module per feature, so the suite links once. It runs on the host;
+//! `tests/browser.rs` runs the same scoring inside headless Chromium.
+#![cfg(not(target_arch = "wasm32"))]
 
 /// Builders for responses and records shared by the modules below.
 mod support;
