@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::definition::MAX_LEVELS;
 use crate::ids::{LevelId, QuestionId};
-use crate::score::{Observation, RelationshipCategory, Scorer, NO_NPS};
+use crate::score::{Observation, RelationshipCategory, Scorer};
 use crate::stats::{mean_sd_interval, Interval};
 use crate::wire::ConfidentialityChoice;
 
@@ -57,8 +57,9 @@ impl Moments {
 pub struct Tally {
     /// Responses counted.
     pub n: u64,
-    /// How many answered 0, 1, … 10.
-    pub nps_histogram: [u64; 11],
+    /// How many answered 0, 1, … 10 (indices 0–10), and how many left it unanswered
+    /// (index 11).
+    pub nps_histogram: [u64; 12],
     /// Responses by confidentiality choice: anonymous, confidential, identified.
     pub confidentiality: [u64; 3],
     /// For each rated item, how many left it unanswered (index 0) or rated it 1, 2, … 7.
@@ -73,12 +74,10 @@ pub struct Tally {
     pub categories: [u64; 4],
 }
 
+#[inline]
 fn confidentiality_index(choice: ConfidentialityChoice) -> usize {
-    match choice {
-        ConfidentialityChoice::Anonymous => 0,
-        ConfidentialityChoice::Confidential => 1,
-        ConfidentialityChoice::Identified => 2,
-    }
+    // The enum's declaration order is anonymous, confidential, identified.
+    choice as usize
 }
 
 impl Tally {
@@ -86,7 +85,7 @@ impl Tally {
     pub fn new(scorer: &Scorer) -> Self {
         Tally {
             n: 0,
-            nps_histogram: [0; 11],
+            nps_histogram: [0; 12],
             confidentiality: [0; 3],
             rating_histograms: vec![[0; 8]; scorer.rated_ids().len()],
             levels: [Moments::default(); MAX_LEVELS],
@@ -100,9 +99,9 @@ impl Tally {
     #[inline]
     pub fn add(&mut self, scorer: &Scorer, observation: &Observation) {
         self.n += 1;
-        if observation.nps != NO_NPS {
-            self.nps_histogram[observation.nps as usize] += 1;
-        }
+        // Branch-free: the unanswered marker lands in the last slot, and the choice's
+        // discriminant is its index, because answer patterns are too random to predict.
+        self.nps_histogram[usize::from(observation.nps.min(11))] += 1;
         self.confidentiality[confidentiality_index(observation.confidentiality)] += 1;
         for (histogram, rating) in self.rating_histograms.iter_mut().zip(observation.ratings) {
             histogram[usize::from(rating & 7)] += 1;
@@ -171,7 +170,7 @@ impl Tally {
         let has_crq = !scorer.level_ids().is_empty();
         Figures {
             n: self.n,
-            nps: NpsFigures::from_histogram(&self.nps_histogram),
+            nps: NpsFigures::from_histogram(self.nps_histogram[..11].try_into().expect("eleven answers")),
             items: elements,
             levels,
             crq: self.overall.summarise(scorer.overall_scale()),

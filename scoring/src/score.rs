@@ -132,6 +132,9 @@ impl ResponseScore {
 pub const NO_NPS: u8 = u8::MAX;
 /// Marks an unanswered rating in an [`Observation`].
 pub const NO_RATING: u8 = 0;
+/// 64-bit words holding the ratings of one observation.
+const RATING_WORDS: usize = MAX_RATED_ITEMS / 8;
+
 /// The accumulator slot of contract-experience items, after the level slots.
 const EXPERIENCE_SLOT: u8 = MAX_LEVELS as u8;
 
@@ -166,6 +169,11 @@ pub struct Measured {
 pub struct Scorer {
     rated_ids: Vec<QuestionId>,
     slot_of_rated: Vec<u8>,
+    /// For each accumulator slot (levels, then contract experience), a byte mask over the
+    /// ratings read as little-endian 64-bit words: 0xff where a rating belongs to the slot.
+    slot_masks: [[u64; RATING_WORDS]; MAX_LEVELS + 1],
+    /// How many 64-bit words of the ratings hold rated items.
+    n_words: usize,
     level_ids: Vec<LevelId>,
     n_levels: usize,
     level_scale: u64,
@@ -239,7 +247,13 @@ impl Scorer {
         let level_scale = lcm_up_to(max_per_level);
         let overall_scale = level_scale * lcm_up_to(level_ids.len().max(1));
         let experience_scale = lcm_up_to(n_experience.max(1));
+        let mut slot_masks = [[0u64; RATING_WORDS]; MAX_LEVELS + 1];
+        for (rated_idx, slot) in slot_of_rated.iter().enumerate() {
+            slot_masks[*slot as usize][rated_idx / 8] |= 0xff << (8 * (rated_idx % 8));
+        }
         Scorer {
+            slot_masks,
+            n_words: slot_of_rated.len().div_ceil(8),
             level_factor: factors(level_scale, max_per_level),
             overall_factor: factors(overall_scale / level_scale, level_ids.len()),
             experience_factor: factors(experience_scale, n_experience),
@@ -312,12 +326,31 @@ impl Scorer {
     /// into means. Random answer patterns would defeat a branch predictor.
     #[inline]
     pub(crate) fn measure_raw(&self, observation: &Observation) -> RawMeasure {
+        // SWAR: eight ratings per 64-bit word. A rating is at most 7 (three bits), so
+        // OR-ing the word with itself shifted by one and two leaves bit 0 of each byte set
+        // exactly where a rating was given; multiplying by 0x0101…01 sums a word's bytes
+        // into its top byte (at most 8 × 7 = 56, so nothing carries out).
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let mut words = [0u64; RATING_WORDS];
+        let mut given = [0u64; RATING_WORDS];
+        for word_idx in 0..self.n_words.min(RATING_WORDS) {
+            let bytes: [u8; 8] = observation.ratings[word_idx * 8..word_idx * 8 + 8].try_into().expect("eight bytes");
+            words[word_idx] = u64::from_le_bytes(bytes);
+            given[word_idx] = (words[word_idx] | words[word_idx] >> 1 | words[word_idx] >> 2) & ONES;
+        }
         let mut sums = [0u64; MAX_LEVELS + 1];
         let mut counts = [0usize; MAX_LEVELS + 1];
-        for (rating, slot) in observation.ratings.iter().zip(&self.slot_of_rated) {
-            sums[*slot as usize] += u64::from(*rating);
-            counts[*slot as usize] += usize::from(*rating != NO_RATING);
+        let slot_sum = |slot: usize, sums: &mut [u64; MAX_LEVELS + 1], counts: &mut [usize; MAX_LEVELS + 1]| {
+            for word_idx in 0..self.n_words.min(RATING_WORDS) {
+                let mask = self.slot_masks[slot][word_idx];
+                sums[slot] += (words[word_idx] & mask).wrapping_mul(ONES) >> 56;
+                counts[slot] += ((given[word_idx] & mask).wrapping_mul(ONES) >> 56) as usize;
+            }
+        };
+        for slot in 0..self.n_levels.min(MAX_LEVELS) {
+            slot_sum(slot, &mut sums, &mut counts);
         }
+        slot_sum(EXPERIENCE_SLOT as usize, &mut sums, &mut counts);
         let mut levels = [0u64; MAX_LEVELS];
         let mut level_present = [0u64; MAX_LEVELS];
         let mut level_total = 0;

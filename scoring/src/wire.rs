@@ -199,6 +199,7 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
 }
 
 /// What the respondent chose, or was given, about their identity.
+// The declaration order is relied on by the tally, which uses the discriminant as an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -138,3 +138,42 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The scorer's exact-integer arithmetic agrees with the plain definition: level score =
+    /// mean of answered elements, overall = mean of present level scores.
+    #[test]
+    fn exact_scores_agree_with_the_plain_definition(
+        ratings in proptest::collection::vec(proptest::option::weighted(0.6, 1u8..=7), 12),
+    ) {
+        let definition = template("legal-contract-experience").unwrap();
+        let scorer = Scorer::new(&definition);
+        let ids = ["kept-informed", "unexpected-changes", "problem-handling", "meeting-scope", "quick-replies"]
+            .into_iter()
+            .chain(ELEMENTS);
+        let mut answers = Answers::default();
+        for (id, rating) in ids.zip(&ratings) {
+            if let Some(rating) = rating {
+                answers.ratings.insert(QuestionId::new(id).unwrap(), Rating::try_from(*rating).unwrap());
+            }
+        }
+        let score = scorer.score(&answers);
+        let mean = |values: &[Option<u8>]| {
+            let given: Vec<f64> = values.iter().flatten().map(|value| f64::from(*value)).collect();
+            (!given.is_empty()).then(|| given.iter().sum::<f64>() / given.len() as f64)
+        };
+        let levels: Vec<f64> = [mean(&ratings[5..8]), mean(&ratings[8..9]), mean(&ratings[9..12])].into_iter().flatten().collect();
+        let overall = (!levels.is_empty()).then(|| levels.iter().sum::<f64>() / levels.len() as f64);
+        match (score.crq, overall) {
+            (Some(exact), Some(plain)) => prop_assert!((exact - plain).abs() < 1e-9, "{exact} vs {plain}"),
+            (exact, plain) => prop_assert_eq!(exact, plain),
+        }
+        match (score.contract_experience, mean(&ratings[..5])) {
+            (Some(exact), Some(plain)) => prop_assert!((exact - plain).abs() < 1e-9),
+            (exact, plain) => prop_assert_eq!(exact, plain),
+        }
+        prop_assert_eq!(score.levels.len(), levels.len());
+    }
+}
