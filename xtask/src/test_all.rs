@@ -160,6 +160,9 @@ fn end_to_end_tests(postgres_url: &str) -> Result<()> {
     execute(
         command("node")?
             .args(["--test", "--test-reporter=spec"])
+            // A test that leaves a server or browser open would otherwise keep node alive
+            // until CI's own time limit; a stuck test fails after five minutes instead.
+            .args(["--test-force-exit", "--test-timeout=300000"])
             .args(relative_files)
             .env("RAPPORT_BIN", target_dir().join("release").join("rapport"))
             .env("RAPPORT_WIDGET_DIR", dist::out_dir())
