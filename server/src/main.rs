@@ -1,2 +1,102 @@
-//! The `rapport` binary. Placeholder until the server lands.
-fn main() {}
+//! The `rapport` binary: parses the command line once and runs the subcommand.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use rapport_server::api::{app, AppState, Counters};
+use rapport_server::config::{Cli, Command, ServeArgs, SurveyCommand};
+use rapport_server::identity::IdentityKey;
+use rapport_server::score_file;
+use rapport_server::store::{AddOutcome, Store};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = match cli.command {
+        Command::Score(args) => score_file::run(&args).map(|text| print!("{text}")),
+        Command::Serve(args) => runtime().and_then(|runtime| runtime.block_on(serve(args))),
+        Command::Survey { command } => runtime().and_then(|runtime| runtime.block_on(survey(command))),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
+    match command {
+        SurveyCommand::Add { file, database } => {
+            let definition = score_file::load_definition(&file.to_string_lossy())?;
+            let store = Store::open(&database.database_url).await?;
+            match store.add_survey(&definition).await? {
+                AddOutcome::Added => println!("added survey {} version {}", definition.id, definition.version),
+                AddOutcome::Unchanged => println!("survey {} version {} is already stored, unchanged", definition.id, definition.version),
+            }
+            store.close().await;
+        }
+        SurveyCommand::List { database } => {
+            let store = Store::open(&database.database_url).await?;
+            println!("{:<32} {:>7} {:>9}  title", "survey", "version", "responses");
+            for survey in store.list_surveys().await? {
+                println!("{:<32} {:>7} {:>9}  {}", survey.id, survey.version, survey.responses, survey.title);
+            }
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let identity_key = IdentityKey::load_or_create(&args.identity_key_file)?;
+    let store = Store::open(&args.database.database_url).await?;
+    let state = AppState {
+        store: store.clone(),
+        identity_key,
+        www_dir: args.www_dir.clone(),
+        widget_dir: args.widget_dir.clone(),
+        allowed_origins: args.allow_origins.clone(),
+        counters: Arc::new(Counters::default()),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "rapport is serving; open http://{}/", listener.local_addr()?);
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+    store.close().await;
+    tracing::info!("stopped after finishing in-flight requests");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,203 @@
+//! The HTTP API and the static files, as `fn app(state) -> Router` so that tests drive the
+//! very router the server runs.
+//!
+//! - `GET /healthz`: liveness.
+//! - `GET /api/v1/surveys`: surveys with their latest versions.
+//! - `GET /api/v1/surveys/{id}[?version=N]`: a survey definition, as the widget loads it.
+//! - `POST /api/v1/surveys/{id}/responses`: ingest one wire-format v1 response.
+//! - `/widget/…`: the widget bundle; everything else: the pages of `www/`.
+//!
+//! A 2xx for a response is sent only after its transaction has committed.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::score::ResponseScore;
+use rapport_scoring::wire::{ConfidentialityChoice, ResponseV1};
+use rapport_scoring::{validate, Scorer};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+
+use crate::error::{ApiError, FieldError};
+use crate::identity::IdentityKey;
+use crate::store::{InsertOutcome, NewResponse, Store};
+
+/// The largest response body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Counters the server keeps while it runs.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Responses whose provisional score (from the widget) differed from the server's.
+    pub score_mismatches: AtomicU64,
+}
+
+/// Everything a handler needs, built once at start and shared.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The key that seals identity.
+    pub identity_key: IdentityKey,
+    /// Pages served at `/`.
+    pub www_dir: PathBuf,
+    /// Widget bundle served at `/widget/`.
+    pub widget_dir: PathBuf,
+    /// Origins allowed to post from a browser, besides the server's own.
+    pub allowed_origins: Vec<String>,
+    /// Running counters.
+    pub counters: Arc<Counters>,
+}
+
+/// The router: API, widget bundle and pages.
+pub fn app(state: AppState) -> Router {
+    let origins: Vec<HeaderValue> = state.allowed_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE]);
+    let api = Router::new()
+        .route("/surveys", get(list_surveys))
+        .route("/surveys/{id}", get(get_survey))
+        .route("/surveys/{id}/responses", post(post_response))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(cors);
+    let widget = ServeDir::new(&state.widget_dir);
+    let pages = ServeDir::new(&state.www_dir).append_index_html_on_directories(true);
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api)
+        .nest_service("/widget", widget)
+        .fallback_service(pages)
+        .with_state(state)
+}
+
+async fn list_surveys(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(state.store.list_surveys().await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct VersionQuery {
+    version: Option<u32>,
+}
+
+async fn get_survey(State(state): State<AppState>, Path(id): Path<String>, Query(query): Query<VersionQuery>) -> Result<Response, ApiError> {
+    match state.store.survey(&id, query.version).await? {
+        Some(definition) => Ok(Json(definition).into_response()),
+        None => Err(ApiError::NotFound(format!("no survey {id:?}{}", query.version.map(|v| format!(" version {v}")).unwrap_or_default()))),
+    }
+}
+
+/// What a successful ingest answers.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Receipt {
+    /// The response id.
+    pub response_id: String,
+    /// `stored` the first time, `duplicate` for a resend of the same response.
+    pub status: String,
+    /// The server's score, the one stored.
+    pub score: ResponseScore,
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn parse_response(body: &[u8]) -> Result<ResponseV1, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed: Result<ResponseV1, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let response = match parsed {
+        Ok(response) => response,
+        Err(error) => {
+            let field = error.path().to_string();
+            let inner = error.into_inner();
+            return Err(match inner.classify() {
+                serde_json::error::Category::Data => ApiError::invalid_field(if field.is_empty() { ".".to_owned() } else { field }, inner.to_string()),
+                _ => ApiError::MalformedJson(inner.to_string()),
+            });
+        }
+    };
+    deserializer.end().map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    Ok(response)
+}
+
+async fn post_response(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    if !is_json(&headers) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES },
+        _ => ApiError::MalformedJson(rejection.body_text()),
+    })?;
+    let response = parse_response(&body)?;
+    if state.store.survey(&id, None).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no survey {id:?}")));
+    }
+    if response.survey_id.as_str() != id {
+        return Err(ApiError::invalid_field("survey_id", format!("survey_id must be {id}, the survey in the URL, got {}", response.survey_id)));
+    }
+    let Some(definition) = state.store.survey(&id, Some(response.survey_version)).await? else {
+        return Err(ApiError::invalid_field("survey_version", format!("survey {id} has no version {}", response.survey_version)));
+    };
+    ingest(&state, &definition, response).await
+}
+
+async fn ingest(state: &AppState, definition: &SurveyDefinition, response: ResponseV1) -> Result<Response, ApiError> {
+    let valid = validate(definition, &response).map_err(|errors| ApiError::Invalid {
+        message: format!("the response breaks {} rule(s) of survey {} version {}", errors.len(), definition.id, definition.version),
+        details: errors.iter().map(|error| FieldError { field: error.field().to_owned(), message: error.to_string() }).collect(),
+    })?;
+    let score = Scorer::new(definition).score(&valid.answers);
+    if let Some(provisional) = &response.provisional
+        && !provisional.agrees_with(&score)
+    {
+        state.counters.score_mismatches.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(response_id = %response.response_id, survey = %definition.id, version = definition.version, "provisional score from the widget differs from the server's");
+    }
+    let canonical = serde_json::to_vec(&response).map_err(anyhow::Error::from)?;
+    let anonymous = response.confidentiality == ConfidentialityChoice::Anonymous;
+    let identity = if anonymous { None } else { response.identity.as_ref() };
+    let sealed_identity = identity.map(|identity| state.identity_key.seal(response.response_id.as_str(), identity)).transpose()?;
+    let respondent_key = identity.and_then(|identity| identity.email.as_deref()).map(|email| state.identity_key.respondent_key(email));
+    let row = NewResponse {
+        response_id: response.response_id.to_string(),
+        survey_id: definition.id.to_string(),
+        survey_version: definition.version,
+        body_sha256: hex::encode(Sha256::digest(&canonical)),
+        answers: valid.answers,
+        confidentiality: response.confidentiality,
+        context: response.context.clone(),
+        respondent_key,
+        score: score.clone(),
+        submitted_at: response.submitted_at.clone(),
+        sealed_identity,
+    };
+    let (status, status_text, score) = match state.store.insert_response(&row).await? {
+        InsertOutcome::Stored => (StatusCode::CREATED, "stored", score),
+        InsertOutcome::Duplicate(stored) => (StatusCode::OK, "duplicate", stored),
+        InsertOutcome::Conflict => {
+            return Err(ApiError::Conflict(format!("response {} was already stored with a different body", response.response_id)));
+        }
+    };
+    Ok((status, Json(Receipt { response_id: row.response_id, status: status_text.to_owned(), score })).into_response())
+}

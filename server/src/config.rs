@@ -1,0 +1,111 @@
+//! Configuration: the `rapport` command line, with environment-variable fallbacks, parsed
+//! once into typed structs that are handed down. Nothing else reads the environment, so
+//! tests build these structs directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The `rapport` command line.
+#[derive(Debug, Parser)]
+#[command(name = "rapport", version, about = "Rapport: relationship surveys with optional confidentiality")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: the API, the widget bundle and the pages.
+    Serve(ServeArgs),
+    /// Print the report of a JSONL file of wire-format responses.
+    Score(ScoreArgs),
+    /// Manage survey definitions in the database.
+    Survey {
+        /// What to do with surveys.
+        #[command(subcommand)]
+        command: SurveyCommand,
+    },
+}
+
+/// Survey subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SurveyCommand {
+    /// Add a survey definition (TOML or JSON) as a new version.
+    Add {
+        /// The definition file.
+        file: PathBuf,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the surveys and their latest versions.
+    List {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE` (created if missing).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://rapport.db")]
+    pub database_url: String,
+}
+
+/// `rapport serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "RAPPORT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Directory of the pages served at `/`.
+    #[arg(long, env = "RAPPORT_WWW_DIR", default_value = "www")]
+    pub www_dir: PathBuf,
+    /// Directory of the widget bundle served at `/widget/`.
+    #[arg(long, env = "RAPPORT_WIDGET_DIR", default_value = "dist/widget")]
+    pub widget_dir: PathBuf,
+    /// An origin (such as `https://portal.example.com`) whose pages may post responses
+    /// from the browser; repeat for several. Same-origin pages need none.
+    #[arg(long = "allow-origin", env = "RAPPORT_ALLOW_ORIGINS", value_delimiter = ',')]
+    pub allow_origins: Vec<String>,
+    /// File holding the 32-byte identity key as 64 hex characters. It is created, readable
+    /// only by its owner, when missing. Keep it out of the database's backups.
+    #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
+    pub identity_key_file: PathBuf,
+}
+
+/// Output format of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Pretty JSON.
+    Json,
+    /// A table for people.
+    Table,
+}
+
+/// `rapport score`.
+#[derive(Debug, Clone, Args)]
+pub struct ScoreArgs {
+    /// JSONL file of wire-format v1 responses, one per line.
+    pub file: PathBuf,
+    /// Survey definition: a built-in template name or a TOML/JSON file. Defaults to the
+    /// built-in template named by the first response's `survey_id`.
+    #[arg(long)]
+    pub survey: Option<String>,
+    /// Break the report down by this field (account, matter, wave, returning,
+    /// confidentiality, nps-category, or a role or choice question id); repeatable.
+    #[arg(long = "by")]
+    pub by: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+}

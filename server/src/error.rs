@@ -1,0 +1,100 @@
+//! The one error type of the HTTP API. Every handler returns it; it becomes a JSON body
+//! `{"error": "...", "details": [{"field": ..., "message": ...}]}` with the right status.
+//! Internal errors are logged with their cause and answered with a generic message: a
+//! database or key error never reaches a client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// A problem with one field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Path of the field, such as `answers.nps`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not well-formed JSON.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// The body is not `application/json`.
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than the limit.
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// No such resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is well-formed but breaks a rule; every problem is listed.
+    #[error("{message}")]
+    Invalid {
+        /// Summary.
+        message: String,
+        /// Each field's problem.
+        details: Vec<FieldError>,
+    },
+    /// The request contradicts what is stored (same response id, different body).
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else. Logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A validation error about one field.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Invalid { message: message.clone(), details: vec![FieldError { field: field.into(), message }] }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    details: &'a [FieldError],
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (error, details) = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+                ("internal error; the server log has the details".to_owned(), &[][..])
+            }
+            ApiError::Invalid { details, .. } => (self.to_string(), details.as_slice()),
+            _ => (self.to_string(), &[][..]),
+        };
+        (status, Json(ErrorBody { error, details })).into_response()
+    }
+}

@@ -1,0 +1,144 @@
+//! Sealing respondent identity at rest.
+//!
+//! Identity (name, email, organisation) is encrypted with XChaCha20-Poly1305 under the
+//! identity key, with the response id as associated data, so a sealed identity cannot be
+//! moved to another row. The key lives in a file outside the database. The pseudonymous
+//! respondent key that links one person's answers across waves is a keyed SHA-256 hash of the
+//! email under a key derived from the identity key, so it reveals no email on its own.
+//! This module never logs a key or an identity.
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rapport_scoring::wire::Identity;
+use sha2::{Digest, Sha256};
+
+/// The 32-byte identity key. Its `Debug` output never shows the key.
+#[derive(Clone)]
+pub struct IdentityKey {
+    key: [u8; 32],
+}
+
+impl fmt::Debug for IdentityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdentityKey(<redacted>)")
+    }
+}
+
+impl IdentityKey {
+    /// A key from its 64-character hex form.
+    pub fn from_hex(text: &str) -> anyhow::Result<Self> {
+        let bytes = hex::decode(text.trim()).context("identity key must be 64 hex characters")?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("identity key must be 32 bytes (64 hex characters)"))?;
+        Ok(IdentityKey { key })
+    }
+
+    /// A fresh random key.
+    pub fn generate() -> anyhow::Result<Self> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|error| anyhow::anyhow!("no randomness for the identity key: {error}"))?;
+        Ok(IdentityKey { key })
+    }
+
+    /// Reads the key file, creating it (mode 0600) with a fresh key when it does not exist.
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_hex(&text).with_context(|| format!("reading identity key file {}", path.display())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::generate()?;
+                write_private(path, &hex::encode(key.key)).with_context(|| format!("creating identity key file {}", path.display()))?;
+                tracing::warn!(path = %path.display(), "created a new identity key file; back it up apart from the database");
+                Ok(key)
+            }
+            Err(error) => Err(error).with_context(|| format!("reading identity key file {}", path.display())),
+        }
+    }
+
+    /// Encrypts an identity for the row of `response_id`: a random 24-byte nonce, then the
+    /// ciphertext with its tag.
+    pub fn seal(&self, response_id: &str, identity: &Identity) -> anyhow::Result<Vec<u8>> {
+        let cipher = XChaCha20Poly1305::new((&self.key).into());
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).map_err(|error| anyhow::anyhow!("no randomness for a nonce: {error}"))?;
+        let plaintext = serde_json::to_vec(identity)?;
+        let ciphertext = cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plaintext, aad: response_id.as_bytes() })
+            .map_err(|_| anyhow::anyhow!("sealing an identity failed"))?;
+        Ok([nonce.as_slice(), &ciphertext].concat())
+    }
+
+    /// Decrypts an identity sealed for `response_id`. Fails for another row's ciphertext.
+    pub fn open(&self, response_id: &str, sealed: &[u8]) -> anyhow::Result<Identity> {
+        if sealed.len() < 24 + 16 {
+            bail!("sealed identity is truncated");
+        }
+        let cipher = XChaCha20Poly1305::new((&self.key).into());
+        let (nonce, ciphertext) = sealed.split_at(24);
+        let plaintext = cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: response_id.as_bytes() })
+            .map_err(|_| anyhow::anyhow!("identity does not open with this key for this response"))?;
+        Ok(serde_json::from_slice(&plaintext)?)
+    }
+
+    /// The pseudonymous key that follows one respondent across waves: a keyed hash of the
+    /// normalised email, so equal emails give equal keys and the key reveals no email.
+    pub fn respondent_key(&self, email: &str) -> String {
+        let mut inner = Sha256::new();
+        inner.update(b"rapport respondent key v1");
+        inner.update(self.key);
+        inner.update(email.trim().to_lowercase().as_bytes());
+        hex::encode(&inner.finalize()[..16])
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        Identity { name: Some("Ana Ruiz".into()), email: Some("ana@client.example".into()), organisation: None }
+    }
+
+    #[test]
+    fn sealed_identity_opens_only_for_its_own_row_and_key() {
+        let key = IdentityKey::generate().unwrap();
+        let sealed = key.seal("row-a", &identity()).unwrap();
+        assert_eq!(key.open("row-a", &sealed).unwrap(), identity());
+        assert!(key.open("row-b", &sealed).is_err(), "ciphertext moved to another row must not open");
+        assert!(IdentityKey::generate().unwrap().open("row-a", &sealed).is_err());
+        let plaintext = String::from_utf8_lossy(&sealed);
+        assert!(!plaintext.contains("Ana") && !plaintext.contains("client.example"));
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let key = IdentityKey::from_hex(&"ab".repeat(32)).unwrap();
+        assert_eq!(format!("{key:?}"), "IdentityKey(<redacted>)");
+        assert!(IdentityKey::from_hex("abcd").is_err());
+    }
+
+    #[test]
+    fn respondent_keys_are_stable_case_insensitive_and_opaque() {
+        let key = IdentityKey::from_hex(&"01".repeat(32)).unwrap();
+        assert_eq!(key.respondent_key(" Ana@Client.example"), key.respondent_key("ana@client.example"));
+        assert_ne!(key.respondent_key("ana@client.example"), key.respondent_key("bo@client.example"));
+        assert!(!key.respondent_key("ana@client.example").contains("ana"));
+    }
+}

@@ -1,0 +1,22 @@
+//! The Rapport server and command-line tool, as a library so that tests drive the same
+//! code the `rapport` binary runs.
+//!
+//! - [`config`]: command-line and environment configuration, parsed once into typed structs;
+//! - [`store`]: the only module that knows SQL;
+//! - [`identity`]: sealing respondent identity with the identity key;
+//! - [`api`]: the HTTP API and static files, as `fn app(state) -> Router`;
+//! - [`error`]: the one error type every handler returns;
+//! - [`score_file`]: `rapport score`, reports from a JSONL file of responses.
+//!
+//! Nothing in this crate computes a score itself: every number comes from `rapport-scoring`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod score_file;
+pub mod store;
+
+pub use api::{app, AppState};

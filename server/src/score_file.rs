@@ -1,0 +1,138 @@
+//! `rapport score`: the report of a JSONL file of wire-format responses.
+//!
+//! Every line is validated before anything is printed: one bad line fails the whole command
+//! with its line number and field, so a partial report is never mistaken for a full one.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use rapport_scoring::aggregate::{Figures, MeanFigures};
+use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::wire::ResponseV1;
+use rapport_scoring::{build_report, template, validate, Report, ReportOptions, ResponseRecord, SegmentField};
+
+use crate::config::{Format, ScoreArgs};
+
+/// Loads a definition: a built-in template name, or a TOML/JSON file.
+pub fn load_definition(name_or_path: &str) -> anyhow::Result<SurveyDefinition> {
+    if let Some(definition) = template(name_or_path) {
+        return Ok(definition);
+    }
+    let path = Path::new(name_or_path);
+    if !path.exists() {
+        bail!("{name_or_path:?} is neither a built-in template (client-portal, post-negotiation, legal-contract-experience) nor a file");
+    }
+    let source = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    SurveyDefinition::parse(&source).with_context(|| format!("loading survey definition {}", path.display()))
+}
+
+/// Reads, validates and reports on `args.file`, returning the text to print.
+pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
+    let source = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let mut definition = args.survey.as_deref().map(load_definition).transpose()?;
+    let mut records = Vec::new();
+    for (line_idx, line) in source.lines().enumerate() {
+        let line_number = line_idx + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(line);
+        let response: ResponseV1 = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let field = error.path().to_string();
+            anyhow::anyhow!("line {line_number}: {}{}", if field.is_empty() || field == "." { String::new() } else { format!("{field}: ") }, error.into_inner())
+        })?;
+        let definition = match &definition {
+            Some(definition) => definition,
+            None => definition.insert(
+                template(response.survey_id.as_str())
+                    .with_context(|| format!("line {line_number}: survey {} is not built in; pass its definition with --survey", response.survey_id))?,
+            ),
+        };
+        let valid = validate(definition, &response).map_err(|errors| {
+            let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("line {line_number}: {}", listed.join("; "))
+        })?;
+        records.push(ResponseRecord::from_valid(&valid));
+    }
+    let Some(definition) = definition else { bail!("{} holds no responses", args.file.display()) };
+    let segments = args.by.iter().map(|field| SegmentField::parse(&definition, field)).collect::<Result<Vec<_>, _>>()?;
+    let report = build_report(&definition, &records, &ReportOptions { segments, min_group_size: None });
+    Ok(match args.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Table => table(&report),
+    })
+}
+
+fn mean_text(figures: Option<&MeanFigures>) -> String {
+    match figures {
+        Some(MeanFigures { mean, interval_95: Some(interval), .. }) => format!("{mean:.2} [{:.2}, {:.2}]", interval.low, interval.high),
+        Some(MeanFigures { mean, .. }) => format!("{mean:.2}"),
+        None => "-".to_owned(),
+    }
+}
+
+fn figures_row(label: &str, n: u64, figures: Option<&Figures>) -> String {
+    let Some(figures) = figures else {
+        return format!("{label:<28} {n:>7}  (suppressed: fewer respondents than the minimum group size)\n");
+    };
+    let nps = figures.nps.as_ref().map_or("-".to_owned(), |nps| format!("{:+.1} [{:+.1}, {:+.1}]", nps.nps, nps.interval_95.low, nps.interval_95.high));
+    let mean = figures.nps.as_ref().map_or("-".to_owned(), |nps| format!("{:.2}", nps.mean));
+    let share = figures.confidentiality.confidential_share.map_or("-".to_owned(), |share| format!("{:.0}%", share * 100.0));
+    format!("{label:<28} {n:>7}  {nps:<24} {mean:>6}  {:<22} {share:>6}\n", mean_text(figures.crq.as_ref()))
+}
+
+/// The report as a table for people.
+pub fn table(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Survey {} version {} (groups under {} show counts only)\n", report.survey_id, report.survey_version, report.min_group_size);
+    let _ = writeln!(out, "{:<28} {:>7}  {:<24} {:>6}  {:<22} {:>6}", "group", "n", "NPS [95%]", "mean", "CRQ [95%]", "conf.");
+    out.push_str(&figures_row("all responses", report.overall.n, Some(&report.overall)));
+    for segmentation in &report.segments {
+        let _ = writeln!(out, "\nby {}", segmentation.field);
+        for group in &segmentation.groups {
+            out.push_str(&figures_row(&format!("  {}", group.value), group.n, group.figures.as_ref()));
+        }
+    }
+    if let Some(levels) = Some(&report.overall.levels).filter(|levels| !levels.is_empty()) {
+        let _ = writeln!(out, "\nCRQ levels (base first)");
+        for level in levels {
+            let _ = writeln!(out, "  {:<26} {}", level.id, mean_text(level.figures.as_ref()));
+        }
+    }
+    if let Some(categories) = &report.overall.categories {
+        let _ = writeln!(
+            out,
+            "\nrelationships: {} ambassador, {} ambivalent, {} stalker, {} opponent",
+            categories.ambassador, categories.ambivalent, categories.stalker, categories.opponent
+        );
+    }
+    if let Some(comparison) = &report.confidentiality_comparison {
+        let _ = writeln!(out, "\nconfidential vs identified: n = {} vs {}", comparison.confidential.n, comparison.identified.n);
+        match (&comparison.nps_test, comparison.suppressed) {
+            (_, true) => out.push_str("  (suppressed: a group is below the minimum size)\n"),
+            (Some(test), false) => {
+                let _ = writeln!(out, "  0-10 mean difference {:+.2} (Welch t = {:.2}, df = {:.1}, p = {:.3})", test.difference, test.t, test.df, test.p_value);
+            }
+            (None, false) => out.push_str("  (not enough spread to test)\n"),
+        }
+    }
+    for comparison in &report.wave_comparisons {
+        let _ = writeln!(out, "\nwave {} -> {}", comparison.first_wave, comparison.second_wave);
+        let _ = writeln!(out, "  {:<14} {:>11} {:>11} {:>9} {:>9} {:>10}", "first choice", "respondents", "completion", "mean 1st", "mean 2nd", "CRQ change");
+        for group in &comparison.groups {
+            let number = |value: Option<f64>| value.map_or("-".to_owned(), |value| format!("{value:.2}"));
+            let _ = writeln!(
+                out,
+                "  {:<14} {:>11} {:>10.0}% {:>9} {:>9} {:>10}",
+                group.choice.as_str(),
+                group.respondents,
+                group.completion_rate * 100.0,
+                number(group.nps_mean_first),
+                number(group.nps_mean_second),
+                number(group.crq_change)
+            );
+        }
+    }
+    out
+}

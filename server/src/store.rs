@@ -1,0 +1,289 @@
+//! Storage: the only module that knows SQL.
+//!
+//! SQLite is opened in WAL mode with `synchronous = FULL`, so a commit has reached the disk
+//! before the API acknowledges it. Each response is written in one transaction with its
+//! sealed identity, so no partial row is ever visible. Migrations are embedded in the
+//! binary and run at start.
+
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::score::ResponseScore;
+use rapport_scoring::validate::Answers;
+use rapport_scoring::wire::{ConfidentialityChoice, Context, Timestamp};
+use rapport_scoring::{templates, ResponseRecord};
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+/// The database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A survey and its latest version, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SurveySummary {
+    /// Survey id.
+    pub id: String,
+    /// Latest version.
+    pub version: u32,
+    /// English title.
+    pub title: String,
+    /// Responses stored for all versions.
+    pub responses: u64,
+}
+
+/// What adding a survey definition did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddOutcome {
+    /// A new version was stored.
+    Added,
+    /// The same id, version and content were already stored.
+    Unchanged,
+}
+
+/// A validated, scored response ready to be written.
+#[derive(Debug, Clone)]
+pub struct NewResponse {
+    /// The idempotency key.
+    pub response_id: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Survey version.
+    pub survey_version: u32,
+    /// SHA-256 of the canonical body, to tell a resend from a conflicting reuse of the id.
+    pub body_sha256: String,
+    /// Typed answers.
+    pub answers: Answers,
+    /// Confidentiality choice.
+    pub confidentiality: ConfidentialityChoice,
+    /// Account, matter, wave.
+    pub context: Context,
+    /// Pseudonymous key following the respondent across waves.
+    pub respondent_key: Option<String>,
+    /// The server's score.
+    pub score: ResponseScore,
+    /// The widget's submit time.
+    pub submitted_at: Timestamp,
+    /// Identity sealed with the identity key; `None` for anonymous responses.
+    pub sealed_identity: Option<Vec<u8>>,
+}
+
+/// What storing a response did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertOutcome {
+    /// Stored now.
+    Stored,
+    /// The same response was stored before; here is the score stored then.
+    Duplicate(ResponseScore),
+    /// The id was used before for a different body.
+    Conflict,
+}
+
+fn now() -> Timestamp {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64);
+    Timestamp::from_unix_millis(millis)
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `url` (`sqlite://FILE`).
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        if !url.starts_with("sqlite:") {
+            anyhow::bail!("unsupported database URL {url:?}: use sqlite://FILE");
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("parsing database URL {url:?}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.with_context(|| format!("opening {url}"))?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the database")?;
+        let store = Store { pool };
+        store.register_builtin_templates().await?;
+        Ok(store)
+    }
+
+    /// Stores version 1 of each built-in template that is not stored yet.
+    async fn register_builtin_templates(&self) -> anyhow::Result<()> {
+        for definition in templates::templates() {
+            let exists = sqlx::query("SELECT 1 FROM surveys WHERE id = ?")
+                .bind(definition.id.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some();
+            if !exists {
+                self.add_survey(&definition).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a definition as its `id` and `version`. Storing the same content again is a
+    /// no-op; different content under an existing version is refused.
+    pub async fn add_survey(&self, definition: &SurveyDefinition) -> anyhow::Result<AddOutcome> {
+        definition.validate()?;
+        let text = serde_json::to_string(definition)?;
+        let existing: Option<String> = sqlx::query_scalar("SELECT definition FROM surveys WHERE id = ? AND version = ?")
+            .bind(definition.id.as_str())
+            .bind(i64::from(definition.version))
+            .fetch_optional(&self.pool)
+            .await?;
+        match existing {
+            Some(stored) if serde_json::from_str::<SurveyDefinition>(&stored)? == *definition => Ok(AddOutcome::Unchanged),
+            Some(_) => anyhow::bail!(
+                "version {} of survey {} is already stored with different content; give the new definition a higher version",
+                definition.version,
+                definition.id
+            ),
+            None => {
+                sqlx::query("INSERT INTO surveys (id, version, definition, created_at) VALUES (?, ?, ?, ?)")
+                    .bind(definition.id.as_str())
+                    .bind(i64::from(definition.version))
+                    .bind(text)
+                    .bind(now().as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(AddOutcome::Added)
+            }
+        }
+    }
+
+    /// A survey version, or its latest version when `version` is `None`.
+    pub async fn survey(&self, id: &str, version: Option<u32>) -> anyhow::Result<Option<SurveyDefinition>> {
+        let row: Option<String> = match version {
+            Some(version) => {
+                sqlx::query_scalar("SELECT definition FROM surveys WHERE id = ? AND version = ?")
+                    .bind(id)
+                    .bind(i64::from(version))
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT definition FROM surveys WHERE id = ? ORDER BY version DESC LIMIT 1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        row.map(|text| serde_json::from_str(&text).context("stored survey definition does not parse")).transpose()
+    }
+
+    /// Every survey with its latest version and response count.
+    pub async fn list_surveys(&self) -> anyhow::Result<Vec<SurveySummary>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.version, s.definition, (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS n \
+             FROM surveys s WHERE s.version = (SELECT MAX(version) FROM surveys t WHERE t.id = s.id) ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let definition: SurveyDefinition = serde_json::from_str(row.get::<&str, _>("definition"))?;
+                Ok(SurveySummary {
+                    id: row.get("id"),
+                    version: row.get::<i64, _>("version") as u32,
+                    title: definition.title.english().to_owned(),
+                    responses: row.get::<i64, _>("n") as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a response and its sealed identity in one transaction, or recognises it.
+    pub async fn insert_response(&self, response: &NewResponse) -> anyhow::Result<InsertOutcome> {
+        let mut transaction = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
+             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id) DO NOTHING",
+        )
+        .bind(&response.response_id)
+        .bind(&response.survey_id)
+        .bind(i64::from(response.survey_version))
+        .bind(&response.body_sha256)
+        .bind(serde_json::to_string(&response.answers)?)
+        .bind(response.confidentiality.as_str())
+        .bind(&response.context.account)
+        .bind(&response.context.matter)
+        .bind(&response.context.wave)
+        .bind(response.context.returning)
+        .bind(&response.respondent_key)
+        .bind(serde_json::to_string(&response.score)?)
+        .bind(response.answers.nps.map(|answer| i64::from(answer.get())))
+        .bind(response.score.crq)
+        .bind(response.submitted_at.as_str())
+        .bind(now().as_str())
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            let row = sqlx::query("SELECT body_sha256, score FROM responses WHERE response_id = ?")
+                .bind(&response.response_id)
+                .fetch_one(&mut *transaction)
+                .await?;
+            transaction.rollback().await?;
+            if row.get::<&str, _>("body_sha256") == response.body_sha256 {
+                return Ok(InsertOutcome::Duplicate(serde_json::from_str(row.get::<&str, _>("score"))?));
+            }
+            return Ok(InsertOutcome::Conflict);
+        }
+        if let Some(sealed) = &response.sealed_identity {
+            sqlx::query("INSERT INTO respondent_identities (response_id, sealed) VALUES (?, ?)")
+                .bind(&response.response_id)
+                .bind(sealed)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(InsertOutcome::Stored)
+    }
+
+    /// How many responses a survey has (all versions).
+    pub async fn count_responses(&self, survey_id: &str) -> anyhow::Result<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE survey_id = ?").bind(survey_id).fetch_one(&self.pool).await?;
+        Ok(count as u64)
+    }
+
+    /// The report records of one survey version, in the order they were received.
+    pub async fn response_records(&self, survey_id: &str, version: u32) -> anyhow::Result<Vec<ResponseRecord>> {
+        let rows = sqlx::query(
+            "SELECT answers, confidentiality, account, matter, wave, returning_respondent, respondent_key FROM responses \
+             WHERE survey_id = ? AND survey_version = ? ORDER BY received_at, response_id",
+        )
+        .bind(survey_id)
+        .bind(i64::from(version))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let confidentiality = match row.get::<&str, _>("confidentiality") {
+                    "anonymous" => ConfidentialityChoice::Anonymous,
+                    "identified" => ConfidentialityChoice::Identified,
+                    _ => ConfidentialityChoice::Confidential,
+                };
+                Ok(ResponseRecord {
+                    answers: serde_json::from_str(row.get::<&str, _>("answers"))?,
+                    confidentiality,
+                    context: Context { account: row.get("account"), matter: row.get("matter"), wave: row.get("wave"), returning: row.get("returning_respondent") },
+                    respondent_key: row.get("respondent_key"),
+                })
+            })
+            .collect()
+    }
+
+    /// The sealed identity stored for a response, if any.
+    pub async fn sealed_identity(&self, response_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar("SELECT sealed FROM respondent_identities WHERE response_id = ?").bind(response_id).fetch_optional(&self.pool).await?)
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,72 @@
+//! Where identity goes: sealed in its own table, opening only for its own row; never in the
+//! answers table, never in the database file in clear, and never stored for an anonymous
+//! survey.
+
+use axum::http::StatusCode;
+use rapport_scoring::definition::ConfidentialityMode;
+use rapport_scoring::template;
+use serde_json::json;
+
+use crate::support::{portal_response, TestServer};
+
+fn database_bytes(server: &TestServer) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in ["t.db", "t.db-wal"] {
+        if let Ok(file) = std::fs::read(server.dir.path().join(name)) {
+            bytes.extend(file);
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn a_confidential_identity_is_sealed_and_opens_only_for_its_own_row() {
+    let server = TestServer::new().await;
+    let response = portal_response(10);
+    assert_eq!(server.post_json("client-portal", &response).await.0, StatusCode::CREATED);
+    let response_id = response["response_id"].as_str().unwrap();
+    let sealed = server.state.store.sealed_identity(response_id).await.unwrap().expect("identity is kept");
+    let identity = server.state.identity_key.open(response_id, &sealed).unwrap();
+    assert_eq!(identity.email.as_deref(), Some("ana.ruiz@client.example"));
+    assert!(server.state.identity_key.open("00000000-0000-4000-8000-000000000099", &sealed).is_err());
+    let bytes = database_bytes(&server);
+    assert!(!bytes.is_empty());
+    for clear in ["ana.ruiz@client.example", "Ana Ruiz"] {
+        assert!(!contains(&bytes, clear), "{clear} must not be in the database in clear");
+    }
+    // The answers themselves are there, so the search above can find text at all.
+    assert!(contains(&bytes, "Quick answers"));
+}
+
+#[tokio::test]
+async fn an_anonymous_survey_stores_no_identity() {
+    let server = TestServer::new().await;
+    let mut definition = template("post-negotiation").unwrap();
+    definition.version = 2;
+    definition.confidentiality = ConfidentialityMode::Anonymous;
+    server.state.store.add_survey(&definition).await.unwrap();
+    let response = json!({
+        "format": 1,
+        "response_id": "00000000-0000-4000-8000-0000000000a1",
+        "survey_id": "post-negotiation",
+        "survey_version": 2,
+        "answers": {"nps": 4, "kept-informed": 2},
+        "confidentiality": "anonymous",
+        "submitted_at": "2026-11-23T09:30:00Z"
+    });
+    let (status, body) = server.post_json("post-negotiation", &response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(server.state.store.sealed_identity("00000000-0000-4000-8000-0000000000a1").await.unwrap(), None);
+    let mut with_identity = response.clone();
+    with_identity["response_id"] = json!("00000000-0000-4000-8000-0000000000a2");
+    with_identity["identity"] = json!({"email": "who@client.example"});
+    let (status, body) = server.post_json("post-negotiation", &with_identity).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["details"][0]["field"], "identity");
+    assert!(!body.to_string().contains("who@client.example"), "the refusal must not echo the identity");
+    assert!(!contains(&database_bytes(&server), "who@client.example"));
+}

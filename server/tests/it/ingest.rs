@@ -1,0 +1,100 @@
+//! Ingest: a valid response is stored once with the server's score; a resend is recognised;
+//! every kind of bad input gets its own status and a message naming the field, and stores
+//! nothing.
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::{portal_response, TestServer};
+
+#[tokio::test]
+async fn a_valid_response_is_stored_with_the_servers_score() {
+    let server = TestServer::new().await;
+    let (status, body) = server.post_json("client-portal", &portal_response(1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["status"], "stored");
+    assert_eq!(body["score"]["nps_category"], "promoter");
+    // Relationship (6 + 7 + 6) / 3, uniqueness 5, service 6: overall (19/3 + 5 + 6) / 3.
+    let crq = body["score"]["crq"].as_f64().unwrap();
+    assert!((crq - (19.0 / 3.0 + 11.0) / 3.0).abs() < 1e-12, "{crq}");
+    assert_eq!(server.count("client-portal").await, 1);
+}
+
+#[tokio::test]
+async fn a_resend_is_recognised_and_a_reused_id_with_another_body_is_a_conflict() {
+    let server = TestServer::new().await;
+    let response = portal_response(2);
+    assert_eq!(server.post_json("client-portal", &response).await.0, StatusCode::CREATED);
+    // The same document, even re-serialised with other whitespace, is the same response.
+    let pretty = serde_json::to_string_pretty(&response).unwrap();
+    let (status, body) = server.post_raw("client-portal", "application/json", pretty).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "duplicate");
+    assert_eq!(body["score"]["nps_category"], "promoter");
+    let mut changed = response.clone();
+    changed["answers"]["nps"] = json!(3);
+    let (status, body) = server.post_json("client-portal", &changed).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(server.count("client-portal").await, 1);
+}
+
+/// Sends `body` and checks the status, that the error mentions `needle`, and that nothing
+/// was stored.
+async fn refused(server: &TestServer, survey: &str, content_type: &str, body: String, status: StatusCode, needle: &str) -> Value {
+    let (got_status, got_body) = server.post_raw(survey, content_type, body).await;
+    assert_eq!(got_status, status, "{got_body}");
+    assert!(got_body.to_string().contains(needle), "{got_body} should mention {needle}");
+    assert_eq!(server.count("client-portal").await, 0, "nothing may be stored");
+    got_body
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_input_has_its_status_and_stores_nothing() {
+    let server = TestServer::new().await;
+    let valid = portal_response(3);
+    let json_ct = "application/json";
+    refused(&server, "client-portal", json_ct, "{\"format\": 1,".to_owned(), StatusCode::BAD_REQUEST, "malformed JSON").await;
+    refused(&server, "client-portal", "text/plain", valid.to_string(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/json").await;
+    let huge = json!({"padding": "x".repeat(70 * 1024)}).to_string();
+    refused(&server, "client-portal", json_ct, huge, StatusCode::PAYLOAD_TOO_LARGE, "65536 bytes").await;
+    refused(&server, "no-such-survey", json_ct, valid.to_string(), StatusCode::NOT_FOUND, "no survey").await;
+
+    let mut out_of_range = valid.clone();
+    out_of_range["answers"]["nps"] = json!(11);
+    out_of_range["answers"]["trust"] = json!(0);
+    let body = refused(&server, "client-portal", json_ct, out_of_range.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "answers.nps must be 0..=10, got 11").await;
+    let fields: Vec<&str> = body["details"].as_array().unwrap().iter().map(|detail| detail["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["answers.nps", "answers.trust"]);
+
+    let mut unknown_field = valid.clone();
+    unknown_field["colour"] = json!("red");
+    refused(&server, "client-portal", json_ct, unknown_field.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "unknown field `colour`").await;
+    let mut wrong_type = valid.clone();
+    wrong_type["survey_version"] = json!("one");
+    refused(&server, "client-portal", json_ct, wrong_type.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "survey_version").await;
+    let mut other_version = valid.clone();
+    other_version["survey_version"] = json!(9);
+    refused(&server, "client-portal", json_ct, other_version.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "has no version 9").await;
+    let mut other_survey = valid.clone();
+    other_survey["survey_id"] = json!("post-negotiation");
+    refused(&server, "client-portal", json_ct, other_survey.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "the survey in the URL").await;
+    let mut anonymous_with_identity = valid.clone();
+    anonymous_with_identity["confidentiality"] = json!("anonymous");
+    refused(&server, "client-portal", json_ct, anonymous_with_identity.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "confidentiality must be").await;
+}
+
+#[tokio::test]
+async fn a_provisional_score_that_disagrees_is_counted_and_the_servers_score_is_stored() {
+    let server = TestServer::new().await;
+    let mut response = portal_response(4);
+    response["provisional"] = json!({"nps_category": "detractor", "crq": 1.0, "relationship": "opponent"});
+    let (status, body) = server.post_json("client-portal", &response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["score"]["nps_category"], "promoter");
+    assert_eq!(server.state.counters.score_mismatches.load(std::sync::atomic::Ordering::Relaxed), 1);
+
+    let mut agreeing = portal_response(5);
+    agreeing["provisional"] = body["score"].clone();
+    assert_eq!(server.post_json("client-portal", &agreeing).await.0, StatusCode::CREATED);
+    assert_eq!(server.state.counters.score_mismatches.load(std::sync::atomic::Ordering::Relaxed), 1);
+}

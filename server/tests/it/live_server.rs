@@ -1,0 +1,106 @@
+//! The real `rapport serve` on a real port with a real SQLite file: pages and the widget
+//! bundle are served, CORS admits only configured origins, responses are stored, and
+//! SIGTERM stops the server cleanly.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Running {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One HTTP/1.1 request over a plain socket; returns the status line, headers and body.
+fn http(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+fn start(dir: &std::path::Path) -> Running {
+    std::fs::create_dir_all(dir.join("www")).unwrap();
+    std::fs::create_dir_all(dir.join("widget")).unwrap();
+    std::fs::write(dir.join("www/index.html"), "<!doctype html><title>Portal</title><rapport-survey></rapport-survey>").unwrap();
+    std::fs::write(dir.join("widget/rapport_core_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &format!("sqlite://{}", dir.join("live.db").display())])
+        .args(["--www-dir", dir.join("www").to_str().unwrap(), "--widget-dir", dir.join("widget").to_str().unwrap()])
+        .args(["--identity-key-file", dir.join("identity.key").to_str().unwrap()])
+        .args(["--allow-origin", "https://portal.example"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Running { child, port }
+}
+
+#[test]
+fn pages_bundle_cors_ingest_and_graceful_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path());
+    let port = server.port;
+
+    let page = http(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("<rapport-survey>"), "{page}");
+    let wasm = http(port, "GET /widget/rapport_core_bg.wasm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(wasm.to_lowercase().contains("content-type: application/wasm"), "{wasm}");
+
+    let preflight = |origin: &str| {
+        http(
+            port,
+            &format!(
+                "OPTIONS /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\n\
+                 Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n"
+            ),
+        )
+        .to_lowercase()
+    };
+    assert!(preflight("https://portal.example").contains("access-control-allow-origin: https://portal.example"));
+    assert!(!preflight("https://evil.example").contains("access-control-allow-origin"));
+
+    let body = r#"{"format":1,"response_id":"00000000-0000-4000-8000-0000000000b1","survey_id":"client-portal","survey_version":1,"answers":{"nps":10},"confidentiality":"confidential","submitted_at":"2026-11-23T09:30:00Z"}"#;
+    let posted = http(
+        port,
+        &format!("POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+    );
+    assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
+
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    let mut log = String::new();
+    server.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("stopped after finishing in-flight requests"), "{log}");
+    assert!(!log.contains(&std::fs::read_to_string(dir.path().join("identity.key")).unwrap().trim().to_owned()), "the key must never be logged");
+}

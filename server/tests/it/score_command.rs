@@ -1,0 +1,78 @@
+//! `rapport score` on JSONL files: the DOMAIN.md tables from raw responses, the table
+//! format, and a bad line that fails the whole command without a partial report.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
+}
+
+fn rapport(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rapport")).args(args).output().unwrap()
+}
+
+#[test]
+fn the_domain_wave_table_comes_out_of_rapport_score() {
+    let output = rapport(&["score", fixture("domain-waves.jsonl").to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let groups = &report["wave_comparisons"][0]["groups"];
+    let row = |idx: usize| {
+        let group = &groups[idx];
+        (
+            group["choice"].as_str().unwrap().to_owned(),
+            (group["completion_rate"].as_f64().unwrap() * 100.0).round(),
+            (group["nps_mean_first"].as_f64().unwrap() * 10.0).round() / 10.0,
+            (group["nps_mean_second"].as_f64().unwrap() * 10.0).round() / 10.0,
+        )
+    };
+    assert_eq!(row(0), ("confidential".to_owned(), 55.0, 6.3, 7.5));
+    assert_eq!(row(1), ("identified".to_owned(), 70.0, 7.1, 7.2));
+}
+
+#[test]
+fn the_opt_in_rates_come_out_of_rapport_score_by_segment() {
+    let output = rapport(&["score", fixture("domain-opt-in.jsonl").to_str().unwrap(), "--by", "returning", "--format", "table"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let table = String::from_utf8(output.stdout).unwrap();
+    let line = |label: &str| table.lines().find(|line| line.trim_start().starts_with(label)).unwrap_or_else(|| panic!("no {label} row in\n{table}")).to_owned();
+    assert!(line("all responses").ends_with("26%"), "{table}");
+    assert!(line("new").ends_with("38%"), "{table}");
+    assert!(line("returning").ends_with("14%"), "{table}");
+    assert!(table.contains("0-10 mean difference -"), "{table}");
+}
+
+#[test]
+fn a_bad_line_fails_with_its_number_and_field_and_prints_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(fixture("domain-waves.jsonl")).unwrap();
+    let mut lines: Vec<String> = good.lines().take(5).map(str::to_owned).collect();
+    let mut value: Value = serde_json::from_str(good.lines().nth(3).unwrap()).unwrap();
+    value["answers"]["nps"] = 11.into();
+    lines[3] = value.to_string();
+    let path = dir.path().join("bad.jsonl");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let output = rapport(&["score", path.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "no partial report may be printed");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 4: answers.nps must be 0..=10, got 11"), "{stderr}");
+
+    std::fs::write(&path, format!("{}\n{{\"format\": 1, \"oops\": true}}\n", good.lines().next().unwrap())).unwrap();
+    let output = rapport(&["score", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("line 2: oops: unknown field `oops`"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_segment_or_survey_is_refused_clearly() {
+    let waves = fixture("domain-waves.jsonl");
+    let output = rapport(&["score", waves.to_str().unwrap(), "--by", "colour"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot segment by \"colour\""));
+    let output = rapport(&["score", waves.to_str().unwrap(), "--survey", "no-such-template"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("neither a built-in template"));
+}
