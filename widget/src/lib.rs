@@ -1,1 +1,281 @@
-//! The embeddable Rapport survey widget. Placeholder until the widget lands.
+//! The embeddable Rapport survey widget, compiled to WebAssembly.
+//!
+//! The ES-module loader (`widget/js/rapport.js`) registers the `<rapport-survey>` custom
+//! element, attaches a shadow root with the widget's stylesheet, and calls [`mount`] with a
+//! root element inside that shadow root. Everything the widget draws stays inside it; the
+//! only thing it sends to the host page is DOM events (`rapport:ready`, `rapport:submitted`,
+//! `rapport:error`) dispatched on the host element.
+//!
+//! - [`state`]: the pure state and its actions, no DOM;
+//! - [`view`]: the components;
+//! - [`net`]: loading the survey, posting with retries, the local outbox and draft;
+//! - [`i18n`]: the widget's own words in five languages.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod i18n;
+pub mod net;
+pub mod state;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::ids::ResponseId;
+use rapport_scoring::wire::{Context, Timestamp};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use web_sys::{CustomEvent, CustomEventInit, Element, HtmlElement};
+use yew::prelude::*;
+
+use crate::net::{Pending, SendOutcome};
+use crate::state::{Action, Phase, SurveyState};
+use crate::view::SurveyForm;
+
+/// The widget's stylesheet, adopted by the shadow root as a constructable stylesheet.
+pub const STYLESHEET: &str = include_str!("style.css");
+
+/// What the host page configured, as the loader passes it (JSON).
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(default)]
+pub struct Config {
+    /// Survey id, also the name of a built-in template.
+    pub survey: String,
+    /// URL to post responses to; defaults to the server's ingest URL for the survey.
+    pub endpoint: Option<String>,
+    /// Base URL of the Rapport server (no trailing slash), used to load the definition.
+    pub server: String,
+    /// Locale preferences, best first (the attribute, then the browser's languages).
+    pub locales: Vec<String>,
+    /// Signed invitation token from an email link or portal.
+    pub token: Option<String>,
+    /// Inline survey definition (JSON), instead of loading it.
+    pub definition: Option<String>,
+    /// Extra headers for the POST, e.g. an API gateway key.
+    pub headers: BTreeMap<String, String>,
+    /// Client account the host page knows.
+    pub account: Option<String>,
+    /// Matter or contract the host page knows.
+    pub matter: Option<String>,
+    /// Survey wave the host page knows.
+    pub wave: Option<String>,
+}
+
+impl Config {
+    fn post_url(&self) -> String {
+        self.endpoint.clone().unwrap_or_else(|| format!("{}/api/v1/surveys/{}/responses", self.server, self.survey))
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_unix_millis(js_sys::Date::now() as i64)
+}
+
+fn random_response_id() -> ResponseId {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .is_some_and(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for byte in &mut bytes {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    ResponseId::from_random_bytes(bytes)
+}
+
+/// Dispatches `rapport:<name>` on the host element, bubbling out of the shadow root.
+fn emit(host: &HtmlElement, name: &str, detail: &serde_json::Value) {
+    let init = CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL));
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(&format!("rapport:{name}"), &init) {
+        let _ = host.dispatch_event(&event);
+    }
+}
+
+/// Properties of the root component.
+#[derive(Properties, PartialEq, Debug)]
+pub struct RootProps {
+    /// The host's configuration.
+    pub config: Rc<Config>,
+    /// The `<rapport-survey>` element, where events are dispatched.
+    pub host: HtmlElement,
+}
+
+async fn load_definition(config: &Config) -> Result<SurveyDefinition, String> {
+    if let Some(inline) = &config.definition {
+        return SurveyDefinition::from_json(inline).map_err(|error| format!("inline survey definition: {error}"));
+    }
+    let url = format!("{}/api/v1/surveys/{}", config.server, config.survey);
+    if let Some(text) = net::get_text(&url).await {
+        if let Ok(definition) = SurveyDefinition::from_json(&text) {
+            return Ok(definition);
+        }
+    }
+    rapport_scoring::template(&config.survey).ok_or_else(|| format!("survey {:?} could not be loaded", config.survey))
+}
+
+/// Loads the survey definition, then shows the survey.
+#[component]
+pub fn Root(props: &RootProps) -> Html {
+    let definition = use_state(|| None::<Result<Rc<SurveyDefinition>, String>>);
+    {
+        let definition = definition.clone();
+        let config = props.config.clone();
+        let host = props.host.clone();
+        use_effect_with(config.clone(), move |_| {
+            yew::platform::spawn_local(async move {
+                let loaded = load_definition(&config).await;
+                if let Err(message) = &loaded {
+                    emit(&host, "error", &serde_json::json!({ "message": message }));
+                }
+                definition.set(Some(loaded.map(Rc::new)));
+            });
+        });
+    }
+    let locale = i18n::choose_locale(props.config.locales.iter().map(String::as_str));
+    match &*definition {
+        None => html! { <p class="rapport loading" role="status">{ i18n::strings(&locale).loading }</p> },
+        Some(Err(message)) => html! { <p class="rapport failed" role="alert">{ message.clone() }</p> },
+        Some(Ok(definition)) => html! { <Survey definition={definition.clone()} config={props.config.clone()} host={props.host.clone()} /> },
+    }
+}
+
+/// Properties of a loaded survey.
+#[derive(Properties, PartialEq, Debug)]
+pub struct SurveyProps {
+    /// The definition.
+    pub definition: Rc<SurveyDefinition>,
+    /// The host's configuration.
+    pub config: Rc<Config>,
+    /// The host element, for events.
+    pub host: HtmlElement,
+}
+
+/// A loaded survey: owns the state, saves drafts, sends, and tells the host page.
+#[component]
+pub fn Survey(props: &SurveyProps) -> Html {
+    let config = props.config.clone();
+    let state = {
+        let definition = props.definition.clone();
+        let config = config.clone();
+        use_reducer(move || {
+            let locale = i18n::choose_locale(config.locales.iter().map(String::as_str));
+            let mut state = SurveyState::new(definition, locale, random_response_id(), now());
+            state.invitation = config.token.clone();
+            state.context = Context { account: config.account.clone(), matter: config.matter.clone(), wave: config.wave.clone(), returning: None };
+            state
+        })
+    };
+    let survey_id = props.definition.id.to_string();
+
+    // On mount: restore a draft, resume a queued response, tell the host we are ready.
+    {
+        let state = state.clone();
+        let host = props.host.clone();
+        let survey_id = survey_id.clone();
+        use_effect_with((), move |()| {
+            if let Some(draft) = net::load_draft(&survey_id) {
+                state.dispatch(Action::Restore(draft));
+            }
+            emit(&host, "ready", &serde_json::json!({ "survey": survey_id }));
+            for pending in net::outbox().into_iter().filter(|pending| pending.survey_id == survey_id) {
+                yew::platform::spawn_local(async move {
+                    net::deliver(pending, || {}).await;
+                });
+            }
+        });
+    }
+
+    // Save the draft whenever answers change while filling in.
+    {
+        let survey_id = survey_id.clone();
+        use_effect_with(state.clone(), move |state| {
+            if state.phase == Phase::Filling && (!state.answers.is_empty() || state.identity != Default::default()) {
+                net::save_draft(&survey_id, &state.draft());
+            }
+        });
+    }
+
+    // Send when the state enters the sending phase.
+    {
+        let host = props.host.clone();
+        let config = config.clone();
+        let sending = state.phase == Phase::Sending;
+        let state_for_effect = state.clone();
+        use_effect_with(sending, move |sending| {
+            if *sending {
+                let state = state_for_effect;
+                match state.submission(now()) {
+                    Ok(wire) => {
+                        let provisional = wire.provisional.clone();
+                        let pending = Pending {
+                            url: config.post_url(),
+                            headers: config.headers.clone(),
+                            body: serde_json::to_string(&wire).unwrap_or_default(),
+                            response_id: wire.response_id.to_string(),
+                            survey_id: wire.survey_id.to_string(),
+                        };
+                        net::clear_draft(&pending.survey_id);
+                        yew::platform::spawn_local(async move {
+                            let queued = {
+                                let state = state.clone();
+                                move || state.dispatch(Action::Queue)
+                            };
+                            match net::deliver(pending.clone(), queued).await {
+                                SendOutcome::Acknowledged => {
+                                    state.dispatch(Action::Acknowledged);
+                                    emit(&host, "submitted", &serde_json::json!({ "response_id": pending.response_id, "provisional": provisional }));
+                                }
+                                SendOutcome::Refused(message, fields) => {
+                                    net::save_draft(&pending.survey_id, &state.draft());
+                                    emit(&host, "error", &serde_json::json!({ "message": message, "fields": fields }));
+                                    state.dispatch(Action::Refused(message, fields));
+                                }
+                                SendOutcome::Retry => state.dispatch(Action::Queue),
+                            }
+                        });
+                    }
+                    Err(errors) => state.dispatch(Action::Refused(String::new(), errors)),
+                }
+            }
+        });
+    }
+
+    html! { <SurveyForm state={state} now={Callback::from(|()| now())} /> }
+}
+
+/// A mounted widget; the loader calls [`Handle::unmount`] when the element leaves the page.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Handle {
+    app: Option<yew::AppHandle<Root>>,
+}
+
+#[wasm_bindgen]
+impl Handle {
+    /// Removes the widget and everything it rendered.
+    pub fn unmount(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.destroy();
+        }
+    }
+}
+
+/// Mounts a widget into `root` (an element inside the host's shadow root). `host` is the
+/// `<rapport-survey>` element; `config` is the JSON of [`Config`].
+#[wasm_bindgen]
+pub fn mount(root: Element, host: HtmlElement, config: &str) -> Result<Handle, JsError> {
+    let config: Config = serde_json::from_str(config).map_err(|error| JsError::new(&format!("rapport: bad configuration: {error}")))?;
+    let props = RootProps { config: Rc::new(config), host };
+    Ok(Handle { app: Some(yew::Renderer::<Root>::with_root_and_props(root, props).render()) })
+}
+
+/// The widget's stylesheet text, for the loader's constructable stylesheet.
+#[wasm_bindgen(js_name = stylesheet)]
+pub fn stylesheet() -> String {
+    STYLESHEET.to_owned()
+}

@@ -1,0 +1,243 @@
+//! The widget's own words (buttons, explanations, messages) in English, French, German,
+//! Dutch and Spanish. Survey questions come worded from the survey definition instead.
+//!
+//! Only text lives here: no markup and no logic beyond picking a language.
+
+use rapport_scoring::ids::Locale;
+
+/// The widget's strings in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Strings {
+    /// Label of the progress indication, before "3 of 12".
+    pub progress: &'static str,
+    /// "of" in "3 of 12".
+    pub of: &'static str,
+    /// Heading of the confidentiality section.
+    pub confidentiality_heading: &'static str,
+    /// The confidential choice.
+    pub keep_confidential: &'static str,
+    /// What keeping confidentiality means.
+    pub confidential_explained: &'static str,
+    /// The identified choice.
+    pub be_identified: &'static str,
+    /// What waiving confidentiality means.
+    pub identified_explained: &'static str,
+    /// Notice for surveys that are always confidential.
+    pub confidential_notice: &'static str,
+    /// Notice for anonymous surveys.
+    pub anonymous_notice: &'static str,
+    /// Notice when an invitation already says who answers.
+    pub invitation_notice: &'static str,
+    /// Name field.
+    pub name: &'static str,
+    /// Email field.
+    pub email: &'static str,
+    /// Organisation field.
+    pub organisation: &'static str,
+    /// Submit button.
+    pub submit: &'static str,
+    /// Submit button while sending.
+    pub sending: &'static str,
+    /// Shown when the response waits to be sent.
+    pub queued: &'static str,
+    /// Thank-you heading.
+    pub thanks: &'static str,
+    /// Intro of the provisional result.
+    pub provisional_intro: &'static str,
+    /// "Recommendation" label of the NPS category.
+    pub recommendation: &'static str,
+    /// "Relationship quality" label of the CRQ.
+    pub relationship_quality: &'static str,
+    /// Relationship category label.
+    pub relationship: &'static str,
+    /// Summary shown above the fields when validation fails.
+    pub fix_errors: &'static str,
+    /// 1 on the agreement scale.
+    pub disagree: &'static str,
+    /// 7 on the agreement scale.
+    pub agree: &'static str,
+    /// Optional-question marker.
+    pub optional: &'static str,
+    /// Shown while the survey loads.
+    pub loading: &'static str,
+    /// Promoter, passive, detractor.
+    pub nps_categories: [&'static str; 3],
+    /// Ambassador, ambivalent, stalker, opponent.
+    pub relationship_categories: [&'static str; 4],
+}
+
+const EN: Strings = Strings {
+    progress: "Answered",
+    of: "of",
+    confidentiality_heading: "Your identity",
+    keep_confidential: "Keep my answers confidential",
+    confidential_explained: "Your answers are used in the results, but who gave them is never shown to the team you are rating.",
+    be_identified: "Share my name with my answers",
+    identified_explained: "The team you are rating can see your answers with your name, so they can follow up with you.",
+    confidential_notice: "Your details are held confidentially and never shown with your answers to the team you are rating.",
+    anonymous_notice: "This survey is anonymous: nothing that identifies you is asked for or kept.",
+    invitation_notice: "You were invited personally, so we do not ask who you are again.",
+    name: "Name",
+    email: "Email",
+    organisation: "Organisation",
+    submit: "Send my answers",
+    sending: "Sending…",
+    queued: "Your answers are saved on this device and will be sent as soon as the connection is back. You can close this page.",
+    thanks: "Thank you for your feedback",
+    provisional_intro: "A first reading of your answers:",
+    recommendation: "Recommendation",
+    relationship_quality: "Relationship quality (1–7)",
+    relationship: "Relationship",
+    fix_errors: "Please check the highlighted answers.",
+    disagree: "Strongly disagree",
+    agree: "Strongly agree",
+    optional: "optional",
+    loading: "Loading the survey…",
+    nps_categories: ["Promoter", "Passive", "Detractor"],
+    relationship_categories: ["Ambassador", "Ambivalent", "Stalker", "Opponent"],
+};
+
+const FR: Strings = Strings {
+    progress: "Réponses",
+    of: "sur",
+    confidentiality_heading: "Votre identité",
+    keep_confidential: "Garder mes réponses confidentielles",
+    confidential_explained: "Vos réponses comptent dans les résultats, mais l'équipe évaluée ne voit jamais qui les a données.",
+    be_identified: "Associer mon nom à mes réponses",
+    identified_explained: "L'équipe évaluée voit vos réponses avec votre nom et peut revenir vers vous.",
+    confidential_notice: "Vos coordonnées restent confidentielles et ne sont jamais montrées avec vos réponses à l'équipe évaluée.",
+    anonymous_notice: "Cette enquête est anonyme : rien qui vous identifie n'est demandé ni conservé.",
+    invitation_notice: "Vous avez été invité personnellement : nous ne vous redemandons pas qui vous êtes.",
+    name: "Nom",
+    email: "E-mail",
+    organisation: "Organisation",
+    submit: "Envoyer mes réponses",
+    sending: "Envoi…",
+    queued: "Vos réponses sont enregistrées sur cet appareil et seront envoyées dès le retour de la connexion. Vous pouvez fermer cette page.",
+    thanks: "Merci pour votre retour",
+    provisional_intro: "Une première lecture de vos réponses :",
+    recommendation: "Recommandation",
+    relationship_quality: "Qualité de la relation (1–7)",
+    relationship: "Relation",
+    fix_errors: "Veuillez vérifier les réponses signalées.",
+    disagree: "Pas du tout d'accord",
+    agree: "Tout à fait d'accord",
+    optional: "facultatif",
+    loading: "Chargement de l'enquête…",
+    nps_categories: ["Promoteur", "Passif", "Détracteur"],
+    relationship_categories: ["Ambassadeur", "Ambivalent", "Harceleur", "Opposant"],
+};
+
+const DE: Strings = Strings {
+    progress: "Beantwortet",
+    of: "von",
+    confidentiality_heading: "Ihre Identität",
+    keep_confidential: "Meine Antworten vertraulich behandeln",
+    confidential_explained: "Ihre Antworten fließen in die Ergebnisse ein, aber das bewertete Team sieht nie, von wem sie stammen.",
+    be_identified: "Meinen Namen mit meinen Antworten teilen",
+    identified_explained: "Das bewertete Team sieht Ihre Antworten mit Ihrem Namen und kann sich bei Ihnen melden.",
+    confidential_notice: "Ihre Angaben werden vertraulich behandelt und dem bewerteten Team nie mit Ihren Antworten gezeigt.",
+    anonymous_notice: "Diese Umfrage ist anonym: Nichts, was Sie identifiziert, wird erfragt oder gespeichert.",
+    invitation_notice: "Sie wurden persönlich eingeladen, daher fragen wir nicht erneut, wer Sie sind.",
+    name: "Name",
+    email: "E-Mail",
+    organisation: "Organisation",
+    submit: "Antworten senden",
+    sending: "Wird gesendet…",
+    queued: "Ihre Antworten sind auf diesem Gerät gespeichert und werden gesendet, sobald die Verbindung wieder besteht. Sie können die Seite schließen.",
+    thanks: "Vielen Dank für Ihr Feedback",
+    provisional_intro: "Eine erste Auswertung Ihrer Antworten:",
+    recommendation: "Empfehlung",
+    relationship_quality: "Beziehungsqualität (1–7)",
+    relationship: "Beziehung",
+    fix_errors: "Bitte prüfen Sie die markierten Antworten.",
+    disagree: "Stimme überhaupt nicht zu",
+    agree: "Stimme voll zu",
+    optional: "optional",
+    loading: "Umfrage wird geladen…",
+    nps_categories: ["Promotor", "Passiver", "Kritiker"],
+    relationship_categories: ["Botschafter", "Ambivalent", "Stalker", "Gegner"],
+};
+
+const NL: Strings = Strings {
+    progress: "Beantwoord",
+    of: "van",
+    confidentiality_heading: "Uw identiteit",
+    keep_confidential: "Mijn antwoorden vertrouwelijk houden",
+    confidential_explained: "Uw antwoorden tellen mee in de resultaten, maar het beoordeelde team ziet nooit wie ze gaf.",
+    be_identified: "Mijn naam bij mijn antwoorden delen",
+    identified_explained: "Het beoordeelde team ziet uw antwoorden met uw naam en kan contact met u opnemen.",
+    confidential_notice: "Uw gegevens blijven vertrouwelijk en worden nooit met uw antwoorden aan het beoordeelde team getoond.",
+    anonymous_notice: "Deze enquête is anoniem: niets wat u identificeert wordt gevraagd of bewaard.",
+    invitation_notice: "U bent persoonlijk uitgenodigd, dus we vragen niet opnieuw wie u bent.",
+    name: "Naam",
+    email: "E-mail",
+    organisation: "Organisatie",
+    submit: "Antwoorden versturen",
+    sending: "Versturen…",
+    queued: "Uw antwoorden zijn op dit apparaat bewaard en worden verstuurd zodra de verbinding terug is. U kunt deze pagina sluiten.",
+    thanks: "Dank u voor uw feedback",
+    provisional_intro: "Een eerste lezing van uw antwoorden:",
+    recommendation: "Aanbeveling",
+    relationship_quality: "Relatiekwaliteit (1–7)",
+    relationship: "Relatie",
+    fix_errors: "Controleer de gemarkeerde antwoorden.",
+    disagree: "Helemaal oneens",
+    agree: "Helemaal eens",
+    optional: "optioneel",
+    loading: "Enquête laden…",
+    nps_categories: ["Promotor", "Passief", "Criticaster"],
+    relationship_categories: ["Ambassadeur", "Ambivalent", "Stalker", "Tegenstander"],
+};
+
+const ES: Strings = Strings {
+    progress: "Respondidas",
+    of: "de",
+    confidentiality_heading: "Su identidad",
+    keep_confidential: "Mantener mis respuestas confidenciales",
+    confidential_explained: "Sus respuestas cuentan en los resultados, pero el equipo evaluado nunca ve quién las dio.",
+    be_identified: "Compartir mi nombre con mis respuestas",
+    identified_explained: "El equipo evaluado ve sus respuestas con su nombre y puede contactarle.",
+    confidential_notice: "Sus datos se guardan de forma confidencial y nunca se muestran con sus respuestas al equipo evaluado.",
+    anonymous_notice: "Esta encuesta es anónima: no se pide ni se guarda nada que le identifique.",
+    invitation_notice: "Ha sido invitado personalmente, así que no le preguntamos de nuevo quién es.",
+    name: "Nombre",
+    email: "Correo electrónico",
+    organisation: "Organización",
+    submit: "Enviar mis respuestas",
+    sending: "Enviando…",
+    queued: "Sus respuestas están guardadas en este dispositivo y se enviarán en cuanto vuelva la conexión. Puede cerrar esta página.",
+    thanks: "Gracias por su opinión",
+    provisional_intro: "Una primera lectura de sus respuestas:",
+    recommendation: "Recomendación",
+    relationship_quality: "Calidad de la relación (1–7)",
+    relationship: "Relación",
+    fix_errors: "Revise las respuestas señaladas.",
+    disagree: "Totalmente en desacuerdo",
+    agree: "Totalmente de acuerdo",
+    optional: "opcional",
+    loading: "Cargando la encuesta…",
+    nps_categories: ["Promotor", "Pasivo", "Detractor"],
+    relationship_categories: ["Embajador", "Ambivalente", "Acosador", "Oponente"],
+};
+
+/// The strings for a locale: its language if shipped, else English.
+pub fn strings(locale: &Locale) -> &'static Strings {
+    match locale.language() {
+        "fr" => &FR,
+        "de" => &DE,
+        "nl" => &NL,
+        "es" => &ES,
+        _ => &EN,
+    }
+}
+
+/// The first shipped language among `preferences` (attribute, then browser languages),
+/// else English.
+pub fn choose_locale<'a>(preferences: impl IntoIterator<Item = &'a str>) -> Locale {
+    preferences
+        .into_iter()
+        .filter_map(|tag| Locale::new(tag.trim().to_owned()).ok().or_else(|| Locale::new(tag.trim().to_lowercase()).ok()))
+        .find(|locale| ["en", "fr", "de", "nl", "es"].contains(&locale.language()))
+        .unwrap_or_else(Locale::english)
+}

@@ -1,0 +1,282 @@
+//! The widget's pure state: answers, the confidentiality choice, identity fields, the phase
+//! of submission and the errors to show. It is a Yew `Reducible` driven by [`Action`]s.
+//!
+//! This module never touches the DOM, the network or storage: the component performs those
+//! effects when the phase asks for them, so every rule here is testable on its own.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rapport_scoring::definition::{ConfidentialityMode, Question, SurveyDefinition};
+use rapport_scoring::ids::{Locale, QuestionId, ResponseId};
+use rapport_scoring::score::ResponseScore;
+use rapport_scoring::wire::{ConfidentialityChoice, Context, FormatVersion, Identity, ResponseV1, Timestamp};
+use rapport_scoring::{validate, Scorer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use yew::Reducible;
+
+/// Where the respondent is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Answering.
+    Filling,
+    /// Sending the response now.
+    Sending,
+    /// The endpoint could not be reached; the response waits in local storage and is retried.
+    Queued,
+    /// Sent and acknowledged; the provisional score to show.
+    Done(ResponseScore),
+}
+
+/// Identity as typed, before it is trimmed into the wire format.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IdentityDraft {
+    /// Full name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// Organisation.
+    pub organisation: String,
+}
+
+/// Which identity field an edit is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityField {
+    /// Full name.
+    Name,
+    /// Email.
+    Email,
+    /// Organisation.
+    Organisation,
+}
+
+/// What can be saved and restored after an accidental reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// The response id, kept so a restored response is still the same response.
+    pub response_id: ResponseId,
+    /// Answers so far.
+    pub answers: BTreeMap<String, Value>,
+    /// The choice so far.
+    pub confidentiality: ConfidentialityChoice,
+    /// Identity so far.
+    pub identity: IdentityDraft,
+}
+
+/// The whole state of one widget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyState {
+    /// The survey shown.
+    pub definition: Rc<SurveyDefinition>,
+    /// The locale shown.
+    pub locale: Locale,
+    /// Answers keyed by question id, in wire form.
+    pub answers: BTreeMap<String, Value>,
+    /// The confidentiality choice.
+    pub confidentiality: ConfidentialityChoice,
+    /// Identity fields.
+    pub identity: IdentityDraft,
+    /// The invitation token, when the survey was opened from a link; it carries identity,
+    /// so identity is not asked again.
+    pub invitation: Option<String>,
+    /// Account, matter and wave given by the host page.
+    pub context: Context,
+    /// This response's idempotency key.
+    pub response_id: ResponseId,
+    /// When the survey was opened.
+    pub started_at: Timestamp,
+    /// Submission phase.
+    pub phase: Phase,
+    /// Errors to show, keyed by field (`answers.nps`, `identity.email`, or `form`).
+    pub errors: BTreeMap<String, String>,
+}
+
+/// Everything that can happen to the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// An answer was given or changed.
+    Answer(String, Value),
+    /// An answer was cleared (an emptied text box).
+    Clear(String),
+    /// The confidentiality choice changed.
+    Choose(ConfidentialityChoice),
+    /// An identity field was edited.
+    EditIdentity(IdentityField, String),
+    /// The respondent pressed submit at this time.
+    Submit(Timestamp),
+    /// The endpoint acknowledged the response.
+    Acknowledged,
+    /// The endpoint could not be reached or failed; the response is queued.
+    Queue,
+    /// The endpoint refused the response with this message and field errors.
+    Refused(String, BTreeMap<String, String>),
+    /// A saved draft was found after a reload.
+    Restore(Draft),
+}
+
+impl SurveyState {
+    /// A fresh state for `definition`.
+    pub fn new(definition: Rc<SurveyDefinition>, locale: Locale, response_id: ResponseId, started_at: Timestamp) -> Self {
+        let confidentiality = match definition.confidentiality {
+            ConfidentialityMode::Anonymous => ConfidentialityChoice::Anonymous,
+            ConfidentialityMode::Confidential | ConfidentialityMode::Optional => ConfidentialityChoice::Confidential,
+        };
+        SurveyState {
+            definition,
+            locale,
+            answers: BTreeMap::new(),
+            confidentiality,
+            identity: IdentityDraft::default(),
+            invitation: None,
+            context: Context::default(),
+            response_id,
+            started_at,
+            phase: Phase::Filling,
+            errors: BTreeMap::new(),
+        }
+    }
+
+    /// Whether identity fields are shown: never for anonymous surveys or with an invitation
+    /// (it already says who answers); in optional mode only once the respondent chooses to
+    /// be identified.
+    pub fn asks_identity(&self) -> bool {
+        if self.invitation.is_some() {
+            return false;
+        }
+        match self.definition.confidentiality {
+            ConfidentialityMode::Anonymous => false,
+            ConfidentialityMode::Confidential => true,
+            ConfidentialityMode::Optional => self.confidentiality == ConfidentialityChoice::Identified,
+        }
+    }
+
+    /// Answered questions and all questions, for the progress indication.
+    pub fn progress(&self) -> (usize, usize) {
+        let total = self.definition.questions.len();
+        let answered = self.definition.questions.iter().filter(|question| self.answers.contains_key(question.id().as_str())).count();
+        (answered, total)
+    }
+
+    /// The draft to save locally.
+    pub fn draft(&self) -> Draft {
+        Draft { response_id: self.response_id.clone(), answers: self.answers.clone(), confidentiality: self.confidentiality, identity: self.identity.clone() }
+    }
+
+    fn identity(&self) -> Option<Identity> {
+        if !self.asks_identity() {
+            return None;
+        }
+        let field = |value: &str| Some(value.trim().to_owned()).filter(|value| !value.is_empty());
+        let identity = Identity { name: field(&self.identity.name), email: field(&self.identity.email), organisation: field(&self.identity.organisation) };
+        (identity != Identity::default()).then_some(identity)
+    }
+
+    /// The wire-format document for this response, submitted at `submitted_at`, without
+    /// the provisional score.
+    pub fn to_wire(&self, submitted_at: Timestamp) -> ResponseV1 {
+        ResponseV1 {
+            format: FormatVersion,
+            response_id: self.response_id.clone(),
+            survey_id: self.definition.id.clone(),
+            survey_version: self.definition.version,
+            locale: Some(self.locale.clone()),
+            answers: self.answers.iter().filter_map(|(id, value)| Some((QuestionId::new(id.as_str()).ok()?, value.clone()))).collect(),
+            confidentiality: self.confidentiality,
+            identity: self.identity(),
+            invitation: self.invitation.clone(),
+            context: self.context.clone(),
+            started_at: Some(self.started_at.clone()),
+            submitted_at,
+            provisional: None,
+        }
+    }
+
+    /// Validates and scores the response as it stands: the document to send with its
+    /// provisional score, or the errors keyed by field.
+    pub fn submission(&self, submitted_at: Timestamp) -> Result<ResponseV1, BTreeMap<String, String>> {
+        let mut wire = self.to_wire(submitted_at);
+        match validate(&self.definition, &wire) {
+            Ok(valid) => {
+                wire.provisional = Some(Scorer::new(&self.definition).score(&valid.answers));
+                Ok(wire)
+            }
+            Err(errors) => Err(errors.iter().map(|error| (error.field().to_owned(), error.to_string())).collect()),
+        }
+    }
+
+    /// The provisional score of the answers as they stand.
+    pub fn provisional(&self) -> Option<ResponseScore> {
+        self.submission(self.started_at.clone()).ok().and_then(|wire| wire.provisional)
+    }
+
+    /// The question with this id.
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.definition.question(id)
+    }
+}
+
+impl Reducible for SurveyState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        let editing = matches!(next.phase, Phase::Filling);
+        match action {
+            Action::Answer(id, value) if editing => {
+                next.errors.remove(&format!("answers.{id}"));
+                next.answers.insert(id, value);
+            }
+            Action::Clear(id) if editing => {
+                next.errors.remove(&format!("answers.{id}"));
+                next.answers.remove(&id);
+            }
+            Action::Choose(choice) if editing => {
+                let allowed = matches!(
+                    (next.definition.confidentiality, choice),
+                    (ConfidentialityMode::Optional, ConfidentialityChoice::Confidential | ConfidentialityChoice::Identified)
+                );
+                if allowed {
+                    next.confidentiality = choice;
+                    next.errors.retain(|field, _| !field.starts_with("identity") && field != "confidentiality");
+                }
+            }
+            Action::EditIdentity(field, value) if editing => {
+                let (slot, key) = match field {
+                    IdentityField::Name => (&mut next.identity.name, "identity.name"),
+                    IdentityField::Email => (&mut next.identity.email, "identity.email"),
+                    IdentityField::Organisation => (&mut next.identity.organisation, "identity.organisation"),
+                };
+                *slot = value;
+                next.errors.remove(key);
+                next.errors.remove("identity");
+            }
+            Action::Submit(now) if editing => match self.submission(now) {
+                Ok(_) => {
+                    next.errors.clear();
+                    next.phase = Phase::Sending;
+                }
+                Err(errors) => next.errors = errors,
+            },
+            Action::Acknowledged if matches!(next.phase, Phase::Sending | Phase::Queued) => {
+                next.phase = Phase::Done(self.provisional().unwrap_or_default());
+            }
+            Action::Queue if matches!(next.phase, Phase::Sending) => next.phase = Phase::Queued,
+            Action::Refused(message, fields) if matches!(next.phase, Phase::Sending | Phase::Queued) => {
+                next.phase = Phase::Filling;
+                next.errors = fields;
+                if !message.is_empty() {
+                    next.errors.insert("form".to_owned(), message);
+                }
+            }
+            Action::Restore(draft) if editing => {
+                next.response_id = draft.response_id;
+                next.answers = draft.answers;
+                next.confidentiality = draft.confidentiality;
+                next.identity = draft.identity;
+            }
+            _ => return self,
+        }
+        Rc::new(next)
+    }
+}
