@@ -1,0 +1,93 @@
+// Shared helpers for the end-to-end tests: start a real `rapport serve` on a free port
+// with a throwaway SQLite database, launch headless Chromium, and save screenshots.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitFor(url, deadlineMs = 30000) {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer within ${deadlineMs} ms`);
+}
+
+/** Starts `rapport serve`; returns { url, stop(), dir }. */
+export async function startServer(extraArgs = []) {
+  const bin = process.env.RAPPORT_BIN || path.join(repoRoot, 'target/release/rapport');
+  const dir = mkdtempSync(path.join(tmpdir(), 'rapport-e2e-'));
+  const port = await freePort();
+  const child = spawn(bin, [
+    'serve', '--listen', `127.0.0.1:${port}`,
+    '--database-url', `sqlite://${path.join(dir, 'e2e.db')}`,
+    '--identity-key-file', path.join(dir, 'identity.key'),
+    '--www-dir', process.env.RAPPORT_WWW_DIR || path.join(repoRoot, 'www'),
+    '--widget-dir', process.env.RAPPORT_WIDGET_DIR || path.join(repoRoot, 'dist/widget'),
+    ...extraArgs,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`);
+  return {
+    url,
+    dir,
+    log: () => log,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** How many responses the server holds for a survey. */
+export async function storedCount(server, survey = 'client-portal') {
+  const list = await (await fetch(`${server.url}/api/v1/surveys`)).json();
+  return list.find((entry) => entry.id === survey).responses;
+}
+
+/** Headless Chromium; Playwright gives each launch a fresh, empty profile. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export async function screenshot(page, name) {
+  const dir = path.join(repoRoot, 'artifacts/screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/** Collects page errors so a test can assert there were none. */
+export function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}

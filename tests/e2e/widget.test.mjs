@@ -1,0 +1,129 @@
+// The widget end to end: embedded in the demo portal, filled by mouse and by keyboard,
+// posting to the real server, which stores exactly the answers given.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, screenshot, storedCount, watchErrors } from './support.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function openPortal(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${server.url}/`);
+  await page.locator('rapport-survey .point').first().waitFor();
+  return { page, context, errors };
+}
+
+function submitted(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    document.addEventListener('rapport:submitted', (event) => resolve(event.detail), { once: true });
+  }));
+}
+
+test('filled by mouse, the server stores exactly the answers and the thank-you shows the browser score', async () => {
+  const { page, context, errors } = await openPortal();
+  const before = await storedCount(server);
+  const nps = page.getByRole('radiogroup', { name: /recommend us/ });
+  await nps.getByRole('radio', { name: '9' }).click();
+  for (const [statement, rating] of [[/trust you/, '6'], [/committed/, '7'], [/satisfied/, '6'], [/truly different/, '5'], [/genuinely care/, '6']]) {
+    await page.getByRole('radiogroup', { name: statement }).getByRole('radio', { name: rating, exact: true }).click();
+  }
+  await page.getByLabel(/greatest strength/).fill('They answer quickly, even when the answer is not yet.');
+  await page.getByRole('radio', { name: 'Day-to-day contact' }).check();
+  assert.equal(await page.getByText('Answered 8 of 11').count(), 1);
+  await screenshot(page, 'widget-desktop-filled');
+  const detail = submitted(page);
+  await page.getByRole('button', { name: 'Send my answers' }).click();
+  const event = await detail;
+  await page.getByText('Thank you for your feedback').waitFor();
+  assert.equal(event.provisional.nps_category, 'promoter');
+  assert.equal(await storedCount(server), before + 1);
+  assert.match(event.response_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(await page.locator('rapport-survey .crq').textContent(), (Math.round(((19 / 3 + 5 + 6) / 3) * 10) / 10).toFixed(1));
+  await screenshot(page, 'widget-desktop-thanks');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the whole survey can be answered with the keyboard alone', async () => {
+  const { page, context } = await openPortal();
+  const before = await storedCount(server);
+  const firstNps = page.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio').first();
+  await firstNps.focus();
+  for (let step = 0; step < 8; step += 1) await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getByRole('radio', { name: '8', checked: true }).count(), 1);
+  // Tab leaves the group in one stop, into the first statement; arrows rate it.
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('End');
+  const trust = page.getByRole('radiogroup', { name: /trust you/ });
+  assert.equal(await trust.getByRole('radio', { name: '7', checked: true }).count(), 1);
+  const submit = page.getByRole('button', { name: 'Send my answers' });
+  for (let presses = 0; presses < 40 && !(await submit.evaluate((button) => button.matches(':focus'))); presses += 1) {
+    await page.keyboard.press('Tab');
+  }
+  const detail = submitted(page);
+  await page.keyboard.press('Enter');
+  await detail;
+  assert.equal(await storedCount(server), before + 1);
+  await context.close();
+});
+
+test('the confidentiality choice explains itself and shows identity fields only when identified', async () => {
+  const { page, context } = await openPortal();
+  assert.equal(await page.getByText(/who gave them is never shown/).count(), 1);
+  assert.equal(await page.getByText(/can see your answers with your name/).count(), 1);
+  assert.equal(await page.getByRole('radio', { name: /Keep my answers confidential/ }).isChecked(), true);
+  assert.equal(await page.getByLabel('Email').count(), 0, 'no identity fields while confidential');
+  await page.getByRole('radio', { name: /Share my name/ }).check();
+  await page.getByLabel('Email').fill('not an email');
+  await page.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio', { name: '4' }).click();
+  await page.getByRole('button', { name: 'Send my answers' }).click();
+  await page.getByText('identity.email must be an email address').waitFor();
+  assert.equal(await page.getByRole('alert').first().textContent(), 'Please check the highlighted answers.');
+  await page.getByRole('radio', { name: /Keep my answers confidential/ }).check();
+  assert.equal(await page.getByLabel('Email').count(), 0);
+  await context.close();
+});
+
+test('a required answer left out is flagged next to its question and nothing is sent', async () => {
+  const { page, context } = await openPortal();
+  const before = await storedCount(server);
+  await page.getByRole('button', { name: 'Send my answers' }).click();
+  await page.getByText('answers.nps is required').waitFor();
+  assert.equal(await page.getByRole('radiogroup', { name: /recommend us/ }).getAttribute('aria-invalid'), 'true');
+  assert.equal(await storedCount(server), before);
+  await context.close();
+});
+
+test('answers survive a reload before submitting', async () => {
+  const { page, context } = await openPortal();
+  await page.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio', { name: '3' }).click();
+  await page.getByLabel(/greatest weakness/).fill('Slow replies in October');
+  await page.reload();
+  await page.locator('rapport-survey .point').first().waitFor();
+  assert.equal(await page.getByRole('radio', { name: '3', checked: true }).count(), 1);
+  assert.equal(await page.getByLabel(/greatest weakness/).inputValue(), 'Slow replies in October');
+  await context.close();
+});
+
+test('on a 360x640 phone the survey fits without horizontal scrolling', async () => {
+  for (const viewport of [{ width: 360, height: 640 }, { width: 320, height: 640 }, { width: 390, height: 844 }]) {
+    const { page, context } = await openPortal(viewport);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(overflow, 0, `horizontal overflow at ${viewport.width}px`);
+    if (viewport.width === 390) await screenshot(page, 'widget-phone');
+    await context.close();
+  }
+});
