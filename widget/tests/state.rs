@@ -1,0 +1,92 @@
+//! The widget's state in a real browser: the reducer's rules for answers, the
+//! confidentiality choice, submission and refusals, run under wasm-bindgen-test in
+//! headless Chromium.
+#![cfg(target_arch = "wasm32")]
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rapport_scoring::ids::{Locale, ResponseId};
+use rapport_scoring::wire::{ConfidentialityChoice, Timestamp};
+use rapport_scoring::{template, ConfidentialityMode};
+use rapport_widget::i18n::choose_locale;
+use rapport_widget::state::{Action, IdentityField, Phase, SurveyState};
+use serde_json::json;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use yew::Reducible as _;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn fresh(mode: ConfidentialityMode) -> Rc<SurveyState> {
+    let mut definition = template("client-portal").unwrap();
+    definition.confidentiality = mode;
+    Rc::new(SurveyState::new(Rc::new(definition), Locale::english(), ResponseId::from_random_bytes([7; 16]), Timestamp::from_unix_millis(0)))
+}
+
+fn at(millis: i64) -> Timestamp {
+    Timestamp::from_unix_millis(millis)
+}
+
+#[wasm_bindgen_test]
+fn optional_mode_starts_confidential_and_asks_identity_only_when_identified() {
+    let state = fresh(ConfidentialityMode::Optional);
+    assert_eq!(state.confidentiality, ConfidentialityChoice::Confidential);
+    assert!(!state.asks_identity());
+    let state = state.reduce(Action::Choose(ConfidentialityChoice::Identified));
+    assert!(state.asks_identity());
+    let state = state.reduce(Action::EditIdentity(IdentityField::Email, "ana@client.example".into()));
+    assert_eq!(state.to_wire(at(1)).identity.unwrap().email.as_deref(), Some("ana@client.example"));
+    // Back to confidential: the typed identity is not sent.
+    let state = state.reduce(Action::Choose(ConfidentialityChoice::Confidential));
+    assert_eq!(state.to_wire(at(1)).identity, None);
+}
+
+#[wasm_bindgen_test]
+fn anonymous_mode_never_sends_identity_and_refuses_other_choices() {
+    let state = fresh(ConfidentialityMode::Anonymous);
+    let state = state.reduce(Action::EditIdentity(IdentityField::Name, "Ana".into()));
+    let state = state.reduce(Action::Choose(ConfidentialityChoice::Identified));
+    assert_eq!(state.confidentiality, ConfidentialityChoice::Anonymous);
+    let wire = state.to_wire(at(1));
+    assert_eq!((wire.identity, wire.confidentiality), (None, ConfidentialityChoice::Anonymous));
+}
+
+#[wasm_bindgen_test]
+fn submitting_validates_then_sends_once_and_a_refusal_returns_to_the_form() {
+    let state = fresh(ConfidentialityMode::Optional);
+    let state = state.reduce(Action::Submit(at(1)));
+    assert_eq!(state.phase, Phase::Filling);
+    assert_eq!(state.errors.get("answers.nps").map(String::as_str), Some("answers.nps is required"));
+    let state = state.reduce(Action::Answer("nps".into(), json!(9))).reduce(Action::Answer("trust".into(), json!(6)));
+    assert!(!state.errors.contains_key("answers.nps"), "answering clears the question's error");
+    let state = state.reduce(Action::Submit(at(2)));
+    assert_eq!(state.phase, Phase::Sending);
+    // While sending, nothing can change the answers or send again.
+    let same = state.clone().reduce(Action::Answer("nps".into(), json!(1)));
+    assert!(Rc::ptr_eq(&state, &same));
+    let refused = state.clone().reduce(Action::Refused("survey closed".into(), BTreeMap::new()));
+    assert_eq!(refused.phase, Phase::Filling);
+    assert_eq!(refused.errors.get("form").map(String::as_str), Some("survey closed"));
+    assert_eq!(refused.answers.get("nps"), Some(&json!(9)), "answers stay on screen after a refusal");
+    let done = state.reduce(Action::Acknowledged);
+    let Phase::Done(score) = &done.phase else { panic!("expected the thank-you phase") };
+    assert_eq!(score.crq, Some(6.0));
+}
+
+#[wasm_bindgen_test]
+fn a_restored_draft_keeps_its_response_id_so_a_resend_is_recognised() {
+    let state = fresh(ConfidentialityMode::Optional).reduce(Action::Answer("nps".into(), json!(4)));
+    let draft = state.draft();
+    let restored = fresh(ConfidentialityMode::Optional);
+    let restored = Rc::new(SurveyState { response_id: ResponseId::from_random_bytes([9; 16]), ..(*restored).clone() }).reduce(Action::Restore(draft));
+    assert_eq!(restored.response_id, state.response_id);
+    assert_eq!(restored.progress(), (1, 11));
+}
+
+#[wasm_bindgen_test]
+fn the_locale_comes_from_the_attribute_then_the_browser_then_english() {
+    assert_eq!(choose_locale(["fr", "de-DE"]).as_str(), "fr");
+    assert_eq!(choose_locale(["pt-BR", "nl-NL"]).as_str(), "nl-NL");
+    assert_eq!(choose_locale(["ja"]).as_str(), "en");
+    assert_eq!(choose_locale(["DE"]).as_str(), "de");
+}
