@@ -339,6 +339,7 @@ fn path_text(path: &serde_path_to_error::Path) -> String {
 
 impl SurveyDefinition {
     /// Parses and validates a TOML definition.
+    #[cfg(feature = "toml")]
     pub fn from_toml(source: &str) -> Result<Self, DefinitionError> {
         let deserializer = toml::de::Deserializer::parse(source).map_err(|err| DefinitionError::Parse {
             format: "toml",
@@ -369,11 +370,13 @@ impl SurveyDefinition {
     }
 
     /// Parses TOML or JSON, deciding by the first non-blank character (`{` means JSON).
+    #[cfg(feature = "toml")]
     pub fn parse(source: &str) -> Result<Self, DefinitionError> {
         if source.trim_start().starts_with('{') { Self::from_json(source) } else { Self::from_toml(source) }
     }
 
     /// The definition as pretty TOML, the format operators edit.
+    #[cfg(feature = "toml")]
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a validated definition always serialises to TOML")
     }

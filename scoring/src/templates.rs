@@ -331,6 +331,7 @@ pub fn templates() -> Vec<SurveyDefinition> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "toml")]
     #[test]
     fn every_template_validates_and_round_trips_through_toml_and_json() {
         for definition in templates() {
