@@ -14,7 +14,7 @@ let browser;
 let host;
 let hostUrl;
 // The foreign endpoint's behaviour and what reached it.
-const collector = { failuresLeft: 0, down: false, attempts: [], acknowledged: new Map() };
+const collector = { failuresLeft: 0, down: false, attempts: [], acknowledged: new Map(), bodies: [] };
 
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.html': 'text/html' };
 
@@ -43,6 +43,7 @@ before(async () => {
           return;
         }
         collector.acknowledged.set(id, (collector.acknowledged.get(id) || 0) + 1);
+        collector.bodies.push(JSON.parse(body));
         response.writeHead(201, { 'content-type': 'application/json' }).end('{}');
       });
       return;
@@ -111,6 +112,12 @@ test('an endpoint that fails twice gets the response exactly once, after retries
   assert.equal(collector.attempts.length, 3);
   assert.equal(new Set(collector.attempts).size, 1, 'every try carries the same response id');
   assert.deepEqual([...collector.acknowledged.values()], [1]);
+  // The endpoint received exactly the answers given, and the browser's provisional score.
+  const [received] = collector.bodies;
+  assert.deepEqual(received.answers, { nps: 7, 'kept-informed': 3 });
+  assert.equal(received.confidentiality, 'confidential');
+  assert.equal(received.identity, undefined);
+  assert.deepEqual(received.provisional, { nps_category: 'passive', contract_experience: 3 });
   await context.close();
 });
 
