@@ -13,9 +13,18 @@ const repo = path.resolve(here, '../..');
 const loads = Number(process.argv[2] || 10);
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.css': 'text/css' };
 
+// Peer libraries come from bench/widget/node_modules (`npm install` there first).
+const PEER_FILES = {
+  'survey.core.min.js': 'node_modules/survey-core/survey.core.min.js',
+  'survey-core.fontless.min.css': 'node_modules/survey-core/survey-core.fontless.min.css',
+  'survey-js-ui.min.js': 'node_modules/survey-js-ui/survey-js-ui.min.js',
+  'index.umd.js': 'node_modules/@formbricks/surveys/dist/index.umd.js',
+};
+
 function resolveFile(urlPath) {
   if (urlPath.startsWith('/widget/')) return path.join(repo, 'dist/widget', path.basename(urlPath));
-  return path.join(here, path.basename(urlPath));
+  const name = path.basename(urlPath);
+  return path.join(here, PEER_FILES[name] || name);
 }
 
 const server = http.createServer((request, response) => {
@@ -23,7 +32,13 @@ const server = http.createServer((request, response) => {
   if (request.method === 'POST') { response.writeHead(201).end('{}'); return; }
   const file = resolveFile(url.pathname);
   if (!existsSync(file)) { response.writeHead(404).end(); return; }
-  response.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' }).end(readFileSync(file));
+  // Cross-origin isolation lets the page measure its own memory, wasm included.
+  response.writeHead(200, {
+    'content-type': TYPES[path.extname(file)] || 'application/octet-stream',
+    'cache-control': 'no-store',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+  }).end(readFileSync(file));
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
@@ -33,11 +48,21 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 
-// Records when a "9" radio first exists and is enabled, looking into open shadow roots.
+// Records when the "9" of the 0–10 question first exists and can be chosen: a button or
+// radio, or a label holding an enabled input, looking into open shadow roots.
 const probe = () => {
+  const usable = (leaf) => {
+    const control = leaf.closest('button, [role=radio], label');
+    if (!control) return false;
+    if (control.tagName === 'LABEL') {
+      const input = control.querySelector('input');
+      return !input || !input.disabled;
+    }
+    return !control.disabled;
+  };
   const find = (root) => {
-    for (const element of root.querySelectorAll('[role=radio], button')) {
-      if (element.textContent.trim() === '9' && !element.disabled) return element;
+    for (const element of root.querySelectorAll('*')) {
+      if (element.textContent.trim() === '9' && usable(element)) return element;
     }
     for (const host of root.querySelectorAll('*')) if (host.shadowRoot) { const found = find(host.shadowRoot); if (found) return found; }
     return null;
@@ -46,12 +71,27 @@ const probe = () => {
   requestAnimationFrame(tick);
 };
 
+/** JS heap plus WebAssembly memory of a loaded page, once it has settled. */
+async function memoryOf(page) {
+  const context = await browser.newContext();
+  await context.addInitScript(probe);
+  const tab = await context.newPage();
+  await tab.goto(`${base}/${page}`);
+  await tab.waitForFunction(() => window.__usableAt !== undefined, null, { timeout: 30000 });
+  await tab.waitForTimeout(500);
+  const bytes = await tab.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+  await context.close();
+  return bytes;
+}
+
 async function measure(page) {
   const context = await browser.newContext();
   await context.addInitScript(probe);
   const tab = await context.newPage();
   const files = new Set();
   tab.on('request', (request) => files.add(new URL(request.url()).pathname));
+  tab.on('pageerror', (error) => console.error(`${page}: ${error.message}`));
+  tab.on('console', (message) => { if (message.type() === 'error') console.error(`${page}: ${message.text()}`); });
   await tab.goto(`${base}/${page}`);
   await tab.waitForFunction(() => window.__usableAt !== undefined, null, { timeout: 30000 });
   const usable = await tab.evaluate(() => window.__usableAt);
@@ -74,15 +114,17 @@ function bytes(files) {
 
 const median = (values) => { const sorted = [...values].sort((a, b) => a - b); return sorted[Math.floor(sorted.length / 2)]; };
 const rows = [];
-for (const [name, page] of [['vanilla form (floor)', 'vanilla.html'], ['rapport widget', 'rapport.html']]) {
+const pages = [['vanilla form (floor)', 'vanilla.html'], ['Rapport widget', 'rapport.html'], ['SurveyJS (survey-core + survey-js-ui)', 'surveyjs.html'], ['Formbricks renderer (@formbricks/surveys)', 'formbricks.html']];
+for (const [name, page] of pages) {
+  console.error(`measuring ${name}…`);
   const runs = [];
   for (let run = 0; run < loads; run += 1) runs.push(await measure(page));
-  rows.push({ name, usable: median(runs.map((run) => run.usable)), ...bytes(runs[0].files) });
+  rows.push({ name, usable: median(runs.map((run) => run.usable)), memory: await memoryOf(page), ...bytes(runs[0].files) });
 }
 await browser.close();
 server.close();
-console.log(`| page | downloaded raw | gzip | brotli | time to usable NPS (median of ${loads}) |`);
-console.log('|---|---|---|---|---|');
-for (const row of rows) console.log(`| ${row.name} | ${row.raw} B | ${row.gzip} B | ${row.brotli} B | ${row.usable.toFixed(0)} ms |`);
+console.log(`| page | downloaded raw | gzip | brotli | time to usable NPS (median of ${loads}) | JS heap + wasm memory |`);
+console.log('|---|---|---|---|---|---|');
+for (const row of rows) console.log(`| ${row.name} | ${row.raw} B | ${row.gzip} B | ${row.brotli} B | ${row.usable.toFixed(0)} ms | ${(row.memory / 1024 / 1024).toFixed(1)} MiB |`);
 const [floor, rapport] = rows;
-console.log(`\nrapport / floor time to usable: ${(rapport.usable / floor.usable).toFixed(2)}x`);
+console.log(`\nRapport / floor time to usable: ${(rapport.usable / floor.usable).toFixed(2)}x`);
