@@ -60,22 +60,37 @@ test('filled by mouse, the server stores exactly the answers and the thank-you s
 test('the whole survey can be answered with the keyboard alone', async () => {
   const { page, context } = await openPortal();
   const before = await storedCount(server);
-  const firstNps = page.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio').first();
-  await firstNps.focus();
-  for (let step = 0; step < 8; step += 1) await page.keyboard.press('ArrowRight');
-  assert.equal(await page.getByRole('radio', { name: '8', checked: true }).count(), 1);
-  // Tab leaves the group in one stop, into the first statement; arrows rate it.
-  await page.keyboard.press('Tab');
-  await page.keyboard.press('End');
-  const trust = page.getByRole('radiogroup', { name: /trust you/ });
-  assert.equal(await trust.getByRole('radio', { name: '7', checked: true }).count(), 1);
-  const submit = page.getByRole('button', { name: 'Send my answers' });
-  for (let presses = 0; presses < 40 && !(await submit.evaluate((button) => button.matches(':focus'))); presses += 1) {
+  // What has focus, looking through the shadow root.
+  const focused = () => page.evaluate(() => {
+    let element = document.activeElement;
+    while (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+    return { tag: element.tagName, role: element.getAttribute('role'), type: element.getAttribute('type'), text: element.textContent.trim() };
+  });
+  await page.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio').first().focus();
+  const visited = [];
+  for (let presses = 0; presses < 60; presses += 1) {
+    const now = await focused();
+    visited.push(now.role ? `role=${now.role}` : (now.type || now.tag));
+    if (now.tag === 'BUTTON' && now.type === 'submit') break;
+    if (now.role === 'radio') {
+      // One tab stop per scale: arrows choose within it.
+      await page.keyboard.press('End');
+      await page.keyboard.press('ArrowLeft');
+    } else if (now.tag === 'TEXTAREA') {
+      await page.keyboard.type('Typed without a mouse');
+    } else if (now.type === 'radio') {
+      await page.keyboard.press('Space');
+    }
     await page.keyboard.press('Tab');
   }
+  assert.equal((await focused()).type, 'submit', `the submit button is reachable by Tab; visited ${visited.join(', ')}`);
+  assert.equal(visited.filter((kind) => kind === 'role=radio').length, 8, 'one tab stop for the 0–10 scale and each of the seven statements');
+  assert.equal(await page.getByText('Answered 11 of 11').count(), 1);
   const detail = submitted(page);
   await page.keyboard.press('Enter');
-  await detail;
+  const event = await detail;
+  assert.equal(event.provisional.nps_category, 'promoter');
+  assert.equal(event.provisional.crq, 6);
   assert.equal(await storedCount(server), before + 1);
   await context.close();
 });

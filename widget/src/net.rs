@@ -166,6 +166,19 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
     Duration::from_millis((base.min(60_000.0) * (0.5 + jitter.clamp(0.0, 1.0))) as u64)
 }
 
+/// Waits for `delay`, or less if the browser reports that it is back online.
+async fn wait_or_online(delay: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, delay.as_millis().min(i32::MAX as u128) as i32);
+            let options = web_sys::AddEventListenerOptions::new();
+            options.set_once(true);
+            let _ = window.add_event_listener_with_callback_and_add_event_listener_options("online", &resolve, &options);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 /// Sends until acknowledged or refused, waiting with [`backoff`] between tries, and keeps
 /// the outbox in step. `on_retry` is told each time a try fails.
 pub async fn deliver(pending: Pending, on_retry: impl Fn()) -> SendOutcome {
@@ -179,7 +192,7 @@ pub async fn deliver(pending: Pending, on_retry: impl Fn()) -> SendOutcome {
         match send(&pending).await {
             SendOutcome::Retry => {
                 on_retry();
-                yew::platform::time::sleep(backoff(attempt, js_sys::Math::random())).await;
+                wait_or_online(backoff(attempt, js_sys::Math::random())).await;
                 attempt += 1;
             }
             outcome => {
