@@ -5,6 +5,8 @@
 //! - `GET /api/v1/surveys`: surveys with their latest versions.
 //! - `GET /api/v1/surveys/{id}[?version=N]`: a survey definition, as the widget loads it.
 //! - `POST /api/v1/surveys/{id}/responses`: ingest one wire-format v1 response.
+//! - `GET /api/v1/surveys/{id}/report`, `GET /api/v1/surveys/{id}/responses.csv`: results,
+//!   restricted by the caller's API token (see [`crate::export`]).
 //! - `/widget/…`: the widget bundle; everything else: the pages of `www/`.
 //!
 //! A 2xx for a response is sent only after its transaction has committed.
@@ -66,11 +68,13 @@ pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE]);
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
     let api = Router::new()
         .route("/surveys", get(list_surveys))
         .route("/surveys/{id}", get(get_survey))
         .route("/surveys/{id}/responses", post(post_response))
+        .route("/surveys/{id}/report", get(crate::export::report))
+        .route("/surveys/{id}/responses.csv", get(crate::export::csv))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors);
     let widget = ServeDir::new(&state.widget_dir);

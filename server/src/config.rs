@@ -23,6 +23,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the report of a JSONL file of wire-format responses.
     Score(ScoreArgs),
+    /// Manage API tokens for the people who read results.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Manage survey definitions in the database.
     Survey {
         /// What to do with surveys.
@@ -44,6 +50,27 @@ pub enum SurveyCommand {
     },
     /// List the surveys and their latest versions.
     List {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Token subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        /// `admin` (everything, identity included), `account` (their accounts) or `viewer`
+        /// (aggregates only).
+        #[arg(long, value_enum)]
+        role: crate::auth::Role,
+        /// An account the token may see; repeat for several. Required for `account`.
+        #[arg(long = "account")]
+        accounts: Vec<String>,
+        /// A note saying whose token this is.
+        #[arg(long)]
+        label: Option<String>,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

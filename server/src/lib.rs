@@ -5,6 +5,8 @@
 //! - [`store`]: the only module that knows SQL;
 //! - [`identity`]: sealing respondent identity with the identity key;
 //! - [`api`]: the HTTP API and static files, as `fn app(state) -> Router`;
+//! - [`auth`]: API tokens and the roles that restrict what a caller sees;
+//! - [`export`]: role-restricted reports and the CSV export;
 //! - [`error`]: the one error type every handler returns;
 //! - [`score_file`]: `rapport score`, reports from a JSONL file of responses.
 //!
@@ -13,6 +15,8 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod auth;
+pub mod export;
 pub mod config;
 pub mod error;
 pub mod identity;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use rapport_server::api::{app, AppState, Counters};
-use rapport_server::config::{Cli, Command, ServeArgs, SurveyCommand};
+use rapport_server::auth::{new_token, token_hash, Role};
+use rapport_server::config::{Cli, Command, ServeArgs, SurveyCommand, TokenCommand};
 use rapport_server::identity::IdentityKey;
 use rapport_server::score_file;
 use rapport_server::store::{AddOutcome, Store};
@@ -20,6 +21,7 @@ fn main() -> std::process::ExitCode {
         Command::Score(args) => score_file::run(&args).map(|text| print!("{text}")),
         Command::Serve(args) => runtime().and_then(|runtime| runtime.block_on(serve(args))),
         Command::Survey { command } => runtime().and_then(|runtime| runtime.block_on(survey(command))),
+        Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -54,6 +56,23 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
             store.close().await;
         }
     }
+    Ok(())
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Create { role, accounts, label, database } = command;
+    if role == Role::Account && accounts.is_empty() {
+        anyhow::bail!("an account token needs at least one --account");
+    }
+    if role != Role::Account && !accounts.is_empty() {
+        anyhow::bail!("--account applies only to --role account; {} tokens see every account", role.as_str());
+    }
+    let store = Store::open(&database.database_url).await?;
+    let token = new_token()?;
+    store.add_token(&token_hash(&token), role, &accounts, label.as_deref()).await?;
+    store.close().await;
+    eprintln!("created a {} token; it is shown once, store it now:", role.as_str());
+    println!("{token}");
     Ok(())
 }
 

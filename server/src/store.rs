@@ -15,6 +15,8 @@ use rapport_scoring::validate::Answers;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Timestamp};
 use rapport_scoring::{templates, ResponseRecord};
 use serde::Serialize;
+
+use crate::auth::{Caller, Role};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -70,6 +72,30 @@ pub struct NewResponse {
     /// The widget's submit time.
     pub submitted_at: Timestamp,
     /// Identity sealed with the identity key; `None` for anonymous responses.
+    pub sealed_identity: Option<Vec<u8>>,
+}
+
+/// One stored response as an export reads it. The identity is still sealed: only the
+/// export decides, by role, whether to open it.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    /// Response id.
+    pub response_id: String,
+    /// The widget's submit time.
+    pub submitted_at: String,
+    /// `anonymous`, `confidential` or `identified`.
+    pub confidentiality: String,
+    /// Account.
+    pub account: Option<String>,
+    /// Matter.
+    pub matter: Option<String>,
+    /// Wave.
+    pub wave: Option<String>,
+    /// Typed answers.
+    pub answers: Answers,
+    /// The server's score.
+    pub score: ResponseScore,
+    /// Sealed identity, when one was given.
     pub sealed_identity: Option<Vec<u8>>,
 }
 
@@ -280,6 +306,57 @@ impl Store {
     /// The sealed identity stored for a response, if any.
     pub async fn sealed_identity(&self, response_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(sqlx::query_scalar("SELECT sealed FROM respondent_identities WHERE response_id = ?").bind(response_id).fetch_optional(&self.pool).await?)
+    }
+
+    /// Stores a new API token's hash with its role and accounts.
+    pub async fn add_token(&self, token_sha256: &str, role: Role, accounts: &[String], label: Option<&str>) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO api_tokens (token_sha256, role, accounts, label, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(token_sha256)
+            .bind(role.as_str())
+            .bind(serde_json::to_string(accounts)?)
+            .bind(label)
+            .bind(now().as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The caller a token hash belongs to, if any.
+    pub async fn caller_for_token_hash(&self, token_sha256: &str) -> anyhow::Result<Option<Caller>> {
+        let row = sqlx::query("SELECT role, accounts FROM api_tokens WHERE token_sha256 = ?").bind(token_sha256).fetch_optional(&self.pool).await?;
+        row.map(|row| {
+            let role = Role::parse(row.get("role")).context("stored token has an unknown role")?;
+            Ok(Caller { role, accounts: serde_json::from_str(row.get::<&str, _>("accounts"))? })
+        })
+        .transpose()
+    }
+
+    /// Every stored response of a survey version with what an export needs, oldest first.
+    pub async fn export_rows(&self, survey_id: &str, version: u32) -> anyhow::Result<Vec<ExportRow>> {
+        let rows = sqlx::query(
+            "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
+             FROM responses r LEFT JOIN respondent_identities i ON i.response_id = r.response_id \
+             WHERE r.survey_id = ? AND r.survey_version = ? ORDER BY r.received_at, r.response_id",
+        )
+        .bind(survey_id)
+        .bind(i64::from(version))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(ExportRow {
+                    response_id: row.get("response_id"),
+                    submitted_at: row.get("submitted_at"),
+                    confidentiality: row.get("confidentiality"),
+                    account: row.get("account"),
+                    matter: row.get("matter"),
+                    wave: row.get("wave"),
+                    answers: serde_json::from_str(row.get::<&str, _>("answers"))?,
+                    score: serde_json::from_str(row.get::<&str, _>("score"))?,
+                    sealed_identity: row.get("sealed"),
+                })
+            })
+            .collect()
     }
 
     /// Closes the pool, waiting for connections to finish.

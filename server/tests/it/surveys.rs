@@ -32,3 +32,31 @@ async fn versions_are_kept_and_an_edit_needs_a_new_version() {
     let (_, first) = server.get("/api/v1/surveys/client-portal?version=1").await;
     assert_eq!(first["min_group_size"], 5);
 }
+
+#[test]
+fn the_command_line_adds_surveys_lists_them_and_issues_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let rapport = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_rapport")).args(args).args(["--database-url", &database]).output().unwrap();
+
+    let mut definition = template("post-negotiation").unwrap();
+    definition.version = 2;
+    let file = dir.path().join("pulse.toml");
+    std::fs::write(&file, definition.to_toml()).unwrap();
+    let added = rapport(&["survey", "add", file.to_str().unwrap()]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert_eq!(String::from_utf8_lossy(&added.stdout).trim(), "added survey post-negotiation version 2");
+    let listed = String::from_utf8(rapport(&["survey", "list"]).stdout).unwrap();
+    assert!(listed.lines().any(|line| line.starts_with("post-negotiation") && line.contains(" 2 ")), "{listed}");
+
+    let refused = rapport(&["token", "create", "--role", "account"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("needs at least one --account"));
+    let created = rapport(&["token", "create", "--role", "account", "--account", "northwind"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = String::from_utf8(created.stdout).unwrap();
+    assert!(token.trim().starts_with("rpt_") && token.trim().len() == 68, "{token}");
+    let mut stored = std::fs::read(dir.path().join("cli.db")).unwrap();
+    stored.extend(std::fs::read(dir.path().join("cli.db-wal")).unwrap_or_default());
+    assert!(!stored.windows(token.trim().len()).any(|window| window == token.trim().as_bytes()), "only the hash is stored");
+}

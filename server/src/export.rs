@@ -1,0 +1,162 @@
+//! Reports and the CSV export, restricted by the caller's role.
+//!
+//! - `GET /api/v1/surveys/{id}/report[?by=FIELD&version=N]`: the aggregate report. An
+//!   `account` caller gets it over their accounts only. For anyone but an admin, a report
+//!   over fewer respondents than the minimum group size carries counts only.
+//! - `GET /api/v1/surveys/{id}/responses.csv[?version=N]`: one row per response. Admins get
+//!   every row with identity; `account` callers get the identified responses of their
+//!   accounts (confidential ones only ever reach them inside aggregates); viewers get 403.
+//!
+//! Every cell a person typed is guarded against spreadsheet formula injection.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rapport_scoring::definition::{Question, SurveyDefinition};
+use rapport_scoring::{build_report, Report, ReportOptions, SegmentField};
+use serde::{Deserialize, Serialize};
+
+use crate::api::AppState;
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+
+/// Query of the report and export endpoints.
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    /// Segment field(s), comma-separated.
+    pub by: Option<String>,
+    /// Survey version; the latest by default.
+    pub version: Option<u32>,
+}
+
+/// A report as a caller may see it.
+#[derive(Debug, Serialize)]
+pub struct RoleReport {
+    /// The caller's role.
+    pub role: Role,
+    /// The accounts the report covers, for an `account` caller.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
+    /// Responses the report covers.
+    pub n: u64,
+    /// True when the whole report is below the minimum group size: counts only.
+    pub suppressed: bool,
+    /// The report; absent when suppressed.
+    pub report: Option<Report>,
+}
+
+async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<SurveyDefinition, ApiError> {
+    state.store.survey(id, version).await?.ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
+}
+
+/// The role-restricted report.
+pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
+    let definition = definition(&state, &id, query.version).await?;
+    let segments = query
+        .by
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|field| !field.is_empty())
+        .map(|field| SegmentField::parse(&definition, field.trim()).map_err(|error| ApiError::invalid_field("by", error.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let records: Vec<_> = state
+        .store
+        .response_records(definition.id.as_str(), definition.version)
+        .await?
+        .into_iter()
+        .filter(|record| caller.sees_account(record.context.account.as_deref()))
+        .collect();
+    let n = records.len() as u64;
+    let suppressed = caller.role != Role::Admin && n < u64::from(definition.min_group_size);
+    let report = (!suppressed).then(|| build_report(&definition, &records, &ReportOptions { segments, min_group_size: None }));
+    let accounts = if caller.role == Role::Account { caller.accounts.clone() } else { Vec::new() };
+    Ok(Json(RoleReport { role: caller.role, accounts, n, suppressed, report }).into_response())
+}
+
+/// Quotes a CSV cell, and defuses text a spreadsheet would run as a formula.
+pub fn csv_cell(text: &str) -> String {
+    let defused = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
+    if defused.contains([',', '"', '\n', '\r']) || defused != text { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
+}
+
+/// The role-restricted CSV export.
+pub async fn csv(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
+    if caller.role == Role::Viewer {
+        let body = serde_json::json!({ "error": "viewers see aggregate reports only; the response export needs an admin or account token" });
+        return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
+    }
+    let definition = definition(&state, &id, query.version).await?;
+    let question_ids: Vec<String> = definition.questions.iter().map(|question| question.id().to_string()).collect();
+    let mut out = String::new();
+    let mut header = vec!["response_id", "submitted_at", "account", "matter", "wave", "confidentiality", "name", "email", "organisation"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    header.extend(question_ids.iter().cloned());
+    header.extend(["nps_category", "crq", "relationship", "contract_experience"].map(str::to_owned));
+    out.push_str(&header.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
+    out.push('\n');
+    for row in state.store.export_rows(definition.id.as_str(), definition.version).await? {
+        let visible = match caller.role {
+            Role::Admin => true,
+            Role::Account => row.confidentiality == "identified" && caller.sees_account(row.account.as_deref()),
+            Role::Viewer => false,
+        };
+        if !visible {
+            continue;
+        }
+        let identity = match &row.sealed_identity {
+            Some(sealed) => Some(state.identity_key.open(&row.response_id, sealed)?),
+            None => None,
+        };
+        let identity_cell = |pick: fn(&rapport_scoring::wire::Identity) -> Option<&String>| identity.as_ref().and_then(pick).cloned().unwrap_or_default();
+        let mut cells = vec![
+            row.response_id.clone(),
+            row.submitted_at.clone(),
+            row.account.clone().unwrap_or_default(),
+            row.matter.clone().unwrap_or_default(),
+            row.wave.clone().unwrap_or_default(),
+            row.confidentiality.clone(),
+            identity_cell(|identity| identity.name.as_ref()),
+            identity_cell(|identity| identity.email.as_ref()),
+            identity_cell(|identity| identity.organisation.as_ref()),
+        ];
+        for question in &definition.questions {
+            let id = question.id();
+            cells.push(match question {
+                Question::Nps { .. } => row.answers.nps.map(|answer| answer.get().to_string()).unwrap_or_default(),
+                Question::Element { .. } | Question::Experience { .. } => row.answers.ratings.get(id).map(|rating| rating.get().to_string()).unwrap_or_default(),
+                Question::Text { .. } => row.answers.texts.get(id).cloned().unwrap_or_default(),
+                Question::Role { .. } | Question::Choice { .. } => {
+                    row.answers.choices.get(id).map(|chosen| chosen.iter().map(ToString::to_string).collect::<Vec<_>>().join("+")).unwrap_or_default()
+                }
+            });
+        }
+        cells.push(row.score.nps_category.map(|category| category.as_str().to_owned()).unwrap_or_default());
+        cells.push(row.score.crq.map(|crq| format!("{crq:.4}")).unwrap_or_default());
+        cells.push(row.score.relationship.map(|category| category.as_str().to_owned()).unwrap_or_default());
+        cells.push(row.score.contract_experience.map(|score| format!("{score:.4}")).unwrap_or_default());
+        out.push_str(&cells.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    let disposition = format!("attachment; filename=\"{}-v{}-responses.csv\"", definition.id, definition.version);
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], out).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_defused_and_quotes_escaped() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+1"), "\"'+1\"");
+        assert_eq!(csv_cell("-2"), "\"'-2\"");
+        assert_eq!(csv_cell("@cmd"), "\"'@cmd\"");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
+    }
+}

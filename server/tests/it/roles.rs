@@ -1,0 +1,155 @@
+//! Reports and the CSV export through every role. Each boundary is crossed on purpose:
+//! no token, a wrong token, an account token asking about another account, a viewer asking
+//! for rows, and in every answer a confidential respondent's identity is looked for.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use rapport_server::api::app;
+use rapport_server::auth::{new_token, token_hash, Role};
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+
+use crate::support::{portal_response, TestServer};
+
+const SECRET_EMAIL: &str = "secret.person@client.example";
+const SECRET_NAME: &str = "Sigrid Secret";
+
+struct Tokens {
+    admin: String,
+    northwind: String,
+    contoso: String,
+    viewer: String,
+}
+
+async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
+    let token = new_token().unwrap();
+    let accounts: Vec<String> = accounts.iter().map(|account| (*account).to_owned()).collect();
+    server.state.store.add_token(&token_hash(&token), role, &accounts, None).await.unwrap();
+    token
+}
+
+/// Nine Northwind responses (six identified, three confidential with a known identity) and
+/// two identified Contoso responses.
+async fn programme() -> (TestServer, Tokens) {
+    let server = TestServer::new().await;
+    let mut counter = 100;
+    for (account, confidentiality, n) in [("northwind", "identified", 6), ("northwind", "confidential", 3), ("contoso", "identified", 2)] {
+        for idx in 0..n {
+            counter += 1;
+            let mut response = portal_response(counter);
+            response["context"] = json!({"account": account, "wave": "2026-h2"});
+            response["confidentiality"] = json!(confidentiality);
+            response["answers"]["nps"] = json!(if confidentiality == "confidential" { 2 } else { 9 });
+            response["identity"] = if confidentiality == "confidential" {
+                json!({"name": SECRET_NAME, "email": SECRET_EMAIL, "organisation": "Northwind"})
+            } else {
+                json!({"name": format!("Known Person {idx}"), "email": format!("known{idx}@{account}.example")})
+            };
+            if counter == 101 {
+                response["answers"]["strength"] = json!("=HYPERLINK(\"http://evil.example\",\"click\")");
+            }
+            let (status, body) = server.post_json("client-portal", &response).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+    let tokens = Tokens {
+        admin: token(&server, Role::Admin, &[]).await,
+        northwind: token(&server, Role::Account, &["northwind"]).await,
+        contoso: token(&server, Role::Account, &["contoso"]).await,
+        viewer: token(&server, Role::Viewer, &[]).await,
+    };
+    (server, tokens)
+}
+
+/// GETs `path` with an optional bearer token; returns the status and the body as text.
+async fn get(server: &TestServer, path: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::get(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = app(server.state.clone()).oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    (status, String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+}
+
+const REPORT: &str = "/api/v1/surveys/client-portal/report?by=account,confidentiality";
+const CSV: &str = "/api/v1/surveys/client-portal/responses.csv";
+
+fn assert_no_secret(body: &str, what: &str) {
+    assert!(!body.contains(SECRET_EMAIL) && !body.contains(SECRET_NAME), "{what} leaks a confidential identity:\n{body}");
+}
+
+#[tokio::test]
+async fn without_a_valid_token_nothing_is_shown_and_the_refusal_says_nothing_else() {
+    let (server, _) = programme().await;
+    for path in [REPORT, CSV, "/api/v1/surveys/no-such-survey/report"] {
+        for token in [None, Some("rpt_not-a-real-token"), Some("")] {
+            let (status, body) = get(&server, path, token).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} {token:?}");
+            assert!(!body.contains("northwind") && !body.contains("no-such-survey"), "{body}");
+            assert_no_secret(&body, "a refusal");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_admin_sees_every_response_with_identity_and_formulas_are_defused() {
+    let (server, tokens) = programme().await;
+    let (status, body) = get(&server, REPORT, Some(&tokens.admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((report["n"].as_u64(), report["suppressed"].as_bool()), (Some(11), Some(false)));
+    let (status, csv) = get(&server, CSV, Some(&tokens.admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csv.lines().count(), 12, "header and eleven rows");
+    assert!(csv.contains(SECRET_EMAIL), "the programme lead holds confidential identity");
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""), "{csv}");
+}
+
+#[tokio::test]
+async fn an_account_token_sees_its_own_account_and_confidential_answers_only_in_aggregates() {
+    let (server, tokens) = programme().await;
+    let (status, body) = get(&server, REPORT, Some(&tokens.northwind)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_no_secret(&body, "the account report");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["n"], 9);
+    let by_account = &report["report"]["segments"][0]["groups"];
+    assert_eq!(by_account.as_array().unwrap().len(), 1, "no other account appears: {by_account}");
+    assert_eq!(by_account[0]["value"], "northwind");
+    let by_choice = &report["report"]["segments"][1]["groups"];
+    let confidential = by_choice.as_array().unwrap().iter().find(|group| group["value"] == "confidential").unwrap();
+    assert_eq!((confidential["n"].as_u64(), confidential["suppressed"].as_bool()), (Some(3), Some(true)));
+    assert!(confidential["figures"].is_null(), "three confidential answers must not show scores");
+    assert!(!body.contains("contoso"));
+
+    let (status, csv) = get(&server, CSV, Some(&tokens.northwind)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_no_secret(&csv, "the account CSV");
+    assert_eq!(csv.lines().count(), 7, "header and the six identified Northwind rows:\n{csv}");
+    assert!(csv.lines().skip(1).all(|line| line.contains(",northwind,") && line.contains(",identified,")), "{csv}");
+}
+
+#[tokio::test]
+async fn a_small_account_gets_counts_only() {
+    let (server, tokens) = programme().await;
+    let (status, body) = get(&server, REPORT, Some(&tokens.contoso)).await;
+    assert_eq!(status, StatusCode::OK);
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((report["n"].as_u64(), report["suppressed"].as_bool()), (Some(2), Some(true)));
+    assert!(report["report"].is_null(), "two respondents must not show scores: {body}");
+}
+
+#[tokio::test]
+async fn a_viewer_gets_aggregates_and_no_rows() {
+    let (server, tokens) = programme().await;
+    let (status, body) = get(&server, REPORT, Some(&tokens.viewer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_no_secret(&body, "the viewer report");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["n"], 11);
+    let (status, body) = get(&server, CSV, Some(&tokens.viewer)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_no_secret(&body, "the viewer's refused export");
+    assert!(!body.contains("known0@"), "{body}");
+}
