@@ -5,6 +5,8 @@
 //! - `GET /api/v1/surveys`: surveys with their latest versions.
 //! - `GET /api/v1/surveys/{id}[?version=N]`: a survey definition, as the widget loads it.
 //! - `POST /api/v1/surveys/{id}/responses`: ingest one wire-format v1 response.
+//! - `GET /api/v1/invitations/{token}`: what the email landing page shows for a link.
+//! - `/s/{token}`: the email landing page.
 //! - `GET /api/v1/surveys/{id}/report`, `GET /api/v1/surveys/{id}/responses.csv`: results,
 //!   restricted by the caller's API token (see [`crate::export`]).
 //! - `/widget/…`: the widget bundle; everything else: the pages of `www/`.
@@ -24,15 +26,16 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::score::ResponseScore;
-use rapport_scoring::wire::{ConfidentialityChoice, ResponseV1};
+use rapport_scoring::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
 use rapport_scoring::{validate, Scorer};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::{ApiError, FieldError};
 use crate::identity::IdentityKey;
+use crate::invitation::{now_seconds, Invitation, InvitationError};
 use crate::store::{InsertOutcome, NewResponse, Store};
 
 /// The largest response body accepted, in bytes.
@@ -74,13 +77,16 @@ pub fn app(state: AppState) -> Router {
         .route("/surveys/{id}", get(get_survey))
         .route("/surveys/{id}/responses", post(post_response))
         .route("/surveys/{id}/report", get(crate::export::report))
+        .route("/invitations/{token}", get(get_invitation))
         .route("/surveys/{id}/responses.csv", get(crate::export::csv))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors);
     let widget = ServeDir::new(&state.widget_dir);
     let pages = ServeDir::new(&state.www_dir).append_index_html_on_directories(true);
+    let landing = ServeFile::new(state.www_dir.join("landing.html"));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route_service("/s/{token}", landing)
         .nest("/api/v1", api)
         .nest_service("/widget", widget)
         .fallback_service(pages)
@@ -166,6 +172,51 @@ async fn post_response(
     ingest(&state, &definition, response).await
 }
 
+/// Verifies an invitation token for `survey`: signed, unexpired, for this survey, and
+/// recorded by this server. Every refusal is a 422 naming the `invitation` field.
+async fn checked_invitation(state: &AppState, token: &str, survey: &str) -> Result<Invitation, ApiError> {
+    let invitation = Invitation::verify(token, &state.identity_key, now_seconds()).map_err(|error| ApiError::invalid_field("invitation", error.to_string()))?;
+    if invitation.survey != survey {
+        return Err(ApiError::invalid_field("invitation", InvitationError::OtherSurvey.to_string()));
+    }
+    if state.store.invitation_state(&invitation.id).await?.is_none() {
+        return Err(ApiError::invalid_field("invitation", "this invitation is not known to this server"));
+    }
+    Ok(invitation)
+}
+
+/// What the landing page may show about an invitation: to whom and about what, and
+/// whether it was answered already (only the holder of the link can ask).
+#[derive(Debug, Serialize)]
+struct InvitationInfo {
+    survey: String,
+    name: Option<String>,
+    account: String,
+    matter: Option<String>,
+    wave: Option<String>,
+    firm: Option<String>,
+    expires: String,
+    answered: bool,
+}
+
+async fn get_invitation(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
+    let invitation = Invitation::verify(&token, &state.identity_key, now_seconds()).map_err(|error| ApiError::invalid_field("invitation", error.to_string()))?;
+    let Some(answered_by) = state.store.invitation_state(&invitation.id).await? else {
+        return Err(ApiError::NotFound("this invitation is not known to this server".to_owned()));
+    };
+    Ok(Json(InvitationInfo {
+        survey: invitation.survey,
+        name: invitation.name,
+        account: invitation.account,
+        matter: invitation.matter,
+        wave: invitation.wave,
+        firm: invitation.firm,
+        expires: rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000).to_string(),
+        answered: answered_by.is_some(),
+    })
+    .into_response())
+}
+
 async fn ingest(state: &AppState, definition: &SurveyDefinition, response: ResponseV1) -> Result<Response, ApiError> {
     let valid = validate(definition, &response).map_err(|errors| ApiError::Invalid {
         message: format!("the response breaks {} rule(s) of survey {} version {}", errors.len(), definition.id, definition.version),
@@ -179,10 +230,29 @@ async fn ingest(state: &AppState, definition: &SurveyDefinition, response: Respo
         tracing::warn!(response_id = %response.response_id, survey = %definition.id, version = definition.version, "provisional score from the widget differs from the server's");
     }
     let canonical = serde_json::to_vec(&response).map_err(anyhow::Error::from)?;
+    let invitation = match &response.invitation {
+        Some(token) => Some(checked_invitation(state, token, definition.id.as_str()).await?),
+        None => None,
+    };
     let anonymous = response.confidentiality == ConfidentialityChoice::Anonymous;
-    let identity = if anonymous { None } else { response.identity.as_ref() };
-    let sealed_identity = identity.map(|identity| state.identity_key.seal(response.response_id.as_str(), identity)).transpose()?;
-    let respondent_key = identity.and_then(|identity| identity.email.as_deref()).map(|email| state.identity_key.respondent_key(email));
+    // An invitation says who answers; what the respondent typed, if anything, comes first.
+    let invited_identity = invitation.as_ref().map(|invitation| Identity { name: invitation.name.clone(), email: Some(invitation.contact.clone()), organisation: None });
+    let identity = if anonymous { None } else { response.identity.clone().or(invited_identity) };
+    let sealed_identity = identity.as_ref().map(|identity| state.identity_key.seal(response.response_id.as_str(), identity)).transpose()?;
+    let respondent_key = match &invitation {
+        Some(invitation) => Some(state.identity_key.respondent_key(&invitation.contact)),
+        None => identity.as_ref().and_then(|identity| identity.email.as_deref()).map(|email| state.identity_key.respondent_key(email)),
+    };
+    // The invitation, not the page, is authoritative for account, matter and wave.
+    let context = match &invitation {
+        Some(invitation) => Context {
+            account: Some(invitation.account.clone()),
+            matter: invitation.matter.clone(),
+            wave: invitation.wave.clone(),
+            returning: response.context.returning,
+        },
+        None => response.context.clone(),
+    };
     let row = NewResponse {
         response_id: response.response_id.to_string(),
         survey_id: definition.id.to_string(),
@@ -190,14 +260,16 @@ async fn ingest(state: &AppState, definition: &SurveyDefinition, response: Respo
         body_sha256: hex::encode(Sha256::digest(&canonical)),
         answers: valid.answers,
         confidentiality: response.confidentiality,
-        context: response.context.clone(),
+        context,
         respondent_key,
         score: score.clone(),
         submitted_at: response.submitted_at.clone(),
         sealed_identity,
+        invitation_id: invitation.map(|invitation| invitation.id),
     };
     let (status, status_text, score) = match state.store.insert_response(&row).await? {
         InsertOutcome::Stored => (StatusCode::CREATED, "stored", score),
+        InsertOutcome::Replaced => (StatusCode::OK, "replaced", score),
         InsertOutcome::Duplicate(stored) => (StatusCode::OK, "duplicate", stored),
         InsertOutcome::Conflict => {
             return Err(ApiError::Conflict(format!("response {} was already stored with a different body", response.response_id)));

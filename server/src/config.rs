@@ -23,6 +23,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the report of a JSONL file of wire-format responses.
     Score(ScoreArgs),
+    /// Create signed invitation links for thank-you emails and portals.
+    Invite(InviteArgs),
     /// Manage API tokens for the people who read results.
     Token {
         /// What to do with tokens.
@@ -108,6 +110,48 @@ pub struct ServeArgs {
     /// only by its owner, when missing. Keep it out of the database's backups.
     #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
     pub identity_key_file: PathBuf,
+}
+
+/// `rapport invite`.
+#[derive(Debug, Clone, Args)]
+pub struct InviteArgs {
+    /// The survey to invite to.
+    #[arg(long)]
+    pub survey: String,
+    /// The contact's email (one invitation).
+    #[arg(long, required_unless_present = "csv")]
+    pub contact: Option<String>,
+    /// The contact's name, used in the greeting.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The client account.
+    #[arg(long, required_unless_present = "csv")]
+    pub account: Option<String>,
+    /// The matter or contract.
+    #[arg(long)]
+    pub matter: Option<String>,
+    /// The survey wave.
+    #[arg(long)]
+    pub wave: Option<String>,
+    /// The firm's name shown on the landing page.
+    #[arg(long)]
+    pub firm: Option<String>,
+    /// How long the link works: `30d`, `12h`, `90m`.
+    #[arg(long, default_value = "30d")]
+    pub expires: String,
+    /// Invite everyone in a CSV file with a header row naming `contact`, `account` and
+    /// optionally `name`, `matter`, `wave`; prints `contact,url` lines.
+    #[arg(long, conflicts_with_all = ["contact", "account"])]
+    pub csv: Option<PathBuf>,
+    /// The server's public address, the start of every link.
+    #[arg(long, env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
+    /// The identity key file (the invitation signing key is derived from it).
+    #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
+    pub identity_key_file: PathBuf,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Output format of reports.

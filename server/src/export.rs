@@ -3,6 +3,13 @@
 //! - `GET /api/v1/surveys/{id}/report[?by=FIELD&version=N]`: the aggregate report. An
 //!   `account` caller gets it over their accounts only. For anyone but an admin, a report
 //!   over fewer respondents than the minimum group size carries counts only.
+//!
+//!   An `account` caller also sees the identified rows behind that report (in the CSV), so
+//!   an aggregate that mixes a few confidential or anonymous answers with identified ones
+//!   would give those few away by subtraction. This module must never let that happen: for
+//!   an `account` caller, confidential and anonymous responses enter a report only when at
+//!   least the minimum group size of them are in it, and any breakdown group that holds
+//!   some, but fewer than that, shows counts only.
 //! - `GET /api/v1/surveys/{id}/responses.csv[?version=N]`: one row per response. Admins get
 //!   every row with identity; `account` callers get the identified responses of their
 //!   accounts (confidential ones only ever reach them inside aggregates); viewers get 403.
@@ -14,7 +21,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_scoring::definition::{Question, SurveyDefinition};
-use rapport_scoring::{build_report, Report, ReportOptions, SegmentField};
+use rapport_scoring::wire::ConfidentialityChoice;
+use rapport_scoring::{build_report, Report, ReportOptions, ResponseRecord, SegmentField};
 use serde::{Deserialize, Serialize};
 
 use crate::api::AppState;
@@ -42,6 +50,9 @@ pub struct RoleReport {
     pub n: u64,
     /// True when the whole report is below the minimum group size: counts only.
     pub suppressed: bool,
+    /// Confidential and anonymous responses left out of this report because, for an
+    /// `account` caller, there are fewer of them than the minimum group size. Zero otherwise.
+    pub withheld_protected: u64,
     /// The report; absent when suppressed.
     pub report: Option<Report>,
 }
@@ -61,18 +72,61 @@ pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Pat
         .filter(|field| !field.is_empty())
         .map(|field| SegmentField::parse(&definition, field.trim()).map_err(|error| ApiError::invalid_field("by", error.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let records: Vec<_> = state
+    let mut records: Vec<_> = state
         .store
         .response_records(definition.id.as_str(), definition.version)
         .await?
         .into_iter()
         .filter(|record| caller.sees_account(record.context.account.as_deref()))
         .collect();
+    let min_group_size = u64::from(definition.min_group_size);
+    let n_protected = records.iter().filter(|record| is_protected(record)).count() as u64;
+    let withheld_protected = if caller.role == Role::Account && n_protected > 0 && n_protected < min_group_size {
+        records.retain(|record| !is_protected(record));
+        n_protected
+    } else {
+        0
+    };
     let n = records.len() as u64;
-    let suppressed = caller.role != Role::Admin && n < u64::from(definition.min_group_size);
-    let report = (!suppressed).then(|| build_report(&definition, &records, &ReportOptions { segments, min_group_size: None }));
+    let suppressed = caller.role != Role::Admin && n < min_group_size;
+    let report = (!suppressed).then(|| {
+        let mut report = build_report(&definition, &records, &ReportOptions { segments: segments.clone(), min_group_size: None });
+        if caller.role == Role::Account {
+            suppress_groups_with_few_protected(&definition, &records, &segments, &mut report);
+        }
+        report
+    });
     let accounts = if caller.role == Role::Account { caller.accounts.clone() } else { Vec::new() };
-    Ok(Json(RoleReport { role: caller.role, accounts, n, suppressed, report }).into_response())
+    Ok(Json(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report }).into_response())
+}
+
+/// Confidential and anonymous responses: those whose answers an `account` caller may only
+/// ever see inside a large enough group.
+fn is_protected(record: &ResponseRecord) -> bool {
+    record.confidentiality != ConfidentialityChoice::Identified
+}
+
+/// Turns every breakdown group that holds at least one but fewer than the minimum group size
+/// of protected responses into counts only, so that subtracting the identified rows the
+/// caller can see never isolates them.
+fn suppress_groups_with_few_protected(definition: &SurveyDefinition, records: &[ResponseRecord], segments: &[SegmentField], report: &mut Report) {
+    let protected: Vec<ResponseRecord> = records.iter().filter(|record| is_protected(record)).cloned().collect();
+    if protected.is_empty() || segments.is_empty() {
+        return;
+    }
+    // The scoring crate offers no way to ask which group a record falls in, so the protected
+    // responses get their own breakdown, read for its group sizes only.
+    let protected_breakdown = build_report(definition, &protected, &ReportOptions { segments: segments.to_vec(), min_group_size: None });
+    let min_group_size = u64::from(definition.min_group_size);
+    for (segmentation, protected_segmentation) in report.segments.iter_mut().zip(&protected_breakdown.segments) {
+        for group in &mut segmentation.groups {
+            let n_protected = protected_segmentation.groups.iter().find(|protected_group| protected_group.value == group.value).map_or(0, |protected_group| protected_group.n);
+            if n_protected > 0 && n_protected < min_group_size {
+                group.suppressed = true;
+                group.figures = None;
+            }
+        }
+    }
 }
 
 /// Quotes a CSV cell, and defuses text a spreadsheet would run as a formula.

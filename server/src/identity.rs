@@ -57,6 +57,12 @@ impl IdentityKey {
         }
     }
 
+    /// The raw key, for deriving the other keys of this deployment (the invitation signing
+    /// key). Never log or store it.
+    pub(crate) fn key_bytes(&self) -> &[u8; 32] {
+        &self.key
+    }
+
     /// Encrypts an identity for the row of `response_id`: a random 24-byte nonce, then the
     /// ciphertext with its tag.
     pub fn seal(&self, response_id: &str, identity: &Identity) -> anyhow::Result<Vec<u8>> {

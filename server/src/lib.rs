@@ -4,6 +4,7 @@
 //! - [`config`]: command-line and environment configuration, parsed once into typed structs;
 //! - [`store`]: the only module that knows SQL;
 //! - [`identity`]: sealing respondent identity with the identity key;
+//! - [`invitation`]: signed invitation tokens for email links and portals;
 //! - [`api`]: the HTTP API and static files, as `fn app(state) -> Router`;
 //! - [`auth`]: API tokens and the roles that restrict what a caller sees;
 //! - [`export`]: role-restricted reports and the CSV export;
@@ -20,6 +21,7 @@ pub mod export;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod invitation;
 pub mod score_file;
 pub mod store;
 

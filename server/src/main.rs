@@ -6,7 +6,8 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use rapport_server::api::{app, AppState, Counters};
 use rapport_server::auth::{new_token, token_hash, Role};
-use rapport_server::config::{Cli, Command, ServeArgs, SurveyCommand, TokenCommand};
+use rapport_server::config::{Cli, Command, InviteArgs, ServeArgs, SurveyCommand, TokenCommand};
+use rapport_server::invitation::{now_seconds, parse_lifetime, Invitation};
 use rapport_server::identity::IdentityKey;
 use rapport_server::score_file;
 use rapport_server::store::{AddOutcome, Store};
@@ -21,6 +22,7 @@ fn main() -> std::process::ExitCode {
         Command::Score(args) => score_file::run(&args).map(|text| print!("{text}")),
         Command::Serve(args) => runtime().and_then(|runtime| runtime.block_on(serve(args))),
         Command::Survey { command } => runtime().and_then(|runtime| runtime.block_on(survey(command))),
+        Command::Invite(args) => runtime().and_then(|runtime| runtime.block_on(invite(args))),
         Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
     };
     match outcome {
@@ -73,6 +75,78 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
     store.close().await;
     eprintln!("created a {} token; it is shown once, store it now:", role.as_str());
     println!("{token}");
+    Ok(())
+}
+
+/// One row of a bulk invitation file.
+struct Invitee {
+    contact: String,
+    name: Option<String>,
+    account: String,
+    matter: Option<String>,
+    wave: Option<String>,
+}
+
+fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Invitee>> {
+    let Some(path) = &args.csv else {
+        return Ok(vec![Invitee {
+            contact: args.contact.clone().context("--contact is required")?,
+            name: args.name.clone(),
+            account: args.account.clone().context("--account is required")?,
+            matter: args.matter.clone(),
+            wave: args.wave.clone(),
+        }]);
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines = text.lines().filter(|line| !line.trim().is_empty());
+    let header: Vec<String> = lines.next().context("the CSV file is empty")?.split(',').map(|cell| cell.trim().to_lowercase()).collect();
+    let column = |name: &str| header.iter().position(|cell| cell == name);
+    let (contact, account) = (column("contact").context("the CSV header needs a contact column")?, column("account").context("the CSV header needs an account column")?);
+    lines
+        .enumerate()
+        .map(|(idx, line)| {
+            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+            let cell = |position: Option<usize>| position.and_then(|position| cells.get(position)).filter(|cell| !cell.is_empty()).map(|cell| (*cell).to_owned());
+            Ok(Invitee {
+                contact: cell(Some(contact)).with_context(|| format!("line {}: contact is empty", idx + 2))?,
+                account: cell(Some(account)).with_context(|| format!("line {}: account is empty", idx + 2))?,
+                name: cell(column("name")),
+                matter: cell(column("matter")).or_else(|| args.matter.clone()),
+                wave: cell(column("wave")).or_else(|| args.wave.clone()),
+            })
+        })
+        .collect()
+}
+
+async fn invite(args: InviteArgs) -> anyhow::Result<()> {
+    let lifetime = parse_lifetime(&args.expires)?;
+    let people = invitees(&args)?;
+    let identity_key = IdentityKey::load_or_create(&args.identity_key_file)?;
+    let store = Store::open(&args.database.database_url).await?;
+    if store.survey(&args.survey, None).await?.is_none() {
+        anyhow::bail!("no survey {:?} in the database; add it with `rapport survey add`", args.survey);
+    }
+    for person in people {
+        let mut id_bytes = [0u8; 16];
+        getrandom::fill(&mut id_bytes).map_err(|error| anyhow::anyhow!("no randomness for an invitation id: {error}"))?;
+        let invitation = Invitation {
+            id: hex::encode(id_bytes),
+            survey: args.survey.clone(),
+            contact: person.contact.clone(),
+            name: person.name,
+            account: person.account,
+            matter: person.matter,
+            wave: person.wave,
+            firm: args.firm.clone(),
+            expires: now_seconds() + lifetime,
+        };
+        let contact = rapport_scoring::wire::Identity { name: invitation.name.clone(), email: Some(invitation.contact.clone()), organisation: None };
+        let sealed = identity_key.seal(&invitation.id, &contact)?;
+        store.add_invitation(&invitation, &identity_key.respondent_key(&invitation.contact), &sealed).await?;
+        let url = format!("{}/s/{}", args.base_url.trim_end_matches('/'), invitation.sign(&identity_key));
+        if args.csv.is_some() { println!("{},{url}", person.contact) } else { println!("{url}") }
+    }
+    store.close().await;
     Ok(())
 }
 

@@ -17,6 +17,7 @@ use rapport_scoring::{templates, ResponseRecord};
 use serde::Serialize;
 
 use crate::auth::{Caller, Role};
+use crate::invitation::Invitation;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -73,6 +74,8 @@ pub struct NewResponse {
     pub submitted_at: Timestamp,
     /// Identity sealed with the identity key; `None` for anonymous responses.
     pub sealed_identity: Option<Vec<u8>>,
+    /// The invitation answered, whose earlier answers this response replaces.
+    pub invitation_id: Option<String>,
 }
 
 /// One stored response as an export reads it. The identity is still sealed: only the
@@ -104,6 +107,8 @@ pub struct ExportRow {
 pub enum InsertOutcome {
     /// Stored now.
     Stored,
+    /// Stored now, replacing the earlier answers to the same invitation.
+    Replaced,
     /// The same response was stored before; here is the score stored then.
     Duplicate(ResponseScore),
     /// The id was used before for a different body.
@@ -266,8 +271,27 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
         }
+        let mut outcome = InsertOutcome::Stored;
+        if let Some(invitation_id) = &response.invitation_id {
+            // One response per invitation: the new answers replace the earlier ones, in the
+            // same transaction, so there is never a moment with both or neither.
+            let earlier: Option<String> = sqlx::query_scalar("SELECT response_id FROM invitations WHERE invitation_id = ?")
+                .bind(invitation_id)
+                .fetch_optional(&mut *transaction)
+                .await?
+                .flatten();
+            if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
+                sqlx::query("DELETE FROM responses WHERE response_id = ?").bind(&earlier).execute(&mut *transaction).await?;
+                outcome = InsertOutcome::Replaced;
+            }
+            sqlx::query("UPDATE invitations SET response_id = ? WHERE invitation_id = ?")
+                .bind(&response.response_id)
+                .bind(invitation_id)
+                .execute(&mut *transaction)
+                .await?;
+        }
         transaction.commit().await?;
-        Ok(InsertOutcome::Stored)
+        Ok(outcome)
     }
 
     /// How many responses a survey has (all versions).
@@ -357,6 +381,32 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Records an invitation so that its link is honoured and completion can be counted.
+    pub async fn add_invitation(&self, invitation: &Invitation, contact_key: &str, sealed_contact: &[u8]) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO invitations (invitation_id, survey_id, contact_key, sealed_contact, account, matter, wave, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&invitation.id)
+        .bind(&invitation.survey)
+        .bind(contact_key)
+        .bind(sealed_contact)
+        .bind(&invitation.account)
+        .bind(&invitation.matter)
+        .bind(&invitation.wave)
+        .bind(invitation.expires)
+        .bind(now().as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether an invitation is recorded, and the response currently answering it.
+    pub async fn invitation_state(&self, invitation_id: &str) -> anyhow::Result<Option<Option<String>>> {
+        let row = sqlx::query("SELECT response_id FROM invitations WHERE invitation_id = ?").bind(invitation_id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|row| row.get("response_id")))
     }
 
     /// Closes the pool, waiting for connections to finish.

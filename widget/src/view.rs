@@ -254,14 +254,16 @@ fn identity_fields(state: &UseReducerHandle<SurveyState>, words: &Strings) -> Ht
 }
 
 fn confidentiality_section(state: &UseReducerHandle<SurveyState>, words: &Strings) -> Html {
-    if state.invitation.is_some() && state.definition.confidentiality != ConfidentialityMode::Anonymous {
-        return html! { <section class="confidentiality"><p class="notice">{ words.invitation_notice }</p></section> };
-    }
+    // An invitation already says who answers: identity is never asked again, but the
+    // respondent still chooses whether to be named with their answers.
+    let invited = state.invitation.is_some();
+    let invitation_notice = if invited { html! { <p class="notice">{ words.invitation_notice }</p> } } else { html! {} };
     let body = match state.definition.confidentiality {
         ConfidentialityMode::Anonymous => html! { <p class="notice">{ words.anonymous_notice }</p> },
         ConfidentialityMode::Confidential => html! { <>
             <p class="notice">{ words.confidential_notice }</p>
-            { identity_fields(state, words) }
+            { invitation_notice }
+            { if state.asks_identity() { identity_fields(state, words) } else { html! {} } }
         </> },
         ConfidentialityMode::Optional => {
             let option = |choice: ConfidentialityChoice, label: &'static str, explanation: &'static str, key: &'static str| {
@@ -283,6 +285,7 @@ fn confidentiality_section(state: &UseReducerHandle<SurveyState>, words: &String
                     { option(ConfidentialityChoice::Confidential, words.keep_confidential, words.confidential_explained, "confidential") }
                     { option(ConfidentialityChoice::Identified, words.be_identified, words.identified_explained, "identified") }
                 </fieldset>
+                { invitation_notice }
                 { if state.asks_identity() { identity_fields(state, words) } else { html! {} } }
             </> }
         }

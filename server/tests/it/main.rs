@@ -10,6 +10,8 @@ mod ingest;
 mod surveys;
 /// Where identity goes, and where it must not.
 mod confidentiality;
+/// Signed invitation links: context, replacement, refusals.
+mod invitations;
 /// Reports and the CSV export through every role: what each may and may not see.
 mod roles;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.

@@ -1,0 +1,157 @@
+//! Signed invitations for thank-you emails and portals.
+//!
+//! A token binds the survey, the contact, the account, the matter, the wave and an expiry,
+//! signed with HMAC-SHA256 under a key derived from the identity key, so nobody can forge
+//! or alter one. Its form is `base64url(payload).base64url(tag)`. The payload carries the
+//! contact's email because the landing page needs no login; the token is a secret link, as
+//! an email link is. Verification compares tags in constant time.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::identity::IdentityKey;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What an invitation says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    /// Invitation id (random).
+    pub id: String,
+    /// The survey it invites to.
+    pub survey: String,
+    /// The contact's email.
+    pub contact: String,
+    /// The contact's name, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The client account.
+    pub account: String,
+    /// The matter or contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matter: Option<String>,
+    /// The survey wave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave: Option<String>,
+    /// The firm's name shown on the landing page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firm: Option<String>,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires: i64,
+}
+
+/// Why a token was refused. The messages are shown to the respondent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvitationError {
+    /// Not a token at all, or its signature does not match: it was changed or forged.
+    #[error("this invitation link is not valid: it may have been altered or copied incompletely")]
+    Altered,
+    /// Past its expiry.
+    #[error("this invitation link expired on {0}; ask the sender for a new one")]
+    Expired(String),
+    /// For another survey than the one answered.
+    #[error("this invitation is for another survey")]
+    OtherSurvey,
+}
+
+/// The current time in seconds since the Unix epoch.
+pub fn now_seconds() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+fn signing_key(identity_key: &IdentityKey) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"rapport invitation signing key v1");
+    hasher.update(identity_key.key_bytes());
+    hasher.finalize().into()
+}
+
+impl Invitation {
+    /// The signed token.
+    pub fn sign(&self, identity_key: &IdentityKey) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("an invitation serialises"));
+        let mut mac = HmacSha256::new_from_slice(&signing_key(identity_key)).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        format!("{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    /// Checks a token's signature and expiry (at `now`, seconds) and returns what it says.
+    pub fn verify(token: &str, identity_key: &IdentityKey, now: i64) -> Result<Self, InvitationError> {
+        let (payload, tag) = token.split_once('.').ok_or(InvitationError::Altered)?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| InvitationError::Altered)?;
+        let mut mac = HmacSha256::new_from_slice(&signing_key(identity_key)).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&tag).map_err(|_| InvitationError::Altered)?;
+        let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| InvitationError::Altered)?;
+        let invitation: Invitation = serde_json::from_slice(&bytes).map_err(|_| InvitationError::Altered)?;
+        if now >= invitation.expires {
+            let date = rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000);
+            return Err(InvitationError::Expired(date.as_str()[..10].to_owned()));
+        }
+        Ok(invitation)
+    }
+}
+
+/// Parses a lifetime such as `30d`, `12h` or `90m` into seconds.
+pub fn parse_lifetime(text: &str) -> anyhow::Result<i64> {
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let number: i64 = number.parse().map_err(|_| anyhow::anyhow!("lifetime must look like 30d, 12h or 90m, got {text:?}"))?;
+    let seconds = match unit {
+        "d" => number * 86_400,
+        "h" => number * 3600,
+        "m" => number * 60,
+        _ => anyhow::bail!("lifetime must end in d, h or m, got {text:?}"),
+    };
+    if seconds <= 0 {
+        anyhow::bail!("lifetime must be positive, got {text:?}");
+    }
+    Ok(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invitation() -> Invitation {
+        Invitation {
+            id: "inv-1".into(),
+            survey: "post-negotiation".into(),
+            contact: "ana@client.example".into(),
+            name: Some("Ana Ruiz".into()),
+            account: "northwind".into(),
+            matter: Some("msa-2026".into()),
+            wave: None,
+            firm: Some("Hartley & Voss LLP".into()),
+            expires: 2_000_000_000,
+        }
+    }
+
+    #[test]
+    fn a_signed_invitation_verifies_and_any_change_is_refused() {
+        let key = IdentityKey::generate().unwrap();
+        let token = invitation().sign(&key);
+        assert_eq!(Invitation::verify(&token, &key, 1_900_000_000).unwrap(), invitation());
+        let (payload, tag) = token.split_once('.').unwrap();
+        let mut forged = invitation();
+        forged.account = "contoso".into();
+        let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
+        assert_eq!(Invitation::verify(&format!("{forged_payload}.{tag}"), &key, 0), Err(InvitationError::Altered));
+        assert_eq!(Invitation::verify(&format!("{payload}.{}", &tag[1..]), &key, 0), Err(InvitationError::Altered));
+        assert_eq!(Invitation::verify(&token, &IdentityKey::generate().unwrap(), 0), Err(InvitationError::Altered));
+        assert_eq!(Invitation::verify("garbage", &key, 0), Err(InvitationError::Altered));
+        assert_eq!(Invitation::verify(&token, &key, 2_000_000_000), Err(InvitationError::Expired("2033-05-18".into())));
+    }
+
+    #[test]
+    fn lifetimes_parse() {
+        assert_eq!(parse_lifetime("30d").unwrap(), 30 * 86_400);
+        assert_eq!(parse_lifetime("12h").unwrap(), 12 * 3600);
+        assert!(parse_lifetime("0d").is_err() && parse_lifetime("5y").is_err() && parse_lifetime("d").is_err());
+    }
+}
