@@ -154,3 +154,77 @@ async fn a_viewer_gets_aggregates_and_no_rows() {
     assert_no_secret(&body, "the viewer's refused export");
     assert!(!body.contains("known0@"), "{body}");
 }
+
+/// Posts `n` responses to `account` with the given choice, NPS answer and wave.
+async fn post_many(server: &TestServer, counter: &mut u32, account: &str, confidentiality: &str, nps: u8, wave: &str, n: usize) {
+    for _ in 0..n {
+        *counter += 1;
+        let mut response = portal_response(*counter);
+        response["context"] = json!({"account": account, "wave": wave});
+        response["confidentiality"] = json!(confidentiality);
+        response["answers"]["nps"] = json!(nps);
+        let (status, body) = server.post_json("client-portal", &response).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+}
+
+/// Regression: an account report once mixed one confidential answer into figures over the
+/// account's identified respondents, whose rows the same token reads in the CSV, so the
+/// confidential answer was the report's total minus the rows.
+#[tokio::test]
+async fn one_confidential_answer_cannot_be_recovered_by_subtracting_the_identified_rows() {
+    let server = TestServer::new().await;
+    let mut counter = 300;
+    post_many(&server, &mut counter, "acme", "identified", 9, "2026-h2", 6).await;
+    post_many(&server, &mut counter, "acme", "confidential", 0, "2026-h2", 1).await;
+    let acme = token(&server, Role::Account, &["acme"]).await;
+
+    let (status, body) = get(&server, "/api/v1/surveys/client-portal/report", Some(&acme)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((report["n"].as_u64(), report["withheld_protected"].as_u64()), (Some(6), Some(1)));
+    let (_, csv) = get(&server, CSV, Some(&acme)).await;
+    let rows = csv.lines().count() as u64 - 1;
+    assert_eq!(report["n"].as_u64(), Some(rows), "the report covers exactly the rows the caller can read");
+    assert_eq!(report["report"]["overall"]["nps"]["mean"], 9.0, "{body}");
+    assert_eq!(report["report"]["overall"]["nps"]["detractors"], 0, "{body}");
+
+    // The programme lead still sees the whole picture.
+    let admin = token(&server, Role::Admin, &[]).await;
+    let (_, body) = get(&server, "/api/v1/surveys/client-portal/report", Some(&admin)).await;
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((report["n"].as_u64(), report["withheld_protected"].as_u64()), (Some(7), Some(0)));
+}
+
+/// Five respondents meet the minimum group size, but when one of them is confidential and the
+/// four others are identified rows the caller can read, the group's figures would give that
+/// one answer away.
+#[tokio::test]
+async fn a_breakdown_group_with_few_confidential_answers_among_identified_ones_shows_counts_only() {
+    let server = TestServer::new().await;
+    let mut counter = 400;
+    post_many(&server, &mut counter, "acme", "identified", 9, "2026-h1", 6).await;
+    post_many(&server, &mut counter, "acme", "confidential", 3, "2026-h1", 5).await;
+    post_many(&server, &mut counter, "acme", "identified", 9, "2026-h2", 4).await;
+    post_many(&server, &mut counter, "acme", "confidential", 0, "2026-h2", 1).await;
+    let acme = token(&server, Role::Account, &["acme"]).await;
+
+    let wave_groups = |body: &str| -> Vec<(String, u64, bool, bool)> {
+        let report: Value = serde_json::from_str(body).unwrap();
+        report["report"]["segments"][0]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|group| (group["value"].as_str().unwrap().to_owned(), group["n"].as_u64().unwrap(), group["suppressed"].as_bool().unwrap(), group["figures"].is_null()))
+            .collect()
+    };
+    let (status, body) = get(&server, "/api/v1/surveys/client-portal/report?by=wave", Some(&acme)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["withheld_protected"], 0, "ten confidential answers in all: none withheld");
+    // Five confidential answers among eleven form an aggregate the rules allow.
+    assert_eq!(wave_groups(&body), [("2026-h1".to_owned(), 11, false, false), ("2026-h2".to_owned(), 5, true, true)], "{body}");
+
+    let admin = token(&server, Role::Admin, &[]).await;
+    let (_, body) = get(&server, "/api/v1/surveys/client-portal/report?by=wave", Some(&admin)).await;
+    assert_eq!(wave_groups(&body), [("2026-h1".to_owned(), 11, false, false), ("2026-h2".to_owned(), 5, false, false)], "{body}");
+}
