@@ -29,7 +29,6 @@ use rapport_scoring::score::ResponseScore;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
 use rapport_scoring::{validate, Scorer};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -257,7 +256,7 @@ async fn ingest(state: &AppState, definition: &SurveyDefinition, response: Respo
         response_id: response.response_id.to_string(),
         survey_id: definition.id.to_string(),
         survey_version: definition.version,
-        body_sha256: hex::encode(Sha256::digest(&canonical)),
+        body_sha256: state.identity_key.body_digest(&canonical),
         answers: valid.answers,
         confidentiality: response.confidentiality,
         context,

@@ -89,6 +89,21 @@ impl IdentityKey {
         Ok(serde_json::from_slice(&plaintext)?)
     }
 
+    /// The digest that tells a resend of a response from a conflicting reuse of its id: an
+    /// HMAC-SHA-256 of the canonical body under a key derived from the identity key. A plain
+    /// hash would not do: the body holds the respondent's identity, and the answers it
+    /// would be hashed with sit in clear in the same row, so anyone holding the database
+    /// could confirm a guessed name or email for a confidential response by hashing guesses.
+    pub fn body_digest(&self, canonical_body: &[u8]) -> String {
+        use hmac::Mac as _;
+        let mut derived = Sha256::new();
+        derived.update(b"rapport body digest key v1");
+        derived.update(self.key);
+        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&derived.finalize()).expect("HMAC takes any key length");
+        mac.update(canonical_body);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// The pseudonymous key that follows one respondent across waves: a keyed hash of the
     /// normalised email, so equal emails give equal keys and the key reveals no email.
     pub fn respondent_key(&self, email: &str) -> String {
@@ -138,6 +153,16 @@ mod tests {
         let key = IdentityKey::from_hex(&"ab".repeat(32)).unwrap();
         assert_eq!(format!("{key:?}"), "IdentityKey(<redacted>)");
         assert!(IdentityKey::from_hex("abcd").is_err());
+    }
+
+    #[test]
+    fn body_digests_are_stable_keyed_and_not_a_plain_hash() {
+        let key = IdentityKey::from_hex(&"02".repeat(32)).unwrap();
+        let body = br#"{"identity":{"email":"ana@client.example"}}"#;
+        assert_eq!(key.body_digest(body), key.body_digest(body));
+        assert_ne!(key.body_digest(body), key.body_digest(br#"{"identity":{"email":"bo@client.example"}}"#));
+        assert_ne!(key.body_digest(body), hex::encode(Sha256::digest(body)), "a plain hash lets anyone confirm a guessed identity");
+        assert_ne!(key.body_digest(body), IdentityKey::from_hex(&"03".repeat(32)).unwrap().body_digest(body));
     }
 
     #[test]

@@ -58,7 +58,9 @@ pub struct NewResponse {
     pub survey_id: String,
     /// Survey version.
     pub survey_version: u32,
-    /// SHA-256 of the canonical body, to tell a resend from a conflicting reuse of the id.
+    /// Keyed digest of the canonical body ([`crate::identity::IdentityKey::body_digest`]), to
+    /// tell a resend from a conflicting reuse of the id. Never a plain hash: the body holds
+    /// the identity.
     pub body_sha256: String,
     /// Typed answers.
     pub answers: Answers,

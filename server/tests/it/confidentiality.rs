@@ -5,7 +5,9 @@
 use axum::http::StatusCode;
 use rapport_scoring::definition::ConfidentialityMode;
 use rapport_scoring::template;
+use rapport_scoring::wire::ResponseV1;
 use serde_json::json;
+use sha2::{Digest as _, Sha256};
 
 use crate::support::{portal_response, TestServer};
 
@@ -69,4 +71,23 @@ async fn an_anonymous_survey_stores_no_identity() {
     assert_eq!(body["details"][0]["field"], "identity");
     assert!(!body.to_string().contains("who@client.example"), "the refusal must not echo the identity");
     assert!(!contains(&database_bytes(&server), "who@client.example"));
+}
+
+/// Regression: the idempotency digest was once a plain SHA-256 of the body, identity
+/// included. With the answers in clear beside it, anyone holding the database could confirm a
+/// guessed email for a confidential response by hashing the body with each guess.
+#[tokio::test]
+async fn the_stored_body_digest_cannot_confirm_a_guessed_identity() {
+    let server = TestServer::new().await;
+    let response = portal_response(20);
+    assert_eq!(server.post_json("client-portal", &response).await.0, StatusCode::CREATED);
+    // What an attacker would compute for the right guess: the canonical body the server saw.
+    let canonical = serde_json::to_vec(&serde_json::from_value::<ResponseV1>(response.clone()).unwrap()).unwrap();
+    let plain_digest = hex::encode(Sha256::digest(&canonical));
+    let bytes = database_bytes(&server);
+    assert!(contains(&bytes, response["response_id"].as_str().unwrap()), "the row is in the files searched");
+    assert!(!contains(&bytes, &plain_digest), "a plain hash of the body, identity included, is stored");
+    // Resends are still recognised by the keyed digest.
+    let (status, body) = server.post_json("client-portal", &response).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("duplicate")));
 }
