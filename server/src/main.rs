@@ -44,8 +44,8 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
             let definition = score_file::load_definition(&file.to_string_lossy())?;
             let store = Store::open(&database.database_url).await?;
             match store.add_survey(&definition).await? {
-                AddOutcome::Added => println!("added survey {} version {}", definition.id, definition.version),
-                AddOutcome::Unchanged => println!("survey {} version {} is already stored, unchanged", definition.id, definition.version),
+                AddOutcome::Added { version } => println!("added survey {} version {version}", definition.id),
+                AddOutcome::Unchanged { version } => println!("survey {} is unchanged at version {version}", definition.id),
             }
             store.close().await;
         }

@@ -43,10 +43,16 @@ pub struct SurveySummary {
 /// What adding a survey definition did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddOutcome {
-    /// A new version was stored.
-    Added,
-    /// The same id, version and content were already stored.
-    Unchanged,
+    /// The definition was stored as this version.
+    Added {
+        /// The version it was stored as.
+        version: u32,
+    },
+    /// The latest stored version already has this content.
+    Unchanged {
+        /// That latest version.
+        version: u32,
+    },
 }
 
 /// A validated, scored response ready to be written.
@@ -157,34 +163,37 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a definition as its `id` and `version`. Storing the same content again is a
-    /// no-op; different content under an existing version is refused.
+    /// Stores a definition. A survey not stored yet keeps the definition's own version. For a
+    /// stored survey, content equal to the latest version's (whatever version number the
+    /// definition carries) changes nothing; other content becomes the next version, so a
+    /// stored version is never rewritten under the responses that answered it.
     pub async fn add_survey(&self, definition: &SurveyDefinition) -> anyhow::Result<AddOutcome> {
         definition.validate()?;
-        let text = serde_json::to_string(definition)?;
-        let existing: Option<String> = sqlx::query_scalar("SELECT definition FROM surveys WHERE id = ? AND version = ?")
+        let latest: Option<(i64, String)> = sqlx::query_as("SELECT version, definition FROM surveys WHERE id = ? ORDER BY version DESC LIMIT 1")
             .bind(definition.id.as_str())
-            .bind(i64::from(definition.version))
             .fetch_optional(&self.pool)
             .await?;
-        match existing {
-            Some(stored) if serde_json::from_str::<SurveyDefinition>(&stored)? == *definition => Ok(AddOutcome::Unchanged),
-            Some(_) => anyhow::bail!(
-                "version {} of survey {} is already stored with different content; give the new definition a higher version",
-                definition.version,
-                definition.id
-            ),
-            None => {
-                sqlx::query("INSERT INTO surveys (id, version, definition, created_at) VALUES (?, ?, ?, ?)")
-                    .bind(definition.id.as_str())
-                    .bind(i64::from(definition.version))
-                    .bind(text)
-                    .bind(now().as_str())
-                    .execute(&self.pool)
-                    .await?;
-                Ok(AddOutcome::Added)
+        let mut stored = definition.clone();
+        if let Some((latest_version, latest_text)) = latest {
+            let latest_version = u32::try_from(latest_version).context("stored survey version out of range")?;
+            let mut same_content = definition.clone();
+            same_content.version = latest_version;
+            if serde_json::from_str::<SurveyDefinition>(&latest_text).context("stored survey definition does not parse")? == same_content {
+                return Ok(AddOutcome::Unchanged { version: latest_version });
             }
+            stored.version = latest_version.checked_add(1).context("survey version overflow")?;
         }
+        // Two concurrent adds of the same survey race for one version; the primary key lets
+        // one win and turns the other into an error rather than a rewritten version.
+        sqlx::query("INSERT INTO surveys (id, version, definition, created_at) VALUES (?, ?, ?, ?)")
+            .bind(stored.id.as_str())
+            .bind(i64::from(stored.version))
+            .bind(serde_json::to_string(&stored)?)
+            .bind(now().as_str())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("storing survey {} version {}", stored.id, stored.version))?;
+        Ok(AddOutcome::Added { version: stored.version })
     }
 
     /// A survey version, or its latest version when `version` is `None`.

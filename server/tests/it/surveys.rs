@@ -1,8 +1,9 @@
-//! Survey definitions: the built-in templates are served from the start, a new version can
-//! be added, and a changed definition under an existing version is refused.
+//! Survey definitions: the built-in templates are served from the start, an edited definition
+//! becomes the next version, and the versions that responses answered are never rewritten.
 
 use axum::http::StatusCode;
 use rapport_scoring::template;
+use rapport_server::store::AddOutcome;
 
 use crate::support::TestServer;
 
@@ -20,17 +21,24 @@ async fn built_in_templates_are_served_and_listed() {
 }
 
 #[tokio::test]
-async fn versions_are_kept_and_an_edit_needs_a_new_version() {
+async fn an_edit_becomes_the_next_version_and_earlier_versions_are_kept() {
     let server = TestServer::new().await;
+    let store = &server.state.store;
     let mut definition = template("client-portal").unwrap();
+    assert_eq!(store.add_survey(&definition).await.unwrap(), AddOutcome::Unchanged { version: 1 });
+    // The file still says version 1, but version 1 is what stored responses answered.
     definition.min_group_size = 8;
-    assert!(server.state.store.add_survey(&definition).await.unwrap_err().to_string().contains("give the new definition a higher version"));
-    definition.version = 2;
-    server.state.store.add_survey(&definition).await.unwrap();
+    assert_eq!(store.add_survey(&definition).await.unwrap(), AddOutcome::Added { version: 2 });
+    // The same content again, whatever version number it carries, changes nothing.
+    definition.version = 7;
+    assert_eq!(store.add_survey(&definition).await.unwrap(), AddOutcome::Unchanged { version: 2 });
     let (_, latest) = server.get("/api/v1/surveys/client-portal").await;
     assert_eq!((latest["version"].as_u64(), latest["min_group_size"].as_u64()), (Some(2), Some(8)));
     let (_, first) = server.get("/api/v1/surveys/client-portal?version=1").await;
-    assert_eq!(first["min_group_size"], 5);
+    assert_eq!((first["version"].as_u64(), first["min_group_size"].as_u64()), (Some(1), Some(5)));
+    // Going back to the first content is an edit too: it becomes version 3.
+    assert_eq!(store.add_survey(&template("client-portal").unwrap()).await.unwrap(), AddOutcome::Added { version: 3 });
+    assert_eq!(server.get("/api/v1/surveys/client-portal?version=3").await.1["min_group_size"], 5);
 }
 
 #[test]
@@ -40,14 +48,25 @@ fn the_command_line_adds_surveys_lists_them_and_issues_tokens() {
     let rapport = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_rapport")).args(args).args(["--database-url", &database]).output().unwrap();
 
     let mut definition = template("post-negotiation").unwrap();
-    definition.version = 2;
     let file = dir.path().join("pulse.toml");
     std::fs::write(&file, definition.to_toml()).unwrap();
-    let added = rapport(&["survey", "add", file.to_str().unwrap()]);
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
-    assert_eq!(String::from_utf8_lossy(&added.stdout).trim(), "added survey post-negotiation version 2");
+    let add = |expected: &str| {
+        let added = rapport(&["survey", "add", file.to_str().unwrap()]);
+        assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+        assert_eq!(String::from_utf8_lossy(&added.stdout).trim(), expected);
+    };
+    add("survey post-negotiation is unchanged at version 1");
+    definition.min_group_size = 9;
+    std::fs::write(&file, definition.to_toml()).unwrap();
+    add("added survey post-negotiation version 2");
+    add("survey post-negotiation is unchanged at version 2");
     let listed = String::from_utf8(rapport(&["survey", "list"]).stdout).unwrap();
     assert!(listed.lines().any(|line| line.starts_with("post-negotiation") && line.contains(" 2 ")), "{listed}");
+
+    std::fs::write(&file, "id = \"pulse\"\nversion = 0\n").unwrap();
+    let invalid = rapport(&["survey", "add", file.to_str().unwrap()]);
+    assert!(!invalid.status.success() && invalid.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&invalid.stderr).contains("loading survey definition"), "{}", String::from_utf8_lossy(&invalid.stderr));
 
     let refused = rapport(&["token", "create", "--role", "account"]);
     assert!(!refused.status.success());
