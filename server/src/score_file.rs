@@ -97,7 +97,8 @@ pub fn table(report: &Report) -> String {
     if let Some(levels) = Some(&report.overall.levels).filter(|levels| !levels.is_empty()) {
         let _ = writeln!(out, "\nCRQ levels (base first)");
         for level in levels {
-            let _ = writeln!(out, "  {:<26} {}", level.id, mean_text(level.figures.as_ref()));
+            // `as_str`, because the id types' `Display` ignores width and would break the column.
+            let _ = writeln!(out, "  {:<26} {}", level.id.as_str(), mean_text(level.figures.as_ref()));
         }
     }
     if let Some(categories) = &report.overall.categories {

@@ -98,3 +98,33 @@ async fn a_provisional_score_that_disagrees_is_counted_and_the_servers_score_is_
     assert_eq!(server.post_json("client-portal", &agreeing).await.0, StatusCode::CREATED);
     assert_eq!(server.state.counters.score_mismatches.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
+
+/// The error contract of ingest, one refusal of each kind, as the widget and integrators see
+/// it: status and JSON body.
+#[tokio::test]
+async fn the_error_bodies_of_every_refusal() {
+    let server = TestServer::new().await;
+    let valid = portal_response(6);
+    let with = |edit: fn(&mut Value)| {
+        let mut response = valid.clone();
+        edit(&mut response);
+        response.to_string()
+    };
+    let cases: Vec<(&str, &str, &str, String)> = vec![
+        ("malformed JSON", "client-portal", "application/json", "{\"format\": 1,".to_owned()),
+        ("wrong content type", "client-portal", "text/plain", valid.to_string()),
+        ("too large", "client-portal", "application/json", json!({"padding": "x".repeat(70 * 1024)}).to_string()),
+        ("unknown survey", "no-such-survey", "application/json", valid.to_string()),
+        ("unknown version", "client-portal", "application/json", with(|response| response["survey_version"] = json!(9))),
+        ("out of range", "client-portal", "application/json", with(|response| response["answers"]["nps"] = json!(11))),
+        ("unknown field", "client-portal", "application/json", with(|response| response["colour"] = json!("red"))),
+        ("unknown question", "client-portal", "application/json", with(|response| response["answers"]["speed"] = json!(4))),
+    ];
+    let mut seen = Vec::new();
+    for (case, survey, content_type, body) in cases {
+        let (status, body) = server.post_raw(survey, content_type, body).await;
+        seen.push(json!({"case": case, "status": status.as_u16(), "body": body}));
+    }
+    assert_eq!(server.count("client-portal").await, 0, "nothing may be stored");
+    insta::assert_json_snapshot!(seen);
+}

@@ -76,3 +76,51 @@ fn an_unknown_segment_or_survey_is_refused_clearly() {
     let output = rapport(&["score", waves.to_str().unwrap(), "--survey", "no-such-template"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("neither a built-in template"));
 }
+
+/// Six `client-portal` responses, one per line, with a blank line in the middle that must be
+/// skipped.
+fn six_responses(dir: &std::path::Path) -> PathBuf {
+    let answers = [(10, 7, "identified"), (9, 6, "identified"), (8, 5, "confidential"), (6, 3, "confidential"), (3, 2, "confidential"), (10, 6, "identified")];
+    let mut lines: Vec<String> = answers
+        .iter()
+        .enumerate()
+        .map(|(idx, (nps, rating, choice))| {
+            serde_json::json!({
+                "format": 1,
+                "response_id": format!("00000000-0000-4000-8000-{:012x}", idx + 1),
+                "survey_id": "client-portal",
+                "survey_version": 1,
+                "answers": {"nps": nps, "trust": rating, "commitment": rating, "satisfaction": rating, "uniqueness": rating, "reliability": rating, "care": rating},
+                "confidentiality": choice,
+                "identity": {"email": format!("person-{idx}@client.example")},
+                "context": {"account": if idx % 2 == 0 { "northwind" } else { "contoso" }, "wave": "2026-h2"},
+                "submitted_at": "2026-11-23T09:30:00Z"
+            })
+            .to_string()
+        })
+        .collect();
+    lines.insert(3, String::new());
+    let path = dir.join("six.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+#[test]
+fn the_whole_json_report_of_a_small_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = six_responses(dir.path());
+    let output = rapport(&["score", path.to_str().unwrap(), "--by", "confidentiality"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["overall"]["n"], 6, "the blank line is skipped, every other line counts");
+    insta::assert_json_snapshot!(report);
+}
+
+#[test]
+fn the_table_of_a_small_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = six_responses(dir.path());
+    let output = rapport(&["score", path.to_str().unwrap(), "--survey", "client-portal", "--by", "account", "--format", "table"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
+}
