@@ -16,5 +16,7 @@ mod invitations;
 mod roles;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.
 mod score_command;
+/// The router behind a real listener in this process: concurrent resends.
+mod listener;
 /// The real binary on a real port: static files, CORS, graceful shutdown.
 mod live_server;
