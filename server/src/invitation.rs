@@ -100,14 +100,21 @@ impl Invitation {
 
 /// Parses a lifetime such as `30d`, `12h` or `90m` into seconds.
 pub fn parse_lifetime(text: &str) -> anyhow::Result<i64> {
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    // Split before the last character, not the last byte: a non-ASCII unit must be refused,
+    // not panic on a char boundary.
+    let split = text.char_indices().last().map_or(0, |(idx, _)| idx);
+    let (number, unit) = text.split_at(split);
     let number: i64 = number.parse().map_err(|_| anyhow::anyhow!("lifetime must look like 30d, 12h or 90m, got {text:?}"))?;
-    let seconds = match unit {
-        "d" => number * 86_400,
-        "h" => number * 3600,
-        "m" => number * 60,
+    let unit_seconds: i64 = match unit {
+        "d" => 86_400,
+        "h" => 3600,
+        "m" => 60,
         _ => anyhow::bail!("lifetime must end in d, h or m, got {text:?}"),
     };
+    // A century bounds the expiry so that `now + lifetime`, and its milliseconds, never overflow.
+    const MAX_LIFETIME_SECONDS: i64 = 100 * 365 * 86_400;
+    let seconds = number.checked_mul(unit_seconds).filter(|seconds| *seconds <= MAX_LIFETIME_SECONDS);
+    let seconds = seconds.ok_or_else(|| anyhow::anyhow!("lifetime {text:?} is too long: at most 36500d"))?;
     if seconds <= 0 {
         anyhow::bail!("lifetime must be positive, got {text:?}");
     }
@@ -153,5 +160,10 @@ mod tests {
         assert_eq!(parse_lifetime("30d").unwrap(), 30 * 86_400);
         assert_eq!(parse_lifetime("12h").unwrap(), 12 * 3600);
         assert!(parse_lifetime("0d").is_err() && parse_lifetime("5y").is_err() && parse_lifetime("d").is_err());
+        // These once panicked: a multi-byte unit split inside a character, and an overflow.
+        assert!(parse_lifetime("30é").is_err() && parse_lifetime("é").is_err() && parse_lifetime("").is_err());
+        assert!(parse_lifetime(&format!("{}d", i64::MAX)).unwrap_err().to_string().contains("too long"));
+        assert!(parse_lifetime("36501d").unwrap_err().to_string().contains("too long"));
+        assert_eq!(parse_lifetime("36500d").unwrap(), 36_500 * 86_400);
     }
 }
