@@ -100,3 +100,32 @@ test('two widgets on one page keep their own answers, and the JS API mounts and 
   assert.deepEqual(mounted, { before: true, after: 0 });
   await context.close();
 });
+
+test('an inline definition is used without asking the server, and a refusal raises rapport:error with the message', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/`);
+  await page.locator('rapport-survey .point').first().waitFor();
+  const definition = await (await fetch(`${server.url}/api/v1/surveys/post-negotiation`)).json();
+  definition.title = { en: 'Inline pulse' };
+  definition.questions = definition.questions.filter((question) => question.kind === 'nps' || question.kind === 'experience');
+  definition.levels = [];
+  // The server holds version 1 only, so an answer to this inline version 7 is refused.
+  definition.version = 7;
+  await page.evaluate((inline) => {
+    const element = document.createElement('rapport-survey');
+    element.id = 'inline';
+    element.setAttribute('survey', 'post-negotiation');
+    element.setAttribute('definition', JSON.stringify(inline));
+    window.inlineError = new Promise((resolve) => element.addEventListener('rapport:error', (event) => resolve(event.detail), { once: true }));
+    document.body.appendChild(element);
+  }, definition);
+  const inline = page.locator('#inline');
+  await inline.getByRole('heading', { name: 'Inline pulse' }).waitFor();
+  await inline.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio', { name: '8' }).click();
+  await inline.getByRole('button', { name: 'Send my answers' }).click();
+  const detail = await page.evaluate(() => window.inlineError);
+  assert.match(detail.message, /has no version 7/);
+  await inline.getByText(/has no version 7/).first().waitFor();
+  await context.close();
+});
