@@ -78,7 +78,7 @@ macro_rules! slug_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.pad(&self.0)
             }
         }
 
@@ -182,7 +182,7 @@ impl From<Locale> for String {
 
 impl fmt::Display for Locale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -264,7 +264,7 @@ impl From<ResponseId> for String {
 
 impl fmt::Display for ResponseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -296,6 +296,12 @@ mod tests {
         assert!(QuestionId::new("a".repeat(65)).is_err());
         let err = SurveyId::new("x y").unwrap_err();
         assert_eq!(err.to_string(), "survey id must be 1..=64 characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got \"x y\"");
+    }
+
+    #[test]
+    fn ids_honour_width_and_alignment() {
+        assert_eq!(format!("[{:<8}]", LevelId::new("service").unwrap()), "[service ]");
+        assert_eq!(format!("[{:>4}]", Locale::new("fr").unwrap()), "[  fr]");
     }
 
     #[test]
