@@ -23,6 +23,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the report of a JSONL file of wire-format responses.
     Score(ScoreArgs),
+    /// Print the report of a survey's stored responses, as the programme lead sees it.
+    Report(ReportArgs),
     /// Create signed invitation links for thank-you emails and portals.
     Invite(InviteArgs),
     /// Manage API tokens for the people who read results.
@@ -149,6 +151,37 @@ pub struct InviteArgs {
     /// The identity key file (the invitation signing key is derived from it).
     #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
     pub identity_key_file: PathBuf,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Output format of `rapport report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Pretty JSON.
+    Json,
+    /// One CSV row per group: the whole survey, then each breakdown group.
+    Csv,
+    /// A table for people.
+    Table,
+}
+
+/// `rapport report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The survey.
+    #[arg(long)]
+    pub survey: String,
+    /// The survey version; the latest by default.
+    #[arg(long)]
+    pub version: Option<u32>,
+    /// Break the report down by this field; repeatable.
+    #[arg(long = "by")]
+    pub by: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use rapport_server::api::{app, AppState, Counters};
 use rapport_server::auth::{new_token, token_hash, Role};
-use rapport_server::config::{Cli, Command, InviteArgs, ServeArgs, SurveyCommand, TokenCommand};
+use rapport_server::config::{Cli, Command, InviteArgs, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
 use rapport_server::invitation::{now_seconds, parse_lifetime, Invitation};
 use rapport_server::identity::IdentityKey;
 use rapport_server::score_file;
@@ -22,6 +22,7 @@ fn main() -> std::process::ExitCode {
         Command::Score(args) => score_file::run(&args).map(|text| print!("{text}")),
         Command::Serve(args) => runtime().and_then(|runtime| runtime.block_on(serve(args))),
         Command::Survey { command } => runtime().and_then(|runtime| runtime.block_on(survey(command))),
+        Command::Report(args) => runtime().and_then(|runtime| runtime.block_on(report(args))),
         Command::Invite(args) => runtime().and_then(|runtime| runtime.block_on(invite(args))),
         Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
     };
@@ -57,6 +58,27 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
             }
             store.close().await;
         }
+    }
+    Ok(())
+}
+
+async fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let store = Store::open(&args.database.database_url).await?;
+    let Some(definition) = store.survey(&args.survey, args.version).await? else {
+        anyhow::bail!("no survey {:?}{} in the database", args.survey, args.version.map(|version| format!(" version {version}")).unwrap_or_default());
+    };
+    let segments = args
+        .by
+        .iter()
+        .map(|field| rapport_scoring::SegmentField::parse(&definition, field))
+        .collect::<Result<Vec<_>, _>>()?;
+    let records = store.response_records(definition.id.as_str(), definition.version).await?;
+    store.close().await;
+    let report = rapport_scoring::build_report(&definition, &records, &rapport_scoring::ReportOptions { segments, min_group_size: None });
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Csv => print!("{}", score_file::report_csv(&report)),
+        ReportFormat::Table => print!("{}", score_file::table(&report)),
     }
     Ok(())
 }

@@ -82,6 +82,37 @@ fn figures_row(label: &str, n: u64, figures: Option<&Figures>) -> String {
     format!("{label:<28} {n:>7}  {nps:<24} {mean:>6}  {:<22} {share:>6}\n", mean_text(figures.crq.as_ref()))
 }
 
+/// The report as CSV: one row for all responses, then one per breakdown group. Suppressed
+/// groups carry their count only.
+pub fn report_csv(report: &Report) -> String {
+    let mut out = String::from("field,value,n,suppressed,nps,nps_low_95,nps_high_95,mean_0_10,crq,confidential_share\n");
+    let number = |value: Option<f64>| value.map(|value| format!("{value:.4}")).unwrap_or_default();
+    let mut row = |field: &str, value: &str, n: u64, figures: Option<&Figures>| {
+        let nps = figures.and_then(|figures| figures.nps.as_ref());
+        let cells = [
+            crate::export::csv_cell(field),
+            crate::export::csv_cell(value),
+            n.to_string(),
+            figures.is_none().to_string(),
+            number(nps.map(|nps| nps.nps)),
+            number(nps.map(|nps| nps.interval_95.low)),
+            number(nps.map(|nps| nps.interval_95.high)),
+            number(nps.map(|nps| nps.mean)),
+            number(figures.and_then(|figures| figures.crq.as_ref()).map(|crq| crq.mean)),
+            number(figures.and_then(|figures| figures.confidentiality.confidential_share)),
+        ];
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    };
+    row("all", "all", report.overall.n, Some(&report.overall));
+    for segmentation in &report.segments {
+        for group in &segmentation.groups {
+            row(&segmentation.field, &group.value, group.n, group.figures.as_ref());
+        }
+    }
+    out
+}
+
 /// The report as a table for people.
 pub fn table(report: &Report) -> String {
     let mut out = String::new();

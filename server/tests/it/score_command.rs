@@ -124,3 +124,34 @@ fn the_table_of_a_small_file() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
 }
+
+#[tokio::test]
+async fn rapport_report_reads_the_database_in_each_format() {
+    let server = crate::support::TestServer::new().await;
+    for counter in 0..6u32 {
+        let mut response = crate::support::portal_response(counter + 1);
+        response["answers"]["nps"] = (if counter < 4 { 10 } else { 0 }).into();
+        response["context"]["account"] = (if counter < 5 { "northwind" } else { "contoso" }).into();
+        assert_eq!(server.post_json("client-portal", &response).await.0, axum::http::StatusCode::CREATED);
+    }
+    let database = format!("sqlite://{}", server.dir.path().join("t.db").display());
+    let report = |format: &str| rapport(&["report", "--survey", "client-portal", "--by", "account", "--format", format, "--database-url", &database]);
+
+    let json = report("json");
+    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    let parsed: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed["overall"]["n"], 6);
+    // Four promoters and two detractors of six: NPS = (4 - 2) / 6.
+    assert!((parsed["overall"]["nps"]["nps"].as_f64().unwrap() - 100.0 * 2.0 / 6.0).abs() < 1e-9);
+
+    let csv = String::from_utf8(report("csv").stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "field,value,n,suppressed,nps,nps_low_95,nps_high_95,mean_0_10,crq,confidential_share");
+    assert!(lines[1].starts_with("all,all,6,false,33.3333,"), "{csv}");
+    assert!(lines.iter().any(|line| line.starts_with("account,contoso,1,true,,")), "a group of one shows its count only:\n{csv}");
+
+    let table = String::from_utf8(report("table").stdout).unwrap();
+    assert!(table.contains("by account") && table.contains("northwind"), "{table}");
+    let missing = rapport(&["report", "--survey", "nope", "--database-url", &database]);
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("no survey \"nope\""));
+}
