@@ -13,17 +13,18 @@
 //!
 //! A 2xx for a response is sent only after its transaction has committed.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
@@ -34,6 +35,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::{ApiError, FieldError};
 use crate::identity::IdentityKey;
+use crate::rate_limit::RateLimiter;
 use crate::invitation::{now_seconds, Invitation, InvitationError};
 use crate::store::{InsertOutcome, NewResponse, Store};
 
@@ -62,6 +64,10 @@ pub struct AppState {
     pub allowed_origins: Vec<String>,
     /// Running counters.
     pub counters: Arc<Counters>,
+    /// Per-client limit on response ingest.
+    pub rate_limiter: Arc<RateLimiter>,
+    /// Whether the client address comes from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 /// The router: API, widget bundle and pages.
@@ -148,9 +154,18 @@ fn parse_response(body: &[u8]) -> Result<ResponseV1, ApiError> {
 async fn post_response(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let forwarded = state
+        .trust_forwarded_for
+        .then(|| headers.get("x-forwarded-for").and_then(|value| value.to_str().ok()).and_then(|value| value.split(',').next()).and_then(|first| first.trim().parse().ok()))
+        .flatten();
+    let client = forwarded.or(peer.map(|Extension(ConnectInfo(address))| address.ip()));
+    if let Err(wait) = state.rate_limiter.check(client) {
+        return Err(ApiError::TooManyRequests { retry_after_seconds: wait.as_secs().max(1) });
+    }
     if !is_json(&headers) {
         return Err(ApiError::UnsupportedMediaType);
     }

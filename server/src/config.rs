@@ -108,6 +108,16 @@ pub struct ServeArgs {
     /// from the browser; repeat for several. Same-origin pages need none.
     #[arg(long = "allow-origin", env = "RAPPORT_ALLOW_ORIGINS", value_delimiter = ',')]
     pub allow_origins: Vec<String>,
+    /// Responses one client address may post at once.
+    #[arg(long, env = "RAPPORT_RATE_LIMIT_BURST", default_value_t = 60)]
+    pub rate_limit_burst: u32,
+    /// Responses per minute one client address may sustain.
+    #[arg(long, env = "RAPPORT_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+    /// Take the client address from the first `X-Forwarded-For` entry. Set it only behind a
+    /// load balancer that sets that header, or clients could pick their own address.
+    #[arg(long, env = "RAPPORT_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// File holding the 32-byte identity key as 64 hex characters. It is created, readable
     /// only by its owner, when missing. Keep it out of the database's backups.
     #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]

@@ -46,6 +46,12 @@ pub enum ApiError {
     /// The request contradicts what is stored (same response id, different body).
     #[error("{0}")]
     Conflict(String),
+    /// The client sent more than its rate allows; it may try again after the wait.
+    #[error("too many responses from this client; try again in {retry_after_seconds} s")]
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after_seconds: u64,
+    },
     /// Anything else. Logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -66,6 +72,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +102,12 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { details, .. } => (self.to_string(), details.as_slice()),
             _ => (self.to_string(), &[][..]),
         };
-        (status, Json(ErrorBody { error, details })).into_response()
+        let mut response = (status, Json(ErrorBody { error, details })).into_response();
+        if let ApiError::TooManyRequests { retry_after_seconds } = &self
+            && let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }

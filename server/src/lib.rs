@@ -9,6 +9,7 @@
 //! - [`auth`]: API tokens and the roles that restrict what a caller sees;
 //! - [`export`]: role-restricted reports and the CSV export;
 //! - [`error`]: the one error type every handler returns;
+//! - [`rate_limit`]: the per-client limit on response ingest;
 //! - [`score_file`]: `rapport score`, reports from a JSONL file of responses.
 //!
 //! Nothing in this crate computes a score itself: every number comes from `rapport-scoring`.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod identity;
 pub mod invitation;
+pub mod rate_limit;
 pub mod score_file;
 pub mod store;
 

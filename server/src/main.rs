@@ -8,6 +8,7 @@ use rapport_server::api::{app, AppState, Counters};
 use rapport_server::auth::{new_token, token_hash, Role};
 use rapport_server::config::{Cli, Command, InviteArgs, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
 use rapport_server::invitation::{now_seconds, parse_lifetime, Invitation};
+use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::identity::IdentityKey;
 use rapport_server::score_file;
 use rapport_server::store::{AddOutcome, Store};
@@ -182,10 +183,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         widget_dir: args.widget_dir.clone(),
         allowed_origins: args.allow_origins.clone(),
         counters: Arc::new(Counters::default()),
+        rate_limiter: Arc::new(RateLimiter::new(RateLimit { burst: args.rate_limit_burst, per_minute: args.rate_limit_per_minute })),
+        trust_forwarded_for: args.trust_forwarded_for,
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(address = %listener.local_addr()?, "rapport is serving; open http://{}/", listener.local_addr()?);
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
     store.close().await;
     tracing::info!("stopped after finishing in-flight requests");
     Ok(())

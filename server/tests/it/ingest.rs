@@ -128,3 +128,29 @@ async fn the_error_bodies_of_every_refusal() {
     assert_eq!(server.count("client-portal").await, 0, "nothing may be stored");
     insta::assert_json_snapshot!(seen);
 }
+
+#[tokio::test]
+async fn a_client_over_its_rate_gets_429_with_retry_after_and_nothing_is_stored() {
+    let mut server = TestServer::new().await;
+    server.state.rate_limiter = std::sync::Arc::new(rapport_server::rate_limit::RateLimiter::new(rapport_server::rate_limit::RateLimit { burst: 2, per_minute: 1 }));
+    for counter in 1..=2 {
+        assert_eq!(server.post_json("client-portal", &portal_response(counter)).await.0, StatusCode::CREATED);
+    }
+    let request = axum::http::Request::post("/api/v1/surveys/client-portal/responses")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(portal_response(3).to_string()))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(rapport_server::app(server.state.clone()), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after >= 1, "{retry_after}");
+    assert_eq!(server.count("client-portal").await, 2);
+    // Behind a trusted proxy, another client address has its own allowance.
+    let request = axum::http::Request::post("/api/v1/surveys/client-portal/responses")
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", "203.0.113.9, 10.0.0.1")
+        .body(axum::body::Body::from(portal_response(4).to_string()))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(rapport_server::app(server.state.clone()), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}

@@ -7,6 +7,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use rapport_server::api::{app, AppState, Counters};
 use rapport_server::identity::IdentityKey;
+use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::store::Store;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -29,6 +30,8 @@ impl TestServer {
             widget_dir: dir.path().join("widget"),
             allowed_origins: vec!["https://portal.example".to_owned()],
             counters: Arc::new(Counters::default()),
+            rate_limiter: Arc::new(RateLimiter::new(RateLimit { burst: 10_000, per_minute: 60_000 })),
+            trust_forwarded_for: true,
         };
         TestServer { state, dir }
     }
