@@ -286,6 +286,10 @@ pub struct SurveyDefinition {
     /// Topics counted in strength and weakness texts.
     #[serde(default)]
     pub topics: Vec<Topic>,
+    /// Origins (such as `https://portal.example.com`) whose pages may post responses to this
+    /// survey from the browser, besides the server's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
 }
 
 fn default_min_group_size() -> u32 {
@@ -464,6 +468,15 @@ impl SurveyDefinition {
             }
         }
 
+        for (idx, origin) in self.allowed_origins.iter().enumerate() {
+            if !is_origin(origin) {
+                return Err(DefinitionError::invalid(
+                    format!("allowed_origins[{idx}]"),
+                    format!("an origin is a scheme and host such as https://portal.example.com, with no path, got {origin:?}"),
+                ));
+            }
+        }
+
         let mut topic_ids = BTreeSet::new();
         for (idx, topic) in self.topics.iter().enumerate() {
             if !topic_ids.insert(&topic.id) {
@@ -509,6 +522,13 @@ impl SurveyDefinition {
     pub fn locales(&self) -> BTreeSet<Locale> {
         self.title.locales().cloned().collect()
     }
+}
+
+fn is_origin(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) else { return false };
+    !rest.is_empty()
+        && origin.len() <= 200
+        && rest.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | ':' | '[' | ']'))
 }
 
 fn check_text(field: &str, text: &Text) -> Result<(), DefinitionError> {

@@ -285,6 +285,7 @@ fn base(id: &str, title: Phrase, levels: Vec<Level>, questions: Vec<Question>) -
         min_group_size: 5,
         show_provisional_result: true,
         topics: default_topics(),
+        allowed_origins: Vec::new(),
     }
 }
 

@@ -72,9 +72,23 @@ pub struct AppState {
 
 /// The router: API, widget bundle and pages.
 pub fn app(state: AppState) -> Router {
-    let origins: Vec<HeaderValue> = state.allowed_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect();
+    // An origin may post when the server allows it for every survey (`--allow-origin`), or
+    // when the survey named in the path lists it in its definition's `allowed_origins`.
+    let global: Arc<Vec<HeaderValue>> = Arc::new(state.allowed_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect());
+    let store = state.store.clone();
+    let allow = AllowOrigin::async_predicate(move |origin: HeaderValue, parts: &axum::http::request::Parts| {
+        let path = parts.uri.path();
+        let survey = path.strip_prefix("/api/v1").unwrap_or(path).strip_prefix("/surveys/").and_then(|rest| rest.split('/').next()).map(str::to_owned);
+        async move {
+            if global.contains(&origin) {
+                return true;
+            }
+            let (Some(survey), Ok(origin)) = (survey, origin.to_str()) else { return false };
+            matches!(store.survey(&survey, None).await, Ok(Some(definition)) if definition.allowed_origins.iter().any(|allowed| allowed == origin))
+        }
+    });
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
     let api = Router::new()

@@ -52,6 +52,7 @@ fn errors_name_the_bad_field() {
         (MINIMAL.replace("text = { en = \"We trust you.\" }", "text = { fr = \"Confiance.\" }"), "questions[1].text", "English (`en`) wording is required"),
         (MINIMAL.replace("id = \"trust\"", "id = \"Trust!\""), "questions[1]", "question id must be 1..=64 characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got \"Trust!\""),
         (format!("colour = \"red\"\n{MINIMAL}"), "colour", "unknown field `colour`"),
+        (format!("allowed_origins = [\"https://portal.example.com/path\"]\n{MINIMAL}"), "allowed_origins[0]", "with no path"),
         (format!("{MINIMAL}\n[thresholds]\nambassador = 4.0\nambivalent = 4.5\nstalker = 3.5\n"), "thresholds", "ambassador > ambivalent > stalker"),
     ];
     for (source, field, message) in cases {

@@ -79,3 +79,32 @@ fn the_command_line_adds_surveys_lists_them_and_issues_tokens() {
     stored.extend(std::fs::read(dir.path().join("cli.db-wal")).unwrap_or_default());
     assert!(!stored.windows(token.trim().len()).any(|window| window == token.trim().as_bytes()), "only the hash is stored");
 }
+
+#[tokio::test]
+async fn a_survey_admits_the_origins_its_definition_lists_and_no_others() {
+    let server = TestServer::new().await;
+    let mut definition = template("post-negotiation").unwrap();
+    definition.version = 2;
+    definition.allowed_origins = vec!["https://client-portal.example".to_owned()];
+    server.state.store.add_survey(&definition).await.unwrap();
+    let preflight = |survey: &str, origin: &str| {
+        axum::http::Request::builder()
+            .method("OPTIONS")
+            .uri(format!("/api/v1/surveys/{survey}/responses"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let allowed = |response: &axum::response::Response| response.headers().get("access-control-allow-origin").map(|value| value.to_str().unwrap().to_owned());
+    let app = || rapport_server::app(server.state.clone());
+    let response = tower::ServiceExt::oneshot(app(), preflight("post-negotiation", "https://client-portal.example")).await.unwrap();
+    assert_eq!(allowed(&response).as_deref(), Some("https://client-portal.example"));
+    let response = tower::ServiceExt::oneshot(app(), preflight("client-portal", "https://client-portal.example")).await.unwrap();
+    assert_eq!(allowed(&response), None, "another survey does not list that origin");
+    let response = tower::ServiceExt::oneshot(app(), preflight("post-negotiation", "https://evil.example")).await.unwrap();
+    assert_eq!(allowed(&response), None);
+    let response = tower::ServiceExt::oneshot(app(), preflight("client-portal", "https://portal.example")).await.unwrap();
+    assert_eq!(allowed(&response).as_deref(), Some("https://portal.example"), "--allow-origin admits an origin for every survey");
+}
