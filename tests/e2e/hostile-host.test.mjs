@@ -134,11 +134,50 @@ test('a response sent while the endpoint is down survives a reload and arrives o
   const pending = await tab.evaluate(() => JSON.parse(localStorage.getItem('rapport:outbox')));
   assert.equal(pending.length, 1);
   await tab.reload();
-  await tab.getByText(/saved on this device|recommend us/).first().waitFor();
+  // After the reload the respondent sees that the answers wait, not an empty form that
+  // would invite a second response.
+  await tab.getByText(/saved on this device/).waitFor();
+  assert.equal(await tab.getByRole('button', { name: 'Send my answers' }).count(), 0);
+  const submitted = tab.evaluate(() => new Promise((resolve) => {
+    document.addEventListener('rapport:submitted', (event) => resolve(event.detail), { once: true });
+  }));
   collector.down = false;
-  const deadline = Date.now() + 40000;
-  while (collector.acknowledged.size === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+  const detail = await submitted;
+  await tab.getByText(/A first reading of your answers/).waitFor();
+  assert.equal(detail.response_id, pending[0].response_id);
+  assert.equal(detail.provisional.nps_category, 'passive');
   assert.deepEqual([...collector.acknowledged.entries()], [[pending[0].response_id, 1]]);
   assert.equal(await tab.evaluate(() => JSON.parse(localStorage.getItem('rapport:outbox')).length), 0);
+  const drafts = await tab.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('rapport:draft')));
+  assert.deepEqual(drafts, [], 'the saved answers are forgotten once acknowledged');
+  await context.close();
+});
+
+test('two widgets of one survey on a page, with the endpoint down at load, send a waiting response once', async () => {
+  collector.down = true;
+  collector.attempts = [];
+  collector.acknowledged.clear();
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  await tab.goto(`${hostUrl}/`);
+  await tab.locator('rapport-survey .point').first().waitFor();
+  await fillAndSend(tab);
+  await tab.getByText(/saved on this device/).waitFor();
+  // A second widget of the same survey appears while the first response still waits:
+  // both know the waiting response, but only one copy may be delivered.
+  await tab.evaluate((endpoint) => {
+    const second = document.createElement('rapport-survey');
+    second.setAttribute('survey', 'post-negotiation');
+    second.setAttribute('endpoint', endpoint);
+    document.body.appendChild(second);
+  }, `${hostUrl}/collect`);
+  await tab.locator('rapport-survey').nth(1).getByText(/saved on this device/).waitFor();
+  collector.down = false;
+  await tab.locator('rapport-survey').nth(0).getByText(/A first reading of your answers/).waitFor({ timeout: 30000 });
+  await tab.locator('rapport-survey').nth(1).getByText(/A first reading of your answers/).waitFor({ timeout: 30000 });
+  // Let any straggling retry land before counting.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(collector.acknowledged.size, 1);
+  assert.deepEqual([...collector.acknowledged.values()], [1]);
   await context.close();
 });

@@ -142,3 +142,19 @@ test('on a 360x640 phone the survey fits without horizontal scrolling', async ()
     await context.close();
   }
 });
+
+test('theme custom properties apply when set on the element or on any ancestor', async () => {
+  const { page, context } = await openPortal();
+  await page.evaluate(() => {
+    document.body.style.setProperty('--rapport-accent', 'rgb(11, 110, 79)');
+    document.querySelector('rapport-survey').style.setProperty('--rapport-radius', '3px');
+  });
+  const nine = page.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio', { name: '9' });
+  await nine.click();
+  const look = await nine.evaluate((button) => {
+    const style = getComputedStyle(button);
+    return { background: style.backgroundColor, radius: style.borderTopLeftRadius };
+  });
+  assert.deepEqual(look, { background: 'rgb(11, 110, 79)', radius: '3px' });
+  await context.close();
+});

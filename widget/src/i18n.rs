@@ -48,7 +48,8 @@ pub struct Strings {
     pub recommendation: &'static str,
     /// "Relationship quality" label of the CRQ.
     pub relationship_quality: &'static str,
-    /// Relationship category label.
+    /// Label of the relationship category (Ambassador ... Opponent); it must differ from
+    /// the name of the Relationship level, which the thank-you screen lists too.
     pub relationship: &'static str,
     /// Summary shown above the fields when validation fails.
     pub fix_errors: &'static str,
@@ -87,7 +88,7 @@ const EN: Strings = Strings {
     provisional_intro: "A first reading of your answers:",
     recommendation: "Recommendation",
     relationship_quality: "Relationship quality (1–7)",
-    relationship: "Relationship",
+    relationship: "Relationship category",
     fix_errors: "Please check the highlighted answers.",
     disagree: "Strongly disagree",
     agree: "Strongly agree",
@@ -118,7 +119,7 @@ const FR: Strings = Strings {
     provisional_intro: "Une première lecture de vos réponses :",
     recommendation: "Recommandation",
     relationship_quality: "Qualité de la relation (1–7)",
-    relationship: "Relation",
+    relationship: "Type de relation",
     fix_errors: "Veuillez vérifier les réponses signalées.",
     disagree: "Pas du tout d'accord",
     agree: "Tout à fait d'accord",
@@ -149,7 +150,7 @@ const DE: Strings = Strings {
     provisional_intro: "Eine erste Auswertung Ihrer Antworten:",
     recommendation: "Empfehlung",
     relationship_quality: "Beziehungsqualität (1–7)",
-    relationship: "Beziehung",
+    relationship: "Beziehungstyp",
     fix_errors: "Bitte prüfen Sie die markierten Antworten.",
     disagree: "Stimme überhaupt nicht zu",
     agree: "Stimme voll zu",
@@ -180,7 +181,7 @@ const NL: Strings = Strings {
     provisional_intro: "Een eerste lezing van uw antwoorden:",
     recommendation: "Aanbeveling",
     relationship_quality: "Relatiekwaliteit (1–7)",
-    relationship: "Relatie",
+    relationship: "Type relatie",
     fix_errors: "Controleer de gemarkeerde antwoorden.",
     disagree: "Helemaal oneens",
     agree: "Helemaal eens",
@@ -211,7 +212,7 @@ const ES: Strings = Strings {
     provisional_intro: "Una primera lectura de sus respuestas:",
     recommendation: "Recomendación",
     relationship_quality: "Calidad de la relación (1–7)",
-    relationship: "Relación",
+    relationship: "Tipo de relación",
     fix_errors: "Revise las respuestas señaladas.",
     disagree: "Totalmente en desacuerdo",
     agree: "Totalmente de acuerdo",

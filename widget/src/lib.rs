@@ -172,25 +172,46 @@ pub fn Survey(props: &SurveyProps) -> Html {
     };
     let survey_id = props.definition.id.to_string();
 
-    // On mount: restore a draft, resume a queued response, tell the host we are ready.
+    // On mount: restore a draft, resume queued responses, tell the host we are ready. A
+    // draft whose response still waits in the outbox was already submitted, so the
+    // respondent sees the waiting screen and then the thank-you, never a form to send twice.
     {
         let state = state.clone();
         let host = props.host.clone();
         let survey_id = survey_id.clone();
         use_effect_with((), move |()| {
+            let pending_responses = net::outbox();
+            let mut own_response_id = None;
             if let Some(draft) = net::load_draft(&survey_id) {
+                let draft_response_id = draft.response_id.to_string();
                 state.dispatch(Action::Restore(draft));
+                if pending_responses.iter().any(|pending| pending.response_id == draft_response_id) {
+                    state.dispatch(Action::Resume);
+                    own_response_id = Some(draft_response_id);
+                }
             }
             emit(&host, "ready", &serde_json::json!({ "survey": survey_id }));
-            for pending in net::outbox().into_iter().filter(|pending| pending.survey_id == survey_id) {
-                yew::platform::spawn_local(async move {
-                    net::deliver(pending, || {}).await;
-                });
+            // Every waiting response is resumed, whichever survey it answers: it carries
+            // its own URL and headers, and the page may no longer show that survey.
+            for pending in pending_responses {
+                if own_response_id.as_deref() == Some(pending.response_id.as_str()) {
+                    let state = state.clone();
+                    let host = host.clone();
+                    yew::platform::spawn_local(async move {
+                        let outcome = net::deliver(pending.clone(), || {}).await;
+                        settle(&state, &host, &pending, outcome);
+                    });
+                } else {
+                    yew::platform::spawn_local(async move {
+                        net::deliver(pending, || {}).await;
+                    });
+                }
             }
         });
     }
 
-    // Save the draft whenever answers change while filling in.
+    // Save the draft whenever answers change while filling in. It stays saved while the
+    // response is sent and is cleared only once the endpoint acknowledges it.
     {
         let survey_id = survey_id.clone();
         use_effect_with(state.clone(), move |state| {
@@ -211,7 +232,6 @@ pub fn Survey(props: &SurveyProps) -> Html {
                 let state = state_for_effect;
                 match state.submission(now()) {
                     Ok(wire) => {
-                        let provisional = wire.provisional.clone();
                         let pending = Pending {
                             url: config.post_url(),
                             headers: config.headers.clone(),
@@ -219,24 +239,13 @@ pub fn Survey(props: &SurveyProps) -> Html {
                             response_id: wire.response_id.to_string(),
                             survey_id: wire.survey_id.to_string(),
                         };
-                        net::clear_draft(&pending.survey_id);
                         yew::platform::spawn_local(async move {
                             let queued = {
                                 let state = state.clone();
                                 move || state.dispatch(Action::Queue)
                             };
-                            match net::deliver(pending.clone(), queued).await {
-                                SendOutcome::Acknowledged => {
-                                    state.dispatch(Action::Acknowledged);
-                                    emit(&host, "submitted", &serde_json::json!({ "response_id": pending.response_id, "provisional": provisional }));
-                                }
-                                SendOutcome::Refused(message, fields) => {
-                                    net::save_draft(&pending.survey_id, &state.draft());
-                                    emit(&host, "error", &serde_json::json!({ "message": message, "fields": fields }));
-                                    state.dispatch(Action::Refused(message, fields));
-                                }
-                                SendOutcome::Retry => state.dispatch(Action::Queue),
-                            }
+                            let outcome = net::deliver(pending.clone(), queued).await;
+                            settle(&state, &host, &pending, outcome);
                         });
                     }
                     Err(errors) => state.dispatch(Action::Refused(String::new(), errors)),
@@ -246,6 +255,28 @@ pub fn Survey(props: &SurveyProps) -> Html {
     }
 
     html! { <SurveyForm state={state} now={Callback::from(|()| now())} /> }
+}
+
+/// Applies how a delivery ended: the thank-you and `rapport:submitted` on a 2xx (and the
+/// draft is forgotten), the server's message next to the answers on a 4xx, the waiting
+/// screen otherwise.
+fn settle(state: &UseReducerHandle<SurveyState>, host: &HtmlElement, pending: &Pending, outcome: SendOutcome) {
+    match outcome {
+        SendOutcome::Acknowledged => {
+            net::clear_draft(&pending.survey_id);
+            let provisional = serde_json::from_str::<serde_json::Value>(&pending.body)
+                .ok()
+                .and_then(|mut body| body.get_mut("provisional").map(serde_json::Value::take))
+                .unwrap_or(serde_json::Value::Null);
+            state.dispatch(Action::Acknowledged);
+            emit(host, "submitted", &serde_json::json!({ "response_id": pending.response_id, "provisional": provisional }));
+        }
+        SendOutcome::Refused(message, fields) => {
+            emit(host, "error", &serde_json::json!({ "message": message, "fields": fields }));
+            state.dispatch(Action::Refused(message, fields));
+        }
+        SendOutcome::Retry => state.dispatch(Action::Queue),
+    }
 }
 
 /// A mounted widget; the loader calls [`Handle::unmount`] when the element leaves the page.

@@ -6,7 +6,8 @@
 //! acknowledged response is never sent again and an unacknowledged one is never lost. The
 //! response id makes any repeat harmless: the server recognises it.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,14 @@ use web_sys::{RequestInit, Response};
 use crate::state::Draft;
 
 const OUTBOX_KEY: &str = "rapport:outbox";
+
+thread_local! {
+    /// Response ids being delivered by this page right now, so that two widgets (or a
+    /// widget remounted after an attribute change) never send the same response at once.
+    static IN_FLIGHT: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    /// How deliveries finished on this page, for a caller that waited on another's.
+    static SETTLED: RefCell<BTreeMap<String, SendOutcome>> = const { RefCell::new(BTreeMap::new()) };
+}
 
 /// A response waiting to be acknowledged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,16 +189,36 @@ async fn wait_or_online(delay: Duration) {
 }
 
 /// Sends until acknowledged or refused, waiting with [`backoff`] between tries, and keeps
-/// the outbox in step. `on_retry` is told each time a try fails.
+/// the outbox in step. `on_retry` is told each time a try fails. If this page is already
+/// delivering the same response, this waits for that delivery and returns its outcome
+/// instead of sending a second copy.
 pub async fn deliver(pending: Pending, on_retry: impl Fn()) -> SendOutcome {
-    outbox_put(&pending);
+    let response_id = pending.response_id.clone();
+    let claimed = IN_FLIGHT.with(|in_flight| in_flight.borrow_mut().insert(response_id.clone()));
+    if !claimed {
+        on_retry();
+        loop {
+            yew::platform::time::sleep(Duration::from_millis(250)).await;
+            if !IN_FLIGHT.with(|in_flight| in_flight.borrow().contains(&response_id)) {
+                return SETTLED.with(|settled| settled.borrow().get(&response_id).cloned()).unwrap_or(SendOutcome::Acknowledged);
+            }
+        }
+    }
+    let outcome = deliver_claimed(&pending, on_retry).await;
+    SETTLED.with(|settled| settled.borrow_mut().insert(response_id.clone(), outcome.clone()));
+    IN_FLIGHT.with(|in_flight| in_flight.borrow_mut().remove(&response_id));
+    outcome
+}
+
+async fn deliver_claimed(pending: &Pending, on_retry: impl Fn()) -> SendOutcome {
+    outbox_put(pending);
     let mut attempt = 0;
     loop {
         if !outbox().iter().any(|entry| entry.response_id == pending.response_id) {
-            // Another widget on this page, or another tab, delivered it meanwhile.
+            // Another tab delivered it meanwhile.
             return SendOutcome::Acknowledged;
         }
-        match send(&pending).await {
+        match send(pending).await {
             SendOutcome::Retry => {
                 on_retry();
                 wait_or_online(backoff(attempt, js_sys::Math::random())).await;

@@ -113,6 +113,9 @@ pub enum Action {
     Refused(String, BTreeMap<String, String>),
     /// A saved draft was found after a reload.
     Restore(Draft),
+    /// The restored response was already submitted and still waits in the outbox: show
+    /// the waiting screen, not a form that could be sent a second time.
+    Resume,
 }
 
 impl SurveyState {
@@ -275,6 +278,7 @@ impl Reducible for SurveyState {
                 next.confidentiality = draft.confidentiality;
                 next.identity = draft.identity;
             }
+            Action::Resume if editing => next.phase = Phase::Queued,
             _ => return self,
         }
         Rc::new(next)

@@ -90,3 +90,16 @@ fn the_locale_comes_from_the_attribute_then_the_browser_then_english() {
     assert_eq!(choose_locale(["ja"]).as_str(), "en");
     assert_eq!(choose_locale(["DE"]).as_str(), "de");
 }
+
+#[wasm_bindgen_test]
+fn a_restored_response_still_in_the_outbox_waits_instead_of_offering_the_form_again() {
+    let answered = fresh(ConfidentialityMode::Optional).reduce(Action::Answer("nps".into(), json!(10)));
+    let resumed = fresh(ConfidentialityMode::Optional).reduce(Action::Restore(answered.draft())).reduce(Action::Resume);
+    assert_eq!(resumed.phase, Phase::Queued);
+    assert_eq!(resumed.response_id, answered.response_id, "the waiting response keeps its idempotency key");
+    let submitted_again = resumed.clone().reduce(Action::Submit(at(3)));
+    assert!(Rc::ptr_eq(&resumed, &submitted_again), "a waiting response cannot be submitted a second time");
+    let done = resumed.reduce(Action::Acknowledged);
+    let Phase::Done(score) = &done.phase else { panic!("expected the thank-you phase, got {:?}", done.phase) };
+    assert_eq!(score.nps_category, Some(rapport_scoring::score::NpsCategory::Promoter), "scored from the restored answers");
+}
