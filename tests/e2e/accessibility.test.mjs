@@ -46,7 +46,7 @@ for (const survey of ['client-portal', 'post-negotiation', 'legal-contract-exper
     }, survey);
     assert.deepEqual(await violations(page), [], 'form');
     await page.getByRole('button', { name: 'Send my answers' }).click();
-    await page.getByText('answers.nps is required').waitFor();
+    await page.getByText('Please answer this question.').waitFor();
     assert.deepEqual(await violations(page), [], 'form with errors');
     await page.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio', { name: '6' }).click();
     await page.getByRole('button', { name: 'Send my answers' }).click();

@@ -105,7 +105,7 @@ test('the confidentiality choice explains itself and shows identity fields only 
   await page.getByLabel('Email').fill('not an email');
   await page.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio', { name: '4' }).click();
   await page.getByRole('button', { name: 'Send my answers' }).click();
-  await page.getByText('identity.email must be an email address').waitFor();
+  await page.getByText('Please enter a valid email address, or leave it empty.').waitFor();
   assert.equal(await page.getByRole('alert').first().textContent(), 'Please check the highlighted answers.');
   await page.getByRole('radio', { name: /Keep my answers confidential/ }).check();
   assert.equal(await page.getByLabel('Email').count(), 0);
@@ -116,7 +116,7 @@ test('a required answer left out is flagged next to its question and nothing is 
   const { page, context } = await openPortal();
   const before = await storedCount(server);
   await page.getByRole('button', { name: 'Send my answers' }).click();
-  await page.getByText('answers.nps is required').waitFor();
+  await page.getByText('Please answer this question.').waitFor();
   assert.equal(await page.getByRole('radiogroup', { name: /recommend us/ }).getAttribute('aria-invalid'), 'true');
   assert.equal(await storedCount(server), before);
   await context.close();

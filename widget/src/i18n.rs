@@ -4,6 +4,7 @@
 //! Only text lives here: no markup and no logic beyond picking a language.
 
 use rapport_scoring::ids::Locale;
+use rapport_scoring::validate::ValidationError;
 
 /// The widget's strings in one language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,18 @@ pub struct Strings {
     pub optional: &'static str,
     /// Shown while the survey loads.
     pub loading: &'static str,
+    /// A required question left unanswered.
+    pub answer_required: &'static str,
+    /// A value outside the scale; `{min}` and `{max}` are filled in.
+    pub choose_between: &'static str,
+    /// Text over the limit; `{max}` is filled in.
+    pub too_long: &'static str,
+    /// An email address that does not look like one.
+    pub email_invalid: &'static str,
+    /// Identity chosen but no field filled in.
+    pub identity_missing: &'static str,
+    /// Any other problem with an answer.
+    pub check_answer: &'static str,
     /// Promoter, passive, detractor.
     pub nps_categories: [&'static str; 3],
     /// Ambassador, ambivalent, stalker, opponent.
@@ -94,6 +107,12 @@ const EN: Strings = Strings {
     agree: "Strongly agree",
     optional: "optional",
     loading: "Loading the survey…",
+    answer_required: "Please answer this question.",
+    choose_between: "Please choose a value from {min} to {max}.",
+    too_long: "Please shorten this to at most {max} characters.",
+    email_invalid: "Please enter a valid email address, or leave it empty.",
+    identity_missing: "Please give your name, email or organisation.",
+    check_answer: "Please check this answer.",
     nps_categories: ["Promoter", "Passive", "Detractor"],
     relationship_categories: ["Ambassador", "Ambivalent", "Stalker", "Opponent"],
 };
@@ -125,6 +144,12 @@ const FR: Strings = Strings {
     agree: "Tout à fait d'accord",
     optional: "facultatif",
     loading: "Chargement de l'enquête…",
+    answer_required: "Veuillez répondre à cette question.",
+    choose_between: "Veuillez choisir une valeur de {min} à {max}.",
+    too_long: "Veuillez raccourcir ce texte à {max} caractères au plus.",
+    email_invalid: "Veuillez saisir une adresse e-mail valide, ou laisser le champ vide.",
+    identity_missing: "Veuillez indiquer votre nom, votre e-mail ou votre organisation.",
+    check_answer: "Veuillez vérifier cette réponse.",
     nps_categories: ["Promoteur", "Passif", "Détracteur"],
     relationship_categories: ["Ambassadeur", "Ambivalent", "Harceleur", "Opposant"],
 };
@@ -156,6 +181,12 @@ const DE: Strings = Strings {
     agree: "Stimme voll zu",
     optional: "optional",
     loading: "Umfrage wird geladen…",
+    answer_required: "Bitte beantworten Sie diese Frage.",
+    choose_between: "Bitte wählen Sie einen Wert von {min} bis {max}.",
+    too_long: "Bitte kürzen Sie den Text auf höchstens {max} Zeichen.",
+    email_invalid: "Bitte geben Sie eine gültige E-Mail-Adresse ein oder lassen Sie das Feld leer.",
+    identity_missing: "Bitte nennen Sie Ihren Namen, Ihre E-Mail-Adresse oder Ihre Organisation.",
+    check_answer: "Bitte prüfen Sie diese Antwort.",
     nps_categories: ["Promotor", "Passiver", "Kritiker"],
     relationship_categories: ["Botschafter", "Ambivalent", "Stalker", "Gegner"],
 };
@@ -187,6 +218,12 @@ const NL: Strings = Strings {
     agree: "Helemaal eens",
     optional: "optioneel",
     loading: "Enquête laden…",
+    answer_required: "Beantwoord deze vraag.",
+    choose_between: "Kies een waarde van {min} tot {max}.",
+    too_long: "Maak deze tekst korter: hoogstens {max} tekens.",
+    email_invalid: "Vul een geldig e-mailadres in, of laat het veld leeg.",
+    identity_missing: "Vul uw naam, e-mailadres of organisatie in.",
+    check_answer: "Controleer dit antwoord.",
     nps_categories: ["Promotor", "Passief", "Criticaster"],
     relationship_categories: ["Ambassadeur", "Ambivalent", "Stalker", "Tegenstander"],
 };
@@ -218,9 +255,31 @@ const ES: Strings = Strings {
     agree: "Totalmente de acuerdo",
     optional: "opcional",
     loading: "Cargando la encuesta…",
+    answer_required: "Responda a esta pregunta.",
+    choose_between: "Elija un valor de {min} a {max}.",
+    too_long: "Acorte este texto a {max} caracteres como máximo.",
+    email_invalid: "Introduzca un correo electrónico válido o deje el campo vacío.",
+    identity_missing: "Indique su nombre, correo electrónico u organización.",
+    check_answer: "Revise esta respuesta.",
     nps_categories: ["Promotor", "Pasivo", "Detractor"],
     relationship_categories: ["Embajador", "Ambivalente", "Acosador", "Oponente"],
 };
+
+/// What to tell the respondent about a validation error from `scoring`, in their language,
+/// next to the question concerned. Errors a respondent cannot cause through the form (an
+/// unknown question, a survey mismatch) keep scoring's own technical wording.
+pub fn validation_message(error: &ValidationError, locale: &Locale) -> String {
+    let words = strings(locale);
+    match error {
+        ValidationError::Required { .. } => words.answer_required.to_owned(),
+        ValidationError::OutOfRange { min, max, .. } => words.choose_between.replace("{min}", &min.to_string()).replace("{max}", &max.to_string()),
+        ValidationError::TooLong { max_chars, .. } => words.too_long.replace("{max}", &max_chars.to_string()),
+        ValidationError::WrongType { field, .. } if field == "identity.email" => words.email_invalid.to_owned(),
+        ValidationError::BadText { field, .. } if field == "identity" => words.identity_missing.to_owned(),
+        ValidationError::WrongType { .. } | ValidationError::BadText { .. } | ValidationError::UnknownOption { .. } => words.check_answer.to_owned(),
+        other => other.to_string(),
+    }
+}
 
 /// The strings for a locale: its language if shipped, else English.
 pub fn strings(locale: &Locale) -> &'static Strings {

@@ -204,7 +204,7 @@ impl SurveyState {
                 wire.provisional = Some(Scorer::new(&self.definition).score(&valid.answers));
                 Ok(wire)
             }
-            Err(errors) => Err(errors.iter().map(|error| (error.field().to_owned(), error.to_string())).collect()),
+            Err(errors) => Err(errors.iter().map(|error| (error.field().to_owned(), crate::i18n::validation_message(error, &self.locale))).collect()),
         }
     }
 

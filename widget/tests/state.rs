@@ -56,7 +56,7 @@ fn submitting_validates_then_sends_once_and_a_refusal_returns_to_the_form() {
     let state = fresh(ConfidentialityMode::Optional);
     let state = state.reduce(Action::Submit(at(1)));
     assert_eq!(state.phase, Phase::Filling);
-    assert_eq!(state.errors.get("answers.nps").map(String::as_str), Some("answers.nps is required"));
+    assert_eq!(state.errors.get("answers.nps").map(String::as_str), Some("Please answer this question."));
     let state = state.reduce(Action::Answer("nps".into(), json!(9))).reduce(Action::Answer("trust".into(), json!(6)));
     assert!(!state.errors.contains_key("answers.nps"), "answering clears the question's error");
     let state = state.reduce(Action::Submit(at(2)));
@@ -102,4 +102,21 @@ fn a_restored_response_still_in_the_outbox_waits_instead_of_offering_the_form_ag
     let done = resumed.reduce(Action::Acknowledged);
     let Phase::Done(score) = &done.phase else { panic!("expected the thank-you phase, got {:?}", done.phase) };
     assert_eq!(score.nps_category, Some(rapport_scoring::score::NpsCategory::Promoter), "scored from the restored answers");
+}
+
+#[wasm_bindgen_test]
+fn validation_messages_are_in_the_respondents_language_and_keyed_by_question() {
+    let mut state = (*fresh(ConfidentialityMode::Optional)).clone();
+    state.locale = choose_locale(["fr"]);
+    let state = Rc::new(state)
+        .reduce(Action::Answer("nps".into(), json!(11)))
+        .reduce(Action::Choose(ConfidentialityChoice::Identified))
+        .reduce(Action::EditIdentity(IdentityField::Email, "pas un e-mail".into()))
+        .reduce(Action::Submit(at(1)));
+    assert_eq!(state.phase, Phase::Filling);
+    assert_eq!(state.errors.get("answers.nps").map(String::as_str), Some("Veuillez choisir une valeur de 0 à 10."));
+    assert_eq!(
+        state.errors.get("identity.email").map(String::as_str),
+        Some("Veuillez saisir une adresse e-mail valide, ou laisser le champ vide.")
+    );
 }
