@@ -110,10 +110,10 @@ async fn load_definition(config: &Config) -> Result<SurveyDefinition, String> {
         return SurveyDefinition::from_json(inline).map_err(|error| format!("inline survey definition: {error}"));
     }
     let url = format!("{}/api/v1/surveys/{}", config.server, config.survey);
-    if let Some(text) = net::get_text(&url).await {
-        if let Ok(definition) = SurveyDefinition::from_json(&text) {
-            return Ok(definition);
-        }
+    if let Some(text) = net::get_text(&url).await
+        && let Ok(definition) = SurveyDefinition::from_json(&text)
+    {
+        return Ok(definition);
     }
     rapport_scoring::template(&config.survey).ok_or_else(|| format!("survey {:?} could not be loaded", config.survey))
 }

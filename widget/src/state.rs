@@ -187,7 +187,9 @@ impl SurveyState {
             answers: self.answers.iter().filter_map(|(id, value)| Some((QuestionId::new(id.as_str()).ok()?, value.clone()))).collect(),
             confidentiality: self.confidentiality,
             identity: self.identity(),
-            invitation: self.invitation.clone(),
+            // An anonymous survey must not be linkable to anyone, and an invitation says who
+            // was asked, so it is never sent with one (scoring would refuse it anyway).
+            invitation: self.invitation.clone().filter(|_| self.definition.confidentiality != ConfidentialityMode::Anonymous),
             context: self.context.clone(),
             started_at: Some(self.started_at.clone()),
             submitted_at,

@@ -58,10 +58,10 @@ pub fn Scale(props: &ScaleProps) -> Html {
             };
             event.prevent_default();
             on_choose.emit(values[next]);
-            if let Some(sibling) = current.parent_element().and_then(|parent| parent.children().item(next as u32)) {
-                if let Ok(sibling) = sibling.dyn_into::<HtmlElement>() {
-                    let _ = sibling.focus();
-                }
+            if let Some(sibling) = current.parent_element().and_then(|parent| parent.children().item(next as u32))
+                && let Ok(sibling) = sibling.dyn_into::<HtmlElement>()
+            {
+                let _ = sibling.focus();
             }
         })
     };

@@ -52,6 +52,15 @@ fn anonymous_mode_never_sends_identity_and_refuses_other_choices() {
 }
 
 #[wasm_bindgen_test]
+fn an_anonymous_survey_opened_from_an_invitation_link_sends_no_token_and_can_be_submitted() {
+    let mut state = (*fresh(ConfidentialityMode::Anonymous)).clone();
+    state.invitation = Some("signed-invitation-token".into());
+    let state = Rc::new(state).reduce(Action::Answer("nps".into(), json!(8))).reduce(Action::Submit(at(1)));
+    assert_eq!(state.phase, Phase::Sending, "errors: {:?}", state.errors);
+    assert_eq!(state.to_wire(at(1)).invitation, None);
+}
+
+#[wasm_bindgen_test]
 fn submitting_validates_then_sends_once_and_a_refusal_returns_to_the_form() {
     let state = fresh(ConfidentialityMode::Optional);
     let state = state.reduce(Action::Submit(at(1)));
