@@ -45,10 +45,36 @@ test('filled by mouse, the server stores exactly the answers and the thank-you s
   assert.equal(await page.getByText('Answered 8 of 11').count(), 1);
   await screenshot(page, 'widget-desktop-filled');
   const detail = submitted(page);
+  const posted = page.waitForResponse((response) => response.request().method() === 'POST' && response.url().endsWith('/api/v1/surveys/client-portal/responses'));
   await page.getByRole('button', { name: 'Send my answers' }).click();
   const event = await detail;
+  const answer = await posted;
   await page.getByText('Thank you for your feedback').waitFor();
   assert.equal(event.provisional.nps_category, 'promoter');
+  assert.equal(await storedCount(server), before + 1);
+  // What the browser sent is exactly what was given, and the server stored it first time.
+  assert.equal(answer.status(), 201);
+  assert.equal(answer.request().headers()['content-type'], 'application/json');
+  const body = JSON.parse(answer.request().postData());
+  assert.deepEqual(body.answers, {
+    nps: 9, trust: 6, commitment: 7, satisfaction: 6, uniqueness: 5, care: 6,
+    strength: 'They answer quickly, even when the answer is not yet.', role: 'day-to-day',
+  });
+  assert.equal(body.response_id, event.response_id);
+  assert.equal(body.confidentiality, 'confidential');
+  assert.equal(body.identity, undefined);
+  assert.deepEqual((await answer.json()).status, 'stored');
+  // The server holds exactly that document: the same body again is a duplicate with the
+  // same score, and the same id with another answer is a conflict.
+  const resend = (document) => fetch(`${server.url}/api/v1/surveys/client-portal/responses`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(document),
+  });
+  const again = await resend(body);
+  assert.equal(again.status, 200);
+  const receipt = await again.json();
+  assert.equal(receipt.status, 'duplicate');
+  assert.deepEqual(receipt.score, event.provisional);
+  assert.equal((await resend({ ...body, answers: { ...body.answers, nps: 2 } })).status, 409);
   assert.equal(await storedCount(server), before + 1);
   assert.match(event.response_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.equal(await page.locator('rapport-survey .crq').textContent(), (Math.round(((19 / 3 + 5 + 6) / 3) * 10) / 10).toFixed(1));
