@@ -144,6 +144,7 @@ test('a required answer left out is flagged next to its question and nothing is 
   await page.getByRole('button', { name: 'Send my answers' }).click();
   await page.getByText('Please answer this question.').waitFor();
   assert.equal(await page.getByRole('radiogroup', { name: /recommend us/ }).getAttribute('aria-invalid'), 'true');
+  await screenshot(page, 'widget-desktop-errors');
   assert.equal(await storedCount(server), before);
   await context.close();
 });
