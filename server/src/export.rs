@@ -155,7 +155,7 @@ pub async fn csv(State(state): State<AppState>, caller: Caller, Path(id): Path<S
     for row in state.store.export_rows(definition.id.as_str(), definition.version).await? {
         let visible = match caller.role {
             Role::Admin => true,
-            Role::Account => row.confidentiality == "identified" && caller.sees_account(row.account.as_deref()),
+            Role::Account => row.confidentiality == ConfidentialityChoice::Identified && caller.sees_account(row.account.as_deref()),
             Role::Viewer => false,
         };
         if !visible {
@@ -172,7 +172,7 @@ pub async fn csv(State(state): State<AppState>, caller: Caller, Path(id): Path<S
             row.account.clone().unwrap_or_default(),
             row.matter.clone().unwrap_or_default(),
             row.wave.clone().unwrap_or_default(),
-            row.confidentiality.clone(),
+            row.confidentiality.as_str().to_owned(),
             identity_cell(|identity| identity.name.as_ref()),
             identity_cell(|identity| identity.email.as_ref()),
             identity_cell(|identity| identity.organisation.as_ref()),

@@ -1,11 +1,23 @@
 //! Storage: the only module that knows SQL.
 //!
-//! SQLite is opened in WAL mode with `synchronous = FULL`, so a commit has reached the disk
-//! before the API acknowledges it. Each response is written in one transaction with its
-//! sealed identity, so no partial row is ever visible. Migrations are embedded in the
-//! binary and run at start.
+//! Two backends behind one [`Store`]: SQLite (`sqlite://FILE`, the embedded default) and
+//! PostgreSQL (`postgres://…`, for several replicas on one database). Every statement is
+//! written once, in the SQL both understand (`$1` parameters, `ON CONFLICT`), and runs on
+//! either pool through [`on_pool!`]; each backend has its own migrations, embedded in the
+//! binary and run at start (PostgreSQL's under an advisory lock, so replicas that start
+//! together migrate once).
+//!
+//! Durability: SQLite runs in WAL mode with `synchronous = FULL`, PostgreSQL with its
+//! default `synchronous_commit = on`, so a commit has reached the disk before the API
+//! acknowledges it. Responses are written by group commit ([`GroupCommit`]): concurrent
+//! inserts share one transaction and one flush, and each waits for that commit before it
+//! is answered. Inside the batch each response is still all-or-nothing with its sealed
+//! identity and invitation update; if a batch fails, its responses are retried one
+//! transaction each, so one bad row never takes others down with it.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
@@ -18,13 +30,54 @@ use serde::Serialize;
 
 use crate::auth::{Caller, Role};
 use crate::invitation::Invitation;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{PgPool, Row, SqlitePool};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 /// The database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
+    writer: mpsc::Sender<PendingInsert>,
+    surveys: Arc<std::sync::RwLock<HashMap<(String, u32), SurveyDefinition>>>,
+}
+
+/// Which database a [`Store`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file.
+    Sqlite,
+    /// A PostgreSQL database, possibly shared by several servers.
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is compiled
+/// once per backend, so each runs with its own driver's types; it must produce the same
+/// type for both.
+macro_rules! on_pool {
+    ($pool_of:expr, |$pool:ident| $body:expr) => {
+        match $pool_of {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// The most responses written in one group-commit transaction.
+const MAX_BATCH: usize = 256;
+
+/// A response waiting for the writer, and where to send what became of it.
+#[derive(Debug)]
+struct PendingInsert {
+    response: NewResponse,
+    done: oneshot::Sender<anyhow::Result<InsertOutcome>>,
 }
 
 /// A survey and its latest version, as listed.
@@ -94,8 +147,8 @@ pub struct ExportRow {
     pub response_id: String,
     /// The widget's submit time.
     pub submitted_at: String,
-    /// `anonymous`, `confidential` or `identified`.
-    pub confidentiality: String,
+    /// Anonymous, confidential or identified.
+    pub confidentiality: ConfidentialityChoice,
     /// Account.
     pub account: Option<String>,
     /// Matter.
@@ -128,122 +181,26 @@ fn now() -> Timestamp {
     Timestamp::from_unix_millis(millis)
 }
 
-impl Store {
-    /// Opens (creating if missing) and migrates the database at `url` (`sqlite://FILE`).
-    pub async fn open(url: &str) -> anyhow::Result<Self> {
-        if !url.starts_with("sqlite:") {
-            anyhow::bail!("unsupported database URL {url:?}: use sqlite://FILE");
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("parsing database URL {url:?}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.with_context(|| format!("opening {url}"))?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the database")?;
-        let store = Store { pool };
-        store.register_builtin_templates().await?;
-        Ok(store)
+/// The stored name of a confidentiality choice, back as the choice.
+fn parse_confidentiality(stored: &str) -> anyhow::Result<ConfidentialityChoice> {
+    match stored {
+        "anonymous" => Ok(ConfidentialityChoice::Anonymous),
+        "confidential" => Ok(ConfidentialityChoice::Confidential),
+        "identified" => Ok(ConfidentialityChoice::Identified),
+        other => anyhow::bail!("stored response has an unknown confidentiality {other:?}"),
     }
+}
 
-    /// Stores version 1 of each built-in template that is not stored yet.
-    async fn register_builtin_templates(&self) -> anyhow::Result<()> {
-        for definition in templates::templates() {
-            let exists = sqlx::query("SELECT 1 FROM surveys WHERE id = ?")
-                .bind(definition.id.as_str())
-                .fetch_optional(&self.pool)
-                .await?
-                .is_some();
-            if !exists {
-                self.add_survey(&definition).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Stores a definition. A survey not stored yet keeps the definition's own version. For a
-    /// stored survey, content equal to the latest version's (whatever version number the
-    /// definition carries) changes nothing; other content becomes the next version, so a
-    /// stored version is never rewritten under the responses that answered it.
-    pub async fn add_survey(&self, definition: &SurveyDefinition) -> anyhow::Result<AddOutcome> {
-        definition.validate()?;
-        let latest: Option<(i64, String)> = sqlx::query_as("SELECT version, definition FROM surveys WHERE id = ? ORDER BY version DESC LIMIT 1")
-            .bind(definition.id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        let mut stored = definition.clone();
-        if let Some((latest_version, latest_text)) = latest {
-            let latest_version = u32::try_from(latest_version).context("stored survey version out of range")?;
-            let mut same_content = definition.clone();
-            same_content.version = latest_version;
-            if serde_json::from_str::<SurveyDefinition>(&latest_text).context("stored survey definition does not parse")? == same_content {
-                return Ok(AddOutcome::Unchanged { version: latest_version });
-            }
-            stored.version = latest_version.checked_add(1).context("survey version overflow")?;
-        }
-        // Two concurrent adds of the same survey race for one version; the primary key lets
-        // one win and turns the other into an error rather than a rewritten version.
-        sqlx::query("INSERT INTO surveys (id, version, definition, created_at) VALUES (?, ?, ?, ?)")
-            .bind(stored.id.as_str())
-            .bind(i64::from(stored.version))
-            .bind(serde_json::to_string(&stored)?)
-            .bind(now().as_str())
-            .execute(&self.pool)
-            .await
-            .with_context(|| format!("storing survey {} version {}", stored.id, stored.version))?;
-        Ok(AddOutcome::Added { version: stored.version })
-    }
-
-    /// A survey version, or its latest version when `version` is `None`.
-    pub async fn survey(&self, id: &str, version: Option<u32>) -> anyhow::Result<Option<SurveyDefinition>> {
-        let row: Option<String> = match version {
-            Some(version) => {
-                sqlx::query_scalar("SELECT definition FROM surveys WHERE id = ? AND version = ?")
-                    .bind(id)
-                    .bind(i64::from(version))
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
-            None => {
-                sqlx::query_scalar("SELECT definition FROM surveys WHERE id = ? ORDER BY version DESC LIMIT 1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
-        };
-        row.map(|text| serde_json::from_str(&text).context("stored survey definition does not parse")).transpose()
-    }
-
-    /// Every survey with its latest version and response count.
-    pub async fn list_surveys(&self) -> anyhow::Result<Vec<SurveySummary>> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.version, s.definition, (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS n \
-             FROM surveys s WHERE s.version = (SELECT MAX(version) FROM surveys t WHERE t.id = s.id) ORDER BY s.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                let definition: SurveyDefinition = serde_json::from_str(row.get::<&str, _>("definition"))?;
-                Ok(SurveySummary {
-                    id: row.get("id"),
-                    version: row.get::<i64, _>("version") as u32,
-                    title: definition.title.english().to_owned(),
-                    responses: row.get::<i64, _>("n") as u64,
-                })
-            })
-            .collect()
-    }
-
-    /// Stores a response and its sealed identity in one transaction, or recognises it.
-    pub async fn insert_response(&self, response: &NewResponse) -> anyhow::Result<InsertOutcome> {
-        let mut transaction = self.pool.begin().await?;
+/// Writes one response inside the open transaction `$tx` (either backend) and evaluates to
+/// its [`InsertOutcome`]. A macro rather than a function because its body is compiled once
+/// per driver; see [`on_pool!`].
+macro_rules! insert_in {
+    ($tx:expr, $response:expr) => {{
+        let response: &NewResponse = $response;
         let inserted = sqlx::query(
             "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
              returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (response_id) DO NOTHING",
         )
         .bind(&response.response_id)
         .bind(&response.survey_id)
@@ -261,78 +218,247 @@ impl Store {
         .bind(response.score.crq)
         .bind(response.submitted_at.as_str())
         .bind(now().as_str())
-        .execute(&mut *transaction)
+        .execute(&mut *$tx)
         .await?
         .rows_affected();
         if inserted == 0 {
-            let row = sqlx::query("SELECT body_sha256, score FROM responses WHERE response_id = ?")
+            // Stored before (by this batch, another request or another replica): a resend
+            // if the body is the same, a conflict if not. Either way nothing is written.
+            let row = sqlx::query("SELECT body_sha256, score FROM responses WHERE response_id = $1")
                 .bind(&response.response_id)
-                .fetch_one(&mut *transaction)
+                .fetch_one(&mut *$tx)
                 .await?;
-            transaction.rollback().await?;
             if row.get::<&str, _>("body_sha256") == response.body_sha256 {
-                return Ok(InsertOutcome::Duplicate(serde_json::from_str(row.get::<&str, _>("score"))?));
+                InsertOutcome::Duplicate(serde_json::from_str(row.get::<&str, _>("score"))?)
+            } else {
+                InsertOutcome::Conflict
             }
-            return Ok(InsertOutcome::Conflict);
+        } else {
+            if let Some(sealed) = &response.sealed_identity {
+                sqlx::query("INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)")
+                    .bind(&response.response_id)
+                    .bind(sealed)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            let mut outcome = InsertOutcome::Stored;
+            if let Some(invitation_id) = &response.invitation_id {
+                // One response per invitation: the new answers replace the earlier ones, in
+                // the same transaction, so there is never a moment with both or neither. The
+                // first statement locks the invitation's row, so two replicas answering the
+                // same invitation at once take turns instead of both keeping their answers.
+                sqlx::query("UPDATE invitations SET response_id = response_id WHERE invitation_id = $1")
+                    .bind(invitation_id)
+                    .execute(&mut *$tx)
+                    .await?;
+                let earlier: Option<String> = sqlx::query_scalar("SELECT response_id FROM invitations WHERE invitation_id = $1")
+                    .bind(invitation_id)
+                    .fetch_optional(&mut *$tx)
+                    .await?
+                    .flatten();
+                if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
+                    sqlx::query("DELETE FROM responses WHERE response_id = $1").bind(&earlier).execute(&mut *$tx).await?;
+                    outcome = InsertOutcome::Replaced;
+                }
+                sqlx::query("UPDATE invitations SET response_id = $1 WHERE invitation_id = $2")
+                    .bind(&response.response_id)
+                    .bind(invitation_id)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            outcome
         }
-        if let Some(sealed) = &response.sealed_identity {
-            sqlx::query("INSERT INTO respondent_identities (response_id, sealed) VALUES (?, ?)")
-                .bind(&response.response_id)
-                .bind(sealed)
-                .execute(&mut *transaction)
-                .await?;
+    }};
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `url`: `sqlite://FILE` or
+    /// `postgres://…` (also `postgresql://…`).
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("parsing database URL {url:?}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.with_context(|| format!("opening {url}"))?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the database")?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("connecting to PostgreSQL (is it running, and does the URL name an existing database?)")?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await.context("migrating the database")?;
+            Pool::Postgres(pool)
+        } else {
+            anyhow::bail!("unsupported database URL {url:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE");
+        };
+        // SQLite has one writer at a time, so one writer task; PostgreSQL takes several
+        // batches at once.
+        let writers = match pool {
+            Pool::Sqlite(_) => 1,
+            Pool::Postgres(_) => 4,
+        };
+        let (sender, receiver) = mpsc::channel(MAX_BATCH * 4);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..writers {
+            tokio::spawn(GroupCommit { pool: pool.clone(), receiver: Arc::clone(&receiver) }.run());
         }
-        let mut outcome = InsertOutcome::Stored;
-        if let Some(invitation_id) = &response.invitation_id {
-            // One response per invitation: the new answers replace the earlier ones, in the
-            // same transaction, so there is never a moment with both or neither.
-            let earlier: Option<String> = sqlx::query_scalar("SELECT response_id FROM invitations WHERE invitation_id = ?")
-                .bind(invitation_id)
-                .fetch_optional(&mut *transaction)
+        let store = Store { pool, writer: sender, surveys: Arc::default() };
+        store.register_builtin_templates().await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Stores version 1 of each built-in template that is not stored yet. Replicas that
+    /// start together may both try; the primary key keeps one.
+    async fn register_builtin_templates(&self) -> anyhow::Result<()> {
+        for definition in templates::templates() {
+            definition.validate()?;
+            on_pool!(&self.pool, |pool| {
+                sqlx::query("INSERT INTO surveys (id, version, definition, created_at) SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM surveys WHERE id = $1) ON CONFLICT DO NOTHING")
+                    .bind(definition.id.as_str())
+                    .bind(i64::from(definition.version))
+                    .bind(serde_json::to_string(&definition)?)
+                    .bind(now().as_str())
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            });
+        }
+        Ok(())
+    }
+
+    /// Stores a definition. A survey not stored yet keeps the definition's own version. For a
+    /// stored survey, content equal to the latest version's (whatever version number the
+    /// definition carries) changes nothing; other content becomes the next version, so a
+    /// stored version is never rewritten under the responses that answered it.
+    pub async fn add_survey(&self, definition: &SurveyDefinition) -> anyhow::Result<AddOutcome> {
+        definition.validate()?;
+        let latest: Option<(i64, String)> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as("SELECT version, definition FROM surveys WHERE id = $1 ORDER BY version DESC LIMIT 1")
+                .bind(definition.id.as_str())
+                .fetch_optional(pool)
                 .await?
-                .flatten();
-            if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
-                sqlx::query("DELETE FROM responses WHERE response_id = ?").bind(&earlier).execute(&mut *transaction).await?;
-                outcome = InsertOutcome::Replaced;
+        });
+        let mut stored = definition.clone();
+        if let Some((latest_version, latest_text)) = latest {
+            let latest_version = u32::try_from(latest_version).context("stored survey version out of range")?;
+            let mut same_content = definition.clone();
+            same_content.version = latest_version;
+            if serde_json::from_str::<SurveyDefinition>(&latest_text).context("stored survey definition does not parse")? == same_content {
+                return Ok(AddOutcome::Unchanged { version: latest_version });
             }
-            sqlx::query("UPDATE invitations SET response_id = ? WHERE invitation_id = ?")
-                .bind(&response.response_id)
-                .bind(invitation_id)
-                .execute(&mut *transaction)
-                .await?;
+            stored.version = latest_version.checked_add(1).context("survey version overflow")?;
         }
-        transaction.commit().await?;
-        Ok(outcome)
+        // Two concurrent adds of the same survey race for one version; the primary key lets
+        // one win and turns the other into an error rather than a rewritten version.
+        let text = serde_json::to_string(&stored)?;
+        on_pool!(&self.pool, |pool| {
+            sqlx::query("INSERT INTO surveys (id, version, definition, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(stored.id.as_str())
+                .bind(i64::from(stored.version))
+                .bind(&text)
+                .bind(now().as_str())
+                .execute(pool)
+                .await
+                .with_context(|| format!("storing survey {} version {}", stored.id, stored.version))?
+                .rows_affected()
+        });
+        Ok(AddOutcome::Added { version: stored.version })
+    }
+
+    /// A survey version, or its latest version when `version` is `None`. A stored version
+    /// never changes, so versions are cached; "the latest" is always asked of the database,
+    /// since another process may have added one.
+    pub async fn survey(&self, id: &str, version: Option<u32>) -> anyhow::Result<Option<SurveyDefinition>> {
+        if let Some(version) = version
+            && let Some(cached) = self.surveys.read().map_err(|_| anyhow::anyhow!("survey cache poisoned"))?.get(&(id.to_owned(), version))
+        {
+            return Ok(Some(cached.clone()));
+        }
+        let text: Option<String> = on_pool!(&self.pool, |pool| match version {
+            Some(version) => {
+                sqlx::query_scalar("SELECT definition FROM surveys WHERE id = $1 AND version = $2").bind(id).bind(i64::from(version)).fetch_optional(pool).await?
+            }
+            None => sqlx::query_scalar("SELECT definition FROM surveys WHERE id = $1 ORDER BY version DESC LIMIT 1").bind(id).fetch_optional(pool).await?,
+        });
+        let Some(text) = text else { return Ok(None) };
+        let definition: SurveyDefinition = serde_json::from_str(&text).context("stored survey definition does not parse")?;
+        self.surveys
+            .write()
+            .map_err(|_| anyhow::anyhow!("survey cache poisoned"))?
+            .insert((definition.id.to_string(), definition.version), definition.clone());
+        Ok(Some(definition))
+    }
+
+    /// Every survey with its latest version and response count.
+    pub async fn list_surveys(&self) -> anyhow::Result<Vec<SurveySummary>> {
+        let rows: Vec<(String, i64, String, i64)> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT s.id, s.version, s.definition, (SELECT COUNT(*) FROM responses r WHERE r.survey_id = s.id) AS n \
+                 FROM surveys s WHERE s.version = (SELECT MAX(version) FROM surveys t WHERE t.id = s.id) ORDER BY s.id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, version, definition, n)| {
+                let definition: SurveyDefinition = serde_json::from_str(&definition)?;
+                Ok(SurveySummary { id, version: u32::try_from(version)?, title: definition.title.english().to_owned(), responses: u64::try_from(n)? })
+            })
+            .collect()
+    }
+
+    /// Stores a response and its sealed identity, or recognises it. Returns once the
+    /// transaction that holds it has committed (see [`GroupCommit`]).
+    pub async fn insert_response(&self, response: &NewResponse) -> anyhow::Result<InsertOutcome> {
+        let (done, outcome) = oneshot::channel();
+        self.writer
+            .send(PendingInsert { response: response.clone(), done })
+            .await
+            .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
+        outcome.await.map_err(|_| anyhow::anyhow!("the database writer stopped before answering"))?
     }
 
     /// How many responses a survey has (all versions).
     pub async fn count_responses(&self, survey_id: &str) -> anyhow::Result<u64> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE survey_id = ?").bind(survey_id).fetch_one(&self.pool).await?;
-        Ok(count as u64)
+        let count: i64 = on_pool!(&self.pool, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE survey_id = $1").bind(survey_id).fetch_one(pool).await?);
+        Ok(u64::try_from(count)?)
     }
 
     /// The report records of one survey version, in the order they were received.
     pub async fn response_records(&self, survey_id: &str, version: u32) -> anyhow::Result<Vec<ResponseRecord>> {
-        let rows = sqlx::query(
-            "SELECT answers, confidentiality, account, matter, wave, returning_respondent, respondent_key FROM responses \
-             WHERE survey_id = ? AND survey_version = ? ORDER BY received_at, response_id",
-        )
-        .bind(survey_id)
-        .bind(i64::from(version))
-        .fetch_all(&self.pool)
-        .await?;
+        type RecordRow = (String, String, Option<String>, Option<String>, Option<String>, Option<bool>, Option<String>);
+        let rows: Vec<RecordRow> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT answers, confidentiality, account, matter, wave, returning_respondent, respondent_key FROM responses \
+                 WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
+            )
+            .bind(survey_id)
+            .bind(i64::from(version))
+            .fetch_all(pool)
+            .await?
+        });
         rows.into_iter()
-            .map(|row| {
-                let confidentiality = match row.get::<&str, _>("confidentiality") {
-                    "anonymous" => ConfidentialityChoice::Anonymous,
-                    "identified" => ConfidentialityChoice::Identified,
-                    _ => ConfidentialityChoice::Confidential,
-                };
+            .map(|(answers, confidentiality, account, matter, wave, returning, respondent_key)| {
                 Ok(ResponseRecord {
-                    answers: serde_json::from_str(row.get::<&str, _>("answers"))?,
-                    confidentiality,
-                    context: Context { account: row.get("account"), matter: row.get("matter"), wave: row.get("wave"), returning: row.get("returning_respondent") },
-                    respondent_key: row.get("respondent_key"),
+                    answers: serde_json::from_str(&answers)?,
+                    confidentiality: parse_confidentiality(&confidentiality)?,
+                    context: Context { account, matter, wave, returning },
+                    respondent_key,
                 })
             })
             .collect()
@@ -340,55 +466,67 @@ impl Store {
 
     /// The sealed identity stored for a response, if any.
     pub async fn sealed_identity(&self, response_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(sqlx::query_scalar("SELECT sealed FROM respondent_identities WHERE response_id = ?").bind(response_id).fetch_optional(&self.pool).await?)
+        Ok(on_pool!(&self.pool, |pool| sqlx::query_scalar("SELECT sealed FROM respondent_identities WHERE response_id = $1")
+            .bind(response_id)
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// Stores a new API token's hash with its role and accounts.
     pub async fn add_token(&self, token_sha256: &str, role: Role, accounts: &[String], label: Option<&str>) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO api_tokens (token_sha256, role, accounts, label, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(token_sha256)
-            .bind(role.as_str())
-            .bind(serde_json::to_string(accounts)?)
-            .bind(label)
-            .bind(now().as_str())
-            .execute(&self.pool)
-            .await?;
+        let accounts = serde_json::to_string(accounts)?;
+        on_pool!(&self.pool, |pool| {
+            sqlx::query("INSERT INTO api_tokens (token_sha256, role, accounts, label, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(token_sha256)
+                .bind(role.as_str())
+                .bind(&accounts)
+                .bind(label)
+                .bind(now().as_str())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
         Ok(())
     }
 
     /// The caller a token hash belongs to, if any.
     pub async fn caller_for_token_hash(&self, token_sha256: &str) -> anyhow::Result<Option<Caller>> {
-        let row = sqlx::query("SELECT role, accounts FROM api_tokens WHERE token_sha256 = ?").bind(token_sha256).fetch_optional(&self.pool).await?;
-        row.map(|row| {
-            let role = Role::parse(row.get("role")).context("stored token has an unknown role")?;
-            Ok(Caller { role, accounts: serde_json::from_str(row.get::<&str, _>("accounts"))? })
+        let row: Option<(String, String)> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as("SELECT role, accounts FROM api_tokens WHERE token_sha256 = $1").bind(token_sha256).fetch_optional(pool).await?
+        });
+        row.map(|(role, accounts)| {
+            let role = Role::parse(&role).context("stored token has an unknown role")?;
+            Ok(Caller { role, accounts: serde_json::from_str(&accounts)? })
         })
         .transpose()
     }
 
     /// Every stored response of a survey version with what an export needs, oldest first.
     pub async fn export_rows(&self, survey_id: &str, version: u32) -> anyhow::Result<Vec<ExportRow>> {
-        let rows = sqlx::query(
-            "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
-             FROM responses r LEFT JOIN respondent_identities i ON i.response_id = r.response_id \
-             WHERE r.survey_id = ? AND r.survey_version = ? ORDER BY r.received_at, r.response_id",
-        )
-        .bind(survey_id)
-        .bind(i64::from(version))
-        .fetch_all(&self.pool)
-        .await?;
+        type Exported = (String, String, String, Option<String>, Option<String>, Option<String>, String, String, Option<Vec<u8>>);
+        let rows: Vec<Exported> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
+                 FROM responses r LEFT JOIN respondent_identities i ON i.response_id = r.response_id \
+                 WHERE r.survey_id = $1 AND r.survey_version = $2 ORDER BY r.received_at, r.response_id",
+            )
+            .bind(survey_id)
+            .bind(i64::from(version))
+            .fetch_all(pool)
+            .await?
+        });
         rows.into_iter()
-            .map(|row| {
+            .map(|(response_id, submitted_at, confidentiality, account, matter, wave, answers, score, sealed_identity)| {
                 Ok(ExportRow {
-                    response_id: row.get("response_id"),
-                    submitted_at: row.get("submitted_at"),
-                    confidentiality: row.get("confidentiality"),
-                    account: row.get("account"),
-                    matter: row.get("matter"),
-                    wave: row.get("wave"),
-                    answers: serde_json::from_str(row.get::<&str, _>("answers"))?,
-                    score: serde_json::from_str(row.get::<&str, _>("score"))?,
-                    sealed_identity: row.get("sealed"),
+                    response_id,
+                    submitted_at,
+                    confidentiality: parse_confidentiality(&confidentiality)?,
+                    account,
+                    matter,
+                    wave,
+                    answers: serde_json::from_str(&answers)?,
+                    score: serde_json::from_str(&score)?,
+                    sealed_identity,
                 })
             })
             .collect()
@@ -396,32 +534,97 @@ impl Store {
 
     /// Records an invitation so that its link is honoured and completion can be counted.
     pub async fn add_invitation(&self, invitation: &Invitation, contact_key: &str, sealed_contact: &[u8]) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO invitations (invitation_id, survey_id, contact_key, sealed_contact, account, matter, wave, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&invitation.id)
-        .bind(&invitation.survey)
-        .bind(contact_key)
-        .bind(sealed_contact)
-        .bind(&invitation.account)
-        .bind(&invitation.matter)
-        .bind(&invitation.wave)
-        .bind(invitation.expires)
-        .bind(now().as_str())
-        .execute(&self.pool)
-        .await?;
+        on_pool!(&self.pool, |pool| {
+            sqlx::query(
+                "INSERT INTO invitations (invitation_id, survey_id, contact_key, sealed_contact, account, matter, wave, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&invitation.id)
+            .bind(&invitation.survey)
+            .bind(contact_key)
+            .bind(sealed_contact)
+            .bind(&invitation.account)
+            .bind(&invitation.matter)
+            .bind(&invitation.wave)
+            .bind(invitation.expires)
+            .bind(now().as_str())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
         Ok(())
     }
 
     /// Whether an invitation is recorded, and the response currently answering it.
     pub async fn invitation_state(&self, invitation_id: &str) -> anyhow::Result<Option<Option<String>>> {
-        let row = sqlx::query("SELECT response_id FROM invitations WHERE invitation_id = ?").bind(invitation_id).fetch_optional(&self.pool).await?;
-        Ok(row.map(|row| row.get("response_id")))
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar("SELECT response_id FROM invitations WHERE invitation_id = $1").bind(invitation_id).fetch_optional(pool).await?
+        }))
     }
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
-        self.pool.close().await;
+        on_pool!(&self.pool, |pool| pool.close().await);
+    }
+}
+
+/// The writer behind [`Store::insert_response`]: takes whatever responses are waiting (up
+/// to [`MAX_BATCH`]) and writes them in one transaction, so that concurrent requests share
+/// one commit, and so one flush to disk, instead of queueing for one each. A response is
+/// answered only after the commit that holds it; while one batch commits, the next one
+/// gathers, so batches grow with the load and a lone request waits for nobody.
+struct GroupCommit {
+    pool: Pool,
+    receiver: Arc<Mutex<mpsc::Receiver<PendingInsert>>>,
+}
+
+impl GroupCommit {
+    async fn run(self) {
+        loop {
+            let mut batch = Vec::new();
+            {
+                let mut receiver = self.receiver.lock().await;
+                if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                    return;
+                }
+            }
+            // The same order in every batch, so two writers taking row locks (PostgreSQL)
+            // cannot wait on each other in a cycle.
+            batch.sort_by(|a, b| a.response.response_id.cmp(&b.response.response_id));
+            let responses: Vec<&NewResponse> = batch.iter().map(|pending| &pending.response).collect();
+            tracing::debug!(size = batch.len(), "group commit");
+            match self.write(&responses).await {
+                Ok(outcomes) => {
+                    for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                        let _ = pending.done.send(Ok(outcome));
+                    }
+                }
+                Err(error) if batch.len() > 1 => {
+                    tracing::warn!(size = batch.len(), "group commit failed ({error:#}); writing its responses one by one");
+                    for pending in batch {
+                        let outcome = self.write(&[&pending.response]).await.map(|mut outcomes| outcomes.remove(0));
+                        let _ = pending.done.send(outcome);
+                    }
+                }
+                Err(error) => {
+                    for pending in batch {
+                        let _ = pending.done.send(Err(anyhow::anyhow!("{error:#}")));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes `responses` in one transaction: all committed, or none.
+    async fn write(&self, responses: &[&NewResponse]) -> anyhow::Result<Vec<InsertOutcome>> {
+        on_pool!(&self.pool, |pool| {
+            let mut transaction = pool.begin().await?;
+            let mut outcomes = Vec::with_capacity(responses.len());
+            for response in responses {
+                outcomes.push(insert_in!(transaction, response));
+            }
+            transaction.commit().await?;
+            Ok(outcomes)
+        })
     }
 }

@@ -145,7 +145,7 @@ impl TempPostgres {
         for _attempt in 0..3 {
             self.port = free_port()?;
             let options = format!(
-                "-k {} -p {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "-k {} -p {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
                 self.dir.display(),
                 self.port
             );

@@ -64,7 +64,7 @@ pub(crate) fn run() -> Result<()> {
     println!("== RAPPORT_TEST_POSTGRES_URL={postgres_url}");
 
     stages.run(
-        "native tests (cargo test --workspace --exclude rapport-widget)",
+        "native tests (cargo test --workspace --exclude rapport-widget; the server suite again on PostgreSQL)",
         || native_tests(&postgres_url),
     )?;
     stages.run(
@@ -84,6 +84,16 @@ fn native_tests(postgres_url: &str) -> Result<()> {
     execute(
         cargo()?
             .args(["test", "--workspace", "--exclude", "rapport-widget"])
+            .env("RAPPORT_TEST_POSTGRES_URL", postgres_url),
+    )?;
+    // The server's suite once more, every test on a fresh PostgreSQL database instead of a
+    // SQLite file: both backends must pass the same tests.
+    println!();
+    println!("== the server suite again, on PostgreSQL (RAPPORT_TEST_BACKEND=postgres)");
+    execute(
+        cargo()?
+            .args(["test", "--package", "rapport-server", "--test", "it"])
+            .env("RAPPORT_TEST_BACKEND", "postgres")
             .env("RAPPORT_TEST_POSTGRES_URL", postgres_url),
     )
 }

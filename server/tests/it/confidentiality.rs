@@ -11,16 +11,6 @@ use sha2::{Digest as _, Sha256};
 
 use crate::support::{portal_response, TestServer};
 
-fn database_bytes(server: &TestServer) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for name in ["t.db", "t.db-wal"] {
-        if let Ok(file) = std::fs::read(server.dir.path().join(name)) {
-            bytes.extend(file);
-        }
-    }
-    bytes
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
 }
@@ -35,7 +25,7 @@ async fn a_confidential_identity_is_sealed_and_opens_only_for_its_own_row() {
     let identity = server.state.identity_key.open(response_id, &sealed).unwrap();
     assert_eq!(identity.email.as_deref(), Some("ana.ruiz@client.example"));
     assert!(server.state.identity_key.open("00000000-0000-4000-8000-000000000099", &sealed).is_err());
-    let bytes = database_bytes(&server);
+    let bytes = server.stored_bytes().await;
     assert!(!bytes.is_empty());
     for clear in ["ana.ruiz@client.example", "Ana Ruiz"] {
         assert!(!contains(&bytes, clear), "{clear} must not be in the database in clear");
@@ -70,7 +60,7 @@ async fn an_anonymous_survey_stores_no_identity() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["details"][0]["field"], "identity");
     assert!(!body.to_string().contains("who@client.example"), "the refusal must not echo the identity");
-    assert!(!contains(&database_bytes(&server), "who@client.example"));
+    assert!(!contains(&server.stored_bytes().await, "who@client.example"));
 }
 
 /// Regression: the idempotency digest was once a plain SHA-256 of the body, identity
@@ -84,7 +74,7 @@ async fn the_stored_body_digest_cannot_confirm_a_guessed_identity() {
     // What an attacker would compute for the right guess: the canonical body the server saw.
     let canonical = serde_json::to_vec(&serde_json::from_value::<ResponseV1>(response.clone()).unwrap()).unwrap();
     let plain_digest = hex::encode(Sha256::digest(&canonical));
-    let bytes = database_bytes(&server);
+    let bytes = server.stored_bytes().await;
     assert!(contains(&bytes, response["response_id"].as_str().unwrap()), "the row is in the files searched");
     assert!(!contains(&bytes, &plain_digest), "a plain hash of the body, identity included, is stored");
     // Resends are still recognised by the keyed digest.

@@ -1,4 +1,5 @@
-//! The real `rapport serve` on a real port with a real SQLite file: pages and the widget
+//! The real `rapport serve` on a real port with a real database (a SQLite file, or
+//! PostgreSQL in the suite's PostgreSQL run): pages and the widget
 //! bundle are served, CORS admits only configured origins, responses are stored, and
 //! SIGTERM stops the server cleanly.
 
@@ -33,7 +34,7 @@ fn http(port: u16, request: &str) -> String {
     response
 }
 
-fn start(dir: &std::path::Path) -> Running {
+fn start(dir: &std::path::Path, database_url: &str) -> Running {
     std::fs::create_dir_all(dir.join("www")).unwrap();
     std::fs::create_dir_all(dir.join("widget")).unwrap();
     std::fs::write(dir.join("www/index.html"), "<!doctype html><title>Portal</title><rapport-survey></rapport-survey>").unwrap();
@@ -41,7 +42,7 @@ fn start(dir: &std::path::Path) -> Running {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_rapport"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", &format!("sqlite://{}", dir.join("live.db").display())])
+        .args(["--database-url", database_url])
         .args(["--www-dir", dir.join("www").to_str().unwrap(), "--widget-dir", dir.join("widget").to_str().unwrap()])
         .args(["--identity-key-file", dir.join("identity.key").to_str().unwrap()])
         .args(["--allow-origin", "https://portal.example"])
@@ -57,10 +58,11 @@ fn start(dir: &std::path::Path) -> Running {
     Running { child, port }
 }
 
-#[test]
-fn pages_bundle_cors_ingest_and_graceful_shutdown() {
+#[tokio::test]
+async fn pages_bundle_cors_ingest_and_graceful_shutdown() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = start(dir.path());
+    let database_url = crate::support::fresh_database_url(dir.path()).await;
+    let mut server = start(dir.path(), &database_url);
     let port = server.port;
 
     let page = http(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

@@ -134,7 +134,7 @@ async fn rapport_report_reads_the_database_in_each_format() {
         response["context"]["account"] = (if counter < 5 { "northwind" } else { "contoso" }).into();
         assert_eq!(server.post_json("client-portal", &response).await.0, axum::http::StatusCode::CREATED);
     }
-    let database = format!("sqlite://{}", server.dir.path().join("t.db").display());
+    let database = crate::support::database_url(&server).to_owned();
     let report = |format: &str| rapport(&["report", "--survey", "client-portal", "--by", "account", "--format", format, "--database-url", &database]);
 
     let json = report("json");

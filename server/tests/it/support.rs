@@ -1,5 +1,12 @@
-//! Test support: a server state on a temporary SQLite file, and one-shot requests.
+//! Test support: a server state on a fresh database, and one-shot requests.
+//!
+//! The whole suite runs once per backend. By default every test gets a temporary SQLite
+//! file; with `RAPPORT_TEST_BACKEND=postgres` it gets a fresh database of its own on the
+//! PostgreSQL server at `RAPPORT_TEST_POSTGRES_URL` (which `cargo xtask test` starts and
+//! sets). A test asked to run on PostgreSQL without one fails; it is never skipped.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -10,19 +17,53 @@ use rapport_server::identity::IdentityKey;
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::store::Store;
 use serde_json::{json, Value};
+use sqlx::Connection as _;
 use tempfile::TempDir;
 use tower::ServiceExt as _;
 
 /// A state whose database lives in a temporary directory, removed on drop.
 pub(crate) struct TestServer {
     pub(crate) state: AppState,
-    pub(crate) dir: TempDir,
+    /// Holds the SQLite file (and the www/widget paths) until the test ends.
+    _dir: TempDir,
+    database_url: String,
+}
+
+/// Which backend this run of the suite uses.
+pub(crate) fn on_postgres() -> bool {
+    match std::env::var("RAPPORT_TEST_BACKEND").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("RAPPORT_TEST_BACKEND={other:?}: use sqlite or postgres"),
+    }
+}
+
+/// A URL for a new, empty database: a SQLite file in `dir`, or a new database on the test
+/// PostgreSQL server.
+pub(crate) async fn fresh_database_url(dir: &Path) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    if !on_postgres() {
+        return format!("sqlite://{}", dir.join(format!("t{}.db", NEXT.fetch_add(1, Ordering::Relaxed))).display());
+    }
+    let server = std::env::var("RAPPORT_TEST_POSTGRES_URL")
+        .expect("RAPPORT_TEST_BACKEND=postgres needs RAPPORT_TEST_POSTGRES_URL, the URL of a PostgreSQL database this suite may create databases beside; `cargo xtask test` starts one");
+    let name = format!("rapport_it_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let mut admin = sqlx::PgConnection::connect(&server).await.expect("connecting to RAPPORT_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    let base = server.rsplit_once('/').expect("a PostgreSQL URL ends with /DATABASE").0;
+    format!("{base}/{name}")
+}
+
+/// The database URL of a test server's store, for the command line to open.
+pub(crate) fn database_url(server: &TestServer) -> &str {
+    &server.database_url
 }
 
 impl TestServer {
     pub(crate) async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        let database_url = fresh_database_url(dir.path()).await;
+        let store = Store::open(&database_url).await.unwrap();
         let state = AppState {
             store,
             identity_key: IdentityKey::generate().unwrap(),
@@ -33,7 +74,12 @@ impl TestServer {
             rate_limiter: Arc::new(RateLimiter::new(RateLimit { burst: 10_000, per_minute: 60_000 })),
             trust_forwarded_for: true,
         };
-        TestServer { state, dir }
+        TestServer { state, _dir: dir, database_url }
+    }
+
+    /// Everything this server's database holds; see [`stored_bytes`].
+    pub(crate) async fn stored_bytes(&self) -> Vec<u8> {
+        stored_bytes(&self.database_url).await
     }
 
     /// Sends a request through the router and returns the status and the JSON body
@@ -77,4 +123,42 @@ pub(crate) fn portal_response(counter: u32) -> Value {
         "context": {"account": "northwind", "wave": "2026-h2"},
         "submitted_at": "2026-11-23T09:30:00Z"
     })
+}
+
+/// Everything the database at `url` holds, as bytes to search: the SQLite file and its WAL,
+/// or on PostgreSQL every column of every table as text (binary columns decoded as escaped
+/// bytes, so text stored in them would show in clear).
+pub(crate) async fn stored_bytes(url: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(file) = url.strip_prefix("sqlite://") {
+        for suffix in ["", "-wal"] {
+            bytes.extend(std::fs::read(format!("{file}{suffix}")).unwrap_or_default());
+        }
+        return bytes;
+    }
+    let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(&mut connection)
+    .await
+    .unwrap();
+    let mut tables: Vec<&str> = columns.iter().map(|(table, _, _)| table.as_str()).collect();
+    tables.dedup();
+    for table in tables {
+        let cells: Vec<String> = columns
+            .iter()
+            .filter(|(of, _, _)| of == table)
+            .map(|(_, column, kind)| match kind.as_str() {
+                "bytea" => format!("coalesce(encode(\"{column}\", 'escape'), '')"),
+                _ => format!("coalesce(\"{column}\"::text, '')"),
+            })
+            .collect();
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT concat_ws(' ', {}) FROM \"{table}\"", cells.join(", "))).fetch_all(&mut connection).await.unwrap();
+        for row in rows {
+            bytes.extend(row.into_bytes());
+            bytes.push(b'\n');
+        }
+    }
+    bytes
 }

@@ -41,10 +41,10 @@ async fn an_edit_becomes_the_next_version_and_earlier_versions_are_kept() {
     assert_eq!(server.get("/api/v1/surveys/client-portal?version=3").await.1["min_group_size"], 5);
 }
 
-#[test]
-fn the_command_line_adds_surveys_lists_them_and_issues_tokens() {
+#[tokio::test]
+async fn the_command_line_adds_surveys_lists_them_and_issues_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let database = crate::support::fresh_database_url(dir.path()).await;
     let rapport = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_rapport")).args(args).args(["--database-url", &database]).output().unwrap();
 
     let mut definition = template("post-negotiation").unwrap();
@@ -75,8 +75,8 @@ fn the_command_line_adds_surveys_lists_them_and_issues_tokens() {
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let token = String::from_utf8(created.stdout).unwrap();
     assert!(token.trim().starts_with("rpt_") && token.trim().len() == 68, "{token}");
-    let mut stored = std::fs::read(dir.path().join("cli.db")).unwrap();
-    stored.extend(std::fs::read(dir.path().join("cli.db-wal")).unwrap_or_default());
+    let stored = crate::support::stored_bytes(&database).await;
+    assert!(!stored.is_empty());
     assert!(!stored.windows(token.trim().len()).any(|window| window == token.trim().as_bytes()), "only the hash is stored");
 }
 
