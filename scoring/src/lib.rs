@@ -10,6 +10,7 @@
 //! - [`score`]: per-response scores;
 //! - [`aggregate`]: the mergeable tally and its figures;
 //! - [`report`]: segments, suppression, comparisons and topics;
+//! - [`close_loop`]: which responses need a conversation with the client, and why;
 //! - [`stats`]: the t distribution and Welch's test.
 //!
 //! This crate does no I/O, touches no DOM and knows no database. It must build for
@@ -18,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod close_loop;
 pub mod definition;
 pub mod ids;
 pub mod report;

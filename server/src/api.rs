@@ -9,6 +9,9 @@
 //! - `/s/{token}`: the email landing page.
 //! - `GET /api/v1/surveys/{id}/report`, `GET /api/v1/surveys/{id}/responses.csv`: results,
 //!   restricted by the caller's API token (see [`crate::export`]).
+//! - `GET /api/v1/surveys/{id}/follow-ups`, `PUT …/follow-ups/responses/{response_id}`,
+//!   `PUT …/follow-ups/accounts/{account}`: the close-the-loop list (see
+//!   [`crate::follow_up`]).
 //! - `/widget/…`: the widget bundle; everything else: the pages of `www/`.
 //!
 //! A 2xx for a response is sent only after its transaction has committed.
@@ -23,7 +26,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::score::ResponseScore;
@@ -89,7 +92,7 @@ pub fn app(state: AppState) -> Router {
     });
     let cors = CorsLayer::new()
         .allow_origin(allow)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
     let api = Router::new()
         .route("/surveys", get(list_surveys))
@@ -98,6 +101,9 @@ pub fn app(state: AppState) -> Router {
         .route("/surveys/{id}/report", get(crate::export::report))
         .route("/invitations/{token}", get(get_invitation))
         .route("/surveys/{id}/responses.csv", get(crate::export::csv))
+        .route("/surveys/{id}/follow-ups", get(crate::follow_up::list))
+        .route("/surveys/{id}/follow-ups/responses/{response_id}", put(crate::follow_up::put_response))
+        .route("/surveys/{id}/follow-ups/accounts/{account}", put(crate::follow_up::put_account))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors);
     let widget = ServeDir::new(&state.widget_dir);

@@ -8,6 +8,7 @@
 //! - [`api`]: the HTTP API and static files, as `fn app(state) -> Router`;
 //! - [`auth`]: API tokens and the roles that restrict what a caller sees;
 //! - [`export`]: role-restricted reports and the CSV export;
+//! - [`follow_up`]: the close-the-loop list per account, and follow-up status;
 //! - [`error`]: the one error type every handler returns;
 //! - [`rate_limit`]: the per-client limit on response ingest;
 //! - [`score_file`]: `rapport score`, reports from a JSONL file of responses.
@@ -19,6 +20,7 @@
 pub mod api;
 pub mod auth;
 pub mod export;
+pub mod follow_up;
 pub mod config;
 pub mod error;
 pub mod identity;

@@ -163,6 +163,63 @@ pub struct ExportRow {
     pub sealed_identity: Option<Vec<u8>>,
 }
 
+/// What a follow-up status is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FollowUpSubject {
+    /// An identified response that needs a conversation, by response id.
+    Response(String),
+    /// An account's flag for the confidential and anonymous feedback of one wave (`""` for
+    /// responses without a wave): who said what is never part of it.
+    Account {
+        /// The account.
+        account: String,
+        /// The wave.
+        wave: String,
+    },
+}
+
+/// How far the conversation about an item has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpStatus {
+    /// Nobody has acted yet.
+    #[default]
+    Open,
+    /// A conversation is planned or under way.
+    InProgress,
+    /// Followed up.
+    Done,
+}
+
+impl FollowUpStatus {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUpStatus::Open => "open",
+            FollowUpStatus::InProgress => "in_progress",
+            FollowUpStatus::Done => "done",
+        }
+    }
+
+    /// The status with this name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [FollowUpStatus::Open, FollowUpStatus::InProgress, FollowUpStatus::Done].into_iter().find(|status| status.as_str() == name)
+    }
+}
+
+/// A recorded follow-up status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUpRow {
+    /// What it is about.
+    pub subject: FollowUpSubject,
+    /// The status.
+    pub status: FollowUpStatus,
+    /// What the person who followed up wrote.
+    pub note: Option<String>,
+    /// When it was last changed.
+    pub updated_at: String,
+}
+
 /// What storing a response did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InsertOutcome {
@@ -189,6 +246,24 @@ fn parse_confidentiality(stored: &str) -> anyhow::Result<ConfidentialityChoice> 
         "identified" => Ok(ConfidentialityChoice::Identified),
         other => anyhow::bail!("stored response has an unknown confidentiality {other:?}"),
     }
+}
+
+/// An export row as selected: response id, submitted at, confidentiality, account, matter,
+/// wave, answers, score, sealed identity.
+type Exported = (String, String, String, Option<String>, Option<String>, Option<String>, String, String, Option<Vec<u8>>);
+
+fn export_row((response_id, submitted_at, confidentiality, account, matter, wave, answers, score, sealed_identity): Exported) -> anyhow::Result<ExportRow> {
+    Ok(ExportRow {
+        response_id,
+        submitted_at,
+        confidentiality: parse_confidentiality(&confidentiality)?,
+        account,
+        matter,
+        wave,
+        answers: serde_json::from_str(&answers)?,
+        score: serde_json::from_str(&score)?,
+        sealed_identity,
+    })
 }
 
 /// Writes one response inside the open transaction `$tx` (either backend) and evaluates to
@@ -503,7 +578,6 @@ impl Store {
 
     /// Every stored response of a survey version with what an export needs, oldest first.
     pub async fn export_rows(&self, survey_id: &str, version: u32) -> anyhow::Result<Vec<ExportRow>> {
-        type Exported = (String, String, String, Option<String>, Option<String>, Option<String>, String, String, Option<Vec<u8>>);
         let rows: Vec<Exported> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
                 "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
@@ -515,21 +589,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|(response_id, submitted_at, confidentiality, account, matter, wave, answers, score, sealed_identity)| {
-                Ok(ExportRow {
-                    response_id,
-                    submitted_at,
-                    confidentiality: parse_confidentiality(&confidentiality)?,
-                    account,
-                    matter,
-                    wave,
-                    answers: serde_json::from_str(&answers)?,
-                    score: serde_json::from_str(&score)?,
-                    sealed_identity,
-                })
-            })
-            .collect()
+        rows.into_iter().map(export_row).collect()
     }
 
     /// Records an invitation so that its link is honoured and completion can be counted.
@@ -560,6 +620,67 @@ impl Store {
         Ok(on_pool!(&self.pool, |pool| {
             sqlx::query_scalar("SELECT response_id FROM invitations WHERE invitation_id = $1").bind(invitation_id).fetch_optional(pool).await?
         }))
+    }
+
+    /// Every follow-up status recorded for a survey.
+    pub async fn follow_ups(&self, survey_id: &str) -> anyhow::Result<Vec<FollowUpRow>> {
+        type Stored = (String, String, String, String, Option<String>, String);
+        let rows: Vec<Stored> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as("SELECT kind, subject, wave, status, note, updated_at FROM follow_ups WHERE survey_id = $1").bind(survey_id).fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(kind, subject, wave, status, note, updated_at)| {
+                let subject = match kind.as_str() {
+                    "response" => FollowUpSubject::Response(subject),
+                    "account" => FollowUpSubject::Account { account: subject, wave },
+                    other => anyhow::bail!("stored follow-up has an unknown kind {other:?}"),
+                };
+                let status = FollowUpStatus::parse(&status).with_context(|| format!("stored follow-up has an unknown status {status:?}"))?;
+                Ok(FollowUpRow { subject, status, note, updated_at })
+            })
+            .collect()
+    }
+
+    /// Records the follow-up status of one item, replacing what was recorded before.
+    pub async fn set_follow_up(&self, survey_id: &str, subject: &FollowUpSubject, status: FollowUpStatus, note: Option<&str>) -> anyhow::Result<String> {
+        let (kind, key, wave) = match subject {
+            FollowUpSubject::Response(response_id) => ("response", response_id.as_str(), ""),
+            FollowUpSubject::Account { account, wave } => ("account", account.as_str(), wave.as_str()),
+        };
+        let updated_at = now().to_string();
+        on_pool!(&self.pool, |pool| {
+            sqlx::query(
+                "INSERT INTO follow_ups (survey_id, kind, subject, wave, status, note, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (survey_id, kind, subject, wave) DO UPDATE SET status = excluded.status, note = excluded.note, updated_at = excluded.updated_at",
+            )
+            .bind(survey_id)
+            .bind(kind)
+            .bind(key)
+            .bind(wave)
+            .bind(status.as_str())
+            .bind(note)
+            .bind(&updated_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated_at)
+    }
+
+    /// One stored response of a survey (any version), as an export reads it.
+    pub async fn export_row(&self, survey_id: &str, response_id: &str) -> anyhow::Result<Option<ExportRow>> {
+        let row: Option<Exported> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
+                 FROM responses r LEFT JOIN respondent_identities i ON i.response_id = r.response_id \
+                 WHERE r.survey_id = $1 AND r.response_id = $2",
+            )
+            .bind(survey_id)
+            .bind(response_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(export_row).transpose()
     }
 
     /// Closes the pool, waiting for connections to finish.

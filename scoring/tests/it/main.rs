@@ -13,6 +13,8 @@ mod definitions;
 mod validation;
 /// Per-response scores, checked by hand.
 mod scoring;
+/// Which responses need a close-the-loop conversation.
+mod close_loop;
 /// Properties of the mergeable tally: bounds, merge, order, suppression.
 mod properties;
 /// Reports: hand-checked figures, the DOMAIN.md tables, snapshots of the JSON.

@@ -14,6 +14,8 @@ mod confidentiality;
 mod invitations;
 /// Reports and the CSV export through every role: what each may and may not see.
 mod roles;
+/// The close-the-loop list and follow-up status through every role.
+mod follow_ups;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.
 mod score_command;
 /// The router behind a real listener in this process: concurrent resends.

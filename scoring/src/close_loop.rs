@@ -1,0 +1,71 @@
+//! Closing the loop: which responses need a conversation with the client, and why.
+//!
+//! After a wave, the account manager meets each client to discuss its feedback. A response
+//! needs that conversation when it is a detractor (0–6), when its relationship is a Stalker
+//! or an Opponent, or when it rates any CRQ element low ([`LOW_RATING`] or below on the
+//! 1–7 scale). This module only names the reasons; who may see which response is the
+//! server's business.
+
+use serde::{Deserialize, Serialize};
+
+use crate::definition::{Question, SurveyDefinition, TextPurpose};
+use crate::ids::QuestionId;
+use crate::score::{NpsCategory, RelationshipCategory, ResponseScore};
+use crate::validate::Answers;
+
+/// The highest element rating (1–7) that counts as low: the disagreeing side of the scale.
+pub const LOW_RATING: u8 = 3;
+
+/// Why a response needs a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum Reason {
+    /// Answered 0–6 to the recommendation question.
+    Detractor,
+    /// The overall CRQ puts the relationship among the Stalkers or the Opponents.
+    Relationship {
+        /// The category.
+        category: RelationshipCategory,
+    },
+    /// A CRQ element rated [`LOW_RATING`] or below.
+    LowElement {
+        /// The element.
+        element: QuestionId,
+        /// Its rating, 1–7.
+        rating: u8,
+    },
+}
+
+/// Every reason a scored response needs a conversation, in a fixed order (detractor,
+/// relationship, then low elements by id); empty when it needs none.
+pub fn conversation_reasons(score: &ResponseScore) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    if score.nps_category == Some(NpsCategory::Detractor) {
+        reasons.push(Reason::Detractor);
+    }
+    if let Some(category) = score.relationship.filter(|category| category.needs_conversation()) {
+        reasons.push(Reason::Relationship { category });
+    }
+    reasons.extend(
+        score.elements.iter().filter(|(_, rating)| **rating <= LOW_RATING).map(|(element, rating)| Reason::LowElement { element: element.clone(), rating: *rating }),
+    );
+    reasons
+}
+
+/// What a response said, in its own words, about the greatest strength and the greatest
+/// weakness (the open questions with those purposes), joined when a survey asks several.
+pub fn strength_and_weakness(definition: &SurveyDefinition, answers: &Answers) -> (Option<String>, Option<String>) {
+    let said = |wanted: TextPurpose| {
+        let texts: Vec<&str> = definition
+            .questions
+            .iter()
+            .filter_map(|question| match question {
+                Question::Text { id, purpose, .. } if *purpose == wanted => answers.texts.get(id).map(String::as_str),
+                _ => None,
+            })
+            .collect();
+        (!texts.is_empty()).then(|| texts.join("\n"))
+    };
+    (said(TextPurpose::Strength), said(TextPurpose::Weakness))
+}

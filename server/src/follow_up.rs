@@ -1,0 +1,282 @@
+//! Closing the loop: per account, the responses that need a conversation, and whether each
+//! was followed up.
+//!
+//! - `GET /api/v1/surveys/{id}/follow-ups[?version=N&wave=W]`: the list.
+//! - `PUT /api/v1/surveys/{id}/follow-ups/responses/{response_id}`: the status of one item.
+//! - `PUT /api/v1/surveys/{id}/follow-ups/accounts/{account}[?wave=W]`: the status of an
+//!   account's flag for its confidential feedback.
+//!
+//! Which responses need a conversation is `scoring::close_loop`'s rule. Only identified
+//! responses appear as items, with the respondent, reasons and what they said. Confidential
+//! and anonymous responses that need a conversation appear only as a flag on their account
+//! (one per wave): no count, no text, no reason, for every role, so the list can never
+//! point at who said what. Admins see every account; `account` callers their own; viewers,
+//! who see aggregates only, are refused.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use rapport_scoring::close_loop::{conversation_reasons, strength_and_weakness, Reason};
+use rapport_scoring::score::RelationshipCategory;
+use rapport_scoring::wire::{ConfidentialityChoice, Identity};
+use rapport_scoring::SurveyDefinition;
+use serde::{Deserialize, Serialize};
+
+use crate::api::AppState;
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use crate::store::{ExportRow, FollowUpRow, FollowUpStatus, FollowUpSubject};
+
+/// The longest follow-up note accepted, in characters.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+/// The close-the-loop list of one survey version, as the caller may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpList {
+    /// Survey id.
+    pub survey: String,
+    /// Survey version.
+    pub version: u32,
+    /// The wave asked for, if any.
+    pub wave: Option<String>,
+    /// Accounts with something to discuss, by account name; responses without an account
+    /// come last, under `null` (admins only).
+    pub accounts: Vec<AccountFollowUps>,
+}
+
+/// What one account's conversation should cover.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountFollowUps {
+    /// The account.
+    pub account: Option<String>,
+    /// Identified responses that need a conversation, oldest first.
+    pub items: Vec<FollowUpItem>,
+    /// One flag per wave in which confidential or anonymous feedback of this account needs
+    /// a conversation. It says only that.
+    pub confidential_feedback: Vec<AccountFlag>,
+}
+
+/// An identified response that needs a conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpItem {
+    /// Response id.
+    pub response_id: String,
+    /// When the respondent submitted it.
+    pub submitted_at: String,
+    /// Matter.
+    pub matter: Option<String>,
+    /// Wave.
+    pub wave: Option<String>,
+    /// Who answered (they waived confidentiality).
+    pub respondent: Option<Identity>,
+    /// Why it needs a conversation.
+    pub reasons: Vec<Reason>,
+    /// The 0–10 answer.
+    pub nps: Option<u8>,
+    /// Overall CRQ.
+    pub crq: Option<f64>,
+    /// Relationship category.
+    pub relationship: Option<RelationshipCategory>,
+    /// Their greatest strength, in their words.
+    pub strength: Option<String>,
+    /// Their greatest weakness, in their words.
+    pub weakness: Option<String>,
+    /// Whether it was followed up.
+    pub follow_up: FollowUpState,
+}
+
+/// An account's flag for one wave's confidential feedback.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountFlag {
+    /// The wave (`null` for responses without one).
+    pub wave: Option<String>,
+    /// Whether it was followed up.
+    pub follow_up: FollowUpState,
+}
+
+/// The follow-up status of an item.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FollowUpState {
+    /// The status; `open` until someone records another.
+    pub status: FollowUpStatus,
+    /// What the person who followed up wrote.
+    pub note: Option<String>,
+    /// When it was last changed; `null` while never changed.
+    pub updated_at: Option<String>,
+}
+
+impl From<&FollowUpRow> for FollowUpState {
+    fn from(row: &FollowUpRow) -> Self {
+        FollowUpState { status: row.status, note: row.note.clone(), updated_at: Some(row.updated_at.clone()) }
+    }
+}
+
+/// Query of the list and of an account flag's update.
+#[derive(Debug, Default, Deserialize)]
+pub struct FollowUpQuery {
+    /// Survey version; the latest by default.
+    pub version: Option<u32>,
+    /// Only this wave.
+    pub wave: Option<String>,
+}
+
+/// Body of a status update.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpUpdate {
+    /// The new status.
+    pub status: FollowUpStatus,
+    /// A note; replaces the earlier one. Absent or empty clears it.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+fn refuse_viewer(caller: &Caller) -> Result<(), ApiError> {
+    if caller.role == Role::Viewer {
+        return Err(ApiError::Forbidden("viewers see aggregate reports only; the close-the-loop list needs an admin or account token".to_owned()));
+    }
+    Ok(())
+}
+
+async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<SurveyDefinition, ApiError> {
+    state.store.survey(id, version).await?.ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
+}
+
+/// The close-the-loop list of a survey version, restricted to what `caller` may see.
+pub async fn follow_up_list(state: &AppState, caller: &Caller, survey_id: &str, query: &FollowUpQuery) -> Result<FollowUpList, ApiError> {
+    refuse_viewer(caller)?;
+    let definition = definition(state, survey_id, query.version).await?;
+    let statuses: HashMap<FollowUpSubject, FollowUpRow> =
+        state.store.follow_ups(definition.id.as_str()).await?.into_iter().map(|row| (row.subject.clone(), row)).collect();
+    let state_of = |subject: &FollowUpSubject| statuses.get(subject).map(FollowUpState::from).unwrap_or_default();
+    // `None` sorts first in a BTreeMap; responses without an account are moved last below.
+    let mut accounts: BTreeMap<Option<String>, AccountFollowUps> = BTreeMap::new();
+    for row in state.store.export_rows(definition.id.as_str(), definition.version).await? {
+        if !caller.sees_account(row.account.as_deref()) || (query.wave.is_some() && row.wave != query.wave) {
+            continue;
+        }
+        let reasons = conversation_reasons(&row.score);
+        if reasons.is_empty() {
+            continue;
+        }
+        let entry = accounts.entry(row.account.clone()).or_insert_with(|| AccountFollowUps { account: row.account.clone(), items: Vec::new(), confidential_feedback: Vec::new() });
+        if row.confidentiality != ConfidentialityChoice::Identified {
+            if !entry.confidential_feedback.iter().any(|flag| flag.wave == row.wave) {
+                let subject = FollowUpSubject::Account { account: row.account.clone().unwrap_or_default(), wave: row.wave.clone().unwrap_or_default() };
+                entry.confidential_feedback.push(AccountFlag { wave: row.wave.clone(), follow_up: state_of(&subject) });
+            }
+            continue;
+        }
+        let item = follow_up_item(state, &definition, row, reasons, state_of)?;
+        entry.items.push(item);
+    }
+    let mut accounts: Vec<AccountFollowUps> = accounts.into_values().collect();
+    let without_account = usize::from(accounts.first().is_some_and(|first| first.account.is_none()));
+    accounts.rotate_left(without_account);
+    for account in &mut accounts {
+        account.confidential_feedback.sort_by(|a, b| a.wave.cmp(&b.wave));
+    }
+    Ok(FollowUpList { survey: definition.id.to_string(), version: definition.version, wave: query.wave.clone(), accounts })
+}
+
+fn follow_up_item(
+    state: &AppState,
+    definition: &SurveyDefinition,
+    row: ExportRow,
+    reasons: Vec<Reason>,
+    state_of: impl Fn(&FollowUpSubject) -> FollowUpState,
+) -> Result<FollowUpItem, ApiError> {
+    let respondent = row.sealed_identity.as_deref().map(|sealed| state.identity_key.open(&row.response_id, sealed)).transpose()?;
+    let (strength, weakness) = strength_and_weakness(definition, &row.answers);
+    let follow_up = state_of(&FollowUpSubject::Response(row.response_id.clone()));
+    Ok(FollowUpItem {
+        submitted_at: row.submitted_at,
+        matter: row.matter,
+        wave: row.wave,
+        respondent,
+        reasons,
+        nps: row.answers.nps.map(|answer| answer.get()),
+        crq: row.score.crq,
+        relationship: row.score.relationship,
+        strength,
+        weakness,
+        follow_up,
+        response_id: row.response_id,
+    })
+}
+
+fn checked_note(update: &FollowUpUpdate) -> Result<Option<&str>, ApiError> {
+    let note = update.note.as_deref().map(str::trim).filter(|note| !note.is_empty());
+    if note.is_some_and(|note| note.chars().count() > MAX_NOTE_CHARS) {
+        return Err(ApiError::invalid_field("note", format!("a note has at most {MAX_NOTE_CHARS} characters")));
+    }
+    Ok(note)
+}
+
+/// Records the follow-up status of one identified response on the caller's list. Anything
+/// not on that list (unknown, confidential, anonymous, another account's, needing no
+/// conversation) gets the same 404, so the answer reveals nothing about it.
+pub async fn set_response_follow_up(state: &AppState, caller: &Caller, survey_id: &str, response_id: &str, update: &FollowUpUpdate) -> Result<FollowUpState, ApiError> {
+    refuse_viewer(caller)?;
+    let note = checked_note(update)?;
+    let definition = definition(state, survey_id, None).await?;
+    let on_list = state.store.export_row(definition.id.as_str(), response_id).await?.is_some_and(|row| {
+        row.confidentiality == ConfidentialityChoice::Identified && caller.sees_account(row.account.as_deref()) && !conversation_reasons(&row.score).is_empty()
+    });
+    if !on_list {
+        return Err(ApiError::NotFound(format!("no close-the-loop item {response_id:?} in survey {survey_id:?} for this token")));
+    }
+    let updated_at = state.store.set_follow_up(definition.id.as_str(), &FollowUpSubject::Response(response_id.to_owned()), update.status, note).await?;
+    Ok(FollowUpState { status: update.status, note: note.map(str::to_owned), updated_at: Some(updated_at) })
+}
+
+/// Records the follow-up status of an account's confidential-feedback flag for one wave.
+pub async fn set_account_follow_up(state: &AppState, caller: &Caller, survey_id: &str, account: &str, wave: Option<&str>, update: &FollowUpUpdate) -> Result<FollowUpState, ApiError> {
+    refuse_viewer(caller)?;
+    let note = checked_note(update)?;
+    let definition = definition(state, survey_id, None).await?;
+    if !caller.sees_account(Some(account)) {
+        return Err(ApiError::NotFound(format!("no close-the-loop flag for account {account:?} in survey {survey_id:?} for this token")));
+    }
+    let subject = FollowUpSubject::Account { account: account.to_owned(), wave: wave.unwrap_or_default().to_owned() };
+    let updated_at = state.store.set_follow_up(definition.id.as_str(), &subject, update.status, note).await?;
+    Ok(FollowUpState { status: update.status, note: note.map(str::to_owned), updated_at: Some(updated_at) })
+}
+
+/// Parses a status update, naming the field of a bad one.
+fn parse_update(body: &[u8]) -> Result<FollowUpUpdate, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let field = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::MalformedJson(inner.to_string())
+        } else {
+            ApiError::invalid_field(if field == "." { "body".to_owned() } else { field }, inner.to_string())
+        }
+    })
+}
+
+/// `GET /api/v1/surveys/{id}/follow-ups`.
+pub async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<FollowUpQuery>) -> Result<Json<FollowUpList>, ApiError> {
+    Ok(Json(follow_up_list(&state, &caller, &id, &query).await?))
+}
+
+/// `PUT /api/v1/surveys/{id}/follow-ups/responses/{response_id}`.
+pub async fn put_response(State(state): State<AppState>, caller: Caller, Path((id, response_id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<FollowUpState>, ApiError> {
+    let update = parse_update(&body)?;
+    Ok(Json(set_response_follow_up(&state, &caller, &id, &response_id, &update).await?))
+}
+
+/// `PUT /api/v1/surveys/{id}/follow-ups/accounts/{account}[?wave=W]`.
+pub async fn put_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, account)): Path<(String, String)>,
+    Query(query): Query<FollowUpQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<FollowUpState>, ApiError> {
+    let update = parse_update(&body)?;
+    Ok(Json(set_account_follow_up(&state, &caller, &id, &account, query.wave.as_deref(), &update).await?))
+}
