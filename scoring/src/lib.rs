@@ -11,6 +11,7 @@
 //! - [`aggregate`]: the mergeable tally and its figures;
 //! - [`report`]: segments, suppression, comparisons and topics;
 //! - [`close_loop`]: which responses need a conversation with the client, and why;
+//! - [`completion`]: completion rates from recorded invitations;
 //! - [`stats`]: the t distribution and Welch's test.
 //!
 //! This crate does no I/O, touches no DOM and knows no database. It must build for
@@ -20,6 +21,7 @@
 
 pub mod aggregate;
 pub mod close_loop;
+pub mod completion;
 pub mod definition;
 pub mod ids;
 pub mod report;

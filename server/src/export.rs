@@ -20,6 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rapport_scoring::completion::{completion, Completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
 use rapport_scoring::wire::ConfidentialityChoice;
 use rapport_scoring::{build_report, Report, ReportOptions, ResponseRecord, SegmentField};
@@ -55,6 +56,25 @@ pub struct RoleReport {
     pub withheld_protected: u64,
     /// The report; absent when suppressed.
     pub report: Option<Report>,
+    /// Completion rates of the survey's recorded invitations (all versions), over the
+    /// caller's accounts; absent when no invitation was recorded. An `account` caller gets
+    /// no breakdown by the previous wave's choice: beside the identified rows they see, it
+    /// would tell who chose confidentiality.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion: Option<Completion>,
+}
+
+/// Completion rates of the invitations `caller` may see.
+async fn completion_for(state: &AppState, caller: &Caller, definition: &SurveyDefinition) -> Result<Option<Completion>, ApiError> {
+    let invitations: Vec<_> = state.store.invitation_records(definition.id.as_str()).await?.into_iter().filter(|record| caller.sees_account(Some(&record.account))).collect();
+    if invitations.is_empty() {
+        return Ok(None);
+    }
+    let mut completion = completion(&invitations, definition.min_group_size);
+    if caller.role == Role::Account {
+        completion.by_previous_choice.clear();
+    }
+    Ok(Some(completion))
 }
 
 async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<SurveyDefinition, ApiError> {
@@ -97,7 +117,8 @@ pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Pat
         report
     });
     let accounts = if caller.role == Role::Account { caller.accounts.clone() } else { Vec::new() };
-    Ok(Json(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report }).into_response())
+    let completion = completion_for(&state, &caller, &definition).await?;
+    Ok(Json(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report, completion }).into_response())
 }
 
 /// Confidential and anonymous responses: those whose answers an `account` caller may only

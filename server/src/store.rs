@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
+use rapport_scoring::completion::InvitationRecord;
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::validate::Answers;
@@ -681,6 +682,22 @@ impl Store {
             .await?
         });
         row.map(export_row).transpose()
+    }
+
+    /// Every recorded invitation of a survey with the choice made in its answer, if any.
+    pub async fn invitation_records(&self, survey_id: &str) -> anyhow::Result<Vec<InvitationRecord>> {
+        let rows: Vec<(String, Option<String>, String, Option<String>)> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT i.account, i.wave, i.contact_key, r.confidentiality FROM invitations i \
+                 LEFT JOIN responses r ON r.response_id = i.response_id WHERE i.survey_id = $1 ORDER BY i.created_at, i.invitation_id",
+            )
+            .bind(survey_id)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(account, wave, contact_key, answered)| Ok(InvitationRecord { account, wave, contact_key, answered: answered.as_deref().map(parse_confidentiality).transpose()? }))
+            .collect()
     }
 
     /// Closes the pool, waiting for connections to finish.

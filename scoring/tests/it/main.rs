@@ -15,6 +15,8 @@ mod validation;
 mod scoring;
 /// Which responses need a close-the-loop conversation.
 mod close_loop;
+/// Completion rates from invitations.
+mod completion;
 /// Properties of the mergeable tally: bounds, merge, order, suppression.
 mod properties;
 /// Reports: hand-checked figures, the DOMAIN.md tables, snapshots of the JSON.

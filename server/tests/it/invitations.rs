@@ -94,3 +94,54 @@ async fn altered_expired_foreign_and_unknown_links_are_refused_clearly() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.to_string().contains("may have been altered"));
 }
+
+#[tokio::test]
+async fn reports_count_completion_from_recorded_invitations_by_wave_account_and_earlier_choice() {
+    let server = TestServer::new().await;
+    let admin = rapport_server::auth::new_token().unwrap();
+    server.state.store.add_token(&rapport_server::auth::token_hash(&admin), rapport_server::auth::Role::Admin, &[], None).await.unwrap();
+    let northwind = rapport_server::auth::new_token().unwrap();
+    server.state.store.add_token(&rapport_server::auth::token_hash(&northwind), rapport_server::auth::Role::Account, &["northwind".to_owned()], None).await.unwrap();
+    // Ten contacts invited in two waves. In 2026-h1, six answer (three confidential, three
+    // identified); in 2026-h2, one of the three confidential answers again and all three
+    // identified do.
+    let mut counter = 0;
+    for (wave, answered) in [("2026-h1", [0, 1, 2, 3, 4, 5].as_slice()), ("2026-h2", [0, 3, 4, 5].as_slice())] {
+        for contact in 0..10usize {
+            let mut invited = invitation(&format!("{wave}-{contact}"), now_seconds() + 3600);
+            invited.wave = Some(wave.to_owned());
+            invited.contact = format!("contact{contact}@northwind.example");
+            let token = recorded(&server, &invited).await;
+            if answered.contains(&contact) {
+                counter += 1;
+                let mut response = invited_response(counter, &token);
+                response["confidentiality"] = json!(if wave == "2026-h1" && contact < 3 { "confidential" } else { "identified" });
+                let (status, body) = server.post_json("client-portal", &response).await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+            }
+        }
+    }
+    let report = |token: String| {
+        let server = &server;
+        async move {
+            let request = axum::http::Request::get("/api/v1/surveys/client-portal/report").header("authorization", format!("Bearer {token}")).body(axum::body::Body::empty()).unwrap();
+            server.send(request).await
+        }
+    };
+    let (status, body) = report(admin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let completion = &body["completion"];
+    assert_eq!((completion["overall"]["invited"].as_u64(), completion["overall"]["answered"].as_u64()), (Some(20), Some(10)));
+    assert_eq!(completion["by_wave"][0], json!({"value": "2026-h1", "invited": 10, "answered": 6, "rate": 0.6, "suppressed": false}));
+    assert_eq!(completion["by_wave"][1]["rate"], 0.4);
+    let groups = &completion["by_previous_choice"][0]["groups"];
+    let group = |choice: &str| groups.as_array().unwrap().iter().find(|group| group["value"] == choice).cloned().unwrap();
+    // Three confidential and three identified are below the minimum group size of 5: counts only.
+    assert_eq!(group("confidential"), json!({"value": "confidential", "invited": 3, "answered": null, "rate": null, "suppressed": true}));
+    assert_eq!(group("no answer")["invited"], 4);
+
+    let (status, body) = report(northwind).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["completion"]["overall"]["invited"], 20);
+    assert_eq!(body["completion"]["by_previous_choice"], json!([]), "an account caller gets no breakdown by earlier choice");
+}
