@@ -1,7 +1,9 @@
 //! The HTTP API and the static files, as `fn app(state) -> Router` so that tests drive the
 //! very router the server runs.
 //!
-//! - `GET /healthz`: liveness.
+//! - `GET /healthz`: liveness (the process answers).
+//! - `GET /readyz`: readiness (the database answers too); 503 when it does not.
+//! - `GET /metrics`: Prometheus metrics (see [`crate::metrics`]).
 //! - `GET /api/v1/surveys`: surveys with their latest versions.
 //! - `GET /api/v1/surveys/{id}[?version=N]`: a survey definition, as the widget loads it.
 //! - `POST /api/v1/surveys/{id}/responses`: ingest one wire-format v1 response.
@@ -18,7 +20,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -36,6 +38,8 @@ use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
+pub use crate::metrics::Counters;
+
 use crate::error::{ApiError, FieldError};
 use crate::identity::IdentityKey;
 use crate::rate_limit::RateLimiter;
@@ -44,13 +48,6 @@ use crate::store::{InsertOutcome, NewResponse, Store};
 
 /// The largest response body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// Counters the server keeps while it runs.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// Responses whose provisional score (from the widget) differed from the server's.
-    pub score_mismatches: AtomicU64,
-}
 
 /// Everything a handler needs, built once at start and shared.
 #[derive(Debug, Clone)]
@@ -104,6 +101,7 @@ pub fn app(state: AppState) -> Router {
         .route("/surveys/{id}/follow-ups", get(crate::follow_up::list))
         .route("/surveys/{id}/follow-ups/responses/{response_id}", put(crate::follow_up::put_response))
         .route("/surveys/{id}/follow-ups/accounts/{account}", put(crate::follow_up::put_account))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors);
     let widget = ServeDir::new(&state.widget_dir);
@@ -111,11 +109,25 @@ pub fn app(state: AppState) -> Router {
     let landing = ServeFile::new(state.www_dir.join("landing.html"));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::metrics))
         .route_service("/s/{token}", landing)
         .nest("/api/v1", api)
         .nest_service("/widget", widget)
         .fallback_service(pages)
         .with_state(state)
+}
+
+/// Ready when the database answers and the writer runs; a load balancer sends traffic only
+/// to ready replicas.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(error = format!("{error:#}"), "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "error": "not ready: the database does not answer" }))).into_response()
+        }
+    }
 }
 
 async fn list_surveys(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -153,9 +165,11 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-fn parse_response(body: &[u8]) -> Result<ResponseV1, ApiError> {
+/// Parses a JSON body: malformed JSON is a 400, a well-formed document of the wrong shape a
+/// 422 naming the field.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let parsed: Result<ResponseV1, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let response = match parsed {
         Ok(response) => response,
         Err(error) => {
@@ -193,7 +207,7 @@ async fn post_response(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES },
         _ => ApiError::MalformedJson(rejection.body_text()),
     })?;
-    let response = parse_response(&body)?;
+    let response: ResponseV1 = parse_json(&body)?;
     if state.store.survey(&id, None).await?.is_none() {
         return Err(ApiError::NotFound(format!("no survey {id:?}")));
     }

@@ -244,20 +244,6 @@ pub async fn set_account_follow_up(state: &AppState, caller: &Caller, survey_id:
     Ok(FollowUpState { status: update.status, note: note.map(str::to_owned), updated_at: Some(updated_at) })
 }
 
-/// Parses a status update, naming the field of a bad one.
-fn parse_update(body: &[u8]) -> Result<FollowUpUpdate, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let field = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::MalformedJson(inner.to_string())
-        } else {
-            ApiError::invalid_field(if field == "." { "body".to_owned() } else { field }, inner.to_string())
-        }
-    })
-}
-
 /// `GET /api/v1/surveys/{id}/follow-ups`.
 pub async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<FollowUpQuery>) -> Result<Json<FollowUpList>, ApiError> {
     Ok(Json(follow_up_list(&state, &caller, &id, &query).await?))
@@ -265,7 +251,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<
 
 /// `PUT /api/v1/surveys/{id}/follow-ups/responses/{response_id}`.
 pub async fn put_response(State(state): State<AppState>, caller: Caller, Path((id, response_id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<FollowUpState>, ApiError> {
-    let update = parse_update(&body)?;
+    let update: FollowUpUpdate = crate::api::parse_json(&body)?;
     Ok(Json(set_response_follow_up(&state, &caller, &id, &response_id, &update).await?))
 }
 
@@ -277,6 +263,6 @@ pub async fn put_account(
     Query(query): Query<FollowUpQuery>,
     body: axum::body::Bytes,
 ) -> Result<Json<FollowUpState>, ApiError> {
-    let update = parse_update(&body)?;
+    let update: FollowUpUpdate = crate::api::parse_json(&body)?;
     Ok(Json(set_account_follow_up(&state, &caller, &id, &account, query.wave.as_deref(), &update).await?))
 }

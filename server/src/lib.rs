@@ -10,6 +10,7 @@
 //! - [`export`]: role-restricted reports and the CSV export;
 //! - [`follow_up`]: the close-the-loop list per account, and follow-up status;
 //! - [`error`]: the one error type every handler returns;
+//! - [`metrics`]: what the server counts, and `GET /metrics`;
 //! - [`rate_limit`]: the per-client limit on response ingest;
 //! - [`score_file`]: `rapport score`, reports from a JSONL file of responses.
 //!
@@ -25,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod identity;
 pub mod invitation;
+pub mod metrics;
 pub mod rate_limit;
 pub mod score_file;
 pub mod store;

@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use crate::auth::{Caller, Role};
 use crate::invitation::Invitation;
+use crate::metrics::{Histogram, BATCH_BUCKETS};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Row, SqlitePool};
@@ -41,6 +42,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 pub struct Store {
     pool: Pool,
     writer: mpsc::Sender<PendingInsert>,
+    batch_sizes: Arc<std::sync::Mutex<Histogram>>,
     surveys: Arc<std::sync::RwLock<HashMap<(String, u32), SurveyDefinition>>>,
 }
 
@@ -382,12 +384,26 @@ impl Store {
         };
         let (sender, receiver) = mpsc::channel(MAX_BATCH * 4);
         let receiver = Arc::new(Mutex::new(receiver));
+        let batch_sizes = Arc::new(std::sync::Mutex::new(Histogram::default()));
         for _ in 0..writers {
-            tokio::spawn(GroupCommit { pool: pool.clone(), receiver: Arc::clone(&receiver) }.run());
+            tokio::spawn(GroupCommit { pool: pool.clone(), receiver: Arc::clone(&receiver), batch_sizes: Arc::clone(&batch_sizes) }.run());
         }
-        let store = Store { pool, writer: sender, surveys: Arc::default() };
+        let store = Store { pool, writer: sender, batch_sizes, surveys: Arc::default() };
         store.register_builtin_templates().await?;
         Ok(store)
+    }
+
+    /// How many responses each group-commit transaction has held so far.
+    pub fn batch_sizes(&self) -> Histogram {
+        self.batch_sizes.lock().map(|histogram| histogram.clone()).unwrap_or_default()
+    }
+
+    /// Whether the database answers: a trivial query through the pool.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        let one: i64 = on_pool!(&self.pool, |pool| sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await?);
+        anyhow::ensure!(one == 1, "the database answered {one} to SELECT 1");
+        anyhow::ensure!(!self.writer.is_closed(), "the database writer has stopped");
+        Ok(())
     }
 
     /// Which database this is.
@@ -714,6 +730,7 @@ impl Store {
 struct GroupCommit {
     pool: Pool,
     receiver: Arc<Mutex<mpsc::Receiver<PendingInsert>>>,
+    batch_sizes: Arc<std::sync::Mutex<Histogram>>,
 }
 
 impl GroupCommit {
@@ -731,6 +748,9 @@ impl GroupCommit {
             batch.sort_by(|a, b| a.response.response_id.cmp(&b.response.response_id));
             let responses: Vec<&NewResponse> = batch.iter().map(|pending| &pending.response).collect();
             tracing::debug!(size = batch.len(), "group commit");
+            if let Ok(mut sizes) = self.batch_sizes.lock() {
+                sizes.observe(&BATCH_BUCKETS, batch.len() as f64);
+            }
             match self.write(&responses).await {
                 Ok(outcomes) => {
                     for (pending, outcome) in batch.into_iter().zip(outcomes) {

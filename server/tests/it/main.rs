@@ -16,6 +16,8 @@ mod invitations;
 mod roles;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
+/// Health, readiness and metrics.
+mod operations;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.
 mod score_command;
 /// The router behind a real listener in this process: concurrent resends.

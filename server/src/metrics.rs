@@ -1,0 +1,140 @@
+//! What the server counts while it runs, and `GET /metrics` in the Prometheus text format.
+//!
+//! - `rapport_http_requests_total{route, method, status}` and
+//!   `rapport_http_request_duration_seconds{route}` (a histogram) for every API route, by
+//!   its template (`/api/v1/surveys/{id}/responses`), never by a concrete path, so a
+//!   survey id or token never becomes a label;
+//! - `rapport_ingest_batch_size` (a histogram): responses per group-commit transaction;
+//! - `rapport_score_mismatches_total`: responses whose provisional score from the widget
+//!   differed from the server's, which means a client/server mismatch.
+//!
+//! The counts are per process; Prometheus sums replicas. Nothing here is needed for
+//! correctness, and nothing here names a respondent.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::api::AppState;
+
+/// Upper bounds of the request-duration buckets, in seconds.
+const DURATION_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+/// Upper bounds of the batch-size buckets, in responses.
+pub const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+/// A cumulative histogram with fixed buckets.
+#[derive(Debug, Clone, Default)]
+pub struct Histogram {
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    /// Records one observation against `buckets`.
+    pub fn observe(&mut self, buckets: &[f64], value: f64) {
+        if self.counts.len() != buckets.len() {
+            self.counts = vec![0; buckets.len()];
+        }
+        for (count, bound) in self.counts.iter_mut().zip(buckets) {
+            if value <= *bound {
+                *count += 1;
+            }
+        }
+        self.sum += value;
+        self.count += 1;
+    }
+
+    /// Observations so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str, buckets: &[f64]) {
+        let separator = if labels.is_empty() { "" } else { "," };
+        for (idx, bound) in buckets.iter().enumerate() {
+            let count = self.counts.get(idx).copied().unwrap_or(0);
+            let _ = writeln!(out, "{name}_bucket{{{labels}{separator}le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels}{separator}le=\"+Inf\"}} {}", self.count);
+        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
+        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
+    }
+}
+
+/// Counters the server keeps while it runs.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Responses whose provisional score (from the widget) differed from the server's.
+    pub score_mismatches: AtomicU64,
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    durations: Mutex<BTreeMap<String, Histogram>>,
+}
+
+impl Counters {
+    /// Records one answered request.
+    pub fn record_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        if let Ok(mut requests) = self.requests.lock() {
+            *requests.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
+        }
+        if let Ok(mut durations) = self.durations.lock() {
+            durations.entry(route.to_owned()).or_default().observe(&DURATION_BUCKETS, seconds);
+        }
+    }
+
+    /// Requests answered so far on `route` with `status`, for any method.
+    pub fn requests(&self, route: &str, status: u16) -> u64 {
+        self.requests.lock().map_or(0, |requests| requests.iter().filter(|((of, _, with), _)| of == route && *with == status).map(|(_, n)| n).sum())
+    }
+
+    /// The Prometheus text exposition of every counter, with the store's batch sizes.
+    pub fn render(&self, batches: &Histogram) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP rapport_http_requests_total API requests answered, by route template, method and status.\n");
+        out.push_str("# TYPE rapport_http_requests_total counter\n");
+        if let Ok(requests) = self.requests.lock() {
+            for ((route, method, status), n) in requests.iter() {
+                let _ = writeln!(out, "rapport_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}");
+            }
+        }
+        out.push_str("# HELP rapport_http_request_duration_seconds Time to answer an API request, by route template.\n");
+        out.push_str("# TYPE rapport_http_request_duration_seconds histogram\n");
+        if let Ok(durations) = self.durations.lock() {
+            for (route, histogram) in durations.iter() {
+                histogram.render(&mut out, "rapport_http_request_duration_seconds", &format!("route=\"{route}\""), &DURATION_BUCKETS);
+            }
+        }
+        out.push_str("# HELP rapport_ingest_batch_size Responses written per group-commit transaction.\n");
+        out.push_str("# TYPE rapport_ingest_batch_size histogram\n");
+        batches.render(&mut out, "rapport_ingest_batch_size", "", &BATCH_BUCKETS);
+        out.push_str("# HELP rapport_score_mismatches_total Responses whose provisional score from the widget differed from the server's.\n");
+        out.push_str("# TYPE rapport_score_mismatches_total counter\n");
+        let _ = writeln!(out, "rapport_score_mismatches_total {}", self.score_mismatches.load(Ordering::Relaxed));
+        out
+    }
+}
+
+/// Middleware on the API routes: counts each request and its duration under its route
+/// template.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.counters.record_request(&route, &method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.counters.render(&state.store.batch_sizes());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
