@@ -16,6 +16,7 @@
 //! transaction each, so one bad row never takes others down with it.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -361,8 +362,19 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            let lock_file = PathBuf::from(format!("{}-migrate.lock", options.get_filename().display()));
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.with_context(|| format!("opening {url}"))?;
+            // sqlx takes no lock on SQLite, so processes starting together on one file would
+            // each try to create the tables. An exclusive lock on a file beside the database
+            // lets one migrate while the others wait, then find nothing left to do.
+            let lock = tokio::task::spawn_blocking(move || -> anyhow::Result<std::fs::File> {
+                let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_file).with_context(|| format!("opening {}", lock_file.display()))?;
+                file.lock().with_context(|| format!("locking {}", lock_file.display()))?;
+                Ok(file)
+            })
+            .await??;
             sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the database")?;
+            drop(lock);
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()

@@ -3,10 +3,12 @@
 //! bundle are served, CORS admits only configured origins, responses are stored, and
 //! SIGTERM stops the server cleanly.
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read as _;
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::support::{free_port, http};
 
 struct Running {
     child: Child,
@@ -20,19 +22,6 @@ impl Drop for Running {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// One HTTP/1.1 request over a plain socket; returns the status line, headers and body.
-fn http(port: u16, request: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-}
 
 fn start(dir: &std::path::Path, database_url: &str) -> Running {
     std::fs::create_dir_all(dir.join("www")).unwrap();

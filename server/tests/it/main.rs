@@ -16,6 +16,10 @@ mod invitations;
 mod roles;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
+/// Upgrading a database an older release left behind.
+mod migrations;
+/// Several server processes on one database.
+mod replicas;
 /// Health, readiness and metrics.
 mod operations;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.

@@ -1,0 +1,57 @@
+//! Upgrades: a newer `rapport` opened on a database an older one left behind migrates it
+//! and keeps every stored response readable.
+
+use std::borrow::Cow;
+
+use rapport_server::store::Store;
+use sqlx::migrate::Migrator;
+use sqlx::Connection as _;
+
+use crate::support::{fresh_database_url, on_postgres};
+
+/// The migrations every release up to invitations had (0001–0003).
+async fn older_migrator() -> Migrator {
+    let backend = if on_postgres() { "postgres" } else { "sqlite" };
+    let mut migrator = Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend)).await.unwrap();
+    assert!(migrator.migrations.len() > 3, "this test needs migrations newer than 0003");
+    migrator.migrations = Cow::Owned(migrator.migrations.iter().filter(|migration| migration.version <= 3).cloned().collect());
+    migrator
+}
+
+const INSERT_SURVEY: &str = "INSERT INTO surveys (id, version, definition, created_at) VALUES ($1, 1, $2, '2026-05-01T00:00:00Z')";
+const INSERT_RESPONSE: &str = "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, wave, score, nps, submitted_at, received_at) \
+     VALUES ('00000000-0000-4000-8000-0000000000aa', 'client-portal', 1, 'digest', $1, 'identified', 'northwind', '2026-h1', $2, 3, '2026-05-02T00:00:00Z', '2026-05-02T00:00:01Z')";
+
+#[tokio::test]
+async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let definition = serde_json::to_string(&rapport_scoring::template("client-portal").unwrap()).unwrap();
+    let answers = r#"{"nps":3,"ratings":{"trust":2},"texts":{},"choices":{}}"#;
+    let score = r#"{"nps_category":"detractor","elements":{"trust":2},"levels":{"relationship":2.0},"crq":2.0,"relationship":"opponent"}"#;
+    if on_postgres() {
+        let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+        older_migrator().await.run(&mut connection).await.unwrap();
+        sqlx::query(INSERT_SURVEY).bind("client-portal").bind(&definition).execute(&mut connection).await.unwrap();
+        sqlx::query(INSERT_RESPONSE).bind(answers).bind(score).execute(&mut connection).await.unwrap();
+    } else {
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+        let mut connection = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+        older_migrator().await.run(&mut connection).await.unwrap();
+        sqlx::query(INSERT_SURVEY).bind("client-portal").bind(&definition).execute(&mut connection).await.unwrap();
+        sqlx::query(INSERT_RESPONSE).bind(answers).bind(score).execute(&mut connection).await.unwrap();
+        connection.close().await.unwrap();
+    }
+
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.count_responses("client-portal").await.unwrap(), 1);
+    let records = store.response_records("client-portal", 1).await.unwrap();
+    assert_eq!(records[0].answers.nps.map(|answer| answer.get()), Some(3));
+    // The newer tables are there and work.
+    assert!(store.follow_ups("client-portal").await.unwrap().is_empty());
+    let rows = store.export_rows("client-portal", 1).await.unwrap();
+    assert_eq!(rows[0].score.crq, Some(2.0));
+    store.close().await;
+    // Opening again finds nothing left to migrate.
+    Store::open(&url).await.unwrap().close().await;
+}
