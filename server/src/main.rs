@@ -96,7 +96,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
     let token = new_token()?;
     store.add_token(&token_hash(&token), role, &accounts, label.as_deref()).await?;
     store.close().await;
-    eprintln!("created a {} token; it is shown once, store it now:", role.as_str());
+    eprintln!("created {} {} token; it is shown once, store it now:", if role == Role::Admin { "an" } else { "a" }, role.as_str());
     println!("{token}");
     Ok(())
 }

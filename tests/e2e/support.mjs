@@ -34,14 +34,20 @@ async function waitFor(url, deadlineMs = 30000) {
   throw new Error(`${url} did not answer within ${deadlineMs} ms`);
 }
 
-/** Starts `rapport serve`; returns { url, stop(), dir }. */
-export async function startServer(extraArgs = []) {
-  const bin = process.env.RAPPORT_BIN || path.join(repoRoot, 'target/release/rapport');
+export const rapportBin = process.env.RAPPORT_BIN || path.join(repoRoot, 'target/release/rapport');
+
+/**
+ * Starts `rapport serve`; returns { url, stop(), dir, databaseUrl }. The database is a
+ * fresh SQLite file unless `databaseUrl` names another.
+ */
+export async function startServer(extraArgs = [], { databaseUrl } = {}) {
+  const bin = rapportBin;
   const dir = mkdtempSync(path.join(tmpdir(), 'rapport-e2e-'));
   const port = await freePort();
+  const database = databaseUrl || `sqlite://${path.join(dir, 'e2e.db')}`;
   const child = spawn(bin, [
     'serve', '--listen', `127.0.0.1:${port}`,
-    '--database-url', `sqlite://${path.join(dir, 'e2e.db')}`,
+    '--database-url', database,
     '--identity-key-file', path.join(dir, 'identity.key'),
     '--www-dir', process.env.RAPPORT_WWW_DIR || path.join(repoRoot, 'www'),
     '--widget-dir', process.env.RAPPORT_WIDGET_DIR || path.join(repoRoot, 'dist/widget'),
@@ -54,6 +60,7 @@ export async function startServer(extraArgs = []) {
   return {
     url,
     dir,
+    databaseUrl: database,
     log: () => log,
     async stop() {
       if (child.exitCode !== null) return;
