@@ -306,6 +306,7 @@ async fn ingest(state: &AppState, definition: &SurveyDefinition, response: Respo
         survey_id: definition.id.to_string(),
         survey_version: definition.version,
         body_sha256: state.identity_key.body_digest(&canonical),
+        earlier_body_digests: state.identity_key.earlier_body_digests(&canonical),
         answers: valid.answers,
         confidentiality: response.confidentiality,
         context,

@@ -39,6 +39,24 @@ pub enum Command {
         #[command(subcommand)]
         command: SurveyCommand,
     },
+    /// Manage the identity key file.
+    Key {
+        /// What to do with the keys.
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+/// Identity-key subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Append a fresh current key to the key file. Older keys stay in the file, so what
+    /// they sealed stays readable; restart every server to use the new key.
+    Rotate {
+        /// The identity key file.
+        #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
+        identity_key_file: PathBuf,
+    },
 }
 
 /// Survey subcommands.
@@ -118,8 +136,9 @@ pub struct ServeArgs {
     /// load balancer that sets that header, or clients could pick their own address.
     #[arg(long, env = "RAPPORT_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
-    /// File holding the 32-byte identity key as 64 hex characters. It is created, readable
-    /// only by its owner, when missing. Keep it out of the database's backups.
+    /// File holding the identity keys, 64 hex characters a line, oldest first (see `rapport
+    /// key rotate`). It is created, readable only by its owner, when missing. Keep it out of
+    /// the database's backups.
     #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
     pub identity_key_file: PathBuf,
 }

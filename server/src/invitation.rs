@@ -65,10 +65,10 @@ pub fn now_seconds() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
-fn signing_key(identity_key: &IdentityKey) -> [u8; 32] {
+fn signing_key(key: &[u8; 32]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(b"rapport invitation signing key v1");
-    hasher.update(identity_key.key_bytes());
+    hasher.update(key);
     hasher.finalize().into()
 }
 
@@ -76,18 +76,24 @@ impl Invitation {
     /// The signed token.
     pub fn sign(&self, identity_key: &IdentityKey) -> String {
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("an invitation serialises"));
-        let mut mac = HmacSha256::new_from_slice(&signing_key(identity_key)).expect("HMAC takes any key length");
+        let mut mac = HmacSha256::new_from_slice(&signing_key(identity_key.key_bytes())).expect("HMAC takes any key length");
         mac.update(payload.as_bytes());
         format!("{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
-    /// Checks a token's signature and expiry (at `now`, seconds) and returns what it says.
+    /// Checks a token's signature (under any of the keys, so links sent before a rotation
+    /// still work) and expiry (at `now`, seconds) and returns what it says.
     pub fn verify(token: &str, identity_key: &IdentityKey, now: i64) -> Result<Self, InvitationError> {
         let (payload, tag) = token.split_once('.').ok_or(InvitationError::Altered)?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| InvitationError::Altered)?;
-        let mut mac = HmacSha256::new_from_slice(&signing_key(identity_key)).expect("HMAC takes any key length");
-        mac.update(payload.as_bytes());
-        mac.verify_slice(&tag).map_err(|_| InvitationError::Altered)?;
+        let signed_by_us = identity_key.all_key_bytes().any(|key| {
+            let mut mac = HmacSha256::new_from_slice(&signing_key(key)).expect("HMAC takes any key length");
+            mac.update(payload.as_bytes());
+            mac.verify_slice(&tag).is_ok()
+        });
+        if !signed_by_us {
+            return Err(InvitationError::Altered);
+        }
         let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| InvitationError::Altered)?;
         let invitation: Invitation = serde_json::from_slice(&bytes).map_err(|_| InvitationError::Altered)?;
         if now >= invitation.expires {

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use rapport_server::api::{app, AppState, Counters};
 use rapport_server::auth::{new_token, token_hash, Role};
-use rapport_server::config::{Cli, Command, InviteArgs, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
+use rapport_server::config::{Cli, Command, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
 use rapport_server::invitation::{now_seconds, parse_lifetime, Invitation};
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::identity::IdentityKey;
@@ -26,6 +26,9 @@ fn main() -> std::process::ExitCode {
         Command::Report(args) => runtime().and_then(|runtime| runtime.block_on(report(args))),
         Command::Invite(args) => runtime().and_then(|runtime| runtime.block_on(invite(args))),
         Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
+        Command::Key { command: KeyCommand::Rotate { identity_key_file } } => IdentityKey::rotate_file(&identity_key_file).map(|keys| {
+            println!("added a new current identity key; {} now holds {keys} keys. Restart every server to seal with it.", identity_key_file.display());
+        }),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

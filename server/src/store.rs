@@ -125,6 +125,9 @@ pub struct NewResponse {
     /// tell a resend from a conflicting reuse of the id. Never a plain hash: the body holds
     /// the identity.
     pub body_sha256: String,
+    /// The same digest under older identity keys, so a resend of a response stored before a
+    /// key rotation is still recognised.
+    pub earlier_body_digests: Vec<String>,
     /// Typed answers.
     pub answers: Answers,
     /// Confidentiality choice.
@@ -307,7 +310,8 @@ macro_rules! insert_in {
                 .bind(&response.response_id)
                 .fetch_one(&mut *$tx)
                 .await?;
-            if row.get::<&str, _>("body_sha256") == response.body_sha256 {
+            let stored: &str = row.get("body_sha256");
+            if stored == response.body_sha256 || response.earlier_body_digests.iter().any(|earlier| earlier == stored) {
                 InsertOutcome::Duplicate(serde_json::from_str(row.get::<&str, _>("score"))?)
             } else {
                 InsertOutcome::Conflict

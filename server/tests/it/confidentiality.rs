@@ -81,3 +81,60 @@ async fn the_stored_body_digest_cannot_confirm_a_guessed_identity() {
     let (status, body) = server.post_json("client-portal", &response).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("duplicate")));
 }
+
+#[tokio::test]
+async fn after_a_key_rotation_old_identities_open_old_links_work_and_resends_are_recognised() {
+    let mut server = TestServer::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("identity.key");
+    let first = rapport_server::identity::IdentityKey::load_or_create(&key_file).unwrap();
+    server.state.identity_key = first.clone();
+    let before = portal_response(40);
+    assert_eq!(server.post_json("client-portal", &before).await.0, StatusCode::CREATED);
+    let invitation = rapport_server::invitation::Invitation {
+        id: "inv-rotate".to_owned(),
+        survey: "client-portal".to_owned(),
+        contact: "ana.ruiz@client.example".to_owned(),
+        name: None,
+        account: "northwind".to_owned(),
+        matter: None,
+        wave: None,
+        firm: None,
+        expires: rapport_server::invitation::now_seconds() + 3600,
+    };
+    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
+    server.state.store.add_invitation(&invitation, &first.respondent_key(&invitation.contact), &first.seal(&invitation.id, &contact).unwrap()).await.unwrap();
+    let link = invitation.sign(&first);
+
+    let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_rapport")).args(["key", "rotate", "--identity-key-file", key_file.to_str().unwrap()]).output().unwrap();
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    assert!(String::from_utf8_lossy(&rotated.stdout).contains("now holds 2 keys"));
+    let text = std::fs::read_to_string(&key_file).unwrap();
+    assert!(!String::from_utf8_lossy(&rotated.stdout).contains(text.lines().last().unwrap()), "the new key is never printed");
+    let both = rapport_server::identity::IdentityKey::load_or_create(&key_file).unwrap();
+    assert_eq!(both.len(), 2);
+    server.state.identity_key = both.clone();
+
+    // What the first key sealed still opens; the same response sent again is a resend.
+    let before_id = before["response_id"].as_str().unwrap();
+    let sealed = server.state.store.sealed_identity(before_id).await.unwrap().unwrap();
+    assert_eq!(both.open(before_id, &sealed).unwrap().email.as_deref(), Some("ana.ruiz@client.example"));
+    let (status, body) = server.post_json("client-portal", &before).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("duplicate")), "{body}");
+    // A link sent before the rotation still works, and the respondent keeps their pseudonym.
+    assert_eq!(server.get(&format!("/api/v1/invitations/{link}")).await.0, StatusCode::OK);
+    assert_eq!(both.respondent_key("Ana.Ruiz@client.example"), first.respondent_key("ana.ruiz@client.example"));
+    // New identities are sealed under the new key: the first key alone cannot open them.
+    let after = portal_response(41);
+    assert_eq!(server.post_json("client-portal", &after).await.0, StatusCode::CREATED);
+    let after_id = after["response_id"].as_str().unwrap();
+    let sealed = server.state.store.sealed_identity(after_id).await.unwrap().unwrap();
+    assert!(first.open(after_id, &sealed).is_err());
+    assert!(both.open(after_id, &sealed).is_ok());
+
+    // A damaged key file is refused by line number, without echoing what is in it.
+    std::fs::write(&key_file, format!("{text}not-a-key-but-secret\n")).unwrap();
+    let error = rapport_server::identity::IdentityKey::load_or_create(&key_file).unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("line 4") && !message.contains("not-a-key-but-secret"), "{message}");
+}
