@@ -16,6 +16,8 @@ mod invitations;
 mod roles;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
+/// SIGKILL under load loses no acknowledged response.
+mod crash;
 /// Upgrading a database an older release left behind.
 mod migrations;
 /// Several server processes on one database.
