@@ -83,6 +83,16 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The caller a token belongs to, or `None` for an unknown token. Every way of presenting
+/// a token (the API's bearer header, the dashboard's session cookie) goes through here.
+pub async fn caller_for_token(state: &AppState, token: &str) -> Result<Option<Caller>, crate::error::ApiError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    Ok(state.store.caller_for_token_hash(&token_hash(token)).await?)
+}
+
 /// Refusal of a request without a valid token.
 #[derive(Debug)]
 pub struct Unauthorised;
@@ -106,10 +116,10 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or_else(|| Unauthorised.into_response())?;
-        match state.store.caller_for_token_hash(&token_hash(token)).await {
+        match caller_for_token(state, token).await {
             Ok(Some(caller)) => Ok(caller),
             Ok(None) => Err(Unauthorised.into_response()),
-            Err(error) => Err(crate::error::ApiError::Internal(error).into_response()),
+            Err(error) => Err(error.into_response()),
         }
     }
 }

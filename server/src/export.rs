@@ -17,7 +17,7 @@
 //! Every cell a person typed is guarded against spreadsheet formula injection.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_scoring::completion::{completion, Completion};
@@ -31,7 +31,7 @@ use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 
 /// Query of the report and export endpoints.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ReportQuery {
     /// Segment field(s), comma-separated.
     pub by: Option<String>,
@@ -81,9 +81,10 @@ async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<
     state.store.survey(id, version).await?.ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
 }
 
-/// The role-restricted report.
-pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
-    let definition = definition(&state, &id, query.version).await?;
+/// The report of survey `survey_id` as `caller` may see it. The one place the role
+/// restriction of reports lives: the API's `report` endpoint and the dashboard both call it.
+pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, query: &ReportQuery) -> Result<RoleReport, ApiError> {
+    let definition = definition(state, survey_id, query.version).await?;
     let segments = query
         .by
         .as_deref()
@@ -117,8 +118,13 @@ pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Pat
         report
     });
     let accounts = if caller.role == Role::Account { caller.accounts.clone() } else { Vec::new() };
-    let completion = completion_for(&state, &caller, &definition).await?;
-    Ok(Json(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report, completion }).into_response())
+    let completion = completion_for(state, caller, &definition).await?;
+    Ok(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report, completion })
+}
+
+/// `GET /api/v1/surveys/{id}/report`: the role-restricted report as JSON.
+pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
+    Ok(Json(role_report(&state, &caller, &id, &query).await?).into_response())
 }
 
 /// Confidential and anonymous responses: those whose answers an `account` caller may only
@@ -156,13 +162,30 @@ pub fn csv_cell(text: &str) -> String {
     if defused.contains([',', '"', '\n', '\r']) || defused != text { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
 }
 
-/// The role-restricted CSV export.
-pub async fn csv(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
-    if caller.role == Role::Viewer {
-        let body = serde_json::json!({ "error": "viewers see aggregate reports only; the response export needs an admin or account token" });
-        return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
+/// A CSV file: its name and its text.
+#[derive(Debug, Clone)]
+pub struct CsvExport {
+    /// The file name offered for download.
+    pub filename: String,
+    /// The file's text, header first.
+    pub text: String,
+}
+
+impl IntoResponse for CsvExport {
+    fn into_response(self) -> Response {
+        let disposition = format!("attachment; filename=\"{}\"", self.filename);
+        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], self.text).into_response()
     }
-    let definition = definition(&state, &id, query.version).await?;
+}
+
+/// The rows of survey `survey_id` that `caller` may see, as CSV. The one place the role
+/// restriction of rows lives: the API's CSV endpoint and the dashboard's download both call
+/// it. Viewers are refused.
+pub async fn responses_csv(state: &AppState, caller: &Caller, survey_id: &str, version: Option<u32>) -> Result<CsvExport, ApiError> {
+    if caller.role == Role::Viewer {
+        return Err(ApiError::Forbidden("viewers see aggregate reports only; the response export needs an admin or account token".to_owned()));
+    }
+    let definition = definition(state, survey_id, version).await?;
     let question_ids: Vec<String> = definition.questions.iter().map(|question| question.id().to_string()).collect();
     let mut out = String::new();
     let mut header = vec!["response_id", "submitted_at", "account", "matter", "wave", "confidentiality", "name", "email", "organisation"]
@@ -216,8 +239,12 @@ pub async fn csv(State(state): State<AppState>, caller: Caller, Path(id): Path<S
         out.push_str(&cells.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
-    let disposition = format!("attachment; filename=\"{}-v{}-responses.csv\"", definition.id, definition.version);
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], out).into_response())
+    Ok(CsvExport { filename: format!("{}-v{}-responses.csv", definition.id, definition.version), text: out })
+}
+
+/// `GET /api/v1/surveys/{id}/responses.csv`: the role-restricted CSV export.
+pub async fn csv(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
+    Ok(responses_csv(&state, &caller, &id, query.version).await?.into_response())
 }
 
 #[cfg(test)]
