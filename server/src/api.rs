@@ -14,6 +14,10 @@
 //! - `GET /api/v1/surveys/{id}/follow-ups`, `PUT …/follow-ups/responses/{response_id}`,
 //!   `PUT …/follow-ups/accounts/{account}`: the close-the-loop list (see
 //!   [`crate::follow_up`]).
+//! - `GET /dashboard`, `POST /dashboard/login`, `POST /dashboard/logout`,
+//!   `GET /dashboard/surveys/{id}/responses.csv`, `POST /dashboard/surveys/{id}/follow-ups`:
+//!   the results dashboard, signed in with an API token kept in a cookie (see
+//!   [`crate::dashboard`]).
 //! - `/widget/…`: the widget bundle; everything else: the pages of `www/`.
 //!
 //! A 2xx for a response is sent only after its transaction has committed.
@@ -113,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::metrics))
         .route_service("/s/{token}", landing)
         .nest("/api/v1", api)
+        .merge(crate::dashboard::routes())
         .nest_service("/widget", widget)
         .fallback_service(pages)
         .with_state(state)
@@ -265,7 +270,9 @@ async fn get_invitation(State(state): State<AppState>, Path(token): Path<String>
     .into_response())
 }
 
-async fn ingest(state: &AppState, definition: &SurveyDefinition, response: ResponseV1) -> Result<Response, ApiError> {
+/// Validates, scores, seals and stores one response: the path every response takes, from
+/// the widget or from the demo generator.
+pub(crate) async fn ingest(state: &AppState, definition: &SurveyDefinition, response: ResponseV1) -> Result<Response, ApiError> {
     let valid = validate(definition, &response).map_err(|errors| ApiError::Invalid {
         message: format!("the response breaks {} rule(s) of survey {} version {}", errors.len(), definition.id, definition.version),
         details: errors.iter().map(|error| FieldError { field: error.field().to_owned(), message: error.to_string() }).collect(),

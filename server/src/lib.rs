@@ -8,6 +8,8 @@
 //! - [`api`]: the HTTP API and static files, as `fn app(state) -> Router`;
 //! - [`auth`]: API tokens and the roles that restrict what a caller sees;
 //! - [`export`]: role-restricted reports and the CSV export;
+//! - [`dashboard`]: the results dashboard, HTML rendered from what `export` and
+//!   `follow_up` return for the signed-in caller;
 //! - [`follow_up`]: the close-the-loop list per account, and follow-up status;
 //! - [`error`]: the one error type every handler returns;
 //! - [`metrics`]: what the server counts, and `GET /metrics`;
@@ -23,6 +25,7 @@ pub mod auth;
 pub mod export;
 pub mod follow_up;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod identity;
 pub mod invitation;

@@ -1,0 +1,356 @@
+//! The dashboard's charts, drawn as SVG by this small module.
+//!
+//! Each chart is an `<svg role="img">` named by its `<title>` and described by its `<desc>`,
+//! which states the numbers in words; the page puts a table of the same numbers beside it.
+//! Colours are presentation attributes, not `style`, so the strict CSP allows them. This
+//! module only draws what it is given: it never decides what a role may see.
+
+use std::fmt::Write as _;
+
+use super::html::{esc, one_decimal, signed, Esc};
+
+/// Fill of promoters (9–10).
+pub(crate) const PROMOTER: &str = "#1a7f37";
+/// Fill of passives (7–8).
+pub(crate) const PASSIVE: &str = "#8c959f";
+/// Fill of detractors (0–6).
+pub(crate) const DETRACTOR: &str = "#c62828";
+/// Strength mentions.
+const STRENGTH: &str = "#1a7f37";
+/// Weakness mentions.
+const WEAKNESS: &str = "#c62828";
+/// Axis and grid lines.
+const GRID: &str = "#d0d7de";
+/// Text inside charts.
+const INK: &str = "#111827";
+
+/// Opens an `<svg>` with its accessible name and description.
+fn open(id: &str, width: u32, height: u32, title: &str, desc: &str) -> String {
+    format!(
+        "<svg class=\"chart\" id=\"{id}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" \
+         preserveAspectRatio=\"xMidYMid meet\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
+        Esc(title),
+        Esc(desc)
+    )
+}
+
+/// One segment of a stacked bar.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    /// What it counts.
+    pub(crate) label: String,
+    /// How many.
+    pub(crate) count: u64,
+    /// Its fill.
+    pub(crate) fill: &'static str,
+    /// The colour of its label, readable on the fill.
+    pub(crate) ink: &'static str,
+}
+
+/// A single horizontal bar split into parts, each labelled with its share when wide enough.
+pub(crate) fn stacked_bar(id: &str, title: &str, parts: &[Part]) -> String {
+    let total: u64 = parts.iter().map(|part| part.count).sum();
+    let desc = parts
+        .iter()
+        .map(|part| format!("{}: {} ({})", part.label, part.count, share_text(part.count, total)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let (width, height) = (600.0, 44.0);
+    let mut svg = open(id, 600, 44, title, &desc);
+    let mut x = 0.0;
+    for part in parts {
+        if part.count == 0 || total == 0 {
+            continue;
+        }
+        let part_width = width * part.count as f64 / total as f64;
+        let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"0\" width=\"{part_width:.1}\" height=\"{height}\" fill=\"{}\"/>", part.fill);
+        if part_width > 44.0 {
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"28\" text-anchor=\"middle\" font-size=\"17\" font-weight=\"600\" fill=\"{}\">{}</text>",
+                x + part_width / 2.0,
+                part.ink,
+                share_text(part.count, total)
+            );
+        }
+        x += part_width;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn share_text(count: u64, total: u64) -> String {
+    if total == 0 { "0%".to_owned() } else { format!("{:.0}%", 100.0 * count as f64 / total as f64) }
+}
+
+/// The 0–10 distribution: eleven columns coloured by NPS category, counts on top.
+pub(crate) fn distribution(id: &str, counts: &[u64; 11]) -> String {
+    let desc = counts.iter().enumerate().map(|(answer, count)| format!("{answer}: {count}")).collect::<Vec<_>>().join(", ");
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let (width, bottom, top) = (660.0, 206.0, 24.0);
+    let mut svg = open(id, 660, 240, "Answers to the 0–10 recommendation question", &format!("Responses per answer, 0 to 10: {desc}."));
+    let _ = write!(svg, "<line x1=\"0\" y1=\"{bottom}\" x2=\"{width}\" y2=\"{bottom}\" stroke=\"{GRID}\"/>");
+    let slot = width / 11.0;
+    for (answer, count) in counts.iter().enumerate() {
+        let fill = match answer {
+            0..=6 => DETRACTOR,
+            7 | 8 => PASSIVE,
+            _ => PROMOTER,
+        };
+        let bar_height = (bottom - top) * *count as f64 / max;
+        let x = slot * answer as f64 + 8.0;
+        let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar_height:.1}\" rx=\"3\" fill=\"{fill}\"/>", bottom - bar_height, slot - 16.0);
+        let center = x + (slot - 16.0) / 2.0;
+        let _ = write!(svg, "<text x=\"{center:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"15\" fill=\"{INK}\">{count}</text>", bottom - bar_height - 6.0);
+        let _ = write!(svg, "<text x=\"{center:.1}\" y=\"228\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"600\" fill=\"{INK}\">{answer}</text>");
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A relationship category's colour band: the fill and the category name for a CRQ score.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Band {
+    /// The category name.
+    pub(crate) name: &'static str,
+    /// Its fill; dark text reads on every one.
+    pub(crate) fill: &'static str,
+}
+
+/// The bands, best first, with the survey's thresholds.
+pub(crate) fn band(score: f64, thresholds: &rapport_scoring::definition::CategoryThresholds) -> Band {
+    if score >= thresholds.ambassador {
+        Band { name: "Ambassador", fill: "#57b26a" }
+    } else if score >= thresholds.ambivalent {
+        Band { name: "Ambivalent", fill: "#f2c94c" }
+    } else if score >= thresholds.stalker {
+        Band { name: "Stalker", fill: "#f2994a" }
+    } else {
+        Band { name: "Opponent", fill: "#eb5757" }
+    }
+}
+
+/// One level of the pyramid as drawn.
+#[derive(Debug, Clone)]
+pub(crate) struct PyramidLevel {
+    /// The level's name.
+    pub(crate) label: String,
+    /// Its mean score, 1–7; `None` when nobody answered its elements.
+    pub(crate) score: Option<f64>,
+    /// Its colour band.
+    pub(crate) band: Option<Band>,
+}
+
+/// The CRQ pyramid: one band per level, base at the bottom, each filled by its score's
+/// relationship band and labelled with its name and score.
+pub(crate) fn pyramid(id: &str, levels: &[PyramidLevel]) -> String {
+    let desc = levels
+        .iter()
+        .map(|level| match (level.score, level.band) {
+            (Some(score), Some(band)) => format!("{} {} ({})", level.label, one_decimal(score), band.name),
+            _ => format!("{}: no answers", level.label),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let (width, height) = (420.0, 300.0);
+    let mut svg = open(id, 420, 300, "The relationship quality pyramid", &format!("Mean score of each level on the 1–7 scale, from the base up: {desc}."));
+    let n_levels = levels.len().max(1) as f64;
+    let gap = 6.0;
+    let band_height = (height - gap * (n_levels - 1.0)) / n_levels;
+    // The outline is a triangle; level `idx` (0 = base) is the slice between two heights.
+    let half_width_at = |y: f64| (width / 2.0) * (y / height);
+    for (idx, level) in levels.iter().enumerate() {
+        let y_bottom = height - idx as f64 * (band_height + gap);
+        let y_top = y_bottom - band_height;
+        // The top slice keeps a flat top so its label fits.
+        let (top_half, bottom_half) = (half_width_at(y_top).max(48.0), half_width_at(y_bottom));
+        let center = width / 2.0;
+        let fill = level.band.map_or("#eef1f4", |band| band.fill);
+        let _ = write!(
+            svg,
+            "<polygon points=\"{:.1},{y_bottom:.1} {:.1},{y_bottom:.1} {:.1},{y_top:.1} {:.1},{y_top:.1}\" fill=\"{fill}\" stroke=\"#ffffff\" stroke-width=\"3\"/>",
+            center - bottom_half,
+            center + bottom_half,
+            center + top_half,
+            center - top_half
+        );
+        let score_text = level.score.map_or_else(|| "no answers".to_owned(), one_decimal);
+        let middle = (y_top + y_bottom) / 2.0;
+        let _ = write!(
+            svg,
+            "<text x=\"{center}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"15\" fill=\"{INK}\">{}</text>\
+             <text x=\"{center}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"22\" font-weight=\"700\" fill=\"{INK}\">{}</text>",
+            middle - 6.0,
+            esc(&level.label),
+            middle + 18.0,
+            score_text
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One point of a trend.
+#[derive(Debug, Clone)]
+pub(crate) struct TrendPoint {
+    /// The wave.
+    pub(crate) label: String,
+    /// NPS and its 95% interval; `None` when hidden or unanswered.
+    pub(crate) nps: Option<(f64, f64, f64)>,
+}
+
+/// NPS across waves: a line through the waves' NPS, with each interval as a whisker.
+pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> String {
+    let desc = points
+        .iter()
+        .map(|point| match point.nps {
+            Some((nps, low, high)) => format!("{}: NPS {} (95% interval {} to {})", point.label, signed(nps), signed(low), signed(high)),
+            None => format!("{}: not shown", point.label),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let (width, left, right, top, bottom) = (640.0, 52.0, 24.0, 16.0, 220.0);
+    let mut svg = open(id, 640, 260, "NPS by wave", &format!("{desc}."));
+    // The axis spans the intervals shown, in steps of 20, and always holds zero, so a change
+    // between waves is visible instead of flattened on a −100…+100 scale.
+    let shown = points.iter().filter_map(|point| point.nps);
+    let (low, high) = shown.fold((0.0_f64, 0.0_f64), |(low, high), (_, interval_low, interval_high)| (low.min(interval_low), high.max(interval_high)));
+    let (axis_low, axis_high) = (((low / 20.0).floor() * 20.0).max(-100.0), ((high / 20.0).ceil() * 20.0).min(100.0).max(((low / 20.0).floor() * 20.0).max(-100.0) + 20.0));
+    let y_of = |value: f64| bottom - (value - axis_low) / (axis_high - axis_low) * (bottom - top);
+    let ticks: Vec<f64> = (0..=((axis_high - axis_low) / 20.0).round() as i32).map(|step| axis_low + 20.0 * f64::from(step)).collect();
+    for tick in ticks {
+        let y = y_of(tick);
+        let stroke = if tick == 0.0 { "#8c959f" } else { GRID };
+        let _ = write!(svg, "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{stroke}\"/>", width - right);
+        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"13\" fill=\"{INK}\">{}</text>", left - 8.0, y + 4.0, signed(tick));
+    }
+    let n_points = points.len().max(1) as f64;
+    let x_of = |idx: usize| left + (width - left - right) * (idx as f64 + 0.5) / n_points;
+    let line: Vec<String> = points.iter().enumerate().filter_map(|(idx, point)| point.nps.map(|(nps, _, _)| format!("{:.1},{:.1}", x_of(idx), y_of(nps)))).collect();
+    if line.len() > 1 {
+        let _ = write!(svg, "<polyline points=\"{}\" fill=\"none\" stroke=\"#24549c\" stroke-width=\"3\"/>", line.join(" "));
+    }
+    for (idx, point) in points.iter().enumerate() {
+        let x = x_of(idx);
+        let _ = write!(svg, "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"14\" fill=\"{INK}\">{}</text>", bottom + 26.0, esc(&point.label));
+        if let Some((nps, low, high)) = point.nps {
+            let _ = write!(svg, "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#24549c\" stroke-width=\"2\"/>", y_of(low), y_of(high));
+            let _ = write!(svg, "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"#24549c\"/>", y_of(nps));
+            let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"15\" font-weight=\"700\" fill=\"{INK}\">{}</text>", x + 10.0, y_of(nps) - 8.0, signed(nps));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One row of a comparison of groups.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupRow {
+    /// The group's name.
+    pub(crate) label: String,
+    /// NPS and its 95% interval; `None` when the group shows counts only.
+    pub(crate) nps: Option<(f64, f64, f64)>,
+}
+
+/// Groups side by side: each group's NPS as a dot with its interval, on one −100…+100 axis.
+pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> String {
+    let desc = rows
+        .iter()
+        .map(|row| match row.nps {
+            Some((nps, low, high)) => format!("{}: NPS {} ({} to {})", row.label, signed(nps), signed(low), signed(high)),
+            None => format!("{}: too few responses to show", row.label),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let row_height = 40.0;
+    let (width, left, right, top) = (640.0, 190.0, 20.0, 26.0);
+    let height = top + row_height * rows.len() as f64 + 8.0;
+    let mut svg = open(id, 640, height.ceil() as u32, title, &format!("{desc}."));
+    let x_of = |value: f64| left + (value + 100.0) / 200.0 * (width - left - right);
+    for tick in [-100.0, -50.0, 0.0, 50.0, 100.0] {
+        let x = x_of(tick);
+        let stroke = if tick == 0.0 { "#8c959f" } else { GRID };
+        let _ = write!(svg, "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{stroke}\"/>", height - 4.0);
+        let _ = write!(svg, "<text x=\"{x:.1}\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" fill=\"{INK}\">{}</text>", signed(tick));
+    }
+    for (idx, row) in rows.iter().enumerate() {
+        let y = top + row_height * (idx as f64 + 0.5) + 4.0;
+        let label: String = if row.label.chars().count() > 24 { format!("{}…", row.label.chars().take(23).collect::<String>()) } else { row.label.clone() };
+        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"{INK}\">{}</text>", left - 10.0, y + 5.0, esc(&label));
+        match row.nps {
+            Some((nps, low, high)) => {
+                let _ = write!(svg, "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#24549c\" stroke-width=\"3\"/>", x_of(low), x_of(high));
+                let _ = write!(svg, "<circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"#24549c\"/>", x_of(nps));
+                let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"700\" fill=\"{INK}\">{}</text>", x_of(nps), y - 10.0, signed(nps));
+            }
+            None => {
+                let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"#52606d\">too few responses to show</text>", x_of(-100.0) + 6.0, y + 5.0);
+            }
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One topic's shares.
+#[derive(Debug, Clone)]
+pub(crate) struct TopicBar {
+    /// The topic.
+    pub(crate) label: String,
+    /// Share of respondents naming it as a strength.
+    pub(crate) strength: f64,
+    /// Share naming it as a weakness.
+    pub(crate) weakness: f64,
+}
+
+/// Topic shares: for each topic, a strength bar and a weakness bar.
+pub(crate) fn topics(id: &str, bars: &[TopicBar]) -> String {
+    let desc = bars
+        .iter()
+        .map(|bar| format!("{}: strength {:.0}%, weakness {:.0}%", bar.label, bar.strength * 100.0, bar.weakness * 100.0))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let max = bars.iter().flat_map(|bar| [bar.strength, bar.weakness]).fold(0.0_f64, f64::max).max(0.01);
+    let (width, left, right, row_height) = (640.0, 170.0, 60.0, 46.0);
+    let height = row_height * bars.len() as f64 + 10.0;
+    let mut svg = open(id, 640, height.ceil() as u32, "Topics named as greatest strength and greatest weakness", &format!("Share of respondents who mention each topic: {desc}."));
+    for (idx, bar) in bars.iter().enumerate() {
+        let y = row_height * idx as f64 + 6.0;
+        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"{INK}\">{}</text>", left - 10.0, y + 22.0, esc(&bar.label));
+        for (offset, share, fill) in [(0.0, bar.strength, STRENGTH), (18.0, bar.weakness, WEAKNESS)] {
+            let bar_width = (width - left - right) * share / max;
+            let _ = write!(svg, "<rect x=\"{left}\" y=\"{:.1}\" width=\"{bar_width:.1}\" height=\"15\" rx=\"2\" fill=\"{fill}\"/>", y + offset);
+            let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"{INK}\">{:.0}%</text>", left + bar_width + 6.0, y + offset + 12.0, share * 100.0);
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_chart_is_named_and_described() {
+        let charts = [
+            stacked_bar("a", "Bar", &[Part { label: "Promoters".into(), count: 3, fill: PROMOTER, ink: "#ffffff" }]),
+            distribution("b", &[1; 11]),
+            pyramid("c", &[PyramidLevel { label: "Relationship".into(), score: Some(5.0), band: None }]),
+            trend("d", &[TrendPoint { label: "2026-h1".into(), nps: Some((10.0, -5.0, 25.0)) }]),
+            group_dots("e", "Groups", &[GroupRow { label: "x".into(), nps: None }]),
+            topics("f", &[TopicBar { label: "Cost".into(), strength: 0.1, weakness: 0.3 }]),
+        ];
+        for chart in charts {
+            assert!(chart.contains("role=\"img\"") && chart.contains("<title id=") && chart.contains("<desc id="), "{chart}");
+            assert!(!chart.contains("style="), "charts must not use style attributes under the CSP: {chart}");
+        }
+    }
+
+    #[test]
+    fn labels_from_data_are_escaped() {
+        let chart = group_dots("g", "Groups", &[GroupRow { label: "<img src=x onerror=alert(1)>".into(), nps: None }]);
+        assert!(!chart.contains("<img"), "{chart}");
+        assert!(chart.contains("&lt;img"), "{chart}");
+    }
+}
