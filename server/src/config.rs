@@ -45,6 +45,9 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Store a generated demo programme (when its survey has no responses yet) and print an
+    /// API token per role for the dashboard.
+    DemoSeed(DemoSeedArgs),
 }
 
 /// Identity-key subcommands.
@@ -57,6 +60,23 @@ pub enum KeyCommand {
         #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
         identity_key_file: PathBuf,
     },
+}
+
+/// `rapport demo-seed`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoSeedArgs {
+    /// About how many responses to generate, when the demo survey has none yet.
+    #[arg(long, default_value_t = 600)]
+    pub responses: usize,
+    /// Seed of the generator: the same seed gives the same programme.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// The identity key file that seals the generated identities.
+    #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
+    pub identity_key_file: PathBuf,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Survey subcommands.

@@ -11,6 +11,7 @@
 //! - [`dashboard`]: the results dashboard, HTML rendered from what `export` and
 //!   `follow_up` return for the signed-in caller;
 //! - [`follow_up`]: the close-the-loop list per account, and follow-up status;
+//! - [`demo`]: `rapport demo-seed`, a generated demo programme stored through ingest;
 //! - [`error`]: the one error type every handler returns;
 //! - [`metrics`]: what the server counts, and `GET /metrics`;
 //! - [`rate_limit`]: the per-client limit on response ingest;
@@ -26,6 +27,7 @@ pub mod export;
 pub mod follow_up;
 pub mod config;
 pub mod dashboard;
+pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod invitation;

@@ -26,6 +26,7 @@ fn main() -> std::process::ExitCode {
         Command::Report(args) => runtime().and_then(|runtime| runtime.block_on(report(args))),
         Command::Invite(args) => runtime().and_then(|runtime| runtime.block_on(invite(args))),
         Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
+        Command::DemoSeed(args) => runtime().and_then(|runtime| runtime.block_on(rapport_server::demo::run(&args))),
         Command::Key { command: KeyCommand::Rotate { identity_key_file } } => IdentityKey::rotate_file(&identity_key_file).map(|keys| {
             println!("added a new current identity key; {} now holds {keys} keys. Restart every server to seal with it.", identity_key_file.display());
         }),
