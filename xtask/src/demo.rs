@@ -1,5 +1,7 @@
-//! `cargo xtask demo`: builds the widget and the server, then runs the server in the
-//! foreground with the demo pages from `www/` and the widget from `dist/widget/`.
+//! `cargo xtask demo`: builds the widget and the server, seeds a demo programme when the
+//! database has no responses yet (`rapport demo-seed`, which also prints a fresh API token
+//! per role for the dashboard), then runs the server in the foreground with the demo pages
+//! from `www/` and the widget from `dist/widget/`.
 //!
 //! Arguments after `--` go to `rapport serve` unchanged; one that names a flag the demo
 //! sets by default (for example `--listen`) replaces that default. This module must never
@@ -46,6 +48,19 @@ fn serve_args(user_args: &[String]) -> Vec<String> {
     args
 }
 
+/// The `rapport demo-seed` arguments that match the server's: the same database and, when
+/// the user named one, the same identity key file.
+fn seed_args(serve_args: &[String]) -> Vec<String> {
+    let mut args = vec!["demo-seed".to_string()];
+    for flag in ["--database-url", "--identity-key-file"] {
+        if let Some(value) = user_value(serve_args, flag) {
+            args.push(flag.to_string());
+            args.push(value.to_string());
+        }
+    }
+    args
+}
+
 /// The address to open in a browser for a `--listen` value.
 fn browser_url(listen: &str) -> String {
     let reachable = listen
@@ -69,6 +84,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let binary = target_dir().join("release").join("rapport");
     let serve_args = serve_args(user_args);
     let listen = user_value(&serve_args, "--listen").unwrap_or("127.0.0.1:8080");
+    execute(command(&binary)?.args(seed_args(&serve_args)).current_dir(repo_root())).context("could not seed the demo programme")?;
     let mut server = command(&binary)?;
     server
         .args(&serve_args)
@@ -78,6 +94,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     println!();
     println!(
         "demo: open {} in a browser (Ctrl-C stops the server)",
+        browser_url(listen)
+    );
+    println!(
+        "demo: results dashboard at {}dashboard; sign in with a token printed above",
         browser_url(listen)
     );
     println!("$ {}", describe(&server));
@@ -142,6 +162,21 @@ mod tests {
             ])
         );
         assert_eq!(user_value(&args, "--listen"), Some("0.0.0.0:9000"));
+    }
+
+    #[test]
+    fn the_seed_uses_the_servers_database_and_key() {
+        let args = serve_args(&strings(&["--identity-key-file", "demo.key"]));
+        assert_eq!(
+            seed_args(&args),
+            strings(&[
+                "demo-seed",
+                "--database-url",
+                "sqlite://rapport.db",
+                "--identity-key-file",
+                "demo.key",
+            ])
+        );
     }
 
     #[test]
