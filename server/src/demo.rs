@@ -18,7 +18,7 @@ use serde_json::json;
 use tokio::task::JoinSet;
 
 use crate::api::{AppState, Counters};
-use crate::auth::{new_token, token_hash, Role};
+use crate::auth::{Role, new_token, token_hash};
 use crate::config::DemoSeedArgs;
 use crate::identity::IdentityKey;
 use crate::rate_limit::{RateLimit, RateLimiter};
@@ -31,10 +31,21 @@ pub const DEMO_SURVEY: &str = "client-portal";
 pub const DEMO_WAVES: [&str; 2] = ["2026-h1", "2026-h2"];
 
 /// Named client accounts; a large demo adds numbered ones.
-const ACCOUNTS: [&str; 6] = ["northwind", "contoso", "fabrikam", "globex", "initech", "tailspin"];
+const ACCOUNTS: [&str; 6] = [
+    "northwind",
+    "contoso",
+    "fabrikam",
+    "globex",
+    "initech",
+    "tailspin",
+];
 
-const FIRST_NAMES: [&str; 12] = ["Ana", "Ben", "Chloé", "Dev", "Elif", "Femi", "Greta", "Hiro", "Inès", "Jonas", "Kofi", "Lena"];
-const LAST_NAMES: [&str; 10] = ["Ruiz", "Okafor", "Martin", "Patel", "Yilmaz", "Adeyemi", "Lind", "Sato", "Moreau", "Berg"];
+const FIRST_NAMES: [&str; 12] = [
+    "Ana", "Ben", "Chloé", "Dev", "Elif", "Femi", "Greta", "Hiro", "Inès", "Jonas", "Kofi", "Lena",
+];
+const LAST_NAMES: [&str; 10] = [
+    "Ruiz", "Okafor", "Martin", "Patel", "Yilmaz", "Adeyemi", "Lind", "Sato", "Moreau", "Berg",
+];
 const ROLES: [&str; 3] = ["decision-maker", "day-to-day", "operational"];
 
 const STRENGTHS: [&str; 8] = [
@@ -103,7 +114,13 @@ struct Person {
 /// a large demo has about 500 responses per account.
 fn accounts(n_responses: usize) -> Vec<String> {
     let n_accounts = (n_responses / 500).max(ACCOUNTS.len());
-    (0..n_accounts).map(|idx| ACCOUNTS.get(idx).map_or_else(|| format!("client-{idx:03}"), |name| (*name).to_owned())).collect()
+    (0..n_accounts)
+        .map(|idx| {
+            ACCOUNTS
+                .get(idx)
+                .map_or_else(|| format!("client-{idx:03}"), |name| (*name).to_owned())
+        })
+        .collect()
 }
 
 /// The wire-format documents of a demo programme of about `n_responses` responses.
@@ -111,7 +128,17 @@ fn generate(n_responses: usize, seed: u64) -> Vec<serde_json::Value> {
     let mut random = Random(seed);
     let accounts = accounts(n_responses);
     // Each account has its own climate: most are fine, a few are in trouble.
-    let climates: Vec<f64> = accounts.iter().enumerate().map(|(idx, _)| if idx % 5 == 1 { -1.4 } else { 0.6 * random.normal() + 0.55 }).collect();
+    let climates: Vec<f64> = accounts
+        .iter()
+        .enumerate()
+        .map(|(idx, _)| {
+            if idx % 5 == 1 {
+                -1.4
+            } else {
+                0.6 * random.normal() + 0.55
+            }
+        })
+        .collect();
     let mut documents = Vec::with_capacity(n_responses);
     let mut person_idx = 0usize;
     while documents.len() < n_responses {
@@ -122,7 +149,12 @@ fn generate(n_responses: usize, seed: u64) -> Vec<serde_json::Value> {
         let mood = climates[account_idx] + 0.9 * random.normal();
         let person = Person {
             name: format!("{first} {last}"),
-            email: format!("{}.{}.{person_idx}@{}.example", first.to_lowercase(), last.to_lowercase(), accounts[account_idx]),
+            email: format!(
+                "{}.{}.{person_idx}@{}.example",
+                first.to_lowercase(),
+                last.to_lowercase(),
+                accounts[account_idx]
+            ),
             account: accounts[account_idx].clone(),
             role,
             mood,
@@ -136,7 +168,16 @@ fn generate(n_responses: usize, seed: u64) -> Vec<serde_json::Value> {
         }
         // Completion in the second wave depends on the first choice (DOMAIN.md: 55% of the
         // confidential, 70% of the identified); newcomers join the second wave too.
-        let answers_second = if answers_first { random.unit() < if person.keeps_confidentiality { 0.55 } else { 0.70 } } else { true };
+        let answers_second = if answers_first {
+            random.unit()
+                < if person.keeps_confidentiality {
+                    0.55
+                } else {
+                    0.70
+                }
+        } else {
+            true
+        };
         if answers_second && documents.len() < n_responses {
             documents.push(response(&mut random, &person, 1));
         }
@@ -148,16 +189,29 @@ fn generate(n_responses: usize, seed: u64) -> Vec<serde_json::Value> {
 fn response(random: &mut Random, person: &Person, wave_idx: usize) -> serde_json::Value {
     let confidential = person.keeps_confidentiality;
     // Confidential respondents rate lower in the first wave; the second wave improves a little.
-    let feeling = person.mood + if confidential { -0.5 } else { 0.0 } + 0.25 * wave_idx as f64 + 0.5 * random.normal();
+    let feeling = person.mood
+        + if confidential { -0.5 } else { 0.0 }
+        + 0.25 * wave_idx as f64
+        + 0.5 * random.normal();
     let nps = (7.4 + 1.6 * feeling).round().clamp(0.0, 10.0) as u8;
     let mut answers = serde_json::Map::new();
     answers.insert("nps".into(), json!(nps));
-    for (element, bias) in [("trust", 0.4), ("commitment", 0.3), ("satisfaction", 0.1), ("uniqueness", -0.6), ("reliability", 0.2), ("responsiveness", -0.3), ("care", 0.0)] {
+    for (element, bias) in [
+        ("trust", 0.4),
+        ("commitment", 0.3),
+        ("satisfaction", 0.1),
+        ("uniqueness", -0.6),
+        ("reliability", 0.2),
+        ("responsiveness", -0.3),
+        ("care", 0.0),
+    ] {
         // About one element in twenty is left unanswered, as real respondents do.
         if random.unit() < 0.05 {
             continue;
         }
-        let rating = (5.0 + 0.9 * feeling + bias + 0.6 * random.normal()).round().clamp(1.0, 7.0) as u8;
+        let rating = (5.0 + 0.9 * feeling + bias + 0.6 * random.normal())
+            .round()
+            .clamp(1.0, 7.0) as u8;
         answers.insert(element.into(), json!(rating));
     }
     if random.unit() < 0.7 {
@@ -165,7 +219,11 @@ fn response(random: &mut Random, person: &Person, wave_idx: usize) -> serde_json
     }
     if random.unit() < 0.6 {
         // Day-to-day contacts, who know the supplier best, name costs and silence more often.
-        let pool: &[&str] = if person.role == "day-to-day" && random.unit() < 0.5 { &WEAKNESSES[..3] } else { &WEAKNESSES };
+        let pool: &[&str] = if person.role == "day-to-day" && random.unit() < 0.5 {
+            &WEAKNESSES[..3]
+        } else {
+            &WEAKNESSES
+        };
         answers.insert("weakness".into(), json!(random.pick(pool)));
     }
     answers.insert("role".into(), json!(person.role));
@@ -191,13 +249,24 @@ fn response(random: &mut Random, person: &Person, wave_idx: usize) -> serde_json
 /// The organisation name of an account: `northwind` becomes `Northwind`.
 fn organisation(account: &str) -> String {
     let mut characters = account.chars();
-    characters.next().map(|first| first.to_uppercase().chain(characters).collect()).unwrap_or_default()
+    characters
+        .next()
+        .map(|first| first.to_uppercase().chain(characters).collect())
+        .unwrap_or_default()
 }
 
 /// Stores a demo programme of about `n_responses` responses in `state`'s database, through
 /// the ingest path. Returns how many were stored.
-pub async fn seed_responses(state: &AppState, n_responses: usize, seed: u64) -> anyhow::Result<u64> {
-    let definition = state.store.survey(DEMO_SURVEY, Some(1)).await?.context("the built-in client-portal survey is missing")?;
+pub async fn seed_responses(
+    state: &AppState,
+    n_responses: usize,
+    seed: u64,
+) -> anyhow::Result<u64> {
+    let definition = state
+        .store
+        .survey(DEMO_SURVEY, Some(1))
+        .await?
+        .context("the built-in client-portal survey is missing")?;
     let definition = Arc::new(definition);
     let mut stored = 0u64;
     let mut tasks = JoinSet::new();
@@ -205,14 +274,25 @@ pub async fn seed_responses(state: &AppState, n_responses: usize, seed: u64) -> 
     const IN_FLIGHT: usize = 256;
     for document in generate(n_responses, seed) {
         if tasks.len() >= IN_FLIGHT {
-            tasks.join_next().await.context("a demo insert task vanished")?.context("a demo insert task failed")??;
+            tasks
+                .join_next()
+                .await
+                .context("a demo insert task vanished")?
+                .context("a demo insert task failed")??;
             stored += 1;
         }
-        let response: ResponseV1 = serde_json::from_value(document).context("a generated demo response does not parse")?;
+        let response: ResponseV1 =
+            serde_json::from_value(document).context("a generated demo response does not parse")?;
         let (state, definition) = (state.clone(), Arc::clone(&definition));
         tasks.spawn(async move {
-            let answer = crate::api::ingest(&state, &definition, response).await.map_err(|error| anyhow::anyhow!("storing a demo response: {error}"))?;
-            anyhow::ensure!(answer.status().is_success(), "a demo response was refused with {}", answer.status());
+            let answer = crate::api::ingest(&state, &definition, response)
+                .await
+                .map_err(|error| anyhow::anyhow!("storing a demo response: {error}"))?;
+            anyhow::ensure!(
+                answer.status().is_success(),
+                "a demo response was refused with {}",
+                answer.status()
+            );
             Ok::<(), anyhow::Error>(())
         });
     }
@@ -237,10 +317,20 @@ pub struct DemoToken {
 /// Creates one token per role (an `account` token for the first demo account).
 pub async fn create_tokens(store: &Store) -> anyhow::Result<Vec<DemoToken>> {
     let mut tokens = Vec::new();
-    for (role, accounts) in [(Role::Admin, vec![]), (Role::Account, vec![ACCOUNTS[0].to_owned()]), (Role::Viewer, vec![])] {
+    for (role, accounts) in [
+        (Role::Admin, vec![]),
+        (Role::Account, vec![ACCOUNTS[0].to_owned()]),
+        (Role::Viewer, vec![]),
+    ] {
         let token = new_token()?;
-        store.add_token(&token_hash(&token), role, &accounts, Some("demo")).await?;
-        tokens.push(DemoToken { role, accounts, token });
+        store
+            .add_token(&token_hash(&token), role, &accounts, Some("demo"))
+            .await?;
+        tokens.push(DemoToken {
+            role,
+            accounts,
+            token,
+        });
     }
     Ok(tokens)
 }
@@ -257,19 +347,38 @@ pub async fn run(args: &DemoSeedArgs) -> anyhow::Result<()> {
         widget_dir: "dist/widget".into(),
         allowed_origins: Vec::new(),
         counters: Arc::new(Counters::default()),
-        rate_limiter: Arc::new(RateLimiter::new(RateLimit { burst: u32::MAX, per_minute: u32::MAX })),
+        rate_limiter: Arc::new(RateLimiter::new(RateLimit {
+            burst: u32::MAX,
+            per_minute: u32::MAX,
+        })),
         trust_forwarded_for: false,
     };
     let existing = store.count_responses(DEMO_SURVEY).await?;
     if existing == 0 {
         let stored = seed_responses(&state, args.responses, args.seed).await?;
-        eprintln!("demo: stored {stored} generated responses to {DEMO_SURVEY} ({} accounts, waves {} and {})", accounts(args.responses).len(), DEMO_WAVES[0], DEMO_WAVES[1]);
+        eprintln!(
+            "demo: stored {stored} generated responses to {DEMO_SURVEY} ({} accounts, waves {} and {})",
+            accounts(args.responses).len(),
+            DEMO_WAVES[0],
+            DEMO_WAVES[1]
+        );
     } else {
         eprintln!("demo: {DEMO_SURVEY} already has {existing} responses; nothing generated");
     }
-    eprintln!("demo: sign in to the dashboard with one of these tokens (shown once; new ones are made on every start):");
+    eprintln!(
+        "demo: sign in to the dashboard with one of these tokens (shown once; new ones are made on every start):"
+    );
     for token in create_tokens(&store).await? {
-        println!("{:<8} {:<10} {}", token.role.as_str(), if token.accounts.is_empty() { "-".to_owned() } else { token.accounts.join(",") }, token.token);
+        println!(
+            "{:<8} {:<10} {}",
+            token.role.as_str(),
+            if token.accounts.is_empty() {
+                "-".to_owned()
+            } else {
+                token.accounts.join(",")
+            },
+            token.token
+        );
     }
     store.close().await;
     Ok(())
@@ -283,12 +392,32 @@ mod tests {
     fn the_demo_covers_what_the_dashboard_shows() {
         let documents = generate(600, 7);
         assert_eq!(documents.len(), 600);
-        let values = |pointer: &str| documents.iter().filter_map(|document| document.pointer(pointer).and_then(|value| value.as_str()).map(str::to_owned)).collect::<std::collections::BTreeSet<_>>();
-        assert_eq!(values("/context/wave").into_iter().collect::<Vec<_>>(), DEMO_WAVES);
-        assert_eq!(values("/confidentiality").into_iter().collect::<Vec<_>>(), ["confidential", "identified"]);
+        let values = |pointer: &str| {
+            documents
+                .iter()
+                .filter_map(|document| {
+                    document
+                        .pointer(pointer)
+                        .and_then(|value| value.as_str())
+                        .map(str::to_owned)
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        assert_eq!(
+            values("/context/wave").into_iter().collect::<Vec<_>>(),
+            DEMO_WAVES
+        );
+        assert_eq!(
+            values("/confidentiality").into_iter().collect::<Vec<_>>(),
+            ["confidential", "identified"]
+        );
         assert_eq!(values("/answers/role").len(), 3);
         assert!(values("/context/account").len() >= 6);
         assert!(!values("/answers/weakness").is_empty() && !values("/answers/strength").is_empty());
-        assert_eq!(generate(600, 7), documents, "the same seed gives the same programme");
+        assert_eq!(
+            generate(600, 7),
+            documents,
+            "the same seed gives the same programme"
+        );
     }
 }

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::html::{esc, one_decimal, signed, Esc};
+use super::html::{Esc, esc, one_decimal, signed};
 
 /// Fill of promoters (9–10).
 pub(crate) const PROMOTER: &str = "#1a7f37";
@@ -52,7 +52,14 @@ pub(crate) fn stacked_bar(id: &str, title: &str, parts: &[Part]) -> String {
     let total: u64 = parts.iter().map(|part| part.count).sum();
     let desc = parts
         .iter()
-        .map(|part| format!("{}: {} ({})", part.label, part.count, share_text(part.count, total)))
+        .map(|part| {
+            format!(
+                "{}: {} ({})",
+                part.label,
+                part.count,
+                share_text(part.count, total)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     let (width, height) = (600.0, 44.0);
@@ -63,7 +70,11 @@ pub(crate) fn stacked_bar(id: &str, title: &str, parts: &[Part]) -> String {
             continue;
         }
         let part_width = width * part.count as f64 / total as f64;
-        let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"0\" width=\"{part_width:.1}\" height=\"{height}\" fill=\"{}\"/>", part.fill);
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"0\" width=\"{part_width:.1}\" height=\"{height}\" fill=\"{}\"/>",
+            part.fill
+        );
         if part_width > 44.0 {
             let _ = write!(
                 svg,
@@ -80,16 +91,34 @@ pub(crate) fn stacked_bar(id: &str, title: &str, parts: &[Part]) -> String {
 }
 
 fn share_text(count: u64, total: u64) -> String {
-    if total == 0 { "0%".to_owned() } else { format!("{:.0}%", 100.0 * count as f64 / total as f64) }
+    if total == 0 {
+        "0%".to_owned()
+    } else {
+        format!("{:.0}%", 100.0 * count as f64 / total as f64)
+    }
 }
 
 /// The 0–10 distribution: eleven columns coloured by NPS category, counts on top.
 pub(crate) fn distribution(id: &str, counts: &[u64; 11]) -> String {
-    let desc = counts.iter().enumerate().map(|(answer, count)| format!("{answer}: {count}")).collect::<Vec<_>>().join(", ");
+    let desc = counts
+        .iter()
+        .enumerate()
+        .map(|(answer, count)| format!("{answer}: {count}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let (width, bottom, top) = (660.0, 206.0, 24.0);
-    let mut svg = open(id, 660, 240, "Answers to the 0–10 recommendation question", &format!("Responses per answer, 0 to 10: {desc}."));
-    let _ = write!(svg, "<line x1=\"0\" y1=\"{bottom}\" x2=\"{width}\" y2=\"{bottom}\" stroke=\"{GRID}\"/>");
+    let mut svg = open(
+        id,
+        660,
+        240,
+        "Answers to the 0–10 recommendation question",
+        &format!("Responses per answer, 0 to 10: {desc}."),
+    );
+    let _ = write!(
+        svg,
+        "<line x1=\"0\" y1=\"{bottom}\" x2=\"{width}\" y2=\"{bottom}\" stroke=\"{GRID}\"/>"
+    );
     let slot = width / 11.0;
     for (answer, count) in counts.iter().enumerate() {
         let fill = match answer {
@@ -99,10 +128,22 @@ pub(crate) fn distribution(id: &str, counts: &[u64; 11]) -> String {
         };
         let bar_height = (bottom - top) * *count as f64 / max;
         let x = slot * answer as f64 + 8.0;
-        let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar_height:.1}\" rx=\"3\" fill=\"{fill}\"/>", bottom - bar_height, slot - 16.0);
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar_height:.1}\" rx=\"3\" fill=\"{fill}\"/>",
+            bottom - bar_height,
+            slot - 16.0
+        );
         let center = x + (slot - 16.0) / 2.0;
-        let _ = write!(svg, "<text x=\"{center:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"15\" fill=\"{INK}\">{count}</text>", bottom - bar_height - 6.0);
-        let _ = write!(svg, "<text x=\"{center:.1}\" y=\"228\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"600\" fill=\"{INK}\">{answer}</text>");
+        let _ = write!(
+            svg,
+            "<text x=\"{center:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"15\" fill=\"{INK}\">{count}</text>",
+            bottom - bar_height - 6.0
+        );
+        let _ = write!(
+            svg,
+            "<text x=\"{center:.1}\" y=\"228\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"600\" fill=\"{INK}\">{answer}</text>"
+        );
     }
     svg.push_str("</svg>");
     svg
@@ -118,15 +159,30 @@ pub(crate) struct Band {
 }
 
 /// The bands, best first, with the survey's thresholds.
-pub(crate) fn band(score: f64, thresholds: &rapport_scoring::definition::CategoryThresholds) -> Band {
+pub(crate) fn band(
+    score: f64,
+    thresholds: &rapport_scoring::definition::CategoryThresholds,
+) -> Band {
     if score >= thresholds.ambassador {
-        Band { name: "Ambassador", fill: "#57b26a" }
+        Band {
+            name: "Ambassador",
+            fill: "#57b26a",
+        }
     } else if score >= thresholds.ambivalent {
-        Band { name: "Ambivalent", fill: "#f2c94c" }
+        Band {
+            name: "Ambivalent",
+            fill: "#f2c94c",
+        }
     } else if score >= thresholds.stalker {
-        Band { name: "Stalker", fill: "#f2994a" }
+        Band {
+            name: "Stalker",
+            fill: "#f2994a",
+        }
     } else {
-        Band { name: "Opponent", fill: "#eb5757" }
+        Band {
+            name: "Opponent",
+            fill: "#eb5757",
+        }
     }
 }
 
@@ -147,13 +203,21 @@ pub(crate) fn pyramid(id: &str, levels: &[PyramidLevel]) -> String {
     let desc = levels
         .iter()
         .map(|level| match (level.score, level.band) {
-            (Some(score), Some(band)) => format!("{} {} ({})", level.label, one_decimal(score), band.name),
+            (Some(score), Some(band)) => {
+                format!("{} {} ({})", level.label, one_decimal(score), band.name)
+            }
             _ => format!("{}: no answers", level.label),
         })
         .collect::<Vec<_>>()
         .join("; ");
     let (width, height) = (420.0, 300.0);
-    let mut svg = open(id, 420, 300, "The relationship quality pyramid", &format!("Mean score of each level on the 1–7 scale, from the base up: {desc}."));
+    let mut svg = open(
+        id,
+        420,
+        300,
+        "The relationship quality pyramid",
+        &format!("Mean score of each level on the 1–7 scale, from the base up: {desc}."),
+    );
     let n_levels = levels.len().max(1) as f64;
     let gap = 6.0;
     let band_height = (height - gap * (n_levels - 1.0)) / n_levels;
@@ -174,7 +238,9 @@ pub(crate) fn pyramid(id: &str, levels: &[PyramidLevel]) -> String {
             center + top_half,
             center - top_half
         );
-        let score_text = level.score.map_or_else(|| "no answers".to_owned(), one_decimal);
+        let score_text = level
+            .score
+            .map_or_else(|| "no answers".to_owned(), one_decimal);
         let middle = (y_top + y_bottom) / 2.0;
         let _ = write!(
             svg,
@@ -204,7 +270,13 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> String {
     let desc = points
         .iter()
         .map(|point| match point.nps {
-            Some((nps, low, high)) => format!("{}: NPS {} (95% interval {} to {})", point.label, signed(nps), signed(low), signed(high)),
+            Some((nps, low, high)) => format!(
+                "{}: NPS {} (95% interval {} to {})",
+                point.label,
+                signed(nps),
+                signed(low),
+                signed(high)
+            ),
             None => format!("{}: not shown", point.label),
         })
         .collect::<Vec<_>>()
@@ -214,29 +286,83 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> String {
     // The axis spans the intervals shown, in steps of 20, and always holds zero, so a change
     // between waves is visible instead of flattened on a −100…+100 scale.
     let shown = points.iter().filter_map(|point| point.nps);
-    let (low, high) = shown.fold((0.0_f64, 0.0_f64), |(low, high), (_, interval_low, interval_high)| (low.min(interval_low), high.max(interval_high)));
-    let (axis_low, axis_high) = (((low / 20.0).floor() * 20.0).max(-100.0), ((high / 20.0).ceil() * 20.0).min(100.0).max(((low / 20.0).floor() * 20.0).max(-100.0) + 20.0));
+    let (low, high) = shown.fold(
+        (0.0_f64, 0.0_f64),
+        |(low, high), (_, interval_low, interval_high)| {
+            (low.min(interval_low), high.max(interval_high))
+        },
+    );
+    let (axis_low, axis_high) = (
+        ((low / 20.0).floor() * 20.0).max(-100.0),
+        ((high / 20.0).ceil() * 20.0)
+            .min(100.0)
+            .max(((low / 20.0).floor() * 20.0).max(-100.0) + 20.0),
+    );
     let y_of = |value: f64| bottom - (value - axis_low) / (axis_high - axis_low) * (bottom - top);
-    let ticks: Vec<f64> = (0..=((axis_high - axis_low) / 20.0).round() as i32).map(|step| axis_low + 20.0 * f64::from(step)).collect();
+    let ticks: Vec<f64> = (0..=((axis_high - axis_low) / 20.0).round() as i32)
+        .map(|step| axis_low + 20.0 * f64::from(step))
+        .collect();
     for tick in ticks {
         let y = y_of(tick);
         let stroke = if tick == 0.0 { "#8c959f" } else { GRID };
-        let _ = write!(svg, "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{stroke}\"/>", width - right);
-        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"13\" fill=\"{INK}\">{}</text>", left - 8.0, y + 4.0, signed(tick));
+        let _ = write!(
+            svg,
+            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{stroke}\"/>",
+            width - right
+        );
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"13\" fill=\"{INK}\">{}</text>",
+            left - 8.0,
+            y + 4.0,
+            signed(tick)
+        );
     }
     let n_points = points.len().max(1) as f64;
     let x_of = |idx: usize| left + (width - left - right) * (idx as f64 + 0.5) / n_points;
-    let line: Vec<String> = points.iter().enumerate().filter_map(|(idx, point)| point.nps.map(|(nps, _, _)| format!("{:.1},{:.1}", x_of(idx), y_of(nps)))).collect();
+    let line: Vec<String> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(idx, point)| {
+            point
+                .nps
+                .map(|(nps, _, _)| format!("{:.1},{:.1}", x_of(idx), y_of(nps)))
+        })
+        .collect();
     if line.len() > 1 {
-        let _ = write!(svg, "<polyline points=\"{}\" fill=\"none\" stroke=\"#24549c\" stroke-width=\"3\"/>", line.join(" "));
+        let _ = write!(
+            svg,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"#24549c\" stroke-width=\"3\"/>",
+            line.join(" ")
+        );
     }
     for (idx, point) in points.iter().enumerate() {
         let x = x_of(idx);
-        let _ = write!(svg, "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"14\" fill=\"{INK}\">{}</text>", bottom + 26.0, esc(&point.label));
+        let _ = write!(
+            svg,
+            "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"14\" fill=\"{INK}\">{}</text>",
+            bottom + 26.0,
+            esc(&point.label)
+        );
         if let Some((nps, low, high)) = point.nps {
-            let _ = write!(svg, "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#24549c\" stroke-width=\"2\"/>", y_of(low), y_of(high));
-            let _ = write!(svg, "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"#24549c\"/>", y_of(nps));
-            let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"15\" font-weight=\"700\" fill=\"{INK}\">{}</text>", x + 10.0, y_of(nps) - 8.0, signed(nps));
+            let _ = write!(
+                svg,
+                "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#24549c\" stroke-width=\"2\"/>",
+                y_of(low),
+                y_of(high)
+            );
+            let _ = write!(
+                svg,
+                "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"#24549c\"/>",
+                y_of(nps)
+            );
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"15\" font-weight=\"700\" fill=\"{INK}\">{}</text>",
+                x + 10.0,
+                y_of(nps) - 8.0,
+                signed(nps)
+            );
         }
     }
     svg.push_str("</svg>");
@@ -257,7 +383,13 @@ pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> String {
     let desc = rows
         .iter()
         .map(|row| match row.nps {
-            Some((nps, low, high)) => format!("{}: NPS {} ({} to {})", row.label, signed(nps), signed(low), signed(high)),
+            Some((nps, low, high)) => format!(
+                "{}: NPS {} ({} to {})",
+                row.label,
+                signed(nps),
+                signed(low),
+                signed(high)
+            ),
             None => format!("{}: too few responses to show", row.label),
         })
         .collect::<Vec<_>>()
@@ -270,21 +402,59 @@ pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> String {
     for tick in [-100.0, -50.0, 0.0, 50.0, 100.0] {
         let x = x_of(tick);
         let stroke = if tick == 0.0 { "#8c959f" } else { GRID };
-        let _ = write!(svg, "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{stroke}\"/>", height - 4.0);
-        let _ = write!(svg, "<text x=\"{x:.1}\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" fill=\"{INK}\">{}</text>", signed(tick));
+        let _ = write!(
+            svg,
+            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{stroke}\"/>",
+            height - 4.0
+        );
+        let _ = write!(
+            svg,
+            "<text x=\"{x:.1}\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" fill=\"{INK}\">{}</text>",
+            signed(tick)
+        );
     }
     for (idx, row) in rows.iter().enumerate() {
         let y = top + row_height * (idx as f64 + 0.5) + 4.0;
-        let label: String = if row.label.chars().count() > 24 { format!("{}…", row.label.chars().take(23).collect::<String>()) } else { row.label.clone() };
-        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"{INK}\">{}</text>", left - 10.0, y + 5.0, esc(&label));
+        let label: String = if row.label.chars().count() > 24 {
+            format!("{}…", row.label.chars().take(23).collect::<String>())
+        } else {
+            row.label.clone()
+        };
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"{INK}\">{}</text>",
+            left - 10.0,
+            y + 5.0,
+            esc(&label)
+        );
         match row.nps {
             Some((nps, low, high)) => {
-                let _ = write!(svg, "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#24549c\" stroke-width=\"3\"/>", x_of(low), x_of(high));
-                let _ = write!(svg, "<circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"#24549c\"/>", x_of(nps));
-                let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"700\" fill=\"{INK}\">{}</text>", x_of(nps), y - 10.0, signed(nps));
+                let _ = write!(
+                    svg,
+                    "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#24549c\" stroke-width=\"3\"/>",
+                    x_of(low),
+                    x_of(high)
+                );
+                let _ = write!(
+                    svg,
+                    "<circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"#24549c\"/>",
+                    x_of(nps)
+                );
+                let _ = write!(
+                    svg,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"700\" fill=\"{INK}\">{}</text>",
+                    x_of(nps),
+                    y - 10.0,
+                    signed(nps)
+                );
             }
             None => {
-                let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"#52606d\">too few responses to show</text>", x_of(-100.0) + 6.0, y + 5.0);
+                let _ = write!(
+                    svg,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"#52606d\">too few responses to show</text>",
+                    x_of(-100.0) + 6.0,
+                    y + 5.0
+                );
             }
         }
     }
@@ -307,20 +477,56 @@ pub(crate) struct TopicBar {
 pub(crate) fn topics(id: &str, bars: &[TopicBar]) -> String {
     let desc = bars
         .iter()
-        .map(|bar| format!("{}: strength {:.0}%, weakness {:.0}%", bar.label, bar.strength * 100.0, bar.weakness * 100.0))
+        .map(|bar| {
+            format!(
+                "{}: strength {:.0}%, weakness {:.0}%",
+                bar.label,
+                bar.strength * 100.0,
+                bar.weakness * 100.0
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
-    let max = bars.iter().flat_map(|bar| [bar.strength, bar.weakness]).fold(0.0_f64, f64::max).max(0.01);
+    let max = bars
+        .iter()
+        .flat_map(|bar| [bar.strength, bar.weakness])
+        .fold(0.0_f64, f64::max)
+        .max(0.01);
     let (width, left, right, row_height) = (640.0, 170.0, 60.0, 46.0);
     let height = row_height * bars.len() as f64 + 10.0;
-    let mut svg = open(id, 640, height.ceil() as u32, "Topics named as greatest strength and greatest weakness", &format!("Share of respondents who mention each topic: {desc}."));
+    let mut svg = open(
+        id,
+        640,
+        height.ceil() as u32,
+        "Topics named as greatest strength and greatest weakness",
+        &format!("Share of respondents who mention each topic: {desc}."),
+    );
     for (idx, bar) in bars.iter().enumerate() {
         let y = row_height * idx as f64 + 6.0;
-        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"{INK}\">{}</text>", left - 10.0, y + 22.0, esc(&bar.label));
-        for (offset, share, fill) in [(0.0, bar.strength, STRENGTH), (18.0, bar.weakness, WEAKNESS)] {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"{INK}\">{}</text>",
+            left - 10.0,
+            y + 22.0,
+            esc(&bar.label)
+        );
+        for (offset, share, fill) in [
+            (0.0, bar.strength, STRENGTH),
+            (18.0, bar.weakness, WEAKNESS),
+        ] {
             let bar_width = (width - left - right) * share / max;
-            let _ = write!(svg, "<rect x=\"{left}\" y=\"{:.1}\" width=\"{bar_width:.1}\" height=\"15\" rx=\"2\" fill=\"{fill}\"/>", y + offset);
-            let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"{INK}\">{:.0}%</text>", left + bar_width + 6.0, y + offset + 12.0, share * 100.0);
+            let _ = write!(
+                svg,
+                "<rect x=\"{left}\" y=\"{:.1}\" width=\"{bar_width:.1}\" height=\"15\" rx=\"2\" fill=\"{fill}\"/>",
+                y + offset
+            );
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"{INK}\">{:.0}%</text>",
+                left + bar_width + 6.0,
+                y + offset + 12.0,
+                share * 100.0
+            );
         }
     }
     svg.push_str("</svg>");
@@ -334,22 +540,73 @@ mod tests {
     #[test]
     fn every_chart_is_named_and_described() {
         let charts = [
-            stacked_bar("a", "Bar", &[Part { label: "Promoters".into(), count: 3, fill: PROMOTER, ink: "#ffffff" }]),
+            stacked_bar(
+                "a",
+                "Bar",
+                &[Part {
+                    label: "Promoters".into(),
+                    count: 3,
+                    fill: PROMOTER,
+                    ink: "#ffffff",
+                }],
+            ),
             distribution("b", &[1; 11]),
-            pyramid("c", &[PyramidLevel { label: "Relationship".into(), score: Some(5.0), band: None }]),
-            trend("d", &[TrendPoint { label: "2026-h1".into(), nps: Some((10.0, -5.0, 25.0)) }]),
-            group_dots("e", "Groups", &[GroupRow { label: "x".into(), nps: None }]),
-            topics("f", &[TopicBar { label: "Cost".into(), strength: 0.1, weakness: 0.3 }]),
+            pyramid(
+                "c",
+                &[PyramidLevel {
+                    label: "Relationship".into(),
+                    score: Some(5.0),
+                    band: None,
+                }],
+            ),
+            trend(
+                "d",
+                &[TrendPoint {
+                    label: "2026-h1".into(),
+                    nps: Some((10.0, -5.0, 25.0)),
+                }],
+            ),
+            group_dots(
+                "e",
+                "Groups",
+                &[GroupRow {
+                    label: "x".into(),
+                    nps: None,
+                }],
+            ),
+            topics(
+                "f",
+                &[TopicBar {
+                    label: "Cost".into(),
+                    strength: 0.1,
+                    weakness: 0.3,
+                }],
+            ),
         ];
         for chart in charts {
-            assert!(chart.contains("role=\"img\"") && chart.contains("<title id=") && chart.contains("<desc id="), "{chart}");
-            assert!(!chart.contains("style="), "charts must not use style attributes under the CSP: {chart}");
+            assert!(
+                chart.contains("role=\"img\"")
+                    && chart.contains("<title id=")
+                    && chart.contains("<desc id="),
+                "{chart}"
+            );
+            assert!(
+                !chart.contains("style="),
+                "charts must not use style attributes under the CSP: {chart}"
+            );
         }
     }
 
     #[test]
     fn labels_from_data_are_escaped() {
-        let chart = group_dots("g", "Groups", &[GroupRow { label: "<img src=x onerror=alert(1)>".into(), nps: None }]);
+        let chart = group_dots(
+            "g",
+            "Groups",
+            &[GroupRow {
+                label: "<img src=x onerror=alert(1)>".into(),
+                nps: None,
+            }],
+        );
         assert!(!chart.contains("<img"), "{chart}");
         assert!(chart.contains("&lt;img"), "{chart}");
     }

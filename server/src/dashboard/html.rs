@@ -103,8 +103,14 @@ mod tests {
 
     #[test]
     fn markup_in_text_is_escaped() {
-        assert_eq!(esc("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
-        assert_eq!(esc("<img src=x onerror=\"a&b\">"), "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;");
+        assert_eq!(
+            esc("<script>alert('x')</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        );
+        assert_eq!(
+            esc("<img src=x onerror=\"a&b\">"),
+            "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;"
+        );
     }
 
     #[test]
@@ -113,7 +119,8 @@ mod tests {
         assert_eq!(signed(-7.2), "\u{2212}7");
         assert_eq!(signed(0.2), "0");
         assert_eq!(p_value(0.0004), "p < 0.001");
-        assert_eq!(p_value(0.0123), "p = 0.012");
+        assert_eq!(p_value(0.0123), "p = 0.01");
+        assert_eq!(p_value(0.0042), "p = 0.004");
         assert_eq!(p_value(0.31), "p = 0.31");
         assert_eq!(humanise("day-to-day"), "Day to day");
         assert_eq!(url_encode("a b&c/é"), "a%20b%26c%2F%C3%A9");

@@ -23,14 +23,14 @@ mod html;
 mod page;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
 use crate::api::AppState;
-use crate::auth::{caller_for_token, Caller, Role};
+use crate::auth::{Caller, Role, caller_for_token};
 use crate::error::ApiError;
 use crate::export::{self, ReportQuery};
 use crate::follow_up::{self, FollowUpQuery, FollowUpUpdate};
@@ -59,10 +59,19 @@ pub fn routes() -> Router<AppState> {
 
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 
@@ -100,7 +109,9 @@ impl From<anyhow::Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let message = match &self.0 {
-            ApiError::Internal(_) => "Something went wrong on the server; its log has the details.".to_owned(),
+            ApiError::Internal(_) => {
+                "Something went wrong on the server; its log has the details.".to_owned()
+            }
             other => other.to_string(),
         };
         // The API's conversion logs internal errors and picks the status; only the body changes.
@@ -109,13 +120,21 @@ impl IntoResponse for PageError {
             "<main class=\"narrow\"><h1>The dashboard cannot show this</h1><p class=\"error\" role=\"alert\">{}</p><p><a href=\"/dashboard\">Back to the dashboard</a></p></main>",
             html::Esc(&message)
         );
-        (status, axum::response::Html(html::page("Rapport dashboard", &body))).into_response()
+        (
+            status,
+            axum::response::Html(html::page("Rapport dashboard", &body)),
+        )
+            .into_response()
     }
 }
 
 /// Whether a token may be stored in a cookie as it is: what `rapport token create` makes.
 fn cookie_safe(token: &str) -> bool {
-    !token.is_empty() && token.len() <= 200 && token.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+    !token.is_empty()
+        && token.len() <= 200
+        && token
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
 }
 
 /// The token in the session cookie, if any.
@@ -146,11 +165,19 @@ fn same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         return site.as_bytes() == b"same-origin";
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()) else {
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+    else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or_default();
-    let origin_host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
     !host.is_empty() && origin_host == Some(host)
 }
 
@@ -158,32 +185,77 @@ fn cross_origin_refusal() -> Response {
     (StatusCode::FORBIDDEN, axum::response::Html(html::page("Rapport dashboard", "<main class=\"narrow\"><h1>Refused</h1><p class=\"error\" role=\"alert\">This form must be sent from the dashboard itself.</p></main>"))).into_response()
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<DashboardQuery>) -> Result<Response, PageError> {
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response, PageError> {
     let Some(caller) = session(&state, &headers).await? else {
         return Ok(page::login(None).into_response());
     };
     let surveys = state.store.list_surveys().await?;
-    let Some(survey_id) = query.survey.clone().or_else(|| surveys.iter().max_by_key(|survey| survey.responses).map(|survey| survey.id.clone())) else {
+    let Some(survey_id) = query.survey.clone().or_else(|| {
+        surveys
+            .iter()
+            .max_by_key(|survey| survey.responses)
+            .map(|survey| survey.id.clone())
+    }) else {
         return Err(ApiError::NotFound("there is no survey yet".to_owned()).into());
     };
-    let definition = state.store.survey(&survey_id, query.version).await?.ok_or_else(|| ApiError::NotFound(format!("no survey {survey_id:?}")))?;
+    let definition = state
+        .store
+        .survey(&survey_id, query.version)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no survey {survey_id:?}")))?;
     let mut segments = vec!["wave".to_owned()];
     if let Some(role_question) = definition.role_question() {
         segments.push(role_question.id().to_string());
     }
     segments.extend(["account", "returning"].map(str::to_owned));
-    for extra in query.by.as_deref().unwrap_or_default().split(',').map(str::trim).filter(|field| !field.is_empty()) {
+    for extra in query
+        .by
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|field| !field.is_empty())
+    {
         if !segments.iter().any(|field| field == extra) {
             segments.push(extra.to_owned());
         }
     }
-    let report_query = ReportQuery { by: Some(segments.join(",")), version: Some(definition.version) };
-    let follow_up_query = FollowUpQuery { version: Some(definition.version), wave: None };
-    // Both read every response of the version; running them together overlaps the reads.
-    let (report, follow_ups) = tokio::join!(export::role_report(&state, &caller, &survey_id, &report_query), async {
-        if caller.role == Role::Viewer { Ok(None) } else { follow_up::follow_up_list(&state, &caller, &survey_id, &follow_up_query).await.map(Some) }
+    let report_query = ReportQuery {
+        by: Some(segments.join(",")),
+        version: Some(definition.version),
+    };
+    let follow_up_query = FollowUpQuery {
+        version: Some(definition.version),
+        wave: None,
+    };
+    // Both read and parse every response of the version; the list is built on another
+    // worker thread meanwhile, so a large survey costs the longer of the two, not the sum.
+    let follow_ups = (caller.role != Role::Viewer).then(|| {
+        let (state, caller, survey_id) = (state.clone(), caller.clone(), survey_id.clone());
+        tokio::spawn(async move {
+            follow_up::follow_up_list(&state, &caller, &survey_id, &follow_up_query).await
+        })
     });
-    let body = page::dashboard(&page::DashboardPage { caller: &caller, surveys: &surveys, definition: &definition, report: &report?, follow_ups: follow_ups?.as_ref(), query: &query });
+    let report = export::role_report(&state, &caller, &survey_id, &report_query).await?;
+    let follow_ups =
+        match follow_ups {
+            Some(task) => Some(task.await.map_err(|error| {
+                anyhow::anyhow!("the close-the-loop list task failed: {error}")
+            })??),
+            None => None,
+        };
+    let body = page::dashboard(&page::DashboardPage {
+        caller: &caller,
+        surveys: &surveys,
+        definition: &definition,
+        report: &report,
+        follow_ups: follow_ups.as_ref(),
+        query: &query,
+    });
     Ok(axum::response::Html(body).into_response())
 }
 
@@ -193,23 +265,44 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, PageError> {
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
     if !same_origin(&headers) {
         return Ok(cross_origin_refusal());
     }
     let token = form.token.trim();
-    let caller = if cookie_safe(token) { caller_for_token(&state, token).await? } else { None };
+    let caller = if cookie_safe(token) {
+        caller_for_token(&state, token).await?
+    } else {
+        None
+    };
     if caller.is_none() {
-        let mut response = page::login(Some("That token is not valid. Check that you copied all of it.")).into_response();
+        let mut response = page::login(Some(
+            "That token is not valid. Check that you copied all of it.",
+        ))
+        .into_response();
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
     }
     // `Secure` when the page was served over HTTPS; on plain HTTP (a local demo) the browser
     // would refuse to store it.
-    let secure = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()).is_some_and(|origin| origin.starts_with("https://"));
-    let cookie = format!("{SESSION_COOKIE}={token}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{}", if secure { "; Secure" } else { "" });
+    let secure = headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|origin| origin.starts_with("https://"));
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{}",
+        if secure { "; Secure" } else { "" }
+    );
     let mut response = Redirect::to("/dashboard").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|error| anyhow::anyhow!("session cookie: {error}"))?);
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie)
+            .map_err(|error| anyhow::anyhow!("session cookie: {error}"))?,
+    );
     Ok(response)
 }
 
@@ -218,7 +311,8 @@ async fn logout(headers: HeaderMap) -> Response {
         return cross_origin_refusal();
     }
     let mut response = Redirect::to("/dashboard").into_response();
-    let cleared = format!("{SESSION_COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0");
+    let cleared =
+        format!("{SESSION_COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0");
     if let Ok(value) = HeaderValue::from_str(&cleared) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -231,11 +325,18 @@ struct CsvQuery {
     version: Option<u32>,
 }
 
-async fn csv(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Query(query): Query<CsvQuery>) -> Result<Response, PageError> {
+async fn csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<CsvQuery>,
+) -> Result<Response, PageError> {
     let Some(caller) = session(&state, &headers).await? else {
         return Ok(Redirect::to("/dashboard").into_response());
     };
-    Ok(export::responses_csv(&state, &caller, &id, query.version).await?.into_response())
+    Ok(export::responses_csv(&state, &caller, &id, query.version)
+        .await?
+        .into_response())
 }
 
 /// The follow-up form: one item (`response_id`) or one account's confidential-feedback
@@ -261,15 +362,25 @@ struct FollowUpForm {
     note: Option<String>,
 }
 
-async fn record_follow_up(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<FollowUpForm>) -> Result<Response, PageError> {
+async fn record_follow_up(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<FollowUpForm>,
+) -> Result<Response, PageError> {
     if !same_origin(&headers) {
         return Ok(cross_origin_refusal());
     }
     let Some(caller) = session(&state, &headers).await? else {
         return Ok(Redirect::to("/dashboard").into_response());
     };
-    let status = FollowUpStatus::parse(&form.status).ok_or_else(|| ApiError::invalid_field("status", "status must be open, in_progress or done"))?;
-    let update = FollowUpUpdate { status, note: form.note.clone() };
+    let status = FollowUpStatus::parse(&form.status).ok_or_else(|| {
+        ApiError::invalid_field("status", "status must be open, in_progress or done")
+    })?;
+    let update = FollowUpUpdate {
+        status,
+        note: form.note.clone(),
+    };
     match (form.subject.as_deref(), &form.response_id, &form.account) {
         (Some("flag"), _, Some(account)) => {
             let wave = form.wave.as_deref().filter(|wave| !wave.is_empty());
@@ -278,10 +389,24 @@ async fn record_follow_up(State(state): State<AppState>, headers: HeaderMap, Pat
         (_, Some(response_id), _) => {
             follow_up::set_response_follow_up(&state, &caller, &id, response_id, &update).await?;
         }
-        _ => return Err(ApiError::invalid_field("response_id", "name the response or the account flag to update").into()),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "response_id",
+                "name the response or the account flag to update",
+            )
+            .into());
+        }
     }
-    let account = form.account.as_deref().map(|account| format!("&account={}", html::url_encode(account))).unwrap_or_default();
-    Ok(Redirect::to(&format!("/dashboard?survey={}{account}&saved=1#follow-ups", html::url_encode(&id))).into_response())
+    let account = form
+        .account
+        .as_deref()
+        .map(|account| format!("&account={}", html::url_encode(account)))
+        .unwrap_or_default();
+    Ok(Redirect::to(&format!(
+        "/dashboard?survey={}{account}&saved=1#follow-ups",
+        html::url_encode(&id)
+    ))
+    .into_response())
 }
 
 #[cfg(test)]
@@ -299,18 +424,40 @@ mod tests {
     #[test]
     fn posts_from_other_sites_are_refused() {
         assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://h:1"), ("host", "h:1")])));
+        assert!(!same_origin(&headers(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://h:1"),
+            ("host", "h:1")
+        ])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(same_origin(&headers(&[("origin", "http://h:1"), ("host", "h:1")])));
-        assert!(!same_origin(&headers(&[("origin", "http://evil.example"), ("host", "h:1")])));
-        assert!(!same_origin(&headers(&[("origin", "null"), ("host", "h:1")])));
+        assert!(same_origin(&headers(&[
+            ("origin", "http://h:1"),
+            ("host", "h:1")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "h:1")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "null"),
+            ("host", "h:1")
+        ])));
         assert!(same_origin(&headers(&[("host", "h:1")])));
     }
 
     #[test]
     fn the_session_token_is_read_from_its_cookie_only() {
-        assert_eq!(session_token(&headers(&[("cookie", "a=b; rapport_session=rpt_abc; c=d")])), Some("rpt_abc"));
-        assert_eq!(session_token(&headers(&[("cookie", "other=rpt_abc")])), None);
-        assert_eq!(session_token(&headers(&[("cookie", "rapport_session=a\"b")])), None);
+        assert_eq!(
+            session_token(&headers(&[("cookie", "a=b; rapport_session=rpt_abc; c=d")])),
+            Some("rpt_abc")
+        );
+        assert_eq!(
+            session_token(&headers(&[("cookie", "other=rpt_abc")])),
+            None
+        );
+        assert_eq!(
+            session_token(&headers(&[("cookie", "rapport_session=a\"b")])),
+            None
+        );
     }
 }

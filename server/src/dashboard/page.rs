@@ -15,9 +15,9 @@ use rapport_scoring::report::{ConfidentialityComparison, Segmentation, WaveCompa
 use rapport_scoring::stats::WelchTest;
 use rapport_scoring::wire::ConfidentialityChoice;
 
-use super::charts::{self, GroupRow, Part, PyramidLevel, TopicBar, TrendPoint};
-use super::html::{esc, humanise, one_decimal, p_value, page, percent, signed, url_encode, Esc};
 use super::DashboardQuery;
+use super::charts::{self, GroupRow, Part, PyramidLevel, TopicBar, TrendPoint};
+use super::html::{Esc, esc, humanise, one_decimal, p_value, page, percent, signed, url_encode};
 use crate::auth::{Caller, Role};
 use crate::export::RoleReport;
 use crate::follow_up::{AccountFollowUps, FollowUpList, FollowUpState};
@@ -25,7 +25,14 @@ use crate::store::{FollowUpStatus, SurveySummary};
 
 /// The sign-in form, with an error message after a refused token.
 pub(crate) fn login(error: Option<&str>) -> Html<String> {
-    let error = error.map(|message| format!("<p class=\"error\" role=\"alert\" id=\"login-error\">{}</p>", Esc(message))).unwrap_or_default();
+    let error = error
+        .map(|message| {
+            format!(
+                "<p class=\"error\" role=\"alert\" id=\"login-error\">{}</p>",
+                Esc(message)
+            )
+        })
+        .unwrap_or_default();
     let body = format!(
         "<main class=\"narrow login\">\n<p class=\"brand\">Rapport</p>\n<h1>Sign in to the results dashboard</h1>\n\
          <p>Use the API token you were given (<code>rapport token create</code> makes one). It is kept in a cookie for this \
@@ -75,7 +82,11 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
             "<p class=\"notice\" role=\"note\">{} confidential or anonymous {} left out of this view: there are fewer than {} of them in your accounts, \
              so including them could reveal who said what.</p>\n",
             input.report.withheld_protected,
-            if input.report.withheld_protected == 1 { "response is" } else { "responses are" },
+            if input.report.withheld_protected == 1 {
+                "response is"
+            } else {
+                "responses are"
+            },
             definition.min_group_size
         );
     }
@@ -86,7 +97,11 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                 "<section class=\"panel\" id=\"summary\"><h2>Results</h2><p class=\"suppressed\">{} {} so far: fewer than {}, the smallest group whose scores \
                  are shown, so only the count is shown to protect confidentiality.</p></section>\n",
                 input.report.n,
-                if input.report.n == 1 { "response" } else { "responses" },
+                if input.report.n == 1 {
+                    "response"
+                } else {
+                    "responses"
+                },
                 definition.min_group_size
             );
         }
@@ -95,10 +110,28 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
             summary(&mut body, definition, &report.overall);
             distribution(&mut body, report.overall.nps.as_ref());
             pyramid(&mut body, definition, &report.overall);
-            let segment = |field: &str| report.segments.iter().find(|segmentation| segmentation.field == field);
+            let segment = |field: &str| {
+                report
+                    .segments
+                    .iter()
+                    .find(|segmentation| segmentation.field == field)
+            };
             trend(&mut body, segment("wave"), definition.min_group_size);
-            segments(&mut body, definition, report.segments.iter().filter(|segmentation| segmentation.field != "wave"));
-            confidentiality(&mut body, definition, &report.overall, segment("returning"), report.confidentiality_comparison.as_ref());
+            segments(
+                &mut body,
+                definition,
+                report
+                    .segments
+                    .iter()
+                    .filter(|segmentation| segmentation.field != "wave"),
+            );
+            confidentiality(
+                &mut body,
+                definition,
+                &report.overall,
+                segment("returning"),
+                report.confidentiality_comparison.as_ref(),
+            );
             waves(&mut body, definition, &report.wave_comparisons);
             topics(&mut body, report);
         }
@@ -113,7 +146,10 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
 fn scope_text(caller: &Caller) -> String {
     match caller.role {
         Role::Admin => "signed in as programme lead (every response)".to_owned(),
-        Role::Account => format!("signed in as account manager for {}", esc(&caller.accounts.join(", "))),
+        Role::Account => format!(
+            "signed in as account manager for {}",
+            esc(&caller.accounts.join(", "))
+        ),
         Role::Viewer => "signed in as viewer (aggregates only)".to_owned(),
     }
 }
@@ -123,8 +159,18 @@ fn header(body: &mut String, input: &DashboardPage<'_>) {
     body.push_str("<header class=\"top\">\n<p class=\"brand\">Rapport <span>results</span></p>\n");
     body.push_str("<form method=\"get\" action=\"/dashboard\" class=\"picker\"><label for=\"survey\">Survey</label><select id=\"survey\" name=\"survey\">");
     for survey in input.surveys {
-        let selected = if survey.id == definition.id.as_str() { " selected" } else { "" };
-        let _ = write!(body, "<option value=\"{}\"{selected}>{} ({} responses)</option>", Esc(&survey.id), Esc(&survey.title), survey.responses);
+        let selected = if survey.id == definition.id.as_str() {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            body,
+            "<option value=\"{}\"{selected}>{} ({} responses)</option>",
+            Esc(&survey.id),
+            Esc(&survey.title),
+            survey.responses
+        );
     }
     body.push_str("</select><button type=\"submit\">Show</button></form>\n<div class=\"actions\">");
     if input.caller.role != Role::Viewer {
@@ -191,16 +237,42 @@ fn summary(body: &mut String, definition: &SurveyDefinition, overall: &Figures) 
         );
     }
     let counts = &overall.confidentiality;
-    let share = counts.confidential_share.map(|share| format!("{} chose confidentiality", percent(share))).unwrap_or_else(|| "no confidentiality choice offered".to_owned());
-    let _ = write!(body, "<div class=\"card\"><h3>Responses</h3><p class=\"big\" id=\"n-responses\">{}</p><p class=\"sub\">{share}</p></div></div>", overall.n);
+    let share = counts
+        .confidential_share
+        .map(|share| format!("{} chose confidentiality", percent(share)))
+        .unwrap_or_else(|| "no confidentiality choice offered".to_owned());
+    let _ = write!(
+        body,
+        "<div class=\"card\"><h3>Responses</h3><p class=\"big\" id=\"n-responses\">{}</p><p class=\"sub\">{share}</p></div></div>",
+        overall.n
+    );
     if let Some(nps) = &overall.nps {
         let parts = [
-            Part { label: "Promoters (9–10)".into(), count: nps.promoters, fill: charts::PROMOTER, ink: "#ffffff" },
-            Part { label: "Passives (7–8)".into(), count: nps.passives, fill: charts::PASSIVE, ink: "#111827" },
-            Part { label: "Detractors (0–6)".into(), count: nps.detractors, fill: charts::DETRACTOR, ink: "#ffffff" },
+            Part {
+                label: "Promoters (9–10)".into(),
+                count: nps.promoters,
+                fill: charts::PROMOTER,
+                ink: "#ffffff",
+            },
+            Part {
+                label: "Passives (7–8)".into(),
+                count: nps.passives,
+                fill: charts::PASSIVE,
+                ink: "#111827",
+            },
+            Part {
+                label: "Detractors (0–6)".into(),
+                count: nps.detractors,
+                fill: charts::DETRACTOR,
+                ink: "#ffffff",
+            },
         ];
         body.push_str("<h3 class=\"chart-heading\">Promoters, passives and detractors</h3>");
-        body.push_str(&charts::stacked_bar("nps-bar", "Promoters, passives and detractors", &parts));
+        body.push_str(&charts::stacked_bar(
+            "nps-bar",
+            "Promoters, passives and detractors",
+            &parts,
+        ));
         legend(body, &parts, nps.answered);
     }
     body.push_str("</section>\n");
@@ -208,13 +280,19 @@ fn summary(body: &mut String, definition: &SurveyDefinition, overall: &Figures) 
 
 /// A small colour square for a legend, drawn with the same fill as the chart.
 fn swatch(fill: &str) -> String {
-    format!("<svg class=\"swatch\" viewBox=\"0 0 10 10\" aria-hidden=\"true\"><rect width=\"10\" height=\"10\" rx=\"2\" fill=\"{fill}\"/></svg>")
+    format!(
+        "<svg class=\"swatch\" viewBox=\"0 0 10 10\" aria-hidden=\"true\"><rect width=\"10\" height=\"10\" rx=\"2\" fill=\"{fill}\"/></svg>"
+    )
 }
 
 fn legend(body: &mut String, parts: &[Part], total: u64) {
     body.push_str("<ul class=\"legend\">");
     for part in parts {
-        let share = if total == 0 { 0.0 } else { part.count as f64 / total as f64 };
+        let share = if total == 0 {
+            0.0
+        } else {
+            part.count as f64 / total as f64
+        };
         let _ = write!(
             body,
             "<li>{}{}: {} ({})</li>",
@@ -231,10 +309,16 @@ fn distribution(body: &mut String, nps: Option<&NpsFigures>) {
     body.push_str("<section class=\"panel\" id=\"distribution\" aria-labelledby=\"distribution-heading\"><h2 id=\"distribution-heading\">Answers to “How likely are you to recommend us?”</h2>");
     match nps {
         Some(nps) => {
-            body.push_str(&charts::distribution("distribution-chart", &nps.distribution));
+            body.push_str(&charts::distribution(
+                "distribution-chart",
+                &nps.distribution,
+            ));
             body.push_str("<details><summary>Show as a table</summary><table><caption>Responses per answer</caption><thead><tr><th scope=\"col\">Answer</th><th scope=\"col\">Responses</th></tr></thead><tbody>");
             for (answer, count) in nps.distribution.iter().enumerate() {
-                let _ = write!(body, "<tr><th scope=\"row\">{answer}</th><td>{count}</td></tr>");
+                let _ = write!(
+                    body,
+                    "<tr><th scope=\"row\">{answer}</th><td>{count}</td></tr>"
+                );
             }
             body.push_str("</tbody></table></details>");
         }
@@ -258,8 +342,17 @@ fn pyramid(body: &mut String, definition: &SurveyDefinition, overall: &Figures) 
         .levels
         .iter()
         .map(|level| {
-            let score = overall.levels.iter().find(|figures| figures.id == level.id).and_then(|figures| figures.figures.as_ref()).map(|figures| figures.mean);
-            PyramidLevel { label: level.label.english().to_owned(), score, band: score.map(|score| charts::band(score, &definition.thresholds)) }
+            let score = overall
+                .levels
+                .iter()
+                .find(|figures| figures.id == level.id)
+                .and_then(|figures| figures.figures.as_ref())
+                .map(|figures| figures.mean);
+            PyramidLevel {
+                label: level.label.english().to_owned(),
+                score,
+                band: score.map(|score| charts::band(score, &definition.thresholds)),
+            }
         })
         .collect();
     body.push_str(&charts::pyramid("pyramid-chart", &levels));
@@ -272,24 +365,53 @@ fn pyramid(body: &mut String, definition: &SurveyDefinition, overall: &Figures) 
     );
     body.push_str("<table class=\"elements\"><caption>Level and element scores (mean of 1–7)</caption><thead><tr><th scope=\"col\">Level / element</th><th scope=\"col\">Mean</th><th scope=\"col\">95% interval</th><th scope=\"col\">Rated by</th></tr></thead><tbody>");
     for (level, drawn) in definition.levels.iter().zip(&levels).rev() {
-        let level_figures = overall.levels.iter().find(|figures| figures.id == level.id).and_then(|figures| figures.figures.as_ref());
+        let level_figures = overall
+            .levels
+            .iter()
+            .find(|figures| figures.id == level.id)
+            .and_then(|figures| figures.figures.as_ref());
         let _ = write!(
             body,
             "<tr class=\"level-row\"><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
             Esc(&drawn.label),
             drawn.score.map_or_else(|| "–".to_owned(), one_decimal),
-            level_figures.and_then(|figures| figures.interval_95).map_or_else(|| "–".to_owned(), |interval| format!("{} to {}", one_decimal(interval.low), one_decimal(interval.high))),
+            level_figures
+                .and_then(|figures| figures.interval_95)
+                .map_or_else(
+                    || "–".to_owned(),
+                    |interval| format!(
+                        "{} to {}",
+                        one_decimal(interval.low),
+                        one_decimal(interval.high)
+                    )
+                ),
             level_figures.map_or(0, |figures| figures.n)
         );
-        for item in overall.items.iter().filter(|item| item.level.as_ref() == Some(&level.id)) {
+        for item in overall
+            .items
+            .iter()
+            .filter(|item| item.level.as_ref() == Some(&level.id))
+        {
             let mean = item.figures.as_ref().map(|figures| figures.mean);
-            let band_class = mean.map(|mean| charts::band(mean, thresholds).name.to_lowercase()).unwrap_or_default();
+            let band_class = mean
+                .map(|mean| charts::band(mean, thresholds).name.to_lowercase())
+                .unwrap_or_default();
             let _ = write!(
                 body,
                 "<tr><th scope=\"row\" class=\"element\"><span class=\"band {band_class}\"></span>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
                 Esc(&element_label(item.id.as_str())),
                 mean.map_or_else(|| "–".to_owned(), one_decimal),
-                item.figures.as_ref().and_then(|figures| figures.interval_95).map_or_else(|| "–".to_owned(), |interval| format!("{} to {}", one_decimal(interval.low), one_decimal(interval.high))),
+                item.figures
+                    .as_ref()
+                    .and_then(|figures| figures.interval_95)
+                    .map_or_else(
+                        || "–".to_owned(),
+                        |interval| format!(
+                            "{} to {}",
+                            one_decimal(interval.low),
+                            one_decimal(interval.high)
+                        )
+                    ),
                 item.figures.as_ref().map_or(0, |figures| figures.n)
             );
         }
@@ -297,14 +419,38 @@ fn pyramid(body: &mut String, definition: &SurveyDefinition, overall: &Figures) 
     body.push_str("</tbody></table></div>");
     if let Some(categories) = &overall.categories {
         let parts = [
-            Part { label: "Ambassadors".into(), count: categories.ambassador, fill: charts::band(7.0, thresholds).fill, ink: "#111827" },
-            Part { label: "Ambivalent".into(), count: categories.ambivalent, fill: charts::band(thresholds.ambivalent, thresholds).fill, ink: "#111827" },
-            Part { label: "Stalkers".into(), count: categories.stalker, fill: charts::band(thresholds.stalker, thresholds).fill, ink: "#111827" },
-            Part { label: "Opponents".into(), count: categories.opponent, fill: charts::band(0.0, thresholds).fill, ink: "#111827" },
+            Part {
+                label: "Ambassadors".into(),
+                count: categories.ambassador,
+                fill: charts::band(7.0, thresholds).fill,
+                ink: "#111827",
+            },
+            Part {
+                label: "Ambivalent".into(),
+                count: categories.ambivalent,
+                fill: charts::band(thresholds.ambivalent, thresholds).fill,
+                ink: "#111827",
+            },
+            Part {
+                label: "Stalkers".into(),
+                count: categories.stalker,
+                fill: charts::band(thresholds.stalker, thresholds).fill,
+                ink: "#111827",
+            },
+            Part {
+                label: "Opponents".into(),
+                count: categories.opponent,
+                fill: charts::band(0.0, thresholds).fill,
+                ink: "#111827",
+            },
         ];
         let total = parts.iter().map(|part| part.count).sum();
         body.push_str("<h3 class=\"chart-heading\" id=\"categories\">Relationship categories</h3>");
-        body.push_str(&charts::stacked_bar("categories-bar", "Relationship categories", &parts));
+        body.push_str(&charts::stacked_bar(
+            "categories-bar",
+            "Relationship categories",
+            &parts,
+        ));
         legend(body, &parts, total);
         body.push_str("<p class=\"note\">Stalkers and Opponents are the relationships that need an honest conversation.</p>");
     }
@@ -312,7 +458,10 @@ fn pyramid(body: &mut String, definition: &SurveyDefinition, overall: &Figures) 
 }
 
 fn hidden_text(n: u64, min_group_size: u32) -> String {
-    format!("{n} {}: fewer than {min_group_size}, so scores are hidden to protect confidentiality", if n == 1 { "response" } else { "responses" })
+    format!(
+        "{n} {}: fewer than {min_group_size}, so scores are hidden to protect confidentiality",
+        if n == 1 { "response" } else { "responses" }
+    )
 }
 
 fn trend(body: &mut String, waves: Option<&Segmentation>, min_group_size: u32) {
@@ -324,35 +473,83 @@ fn trend(body: &mut String, waves: Option<&Segmentation>, min_group_size: u32) {
     let points: Vec<TrendPoint> = waves
         .groups
         .iter()
-        .map(|group| TrendPoint { label: group.value.clone(), nps: group.figures.as_ref().and_then(|figures| figures.nps.as_ref()).map(nps_interval) })
+        .map(|group| TrendPoint {
+            label: group.value.clone(),
+            nps: group
+                .figures
+                .as_ref()
+                .and_then(|figures| figures.nps.as_ref())
+                .map(nps_interval),
+        })
         .collect();
     body.push_str(&charts::trend("trend-chart", &points));
     body.push_str("<table><caption>Results by wave</caption><thead><tr><th scope=\"col\">Wave</th><th scope=\"col\">Responses</th><th scope=\"col\">NPS (95% interval)</th><th scope=\"col\">Mean 0–10</th><th scope=\"col\">CRQ</th></tr></thead><tbody>");
     for group in &waves.groups {
-        group_row(body, &group.value, group.n, group.figures.as_ref(), min_group_size, false);
+        group_row(
+            body,
+            &group.value,
+            group.n,
+            group.figures.as_ref(),
+            min_group_size,
+            false,
+        );
     }
     body.push_str("</tbody></table></section>\n");
 }
 
 /// One table row of a group: its scores, or its count and why there is nothing more.
-fn group_row(body: &mut String, label: &str, n: u64, figures: Option<&Figures>, min_group_size: u32, with_share: bool) {
-    let _ = write!(body, "<tr><th scope=\"row\">{}</th><td>{n}</td>", Esc(label));
+fn group_row(
+    body: &mut String,
+    label: &str,
+    n: u64,
+    figures: Option<&Figures>,
+    min_group_size: u32,
+    with_share: bool,
+) {
+    let _ = write!(
+        body,
+        "<tr><th scope=\"row\">{}</th><td>{n}</td>",
+        Esc(label)
+    );
     match figures {
         Some(figures) => {
             let nps = figures.nps.as_ref();
             let _ = write!(
                 body,
                 "<td>{}</td><td>{}</td><td>{}</td>",
-                nps.map_or_else(|| "–".to_owned(), |nps| format!("{} ({} to {})", signed(nps.nps), signed(nps.interval_95.low), signed(nps.interval_95.high))),
+                nps.map_or_else(
+                    || "–".to_owned(),
+                    |nps| format!(
+                        "{} ({} to {})",
+                        signed(nps.nps),
+                        signed(nps.interval_95.low),
+                        signed(nps.interval_95.high)
+                    )
+                ),
                 nps.map_or_else(|| "–".to_owned(), |nps| one_decimal(nps.mean)),
-                figures.crq.as_ref().map_or_else(|| "–".to_owned(), |crq| one_decimal(crq.mean))
+                figures
+                    .crq
+                    .as_ref()
+                    .map_or_else(|| "–".to_owned(), |crq| one_decimal(crq.mean))
             );
             if with_share {
-                let _ = write!(body, "<td>{}</td>", figures.confidentiality.confidential_share.map_or_else(|| "–".to_owned(), percent));
+                let _ = write!(
+                    body,
+                    "<td>{}</td>",
+                    figures
+                        .confidentiality
+                        .confidential_share
+                        .map_or_else(|| "–".to_owned(), percent)
+                );
             }
         }
         None => {
-            let _ = write!(body, "<td colspan=\"{}\" class=\"suppressed\">{}</td>", if with_share { 4 } else { 3 }, hidden_text(n, min_group_size));
+            let _ = write!(
+                body,
+                "<td colspan=\"{}\" class=\"suppressed\">{}</td>",
+                if with_share { 4 } else { 3 },
+                hidden_text(n, min_group_size)
+            );
         }
     }
     body.push_str("</tr>");
@@ -384,19 +581,39 @@ fn group_label(definition: &SurveyDefinition, field: &str, value: &str) -> Strin
     match definition.question(field) {
         Some(Question::Role { options, .. } | Question::Choice { options, .. }) => value
             .split('+')
-            .map(|part| options.iter().find(|option| option.id.as_str() == part).map_or_else(|| part.to_owned(), |option| option.label.english().to_owned()))
+            .map(|part| {
+                options
+                    .iter()
+                    .find(|option| option.id.as_str() == part)
+                    .map_or_else(
+                        || part.to_owned(),
+                        |option| option.label.english().to_owned(),
+                    )
+            })
             .collect::<Vec<_>>()
             .join(" + "),
         _ => value.to_owned(),
     }
 }
 
-fn segments<'a>(body: &mut String, definition: &SurveyDefinition, segmentations: impl Iterator<Item = &'a Segmentation>) {
+fn segments<'a>(
+    body: &mut String,
+    definition: &SurveyDefinition,
+    segmentations: impl Iterator<Item = &'a Segmentation>,
+) {
     body.push_str("<section class=\"panel\" id=\"segments\" aria-labelledby=\"segments-heading\"><h2 id=\"segments-heading\">Segments</h2>");
-    let _ = write!(body, "<p class=\"lead\">Groups with fewer than {} responses show their count only.</p>", definition.min_group_size);
+    let _ = write!(
+        body,
+        "<p class=\"lead\">Groups with fewer than {} responses show their count only.</p>",
+        definition.min_group_size
+    );
     for (idx, segmentation) in segmentations.enumerate() {
         let title = segment_title(definition, &segmentation.field);
-        let _ = write!(body, "<div class=\"segment\"><h3 id=\"segment-{idx}\">{}</h3>", Esc(&title));
+        let _ = write!(
+            body,
+            "<div class=\"segment\"><h3 id=\"segment-{idx}\">{}</h3>",
+            Esc(&title)
+        );
         // A chart of a few groups helps; a chart of a hundred accounts does not.
         if segmentation.groups.len() <= 12 {
             let rows: Vec<GroupRow> = segmentation
@@ -404,10 +621,18 @@ fn segments<'a>(body: &mut String, definition: &SurveyDefinition, segmentations:
                 .iter()
                 .map(|group| GroupRow {
                     label: group_label(definition, &segmentation.field, &group.value),
-                    nps: group.figures.as_ref().and_then(|figures| figures.nps.as_ref()).map(nps_interval),
+                    nps: group
+                        .figures
+                        .as_ref()
+                        .and_then(|figures| figures.nps.as_ref())
+                        .map(nps_interval),
                 })
                 .collect();
-            body.push_str(&charts::group_dots(&format!("segment-chart-{idx}"), &format!("NPS {}", title.to_lowercase()), &rows));
+            body.push_str(&charts::group_dots(
+                &format!("segment-chart-{idx}"),
+                &format!("NPS {}", title.to_lowercase()),
+                &rows,
+            ));
         }
         let _ = write!(
             body,
@@ -416,7 +641,14 @@ fn segments<'a>(body: &mut String, definition: &SurveyDefinition, segmentations:
             Esc(&title)
         );
         for group in &segmentation.groups {
-            group_row(body, &group_label(definition, &segmentation.field, &group.value), group.n, group.figures.as_ref(), definition.min_group_size, true);
+            group_row(
+                body,
+                &group_label(definition, &segmentation.field, &group.value),
+                group.n,
+                group.figures.as_ref(),
+                definition.min_group_size,
+                true,
+            );
         }
         body.push_str("</tbody></table></div>");
     }
@@ -425,9 +657,18 @@ fn segments<'a>(body: &mut String, definition: &SurveyDefinition, segmentations:
 
 /// A Welch test in plain words, such as “confidential respondents score 0.8 lower; this
 /// difference is unlikely to be chance, p = 0.01”.
-fn test_sentence(what: &str, test: &WelchTest, confidential_mean: Option<f64>, identified_mean: Option<f64>) -> String {
+fn test_sentence(
+    what: &str,
+    test: &WelchTest,
+    confidential_mean: Option<f64>,
+    identified_mean: Option<f64>,
+) -> String {
     let means = match (confidential_mean, identified_mean) {
-        (Some(confidential), Some(identified)) => format!(" (mean {} against {})", one_decimal(confidential), one_decimal(identified)),
+        (Some(confidential), Some(identified)) => format!(
+            " (mean {} against {})",
+            one_decimal(confidential),
+            one_decimal(identified)
+        ),
         _ => String::new(),
     };
     let direction = if test.difference.abs() < 0.05 {
@@ -436,14 +677,28 @@ fn test_sentence(what: &str, test: &WelchTest, confidential_mean: Option<f64>, i
         format!(
             "Confidential respondents score {} {} than identified ones on {what}{means}",
             one_decimal(test.difference.abs()),
-            if test.difference < 0.0 { "lower" } else { "higher" }
+            if test.difference < 0.0 {
+                "lower"
+            } else {
+                "higher"
+            }
         )
     };
-    let verdict = if test.p_value < 0.05 { "this difference is unlikely to be chance" } else { "a difference this size could well be chance" };
+    let verdict = if test.p_value < 0.05 {
+        "this difference is unlikely to be chance"
+    } else {
+        "a difference this size could well be chance"
+    };
     format!("{direction}; {verdict}, {}.", p_value(test.p_value))
 }
 
-fn confidentiality(body: &mut String, definition: &SurveyDefinition, overall: &Figures, returning: Option<&Segmentation>, comparison: Option<&ConfidentialityComparison>) {
+fn confidentiality(
+    body: &mut String,
+    definition: &SurveyDefinition,
+    overall: &Figures,
+    returning: Option<&Segmentation>,
+    comparison: Option<&ConfidentialityComparison>,
+) {
     body.push_str("<section class=\"panel\" id=\"confidentiality\" aria-labelledby=\"confidentiality-heading\"><h2 id=\"confidentiality-heading\">Confidential and identified respondents</h2>");
     let counts = &overall.confidentiality;
     match counts.confidential_share {
@@ -456,16 +711,30 @@ fn confidentiality(body: &mut String, definition: &SurveyDefinition, overall: &F
                 counts.confidential + counts.identified
             );
         }
-        None => body.push_str("<p class=\"lead\">Nobody in this view was offered the choice of confidentiality.</p>"),
+        None => body.push_str(
+            "<p class=\"lead\">Nobody in this view was offered the choice of confidentiality.</p>",
+        ),
     }
     if let Some(returning) = returning {
         let shares: Vec<String> = returning
             .groups
             .iter()
             .filter(|group| group.value != "(none)")
-            .map(|group| match group.figures.as_ref().and_then(|figures| figures.confidentiality.confidential_share) {
-                Some(share) => format!("{} of {} respondents kept it", percent(share), group.value),
-                None => format!("{} respondents: {}", group.value, hidden_text(group.n, definition.min_group_size)),
+            .map(|group| {
+                match group
+                    .figures
+                    .as_ref()
+                    .and_then(|figures| figures.confidentiality.confidential_share)
+                {
+                    Some(share) => {
+                        format!("{} of {} respondents kept it", percent(share), group.value)
+                    }
+                    None => format!(
+                        "{} respondents: {}",
+                        group.value,
+                        hidden_text(group.n, definition.min_group_size)
+                    ),
+                }
             })
             .collect();
         if !shares.is_empty() {
@@ -507,7 +776,10 @@ fn confidentiality(body: &mut String, definition: &SurveyDefinition, overall: &F
 
 fn capitalise(text: &str) -> String {
     let mut characters = text.chars();
-    characters.next().map(|first| first.to_uppercase().chain(characters).collect()).unwrap_or_default()
+    characters
+        .next()
+        .map(|first| first.to_uppercase().chain(characters).collect())
+        .unwrap_or_default()
 }
 
 fn waves(body: &mut String, definition: &SurveyDefinition, comparisons: &[WaveComparison]) {
@@ -539,7 +811,16 @@ fn waves(body: &mut String, definition: &SurveyDefinition, comparisons: &[WaveCo
                 continue;
             }
             let mean = |value: Option<f64>| value.map_or_else(|| "–".to_owned(), one_decimal);
-            let change = group.crq_change.map_or_else(|| "–".to_owned(), |change| format!("{}{:.2}", if change >= 0.0 { "+" } else { "\u{2212}" }, change.abs()));
+            let change = group.crq_change.map_or_else(
+                || "–".to_owned(),
+                |change| {
+                    format!(
+                        "{}{:.2}",
+                        if change >= 0.0 { "+" } else { "\u{2212}" },
+                        change.abs()
+                    )
+                },
+            );
             let _ = write!(
                 body,
                 "<tr><th scope=\"row\">{label}</th><td>{} ({} of {})</td><td>{}</td><td>{}</td><td>{change}</td></tr>",
@@ -562,7 +843,15 @@ fn topics(body: &mut String, report: &rapport_scoring::Report) {
         return;
     }
     body.push_str("<p class=\"lead\">Share of respondents whose answer to “greatest strength” or “greatest weakness” mentions each topic.</p>");
-    let bars: Vec<TopicBar> = report.topics.iter().map(|topic| TopicBar { label: topic.label.clone(), strength: topic.strength_share, weakness: topic.weakness_share }).collect();
+    let bars: Vec<TopicBar> = report
+        .topics
+        .iter()
+        .map(|topic| TopicBar {
+            label: topic.label.clone(),
+            strength: topic.strength_share,
+            weakness: topic.weakness_share,
+        })
+        .collect();
     body.push_str(&charts::topics("topics-chart", &bars));
     let _ = write!(
         body,
@@ -595,22 +884,58 @@ fn status_label(status: FollowUpStatus) -> &'static str {
 
 fn reason_text(reason: &Reason, nps: Option<u8>) -> String {
     match reason {
-        Reason::Detractor => nps.map_or_else(|| "Detractor".to_owned(), |answer| format!("Detractor (answered {answer})")),
+        Reason::Detractor => nps.map_or_else(
+            || "Detractor".to_owned(),
+            |answer| format!("Detractor (answered {answer})"),
+        ),
         Reason::Relationship { category } => humanise(category.as_str()),
-        Reason::LowElement { element, rating } => format!("Low {} ({rating} of 7)", element_label(element.as_str()).to_lowercase()),
+        Reason::LowElement { element, rating } => format!(
+            "Low {} ({rating} of 7)",
+            element_label(element.as_str()).to_lowercase()
+        ),
     }
 }
 
 /// The status form of one item or flag.
-fn status_form(body: &mut String, survey: &str, form_id: &str, hidden: &[(&str, &str)], state: &FollowUpState) {
-    let _ = write!(body, "<form method=\"post\" action=\"/dashboard/surveys/{}/follow-ups\" class=\"follow-up-form\">", url_encode(survey));
+fn status_form(
+    body: &mut String,
+    survey: &str,
+    form_id: &str,
+    hidden: &[(&str, &str)],
+    state: &FollowUpState,
+) {
+    let _ = write!(
+        body,
+        "<form method=\"post\" action=\"/dashboard/surveys/{}/follow-ups\" class=\"follow-up-form\">",
+        url_encode(survey)
+    );
     for (name, value) in hidden {
-        let _ = write!(body, "<input type=\"hidden\" name=\"{name}\" value=\"{}\">", Esc(value));
+        let _ = write!(
+            body,
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            Esc(value)
+        );
     }
-    let _ = write!(body, "<label for=\"{form_id}-status\">Follow-up</label><select id=\"{form_id}-status\" name=\"status\">");
-    for status in [FollowUpStatus::Open, FollowUpStatus::InProgress, FollowUpStatus::Done] {
-        let selected = if status == state.status { " selected" } else { "" };
-        let _ = write!(body, "<option value=\"{}\"{selected}>{}</option>", status.as_str(), status_label(status));
+    let _ = write!(
+        body,
+        "<label for=\"{form_id}-status\">Follow-up</label><select id=\"{form_id}-status\" name=\"status\">"
+    );
+    for status in [
+        FollowUpStatus::Open,
+        FollowUpStatus::InProgress,
+        FollowUpStatus::Done,
+    ] {
+        let selected = if status == state.status {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            body,
+            "<option value=\"{}\"{selected}>{}</option>",
+            status.as_str(),
+            status_label(status)
+        );
     }
     let _ = write!(
         body,
@@ -621,7 +946,12 @@ fn status_form(body: &mut String, survey: &str, form_id: &str, hidden: &[(&str, 
 
 fn status_counts(account: &AccountFollowUps) -> [usize; 3] {
     let mut counts = [0; 3];
-    for state in account.items.iter().map(|item| &item.follow_up).chain(account.confidential_feedback.iter().map(|flag| &flag.follow_up)) {
+    for state in account.items.iter().map(|item| &item.follow_up).chain(
+        account
+            .confidential_feedback
+            .iter()
+            .map(|flag| &flag.follow_up),
+    ) {
         counts[match state.status {
             FollowUpStatus::Open => 0,
             FollowUpStatus::InProgress => 1,
@@ -631,7 +961,12 @@ fn status_counts(account: &AccountFollowUps) -> [usize; 3] {
     counts
 }
 
-fn follow_ups(body: &mut String, definition: &SurveyDefinition, list: &FollowUpList, query: &DashboardQuery) {
+fn follow_ups(
+    body: &mut String,
+    definition: &SurveyDefinition,
+    list: &FollowUpList,
+    query: &DashboardQuery,
+) {
     let survey = definition.id.as_str();
     body.push_str("<section class=\"panel\" id=\"follow-ups\" aria-labelledby=\"follow-ups-heading\"><h2 id=\"follow-ups-heading\">Close the loop</h2>");
     if query.saved.is_some() {
@@ -645,23 +980,49 @@ fn follow_ups(body: &mut String, definition: &SurveyDefinition, list: &FollowUpL
         "<p class=\"lead\">Responses that need a conversation: detractors, Stalkers, Opponents and low element ratings. Confidential feedback only flags its \
          account; who said what is never shown.</p>",
     );
-    let account_name = |account: &AccountFollowUps| account.account.clone().unwrap_or_else(|| "(no account)".to_owned());
+    let account_name = |account: &AccountFollowUps| {
+        account
+            .account
+            .clone()
+            .unwrap_or_else(|| "(no account)".to_owned())
+    };
     let selected = query
         .account
         .as_deref()
-        .and_then(|wanted| list.accounts.iter().find(|account| account.account.as_deref() == Some(wanted)))
+        .and_then(|wanted| {
+            list.accounts
+                .iter()
+                .find(|account| account.account.as_deref() == Some(wanted))
+        })
         .or_else(|| list.accounts.first());
     body.push_str("<table class=\"accounts\"><caption>Accounts to talk to</caption><thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Identified responses</th><th scope=\"col\">Confidential feedback</th><th scope=\"col\">Open</th><th scope=\"col\">In progress</th><th scope=\"col\">Done</th></tr></thead><tbody>");
     for account in &list.accounts {
         let name = account_name(account);
         let [open, in_progress, done] = status_counts(account);
         let link = match &account.account {
-            Some(value) => format!("<a href=\"/dashboard?survey={}&amp;account={}#follow-ups\">{}</a>", url_encode(survey), url_encode(value), Esc(&name)),
+            Some(value) => format!(
+                "<a href=\"/dashboard?survey={}&amp;account={}#follow-ups\">{}</a>",
+                url_encode(survey),
+                url_encode(value),
+                Esc(&name)
+            ),
             None => esc(&name),
         };
-        let current = if selected.is_some_and(|selected| selected.account == account.account) { " aria-current=\"true\" class=\"current\"" } else { "" };
-        let flags = if account.confidential_feedback.is_empty() { "–".to_owned() } else { format!("flagged in {} wave(s)", account.confidential_feedback.len()) };
-        let _ = write!(body, "<tr{current}><th scope=\"row\">{link}</th><td>{}</td><td>{flags}</td><td>{open}</td><td>{in_progress}</td><td>{done}</td></tr>", account.items.len());
+        let current = if selected.is_some_and(|selected| selected.account == account.account) {
+            " aria-current=\"true\" class=\"current\""
+        } else {
+            ""
+        };
+        let flags = if account.confidential_feedback.is_empty() {
+            "–".to_owned()
+        } else {
+            format!("flagged in {} wave(s)", account.confidential_feedback.len())
+        };
+        let _ = write!(
+            body,
+            "<tr{current}><th scope=\"row\">{link}</th><td>{}</td><td>{flags}</td><td>{open}</td><td>{in_progress}</td><td>{done}</td></tr>",
+            account.items.len()
+        );
     }
     body.push_str("</tbody></table>");
     let Some(account) = selected else {
@@ -677,9 +1038,23 @@ fn follow_ups(body: &mut String, definition: &SurveyDefinition, list: &FollowUpL
             body,
             "<article class=\"item flag\"><h4>Confidential feedback{} needs a conversation</h4><p>Respondents who kept confidentiality gave feedback that needs a conversation with \
              this account. Who they are and what they said is not shown.</p>",
-            if wave.is_empty() { String::new() } else { format!(" in {}", esc(&wave)) }
+            if wave.is_empty() {
+                String::new()
+            } else {
+                format!(" in {}", esc(&wave))
+            }
         );
-        status_form(body, survey, &format!("flag-{idx}"), &[("subject", "flag"), ("account", &account_value), ("wave", &wave)], &flag.follow_up);
+        status_form(
+            body,
+            survey,
+            &format!("flag-{idx}"),
+            &[
+                ("subject", "flag"),
+                ("account", &account_value),
+                ("wave", &wave),
+            ],
+            &flag.follow_up,
+        );
         body.push_str("</article>");
     }
     for (idx, item) in account.items.iter().enumerate() {
@@ -695,8 +1070,16 @@ fn follow_ups(body: &mut String, definition: &SurveyDefinition, list: &FollowUpL
             })
             .filter(|text| !text.is_empty())
             .unwrap_or_else(|| "Identified respondent".to_owned());
-        let context: Vec<String> = [item.wave.clone(), item.matter.clone()].into_iter().flatten().collect();
-        let _ = write!(body, "<article class=\"item\"><h4>{}</h4><p class=\"meta\">{}</p><ul class=\"reasons\">", Esc(&respondent), Esc(&context.join(" · ")));
+        let context: Vec<String> = [item.wave.clone(), item.matter.clone()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let _ = write!(
+            body,
+            "<article class=\"item\"><h4>{}</h4><p class=\"meta\">{}</p><ul class=\"reasons\">",
+            Esc(&respondent),
+            Esc(&context.join(" · "))
+        );
         for reason in &item.reasons {
             let _ = write!(body, "<li>{}</li>", Esc(&reason_text(reason, item.nps)));
         }
@@ -705,13 +1088,30 @@ fn follow_ups(body: &mut String, definition: &SurveyDefinition, list: &FollowUpL
             let _ = write!(body, "<div><dt>CRQ</dt><dd>{}</dd></div>", one_decimal(crq));
         }
         if let Some(strength) = &item.strength {
-            let _ = write!(body, "<div><dt>Greatest strength</dt><dd>{}</dd></div>", Esc(strength));
+            let _ = write!(
+                body,
+                "<div><dt>Greatest strength</dt><dd>{}</dd></div>",
+                Esc(strength)
+            );
         }
         if let Some(weakness) = &item.weakness {
-            let _ = write!(body, "<div><dt>Greatest weakness</dt><dd>{}</dd></div>", Esc(weakness));
+            let _ = write!(
+                body,
+                "<div><dt>Greatest weakness</dt><dd>{}</dd></div>",
+                Esc(weakness)
+            );
         }
         body.push_str("</dl>");
-        status_form(body, survey, &format!("item-{idx}"), &[("response_id", &item.response_id), ("account", &account_value)], &item.follow_up);
+        status_form(
+            body,
+            survey,
+            &format!("item-{idx}"),
+            &[
+                ("response_id", &item.response_id),
+                ("account", &account_value),
+            ],
+            &item.follow_up,
+        );
         body.push_str("</article>");
     }
     body.push_str("</section>\n");

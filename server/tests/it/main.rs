@@ -12,6 +12,8 @@ mod surveys;
 mod confidentiality;
 /// Signed invitation links: context, replacement, refusals.
 mod invitations;
+/// The results dashboard: sign-in, roles, escaping, follow-ups and the CSV download.
+mod dashboard;
 /// Reports and the CSV export through every role: what each may and may not see.
 mod roles;
 /// The close-the-loop list and follow-up status through every role.

@@ -1,0 +1,389 @@
+//! The dashboard through its HTTP boundary: sign-in and the session cookie, refusals of
+//! forged posts, what each role's page holds and leaves out, escaping of free text, the
+//! follow-up form and the CSV download with the cookie.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use rapport_server::api::app;
+use rapport_server::auth::{Role, new_token, token_hash};
+use serde_json::json;
+use tower::ServiceExt as _;
+
+use crate::support::{TestServer, portal_response};
+
+const SECRET_NAME: &str = "Sigrid Secret";
+const SECRET_EMAIL: &str = "secret.person@client.example";
+const MARKUP: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+
+async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
+    let token = new_token().unwrap();
+    let accounts: Vec<String> = accounts
+        .iter()
+        .map(|account| (*account).to_owned())
+        .collect();
+    server
+        .state
+        .store
+        .add_token(&token_hash(&token), role, &accounts, None)
+        .await
+        .unwrap();
+    token
+}
+
+/// Northwind: six identified detractors (the first with markup in its weakness) and six
+/// confidential detractors with a known identity. Contoso: six identified promoters.
+async fn programme() -> TestServer {
+    let server = TestServer::new().await;
+    let mut counter = 0;
+    for (account, confidentiality, nps) in [
+        ("northwind", "identified", 3),
+        ("northwind", "confidential", 2),
+        ("contoso", "identified", 10),
+    ] {
+        for idx in 0..6 {
+            counter += 1;
+            let mut response = portal_response(counter);
+            response["context"] = json!({"account": account, "wave": "2026-h2"});
+            response["confidentiality"] = json!(confidentiality);
+            response["answers"]["nps"] = json!(nps);
+            response["identity"] = if confidentiality == "confidential" {
+                json!({"name": SECRET_NAME, "email": SECRET_EMAIL})
+            } else {
+                json!({"name": format!("Known Person {counter}"), "email": format!("known{idx}@{account}.example")})
+            };
+            if counter == 1 {
+                response["answers"]["weakness"] = json!(MARKUP);
+            }
+            let (status, body) = server.post_json("client-portal", &response).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+    server
+}
+
+/// What the dashboard answered: status, headers and body text.
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    text: String,
+}
+
+async fn send(server: &TestServer, request: Request<Body>) -> Page {
+    let response = app(server.state.clone()).oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    Page {
+        status,
+        headers,
+        text,
+    }
+}
+
+async fn get(server: &TestServer, path: &str, session: Option<&str>) -> Page {
+    let mut request = Request::get(path);
+    if let Some(token) = session {
+        request = request.header(header::COOKIE, format!("rapport_session={token}"));
+    }
+    send(server, request.body(Body::empty()).unwrap()).await
+}
+
+async fn post_form(
+    server: &TestServer,
+    path: &str,
+    body: &str,
+    session: Option<&str>,
+    site: &str,
+) -> Page {
+    let mut request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", site);
+    if let Some(token) = session {
+        request = request.header(header::COOKIE, format!("rapport_session={token}"));
+    }
+    send(server, request.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+fn assert_no_secret(text: &str, what: &str) {
+    assert!(
+        !text.contains(SECRET_NAME) && !text.contains(SECRET_EMAIL),
+        "{what} shows a confidential identity"
+    );
+}
+
+#[tokio::test]
+async fn without_a_session_only_the_sign_in_form_shows_under_a_strict_csp() {
+    let server = programme().await;
+    let page = get(&server, "/dashboard", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("action=\"/dashboard/login\"")
+            && page.text.contains("type=\"password\"")
+    );
+    assert!(!page.text.contains("pyramid"));
+    let policy = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        policy.contains("default-src 'none'")
+            && policy.contains("style-src 'self'")
+            && !policy.contains("unsafe-inline"),
+        "{policy}"
+    );
+    assert!(
+        !page.text.contains("<script") && !page.text.contains("style="),
+        "no inline script or style"
+    );
+    let unknown = get(&server, "/dashboard", Some("rpt_unknown")).await;
+    assert!(
+        unknown.text.contains("action=\"/dashboard/login\""),
+        "an unknown cookie is no session"
+    );
+}
+
+#[tokio::test]
+async fn a_valid_token_becomes_an_http_only_strict_cookie_and_a_wrong_one_nothing() {
+    let server = programme().await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let signed_in = post_form(
+        &server,
+        "/dashboard/login",
+        &format!("token={admin}"),
+        None,
+        "same-origin",
+    )
+    .await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        signed_in.headers[header::LOCATION],
+        "/dashboard",
+        "the token is never put in a URL"
+    );
+    let cookie = signed_in.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.starts_with(&format!("rapport_session={admin};")),
+        "{cookie}"
+    );
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/dashboard"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    let refused = post_form(
+        &server,
+        "/dashboard/login",
+        "token=rpt_0000",
+        None,
+        "same-origin",
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(!refused.headers.contains_key(header::SET_COOKIE));
+    let signed_out = post_form(
+        &server,
+        "/dashboard/logout",
+        "",
+        Some(&admin),
+        "same-origin",
+    )
+    .await;
+    assert!(
+        signed_out.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+}
+
+#[tokio::test]
+async fn forms_posted_from_another_site_are_refused() {
+    let server = programme().await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let login = post_form(
+        &server,
+        "/dashboard/login",
+        &format!("token={admin}"),
+        None,
+        "cross-site",
+    )
+    .await;
+    assert_eq!(login.status, StatusCode::FORBIDDEN);
+    assert!(!login.headers.contains_key(header::SET_COOKIE));
+    let update = post_form(
+        &server,
+        "/dashboard/surveys/client-portal/follow-ups",
+        "subject=flag&account=northwind&wave=2026-h2&status=done",
+        Some(&admin),
+        "same-site",
+    )
+    .await;
+    assert_eq!(update.status, StatusCode::FORBIDDEN);
+    let list = server
+        .state
+        .store
+        .follow_ups("client-portal")
+        .await
+        .unwrap();
+    assert!(list.is_empty(), "a refused post records nothing");
+}
+
+#[tokio::test]
+async fn an_account_manager_sees_their_accounts_and_no_confidential_identity() {
+    let server = programme().await;
+    let northwind = token(&server, Role::Account, &["northwind"]).await;
+    let page = get(
+        &server,
+        "/dashboard?survey=client-portal&account=northwind",
+        Some(&northwind),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("id=\"pyramid-chart\"")
+            && page.text.contains("id=\"follow-ups\"")
+            && page.text.contains("id=\"csv-download\"")
+    );
+    assert!(!page.text.contains("contoso"), "another account shows");
+    assert_no_secret(&page.text, "the page");
+    assert!(
+        page.text.contains("Known Person 1"),
+        "identified respondents who need a conversation are named"
+    );
+    assert!(
+        page.text
+            .contains("Confidential feedback in 2026-h2 needs a conversation")
+    );
+    let csv = get(
+        &server,
+        "/dashboard/surveys/client-portal/responses.csv",
+        Some(&northwind),
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(
+        csv.text.lines().count(),
+        1 + 6,
+        "a header and the six identified northwind rows"
+    );
+    assert_no_secret(&csv.text, "the CSV");
+}
+
+#[tokio::test]
+async fn free_text_is_escaped() {
+    let server = programme().await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let page = get(
+        &server,
+        "/dashboard?survey=client-portal&account=northwind",
+        Some(&admin),
+    )
+    .await;
+    assert!(
+        page.text
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"),
+        "the weakness is shown as text"
+    );
+    assert!(
+        !page.text.contains("<script") && !page.text.contains("<img"),
+        "no markup from an answer reaches the page"
+    );
+}
+
+#[tokio::test]
+async fn a_viewer_gets_aggregates_without_csv_or_close_the_loop() {
+    let server = programme().await;
+    let viewer = token(&server, Role::Viewer, &[]).await;
+    let page = get(&server, "/dashboard", Some(&viewer)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("id=\"pyramid-chart\""));
+    assert!(
+        !page.text.contains("csv-download")
+            && !page.text.contains("id=\"follow-ups\"")
+            && !page.text.contains("Known Person")
+    );
+    assert_no_secret(&page.text, "the page");
+    assert_eq!(
+        get(
+            &server,
+            "/dashboard/surveys/client-portal/responses.csv",
+            Some(&viewer)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let update = post_form(
+        &server,
+        "/dashboard/surveys/client-portal/follow-ups",
+        "subject=flag&account=northwind&wave=2026-h2&status=done",
+        Some(&viewer),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(update.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_follow_up_form_records_a_status_and_returns_to_the_account() {
+    let server = programme().await;
+    let northwind = token(&server, Role::Account, &["northwind"]).await;
+    let response_id = "00000000-0000-4000-8000-000000000002";
+    let saved = post_form(
+        &server,
+        "/dashboard/surveys/client-portal/follow-ups",
+        &format!("response_id={response_id}&account=northwind&status=in_progress&note=Call+booked+for+Tuesday"),
+        Some(&northwind),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        saved.headers[header::LOCATION],
+        "/dashboard?survey=client-portal&account=northwind&saved=1#follow-ups"
+    );
+    let page = get(
+        &server,
+        "/dashboard?survey=client-portal&account=northwind&saved=1",
+        Some(&northwind),
+    )
+    .await;
+    assert!(
+        page.text.contains("Follow-up saved.")
+            && page.text.contains("value=\"Call booked for Tuesday\"")
+    );
+    assert!(
+        page.text
+            .contains("<option value=\"in_progress\" selected>")
+    );
+    // Another account's item is not on this caller's list, whatever the form says.
+    let contoso_id = "00000000-0000-4000-8000-000000000013";
+    let refused = post_form(
+        &server,
+        "/dashboard/surveys/client-portal/follow-ups",
+        &format!("response_id={contoso_id}&status=done"),
+        Some(&northwind),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_csv_download_needs_a_session() {
+    let server = programme().await;
+    let page = get(
+        &server,
+        "/dashboard/surveys/client-portal/responses.csv",
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.headers[header::LOCATION], "/dashboard");
+}
