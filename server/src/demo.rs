@@ -151,8 +151,8 @@ fn generate(n_responses: usize, seed: u64) -> Vec<serde_json::Value> {
             name: format!("{first} {last}"),
             email: format!(
                 "{}.{}.{person_idx}@{}.example",
-                first.to_lowercase(),
-                last.to_lowercase(),
+                ascii_lowercase(first),
+                ascii_lowercase(last),
                 accounts[account_idx]
             ),
             account: accounts[account_idx].clone(),
@@ -244,6 +244,11 @@ fn response(random: &mut Random, person: &Person, wave_idx: usize) -> serde_json
         "context": {"account": person.account, "wave": DEMO_WAVES[wave_idx]},
         "submitted_at": format!("2026-{month:02}-{day:02}T10:00:00Z"),
     })
+}
+
+/// A name as the local part of a demo email address: lowercase, accents dropped.
+fn ascii_lowercase(name: &str) -> String {
+    name.to_lowercase().replace(['é', 'è'], "e")
 }
 
 /// The organisation name of an account: `northwind` becomes `Northwind`.

@@ -1016,7 +1016,15 @@ fn follow_ups(
         let flags = if account.confidential_feedback.is_empty() {
             "–".to_owned()
         } else {
-            format!("flagged in {} wave(s)", account.confidential_feedback.len())
+            format!(
+                "flagged in {}",
+                esc(&account
+                    .confidential_feedback
+                    .iter()
+                    .map(|flag| flag.wave.clone().unwrap_or_else(|| "no wave".to_owned()))
+                    .collect::<Vec<_>>()
+                    .join(", "))
+            )
         };
         let _ = write!(
             body,
@@ -1058,22 +1066,20 @@ fn follow_ups(
         body.push_str("</article>");
     }
     for (idx, item) in account.items.iter().enumerate() {
-        let respondent = item
-            .respondent
-            .as_ref()
-            .map(|identity| {
-                let mut parts = Vec::new();
-                parts.extend(identity.name.clone());
-                parts.extend(identity.email.clone());
-                parts.extend(identity.organisation.clone());
-                parts.join(" · ")
-            })
-            .filter(|text| !text.is_empty())
+        let identity = item.respondent.clone().unwrap_or_default();
+        let respondent = identity
+            .name
+            .clone()
             .unwrap_or_else(|| "Identified respondent".to_owned());
-        let context: Vec<String> = [item.wave.clone(), item.matter.clone()]
-            .into_iter()
-            .flatten()
-            .collect();
+        let context: Vec<String> = [
+            identity.email,
+            identity.organisation,
+            item.wave.clone(),
+            item.matter.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let _ = write!(
             body,
             "<article class=\"item\"><h4>{}</h4><p class=\"meta\">{}</p><ul class=\"reasons\">",
@@ -1084,6 +1090,12 @@ fn follow_ups(
             let _ = write!(body, "<li>{}</li>", Esc(&reason_text(reason, item.nps)));
         }
         body.push_str("</ul><dl class=\"said\">");
+        if let Some(nps) = item.nps {
+            let _ = write!(
+                body,
+                "<div><dt>Likelihood to recommend</dt><dd>{nps} of 10</dd></div>"
+            );
+        }
         if let Some(crq) = item.crq {
             let _ = write!(body, "<div><dt>CRQ</dt><dd>{}</dd></div>", one_decimal(crq));
         }
