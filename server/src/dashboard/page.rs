@@ -636,7 +636,7 @@ fn segments<'a>(
         }
         let _ = write!(
             body,
-            "<table><caption>{}: scores per group</caption><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">Responses</th><th scope=\"col\">NPS (95% interval)</th>\
+            "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{0}: scores per group\"><table><caption>{0}: scores per group</caption><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">Responses</th><th scope=\"col\">NPS (95% interval)</th>\
              <th scope=\"col\">Mean 0–10</th><th scope=\"col\">CRQ</th><th scope=\"col\">Chose confidentiality</th></tr></thead><tbody>",
             Esc(&title)
         );
@@ -650,7 +650,7 @@ fn segments<'a>(
                 true,
             );
         }
-        body.push_str("</tbody></table></div>");
+        body.push_str("</tbody></table></div></div>");
     }
     body.push_str("</section>\n");
 }
@@ -793,7 +793,7 @@ fn waves(body: &mut String, definition: &SurveyDefinition, comparisons: &[WaveCo
         let (first, second) = (esc(&comparison.first_wave), esc(&comparison.second_wave));
         let _ = write!(
             body,
-            "<table class=\"wave-table\"><caption>{first} to {second}</caption><thead><tr><th scope=\"col\">Group in {first}</th><th scope=\"col\">Completion in {second}</th>\
+            "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{first} to {second}\"><table class=\"wave-table\"><caption>{first} to {second}</caption><thead><tr><th scope=\"col\">Group in {first}</th><th scope=\"col\">Completion in {second}</th>\
              <th scope=\"col\">Mean 0–10 in {first}</th><th scope=\"col\">Mean 0–10 in {second}</th><th scope=\"col\">CRQ change</th></tr></thead><tbody>"
         );
         for group in &comparison.groups {
@@ -831,7 +831,7 @@ fn waves(body: &mut String, definition: &SurveyDefinition, comparisons: &[WaveCo
                 mean(group.nps_mean_second)
             );
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     }
     body.push_str("</section>\n");
 }
