@@ -68,19 +68,19 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
     let mut body = String::new();
     header(&mut body, input);
     body.push_str("<main class=\"dashboard\">\n");
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<div class=\"title-row\"><h1>{}</h1><p class=\"meta\">Survey <code>{}</code>, version {} · {}</p></div>\n",
+        "<div class=\"title-row\"><h1>{}</h1><p class=\"meta\">Survey <code>{}</code>, version {} · {}</p></div>",
         Esc(title),
         Esc(definition.id.as_str()),
         definition.version,
         scope_text(input.caller)
     );
     if input.report.withheld_protected > 0 {
-        let _ = write!(
+        let _ = writeln!(
             body,
             "<p class=\"notice\" role=\"note\">{} confidential or anonymous {} left out of this view: there are fewer than {} of them in your accounts, \
-             so including them could reveal who said what.</p>\n",
+             so including them could reveal who said what.</p>",
             input.report.withheld_protected,
             if input.report.withheld_protected == 1 {
                 "response is"
@@ -92,10 +92,10 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
     }
     match &input.report.report {
         None => {
-            let _ = write!(
+            let _ = writeln!(
                 body,
                 "<section class=\"panel\" id=\"summary\"><h2>Results</h2><p class=\"suppressed\">{} {} so far: fewer than {}, the smallest group whose scores \
-                 are shown, so only the count is shown to protect confidentiality.</p></section>\n",
+                 are shown, so only the count is shown to protect confidentiality.</p></section>",
                 input.report.n,
                 if input.report.n == 1 {
                     "response"
