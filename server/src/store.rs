@@ -781,8 +781,10 @@ impl GroupCommit {
                     }
                 }
                 Err(error) => {
-                    for pending in batch {
-                        let _ = pending.done.send(Err(anyhow::anyhow!("{error:#}")));
+                    // A batch of one: its own error, with its cause intact for the caller
+                    // to classify (a full disk is a 503, not a 500).
+                    if let Some(pending) = batch.pop() {
+                        let _ = pending.done.send(Err(error));
                     }
                 }
             }
@@ -790,15 +792,28 @@ impl GroupCommit {
     }
 
     /// Writes `responses` in one transaction: all committed, or none.
+    ///
+    /// A connection whose transaction failed is closed, never handed back to the pool: after
+    /// an I/O error (a full disk) SQLite may have rolled the transaction back on its own or
+    /// left it open, and a connection in a state nobody is sure of could acknowledge later
+    /// writes it never made durable.
     async fn write(&self, responses: &[&NewResponse]) -> anyhow::Result<Vec<InsertOutcome>> {
         on_pool!(&self.pool, |pool| {
-            let mut transaction = pool.begin().await?;
-            let mut outcomes = Vec::with_capacity(responses.len());
-            for response in responses {
-                outcomes.push(insert_in!(transaction, response));
+            let mut connection = pool.acquire().await?;
+            let written: anyhow::Result<Vec<InsertOutcome>> = async {
+                let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+                let mut outcomes = Vec::with_capacity(responses.len());
+                for response in responses {
+                    outcomes.push(insert_in!(transaction, response));
+                }
+                transaction.commit().await?;
+                Ok(outcomes)
             }
-            transaction.commit().await?;
-            Ok(outcomes)
+            .await;
+            if written.is_err() {
+                let _ = connection.close().await;
+            }
+            written
         })
     }
 }

@@ -16,6 +16,8 @@ mod invitations;
 mod roles;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
+/// A full or read-only database: 503s, never a false 2xx, then recovery.
+mod storage_full;
 /// SIGKILL under load loses no acknowledged response.
 mod crash;
 /// Upgrading a database an older release left behind.
