@@ -10,6 +10,8 @@ mod ingest;
 mod surveys;
 /// Where identity goes, and where it must not.
 mod confidentiality;
+/// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.
+mod hostile_input;
 /// Signed invitation links: context, replacement, refusals.
 mod invitations;
 /// Reports and the CSV export through every role: what each may and may not see.
