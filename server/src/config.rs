@@ -39,12 +39,29 @@ pub enum Command {
         #[command(subcommand)]
         command: SurveyCommand,
     },
+    /// Erase a respondent on request (GDPR): their identity, everywhere; their answers stay
+    /// in the aggregates, linked to nobody.
+    Erase(EraseArgs),
     /// Manage the identity key file.
     Key {
         /// What to do with the keys.
         #[command(subcommand)]
         command: KeyCommand,
     },
+}
+
+/// `rapport erase`.
+#[derive(Debug, Clone, Args)]
+pub struct EraseArgs {
+    /// The respondent's email, as they gave it or as they were invited.
+    #[arg(long)]
+    pub email: String,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The identity key file (the pseudonym that finds their responses comes from it).
+    #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
+    pub identity_key_file: PathBuf,
 }
 
 /// Identity-key subcommands.
@@ -102,7 +119,7 @@ pub enum TokenCommand {
 /// Where the database is.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// Database URL: `sqlite://FILE` (created if missing).
+    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DATABASE`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://rapport.db")]
     pub database_url: String,
 }

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use rapport_server::api::{app, AppState, Counters};
 use rapport_server::auth::{new_token, token_hash, Role};
-use rapport_server::config::{Cli, Command, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
+use rapport_server::config::{Cli, Command, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
 use rapport_server::invitation::{now_seconds, parse_lifetime, Invitation};
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::identity::IdentityKey;
@@ -26,6 +26,7 @@ fn main() -> std::process::ExitCode {
         Command::Report(args) => runtime().and_then(|runtime| runtime.block_on(report(args))),
         Command::Invite(args) => runtime().and_then(|runtime| runtime.block_on(invite(args))),
         Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
+        Command::Erase(args) => runtime().and_then(|runtime| runtime.block_on(erase(args))),
         Command::Key { command: KeyCommand::Rotate { identity_key_file } } => IdentityKey::rotate_file(&identity_key_file).map(|keys| {
             println!("added a new current identity key; {} now holds {keys} keys. Restart every server to seal with it.", identity_key_file.display());
         }),
@@ -84,6 +85,15 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
         ReportFormat::Csv => print!("{}", score_file::report_csv(&report)),
         ReportFormat::Table => print!("{}", score_file::table(&report)),
     }
+    Ok(())
+}
+
+async fn erase(args: EraseArgs) -> anyhow::Result<()> {
+    let identity_key = IdentityKey::load(&args.identity_key_file)?;
+    let store = Store::open(&args.database.database_url).await?;
+    let (responses, invitations) = store.erase_respondent(&identity_key.respondent_key(&args.email)).await?;
+    store.close().await;
+    println!("erased the identity of {responses} response(s) and {invitations} invitation(s); their answers stay in the aggregates, linked to nobody");
     Ok(())
 }
 

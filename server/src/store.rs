@@ -365,6 +365,8 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
+                // Deleted content (an erased identity) is overwritten, not left in free space.
+                .pragma("secure_delete", "on")
                 .busy_timeout(Duration::from_secs(10));
             let lock_file = PathBuf::from(format!("{}-migrate.lock", options.get_filename().display()));
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.with_context(|| format!("opening {url}"))?;
@@ -730,6 +732,40 @@ impl Store {
         rows.into_iter()
             .map(|(account, wave, contact_key, answered)| Ok(InvitationRecord { account, wave, contact_key, answered: answered.as_deref().map(parse_confidentiality).transpose()? }))
             .collect()
+    }
+
+    /// Erases a respondent on request: every sealed identity of the responses their
+    /// pseudonymous key links, the key itself, and the sealed contact of their
+    /// invitations, in one transaction. Answers stay, unlinked from anyone, so every
+    /// aggregate stays as it was. Returns how many responses and invitations were touched.
+    pub async fn erase_respondent(&self, respondent_key: &str) -> anyhow::Result<(u64, u64)> {
+        let tombstone = format!("erased:{}", now());
+        let counts = on_pool!(&self.pool, |pool| {
+            let mut transaction = pool.begin().await?;
+            sqlx::query("DELETE FROM respondent_identities WHERE response_id IN (SELECT response_id FROM responses WHERE respondent_key = $1)")
+                .bind(respondent_key)
+                .execute(&mut *transaction)
+                .await?;
+            let responses = sqlx::query("UPDATE responses SET respondent_key = NULL WHERE respondent_key = $1").bind(respondent_key).execute(&mut *transaction).await?.rows_affected();
+            let invitations = sqlx::query("UPDATE invitations SET contact_key = $1 || invitation_id, sealed_contact = $2 WHERE contact_key = $3")
+                .bind(&tombstone)
+                .bind(Vec::<u8>::new())
+                .bind(respondent_key)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+            transaction.commit().await?;
+            (responses, invitations)
+        });
+        // Earlier versions of the erased rows also live in SQLite's write-ahead log until a
+        // checkpoint; copy the log into the database and truncate it now.
+        if let Pool::Sqlite(pool) = &self.pool {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await?;
+            if busy != 0 {
+                tracing::warn!("the write-ahead log could not be truncated after an erasure (readers were active); it will be on the next checkpoint");
+            }
+        }
+        Ok(counts)
     }
 
     /// Closes the pool, waiting for connections to finish.
