@@ -336,7 +336,9 @@ fn check_identity(identity: &Identity, errors: &mut Vec<ValidationError>) {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.chars().any(char::is_whitespace)
         });
         if !looks_like_email && !email.trim().is_empty() {
-            errors.push(ValidationError::WrongType { field: "identity.email".to_owned(), expected: "an email address", got: format!("{email:?}") });
+            // The message names the problem, never the value: refusals are logged and pass
+            // through proxies, and an identity must not travel with them.
+            errors.push(ValidationError::BadText { field: "identity.email".to_owned(), problem: "must be an email address" });
         }
     }
 }

@@ -8,6 +8,8 @@ mod support;
 mod ingest;
 /// Survey definitions over HTTP and `rapport survey`.
 mod surveys;
+/// The confidentiality audit: every endpoint, export, page, error and log line, every role.
+mod audit;
 /// Where identity goes, and where it must not.
 mod confidentiality;
 /// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.
