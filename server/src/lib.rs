@@ -9,6 +9,7 @@
 //! - [`auth`]: API tokens and the roles that restrict what a caller sees;
 //! - [`export`]: role-restricted reports and the CSV export;
 //! - [`error`]: the one error type every handler returns;
+//! - [`openapi`]: the OpenAPI document of `/api/v1`, generated from the handlers;
 //! - [`rate_limit`]: the per-client limit on response ingest;
 //! - [`score_file`]: `rapport score`, reports from a JSONL file of responses.
 //!
@@ -23,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod identity;
 pub mod invitation;
+pub mod openapi;
 pub mod rate_limit;
 pub mod score_file;
 pub mod store;

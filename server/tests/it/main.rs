@@ -16,6 +16,8 @@ mod invitations;
 mod roles;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.
 mod score_command;
+/// The OpenAPI document: committed, complete, well-formed, and true to real answers.
+mod openapi;
 /// The router behind a real listener in this process: concurrent resends.
 mod listener;
 /// The real binary on a real port: static files, CORS, graceful shutdown.
