@@ -1,7 +1,8 @@
 //! The Rapport server and command-line tool, as a library so that tests drive the same
 //! code the `rapport` binary runs.
 //!
-//! - [`config`]: command-line and environment configuration, parsed once into typed structs;
+//! - [`config`]: configuration from flags, environment variables and an optional TOML file,
+//!   parsed once into typed structs;
 //! - [`store`]: the only module that knows SQL;
 //! - [`identity`]: sealing respondent identity with the identity key;
 //! - [`invitation`]: signed invitation tokens for email links and portals;
