@@ -84,7 +84,10 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
     let mut routes = BTreeSet::new();
     for call in router.split(".route(").skip(1) {
         let path = call.trim_start().strip_prefix('"').and_then(|rest| rest.split('"').next()).expect("a route path literal");
-        let methods: Vec<&str> = ["get", "post", "put", "patch", "delete"].into_iter().filter(|method| call.contains(&format!("{method}("))).collect();
+        // A method router is `get(handler)`, possibly chained as `.post(..)` or qualified as
+        // `routing::put(..)`; a handler whose name ends in a method name is not one.
+        let is_method = |method: &str| [" ", ".", ":", "("].iter().any(|before| call.contains(&format!("{before}{method}(")));
+        let methods: Vec<&str> = ["get", "post", "put", "patch", "delete"].into_iter().filter(|method| is_method(method)).collect();
         assert!(!methods.is_empty(), "no method found for route {path}");
         for method in methods {
             routes.insert((method.to_owned(), format!("/api/v1{path}")));
