@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Serialize;
 
 /// A problem with one field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// Path of the field, such as `answers.nps`.
     pub field: String,
@@ -137,12 +137,16 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
-    details: &'a [FieldError],
+/// The body of every refusal: what went wrong and, for a 422, each field's problem.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in words for people.
+    pub error: String,
+    /// Each field's problem; present only when a field is to blame.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
 }
+
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -150,10 +154,10 @@ impl IntoResponse for ApiError {
         let (error, details) = match &self {
             ApiError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
-                ("internal error; the server log has the details".to_owned(), &[][..])
+                ("internal error; the server log has the details".to_owned(), Vec::new())
             }
-            ApiError::Invalid { details, .. } => (self.to_string(), details.as_slice()),
-            _ => (self.to_string(), &[][..]),
+            ApiError::Invalid { details, .. } => (self.to_string(), details.clone()),
+            _ => (self.to_string(), Vec::new()),
         };
         let mut response = (status, Json(ErrorBody { error, details })).into_response();
         let retry_after = match &self {

@@ -186,7 +186,7 @@ pub enum FollowUpSubject {
 }
 
 /// How far the conversation about an item has got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FollowUpStatus {
     /// Nobody has acted yet.

@@ -32,6 +32,10 @@ mod replicas;
 mod operations;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.
 mod score_command;
+/// The OpenAPI document: committed, complete, well-formed, and true to real answers.
+mod openapi;
+/// `--config FILE`: the example file, precedence, and refusals of a bad file.
+mod config_file;
 /// The router behind a real listener in this process: concurrent resends.
 mod listener;
 /// The real binary on a real port: static files, CORS, graceful shutdown.
