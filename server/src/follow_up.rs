@@ -125,6 +125,14 @@ pub struct FollowUpQuery {
     pub wave: Option<String>,
 }
 
+/// Query of an account flag's update: which wave's flag.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FlagQuery {
+    /// The wave of the flag; none for responses without a wave.
+    pub wave: Option<String>,
+}
+
 /// Body of a status update.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -298,12 +306,12 @@ pub async fn put_response(State(state): State<AppState>, caller: Caller, Path((i
     put,
     path = "/api/v1/surveys/{id}/follow-ups/accounts/{account}",
     tag = "close the loop",
-    params(("id" = String, Path, description = "Survey id."), ("account" = String, Path, description = "The account whose flag this is."), FollowUpQuery),
+    params(("id" = String, Path, description = "Survey id."), ("account" = String, Path, description = "The account whose flag this is."), FlagQuery),
     request_body = FollowUpUpdate,
     security(("api_token" = [])),
     responses(
         (status = 200, description = "The status now recorded.", body = FollowUpState),
-        (status = 400, description = "The body or query is not well-formed.", body = ErrorBody),
+        (status = 400, description = "The body is not well-formed JSON.", body = ErrorBody),
         (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
@@ -317,7 +325,7 @@ pub async fn put_account(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, account)): Path<(String, String)>,
-    Query(query): Query<FollowUpQuery>,
+    Query(query): Query<FlagQuery>,
     body: axum::body::Bytes,
 ) -> Result<Json<FollowUpState>, ApiError> {
     let update: FollowUpUpdate = crate::api::parse_json(&body)?;
