@@ -1,12 +1,14 @@
 //! Project automation: `cargo xtask demo`, `cargo xtask test`, `cargo xtask dist`,
-//! `cargo xtask setup`.
+//! `cargo xtask setup`, `cargo xtask fuzz`.
 //!
 //! Everything a contributor or CI needs goes through here, so that the two commands in the
 //! README keep working on a fresh clone. This crate only orchestrates tools; it must never
 //! contain product logic (that lives in `scoring`, `widget` and `server`).
 
 mod demo;
+mod api_fuzz;
 mod dist;
+mod fuzz;
 mod postgres;
 mod process;
 mod setup;
@@ -25,6 +27,8 @@ Commands:
   test                     Install what is missing, then run every test (native, wasm, end-to-end)
   dist                     Build the optimised widget into dist/widget/
   setup                    Install the tools the other commands need (idempotent)
+  api-fuzz [EXAMPLES]      Fuzz the HTTP API from its OpenAPI document (needs the release server)
+  fuzz [SECONDS]           Run each libFuzzer target SECONDS (default 600) and print the figures
   help                     Show this message
 ";
 
@@ -58,6 +62,16 @@ fn run() -> Result<()> {
             reject_extra_args("dist", &rest)?;
             setup::run(setup::Needs::DIST)?;
             dist::run()
+        }
+        Some("fuzz") => fuzz::run(&rest),
+        Some("api-fuzz") => {
+            let examples = match rest.as_slice() {
+                [] => 200,
+                [examples] => examples.parse().map_err(|_| anyhow::anyhow!("`{examples}` is not a number of examples"))?,
+                _ => bail!("usage: cargo xtask api-fuzz [EXAMPLES]"),
+            };
+            api_fuzz::install()?;
+            api_fuzz::run(examples)
         }
         Some("setup") => {
             reject_extra_args("setup", &rest)?;
