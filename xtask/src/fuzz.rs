@@ -1,5 +1,5 @@
-//! `cargo xtask fuzz [SECONDS]`: runs every libFuzzer target in `fuzz/` for SECONDS each
-//! (600 by default) and prints executions and crashes per target, the figures recorded in
+//! `cargo xtask fuzz [SECONDS [TARGET]]`: runs every libFuzzer target in `fuzz/` (or only
+//! TARGET) for SECONDS each (600 by default) and prints executions and crashes per target, the figures recorded in
 //! `docs/RELIABILITY.md`.
 //!
 //! It installs what it needs: the nightly toolchain (sanitizers need it) and `cargo-fuzz`
@@ -46,15 +46,16 @@ fn executions(log: &str) -> Option<u64> {
 }
 
 pub(crate) fn run(rest: &[String]) -> Result<()> {
-    let seconds: u64 = match rest {
-        [] => 600,
-        [seconds] => seconds.parse().with_context(|| format!("`{seconds}` is not a number of seconds"))?,
-        _ => bail!("usage: cargo xtask fuzz [SECONDS]"),
+    let (seconds, only) = match rest {
+        [] => (600, None),
+        [seconds] => (seconds.parse::<u64>().with_context(|| format!("`{seconds}` is not a number of seconds"))?, None),
+        [seconds, target] if TARGETS.contains(&target.as_str()) => (seconds.parse::<u64>().with_context(|| format!("`{seconds}` is not a number of seconds"))?, Some(target.as_str())),
+        _ => bail!("usage: cargo xtask fuzz [SECONDS [TARGET]], TARGET one of {TARGETS:?}"),
     };
     install()?;
     let root = repo_root();
     let mut summary = Vec::new();
-    for target in TARGETS {
+    for target in TARGETS.into_iter().filter(|target| only.is_none_or(|only| only == *target)) {
         let working = target_dir().join("fuzz-corpus").join(target);
         std::fs::create_dir_all(&working)?;
         let seeds = root.join("fuzz").join("corpus").join(target);

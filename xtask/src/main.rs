@@ -28,7 +28,7 @@ Commands:
   dist                     Build the optimised widget into dist/widget/
   setup                    Install the tools the other commands need (idempotent)
   api-fuzz [EXAMPLES]      Fuzz the HTTP API from its OpenAPI document (needs the release server)
-  fuzz [SECONDS]           Run each libFuzzer target SECONDS (default 600) and print the figures
+  fuzz [SECONDS [TARGET]]  Run each libFuzzer target SECONDS (default 600) and print the figures
   help                     Show this message
 ";
 
