@@ -1,10 +1,11 @@
 //! Project automation: `cargo xtask demo`, `cargo xtask test`, `cargo xtask dist`,
-//! `cargo xtask setup`.
+//! `cargo xtask setup`, `cargo xtask bench-server`.
 //!
 //! Everything a contributor or CI needs goes through here, so that the two commands in the
 //! README keep working on a fresh clone. This crate only orchestrates tools; it must never
 //! contain product logic (that lives in `scoring`, `widget` and `server`).
 
+mod bench_server;
 mod demo;
 mod dist;
 mod postgres;
@@ -25,6 +26,8 @@ Commands:
   test                     Install what is missing, then run every test (native, wasm, end-to-end)
   dist                     Build the optimised widget into dist/widget/
   setup                    Install the tools the other commands need (idempotent)
+  bench-server [ingest|report|all] [-- <options>]
+                           Server benchmarks on SQLite and a throwaway PostgreSQL (fsync on)
   help                     Show this message
 ";
 
@@ -63,6 +66,7 @@ fn run() -> Result<()> {
             reject_extra_args("setup", &rest)?;
             setup::run(setup::Needs::EVERYTHING)
         }
+        Some("bench-server") => bench_server::run(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())
