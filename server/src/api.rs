@@ -297,13 +297,18 @@ pub(crate) async fn post_response(
         _ => ApiError::MalformedJson(rejection.body_text()),
     })?;
     let response: ResponseV1 = parse_json(&body)?;
-    if state.store.survey(&id, None).await?.is_none() {
+    // The version the response names is cached, so the common case costs no query. Only
+    // when it is missing is the database asked whether the survey exists at all (404) or
+    // lacks that version (422): asking that first, on every request, read and parsed the
+    // latest definition each time.
+    let definition = state.store.survey(&id, Some(response.survey_version)).await?;
+    if definition.is_none() && state.store.survey(&id, None).await?.is_none() {
         return Err(ApiError::NotFound(format!("no survey {id:?}")));
     }
     if response.survey_id.as_str() != id {
         return Err(ApiError::invalid_field("survey_id", format!("survey_id must be {id}, the survey in the URL, got {}", response.survey_id)));
     }
-    let Some(definition) = state.store.survey(&id, Some(response.survey_version)).await? else {
+    let Some(definition) = definition else {
         return Err(ApiError::invalid_field("survey_version", format!("survey {id} has no version {}", response.survey_version)));
     };
     ingest(&state, &definition, response).await

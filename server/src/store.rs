@@ -829,18 +829,78 @@ impl GroupCommit {
 
     /// Writes `responses` in one transaction: all committed, or none.
     ///
+    /// New responses without an invitation, the bulk of any load, go in with one multi-row
+    /// statement per table instead of a statement each: the per-statement round trip, not
+    /// the flush, is what limits a large batch. Whatever that statement did not insert (a
+    /// resend, a reused id, a second copy in the batch) and every answer to an invitation
+    /// then takes the row-by-row path, which tells a duplicate from a conflict.
+    ///
     /// A connection whose transaction failed is closed, never handed back to the pool: after
     /// an I/O error (a full disk) SQLite may have rolled the transaction back on its own or
     /// left it open, and a connection in a state nobody is sure of could acknowledge later
     /// writes it never made durable.
     async fn write(&self, responses: &[&NewResponse]) -> anyhow::Result<Vec<InsertOutcome>> {
+        let mut seen = std::collections::HashSet::new();
+        let bulk: Vec<&NewResponse> =
+            responses.iter().copied().filter(|response| response.invitation_id.is_none() && seen.insert(response.response_id.as_str())).collect();
+        // Serialised once, outside the statement builders, so a failure is an error, not a panic.
+        let bulk_json = bulk.iter().map(|response| Ok((serde_json::to_string(&response.answers)?, serde_json::to_string(&response.score)?))).collect::<anyhow::Result<Vec<_>>>()?;
+        let received_at = now();
         on_pool!(&self.pool, |pool| {
             let mut connection = pool.acquire().await?;
             let written: anyhow::Result<Vec<InsertOutcome>> = async {
                 let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+                let mut inserted = std::collections::HashSet::new();
+                if !bulk.is_empty() {
+                    // MAX_BATCH rows of 16 parameters stay far below both databases' limits.
+                    let mut builder = sqlx::QueryBuilder::new(
+                        "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
+                         returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at) ",
+                    );
+                    builder.push_values(bulk.iter().zip(&bulk_json), |mut values, (response, (answers, score))| {
+                        values
+                            .push_bind(&response.response_id)
+                            .push_bind(&response.survey_id)
+                            .push_bind(i64::from(response.survey_version))
+                            .push_bind(&response.body_sha256)
+                            .push_bind(answers)
+                            .push_bind(response.confidentiality.as_str())
+                            .push_bind(&response.context.account)
+                            .push_bind(&response.context.matter)
+                            .push_bind(&response.context.wave)
+                            .push_bind(response.context.returning)
+                            .push_bind(&response.respondent_key)
+                            .push_bind(score)
+                            .push_bind(response.answers.nps.map(|answer| i64::from(answer.get())))
+                            .push_bind(response.score.crq)
+                            .push_bind(response.submitted_at.as_str())
+                            .push_bind(received_at.as_str());
+                    });
+                    builder.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
+                    let ids: Vec<String> = builder.build_query_scalar().fetch_all(&mut *transaction).await?;
+                    inserted.extend(ids);
+                    let identities: Vec<(&String, &Vec<u8>)> = bulk
+                        .iter()
+                        .filter(|response| inserted.contains(&response.response_id))
+                        .filter_map(|response| response.sealed_identity.as_ref().map(|sealed| (&response.response_id, sealed)))
+                        .collect();
+                    if !identities.is_empty() {
+                        let mut builder = sqlx::QueryBuilder::new("INSERT INTO respondent_identities (response_id, sealed) ");
+                        builder.push_values(identities, |mut values, (response_id, sealed)| {
+                            values.push_bind(response_id).push_bind(sealed);
+                        });
+                        builder.build().execute(&mut *transaction).await?;
+                    }
+                }
                 let mut outcomes = Vec::with_capacity(responses.len());
                 for response in responses {
-                    outcomes.push(insert_in!(transaction, response));
+                    // Each id is inserted once; a second copy of it in the batch is answered by
+                    // the row-by-row path, as a duplicate or a conflict of the first.
+                    if inserted.remove(&response.response_id) {
+                        outcomes.push(InsertOutcome::Stored);
+                    } else {
+                        outcomes.push(insert_in!(transaction, response));
+                    }
                 }
                 transaction.commit().await?;
                 Ok(outcomes)

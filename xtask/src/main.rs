@@ -1,10 +1,11 @@
 //! Project automation: `cargo xtask demo`, `cargo xtask test`, `cargo xtask dist`,
-//! `cargo xtask setup`, `cargo xtask fuzz`.
+//! `cargo xtask setup`, `cargo xtask fuzz`, `cargo xtask api-fuzz`, `cargo xtask bench-server`.
 //!
 //! Everything a contributor or CI needs goes through here, so that the two commands in the
 //! README keep working on a fresh clone. This crate only orchestrates tools; it must never
 //! contain product logic (that lives in `scoring`, `widget` and `server`).
 
+mod bench_server;
 mod demo;
 mod api_fuzz;
 mod dist;
@@ -29,6 +30,8 @@ Commands:
   setup                    Install the tools the other commands need (idempotent)
   api-fuzz [EXAMPLES]      Fuzz the HTTP API from its OpenAPI document (needs the release server)
   fuzz [SECONDS [TARGET]]  Run each libFuzzer target SECONDS (default 600) and print the figures
+  bench-server [ingest|report|all] [-- <options>]
+                           Server benchmarks on SQLite and a throwaway PostgreSQL (fsync on)
   help                     Show this message
 ";
 
@@ -77,6 +80,7 @@ fn run() -> Result<()> {
             reject_extra_args("setup", &rest)?;
             setup::run(setup::Needs::EVERYTHING)
         }
+        Some("bench-server") => bench_server::run(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

@@ -106,8 +106,8 @@ async fn a_full_or_read_only_database_gets_503s_never_a_false_2xx_and_recovers()
         server
     } else {
         // Room for the schema and a few dozen responses, then the disk is full.
-        let server = start(&url, dir.path(), Some(400));
-        let refused = post_all(server.port, 1..121, &mut acknowledged);
+        let server = start(&url, dir.path(), Some(1000));
+        let refused = post_all(server.port, 1..1001, &mut acknowledged);
         assert!(refused > 0, "the limit was never reached");
         let limit = Command::new("prlimit").args(["--pid", &server.child.id().to_string(), "--fsize=unlimited:"]).status().unwrap();
         assert!(limit.success(), "prlimit could not lift the limit");
