@@ -22,6 +22,7 @@ pub const MAX_LEVELS: usize = 8;
 
 /// Wording in several locales. English (`en`) is always present once validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Text(pub BTreeMap<Locale, String>);
 
@@ -76,6 +77,7 @@ pub enum TextPurpose {
 
 /// One option of a role or choice question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     /// The value sent in answers.
@@ -86,6 +88,7 @@ pub struct ChoiceOption {
 
 /// One question of a survey.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Question {
     /// "How likely are you to recommend us to a friend or colleague?" on 0–10.
@@ -217,6 +220,7 @@ impl Question {
 
 /// A level of the relationship-quality pyramid, listed from the base up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Level {
     /// The level id elements refer to.
@@ -247,6 +251,7 @@ impl Default for CategoryThresholds {
 
 /// An open-text topic: a respondent mentions it when their text contains any keyword.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
     /// Topic id.
@@ -259,6 +264,7 @@ pub struct Topic {
 
 /// A complete, validated survey definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SurveyDefinition {
     /// Survey id, stable across versions.

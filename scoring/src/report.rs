@@ -478,11 +478,16 @@ fn compare_waves(scorer: &Scorer, records: &[ResponseRecord], observations: &[Ob
 /// Whether `text` mentions any keyword: a case-insensitive match at the start of a word, so
 /// the stem `respons` matches "Responsive" but `cost` does not match "accost".
 pub fn mentions(text: &str, keywords: &[String]) -> bool {
-    let lowered = text.to_lowercase();
-    keywords.iter().any(|keyword| {
-        let keyword = keyword.trim().to_lowercase();
-        lowered.match_indices(&keyword).any(|(at, _)| lowered[..at].chars().next_back().is_none_or(|before| !before.is_alphanumeric()))
-    })
+    let keywords: Vec<String> = keywords.iter().map(|keyword| keyword.trim().to_lowercase()).collect();
+    mentions_lowered(&text.to_lowercase(), &keywords)
+}
+
+/// [`mentions`] for a text and keywords already lowercased (and the keywords trimmed), so
+/// that a report lowercases each text and keyword once, not once per topic and record.
+fn mentions_lowered(lowered: &str, lowered_keywords: &[String]) -> bool {
+    lowered_keywords
+        .iter()
+        .any(|keyword| lowered.match_indices(keyword.as_str()).any(|(at, _)| lowered[..at].chars().next_back().is_none_or(|before| !before.is_alphanumeric())))
 }
 
 fn topic_shares(definition: &SurveyDefinition, records: &[ResponseRecord]) -> Vec<TopicShare> {
@@ -497,26 +502,35 @@ fn topic_shares(definition: &SurveyDefinition, records: &[ResponseRecord]) -> Ve
             .collect()
     };
     let (strength_ids, weakness_ids) = (text_ids(TextPurpose::Strength), text_ids(TextPurpose::Weakness));
+    let keywords: Vec<Vec<String>> =
+        definition.topics.iter().map(|topic| topic.keywords.iter().map(|keyword| keyword.trim().to_lowercase()).collect()).collect();
+    // One pass over the records, lowercasing each text once for every topic.
+    let mut mentions_by_topic = vec![(0u64, 0u64); definition.topics.len()];
+    let lowered = |record: &ResponseRecord, ids: &BTreeSet<&QuestionId>| -> Vec<String> {
+        ids.iter().filter_map(|id| record.answers.texts.get(*id)).map(|text| text.to_lowercase()).collect()
+    };
+    for record in records {
+        let (strengths, weaknesses) = (lowered(record, &strength_ids), lowered(record, &weakness_ids));
+        if strengths.is_empty() && weaknesses.is_empty() {
+            continue;
+        }
+        for ((strength_mentions, weakness_mentions), keywords) in mentions_by_topic.iter_mut().zip(&keywords) {
+            *strength_mentions += u64::from(strengths.iter().any(|text| mentions_lowered(text, keywords)));
+            *weakness_mentions += u64::from(weaknesses.iter().any(|text| mentions_lowered(text, keywords)));
+        }
+    }
     let n = records.len().max(1) as f64;
     definition
         .topics
         .iter()
-        .map(|topic| {
-            let count = |ids: &BTreeSet<&QuestionId>| {
-                records
-                    .iter()
-                    .filter(|record| ids.iter().any(|id| record.answers.texts.get(*id).is_some_and(|text| mentions(text, &topic.keywords))))
-                    .count() as u64
-            };
-            let (strength_mentions, weakness_mentions) = (count(&strength_ids), count(&weakness_ids));
-            TopicShare {
-                topic: topic.id.clone(),
-                label: topic.label.english().to_owned(),
-                strength_mentions,
-                strength_share: strength_mentions as f64 / n,
-                weakness_mentions,
-                weakness_share: weakness_mentions as f64 / n,
-            }
+        .zip(mentions_by_topic)
+        .map(|(topic, (strength_mentions, weakness_mentions))| TopicShare {
+            topic: topic.id.clone(),
+            label: topic.label.english().to_owned(),
+            strength_mentions,
+            strength_share: strength_mentions as f64 / n,
+            weakness_mentions,
+            weakness_share: weakness_mentions as f64 / n,
         })
         .collect()
 }

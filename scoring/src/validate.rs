@@ -224,7 +224,7 @@ fn shorten(value: &serde_json::Value) -> String {
 /// (other than newline and tab) and of bidirectional overrides that could disguise it.
 fn check_text(field: &str, text: &str, max_chars: usize, errors: &mut Vec<ValidationError>) -> bool {
     let n_chars = text.chars().count();
-    let problem = if text.trim().is_empty() {
+    let problem = if text.chars().all(|ch| ch.is_whitespace() || is_invisible(ch)) {
         Some("must not be blank")
     } else if text.chars().any(|ch| ch.is_control() && ch != '\n' && ch != '\t' && ch != '\r') {
         Some("must not contain control characters")
@@ -336,15 +336,28 @@ fn check_identity(identity: &Identity, errors: &mut Vec<ValidationError>) {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.chars().any(char::is_whitespace)
         });
         if !looks_like_email && !email.trim().is_empty() {
-            errors.push(ValidationError::WrongType { field: "identity.email".to_owned(), expected: "an email address", got: format!("{email:?}") });
+            // The message names the problem, never the value: refusals are logged and pass
+            // through proxies, and an identity must not travel with them.
+            errors.push(ValidationError::BadText { field: "identity.email".to_owned(), problem: "must be an email address" });
         }
     }
 }
 
+/// Characters that show nothing: zero-width space, joiners, word joiner, soft hyphen,
+/// Mongolian vowel separator. Text made only of them (and spaces) is blank; a label
+/// holding any could pass for another label that looks the same.
+fn is_invisible(ch: char) -> bool {
+    matches!(ch, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{00AD}' | '\u{180E}')
+}
+
 fn check_context(context: &Context, errors: &mut Vec<ValidationError>) {
     for (field, value) in [("context.account", &context.account), ("context.matter", &context.matter), ("context.wave", &context.wave)] {
-        if let Some(value) = value {
-            check_text(field, value, MAX_CONTEXT_CHARS, errors);
+        if let Some(value) = value
+            && check_text(field, value, MAX_CONTEXT_CHARS, errors)
+            && value.chars().any(is_invisible)
+        {
+            // "north\u{200B}wind" would be reported as a second account that reads the same.
+            errors.push(ValidationError::BadText { field: field.to_owned(), problem: "must not contain invisible characters" });
         }
     }
 }

@@ -281,6 +281,7 @@ pub struct ResponseV1 {
     pub locale: Option<Locale>,
     /// Answers keyed by question id. Unanswered questions are left out.
     #[cfg_attr(feature = "schema", schemars(with = "BTreeMap<QuestionId, SchemaAnswer>"))]
+    #[serde(deserialize_with = "unique_answers")]
     pub answers: BTreeMap<QuestionId, RawAnswer>,
     /// The confidentiality choice.
     pub confidentiality: ConfidentialityChoice,
@@ -301,6 +302,30 @@ pub struct ResponseV1 {
     /// The scores the widget computed; the server recomputes and compares them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisional: Option<ResponseScore>,
+}
+
+/// The answers object, refusing a question answered twice: JSON allows duplicate keys and
+/// would silently keep the last, so `{"nps": 10, "nps": 0}` could mean whatever a reader
+/// picked.
+fn unique_answers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<QuestionId, RawAnswer>, D::Error> {
+    struct Answers;
+    impl<'de> serde::de::Visitor<'de> for Answers {
+        type Value = BTreeMap<QuestionId, RawAnswer>;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("an object of answers keyed by question id")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut answers = BTreeMap::new();
+            while let Some((question, answer)) = map.next_entry::<QuestionId, RawAnswer>()? {
+                if answers.contains_key(&question) {
+                    return Err(serde::de::Error::custom(format!("question `{question}` is answered twice")));
+                }
+                answers.insert(question, answer);
+            }
+            Ok(answers)
+        }
+    }
+    deserializer.deserialize_map(Answers)
 }
 
 fn is_empty_context(context: &Context) -> bool {

@@ -18,6 +18,8 @@
 //!   `GET /dashboard/surveys/{id}/responses.csv`, `POST /dashboard/surveys/{id}/follow-ups`:
 //!   the results dashboard, signed in with an API token kept in a cookie (see
 //!   [`crate::dashboard`]).
+//! - `GET /api/v1/openapi.json`: the OpenAPI document of all of the above (see
+//!   [`crate::openapi`]).
 //! - `/widget/…`: the widget bundle; everything else: the pages of `www/`.
 //!
 //! A 2xx for a response is sent only after its transaction has committed.
@@ -44,7 +46,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 pub use crate::metrics::Counters;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::identity::IdentityKey;
 use crate::rate_limit::RateLimiter;
 use crate::invitation::{now_seconds, Invitation, InvitationError};
@@ -105,6 +107,7 @@ pub fn app(state: AppState) -> Router {
         .route("/surveys/{id}/follow-ups", get(crate::follow_up::list))
         .route("/surveys/{id}/follow-ups/responses/{response_id}", put(crate::follow_up::put_response))
         .route("/surveys/{id}/follow-ups/accounts/{account}", put(crate::follow_up::put_account))
+        .route("/openapi.json", get(crate::openapi::openapi_json))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors);
@@ -135,16 +138,58 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn list_surveys(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(Json(state.store.list_surveys().await?).into_response())
+/// A survey and its latest version, as `GET /api/v1/surveys` lists it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SurveyListing {
+    /// Survey id.
+    pub id: String,
+    /// Latest version.
+    pub version: u32,
+    /// English title.
+    pub title: String,
+    /// Responses stored for all versions.
+    pub responses: u64,
 }
 
-#[derive(Debug, Deserialize)]
-struct VersionQuery {
+/// Lists the surveys.
+#[utoipa::path(
+    get,
+    path = "/api/v1/surveys",
+    tag = "surveys",
+    responses((status = 200, description = "Every survey with its latest version.", body = Vec<SurveyListing>)),
+)]
+pub(crate) async fn list_surveys(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let listing: Vec<SurveyListing> = state
+        .store
+        .list_surveys()
+        .await?
+        .into_iter()
+        .map(|survey| SurveyListing { id: survey.id, version: survey.version, title: survey.title, responses: survey.responses })
+        .collect();
+    Ok(Json(listing).into_response())
+}
+
+/// Which version of a survey.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct VersionQuery {
+    /// The survey version; the latest by default.
     version: Option<u32>,
 }
 
-async fn get_survey(State(state): State<AppState>, Path(id): Path<String>, Query(query): Query<VersionQuery>) -> Result<Response, ApiError> {
+/// A survey definition, as the widget loads it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/surveys/{id}",
+    tag = "surveys",
+    params(("id" = String, Path, description = "Survey id."), VersionQuery),
+    responses(
+        (status = 200, description = "The survey definition (see docs/SURVEYS.md).", body = crate::openapi::scoring::SurveyDefinition),
+        (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
+        (status = 404, description = "No such survey or version.", body = ErrorBody),
+    ),
+)]
+pub(crate) async fn get_survey(State(state): State<AppState>, Path(id): Path<String>, Query(query): Query<VersionQuery>) -> Result<Response, ApiError> {
     match state.store.survey(&id, query.version).await? {
         Some(definition) => Ok(Json(definition).into_response()),
         None => Err(ApiError::NotFound(format!("no survey {id:?}{}", query.version.map(|v| format!(" version {v}")).unwrap_or_default()))),
@@ -152,14 +197,26 @@ async fn get_survey(State(state): State<AppState>, Path(id): Path<String>, Query
 }
 
 /// What a successful ingest answers.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Receipt {
     /// The response id.
     pub response_id: String,
-    /// `stored` the first time, `duplicate` for a resend of the same response.
+    /// `stored` the first time, `duplicate` for a resend of the same response, `replaced`
+    /// for a second answer to the same invitation.
+    #[schema(schema_with = receipt_status)]
     pub status: String,
     /// The server's score, the one stored.
+    #[schema(value_type = crate::openapi::scoring::ResponseScore)]
     pub score: ResponseScore,
+}
+
+/// The schema of [`Receipt::status`]: the three words [`ingest`] answers.
+fn receipt_status() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["stored", "duplicate", "replaced"]))
+        .description(Some("`stored` the first time, `duplicate` for a resend of the same response, `replaced` for a second answer to the same invitation."))
+        .build()
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -173,24 +230,56 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// Parses a JSON body: malformed JSON is a 400, a well-formed document of the wrong shape a
 /// 422 naming the field.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Whether the body is well-formed JSON at all decides 400 or 422; serde_json alone
+    // would call an integer where a name belongs a syntax error.
+    let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+    // Every body this API takes is an object; serde would also read a struct from an array
+    // of its fields in order, which no client means.
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()).is_some_and(|first| *first != b'{') && well_formed() {
+        return Err(ApiError::invalid_field(".", "the body must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let response = match parsed {
         Ok(response) => response,
         Err(error) => {
-            let field = error.path().to_string();
+            let mut field = error.path().to_string();
+            if field.len() > 120 {
+                // A path into a hostile, deeply nested document; its start says where.
+                field = format!("{}…", &field[..field.floor_char_boundary(120)]);
+            }
             let inner = error.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => ApiError::invalid_field(if field.is_empty() { ".".to_owned() } else { field }, inner.to_string()),
-                _ => ApiError::MalformedJson(inner.to_string()),
-            });
+            let is_shape = matches!(inner.classify(), serde_json::error::Category::Data) || (!inner.is_eof() && well_formed());
+            return Err(if is_shape { ApiError::invalid_field(if field.is_empty() { ".".to_owned() } else { field }, inner.to_string()) } else { ApiError::MalformedJson(inner.to_string()) });
         }
     };
     deserializer.end().map_err(|error| ApiError::MalformedJson(error.to_string()))?;
     Ok(response)
 }
 
-async fn post_response(
+/// Ingests one response.
+#[utoipa::path(
+    post,
+    path = "/api/v1/surveys/{id}/responses",
+    tag = "responses",
+    params(("id" = String, Path, description = "Survey id; the response's `survey_id` must match it.")),
+    request_body(content = crate::openapi::scoring::ResponseV1, content_type = "application/json", description = "One response in wire format v1."),
+    responses(
+        (status = 201, description = "Stored: `status` is `stored`.", body = Receipt),
+        (status = 200, description = "A resend of a stored response (`status` is `duplicate`, with the stored score), or a new answer to the same invitation (`replaced`).", body = Receipt),
+        (status = 400, description = "The body is not well-formed JSON.", body = ErrorBody),
+        (status = 404, description = "No such survey.", body = ErrorBody),
+        (status = 409, description = "The response id was already used with a different body.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ErrorBody),
+        (status = 415, description = "The content type is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "The document breaks the wire format or the survey's rules; `details` names each field.", body = ErrorBody),
+        (status = 429, description = "The client posted more than its rate allows.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
+        (status = 503, description = "The database cannot take writes now (disk full, read-only, unreachable); nothing was stored.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
+    ),
+)]
+pub(crate) async fn post_response(
     State(state): State<AppState>,
     Path(id): Path<String>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -213,13 +302,18 @@ async fn post_response(
         _ => ApiError::MalformedJson(rejection.body_text()),
     })?;
     let response: ResponseV1 = parse_json(&body)?;
-    if state.store.survey(&id, None).await?.is_none() {
+    // The version the response names is cached, so the common case costs no query. Only
+    // when it is missing is the database asked whether the survey exists at all (404) or
+    // lacks that version (422): asking that first, on every request, read and parsed the
+    // latest definition each time.
+    let definition = state.store.survey(&id, Some(response.survey_version)).await?;
+    if definition.is_none() && state.store.survey(&id, None).await?.is_none() {
         return Err(ApiError::NotFound(format!("no survey {id:?}")));
     }
     if response.survey_id.as_str() != id {
         return Err(ApiError::invalid_field("survey_id", format!("survey_id must be {id}, the survey in the URL, got {}", response.survey_id)));
     }
-    let Some(definition) = state.store.survey(&id, Some(response.survey_version)).await? else {
+    let Some(definition) = definition else {
         return Err(ApiError::invalid_field("survey_version", format!("survey {id} has no version {}", response.survey_version)));
     };
     ingest(&state, &definition, response).await
@@ -240,19 +334,40 @@ async fn checked_invitation(state: &AppState, token: &str, survey: &str) -> Resu
 
 /// What the landing page may show about an invitation: to whom and about what, and
 /// whether it was answered already (only the holder of the link can ask).
-#[derive(Debug, Serialize)]
-struct InvitationInfo {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct InvitationInfo {
+    /// The survey invited to.
     survey: String,
+    /// The contact's name, for the greeting.
     name: Option<String>,
+    /// The client account.
     account: String,
+    /// The matter or contract.
     matter: Option<String>,
+    /// The survey wave.
     wave: Option<String>,
+    /// The firm's name.
     firm: Option<String>,
+    /// When the link stops working (RFC 3339, UTC).
+    #[schema(format = DateTime)]
     expires: String,
+    /// Whether the invitation was answered already.
     answered: bool,
 }
 
-async fn get_invitation(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
+/// What the landing page shows for an invitation link.
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations/{token}",
+    tag = "invitations",
+    params(("token" = String, Path, description = "The signed token of the link.")),
+    responses(
+        (status = 200, description = "What the invitation says, and whether it was answered.", body = InvitationInfo),
+        (status = 404, description = "The link is genuine but this server has no record of it.", body = ErrorBody),
+        (status = 422, description = "The link was altered or has expired; `details` names `invitation`.", body = ErrorBody),
+    ),
+)]
+pub(crate) async fn get_invitation(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
     let invitation = Invitation::verify(&token, &state.identity_key, now_seconds()).map_err(|error| ApiError::invalid_field("invitation", error.to_string()))?;
     let Some(answered_by) = state.store.invitation_state(&invitation.id).await? else {
         return Err(ApiError::NotFound("this invitation is not known to this server".to_owned()));

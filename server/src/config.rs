@@ -1,19 +1,155 @@
-//! Configuration: the `rapport` command line, with environment-variable fallbacks, parsed
-//! once into typed structs that are handed down. Nothing else reads the environment, so
-//! tests build these structs directly.
+//! Configuration: the `rapport` command line, with environment-variable fallbacks and an
+//! optional TOML file (`--config`), parsed once into typed structs that are handed down.
+//! Nothing else reads the environment or the file, so tests build these structs directly.
+//!
+//! A setting comes from, first to last: its flag, its environment variable, the file, the
+//! built-in default. The file holds the same settings as the flags, under the keys of
+//! [`FILE_KEYS`]; an unknown key or a bad value is an error naming the key and the file,
+//! never ignored.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use anyhow::Context as _;
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
 
 /// The `rapport` command line.
 #[derive(Debug, Parser)]
 #[command(name = "rapport", version, about = "Rapport: relationship surveys with optional confidentiality")]
 pub struct Cli {
+    /// A TOML file of settings (see `docs/rapport.example.toml`); flags and environment
+    /// variables take precedence over it.
+    #[arg(long, env = "RAPPORT_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the command line `args` (the program name first), reading the environment and,
+    /// when `--config` or `RAPPORT_CONFIG` names one, the TOML file.
+    ///
+    /// The file's settings become the defaults of the matching options, so a flag or an
+    /// environment variable still wins. Errors of the command line itself are
+    /// [`clap::Error`]s, so the caller can print them as clap does (`--help` is one).
+    pub fn load_from<I, T>(args: I) -> anyhow::Result<Cli>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let matches = Cli::command().try_get_matches_from(&args)?;
+        let Some(path) = matches.get_one::<PathBuf>("config") else {
+            return Ok(Cli::from_arg_matches(&matches)?);
+        };
+        let file = ConfigFile::load(path)?;
+        let matches = with_file_defaults(Cli::command(), &file.defaults()).try_get_matches_from(&args)?;
+        Ok(Cli::from_arg_matches(&matches)?)
+    }
+}
+
+/// The keys a configuration file may hold, each with the id of the option it sets (the
+/// option's field name, which is also its flag without `--` and with `-` for `_`, except
+/// that `public_url` sets `rapport invite --base-url`).
+pub const FILE_KEYS: &[(&str, &str)] = &[
+    ("listen", "listen"),
+    ("database_url", "database_url"),
+    ("www_dir", "www_dir"),
+    ("widget_dir", "widget_dir"),
+    ("allow_origins", "allow_origins"),
+    ("rate_limit_burst", "rate_limit_burst"),
+    ("rate_limit_per_minute", "rate_limit_per_minute"),
+    ("trust_forwarded_for", "trust_forwarded_for"),
+    ("identity_key_file", "identity_key_file"),
+    ("public_url", "base_url"),
+];
+
+/// A configuration file, typed so that a bad value is refused when the file is read.
+/// Every field is optional: a missing key leaves the option's own default.
+#[derive(Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--www-dir`.
+    pub www_dir: Option<PathBuf>,
+    /// `--widget-dir`.
+    pub widget_dir: Option<PathBuf>,
+    /// `--allow-origin`, all of them.
+    pub allow_origins: Option<Vec<String>>,
+    /// `--rate-limit-burst`.
+    pub rate_limit_burst: Option<u32>,
+    /// `--rate-limit-per-minute`.
+    pub rate_limit_per_minute: Option<u32>,
+    /// `--trust-forwarded-for`.
+    pub trust_forwarded_for: Option<bool>,
+    /// `--identity-key-file`.
+    pub identity_key_file: Option<PathBuf>,
+    /// `--base-url` of `rapport invite`.
+    pub public_url: Option<String>,
+}
+
+impl ConfigFile {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<ConfigFile> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the configuration file {}", path.display()))?;
+        ConfigFile::parse(&text).with_context(|| format!("in the configuration file {}", path.display()))
+    }
+
+    /// Parses the text of a file; an error names the key at fault.
+    pub fn parse(text: &str) -> anyhow::Result<ConfigFile> {
+        let deserializer = toml::Deserializer::parse(text)?;
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let key = error.path().to_string();
+            let cause = error.into_inner();
+            let message = cause.message().to_owned();
+            match cause.span() {
+                Some(span) => {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    anyhow::anyhow!("key `{key}` (line {line}): {message}")
+                }
+                None => anyhow::anyhow!("key `{key}`: {message}"),
+            }
+        })
+    }
+
+    /// The file's settings as option defaults: (option id, values).
+    fn defaults(&self) -> Vec<(&'static str, Vec<String>)> {
+        let option_id = |key: &str| FILE_KEYS.iter().find(|(file_key, _)| *file_key == key).map(|(_, id)| *id).expect("every file key has an option");
+        let path = |path: &PathBuf| path.to_string_lossy().into_owned();
+        let settings: [(&'static str, Option<Vec<String>>); 10] = [
+            ("listen", self.listen.map(|listen| vec![listen.to_string()])),
+            ("database_url", self.database_url.clone().map(|url| vec![url])),
+            ("www_dir", self.www_dir.as_ref().map(|dir| vec![path(dir)])),
+            ("widget_dir", self.widget_dir.as_ref().map(|dir| vec![path(dir)])),
+            ("allow_origins", self.allow_origins.clone()),
+            ("rate_limit_burst", self.rate_limit_burst.map(|burst| vec![burst.to_string()])),
+            ("rate_limit_per_minute", self.rate_limit_per_minute.map(|rate| vec![rate.to_string()])),
+            ("trust_forwarded_for", self.trust_forwarded_for.map(|trust| vec![trust.to_string()])),
+            ("identity_key_file", self.identity_key_file.as_ref().map(|file| vec![path(file)])),
+            ("public_url", self.public_url.clone().map(|url| vec![url])),
+        ];
+        settings.into_iter().filter_map(|(key, values)| values.map(|values| (option_id(key), values))).collect()
+    }
+}
+
+/// Makes `defaults` the default values of the options with those ids, in `command` and
+/// every subcommand.
+fn with_file_defaults(mut command: clap::Command, defaults: &[(&'static str, Vec<String>)]) -> clap::Command {
+    for (id, values) in defaults {
+        if command.get_arguments().any(|arg| arg.get_id() == *id) {
+            command = command.mut_arg(*id, |arg| arg.default_values(values.clone()));
+        }
+    }
+    let subcommands: Vec<String> = command.get_subcommands().map(|subcommand| subcommand.get_name().to_owned()).collect();
+    for name in subcommands {
+        command = command.mut_subcommand(name, |subcommand| with_file_defaults(subcommand, defaults));
+    }
+    command
 }
 
 /// The subcommands.
@@ -39,6 +175,9 @@ pub enum Command {
         #[command(subcommand)]
         command: SurveyCommand,
     },
+    /// Erase a respondent on request (GDPR): their identity, everywhere; their answers stay
+    /// in the aggregates, linked to nobody.
+    Erase(EraseArgs),
     /// Manage the identity key file.
     Key {
         /// What to do with the keys.
@@ -48,6 +187,20 @@ pub enum Command {
     /// Store a generated demo programme (when its survey has no responses yet) and print an
     /// API token per role for the dashboard.
     DemoSeed(DemoSeedArgs),
+}
+
+/// `rapport erase`.
+#[derive(Debug, Clone, Args)]
+pub struct EraseArgs {
+    /// The respondent's email, as they gave it or as they were invited.
+    #[arg(long)]
+    pub email: String,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The identity key file (the pseudonym that finds their responses comes from it).
+    #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
+    pub identity_key_file: PathBuf,
 }
 
 /// Identity-key subcommands.
@@ -122,7 +275,7 @@ pub enum TokenCommand {
 /// Where the database is.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// Database URL: `sqlite://FILE` (created if missing).
+    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DATABASE`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://rapport.db")]
     pub database_url: String,
 }

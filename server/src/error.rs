@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Serialize;
 
 /// A problem with one field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// Path of the field, such as `answers.nps`.
     pub field: String,
@@ -55,9 +55,57 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_seconds: u64,
     },
+    /// The database cannot take writes now (disk full, read-only, unreachable). Nothing
+    /// was stored; the client should retry later.
+    #[error("the database cannot store responses right now ({0}); nothing was stored, try again later")]
+    Unavailable(&'static str),
     /// Anything else. Logged, never shown.
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for ApiError {
+    /// Storage trouble the operator must fix (and the client can wait out) becomes
+    /// [`ApiError::Unavailable`]; anything else is internal.
+    fn from(error: anyhow::Error) -> Self {
+        match error.chain().find_map(|cause| cause.downcast_ref::<sqlx::Error>()).and_then(storage_unavailable) {
+            Some(reason) => {
+                tracing::error!(error = format!("{error:#}"), "the database cannot take writes");
+                ApiError::Unavailable(reason)
+            }
+            None => ApiError::Internal(error),
+        }
+    }
+}
+
+/// Why a database error means "not now" rather than "broken": disk full, read-only, or
+/// the database out of reach. SQLite reports primary result codes (13 full, 8 read-only,
+/// 10 I/O error, 14 cannot open; extended codes keep the primary in their low byte);
+/// PostgreSQL reports SQLSTATEs (class 53 insufficient resources, 25006 read-only
+/// transaction, class 08 connection exceptions, 57P0x shutting down).
+pub fn storage_unavailable(error: &sqlx::Error) -> Option<&'static str> {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Some("database unreachable"),
+        sqlx::Error::Database(database) => {
+            let code = database.code()?;
+            if database.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                return match code.parse::<u32>().ok()? & 0xff {
+                    13 => Some("disk full"),
+                    8 => Some("database is read-only"),
+                    10 | 14 => Some("disk I/O error"),
+                    _ => None,
+                };
+            }
+            match code.as_ref() {
+                "25006" => Some("database is read-only"),
+                "53100" => Some("disk full"),
+                code if code.starts_with("53") => Some("database out of resources"),
+                code if code.starts_with("08") || code.starts_with("57P0") => Some("database unreachable"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 impl ApiError {
@@ -77,6 +125,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,16 +133,20 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        ApiError::Internal(error.into())
+        ApiError::from(anyhow::Error::from(error))
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
-    details: &'a [FieldError],
+/// The body of every refusal: what went wrong and, for a 422, each field's problem.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in words for people.
+    pub error: String,
+    /// Each field's problem; present only when a field is to blame.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
 }
+
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -101,14 +154,19 @@ impl IntoResponse for ApiError {
         let (error, details) = match &self {
             ApiError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
-                ("internal error; the server log has the details".to_owned(), &[][..])
+                ("internal error; the server log has the details".to_owned(), Vec::new())
             }
-            ApiError::Invalid { details, .. } => (self.to_string(), details.as_slice()),
-            _ => (self.to_string(), &[][..]),
+            ApiError::Invalid { details, .. } => (self.to_string(), details.clone()),
+            _ => (self.to_string(), Vec::new()),
         };
         let mut response = (status, Json(ErrorBody { error, details })).into_response();
-        if let ApiError::TooManyRequests { retry_after_seconds } = &self
-            && let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_seconds.to_string())
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after_seconds } => Some(*retry_after_seconds),
+            ApiError::Unavailable(_) => Some(5),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }

@@ -28,10 +28,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::AppState;
 use crate::auth::{Caller, Role};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 
 /// Query of the report and export endpoints.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Segment field(s), comma-separated.
     pub by: Option<String>,
@@ -40,7 +41,7 @@ pub struct ReportQuery {
 }
 
 /// A report as a caller may see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoleReport {
     /// The caller's role.
     pub role: Role,
@@ -54,13 +55,15 @@ pub struct RoleReport {
     /// Confidential and anonymous responses left out of this report because, for an
     /// `account` caller, there are fewer of them than the minimum group size. Zero otherwise.
     pub withheld_protected: u64,
-    /// The report; absent when suppressed.
+    /// The report; null when suppressed.
+    #[schema(value_type = Option<crate::openapi::scoring::Report>, required = true)]
     pub report: Option<Report>,
     /// Completion rates of the survey's recorded invitations (all versions), over the
     /// caller's accounts; absent when no invitation was recorded. An `account` caller gets
     /// no breakdown by the previous wave's choice: beside the identified rows they see, it
     /// would tell who chose confidentiality.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::openapi::scoring::Completion>)]
     pub completion: Option<Completion>,
 }
 
@@ -123,6 +126,21 @@ pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, que
 }
 
 /// `GET /api/v1/surveys/{id}/report`: the role-restricted report as JSON.
+#[utoipa::path(
+    get,
+    path = "/api/v1/surveys/{id}/report",
+    tag = "results",
+    params(("id" = String, Path, description = "Survey id."), ReportQuery),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The report over what the caller's role may see.", body = RoleReport),
+        (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
+        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 404, description = "No such survey or version.", body = ErrorBody),
+        (status = 422, description = "`by` names no field of this survey.", body = ErrorBody),
+    ),
+)]
 pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
     Ok(Json(role_report(&state, &caller, &id, &query).await?).into_response())
 }
@@ -243,6 +261,22 @@ pub async fn responses_csv(state: &AppState, caller: &Caller, survey_id: &str, v
 }
 
 /// `GET /api/v1/surveys/{id}/responses.csv`: the role-restricted CSV export.
+#[utoipa::path(
+    get,
+    path = "/api/v1/surveys/{id}/responses.csv",
+    tag = "results",
+    params(("id" = String, Path, description = "Survey id."), ("version" = Option<u32>, Query, description = "The survey version; the latest by default.")),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "One row per response the caller may see, after a header row.", content_type = "text/csv", body = String,
+            headers(("Content-Disposition" = String, description = "An attachment named after the survey and version."))),
+        (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
+        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
+        (status = 404, description = "No such survey or version.", body = ErrorBody),
+    ),
+)]
 pub async fn csv(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
     Ok(responses_csv(&state, &caller, &id, query.version).await?.into_response())
 }

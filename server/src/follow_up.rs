@@ -25,14 +25,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::AppState;
 use crate::auth::{Caller, Role};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::store::{ExportRow, FollowUpRow, FollowUpStatus, FollowUpSubject};
 
 /// The longest follow-up note accepted, in characters.
 pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// The close-the-loop list of one survey version, as the caller may see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FollowUpList {
     /// Survey id.
     pub survey: String,
@@ -46,7 +46,7 @@ pub struct FollowUpList {
 }
 
 /// What one account's conversation should cover.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountFollowUps {
     /// The account.
     pub account: Option<String>,
@@ -58,7 +58,7 @@ pub struct AccountFollowUps {
 }
 
 /// An identified response that needs a conversation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FollowUpItem {
     /// Response id.
     pub response_id: String,
@@ -69,14 +69,17 @@ pub struct FollowUpItem {
     /// Wave.
     pub wave: Option<String>,
     /// Who answered (they waived confidentiality).
+    #[schema(value_type = Option<crate::openapi::scoring::Identity>)]
     pub respondent: Option<Identity>,
     /// Why it needs a conversation.
+    #[schema(value_type = Vec<crate::openapi::scoring::Reason>)]
     pub reasons: Vec<Reason>,
     /// The 0–10 answer.
     pub nps: Option<u8>,
     /// Overall CRQ.
     pub crq: Option<f64>,
     /// Relationship category.
+    #[schema(value_type = Option<crate::openapi::scoring::RelationshipCategory>)]
     pub relationship: Option<RelationshipCategory>,
     /// Their greatest strength, in their words.
     pub strength: Option<String>,
@@ -87,7 +90,7 @@ pub struct FollowUpItem {
 }
 
 /// An account's flag for one wave's confidential feedback.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountFlag {
     /// The wave (`null` for responses without one).
     pub wave: Option<String>,
@@ -96,7 +99,7 @@ pub struct AccountFlag {
 }
 
 /// The follow-up status of an item.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct FollowUpState {
     /// The status; `open` until someone records another.
     pub status: FollowUpStatus,
@@ -113,7 +116,8 @@ impl From<&FollowUpRow> for FollowUpState {
 }
 
 /// Query of the list and of an account flag's update.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FollowUpQuery {
     /// Survey version; the latest by default.
     pub version: Option<u32>,
@@ -121,8 +125,16 @@ pub struct FollowUpQuery {
     pub wave: Option<String>,
 }
 
+/// Query of an account flag's update: which wave's flag.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FlagQuery {
+    /// The wave of the flag; none for responses without a wave.
+    pub wave: Option<String>,
+}
+
 /// Body of a status update.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpUpdate {
     /// The new status.
@@ -245,22 +257,75 @@ pub async fn set_account_follow_up(state: &AppState, caller: &Caller, survey_id:
 }
 
 /// `GET /api/v1/surveys/{id}/follow-ups`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/surveys/{id}/follow-ups",
+    tag = "close the loop",
+    params(("id" = String, Path, description = "Survey id."), FollowUpQuery),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Per account the caller may see, the identified responses that need a conversation and the confidential-feedback flags.", body = FollowUpList),
+        (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
+        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
+        (status = 404, description = "No such survey or version.", body = ErrorBody),
+    ),
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<FollowUpQuery>) -> Result<Json<FollowUpList>, ApiError> {
     Ok(Json(follow_up_list(&state, &caller, &id, &query).await?))
 }
 
 /// `PUT /api/v1/surveys/{id}/follow-ups/responses/{response_id}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/surveys/{id}/follow-ups/responses/{response_id}",
+    tag = "close the loop",
+    params(("id" = String, Path, description = "Survey id."), ("response_id" = String, Path, description = "The response on the caller's list.")),
+    request_body = FollowUpUpdate,
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The status now recorded.", body = FollowUpState),
+        (status = 400, description = "The body is not well-formed JSON.", body = ErrorBody),
+        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
+        (status = 404, description = "Not on the caller's list (whatever the reason: the answer is the same).", body = ErrorBody),
+        (status = 422, description = "A bad status or a note over 2,000 characters; `details` names the field.", body = ErrorBody),
+        (status = 503, description = "The database cannot take writes now; nothing was recorded.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn put_response(State(state): State<AppState>, caller: Caller, Path((id, response_id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<FollowUpState>, ApiError> {
     let update: FollowUpUpdate = crate::api::parse_json(&body)?;
     Ok(Json(set_response_follow_up(&state, &caller, &id, &response_id, &update).await?))
 }
 
 /// `PUT /api/v1/surveys/{id}/follow-ups/accounts/{account}[?wave=W]`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/surveys/{id}/follow-ups/accounts/{account}",
+    tag = "close the loop",
+    params(("id" = String, Path, description = "Survey id."), ("account" = String, Path, description = "The account whose flag this is."), FlagQuery),
+    request_body = FollowUpUpdate,
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The status now recorded.", body = FollowUpState),
+        (status = 400, description = "The body is not well-formed JSON.", body = ErrorBody),
+        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
+        (status = 404, description = "No such survey, or an account the caller may not see.", body = ErrorBody),
+        (status = 422, description = "A bad status or a note over 2,000 characters; `details` names the field.", body = ErrorBody),
+        (status = 503, description = "The database cannot take writes now; nothing was recorded.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn put_account(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, account)): Path<(String, String)>,
-    Query(query): Query<FollowUpQuery>,
+    Query(query): Query<FlagQuery>,
     body: axum::body::Bytes,
 ) -> Result<Json<FollowUpState>, ApiError> {
     let update: FollowUpUpdate = crate::api::parse_json(&body)?;

@@ -93,6 +93,12 @@ impl IdentityKey {
         Ok(keys.keys.len())
     }
 
+    /// Reads an existing key file; a missing file is an error, never a fresh key (which
+    /// would silently match nothing stored).
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        Self::load_existing(path)
+    }
+
     fn load_existing(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading identity key file {}", path.display()))?;
         Self::from_hex(&text).with_context(|| format!("reading identity key file {}", path.display()))

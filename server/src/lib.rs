@@ -1,7 +1,8 @@
 //! The Rapport server and command-line tool, as a library so that tests drive the same
 //! code the `rapport` binary runs.
 //!
-//! - [`config`]: command-line and environment configuration, parsed once into typed structs;
+//! - [`config`]: configuration from flags, environment variables and an optional TOML file,
+//!   parsed once into typed structs;
 //! - [`store`]: the only module that knows SQL;
 //! - [`identity`]: sealing respondent identity with the identity key;
 //! - [`invitation`]: signed invitation tokens for email links and portals;
@@ -14,6 +15,7 @@
 //! - [`demo`]: `rapport demo-seed`, a generated demo programme stored through ingest;
 //! - [`error`]: the one error type every handler returns;
 //! - [`metrics`]: what the server counts, and `GET /metrics`;
+//! - [`openapi`]: the OpenAPI document of `/api/v1`, generated from the handlers;
 //! - [`rate_limit`]: the per-client limit on response ingest;
 //! - [`score_file`]: `rapport score`, reports from a JSONL file of responses.
 //!
@@ -32,6 +34,7 @@ pub mod error;
 pub mod identity;
 pub mod invitation;
 pub mod metrics;
+pub mod openapi;
 pub mod rate_limit;
 pub mod score_file;
 pub mod store;

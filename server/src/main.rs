@@ -3,10 +3,9 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 use rapport_server::api::{app, AppState, Counters};
 use rapport_server::auth::{new_token, token_hash, Role};
-use rapport_server::config::{Cli, Command, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
+use rapport_server::config::{Cli, Command, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
 use rapport_server::invitation::{now_seconds, parse_lifetime, Invitation};
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::identity::IdentityKey;
@@ -14,7 +13,16 @@ use rapport_server::score_file;
 use rapport_server::store::{AddOutcome, Store};
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::load_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(error) => match error.downcast::<clap::Error>() {
+            Ok(clap_error) => clap_error.exit(),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return std::process::ExitCode::from(2);
+            }
+        },
+    };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -27,6 +35,7 @@ fn main() -> std::process::ExitCode {
         Command::Invite(args) => runtime().and_then(|runtime| runtime.block_on(invite(args))),
         Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
         Command::DemoSeed(args) => runtime().and_then(|runtime| runtime.block_on(rapport_server::demo::run(&args))),
+        Command::Erase(args) => runtime().and_then(|runtime| runtime.block_on(erase(args))),
         Command::Key { command: KeyCommand::Rotate { identity_key_file } } => IdentityKey::rotate_file(&identity_key_file).map(|keys| {
             println!("added a new current identity key; {} now holds {keys} keys. Restart every server to seal with it.", identity_key_file.display());
         }),
@@ -85,6 +94,15 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
         ReportFormat::Csv => print!("{}", score_file::report_csv(&report)),
         ReportFormat::Table => print!("{}", score_file::table(&report)),
     }
+    Ok(())
+}
+
+async fn erase(args: EraseArgs) -> anyhow::Result<()> {
+    let identity_key = IdentityKey::load(&args.identity_key_file)?;
+    let store = Store::open(&args.database.database_url).await?;
+    let (responses, invitations) = store.erase_respondent(&identity_key.respondent_key(&args.email)).await?;
+    store.close().await;
+    println!("erased the identity of {responses} response(s) and {invitations} invitation(s); their answers stay in the aggregates, linked to nobody");
     Ok(())
 }
 

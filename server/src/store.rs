@@ -186,7 +186,7 @@ pub enum FollowUpSubject {
 }
 
 /// How far the conversation about an item has got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FollowUpStatus {
     /// Nobody has acted yet.
@@ -365,6 +365,8 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
+                // Deleted content (an erased identity) is overwritten, not left in free space.
+                .pragma("secure_delete", "on")
                 .busy_timeout(Duration::from_secs(10));
             let lock_file = PathBuf::from(format!("{}-migrate.lock", options.get_filename().display()));
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.with_context(|| format!("opening {url}"))?;
@@ -732,6 +734,40 @@ impl Store {
             .collect()
     }
 
+    /// Erases a respondent on request: every sealed identity of the responses their
+    /// pseudonymous key links, the key itself, and the sealed contact of their
+    /// invitations, in one transaction. Answers stay, unlinked from anyone, so every
+    /// aggregate stays as it was. Returns how many responses and invitations were touched.
+    pub async fn erase_respondent(&self, respondent_key: &str) -> anyhow::Result<(u64, u64)> {
+        let tombstone = format!("erased:{}", now());
+        let counts = on_pool!(&self.pool, |pool| {
+            let mut transaction = pool.begin().await?;
+            sqlx::query("DELETE FROM respondent_identities WHERE response_id IN (SELECT response_id FROM responses WHERE respondent_key = $1)")
+                .bind(respondent_key)
+                .execute(&mut *transaction)
+                .await?;
+            let responses = sqlx::query("UPDATE responses SET respondent_key = NULL WHERE respondent_key = $1").bind(respondent_key).execute(&mut *transaction).await?.rows_affected();
+            let invitations = sqlx::query("UPDATE invitations SET contact_key = $1 || invitation_id, sealed_contact = $2 WHERE contact_key = $3")
+                .bind(&tombstone)
+                .bind(Vec::<u8>::new())
+                .bind(respondent_key)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+            transaction.commit().await?;
+            (responses, invitations)
+        });
+        // Earlier versions of the erased rows also live in SQLite's write-ahead log until a
+        // checkpoint; copy the log into the database and truncate it now.
+        if let Pool::Sqlite(pool) = &self.pool {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await?;
+            if busy != 0 {
+                tracing::warn!("the write-ahead log could not be truncated after an erasure (readers were active); it will be on the next checkpoint");
+            }
+        }
+        Ok(counts)
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         on_pool!(&self.pool, |pool| pool.close().await);
@@ -781,8 +817,10 @@ impl GroupCommit {
                     }
                 }
                 Err(error) => {
-                    for pending in batch {
-                        let _ = pending.done.send(Err(anyhow::anyhow!("{error:#}")));
+                    // A batch of one: its own error, with its cause intact for the caller
+                    // to classify (a full disk is a 503, not a 500).
+                    if let Some(pending) = batch.pop() {
+                        let _ = pending.done.send(Err(error));
                     }
                 }
             }
@@ -790,15 +828,88 @@ impl GroupCommit {
     }
 
     /// Writes `responses` in one transaction: all committed, or none.
+    ///
+    /// New responses without an invitation, the bulk of any load, go in with one multi-row
+    /// statement per table instead of a statement each: the per-statement round trip, not
+    /// the flush, is what limits a large batch. Whatever that statement did not insert (a
+    /// resend, a reused id, a second copy in the batch) and every answer to an invitation
+    /// then takes the row-by-row path, which tells a duplicate from a conflict.
+    ///
+    /// A connection whose transaction failed is closed, never handed back to the pool: after
+    /// an I/O error (a full disk) SQLite may have rolled the transaction back on its own or
+    /// left it open, and a connection in a state nobody is sure of could acknowledge later
+    /// writes it never made durable.
     async fn write(&self, responses: &[&NewResponse]) -> anyhow::Result<Vec<InsertOutcome>> {
+        let mut seen = std::collections::HashSet::new();
+        let bulk: Vec<&NewResponse> =
+            responses.iter().copied().filter(|response| response.invitation_id.is_none() && seen.insert(response.response_id.as_str())).collect();
+        // Serialised once, outside the statement builders, so a failure is an error, not a panic.
+        let bulk_json = bulk.iter().map(|response| Ok((serde_json::to_string(&response.answers)?, serde_json::to_string(&response.score)?))).collect::<anyhow::Result<Vec<_>>>()?;
+        let received_at = now();
         on_pool!(&self.pool, |pool| {
-            let mut transaction = pool.begin().await?;
-            let mut outcomes = Vec::with_capacity(responses.len());
-            for response in responses {
-                outcomes.push(insert_in!(transaction, response));
+            let mut connection = pool.acquire().await?;
+            let written: anyhow::Result<Vec<InsertOutcome>> = async {
+                let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+                let mut inserted = std::collections::HashSet::new();
+                if !bulk.is_empty() {
+                    // MAX_BATCH rows of 16 parameters stay far below both databases' limits.
+                    let mut builder = sqlx::QueryBuilder::new(
+                        "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
+                         returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at) ",
+                    );
+                    builder.push_values(bulk.iter().zip(&bulk_json), |mut values, (response, (answers, score))| {
+                        values
+                            .push_bind(&response.response_id)
+                            .push_bind(&response.survey_id)
+                            .push_bind(i64::from(response.survey_version))
+                            .push_bind(&response.body_sha256)
+                            .push_bind(answers)
+                            .push_bind(response.confidentiality.as_str())
+                            .push_bind(&response.context.account)
+                            .push_bind(&response.context.matter)
+                            .push_bind(&response.context.wave)
+                            .push_bind(response.context.returning)
+                            .push_bind(&response.respondent_key)
+                            .push_bind(score)
+                            .push_bind(response.answers.nps.map(|answer| i64::from(answer.get())))
+                            .push_bind(response.score.crq)
+                            .push_bind(response.submitted_at.as_str())
+                            .push_bind(received_at.as_str());
+                    });
+                    builder.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
+                    let ids: Vec<String> = builder.build_query_scalar().fetch_all(&mut *transaction).await?;
+                    inserted.extend(ids);
+                    let identities: Vec<(&String, &Vec<u8>)> = bulk
+                        .iter()
+                        .filter(|response| inserted.contains(&response.response_id))
+                        .filter_map(|response| response.sealed_identity.as_ref().map(|sealed| (&response.response_id, sealed)))
+                        .collect();
+                    if !identities.is_empty() {
+                        let mut builder = sqlx::QueryBuilder::new("INSERT INTO respondent_identities (response_id, sealed) ");
+                        builder.push_values(identities, |mut values, (response_id, sealed)| {
+                            values.push_bind(response_id).push_bind(sealed);
+                        });
+                        builder.build().execute(&mut *transaction).await?;
+                    }
+                }
+                let mut outcomes = Vec::with_capacity(responses.len());
+                for response in responses {
+                    // Each id is inserted once; a second copy of it in the batch is answered by
+                    // the row-by-row path, as a duplicate or a conflict of the first.
+                    if inserted.remove(&response.response_id) {
+                        outcomes.push(InsertOutcome::Stored);
+                    } else {
+                        outcomes.push(insert_in!(transaction, response));
+                    }
+                }
+                transaction.commit().await?;
+                Ok(outcomes)
             }
-            transaction.commit().await?;
-            Ok(outcomes)
+            .await;
+            if written.is_err() {
+                let _ = connection.close().await;
+            }
+            written
         })
     }
 }

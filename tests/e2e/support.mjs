@@ -37,7 +37,7 @@ async function waitFor(url, deadlineMs = 30000) {
 export const rapportBin = process.env.RAPPORT_BIN || path.join(repoRoot, 'target/release/rapport');
 
 /**
- * Starts `rapport serve`; returns { url, stop(), dir, databaseUrl }. The database is a
+ * Starts `rapport serve`; returns { url, stop(), restart(), dir, databaseUrl }. The database is a
  * fresh SQLite file unless `databaseUrl` names another.
  */
 export async function startServer(extraArgs = [], { databaseUrl } = {}) {
@@ -45,7 +45,7 @@ export async function startServer(extraArgs = [], { databaseUrl } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'rapport-e2e-'));
   const port = await freePort();
   const database = databaseUrl || `sqlite://${path.join(dir, 'e2e.db')}`;
-  const child = spawn(bin, [
+  const spawnServer = () => spawn(bin, [
     'serve', '--listen', `127.0.0.1:${port}`,
     '--database-url', database,
     '--identity-key-file', path.join(dir, 'identity.key'),
@@ -53,20 +53,30 @@ export async function startServer(extraArgs = [], { databaseUrl } = {}) {
     '--widget-dir', process.env.RAPPORT_WIDGET_DIR || path.join(repoRoot, 'dist/widget'),
     ...extraArgs,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child = spawnServer();
   let log = '';
-  child.stderr.on('data', (chunk) => { log += chunk; });
+  const collect = (started) => started.stderr.on('data', (chunk) => { log += chunk; });
+  collect(child);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`);
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
   return {
     url,
     dir,
     databaseUrl: database,
     log: () => log,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+    stop,
+    /** Stops the server and starts it again on the same port and database. */
+    async restart() {
+      await stop();
+      child = spawnServer();
+      collect(child);
+      await waitFor(`${url}/healthz`);
     },
   };
 }

@@ -1,12 +1,15 @@
 //! Project automation: `cargo xtask demo`, `cargo xtask test`, `cargo xtask dist`,
-//! `cargo xtask setup`.
+//! `cargo xtask setup`, `cargo xtask fuzz`, `cargo xtask api-fuzz`, `cargo xtask bench-server`.
 //!
 //! Everything a contributor or CI needs goes through here, so that the two commands in the
 //! README keep working on a fresh clone. This crate only orchestrates tools; it must never
 //! contain product logic (that lives in `scoring`, `widget` and `server`).
 
+mod bench_server;
 mod demo;
+mod api_fuzz;
 mod dist;
+mod fuzz;
 mod postgres;
 mod process;
 mod setup;
@@ -25,6 +28,10 @@ Commands:
   test                     Install what is missing, then run every test (native, wasm, end-to-end)
   dist                     Build the optimised widget into dist/widget/
   setup                    Install the tools the other commands need (idempotent)
+  api-fuzz [EXAMPLES]      Fuzz the HTTP API from its OpenAPI document (needs the release server)
+  fuzz [SECONDS [TARGET]]  Run each libFuzzer target SECONDS (default 600) and print the figures
+  bench-server [ingest|report|all] [-- <options>]
+                           Server benchmarks on SQLite and a throwaway PostgreSQL (fsync on)
   help                     Show this message
 ";
 
@@ -59,10 +66,21 @@ fn run() -> Result<()> {
             setup::run(setup::Needs::DIST)?;
             dist::run()
         }
+        Some("fuzz") => fuzz::run(&rest),
+        Some("api-fuzz") => {
+            let examples = match rest.as_slice() {
+                [] => 200,
+                [examples] => examples.parse().map_err(|_| anyhow::anyhow!("`{examples}` is not a number of examples"))?,
+                _ => bail!("usage: cargo xtask api-fuzz [EXAMPLES]"),
+            };
+            api_fuzz::install()?;
+            api_fuzz::run(examples)
+        }
         Some("setup") => {
             reject_extra_args("setup", &rest)?;
             setup::run(setup::Needs::EVERYTHING)
         }
+        Some("bench-server") => bench_server::run(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

@@ -50,11 +50,23 @@ pub(crate) struct TempPostgres {
     port: u16,
     /// The OS user the server runs as, when it differs from ours (we are root).
     run_as: Option<String>,
+    /// Whether commits are flushed to disk.
+    fsync: bool,
 }
 
 impl TempPostgres {
-    /// Starts a new cluster. Takes a few seconds.
+    /// Starts a new cluster with `fsync` off, which tests do not need. Takes a few seconds.
     pub(crate) fn start() -> Result<TempPostgres> {
+        TempPostgres::start_with(false)
+    }
+
+    /// Starts a new cluster with `fsync` on, as a production server runs, for benchmarks
+    /// whose figures must include making each commit durable.
+    pub(crate) fn start_durable() -> Result<TempPostgres> {
+        TempPostgres::start_with(true)
+    }
+
+    fn start_with(fsync: bool) -> Result<TempPostgres> {
         let bin_dir = find_bin_dir().context(
             "PostgreSQL server binaries (initdb, pg_ctl) not found; run `cargo xtask setup` \
              or install the Debian package `postgresql`",
@@ -76,6 +88,7 @@ impl TempPostgres {
             dir,
             port: 0,
             run_as,
+            fsync,
         };
         // From here on, dropping `postgres` removes the directory if anything fails.
         postgres.make_dir_accessible()?;
@@ -145,9 +158,10 @@ impl TempPostgres {
         for _attempt in 0..3 {
             self.port = free_port()?;
             let options = format!(
-                "-k {} -p {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
+                "-k {} -p {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync={}",
                 self.dir.display(),
-                self.port
+                self.port,
+                if self.fsync { "on" } else { "off" }
             );
             let started = execute(
                 self.pg_command("pg_ctl")?
@@ -218,7 +232,7 @@ fn remove_dir(dir: &Path) -> Result<()> {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
     Ok(listener
         .local_addr()

@@ -33,6 +33,7 @@ pub(crate) struct Needs {
     wasm_bindgen_cli: bool,
     system_packages: bool,
     npm_packages: bool,
+    schemathesis: bool,
 }
 
 impl Needs {
@@ -42,6 +43,7 @@ impl Needs {
         wasm_bindgen_cli: true,
         system_packages: true,
         npm_packages: true,
+        schemathesis: true,
     };
 
     /// What building the widget needs: the wasm target and npm's `wasm-opt`.
@@ -50,6 +52,7 @@ impl Needs {
         wasm_bindgen_cli: false,
         system_packages: false,
         npm_packages: true,
+        schemathesis: false,
     };
 
     /// What the demo needs: the same as [`Needs::DIST`], no browsers and no PostgreSQL.
@@ -69,6 +72,9 @@ pub(crate) fn run(needs: Needs) -> Result<()> {
     }
     if needs.wasm_bindgen_cli {
         ensure_wasm_bindgen_cli().context("could not set up the wasm-bindgen CLI")?;
+    }
+    if needs.schemathesis {
+        crate::api_fuzz::install().context("could not set up schemathesis")?;
     }
     Ok(())
 }

@@ -151,6 +151,9 @@ fn e2e_test_files(dir: &Path) -> Result<Vec<PathBuf>> {
 fn end_to_end_tests(postgres_url: &str) -> Result<()> {
     dist::run()?;
     demo::run_release_build()?;
+    println!();
+    println!("== API fuzzing: schemathesis against the server's own OpenAPI document");
+    crate::api_fuzz::run(25)?;
 
     let root = repo_root();
     let e2e_dir = root.join("tests").join("e2e");

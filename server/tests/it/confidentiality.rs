@@ -138,3 +138,68 @@ async fn after_a_key_rotation_old_identities_open_old_links_work_and_resends_are
     let message = format!("{error:#}");
     assert!(message.contains("line 4") && !message.contains("not-a-key-but-secret"), "{message}");
 }
+
+#[tokio::test]
+async fn erasing_a_respondent_removes_their_identity_everywhere_and_leaves_the_aggregates() {
+    let mut server = TestServer::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("identity.key");
+    server.state.identity_key = rapport_server::identity::IdentityKey::load_or_create(&key_file).unwrap();
+    let admin = rapport_server::auth::new_token().unwrap();
+    server.state.store.add_token(&rapport_server::auth::token_hash(&admin), rapport_server::auth::Role::Admin, &[], None).await.unwrap();
+    let mut ids = Vec::new();
+    for (counter, email) in [(60, "ana.ruiz@client.example"), (61, "ana.ruiz@client.example"), (62, "bob.stone@client.example")] {
+        let mut response = portal_response(counter);
+        response["identity"]["email"] = json!(email);
+        response["answers"]["nps"] = json!(counter - 55);
+        assert_eq!(server.post_json("client-portal", &response).await.0, StatusCode::CREATED);
+        ids.push(response["response_id"].as_str().unwrap().to_owned());
+    }
+    let invitation = rapport_server::invitation::Invitation {
+        id: "inv-erase".to_owned(),
+        survey: "client-portal".to_owned(),
+        contact: "ana.ruiz@client.example".to_owned(),
+        name: None,
+        account: "northwind".to_owned(),
+        matter: None,
+        wave: None,
+        firm: None,
+        expires: rapport_server::invitation::now_seconds() + 3600,
+    };
+    let key = &server.state.identity_key;
+    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
+    server.state.store.add_invitation(&invitation, &key.respondent_key(&invitation.contact), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
+    let report = || async {
+        let request = axum::http::Request::get("/api/v1/surveys/client-portal/report?by=account").header("authorization", format!("Bearer {admin}")).body(axum::body::Body::empty()).unwrap();
+        server.send(request).await.1
+    };
+    let before = report().await;
+
+    let database = crate::support::database_url(&server).to_owned();
+    let erased = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(["erase", "--email", "Ana.Ruiz@client.example", "--database-url", &database, "--identity-key-file", key_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(erased.status.success(), "{}", String::from_utf8_lossy(&erased.stderr));
+    assert!(String::from_utf8_lossy(&erased.stdout).contains("erased the identity of 2 response(s) and 1 invitation(s)"), "{}", String::from_utf8_lossy(&erased.stdout));
+
+    assert_eq!(server.state.store.sealed_identity(&ids[0]).await.unwrap(), None);
+    assert_eq!(server.state.store.sealed_identity(&ids[1]).await.unwrap(), None);
+    assert!(server.state.store.sealed_identity(&ids[2]).await.unwrap().is_some(), "another respondent keeps theirs");
+    let records = server.state.store.response_records("client-portal", 1).await.unwrap();
+    assert_eq!(records.iter().filter(|record| record.respondent_key.is_some()).count(), 1, "only Bob can still be followed across waves");
+    let stored = server.stored_bytes().await;
+    assert!(!contains(&stored, &key.respondent_key("ana.ruiz@client.example")), "no trace of her pseudonym either");
+    let mut after = report().await;
+    let mut before = before;
+    // Everything but the stamp of when it was computed is the same.
+    for report in [&mut before, &mut after] {
+        report.as_object_mut().unwrap().remove("generated_at");
+    }
+    assert_eq!(after, before, "aggregates are untouched");
+    let missing_key = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(["erase", "--email", "bob.stone@client.example", "--database-url", &database, "--identity-key-file", dir.path().join("absent.key").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!missing_key.status.success(), "without the real key nothing can be found, so it must not pretend");
+}

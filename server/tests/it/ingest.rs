@@ -154,3 +154,32 @@ async fn a_client_over_its_rate_gets_429_with_retry_after_and_nothing_is_stored(
     let response = tower::ServiceExt::oneshot(rapport_server::app(server.state.clone()), request).await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
 }
+
+/// A widget's clock can be wrong by years. Its `submitted_at` is kept as it said, but the
+/// order of responses is the server's order of receipt, and the wave is what the page or
+/// the invitation named, never something derived from a timestamp.
+#[tokio::test]
+async fn a_skewed_widget_clock_changes_neither_order_nor_wave() {
+    let server = TestServer::new().await;
+    // Ids chosen so that sorting by id or by the widget's clock would give the wrong order.
+    for (counter, submitted_at, wave) in [(0x30, "2099-01-01T00:00:00Z", "2026-h1"), (0x20, "1999-06-30T23:59:59+14:00", "2026-h1"), (0x10, "2026-11-23T09:30:00Z", "2026-h2")] {
+        let mut response = portal_response(counter);
+        response["submitted_at"] = json!(submitted_at);
+        response["context"]["wave"] = json!(wave);
+        let (status, body) = server.post_json("client-portal", &response).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let rows = server.state.store.export_rows("client-portal", 1).await.unwrap();
+    let order: Vec<&str> = rows.iter().map(|row| &row.response_id[row.response_id.len() - 2..]).collect();
+    assert_eq!(order, ["30", "20", "10"], "the order of receipt");
+    assert_eq!(rows[0].submitted_at, "2099-01-01T00:00:00Z", "the widget's own clock is kept as it said");
+    let waves: Vec<Option<&str>> = rows.iter().map(|row| row.wave.as_deref()).collect();
+    assert_eq!(waves, [Some("2026-h1"), Some("2026-h1"), Some("2026-h2")]);
+    let records = server.state.store.response_records("client-portal", 1).await.unwrap();
+    let definition = rapport_scoring::template("client-portal").unwrap();
+    let by_wave = rapport_scoring::SegmentField::parse(&definition, "wave").unwrap();
+    let report = rapport_scoring::build_report(&definition, &records, &rapport_scoring::ReportOptions { segments: vec![by_wave], min_group_size: Some(1) });
+    let groups: Vec<(String, u64)> = report.segments[0].groups.iter().map(|group| (group.value.clone(), group.n)).collect();
+    assert_eq!(groups, [("2026-h1".to_owned(), 2), ("2026-h2".to_owned(), 1)]);
+}

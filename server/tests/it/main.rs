@@ -8,8 +8,12 @@ mod support;
 mod ingest;
 /// Survey definitions over HTTP and `rapport survey`.
 mod surveys;
+/// The confidentiality audit: every endpoint, export, page, error and log line, every role.
+mod audit;
 /// Where identity goes, and where it must not.
 mod confidentiality;
+/// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.
+mod hostile_input;
 /// Signed invitation links: context, replacement, refusals.
 mod invitations;
 /// The results dashboard: sign-in, roles, escaping, follow-ups and the CSV download.
@@ -18,6 +22,8 @@ mod dashboard;
 mod roles;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
+/// A full or read-only database: 503s, never a false 2xx, then recovery.
+mod storage_full;
 /// SIGKILL under load loses no acknowledged response.
 mod crash;
 /// Upgrading a database an older release left behind.
@@ -28,6 +34,10 @@ mod replicas;
 mod operations;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.
 mod score_command;
+/// The OpenAPI document: committed, complete, well-formed, and true to real answers.
+mod openapi;
+/// `--config FILE`: the example file, precedence, and refusals of a bad file.
+mod config_file;
 /// The router behind a real listener in this process: concurrent resends.
 mod listener;
 /// The real binary on a real port: static files, CORS, graceful shutdown.

@@ -1,0 +1,276 @@
+//! Fresh databases for each measurement, and the raw inserts that set the ceiling.
+//!
+//! A fresh database is a new SQLite file under the bench directory (on the same disk as the
+//! project, never a RAM disk) or a new database on the given PostgreSQL server. It is created
+//! and migrated by the server's own [`Store::open`], so it has exactly the server's tables
+//! and indexes.
+//!
+//! The raw inserts run the same two statements the server's group-commit writer runs for a
+//! response without an invitation (the row, then its sealed identity), with the same
+//! durability: SQLite in WAL mode with `synchronous = FULL`, PostgreSQL with
+//! `synchronous_commit` on (its default; checked). They must never relax either, or the
+//! ceiling would be a different, cheaper promise.
+
+use std::str::FromStr as _;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rapport_server::store::Store;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection as _, PgPool, SqlitePool};
+
+use crate::responses::{StoredRow, SURVEY_ID};
+
+/// Where fresh databases are made.
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    /// SQLite files in this directory.
+    Sqlite(std::path::PathBuf),
+    /// New databases beside the one this URL names.
+    Postgres(String),
+}
+
+impl Backend {
+    /// The name used in reports.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// The URL of a new, empty, migrated database called `label`.
+    pub(crate) async fn fresh(&self, label: &str) -> anyhow::Result<String> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let url = match self {
+            Backend::Sqlite(dir) => {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                let file = dir.join(format!("{label}.db"));
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                }
+                format!("sqlite://{}", file.display())
+            }
+            Backend::Postgres(server) => {
+                let name = format!("rapport_bench_{label}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)).replace('-', "_");
+                let mut admin = sqlx::PgConnection::connect(server).await.context("connecting to the PostgreSQL server")?;
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
+                let base = server.rsplit_once('/').context("a PostgreSQL URL ends with /DATABASE")?.0;
+                format!("{base}/{name}")
+            }
+        };
+        Store::open(&url).await.with_context(|| format!("creating {url}"))?.close().await;
+        Ok(url)
+    }
+}
+
+/// The server's insert of a response row, up to its values.
+const INSERT_RESPONSES: &str = "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
+     returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at)";
+/// What the server's insert does when the id is stored already.
+const ON_CONFLICT: &str = "ON CONFLICT (response_id) DO NOTHING";
+
+/// How raw inserts write a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InsertMethod {
+    /// The server's statements, one row at a time (two statements for a row with identity).
+    RowByRow,
+    /// One multi-row `INSERT … VALUES (…), (…)` per table.
+    MultiRow,
+}
+
+impl InsertMethod {
+    /// The name used in reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            InsertMethod::RowByRow => "row by row",
+            InsertMethod::MultiRow => "multi-row",
+        }
+    }
+}
+
+/// A pool on a database with the server's durability settings.
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    /// SQLite, WAL, `synchronous = FULL`.
+    Sqlite(SqlitePool),
+    /// PostgreSQL, `synchronous_commit = on`.
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$of` holds; compiled once per driver.
+macro_rules! on_pool {
+    ($of:expr, |$pool:ident| $body:expr) => {
+        match $of {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl Pool {
+    /// Connects to `url` with up to `connections` connections.
+    pub(crate) async fn connect(url: &str, connections: u32) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            Ok(Pool::Sqlite(SqlitePoolOptions::new().max_connections(connections).connect_with(options).await?))
+        } else {
+            let pool = PgPoolOptions::new().max_connections(connections).connect(url).await?;
+            let synchronous_commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&pool).await?;
+            let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(&pool).await?;
+            anyhow::ensure!(synchronous_commit == "on" && fsync == "on", "PostgreSQL must run with fsync and synchronous_commit on, got {fsync} and {synchronous_commit}");
+            Ok(Pool::Postgres(pool))
+        }
+    }
+
+    /// How many responses the database holds.
+    pub(crate) async fn count_responses(&self) -> anyhow::Result<u64> {
+        let count: i64 = on_pool!(self, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE survey_id = $1").bind(SURVEY_ID).fetch_one(pool).await?);
+        Ok(u64::try_from(count)?)
+    }
+
+    /// The stored answers and confidentiality of every response, for the export DuckDB reads.
+    pub(crate) async fn answers(&self) -> anyhow::Result<Vec<(String, String)>> {
+        Ok(on_pool!(self, |pool| sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE survey_id = $1").bind(SURVEY_ID).fetch_all(pool).await?))
+    }
+
+    /// Writes `rows` in one transaction and commits: with the server's statements one row at
+    /// a time, or with one multi-row statement per table.
+    pub(crate) async fn insert_batch(&self, rows: &[StoredRow], method: InsertMethod) -> anyhow::Result<()> {
+        on_pool!(self, |pool| {
+            let mut transaction = pool.begin().await?;
+            match method {
+                InsertMethod::RowByRow => {
+                    let statement = format!("{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) {ON_CONFLICT}");
+                    for row in rows {
+                        let inserted = sqlx::query(&statement)
+                            .bind(&row.response_id)
+                            .bind(SURVEY_ID)
+                            .bind(row.survey_version)
+                            .bind(&row.body_sha256)
+                            .bind(&row.answers)
+                            .bind(row.confidentiality)
+                            .bind(&row.account)
+                            .bind(&row.matter)
+                            .bind(&row.wave)
+                            .bind(row.returning)
+                            .bind(&row.respondent_key)
+                            .bind(&row.score)
+                            .bind(row.nps)
+                            .bind(row.crq)
+                            .bind(&row.submitted_at)
+                            .bind(&row.received_at)
+                            .execute(&mut *transaction)
+                            .await?
+                            .rows_affected();
+                        anyhow::ensure!(inserted == 1, "response {} was already stored", row.response_id);
+                        if let Some(sealed) = &row.sealed_identity {
+                            sqlx::query("INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)")
+                                .bind(&row.response_id)
+                                .bind(sealed)
+                                .execute(&mut *transaction)
+                                .await?;
+                        }
+                    }
+                }
+                InsertMethod::MultiRow => {
+                    // At most 1,000 rows a statement, within both databases' limits on parameters.
+                    for rows in rows.chunks(1_000) {
+                        let mut builder = sqlx::QueryBuilder::new(INSERT_RESPONSES);
+                        builder.push(" ");
+                        builder.push_values(rows, |mut values, row| {
+                            values
+                                .push_bind(&row.response_id)
+                                .push_bind(SURVEY_ID)
+                                .push_bind(row.survey_version)
+                                .push_bind(&row.body_sha256)
+                                .push_bind(&row.answers)
+                                .push_bind(row.confidentiality)
+                                .push_bind(&row.account)
+                                .push_bind(&row.matter)
+                                .push_bind(&row.wave)
+                                .push_bind(row.returning)
+                                .push_bind(&row.respondent_key)
+                                .push_bind(&row.score)
+                                .push_bind(row.nps)
+                                .push_bind(row.crq)
+                                .push_bind(&row.submitted_at)
+                                .push_bind(&row.received_at);
+                        });
+                        builder.push(" ");
+                        builder.push(ON_CONFLICT);
+                        let inserted = builder.build().execute(&mut *transaction).await?.rows_affected();
+                        anyhow::ensure!(inserted == rows.len() as u64, "{} of {} responses were already stored", rows.len() as u64 - inserted, rows.len());
+                        let identified: Vec<(&String, &Vec<u8>)> = rows.iter().filter_map(|row| row.sealed_identity.as_ref().map(|sealed| (&row.response_id, sealed))).collect();
+                        if !identified.is_empty() {
+                            let mut builder = sqlx::QueryBuilder::new("INSERT INTO respondent_identities (response_id, sealed) ");
+                            builder.push_values(identified, |mut values, (response_id, sealed)| {
+                                values.push_bind(response_id).push_bind(sealed);
+                            });
+                            builder.build().execute(&mut *transaction).await?;
+                        }
+                    }
+                }
+            }
+            transaction.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Closes the pool.
+    pub(crate) async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await);
+    }
+}
+
+/// What the raw inserts achieved.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CeilingResult {
+    /// Rows written.
+    pub(crate) rows: usize,
+    /// Wall time from the first transaction to the last commit.
+    pub(crate) elapsed: Duration,
+}
+
+impl CeilingResult {
+    /// Rows per second.
+    pub(crate) fn rate(&self) -> f64 {
+        self.rows as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Writes `rows` into the database at `url` from `writers` tasks, each committing batches of
+/// `batch` rows with `method`: what a plain program can do with the server's tables and
+/// durability.
+pub(crate) async fn raw_inserts(url: &str, rows: &[StoredRow], writers: usize, batch: usize, method: InsertMethod) -> anyhow::Result<CeilingResult> {
+    let pool = Pool::connect(url, writers as u32).await?;
+    let n_rows = rows.len();
+    let batches: Vec<Vec<StoredRow>> = rows.chunks(batch).map(<[StoredRow]>::to_vec).collect();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let (pool, queue) = (pool.clone(), std::sync::Arc::clone(&queue));
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let next = queue.lock().map_err(|_| anyhow::anyhow!("batch queue poisoned"))?.next();
+                let Some(batch) = next else { return anyhow::Ok(()) };
+                pool.insert_batch(&batch, method).await?;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let elapsed = started.elapsed();
+    let stored = pool.count_responses().await?;
+    pool.close().await;
+    anyhow::ensure!(stored == n_rows as u64, "raw inserts stored {stored} rows, expected {n_rows}");
+    Ok(CeilingResult { rows: n_rows, elapsed })
+}

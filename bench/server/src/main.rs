@@ -1,0 +1,204 @@
+//! `rapport-bench`: the server's benchmarks, each beside its reference in the same run.
+//!
+//! - `rapport-bench ingest`: starts the release `rapport serve` on a fresh database, posts
+//!   distinct valid responses over keep-alive HTTP/1.1 (closed loop for the most it takes,
+//!   then open loop at a fixed rate for latency), checks that the database holds exactly the
+//!   responses that got a 2xx, then measures the ceiling: the same rows written by raw
+//!   inserts with the server's statements and durability into another fresh database.
+//! - `rapport-bench report`: loads a fresh database with a million such responses, times the
+//!   report over HTTP and from `rapport report`, and times DuckDB computing the same NPS and
+//!   CRQ figures from the same rows; checks that both agree.
+//!
+//! SQLite is the default; `--postgres URL` runs against new databases on that PostgreSQL
+//! server instead (`cargo xtask bench-server` starts a throwaway one). This is a benchmark
+//! driver: it asserts correctness (counts, agreement) but never a speed.
+
+mod database;
+mod http;
+mod load;
+mod report;
+mod responses;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::database::{Backend, InsertMethod};
+use crate::load::{Pace, PhaseResult};
+use crate::responses::{now, RowMaker};
+
+#[derive(Debug, Parser)]
+#[command(name = "rapport-bench", about = "Rapport server benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ingest throughput and latency beside the raw-insert ceiling.
+    Ingest(IngestArgs),
+    /// The report over many stored responses beside DuckDB.
+    Report(report::ReportArgs),
+}
+
+/// Where and against what to run.
+#[derive(Debug, Clone, Args)]
+struct Target {
+    /// The `rapport` binary to benchmark (build it with `cargo build --release -p rapport-server`).
+    #[arg(long, default_value = "target/release/rapport")]
+    rapport: PathBuf,
+    /// A PostgreSQL URL (`postgres://USER@HOST:PORT/DATABASE`) beside which fresh databases
+    /// are created; SQLite files when absent.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Directory for SQLite files, the identity key and exports.
+    #[arg(long, default_value = "target/bench-server")]
+    work_dir: PathBuf,
+}
+
+impl Target {
+    fn backend(&self) -> Backend {
+        match &self.postgres {
+            Some(url) => Backend::Postgres(url.clone()),
+            None => Backend::Sqlite(self.work_dir.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct IngestArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds of the closed loop, after the warm-up.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Seconds of closed-loop warm-up (counted in the check, not in the figures).
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Responses per second in the open loop.
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    /// Seconds of the open loop.
+    #[arg(long, default_value_t = 10)]
+    rate_duration: u64,
+    /// Rows the ceiling writes.
+    #[arg(long, default_value_t = 100_000)]
+    ceiling_rows: u64,
+    /// Tasks writing the ceiling's transactions (default: 1 on SQLite, which has one writer
+    /// at a time; 4 on PostgreSQL, as many as the server's writers).
+    #[arg(long)]
+    ceiling_writers: Option<usize>,
+    /// Rows per ceiling transaction: the server's largest group commit.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let outcome = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime").and_then(|runtime| {
+        runtime.block_on(async {
+            match cli.command {
+                Command::Ingest(args) => ingest(args).await,
+                Command::Report(args) => report::run(args).await,
+            }
+        })
+    });
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The machine and its load, printed beside every set of figures.
+pub(crate) fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| info.lines().find(|line| line.starts_with("model name")).and_then(|line| line.split_once(':')).map(|(_, model)| model.trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    format!("{cpus} CPUs ({model}), load average {}", load_average())
+}
+
+/// The 1-, 5- and 15-minute load averages.
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".to_owned())
+}
+
+fn phase_row(name: &str, result: &PhaseResult) -> String {
+    format!(
+        "| {name} | {:.0}/s | {:.2} ms | {:.2} ms | {:.2} ms | {} | {} |",
+        result.throughput(),
+        result.quantile_ms(0.5),
+        result.quantile_ms(0.99),
+        result.max_ms(),
+        result.success,
+        result.failed
+    )
+}
+
+async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
+    let backend = args.target.backend();
+    println!("ingest on {}: {}", backend.name(), machine());
+    let url = backend.fresh("ingest").await?;
+    let server = http::Server::start(&args.target.rapport, &url, &args.target.work_dir).await?;
+    let indices = Arc::new(load::Indices::default());
+    let warmup = load::run(server.address, Arc::clone(&indices), args.connections, Duration::from_secs(args.warmup), Pace::Closed).await?;
+    let closed = load::run(server.address, Arc::clone(&indices), args.connections, Duration::from_secs(args.duration), Pace::Closed).await?;
+    let open = load::run(server.address, Arc::clone(&indices), args.connections, Duration::from_secs(args.rate_duration), Pace::Open(args.rate)).await?;
+    server.stop().await?;
+    let load_after = load_average();
+
+    // Every 2xx must be in the database exactly once, and nothing else.
+    let acknowledged = warmup.success + closed.success + open.success;
+    let pool = database::Pool::connect(&url, 1).await?;
+    let stored = pool.count_responses().await?;
+    pool.close().await;
+    anyhow::ensure!(stored == acknowledged, "the database holds {stored} responses but {acknowledged} got a 2xx");
+    let created = warmup.created + closed.created + open.created;
+    anyhow::ensure!(created == acknowledged, "{acknowledged} responses got a 2xx but only {created} a 201, though every response was new");
+
+    // The ceiling: the same rows, raw, into a fresh database.
+    let writers = args.ceiling_writers.unwrap_or(match backend {
+        Backend::Sqlite(_) => 1,
+        Backend::Postgres(_) => 4,
+    });
+    let maker = RowMaker::new()?;
+    let received_at = now();
+    let rows = (0..args.ceiling_rows).map(|index| maker.row(index, &received_at)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut ceilings = Vec::new();
+    for method in [InsertMethod::RowByRow, InsertMethod::MultiRow] {
+        let ceiling_url = backend.fresh(&format!("ceiling-{}", ceilings.len())).await?;
+        ceilings.push((method, database::raw_inserts(&ceiling_url, &rows, writers, args.batch, method).await?));
+    }
+    let best = ceilings.iter().map(|(_, ceiling)| ceiling.rate()).fold(0.0, f64::max);
+
+    println!();
+    println!("| {} ({} connections) | throughput | p50 | p99 | max | 2xx | other |", backend.name(), args.connections);
+    println!("|---|---|---|---|---|---|---|");
+    println!("{}", phase_row("closed loop (max throughput)", &closed));
+    println!("{}", phase_row(&format!("open loop at {:.0}/s", args.rate), &open));
+    for (method, ceiling) in &ceilings {
+        println!(
+            "| ceiling: raw inserts {}, {} rows, {writers} writer(s), {} rows per commit | {:.0}/s | | | | | |",
+            method.name(),
+            ceiling.rows,
+            args.batch,
+            ceiling.rate()
+        );
+    }
+    println!();
+    println!("server at {:.0}% of the ceiling (the faster raw insert)", 100.0 * closed.throughput() / best);
+    println!("checked: the database holds exactly the {stored} responses that got a 2xx (warm-up {}, closed {}, open {})", warmup.success, closed.success, open.success);
+    println!("load average after the HTTP phases: {load_after}; at the end: {}", load_average());
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! `rapport-bench report`: the report over many stored responses, beside DuckDB.
+//!
+//! A fresh database is filled with generated responses, written as the server's ingest
+//! writes them (the load itself is not timed). Then, in the same run:
+//!
+//! - `GET /api/v1/surveys/client-portal/report` with an admin token, against the release
+//!   `rapport serve` (each request timed by the client, on an open connection);
+//! - `rapport report --survey client-portal --format json`, timed as a whole process;
+//! - DuckDB (the Python package, installed into a virtual environment under the work
+//!   directory) computing the same NPS and CRQ figures from the same rows, exported to CSV
+//!   and loaded into an in-memory table first: only its query is timed.
+//!
+//! The figures of the three must agree, or the command fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Args;
+use serde_json::Value;
+use tokio::process::Command;
+
+use crate::database::{self, Backend, InsertMethod};
+use crate::http::{Connection, Server};
+use crate::responses::{now, RowMaker, ELEMENTS, SURVEY_ID};
+use crate::{load_average, machine, Target};
+
+/// The DuckDB release the reference runs on.
+const DUCKDB_VERSION: &str = "2.0.0";
+
+/// `rapport-bench report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Responses stored before the report is timed.
+    #[arg(long, default_value_t = 1_000_000)]
+    responses: u64,
+    /// Timed runs of each contender; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// The Python used to create DuckDB's virtual environment.
+    #[arg(long, default_value = "python3")]
+    python: String,
+}
+
+/// NPS and CRQ figures, as both sides compute them.
+#[derive(Debug, Clone, PartialEq)]
+struct Figures {
+    n: u64,
+    promoters: u64,
+    detractors: u64,
+    nps: f64,
+    nps_mean: f64,
+    levels: [f64; 3],
+    crq_mean: f64,
+}
+
+impl Figures {
+    /// The figures of a `scoring` report (`Report` as JSON).
+    fn of_report(report: &Value) -> anyhow::Result<Self> {
+        let overall = &report["overall"];
+        let number = |value: &Value| value.as_f64().with_context(|| format!("expected a number, got {value}"));
+        let level = |id: &str| {
+            let level = overall["levels"].as_array().and_then(|levels| levels.iter().find(|level| level["id"] == id)).with_context(|| format!("no level {id}"))?;
+            number(&level["figures"]["mean"])
+        };
+        Ok(Figures {
+            n: overall["n"].as_u64().context("n")?,
+            promoters: overall["nps"]["promoters"].as_u64().context("promoters")?,
+            detractors: overall["nps"]["detractors"].as_u64().context("detractors")?,
+            nps: number(&overall["nps"]["nps"])?,
+            nps_mean: number(&overall["nps"]["mean"])?,
+            levels: [level("relationship")?, level("uniqueness")?, level("service")?],
+            crq_mean: number(&overall["crq"]["mean"])?,
+        })
+    }
+
+    /// The figures DuckDB printed.
+    fn of_duckdb(figures: &Value) -> anyhow::Result<Self> {
+        let number = |name: &str| figures[name].as_f64().with_context(|| format!("DuckDB printed no {name}"));
+        Ok(Figures {
+            n: figures["n"].as_u64().context("n")?,
+            promoters: figures["promoters"].as_u64().context("promoters")?,
+            detractors: figures["detractors"].as_u64().context("detractors")?,
+            nps: number("nps")?,
+            nps_mean: number("nps_mean")?,
+            levels: [number("relationship")?, number("uniqueness")?, number("service")?],
+            crq_mean: number("crq_mean")?,
+        })
+    }
+
+    /// Equal counts, and means equal up to floating-point summation order.
+    fn agrees_with(&self, other: &Figures) -> bool {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+        self.n == other.n
+            && self.promoters == other.promoters
+            && self.detractors == other.detractors
+            && close(self.nps, other.nps)
+            && close(self.nps_mean, other.nps_mean)
+            && self.levels.iter().zip(other.levels).all(|(a, b)| close(*a, b))
+            && close(self.crq_mean, other.crq_mean)
+    }
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn milliseconds(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// Fills `url` with `responses` generated responses in large transactions; not timed.
+async fn fill(url: &str, backend: &Backend, responses: u64) -> anyhow::Result<()> {
+    const CHUNK: u64 = 10_000;
+    let writers = match backend {
+        Backend::Sqlite(_) => 1,
+        Backend::Postgres(_) => 4,
+    };
+    let pool = database::Pool::connect(url, writers).await?;
+    let maker = std::sync::Arc::new(RowMaker::new()?);
+    let received_at = now();
+    let mut pending = tokio::task::JoinSet::new();
+    let mut start = 0;
+    while start < responses {
+        let end = (start + CHUNK).min(responses);
+        let (maker, received_at) = (std::sync::Arc::clone(&maker), received_at.clone());
+        let rows = tokio::task::spawn_blocking(move || (start..end).map(|index| maker.row(index, &received_at)).collect::<anyhow::Result<Vec<_>>>()).await??;
+        if pending.len() >= writers as usize {
+            pending.join_next().await.context("a writer vanished")???;
+        }
+        let pool = pool.clone();
+        pending.spawn(async move { pool.insert_batch(&rows, InsertMethod::MultiRow).await });
+        start = end;
+    }
+    while let Some(done) = pending.join_next().await {
+        done??;
+    }
+    let stored = pool.count_responses().await?;
+    pool.close().await;
+    anyhow::ensure!(stored == responses, "filled {stored} responses, expected {responses}");
+    Ok(())
+}
+
+/// Writes the 0–10 answer and the seven element ratings of every stored response to a CSV
+/// file for DuckDB.
+async fn export_csv(url: &str, path: &Path) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let pool = database::Pool::connect(url, 1).await?;
+    let rows = pool.answers().await?;
+    pool.close().await;
+    let mut csv = String::with_capacity(rows.len() * 24);
+    csv.push_str("nps");
+    for element in ELEMENTS {
+        write!(csv, ",{element}")?;
+    }
+    csv.push('\n');
+    for (answers, _confidentiality) in rows {
+        let answers: Value = serde_json::from_str(&answers)?;
+        if let Some(nps) = answers["nps"].as_u64() {
+            write!(csv, "{nps}")?;
+        }
+        for element in ELEMENTS {
+            csv.push(',');
+            if let Some(rating) = answers["ratings"][element].as_u64() {
+                write!(csv, "{rating}")?;
+            }
+        }
+        csv.push('\n');
+    }
+    std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// A Python virtual environment holding DuckDB, created on first use.
+async fn duckdb_python(python: &str, work_dir: &Path) -> anyhow::Result<PathBuf> {
+    let venv = work_dir.join("duckdb-venv");
+    let venv_python = venv.join("bin").join("python");
+    let installed = Command::new(&venv_python).args(["-c", "import duckdb, sys; sys.exit(duckdb.__version__ != sys.argv[1])", DUCKDB_VERSION]).status().await;
+    if !installed.is_ok_and(|status| status.success()) {
+        eprintln!("installing DuckDB {DUCKDB_VERSION} into {}", venv.display());
+        let status = Command::new(python).args(["-m", "venv"]).arg(&venv).status().await.with_context(|| format!("running {python} -m venv"))?;
+        anyhow::ensure!(status.success(), "{python} -m venv failed");
+        let status = Command::new(&venv_python).args(["-m", "pip", "install", "--quiet", &format!("duckdb=={DUCKDB_VERSION}")]).status().await?;
+        anyhow::ensure!(status.success(), "pip install duckdb=={DUCKDB_VERSION} failed");
+    }
+    Ok(venv_python)
+}
+
+/// Runs the whole report benchmark.
+pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let target = &args.target;
+    let backend = target.backend();
+    anyhow::ensure!(args.repeats > 0, "--repeats must be at least 1");
+    std::fs::create_dir_all(&target.work_dir)?;
+    let python = duckdb_python(&args.python, &target.work_dir).await?;
+    println!("report on {}: {}", backend.name(), machine());
+
+    let url = backend.fresh("report").await?;
+    let filling = Instant::now();
+    fill(&url, &backend, args.responses).await?;
+    eprintln!("stored {} responses in {:.1} s", args.responses, filling.elapsed().as_secs_f64());
+
+    // The admin token, as an operator creates it.
+    let output = Command::new(&target.rapport).args(["token", "create", "--role", "admin", "--database-url", &url]).stderr(Stdio::null()).output().await?;
+    anyhow::ensure!(output.status.success(), "rapport token create failed");
+    let token = String::from_utf8(output.stdout)?.trim().to_owned();
+
+    // Over HTTP.
+    let server = Server::start(&target.rapport, &url, &target.work_dir).await?;
+    let mut connection = Connection::open(server.address).await?;
+    let authorization = format!("Bearer {token}");
+    let path = format!("/api/v1/surveys/{SURVEY_ID}/report");
+    let mut http_times = Vec::new();
+    let mut http_report = Value::Null;
+    for _ in 0..args.repeats {
+        let started = Instant::now();
+        let (status, body) = connection.send("GET", &path, &[("authorization", &authorization)], b"").await?;
+        http_times.push(started.elapsed());
+        anyhow::ensure!(status == 200, "GET {path} answered {status}: {}", String::from_utf8_lossy(&body));
+        http_report = serde_json::from_slice::<Value>(&body)?["report"].take();
+    }
+    server.stop().await?;
+
+    // From the command line.
+    let mut cli_times = Vec::new();
+    let mut cli_report = Value::Null;
+    for _ in 0..args.repeats {
+        let started = Instant::now();
+        let output = Command::new(&target.rapport).args(["report", "--survey", SURVEY_ID, "--format", "json", "--database-url", &url]).output().await?;
+        cli_times.push(started.elapsed());
+        anyhow::ensure!(output.status.success(), "rapport report failed: {}", String::from_utf8_lossy(&output.stderr));
+        cli_report = serde_json::from_slice(&output.stdout)?;
+    }
+
+    // DuckDB, on the same rows.
+    let csv = target.work_dir.join("report-responses.csv");
+    export_csv(&url, &csv).await?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb_report.py");
+    let output = Command::new(&python).arg(&script).arg(&csv).arg(args.repeats.to_string()).output().await?;
+    anyhow::ensure!(output.status.success(), "the DuckDB query failed: {}", String::from_utf8_lossy(&output.stderr));
+    let duckdb: Value = serde_json::from_slice(&output.stdout)?;
+    let duckdb_times: Vec<Duration> = duckdb["seconds"].as_array().context("DuckDB printed no times")?.iter().filter_map(Value::as_f64).map(Duration::from_secs_f64).collect();
+
+    let (ours_http, ours_cli, theirs) = (Figures::of_report(&http_report)?, Figures::of_report(&cli_report)?, Figures::of_duckdb(&duckdb["figures"])?);
+    anyhow::ensure!(ours_http == ours_cli, "the HTTP report and rapport report differ: {ours_http:?} vs {ours_cli:?}");
+    anyhow::ensure!(ours_http.agrees_with(&theirs), "Rapport and DuckDB disagree: {ours_http:?} vs {theirs:?}");
+
+    println!();
+    println!("| {} report over {} responses | median of {} | fastest |", backend.name(), args.responses, args.repeats);
+    println!("|---|---|---|");
+    println!("| `GET …/report` (admin, HTTP, server warm) | {} | {} |", milliseconds(median(&http_times)), milliseconds(*http_times.iter().min().context("no runs")?));
+    println!("| `rapport report --format json` (whole process) | {} | {} |", milliseconds(median(&cli_times)), milliseconds(*cli_times.iter().min().context("no runs")?));
+    println!(
+        "| DuckDB {} (query only, table in memory) | {} | {} |",
+        duckdb["version"].as_str().unwrap_or("?"),
+        milliseconds(median(&duckdb_times)),
+        milliseconds(*duckdb_times.iter().min().context("no runs")?)
+    );
+    println!();
+    println!(
+        "both give: n {}, promoters {}, detractors {}, NPS {:.4}, mean 0–10 {:.6}, levels {:.6} / {:.6} / {:.6}, CRQ {:.6}",
+        ours_http.n, ours_http.promoters, ours_http.detractors, ours_http.nps, ours_http.nps_mean, ours_http.levels[0], ours_http.levels[1], ours_http.levels[2], ours_http.crq_mean
+    );
+    println!("load average at the end: {}", load_average());
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! `cargo xtask bench-server [ingest|report|all] [-- <rapport-bench options>]`: the server
+//! benchmarks on SQLite and on a throwaway PostgreSQL, from a fresh clone.
+//!
+//! Builds the release `rapport` and `rapport-bench`, runs the chosen benchmark against
+//! SQLite files under `target/bench-server/`, then starts a throwaway PostgreSQL cluster
+//! with `fsync` on (unlike the test cluster, since durability is part of what is measured)
+//! and runs it again there. The measuring itself lives in `bench/server`; this module only
+//! orchestrates.
+
+use anyhow::{Result, bail};
+
+use crate::postgres::TempPostgres;
+use crate::process::{cargo, command, execute, target_dir};
+
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let (which, forwarded) = match args.split_first() {
+        Some((which, rest)) if !which.starts_with('-') => (which.as_str(), rest),
+        _ => ("all", args),
+    };
+    let forwarded: Vec<&String> = forwarded.iter().skip_while(|arg| *arg == "--").collect();
+    let benchmarks: &[&str] = match which {
+        "ingest" => &["ingest"],
+        "report" => &["report"],
+        "all" => &["ingest", "report"],
+        other => bail!("unknown benchmark `{other}`: use ingest, report or all"),
+    };
+    execute(cargo()?.args(["build", "--release", "-p", "rapport-server", "-p", "rapport-bench"]))?;
+    let release = target_dir().join("release");
+    let bench = |benchmark: &str| -> Result<std::process::Command> {
+        let mut command = command(release.join("rapport-bench"))?;
+        command
+            .arg(benchmark)
+            .arg("--rapport")
+            .arg(release.join("rapport"))
+            .arg("--work-dir")
+            .arg(target_dir().join("bench-server"))
+            .args(&forwarded);
+        Ok(command)
+    };
+    for benchmark in benchmarks {
+        execute(&mut bench(benchmark)?)?;
+        let postgres = TempPostgres::start_durable()?;
+        execute(bench(benchmark)?.arg("--postgres").arg(postgres.url()))?;
+    }
+    Ok(())
+}
