@@ -125,7 +125,7 @@ pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, que
     Ok(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report, completion })
 }
 
-/// `GET /api/v1/surveys/{id}/report`: the role-restricted report as JSON.
+/// The role-restricted report.
 #[utoipa::path(
     get,
     path = "/api/v1/surveys/{id}/report",
@@ -260,7 +260,7 @@ pub async fn responses_csv(state: &AppState, caller: &Caller, survey_id: &str, v
     Ok(CsvExport { filename: format!("{}-v{}-responses.csv", definition.id, definition.version), text: out })
 }
 
-/// `GET /api/v1/surveys/{id}/responses.csv`: the role-restricted CSV export.
+/// The role-restricted CSV export.
 #[utoipa::path(
     get,
     path = "/api/v1/surveys/{id}/responses.csv",
