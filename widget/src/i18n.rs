@@ -274,7 +274,9 @@ pub fn validation_message(error: &ValidationError, locale: &Locale) -> String {
         ValidationError::Required { .. } => words.answer_required.to_owned(),
         ValidationError::OutOfRange { min, max, .. } => words.choose_between.replace("{min}", &min.to_string()).replace("{max}", &max.to_string()),
         ValidationError::TooLong { max_chars, .. } => words.too_long.replace("{max}", &max_chars.to_string()),
-        ValidationError::WrongType { field, .. } if field == "identity.email" => words.email_invalid.to_owned(),
+        // Whatever is wrong with an email (not an address, a control character), the
+        // respondent's fix is the same.
+        ValidationError::WrongType { field, .. } | ValidationError::BadText { field, .. } if field == "identity.email" => words.email_invalid.to_owned(),
         ValidationError::BadText { field, .. } if field == "identity" => words.identity_missing.to_owned(),
         ValidationError::WrongType { .. } | ValidationError::BadText { .. } | ValidationError::UnknownOption { .. } => words.check_answer.to_owned(),
         other => other.to_string(),

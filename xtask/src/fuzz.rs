@@ -40,9 +40,16 @@ fn install() -> Result<()> {
     Ok(())
 }
 
-/// The last `stat::number_of_executed_runs` libFuzzer printed, if any.
+/// How many inputs libFuzzer ran: its final `stat::number_of_executed_runs`, or the
+/// `Done N runs in S second(s)` line it prints when the time is up.
 fn executions(log: &str) -> Option<u64> {
-    log.lines().rev().find_map(|line| line.strip_prefix("stat::number_of_executed_runs:")?.trim().parse().ok())
+    log.lines().rev().find_map(|line| {
+        let line = line.trim();
+        if let Some(count) = line.strip_prefix("stat::number_of_executed_runs:") {
+            return count.trim().parse().ok();
+        }
+        line.strip_prefix("Done ")?.split_whitespace().next()?.parse().ok()
+    })
 }
 
 pub(crate) fn run(rest: &[String]) -> Result<()> {
@@ -74,6 +81,11 @@ pub(crate) fn run(rest: &[String]) -> Result<()> {
         let crashed = !output.status.success();
         if crashed {
             eprintln!("{log}");
+        } else {
+            // libFuzzer's closing lines: the totals this run reached.
+            for line in log.lines().filter(|line| line.starts_with("stat::") || line.starts_with("Done ")) {
+                eprintln!("{line}");
+            }
         }
         summary.push((target, executions(&log), crashed));
     }
