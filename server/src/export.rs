@@ -80,7 +80,9 @@ async fn completion_for(state: &AppState, caller: &Caller, definition: &SurveyDe
     Ok(Some(completion))
 }
 
-async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<SurveyDefinition, ApiError> {
+/// A survey version (the latest when `version` is `None`), or the 404 every results
+/// endpoint answers for a missing one.
+pub(crate) async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<SurveyDefinition, ApiError> {
     state.store.survey(id, version).await?.ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
 }
 

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ErrorBody};
+use crate::export::definition;
 use crate::store::{ExportRow, FollowUpRow, FollowUpStatus, FollowUpSubject};
 
 /// The longest follow-up note accepted, in characters.
@@ -151,10 +152,6 @@ fn refuse_viewer(caller: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<SurveyDefinition, ApiError> {
-    state.store.survey(id, version).await?.ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
-}
-
 /// The close-the-loop list of a survey version, restricted to what `caller` may see.
 pub async fn follow_up_list(state: &AppState, caller: &Caller, survey_id: &str, query: &FollowUpQuery) -> Result<FollowUpList, ApiError> {
     refuse_viewer(caller)?;
@@ -239,8 +236,13 @@ pub async fn set_response_follow_up(state: &AppState, caller: &Caller, survey_id
     if !on_list {
         return Err(ApiError::NotFound(format!("no close-the-loop item {response_id:?} in survey {survey_id:?} for this token")));
     }
-    let updated_at = state.store.set_follow_up(definition.id.as_str(), &FollowUpSubject::Response(response_id.to_owned()), update.status, note).await?;
-    Ok(FollowUpState { status: update.status, note: note.map(str::to_owned), updated_at: Some(updated_at) })
+    record(state, &definition, &FollowUpSubject::Response(response_id.to_owned()), update.status, note).await
+}
+
+/// Stores a status and answers with what is now recorded.
+async fn record(state: &AppState, definition: &SurveyDefinition, subject: &FollowUpSubject, status: FollowUpStatus, note: Option<&str>) -> Result<FollowUpState, ApiError> {
+    let updated_at = state.store.set_follow_up(definition.id.as_str(), subject, status, note).await?;
+    Ok(FollowUpState { status, note: note.map(str::to_owned), updated_at: Some(updated_at) })
 }
 
 /// Records the follow-up status of an account's confidential-feedback flag for one wave.
@@ -252,8 +254,7 @@ pub async fn set_account_follow_up(state: &AppState, caller: &Caller, survey_id:
         return Err(ApiError::NotFound(format!("no close-the-loop flag for account {account:?} in survey {survey_id:?} for this token")));
     }
     let subject = FollowUpSubject::Account { account: account.to_owned(), wave: wave.unwrap_or_default().to_owned() };
-    let updated_at = state.store.set_follow_up(definition.id.as_str(), &subject, update.status, note).await?;
-    Ok(FollowUpState { status: update.status, note: note.map(str::to_owned), updated_at: Some(updated_at) })
+    record(state, &definition, &subject, update.status, note).await
 }
 
 /// `GET /api/v1/surveys/{id}/follow-ups`.

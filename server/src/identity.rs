@@ -84,7 +84,7 @@ impl IdentityKey {
     /// the new file beside it and renaming it into place, so a crash leaves the old file or
     /// the new one, never half of one. Returns how many keys the file now holds.
     pub fn rotate_file(path: &Path) -> anyhow::Result<usize> {
-        let mut keys = Self::load_existing(path)?;
+        let mut keys = Self::load(path)?;
         keys.keys.push(Self::random_key()?);
         let staging = path.with_extension("rotating");
         let _ = std::fs::remove_file(&staging);
@@ -96,10 +96,6 @@ impl IdentityKey {
     /// Reads an existing key file; a missing file is an error, never a fresh key (which
     /// would silently match nothing stored).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        Self::load_existing(path)
-    }
-
-    fn load_existing(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading identity key file {}", path.display()))?;
         Self::from_hex(&text).with_context(|| format!("reading identity key file {}", path.display()))
     }

@@ -52,11 +52,6 @@ impl Histogram {
         self.count += 1;
     }
 
-    /// Observations so far.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     fn render(&self, out: &mut String, name: &str, labels: &str, buckets: &[f64]) {
         let separator = if labels.is_empty() { "" } else { "," };
         for (idx, bound) in buckets.iter().enumerate() {
@@ -88,11 +83,6 @@ impl Counters {
         if let Ok(mut durations) = self.durations.lock() {
             durations.entry(route.to_owned()).or_default().observe(&DURATION_BUCKETS, seconds);
         }
-    }
-
-    /// Requests answered so far on `route` with `status`, for any method.
-    pub fn requests(&self, route: &str, status: u16) -> u64 {
-        self.requests.lock().map_or(0, |requests| requests.iter().filter(|((of, _, with), _)| of == route && *with == status).map(|(_, n)| n).sum())
     }
 
     /// The Prometheus text exposition of every counter, with the store's batch sizes.

@@ -47,15 +47,6 @@ pub struct Store {
     surveys: Arc<std::sync::RwLock<HashMap<(String, u32), SurveyDefinition>>>,
 }
 
-/// Which database a [`Store`] holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// One SQLite file.
-    Sqlite,
-    /// A PostgreSQL database, possibly shared by several servers.
-    Postgres,
-}
-
 #[derive(Debug, Clone)]
 enum Pool {
     Sqlite(SqlitePool),
@@ -422,14 +413,6 @@ impl Store {
         anyhow::ensure!(one == 1, "the database answered {one} to SELECT 1");
         anyhow::ensure!(!self.writer.is_closed(), "the database writer has stopped");
         Ok(())
-    }
-
-    /// Which database this is.
-    pub fn backend(&self) -> Backend {
-        match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
-            Pool::Postgres(_) => Backend::Postgres,
-        }
     }
 
     /// Stores version 1 of each built-in template that is not stored yet. Replicas that
