@@ -6,12 +6,13 @@
 //! size shows its count only: this module never emits a score for such a group, whatever
 //! the caller's role. Restricting *which* reports a role may request is the server's job.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Figures, Moments, Tally};
-use crate::definition::{Question, SurveyDefinition, TextPurpose};
+use crate::definition::{Question, SurveyDefinition};
+use crate::entry::{EntryError, EntryLayout};
 use crate::ids::{QuestionId, SurveyId, TopicId};
 use crate::score::{NpsCategory, Observation, Scorer, NO_NPS};
 use crate::stats::{welch, GroupMoments, WelchTest};
@@ -243,99 +244,317 @@ pub struct Report {
 
 const NONE_VALUE: &str = "(none)";
 
+/// A column of optional text (account, wave, …), each distinct value held once and every row
+/// as a small code, so a million rows of a hundred accounts hold a hundred strings.
+#[derive(Debug, Clone, Default)]
+struct Interned {
+    codes: Vec<u32>,
+    values: Vec<Option<String>>,
+    by_key: HashMap<Box<[u8]>, u32>,
+    none: Option<u32>,
+}
+
+impl Interned {
+    /// Appends a row whose value is identified by `key` and, the first time that key is
+    /// seen, built by `value`.
+    fn push_keyed(&mut self, key: &[u8], value: impl FnOnce() -> Option<String>) {
+        let code = match self.by_key.get(key) {
+            Some(code) => *code,
+            None => {
+                let code = self.values.len() as u32;
+                self.values.push(value());
+                self.by_key.insert(key.into(), code);
+                code
+            }
+        };
+        self.codes.push(code);
+    }
+
+    fn push(&mut self, value: Option<&str>) {
+        match value {
+            Some(text) => self.push_keyed(text.as_bytes(), || Some(text.to_owned())),
+            None => {
+                let code = *self.none.get_or_insert_with(|| {
+                    self.values.push(None);
+                    (self.values.len() - 1) as u32
+                });
+                self.codes.push(code);
+            }
+        }
+    }
+
+    fn value(&self, row: usize) -> Option<&str> {
+        self.values[self.codes[row] as usize].as_deref()
+    }
+
+    fn code(&self, row: usize) -> usize {
+        self.codes[row] as usize
+    }
+
+    /// The same dictionary over the kept rows.
+    fn select(&self, rows: &[usize]) -> Interned {
+        Interned { codes: rows.iter().map(|row| self.codes[*row]).collect(), values: self.values.clone(), by_key: self.by_key.clone(), none: self.none }
+    }
+}
+
+/// The context of one response as a report reads it, borrowed from wherever it is stored.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EntryContext<'a> {
+    /// Account.
+    pub account: Option<&'a str>,
+    /// Matter.
+    pub matter: Option<&'a str>,
+    /// Wave.
+    pub wave: Option<&'a str>,
+    /// New or returning, when the host page said so.
+    pub returning: Option<bool>,
+    /// The key following the respondent across waves.
+    pub respondent_key: Option<&'a str>,
+}
+
+/// What a report is computed from: one survey version's responses in columns (compact
+/// observations, topic bits, and interned context), in the order they were received.
+///
+/// Filled from stored [report entries](crate::entry) with [`ReportInput::push_entry`], or from
+/// typed answers with [`ReportInput::push_record`]; both give the same report.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    layout: EntryLayout,
+    observations: Vec<Observation>,
+    /// Topic bits, [`EntryLayout::topic_bytes`] per row: strengths, then weaknesses.
+    topics: Vec<u8>,
+    accounts: Interned,
+    matters: Interned,
+    waves: Interned,
+    respondents: Interned,
+    returning: Vec<Option<bool>>,
+    /// One column per role or choice question, in definition order.
+    choices: Vec<Interned>,
+}
+
+impl ReportInput {
+    /// An empty input for a survey version.
+    pub fn new(definition: &SurveyDefinition) -> Self {
+        let layout = EntryLayout::new(definition);
+        let choices = vec![Interned::default(); layout.choice_questions().count()];
+        ReportInput {
+            layout,
+            observations: Vec::new(),
+            topics: Vec::new(),
+            accounts: Interned::default(),
+            matters: Interned::default(),
+            waves: Interned::default(),
+            respondents: Interned::default(),
+            returning: Vec::new(),
+            choices,
+        }
+    }
+
+    /// Appends a response from its stored entry. Nothing is appended when the entry is not
+    /// one of this version.
+    pub fn push_entry(&mut self, entry: &[u8], context: EntryContext<'_>) -> Result<(), EntryError> {
+        let entry = self.layout.decode(entry)?;
+        self.observations.push(entry.observation);
+        self.topics.extend_from_slice(entry.strengths);
+        self.topics.extend_from_slice(entry.weaknesses);
+        for ((column, choice), idx) in self.choices.iter_mut().zip(entry.choices()).zip(0..) {
+            let layout = &self.layout;
+            column.push_keyed(choice, || layout.choice_value(idx, choice));
+        }
+        self.accounts.push(context.account);
+        self.matters.push(context.matter);
+        self.waves.push(context.wave);
+        self.respondents.push(context.respondent_key);
+        self.returning.push(context.returning);
+        Ok(())
+    }
+
+    /// Appends a response from its typed answers.
+    pub fn push_record(&mut self, record: &ResponseRecord) {
+        let entry = self.layout.encode(&record.answers, record.confidentiality);
+        let context = EntryContext {
+            account: record.context.account.as_deref(),
+            matter: record.context.matter.as_deref(),
+            wave: record.context.wave.as_deref(),
+            returning: record.context.returning,
+            respondent_key: record.respondent_key.as_deref(),
+        };
+        self.push_entry(&entry, context).expect("an entry encoded by this layout decodes");
+    }
+
+    /// How many responses.
+    pub fn len(&self) -> usize {
+        self.observations.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.observations.is_empty()
+    }
+
+    /// The account of the `row`-th response.
+    pub fn account(&self, row: usize) -> Option<&str> {
+        self.accounts.value(row)
+    }
+
+    /// The confidentiality choice of the `row`-th response.
+    pub fn confidentiality(&self, row: usize) -> ConfidentialityChoice {
+        self.observations[row].confidentiality
+    }
+
+    /// The responses for which `keep` holds, in the same order.
+    pub fn filter(&self, keep: impl Fn(&ReportInput, usize) -> bool) -> ReportInput {
+        let rows: Vec<usize> = (0..self.len()).filter(|row| keep(self, *row)).collect();
+        let topic_stride = 2 * self.layout.topic_bytes();
+        ReportInput {
+            layout: self.layout.clone(),
+            observations: rows.iter().map(|row| self.observations[*row]).collect(),
+            topics: rows.iter().flat_map(|row| &self.topics[row * topic_stride..(row + 1) * topic_stride]).copied().collect(),
+            accounts: self.accounts.select(&rows),
+            matters: self.matters.select(&rows),
+            waves: self.waves.select(&rows),
+            respondents: self.respondents.select(&rows),
+            returning: rows.iter().map(|row| self.returning[*row]).collect(),
+            choices: self.choices.iter().map(|column| column.select(&rows)).collect(),
+        }
+    }
+}
+
 /// Builds a report. Records must all answer `definition` (same id and version).
 pub fn build_report(definition: &SurveyDefinition, records: &[ResponseRecord], options: &ReportOptions) -> Report {
+    let mut input = ReportInput::new(definition);
+    for record in records {
+        input.push_record(record);
+    }
+    report_of(definition, &input, options)
+}
+
+/// Builds a report from its columns. `input` must have been made for `definition`.
+pub fn report_of(definition: &SurveyDefinition, input: &ReportInput, options: &ReportOptions) -> Report {
     let scorer = Scorer::new(definition);
     let min_group_size = u64::from(options.min_group_size.unwrap_or(definition.min_group_size));
-    let observations: Vec<Observation> = records.iter().map(|record| scorer.observe(&record.answers, record.confidentiality)).collect();
-    let tally_of = |indices: &mut dyn Iterator<Item = usize>| {
-        let mut tally = Tally::new(&scorer);
-        for idx in indices {
-            tally.add(&scorer, &observations[idx]);
-        }
-        tally
-    };
-    let overall = tally_of(&mut (0..records.len())).figures(&scorer);
-
-    let returning = returning_flags(records);
+    let mut overall = Tally::new(&scorer);
+    for observation in &input.observations {
+        overall.add(&scorer, observation);
+    }
+    let returning = returning_flags(input);
     let segments = options
         .segments
         .iter()
-        .map(|field| {
-            let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-            for (idx, record) in records.iter().enumerate() {
-                groups.entry(segment_value(field, record, returning[idx])).or_default().push(idx);
-            }
-            Segmentation {
-                field: field.name().to_owned(),
-                groups: groups
-                    .into_iter()
-                    .map(|(value, members)| {
-                        let n = members.len() as u64;
-                        let suppressed = n < min_group_size;
-                        let figures = (!suppressed).then(|| tally_of(&mut members.into_iter()).figures(&scorer));
-                        SegmentGroup { value, n, suppressed, figures }
-                    })
-                    .collect(),
-            }
-        })
+        .map(|field| Segmentation { field: field.name().to_owned(), groups: segment_groups(&scorer, input, field, &returning, min_group_size) })
         .collect();
-
-    let confidentiality_comparison = compare_confidentiality(&scorer, records, &observations, min_group_size);
-    let wave_comparisons = compare_waves(&scorer, records, &observations, min_group_size);
     Report {
         survey_id: definition.id.clone(),
         survey_version: definition.version,
         min_group_size: min_group_size as u32,
-        overall,
+        overall: overall.figures(&scorer),
         segments,
-        confidentiality_comparison,
-        wave_comparisons,
-        topics: topic_shares(definition, records),
+        confidentiality_comparison: compare_confidentiality(&scorer, &input.observations, min_group_size),
+        wave_comparisons: compare_waves(&scorer, input, min_group_size),
+        topics: topic_shares(definition, input),
     }
 }
 
-/// For each record: `Some(true)` if the respondent answered an earlier wave, `Some(false)` if
+/// The waves the rows answered, in name order, and the rank there of each wave code
+/// (`None` for "no wave" and for waves no row answered).
+fn wave_ranks(input: &ReportInput) -> (Vec<&str>, Vec<Option<usize>>) {
+    let mut present = vec![false; input.waves.values.len()];
+    for code in &input.waves.codes {
+        present[*code as usize] = true;
+    }
+    let mut named: Vec<(usize, &str)> =
+        input.waves.values.iter().enumerate().filter(|(code, _)| present[*code]).filter_map(|(code, value)| Some((code, value.as_deref()?))).collect();
+    named.sort_by(|a, b| a.1.cmp(b.1));
+    let mut ranks = vec![None; input.waves.values.len()];
+    for (rank, (code, _)) in named.iter().enumerate() {
+        ranks[*code] = Some(rank);
+    }
+    (named.into_iter().map(|(_, name)| name).collect(), ranks)
+}
+
+/// For each row: `Some(true)` if the respondent answered an earlier wave, `Some(false)` if
 /// this is their first, `None` if it cannot be told. An explicit `context.returning` wins.
-fn returning_flags(records: &[ResponseRecord]) -> Vec<Option<bool>> {
-    let mut first_wave: BTreeMap<&str, &str> = BTreeMap::new();
-    for record in records {
-        if let (Some(key), Some(wave)) = (&record.respondent_key, &record.context.wave) {
-            let first = first_wave.entry(key).or_insert(wave);
-            if wave.as_str() < *first {
-                *first = wave;
-            }
+fn returning_flags(input: &ReportInput) -> Vec<Option<bool>> {
+    let (_, ranks) = wave_ranks(input);
+    let keyed = |row: usize| -> Option<(usize, usize)> {
+        input.respondents.value(row)?;
+        Some((input.respondents.code(row), ranks[input.waves.code(row)]?))
+    };
+    let mut first_rank: Vec<usize> = vec![usize::MAX; input.respondents.values.len()];
+    for row in 0..input.len() {
+        if let Some((key, rank)) = keyed(row) {
+            first_rank[key] = first_rank[key].min(rank);
         }
     }
-    records
-        .iter()
-        .map(|record| {
-            record.context.returning.or_else(|| match (&record.respondent_key, &record.context.wave) {
-                (Some(key), Some(wave)) => Some(first_wave[key.as_str()] < wave.as_str()),
-                _ => None,
-            })
-        })
-        .collect()
+    (0..input.len()).map(|row| input.returning[row].or_else(|| keyed(row).map(|(key, rank)| first_rank[key] < rank))).collect()
 }
 
-fn segment_value(field: &SegmentField, record: &ResponseRecord, returning: Option<bool>) -> String {
-    let text = |value: &Option<String>| value.clone().unwrap_or_else(|| NONE_VALUE.to_owned());
-    match field {
-        SegmentField::Account => text(&record.context.account),
-        SegmentField::Matter => text(&record.context.matter),
-        SegmentField::Wave => text(&record.context.wave),
-        SegmentField::Returning => match returning {
-            Some(true) => "returning".to_owned(),
-            Some(false) => "new".to_owned(),
-            None => NONE_VALUE.to_owned(),
-        },
-        SegmentField::Confidentiality => record.confidentiality.as_str().to_owned(),
-        SegmentField::NpsCategory => record.answers.nps.map_or(NONE_VALUE, |answer| NpsCategory::of(answer).as_str()).to_owned(),
-        SegmentField::Question(id) => match record.answers.choices.get(id) {
-            Some(chosen) if !chosen.is_empty() => chosen.iter().map(|option| option.as_str()).collect::<Vec<_>>().join("+"),
-            _ => NONE_VALUE.to_owned(),
-        },
+/// The groups of one breakdown: every row's value, counted, and tallied where the group is
+/// large enough to be shown.
+fn segment_groups(scorer: &Scorer, input: &ReportInput, field: &SegmentField, returning: &[Option<bool>], min_group_size: u64) -> Vec<SegmentGroup> {
+    // Detractor, passive, promoter, unanswered: the order of `NpsCategory`'s variants.
+    let category = |row: usize| match input.observations[row].nps {
+        0..=6 => 0,
+        7..=8 => 1,
+        9..=10 => 2,
+        _ => 3,
+    };
+    // Each row's code in a small dictionary of display values for this field.
+    let (codes, names): (Vec<usize>, Vec<String>) = {
+        let text_column = |column: &Interned| -> (Vec<usize>, Vec<String>) {
+            (column.codes.iter().map(|code| *code as usize).collect(), column.values.iter().map(|value| value.clone().unwrap_or_else(|| NONE_VALUE.to_owned())).collect())
+        };
+        match field {
+            SegmentField::Account => text_column(&input.accounts),
+            SegmentField::Matter => text_column(&input.matters),
+            SegmentField::Wave => text_column(&input.waves),
+            SegmentField::Returning => (
+                returning.iter().map(|flag| match flag {
+                    Some(false) => 0,
+                    Some(true) => 1,
+                    None => 2,
+                }).collect(),
+                vec!["new".to_owned(), "returning".to_owned(), NONE_VALUE.to_owned()],
+            ),
+            SegmentField::Confidentiality => (
+                input.observations.iter().map(|observation| observation.confidentiality as usize).collect(),
+                [ConfidentialityChoice::Anonymous, ConfidentialityChoice::Confidential, ConfidentialityChoice::Identified].map(|choice| choice.as_str().to_owned()).to_vec(),
+            ),
+            SegmentField::NpsCategory => (
+                (0..input.len()).map(category).collect(),
+                [NpsCategory::Detractor, NpsCategory::Passive, NpsCategory::Promoter].iter().map(|category| category.as_str().to_owned()).chain([NONE_VALUE.to_owned()]).collect(),
+            ),
+            SegmentField::Question(id) => match input.layout.choice_questions().position(|question| question == id) {
+                Some(idx) => text_column(&input.choices[idx]),
+                None => (vec![0; input.len()], vec![NONE_VALUE.to_owned()]),
+            },
+        }
+    };
+    // Codes whose display values are equal form one group, ordered by value.
+    let mut group_of_name: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in &names {
+        let next = group_of_name.len();
+        group_of_name.entry(name.as_str()).or_insert(next);
     }
+    let group_of_code: Vec<usize> = names.iter().map(|name| group_of_name[name.as_str()]).collect();
+    let mut counts = vec![0u64; group_of_name.len()];
+    for code in &codes {
+        counts[group_of_code[*code]] += 1;
+    }
+    let mut tallies: Vec<Option<Tally>> = counts.iter().map(|n| (*n > 0 && *n >= min_group_size).then(|| Tally::new(scorer))).collect();
+    for (row, code) in codes.iter().enumerate() {
+        if let Some(tally) = &mut tallies[group_of_code[*code]] {
+            tally.add(scorer, &input.observations[row]);
+        }
+    }
+    group_of_name
+        .into_iter()
+        .filter(|(_, group)| counts[*group] > 0)
+        .map(|(value, group)| {
+            let n = counts[group];
+            SegmentGroup { value: value.to_owned(), n, suppressed: n < min_group_size, figures: tallies[group].as_ref().map(|tally| tally.figures(scorer)) }
+        })
+        .collect()
 }
 
 /// Σx and Σx² of the 0–10 answers, and of the overall CRQ, of a set of observations.
@@ -378,11 +597,11 @@ impl ScoreSums {
     }
 }
 
-fn compare_confidentiality(scorer: &Scorer, records: &[ResponseRecord], observations: &[Observation], min_group_size: u64) -> Option<ConfidentialityComparison> {
+fn compare_confidentiality(scorer: &Scorer, observations: &[Observation], min_group_size: u64) -> Option<ConfidentialityComparison> {
     let (mut confidential, mut identified) = (ScoreSums::default(), ScoreSums::default());
     let (mut n_confidential, mut n_identified) = (0u64, 0u64);
-    for (record, observation) in records.iter().zip(observations) {
-        match record.confidentiality {
+    for observation in observations {
+        match observation.confidentiality {
             ConfidentialityChoice::Confidential => {
                 n_confidential += 1;
                 confidential.add(scorer, observation);
@@ -416,36 +635,38 @@ fn compare_confidentiality(scorer: &Scorer, records: &[ResponseRecord], observat
     })
 }
 
-fn compare_waves(scorer: &Scorer, records: &[ResponseRecord], observations: &[Observation], min_group_size: u64) -> Vec<WaveComparison> {
-    // The latest response of each respondent in each wave.
-    let mut by_wave: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
-    for (idx, record) in records.iter().enumerate() {
-        if let (Some(key), Some(wave)) = (&record.respondent_key, &record.context.wave) {
-            by_wave.entry(wave).or_default().insert(key, idx);
+fn compare_waves(scorer: &Scorer, input: &ReportInput, min_group_size: u64) -> Vec<WaveComparison> {
+    let (wave_names, ranks) = wave_ranks(input);
+    // The latest response of each respondent in each wave, by wave rank.
+    let mut by_wave: Vec<HashMap<usize, usize>> = vec![HashMap::new(); wave_names.len()];
+    for row in 0..input.len() {
+        if input.respondents.value(row).is_none() {
+            continue;
+        }
+        if let Some(rank) = ranks[input.waves.code(row)] {
+            by_wave[rank].insert(input.respondents.code(row), row);
         }
     }
-    let waves: Vec<&str> = by_wave.keys().copied().collect();
-    waves
-        .windows(2)
-        .map(|pair| {
-            let (first, second) = (&by_wave[pair[0]], &by_wave[pair[1]]);
+    let observations = &input.observations;
+    (0..wave_names.len().saturating_sub(1))
+        .map(|rank| {
+            let (first, second) = (&by_wave[rank], &by_wave[rank + 1]);
             let groups = [ConfidentialityChoice::Confidential, ConfidentialityChoice::Identified]
                 .into_iter()
                 .filter_map(|choice| {
-                    let members: Vec<(&str, usize)> =
-                        first.iter().filter(|(_, idx)| records[**idx].confidentiality == choice).map(|(key, idx)| (*key, *idx)).collect();
+                    let members: Vec<(usize, usize)> = first.iter().filter(|(_, row)| observations[**row].confidentiality == choice).map(|(key, row)| (*key, *row)).collect();
                     if members.is_empty() {
                         return None;
                     }
                     let (mut sums_first, mut sums_second) = (ScoreSums::default(), ScoreSums::default());
                     let (mut completed, mut n_changes, mut change_sum) = (0u64, 0u64, 0i128);
-                    for (key, first_idx) in &members {
-                        sums_first.add(scorer, &observations[*first_idx]);
-                        if let Some(second_idx) = second.get(key) {
+                    for (key, first_row) in &members {
+                        sums_first.add(scorer, &observations[*first_row]);
+                        if let Some(second_row) = second.get(key) {
                             completed += 1;
-                            sums_second.add(scorer, &observations[*second_idx]);
-                            let before = scorer.measure(&observations[*first_idx]).overall;
-                            let after = scorer.measure(&observations[*second_idx]).overall;
+                            sums_second.add(scorer, &observations[*second_row]);
+                            let before = scorer.measure(&observations[*first_row]).overall;
+                            let after = scorer.measure(&observations[*second_row]).overall;
                             if let (Some(before), Some(after)) = (before, after) {
                                 n_changes += 1;
                                 change_sum += i128::from(after) - i128::from(before);
@@ -469,57 +690,26 @@ fn compare_waves(scorer: &Scorer, records: &[ResponseRecord], observations: &[Ob
                     })
                 })
                 .collect::<Vec<_>>();
-            WaveComparison { first_wave: pair[0].to_owned(), second_wave: pair[1].to_owned(), groups }
+            WaveComparison { first_wave: wave_names[rank].to_owned(), second_wave: wave_names[rank + 1].to_owned(), groups }
         })
         .filter(|comparison| comparison.groups.iter().any(|group| group.completed > 0))
         .collect()
 }
 
-/// Whether `text` mentions any keyword: a case-insensitive match at the start of a word, so
-/// the stem `respons` matches "Responsive" but `cost` does not match "accost".
-pub fn mentions(text: &str, keywords: &[String]) -> bool {
-    let keywords: Vec<String> = keywords.iter().map(|keyword| keyword.trim().to_lowercase()).collect();
-    mentions_lowered(&text.to_lowercase(), &keywords)
-}
-
-/// [`mentions`] for a text and keywords already lowercased (and the keywords trimmed), so
-/// that a report lowercases each text and keyword once, not once per topic and record.
-fn mentions_lowered(lowered: &str, lowered_keywords: &[String]) -> bool {
-    lowered_keywords
-        .iter()
-        .any(|keyword| lowered.match_indices(keyword.as_str()).any(|(at, _)| lowered[..at].chars().next_back().is_none_or(|before| !before.is_alphanumeric())))
-}
-
-fn topic_shares(definition: &SurveyDefinition, records: &[ResponseRecord]) -> Vec<TopicShare> {
-    let text_ids = |wanted: TextPurpose| -> BTreeSet<&QuestionId> {
-        definition
-            .questions
-            .iter()
-            .filter_map(|question| match question {
-                Question::Text { id, purpose, .. } if *purpose == wanted => Some(id),
-                _ => None,
-            })
-            .collect()
-    };
-    let (strength_ids, weakness_ids) = (text_ids(TextPurpose::Strength), text_ids(TextPurpose::Weakness));
-    let keywords: Vec<Vec<String>> =
-        definition.topics.iter().map(|topic| topic.keywords.iter().map(|keyword| keyword.trim().to_lowercase()).collect()).collect();
-    // One pass over the records, lowercasing each text once for every topic.
-    let mut mentions_by_topic = vec![(0u64, 0u64); definition.topics.len()];
-    let lowered = |record: &ResponseRecord, ids: &BTreeSet<&QuestionId>| -> Vec<String> {
-        ids.iter().filter_map(|id| record.answers.texts.get(*id)).map(|text| text.to_lowercase()).collect()
-    };
-    for record in records {
-        let (strengths, weaknesses) = (lowered(record, &strength_ids), lowered(record, &weakness_ids));
-        if strengths.is_empty() && weaknesses.is_empty() {
-            continue;
-        }
-        for ((strength_mentions, weakness_mentions), keywords) in mentions_by_topic.iter_mut().zip(&keywords) {
-            *strength_mentions += u64::from(strengths.iter().any(|text| mentions_lowered(text, keywords)));
-            *weakness_mentions += u64::from(weaknesses.iter().any(|text| mentions_lowered(text, keywords)));
+fn topic_shares(definition: &SurveyDefinition, input: &ReportInput) -> Vec<TopicShare> {
+    let topic_bytes = input.layout.topic_bytes();
+    let mut mentions_by_topic = vec![(0u64, 0u64); input.layout.n_topics()];
+    if topic_bytes > 0 {
+        for row in input.topics.chunks_exact(2 * topic_bytes) {
+            let (strengths, weaknesses) = row.split_at(topic_bytes);
+            for (topic_idx, (strength_mentions, weakness_mentions)) in mentions_by_topic.iter_mut().enumerate() {
+                let bit = |bits: &[u8]| u64::from(bits[topic_idx / 8] >> (topic_idx % 8) & 1);
+                *strength_mentions += bit(strengths);
+                *weakness_mentions += bit(weaknesses);
+            }
         }
     }
-    let n = records.len().max(1) as f64;
+    let n = input.len().max(1) as f64;
     definition
         .topics
         .iter()
@@ -534,3 +724,19 @@ fn topic_shares(definition: &SurveyDefinition, records: &[ResponseRecord]) -> Ve
         })
         .collect()
 }
+
+/// Whether `text` mentions any keyword: a case-insensitive match at the start of a word, so
+/// the stem `respons` matches "Responsive" but `cost` does not match "accost".
+pub fn mentions(text: &str, keywords: &[String]) -> bool {
+    let keywords: Vec<String> = keywords.iter().map(|keyword| keyword.trim().to_lowercase()).collect();
+    mentions_lowered(&text.to_lowercase(), &keywords)
+}
+
+/// [`mentions`] for a text and keywords already lowercased (and the keywords trimmed), so
+/// that a report lowercases each text and keyword once, not once per topic and record.
+pub(crate) fn mentions_lowered(lowered: &str, lowered_keywords: &[String]) -> bool {
+    lowered_keywords
+        .iter()
+        .any(|keyword| lowered.match_indices(keyword.as_str()).any(|(at, _)| lowered[..at].chars().next_back().is_none_or(|before| !before.is_alphanumeric())))
+}
+

@@ -1,12 +1,13 @@
 //! Properties of aggregation that must hold for any data: NPS bounds, merging chunks equals
-//! one pass, order does not matter, and suppression never leaks a small group's scores.
+//! one pass, order does not matter, filtering the columns equals reporting the filtered
+//! responses, and suppression never leaks a small group's scores.
 
 use proptest::prelude::*;
 use rapport_scoring::aggregate::Tally;
 use rapport_scoring::ids::QuestionId;
 use rapport_scoring::validate::{Answers, NpsAnswer, Rating};
 use rapport_scoring::wire::{ConfidentialityChoice, Context};
-use rapport_scoring::{build_report, template, ReportOptions, ResponseRecord, Scorer, SegmentField};
+use rapport_scoring::{build_report, report_of, template, ReportInput, ReportOptions, ResponseRecord, Scorer, SegmentField};
 
 const ELEMENTS: [&str; 7] = ["trust", "commitment", "satisfaction", "uniqueness", "reliability", "responsiveness", "care"];
 
@@ -99,6 +100,31 @@ proptest! {
         prop_assert_eq!(report.overall, report_shuffled.overall);
         prop_assert_eq!(report.segments, report_shuffled.segments);
         prop_assert_eq!(report.wave_comparisons.len(), report_shuffled.wave_comparisons.len());
+    }
+
+    #[test]
+    fn filtering_the_input_equals_reporting_the_filtered_records(
+        records in proptest::collection::vec(arbitrary_record(), 0..120),
+        account in 0usize..4,
+        only_identified in any::<bool>(),
+    ) {
+        let definition = template("client-portal").unwrap();
+        let wanted = format!("account-{account}");
+        let keep = |account: Option<&str>, choice: ConfidentialityChoice| {
+            account == Some(wanted.as_str()) && (!only_identified || choice == ConfidentialityChoice::Identified)
+        };
+        let mut input = ReportInput::new(&definition);
+        for record in &records {
+            input.push_record(record);
+        }
+        let filtered = input.filter(|input, row| keep(input.account(row), input.confidentiality(row)));
+        let kept: Vec<ResponseRecord> = records.iter().filter(|record| keep(record.context.account.as_deref(), record.confidentiality)).cloned().collect();
+        prop_assert_eq!(filtered.len(), kept.len());
+        let options = ReportOptions {
+            segments: vec![SegmentField::Account, SegmentField::Wave, SegmentField::Returning, SegmentField::NpsCategory],
+            min_group_size: Some(2),
+        };
+        prop_assert_eq!(report_of(&definition, &filtered, &options), build_report(&definition, &kept, &options));
     }
 
     #[test]
