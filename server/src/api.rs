@@ -36,10 +36,9 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
-use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
-use rapport_scoring::{validate, Scorer};
+use rapport_scoring::validate;
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -50,7 +49,7 @@ use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::identity::IdentityKey;
 use crate::rate_limit::RateLimiter;
 use crate::invitation::{now_seconds, Invitation, InvitationError};
-use crate::store::{InsertOutcome, NewResponse, Store};
+use crate::store::{CompiledSurvey, InsertOutcome, NewResponse, Store};
 
 /// The largest response body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -191,7 +190,7 @@ pub(crate) struct VersionQuery {
 )]
 pub(crate) async fn get_survey(State(state): State<AppState>, Path(id): Path<String>, Query(query): Query<VersionQuery>) -> Result<Response, ApiError> {
     match state.store.survey(&id, query.version).await? {
-        Some(definition) => Ok(Json(definition).into_response()),
+        Some(survey) => Ok(Json(survey.definition()).into_response()),
         None => Err(ApiError::NotFound(format!("no survey {id:?}{}", query.version.map(|v| format!(" version {v}")).unwrap_or_default()))),
     }
 }
@@ -387,12 +386,12 @@ pub(crate) async fn get_invitation(State(state): State<AppState>, Path(token): P
 
 /// Validates, scores, seals and stores one response: the path every response takes, from
 /// the widget or from the demo generator.
-pub(crate) async fn ingest(state: &AppState, definition: &SurveyDefinition, response: ResponseV1) -> Result<Response, ApiError> {
+pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, response: ResponseV1) -> Result<Response, ApiError> {
     let valid = validate(definition, &response).map_err(|errors| ApiError::Invalid {
         message: format!("the response breaks {} rule(s) of survey {} version {}", errors.len(), definition.id, definition.version),
         details: errors.iter().map(|error| FieldError { field: error.field().to_owned(), message: error.to_string() }).collect(),
     })?;
-    let score = Scorer::new(definition).score(&valid.answers);
+    let score = definition.scorer().score(&valid.answers);
     if let Some(provisional) = &response.provisional
         && !provisional.agrees_with(&score)
     {
@@ -423,8 +422,10 @@ pub(crate) async fn ingest(state: &AppState, definition: &SurveyDefinition, resp
         },
         None => response.context.clone(),
     };
+    let report_entry = definition.layout().encode(&valid.answers, response.confidentiality);
+    let response_id = response.response_id.to_string();
     let row = NewResponse {
-        response_id: response.response_id.to_string(),
+        response_id: response_id.clone(),
         survey_id: definition.id.to_string(),
         survey_version: definition.version,
         body_sha256: state.identity_key.body_digest(&canonical),
@@ -434,11 +435,12 @@ pub(crate) async fn ingest(state: &AppState, definition: &SurveyDefinition, resp
         context,
         respondent_key,
         score: score.clone(),
+        report_entry,
         submitted_at: response.submitted_at.clone(),
         sealed_identity,
         invitation_id: invitation.map(|invitation| invitation.id),
     };
-    let (status, status_text, score) = match state.store.insert_response(&row).await? {
+    let (status, status_text, score) = match state.store.insert_response(row).await? {
         InsertOutcome::Stored => (StatusCode::CREATED, "stored", score),
         InsertOutcome::Replaced => (StatusCode::OK, "replaced", score),
         InsertOutcome::Duplicate(stored) => (StatusCode::OK, "duplicate", stored),
@@ -446,5 +448,5 @@ pub(crate) async fn ingest(state: &AppState, definition: &SurveyDefinition, resp
             return Err(ApiError::Conflict(format!("response {} was already stored with a different body", response.response_id)));
         }
     };
-    Ok((status, Json(Receipt { response_id: row.response_id, status: status_text.to_owned(), score })).into_response())
+    Ok((status, Json(Receipt { response_id, status: status_text.to_owned(), score })).into_response())
 }

@@ -16,6 +16,8 @@
 //!
 //! Every cell a person typed is guarded against spreadsheet formula injection.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -23,12 +25,13 @@ use axum::Json;
 use rapport_scoring::completion::{completion, Completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
 use rapport_scoring::wire::ConfidentialityChoice;
-use rapport_scoring::{build_report, Report, ReportOptions, ResponseRecord, SegmentField};
+use rapport_scoring::{report_of, Report, ReportInput, ReportOptions, SegmentField};
 use serde::{Deserialize, Serialize};
 
 use crate::api::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ErrorBody};
+use crate::store::CompiledSurvey;
 
 /// Query of the report and export endpoints.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -82,7 +85,7 @@ async fn completion_for(state: &AppState, caller: &Caller, definition: &SurveyDe
 
 /// A survey version (the latest when `version` is `None`), or the 404 every results
 /// endpoint answers for a missing one.
-pub(crate) async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<SurveyDefinition, ApiError> {
+pub(crate) async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<Arc<CompiledSurvey>, ApiError> {
     state.store.survey(id, version).await?.ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
 }
 
@@ -98,27 +101,22 @@ pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, que
         .filter(|field| !field.is_empty())
         .map(|field| SegmentField::parse(&definition, field.trim()).map_err(|error| ApiError::invalid_field("by", error.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut records: Vec<_> = state
-        .store
-        .response_records(definition.id.as_str(), definition.version)
-        .await?
-        .into_iter()
-        .filter(|record| caller.sees_account(record.context.account.as_deref()))
-        .collect();
+    let input = state.store.report_input(&definition).await?;
+    let mut input = if caller.role == Role::Account { input.filter(|input, row| caller.sees_account(input.account(row))) } else { input };
     let min_group_size = u64::from(definition.min_group_size);
-    let n_protected = records.iter().filter(|record| is_protected(record)).count() as u64;
+    let n_protected = (0..input.len()).filter(|row| is_protected(input.confidentiality(*row))).count() as u64;
     let withheld_protected = if caller.role == Role::Account && n_protected > 0 && n_protected < min_group_size {
-        records.retain(|record| !is_protected(record));
+        input = input.filter(|input, row| !is_protected(input.confidentiality(row)));
         n_protected
     } else {
         0
     };
-    let n = records.len() as u64;
+    let n = input.len() as u64;
     let suppressed = caller.role != Role::Admin && n < min_group_size;
     let report = (!suppressed).then(|| {
-        let mut report = build_report(&definition, &records, &ReportOptions { segments: segments.clone(), min_group_size: None });
+        let mut report = report_of(&definition, &input, &ReportOptions { segments: segments.clone(), min_group_size: None });
         if caller.role == Role::Account {
-            suppress_groups_with_few_protected(&definition, &records, &segments, &mut report);
+            suppress_groups_with_few_protected(&definition, &input, &segments, &mut report);
         }
         report
     });
@@ -149,21 +147,21 @@ pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Pat
 
 /// Confidential and anonymous responses: those whose answers an `account` caller may only
 /// ever see inside a large enough group.
-fn is_protected(record: &ResponseRecord) -> bool {
-    record.confidentiality != ConfidentialityChoice::Identified
+fn is_protected(confidentiality: ConfidentialityChoice) -> bool {
+    confidentiality != ConfidentialityChoice::Identified
 }
 
 /// Turns every breakdown group that holds at least one but fewer than the minimum group size
 /// of protected responses into counts only, so that subtracting the identified rows the
 /// caller can see never isolates them.
-fn suppress_groups_with_few_protected(definition: &SurveyDefinition, records: &[ResponseRecord], segments: &[SegmentField], report: &mut Report) {
-    let protected: Vec<ResponseRecord> = records.iter().filter(|record| is_protected(record)).cloned().collect();
+fn suppress_groups_with_few_protected(definition: &SurveyDefinition, input: &ReportInput, segments: &[SegmentField], report: &mut Report) {
+    let protected = input.filter(|input, row| is_protected(input.confidentiality(row)));
     if protected.is_empty() || segments.is_empty() {
         return;
     }
     // The scoring crate offers no way to ask which group a record falls in, so the protected
     // responses get their own breakdown, read for its group sizes only.
-    let protected_breakdown = build_report(definition, &protected, &ReportOptions { segments: segments.to_vec(), min_group_size: None });
+    let protected_breakdown = report_of(definition, &protected, &ReportOptions { segments: segments.to_vec(), min_group_size: None });
     let min_group_size = u64::from(definition.min_group_size);
     for (segmentation, protected_segmentation) in report.segments.iter_mut().zip(&protected_breakdown.segments) {
         for group in &mut segmentation.groups {

@@ -86,9 +86,9 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
         .iter()
         .map(|field| rapport_scoring::SegmentField::parse(&definition, field))
         .collect::<Result<Vec<_>, _>>()?;
-    let records = store.response_records(definition.id.as_str(), definition.version).await?;
+    let input = store.report_input(&definition).await?;
     store.close().await;
-    let report = rapport_scoring::build_report(&definition, &records, &rapport_scoring::ReportOptions { segments, min_group_size: None });
+    let report = rapport_scoring::report_of(&definition, &input, &rapport_scoring::ReportOptions { segments, min_group_size: None });
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => print!("{}", score_file::report_csv(&report)),
@@ -208,6 +208,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rate_limiter: Arc::new(RateLimiter::new(RateLimit { burst: args.rate_limit_burst, per_minute: args.rate_limit_per_minute })),
         trust_forwarded_for: args.trust_forwarded_for,
     };
+    // Responses stored before report entries existed get theirs in the background; reports
+    // read those rows' answers until then, so nothing waits for it.
+    let filler = store.clone();
+    tokio::spawn(async move {
+        match filler.fill_report_entries(|filled| tracing::info!(filled, "filling in report entries of earlier responses")).await {
+            Ok(0) => {}
+            Ok(filled) => tracing::info!(filled, "report entries of earlier responses filled in"),
+            Err(error) => tracing::warn!("filling in report entries stopped ({error:#}); reports read those responses' answers instead"),
+        }
+    });
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(address = %listener.local_addr()?, "rapport is serving; open http://{}/", listener.local_addr()?);
     axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;

@@ -24,10 +24,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use rapport_scoring::completion::InvitationRecord;
 use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::entry::EntryLayout;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::validate::Answers;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Timestamp};
-use rapport_scoring::{templates, ResponseRecord};
+use rapport_scoring::{templates, EntryContext, ReportInput, ResponseRecord, Scorer};
 use serde::Serialize;
 
 use crate::auth::{Caller, Role};
@@ -35,6 +36,7 @@ use crate::invitation::Invitation;
 use crate::metrics::{Histogram, BATCH_BUCKETS};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use futures_util::TryStreamExt as _;
 use sqlx::{PgPool, Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -44,7 +46,48 @@ pub struct Store {
     pool: Pool,
     writer: mpsc::Sender<PendingInsert>,
     batch_sizes: Arc<std::sync::Mutex<Histogram>>,
-    surveys: Arc<std::sync::RwLock<HashMap<(String, u32), SurveyDefinition>>>,
+    surveys: SurveyCache,
+}
+
+/// Compiled survey versions by id and version.
+type SurveyCache = Arc<std::sync::RwLock<HashMap<(String, u32), Arc<CompiledSurvey>>>>;
+
+/// A stored survey version with what scoring and reports compile from it, built once per
+/// version and shared: a version never changes once stored. Dereferences to its definition.
+#[derive(Debug)]
+pub struct CompiledSurvey {
+    definition: SurveyDefinition,
+    scorer: Scorer,
+    layout: EntryLayout,
+}
+
+impl CompiledSurvey {
+    /// Compiles a validated definition.
+    pub fn new(definition: SurveyDefinition) -> Self {
+        CompiledSurvey { scorer: Scorer::new(&definition), layout: EntryLayout::new(&definition), definition }
+    }
+
+    /// The definition.
+    pub fn definition(&self) -> &SurveyDefinition {
+        &self.definition
+    }
+
+    /// The compiled scorer.
+    pub fn scorer(&self) -> &Scorer {
+        &self.scorer
+    }
+
+    /// The layout of this version's report entries.
+    pub fn layout(&self) -> &EntryLayout {
+        &self.layout
+    }
+}
+
+impl std::ops::Deref for CompiledSurvey {
+    type Target = SurveyDefinition;
+    fn deref(&self) -> &SurveyDefinition {
+        &self.definition
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +172,8 @@ pub struct NewResponse {
     pub respondent_key: Option<String>,
     /// The server's score.
     pub score: ResponseScore,
+    /// The report entry ([`rapport_scoring::entry`]) of the answers.
+    pub report_entry: Vec<u8>,
     /// The widget's submit time.
     pub submitted_at: Timestamp,
     /// Identity sealed with the identity key; `None` for anonymous responses.
@@ -272,8 +317,8 @@ macro_rules! insert_in {
         let response: &NewResponse = $response;
         let inserted = sqlx::query(
             "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
-             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (response_id) DO NOTHING",
+             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (response_id) DO NOTHING",
         )
         .bind(&response.response_id)
         .bind(&response.survey_id)
@@ -291,6 +336,7 @@ macro_rules! insert_in {
         .bind(response.score.crq)
         .bind(response.submitted_at.as_str())
         .bind(now().as_str())
+        .bind(&response.report_entry)
         .execute(&mut *$tx)
         .await?
         .rows_affected();
@@ -474,27 +520,33 @@ impl Store {
     }
 
     /// A survey version, or its latest version when `version` is `None`. A stored version
-    /// never changes, so versions are cached; "the latest" is always asked of the database,
-    /// since another process may have added one.
-    pub async fn survey(&self, id: &str, version: Option<u32>) -> anyhow::Result<Option<SurveyDefinition>> {
-        if let Some(version) = version
-            && let Some(cached) = self.surveys.read().map_err(|_| anyhow::anyhow!("survey cache poisoned"))?.get(&(id.to_owned(), version))
-        {
+    /// never changes, so versions are compiled once and cached; which version is the latest
+    /// is always asked of the database (one indexed lookup), since another process may have
+    /// added one.
+    pub async fn survey(&self, id: &str, version: Option<u32>) -> anyhow::Result<Option<Arc<CompiledSurvey>>> {
+        let version = match version {
+            Some(version) => version,
+            None => {
+                let latest: Option<i64> =
+                    on_pool!(&self.pool, |pool| sqlx::query_scalar("SELECT MAX(version) FROM surveys WHERE id = $1").bind(id).fetch_one(pool).await?);
+                let Some(latest) = latest else { return Ok(None) };
+                u32::try_from(latest).context("stored survey version out of range")?
+            }
+        };
+        if let Some(cached) = self.surveys.read().map_err(|_| anyhow::anyhow!("survey cache poisoned"))?.get(&(id.to_owned(), version)) {
             return Ok(Some(cached.clone()));
         }
-        let text: Option<String> = on_pool!(&self.pool, |pool| match version {
-            Some(version) => {
-                sqlx::query_scalar("SELECT definition FROM surveys WHERE id = $1 AND version = $2").bind(id).bind(i64::from(version)).fetch_optional(pool).await?
-            }
-            None => sqlx::query_scalar("SELECT definition FROM surveys WHERE id = $1 ORDER BY version DESC LIMIT 1").bind(id).fetch_optional(pool).await?,
+        let text: Option<String> = on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar("SELECT definition FROM surveys WHERE id = $1 AND version = $2").bind(id).bind(i64::from(version)).fetch_optional(pool).await?
         });
         let Some(text) = text else { return Ok(None) };
         let definition: SurveyDefinition = serde_json::from_str(&text).context("stored survey definition does not parse")?;
+        let compiled = Arc::new(CompiledSurvey::new(definition));
         self.surveys
             .write()
             .map_err(|_| anyhow::anyhow!("survey cache poisoned"))?
-            .insert((definition.id.to_string(), definition.version), definition.clone());
-        Ok(Some(definition))
+            .insert((compiled.id.to_string(), compiled.version), compiled.clone());
+        Ok(Some(compiled))
     }
 
     /// Every survey with its latest version and response count.
@@ -517,10 +569,10 @@ impl Store {
 
     /// Stores a response and its sealed identity, or recognises it. Returns once the
     /// transaction that holds it has committed (see [`GroupCommit`]).
-    pub async fn insert_response(&self, response: &NewResponse) -> anyhow::Result<InsertOutcome> {
+    pub async fn insert_response(&self, response: NewResponse) -> anyhow::Result<InsertOutcome> {
         let (done, outcome) = oneshot::channel();
         self.writer
-            .send(PendingInsert { response: response.clone(), done })
+            .send(PendingInsert { response, done })
             .await
             .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
         outcome.await.map_err(|_| anyhow::anyhow!("the database writer stopped before answering"))?
@@ -532,7 +584,93 @@ impl Store {
         Ok(u64::try_from(count)?)
     }
 
-    /// The report records of one survey version, in the order they were received.
+    /// What a report of one survey version is computed from: every response, in the order
+    /// received, streamed into columns. Each row's report entry is decoded as it arrives;
+    /// a row without one (stored before entries existed, and not yet filled in) or with one
+    /// that does not decode is read from its answers instead, so the report is the same.
+    pub async fn report_input(&self, survey: &CompiledSurvey) -> anyhow::Result<ReportInput> {
+        let mut input = ReportInput::new(survey);
+        on_pool!(&self.pool, |pool| {
+            let mut rows = sqlx::query(
+                "SELECT report_entry, CASE WHEN report_entry IS NULL THEN answers END, confidentiality, account, matter, wave, returning_respondent, respondent_key \
+                 FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
+            )
+            .bind(survey.id.as_str())
+            .bind(i64::from(survey.version))
+            .fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                let context = EntryContext {
+                    account: row.try_get(3)?,
+                    matter: row.try_get(4)?,
+                    wave: row.try_get(5)?,
+                    returning: row.try_get(6)?,
+                    respondent_key: row.try_get(7)?,
+                };
+                let entry: Option<&[u8]> = row.try_get(0)?;
+                if entry.is_some_and(|entry| input.push_entry(entry, context).is_ok()) {
+                    continue;
+                }
+                let answers: Option<&str> = row.try_get(1)?;
+                let answers = match answers {
+                    Some(answers) => answers.to_owned(),
+                    None => {
+                        tracing::warn!(survey = %survey.id, version = survey.version, "a stored report entry does not decode; reading the answers instead");
+                        sqlx::query_scalar("SELECT answers FROM responses WHERE survey_id = $1 AND survey_version = $2 AND report_entry = $3 LIMIT 1")
+                            .bind(survey.id.as_str())
+                            .bind(i64::from(survey.version))
+                            .bind(entry)
+                            .fetch_one(pool)
+                            .await?
+                    }
+                };
+                let entry = survey.layout.encode(&serde_json::from_str(&answers)?, parse_confidentiality(row.try_get(2)?)?);
+                input.push_entry(&entry, context)?;
+            }
+        });
+        Ok(input)
+    }
+
+    /// Fills in the report entry of responses stored before entries existed, a chunk per
+    /// transaction, and returns how many it filled. Safe to run on several replicas at once:
+    /// an entry is a function of the row, so whoever writes it writes the same bytes.
+    pub async fn fill_report_entries(&self, progress: impl Fn(u64)) -> anyhow::Result<u64> {
+        const CHUNK: i64 = 1000;
+        let mut filled = 0u64;
+        loop {
+            type Missing = (String, String, i64, String, String);
+            let rows: Vec<Missing> = on_pool!(&self.pool, |pool| {
+                sqlx::query_as("SELECT response_id, survey_id, survey_version, answers, confidentiality FROM responses WHERE report_entry IS NULL LIMIT $1")
+                    .bind(CHUNK)
+                    .fetch_all(pool)
+                    .await?
+            });
+            if rows.is_empty() {
+                return Ok(filled);
+            }
+            let mut entries = Vec::with_capacity(rows.len());
+            for (response_id, survey_id, version, answers, confidentiality) in rows {
+                let version = u32::try_from(version).context("stored survey version out of range")?;
+                let survey = self.survey(&survey_id, Some(version)).await?.with_context(|| format!("response {response_id} answers a survey version that is not stored"))?;
+                entries.push((survey.layout.encode(&serde_json::from_str(&answers)?, parse_confidentiality(&confidentiality)?), response_id));
+            }
+            on_pool!(&self.pool, |pool| {
+                let mut transaction = pool.begin().await?;
+                for (entry, response_id) in &entries {
+                    sqlx::query("UPDATE responses SET report_entry = $1 WHERE response_id = $2 AND report_entry IS NULL")
+                        .bind(entry)
+                        .bind(response_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                transaction.commit().await?;
+            });
+            filled += entries.len() as u64;
+            progress(filled);
+        }
+    }
+
+    /// Every response of one survey version as typed records, in the order received: what
+    /// is stored, read back whole (reports use [`Store::report_input`], which is faster).
     pub async fn response_records(&self, survey_id: &str, version: u32) -> anyhow::Result<Vec<ResponseRecord>> {
         type RecordRow = (String, String, Option<String>, Option<String>, Option<String>, Option<bool>, Option<String>);
         let rows: Vec<RecordRow> = on_pool!(&self.pool, |pool| {
@@ -835,10 +973,10 @@ impl GroupCommit {
                 let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
                 let mut inserted = std::collections::HashSet::new();
                 if !bulk.is_empty() {
-                    // MAX_BATCH rows of 16 parameters stay far below both databases' limits.
+                    // MAX_BATCH rows of 17 parameters stay far below both databases' limits.
                     let mut builder = sqlx::QueryBuilder::new(
                         "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
-                         returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at) ",
+                         returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry) ",
                     );
                     builder.push_values(bulk.iter().zip(&bulk_json), |mut values, (response, (answers, score))| {
                         values
@@ -857,7 +995,8 @@ impl GroupCommit {
                             .push_bind(response.answers.nps.map(|answer| i64::from(answer.get())))
                             .push_bind(response.score.crq)
                             .push_bind(response.submitted_at.as_str())
-                            .push_bind(received_at.as_str());
+                            .push_bind(received_at.as_str())
+                            .push_bind(&response.report_entry);
                     });
                     builder.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
                     let ids: Vec<String> = builder.build_query_scalar().fetch_all(&mut *transaction).await?;

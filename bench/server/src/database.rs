@@ -68,7 +68,7 @@ impl Backend {
 
 /// The server's insert of a response row, up to its values.
 const INSERT_RESPONSES: &str = "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
-     returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at)";
+     returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry)";
 /// What the server's insert does when the id is stored already.
 const ON_CONFLICT: &str = "ON CONFLICT (response_id) DO NOTHING";
 
@@ -147,7 +147,7 @@ impl Pool {
             let mut transaction = pool.begin().await?;
             match method {
                 InsertMethod::RowByRow => {
-                    let statement = format!("{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) {ON_CONFLICT}");
+                    let statement = format!("{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) {ON_CONFLICT}");
                     for row in rows {
                         let inserted = sqlx::query(&statement)
                             .bind(&row.response_id)
@@ -166,6 +166,7 @@ impl Pool {
                             .bind(row.crq)
                             .bind(&row.submitted_at)
                             .bind(&row.received_at)
+                            .bind(&row.report_entry)
                             .execute(&mut *transaction)
                             .await?
                             .rows_affected();
@@ -201,7 +202,8 @@ impl Pool {
                                 .push_bind(row.nps)
                                 .push_bind(row.crq)
                                 .push_bind(&row.submitted_at)
-                                .push_bind(&row.received_at);
+                                .push_bind(&row.received_at)
+                                .push_bind(&row.report_entry);
                         });
                         builder.push(" ");
                         builder.push(ON_CONFLICT);

@@ -8,6 +8,7 @@
 //! to a database or a server.
 
 use rapport_scoring::wire::{ConfidentialityChoice, ResponseV1, Timestamp};
+use rapport_scoring::entry::EntryLayout;
 use rapport_scoring::{template, validate, Scorer, SurveyDefinition};
 use rapport_server::identity::IdentityKey;
 use serde_json::json;
@@ -133,6 +134,7 @@ pub(crate) struct StoredRow {
     pub(crate) submitted_at: String,
     pub(crate) received_at: String,
     pub(crate) sealed_identity: Option<Vec<u8>>,
+    pub(crate) report_entry: Vec<u8>,
 }
 
 /// Builds stored rows the way the server's ingest does.
@@ -140,6 +142,7 @@ pub(crate) struct StoredRow {
 pub(crate) struct RowMaker {
     definition: SurveyDefinition,
     scorer: Scorer,
+    layout: EntryLayout,
     key: IdentityKey,
 }
 
@@ -148,7 +151,7 @@ impl RowMaker {
     pub(crate) fn new() -> anyhow::Result<Self> {
         let definition = template(SURVEY_ID).ok_or_else(|| anyhow::anyhow!("no built-in {SURVEY_ID} template"))?;
         let scorer = Scorer::new(&definition);
-        Ok(RowMaker { definition, scorer, key: IdentityKey::generate()? })
+        Ok(RowMaker { layout: EntryLayout::new(&definition), definition, scorer, key: IdentityKey::generate()? })
     }
 
     /// The stored row of response `index`, received at `received_at`.
@@ -180,6 +183,7 @@ impl RowMaker {
             submitted_at: response.submitted_at.as_str().to_owned(),
             received_at: received_at.as_str().to_owned(),
             sealed_identity,
+            report_entry: self.layout.encode(&valid.answers, response.confidentiality),
         })
     }
 }

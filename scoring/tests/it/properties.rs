@@ -145,13 +145,13 @@ proptest! {
                 prop_assert_eq!(group.figures.is_none(), group.n < min);
             }
         }
-        if let Some(comparison) = &report.confidentiality_comparison {
-            if comparison.confidential.n < min || comparison.identified.n < min {
-                prop_assert!(comparison.suppressed);
-                prop_assert!(comparison.confidential.nps_mean.is_none() && comparison.identified.nps_mean.is_none());
-                prop_assert!(comparison.confidential.crq_mean.is_none() && comparison.identified.crq_mean.is_none());
-                prop_assert!(comparison.nps_test.is_none() && comparison.crq_test.is_none());
-            }
+        if let Some(comparison) = &report.confidentiality_comparison
+            && (comparison.confidential.n < min || comparison.identified.n < min)
+        {
+            prop_assert!(comparison.suppressed);
+            prop_assert!(comparison.confidential.nps_mean.is_none() && comparison.identified.nps_mean.is_none());
+            prop_assert!(comparison.confidential.crq_mean.is_none() && comparison.identified.crq_mean.is_none());
+            prop_assert!(comparison.nps_test.is_none() && comparison.crq_test.is_none());
         }
         for wave in &report.wave_comparisons {
             for group in &wave.groups {

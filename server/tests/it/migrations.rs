@@ -51,6 +51,20 @@ async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
     assert!(store.follow_ups("client-portal").await.unwrap().is_empty());
     let rows = store.export_rows("client-portal", 1).await.unwrap();
     assert_eq!(rows[0].score.crq, Some(2.0));
+    // The older row has no report entry: reports read its answers until one is filled in,
+    // and the report is the same before and after.
+    let survey = store.survey("client-portal", Some(1)).await.unwrap().unwrap();
+    let options = rapport_scoring::ReportOptions { segments: vec![rapport_scoring::SegmentField::Account], min_group_size: Some(1) };
+    let before = rapport_scoring::report_of(&survey, &store.report_input(&survey).await.unwrap(), &options);
+    assert_eq!(before.overall.n, 1);
+    assert_eq!(before.overall.nps.as_ref().map(|nps| nps.detractors), Some(1));
+    assert_eq!(before.segments[0].groups[0].value, "northwind");
+    let progress = std::sync::Mutex::new(Vec::new());
+    assert_eq!(store.fill_report_entries(|filled| progress.lock().unwrap().push(filled)).await.unwrap(), 1);
+    assert_eq!(*progress.lock().unwrap(), [1], "progress is reported");
+    assert_eq!(store.fill_report_entries(|_| {}).await.unwrap(), 0, "nothing is left to fill");
+    let after = rapport_scoring::report_of(&survey, &store.report_input(&survey).await.unwrap(), &options);
+    assert_eq!(after, before);
     store.close().await;
     // Opening again finds nothing left to migrate.
     Store::open(&url).await.unwrap().close().await;
