@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::definition::{Question, SurveyDefinition, TextPurpose};
 use crate::ids::QuestionId;
-use crate::score::{NpsCategory, RelationshipCategory, ResponseScore};
+use crate::score::{NpsCategory, Observation, RelationshipCategory, ResponseScore, Scorer};
 use crate::validate::Answers;
 
 /// The highest element rating (1–7) that counts as low: the disagreeing side of the scale.
@@ -51,6 +51,24 @@ pub fn conversation_reasons(score: &ResponseScore) -> Vec<Reason> {
         score.elements.iter().filter(|(_, rating)| **rating <= LOW_RATING).map(|(element, rating)| Reason::LowElement { element: element.clone(), rating: *rating }),
     );
     reasons
+}
+
+/// Whether a response needs a conversation, from its compact observation: the same answer as
+/// `!conversation_reasons(&score).is_empty()` for the response's score, without building it,
+/// so that a list of thousands of responses can be sorted out before any is read in full.
+pub fn needs_conversation(scorer: &Scorer, observation: &Observation) -> bool {
+    if observation.nps <= 6 {
+        return true;
+    }
+    if scorer.measure(observation).overall.is_some_and(|overall| scorer.category_of_scaled(overall).needs_conversation()) {
+        return true;
+    }
+    observation
+        .ratings
+        .iter()
+        .enumerate()
+        .take(scorer.rated_ids().len())
+        .any(|(rated_idx, rating)| (1..=LOW_RATING).contains(rating) && scorer.level_of_rated(rated_idx).is_some())
 }
 
 /// What a response said, in its own words, about the greatest strength and the greatest

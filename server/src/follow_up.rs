@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use rapport_scoring::close_loop::{conversation_reasons, strength_and_weakness, Reason};
+use rapport_scoring::close_loop::{conversation_reasons, needs_conversation, strength_and_weakness, Reason};
 use rapport_scoring::score::RelationshipCategory;
 use rapport_scoring::wire::{ConfidentialityChoice, Identity};
 use rapport_scoring::SurveyDefinition;
@@ -124,6 +124,8 @@ pub struct FollowUpQuery {
     pub version: Option<u32>,
     /// Only this wave.
     pub wave: Option<String>,
+    /// Only this account.
+    pub account: Option<String>,
 }
 
 /// Query of an account flag's update: which wave's flag.
@@ -152,41 +154,135 @@ fn refuse_viewer(caller: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// One account's line in the overview: how much there is to discuss, without the items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    /// The account.
+    pub account: Option<String>,
+    /// Identified responses that need a conversation.
+    pub items: usize,
+    /// Waves whose confidential feedback is flagged, in wave order.
+    pub flagged_waves: Vec<Option<String>>,
+    /// Items and flags by status: open, in progress, done.
+    pub by_status: [usize; 3],
+}
+
+/// Which accounts a list holds in full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChoice {
+    /// Every account the caller sees.
+    All,
+    /// Only this one.
+    Only(String),
+    /// This one if it has something to discuss, or else the first that has (named accounts
+    /// first): what a page showing one account at a time opens.
+    Prefer(Option<String>),
+}
+
 /// The close-the-loop list of a survey version, restricted to what `caller` may see.
 pub async fn follow_up_list(state: &AppState, caller: &Caller, survey_id: &str, query: &FollowUpQuery) -> Result<FollowUpList, ApiError> {
+    let choice = match &query.account {
+        Some(account) => AccountChoice::Only(account.clone()),
+        None => AccountChoice::All,
+    };
+    Ok(follow_up_overview(state, caller, survey_id, query, &choice).await?.0)
+}
+
+/// The close-the-loop list with only the chosen accounts in full, and a summary line for
+/// every account the caller sees. Responses are sorted out by their compact observation;
+/// only the items of the chosen accounts are read whole and have their identity opened, so
+/// a dashboard over a large programme reads one account's rows, not every row.
+pub async fn follow_up_overview(
+    state: &AppState,
+    caller: &Caller,
+    survey_id: &str,
+    query: &FollowUpQuery,
+    choice: &AccountChoice,
+) -> Result<(FollowUpList, Vec<AccountSummary>), ApiError> {
     refuse_viewer(caller)?;
-    let definition = definition(state, survey_id, query.version).await?;
+    let survey = definition(state, survey_id, query.version).await?;
     let statuses: HashMap<FollowUpSubject, FollowUpRow> =
-        state.store.follow_ups(definition.id.as_str()).await?.into_iter().map(|row| (row.subject.clone(), row)).collect();
+        state.store.follow_ups(survey.id.as_str()).await?.into_iter().map(|row| (row.subject.clone(), row)).collect();
     let state_of = |subject: &FollowUpSubject| statuses.get(subject).map(FollowUpState::from).unwrap_or_default();
+    let status_idx = |subject: &FollowUpSubject| match state_of(subject).status {
+        FollowUpStatus::Open => 0,
+        FollowUpStatus::InProgress => 1,
+        FollowUpStatus::Done => 2,
+    };
     // `None` sorts first in a BTreeMap; responses without an account are moved last below.
-    let mut accounts: BTreeMap<Option<String>, AccountFollowUps> = BTreeMap::new();
-    for row in state.store.export_rows(definition.id.as_str(), definition.version).await? {
-        if !caller.sees_account(row.account.as_deref()) || (query.wave.is_some() && row.wave != query.wave) {
+    let mut summaries: BTreeMap<Option<String>, AccountSummary> = BTreeMap::new();
+    let mut identified: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+    for listed in state.store.listed_responses(&survey).await? {
+        if !caller.sees_account(listed.account.as_deref())
+            || (query.wave.is_some() && listed.wave != query.wave)
+            || !needs_conversation(survey.scorer(), &listed.observation)
+        {
             continue;
         }
-        let reasons = conversation_reasons(&row.score);
-        if reasons.is_empty() {
-            continue;
-        }
-        let entry = accounts.entry(row.account.clone()).or_insert_with(|| AccountFollowUps { account: row.account.clone(), items: Vec::new(), confidential_feedback: Vec::new() });
-        if row.confidentiality != ConfidentialityChoice::Identified {
-            if !entry.confidential_feedback.iter().any(|flag| flag.wave == row.wave) {
-                let subject = FollowUpSubject::Account { account: row.account.clone().unwrap_or_default(), wave: row.wave.clone().unwrap_or_default() };
-                entry.confidential_feedback.push(AccountFlag { wave: row.wave.clone(), follow_up: state_of(&subject) });
+        let summary = summaries.entry(listed.account.clone()).or_insert_with(|| AccountSummary {
+            account: listed.account.clone(),
+            items: 0,
+            flagged_waves: Vec::new(),
+            by_status: [0; 3],
+        });
+        if listed.observation.confidentiality != ConfidentialityChoice::Identified {
+            if !summary.flagged_waves.contains(&listed.wave) {
+                let subject = FollowUpSubject::Account { account: listed.account.clone().unwrap_or_default(), wave: listed.wave.clone().unwrap_or_default() };
+                summary.by_status[status_idx(&subject)] += 1;
+                summary.flagged_waves.push(listed.wave);
             }
             continue;
         }
-        let item = follow_up_item(state, &definition, row, reasons, state_of)?;
-        entry.items.push(item);
+        summary.items += 1;
+        summary.by_status[status_idx(&FollowUpSubject::Response(listed.response_id.clone()))] += 1;
+        identified.entry(listed.account).or_default().push(listed.response_id);
+    }
+    let first_account = summaries.keys().find(|account| account.is_some()).or_else(|| summaries.keys().next()).cloned();
+    let chosen = |account: &Option<String>| match choice {
+        AccountChoice::All => true,
+        AccountChoice::Only(only) => account.as_ref() == Some(only),
+        AccountChoice::Prefer(preferred) if summaries.contains_key(preferred) => account == preferred,
+        AccountChoice::Prefer(_) => first_account.as_ref() == Some(account),
+    };
+    // Items in the order the responses were received, account by account.
+    let wanted: Vec<String> = identified.into_iter().filter(|(account, _)| chosen(account)).flat_map(|(_, ids)| ids).collect();
+    let mut rows: HashMap<String, ExportRow> = state
+        .store
+        .export_rows_by_id(survey.id.as_str(), &wanted.iter().map(String::as_str).collect::<Vec<_>>())
+        .await?
+        .into_iter()
+        .map(|row| (row.response_id.clone(), row))
+        .collect();
+    let mut accounts: BTreeMap<Option<String>, AccountFollowUps> = BTreeMap::new();
+    let chosen: Vec<Option<String>> = summaries.keys().filter(|account| chosen(account)).cloned().collect();
+    for summary in summaries.values_mut() {
+        summary.flagged_waves.sort();
+        if chosen.contains(&summary.account) {
+            let confidential_feedback = summary
+                .flagged_waves
+                .iter()
+                .map(|wave| AccountFlag {
+                    wave: wave.clone(),
+                    follow_up: state_of(&FollowUpSubject::Account { account: summary.account.clone().unwrap_or_default(), wave: wave.clone().unwrap_or_default() }),
+                })
+                .collect();
+            accounts.insert(summary.account.clone(), AccountFollowUps { account: summary.account.clone(), items: Vec::new(), confidential_feedback });
+        }
+    }
+    for response_id in wanted {
+        let Some(row) = rows.remove(&response_id) else { continue };
+        let reasons = conversation_reasons(&row.score);
+        let Some(entry) = accounts.get_mut(&row.account) else { continue };
+        entry.items.push(follow_up_item(state, &survey, row, reasons, state_of)?);
     }
     let mut accounts: Vec<AccountFollowUps> = accounts.into_values().collect();
     let without_account = usize::from(accounts.first().is_some_and(|first| first.account.is_none()));
     accounts.rotate_left(without_account);
-    for account in &mut accounts {
-        account.confidential_feedback.sort_by(|a, b| a.wave.cmp(&b.wave));
-    }
-    Ok(FollowUpList { survey: definition.id.to_string(), version: definition.version, wave: query.wave.clone(), accounts })
+    let mut summaries: Vec<AccountSummary> = summaries.into_values().collect();
+    let without_account = usize::from(summaries.first().is_some_and(|first| first.account.is_none()));
+    summaries.rotate_left(without_account);
+    let list = FollowUpList { survey: survey.id.to_string(), version: survey.version, wave: query.wave.clone(), accounts };
+    Ok((list, summaries))
 }
 
 fn follow_up_item(

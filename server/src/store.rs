@@ -25,7 +25,7 @@ use anyhow::Context as _;
 use rapport_scoring::completion::InvitationRecord;
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::entry::EntryLayout;
-use rapport_scoring::score::ResponseScore;
+use rapport_scoring::score::{Observation, ResponseScore};
 use rapport_scoring::validate::Answers;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Timestamp};
 use rapport_scoring::{templates, EntryContext, ReportInput, ResponseRecord, Scorer};
@@ -204,6 +204,19 @@ pub struct ExportRow {
     pub score: ResponseScore,
     /// Sealed identity, when one was given.
     pub sealed_identity: Option<Vec<u8>>,
+}
+
+/// A stored response as the close-the-loop list first sorts it.
+#[derive(Debug, Clone)]
+pub struct ListedResponse {
+    /// Response id.
+    pub response_id: String,
+    /// Account.
+    pub account: Option<String>,
+    /// Wave.
+    pub wave: Option<String>,
+    /// The 0–10 answer, ratings and confidentiality.
+    pub observation: Observation,
 }
 
 /// What a follow-up status is about.
@@ -746,6 +759,65 @@ impl Store {
             .await?
         });
         rows.into_iter().map(export_row).collect()
+    }
+
+    /// The stored responses of a survey version, in the order received, as the close-the-loop
+    /// list first sorts them: id, account, wave and the compact observation (from the report
+    /// entry, or the answers where a row has none yet). Nothing here is opened or parsed
+    /// beyond that; [`Store::export_rows_by_id`] then reads the few that are listed in full.
+    pub async fn listed_responses(&self, survey: &CompiledSurvey) -> anyhow::Result<Vec<ListedResponse>> {
+        let mut listed = Vec::new();
+        on_pool!(&self.pool, |pool| {
+            let mut rows = sqlx::query(
+                "SELECT response_id, account, wave, report_entry, CASE WHEN report_entry IS NULL THEN answers END, confidentiality \
+                 FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
+            )
+            .bind(survey.id.as_str())
+            .bind(i64::from(survey.version))
+            .fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                let response_id: String = row.try_get(0)?;
+                let entry: Option<&[u8]> = row.try_get(3)?;
+                let observation = match entry.map(|entry| survey.layout.decode(entry)) {
+                    Some(Ok(entry)) => entry.observation,
+                    _ => {
+                        let answers: Option<&str> = row.try_get(4)?;
+                        let answers = match answers {
+                            Some(answers) => answers.to_owned(),
+                            None => sqlx::query_scalar("SELECT answers FROM responses WHERE response_id = $1").bind(&response_id).fetch_one(pool).await?,
+                        };
+                        survey.scorer.observe(&serde_json::from_str(&answers)?, parse_confidentiality(row.try_get(5)?)?)
+                    }
+                };
+                listed.push(ListedResponse { response_id, account: row.try_get(1)?, wave: row.try_get(2)?, observation });
+            }
+        });
+        Ok(listed)
+    }
+
+    /// The export rows of the given responses of a survey, in no particular order; ids not
+    /// stored (or of another survey) are left out.
+    pub async fn export_rows_by_id(&self, survey_id: &str, response_ids: &[&str]) -> anyhow::Result<Vec<ExportRow>> {
+        let mut exported = Vec::with_capacity(response_ids.len());
+        for ids in response_ids.chunks(500) {
+            let rows: Vec<Exported> = on_pool!(&self.pool, |pool| {
+                let mut builder = sqlx::QueryBuilder::new(
+                    "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
+                     FROM responses r LEFT JOIN respondent_identities i ON i.response_id = r.response_id WHERE r.survey_id = ",
+                );
+                builder.push_bind(survey_id).push(" AND r.response_id IN (");
+                let mut separated = builder.separated(", ");
+                for id in ids {
+                    separated.push_bind(*id);
+                }
+                builder.push(")");
+                builder.build_query_as().fetch_all(pool).await?
+            });
+            for row in rows {
+                exported.push(export_row(row)?);
+            }
+        }
+        Ok(exported)
     }
 
     /// Records an invitation so that its link is honoured and completion can be counted.

@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 use rapport_scoring::aggregate::Tally;
+use rapport_scoring::close_loop::{conversation_reasons, needs_conversation};
 use rapport_scoring::ids::QuestionId;
 use rapport_scoring::validate::{Answers, NpsAnswer, Rating};
 use rapport_scoring::wire::{ConfidentialityChoice, Context};
@@ -201,5 +202,28 @@ proptest! {
             (exact, plain) => prop_assert_eq!(exact, plain),
         }
         prop_assert_eq!(score.levels.len(), levels.len());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The close-the-loop list sorts responses out by their observation; it must agree with the
+    /// reasons named from the full score, contract-experience items (never a reason) included.
+    #[test]
+    fn needing_a_conversation_agrees_with_the_reasons_named(
+        nps in proptest::option::weighted(0.9, 0u8..=10),
+        ratings in proptest::collection::vec(proptest::option::weighted(0.8, 1u8..=7), 12),
+    ) {
+        let definition = template("legal-contract-experience").unwrap();
+        let scorer = Scorer::new(&definition);
+        let mut answers = Answers { nps: nps.map(|answer| NpsAnswer::try_from(answer).unwrap()), ..Answers::default() };
+        for (id, rating) in scorer.rated_ids().iter().zip(ratings) {
+            if let Some(rating) = rating {
+                answers.ratings.insert(id.clone(), Rating::try_from(rating).unwrap());
+            }
+        }
+        let observation = scorer.observe(&answers, ConfidentialityChoice::Identified);
+        prop_assert_eq!(needs_conversation(&scorer, &observation), !conversation_reasons(&scorer.score(&answers)).is_empty());
     }
 }

@@ -231,13 +231,16 @@ async fn show(
     let follow_up_query = FollowUpQuery {
         version: Some(definition.version),
         wave: None,
+        account: None,
     };
-    // Both read and parse every response of the version; the list is built on another
-    // worker thread meanwhile, so a large survey costs the longer of the two, not the sum.
+    // Both read every response of the version (its compact entry); the list is built on
+    // another worker thread meanwhile, so a large survey costs the longer of the two, not the
+    // sum. Only the opened account's items are read in full.
     let follow_ups = (caller.role != Role::Viewer).then(|| {
         let (state, caller, survey_id) = (state.clone(), caller.clone(), survey_id.clone());
+        let choice = follow_up::AccountChoice::Prefer(query.account.clone());
         tokio::spawn(async move {
-            follow_up::follow_up_list(&state, &caller, &survey_id, &follow_up_query).await
+            follow_up::follow_up_overview(&state, &caller, &survey_id, &follow_up_query, &choice).await
         })
     });
     let report = export::role_report(&state, &caller, &survey_id, &report_query).await?;
@@ -253,7 +256,7 @@ async fn show(
         surveys: &surveys,
         definition: &definition,
         report: &report,
-        follow_ups: follow_ups.as_ref(),
+        follow_ups: follow_ups.as_ref().map(|(list, summaries)| (list, summaries.as_slice())),
         query: &query,
     });
     Ok(axum::response::Html(body).into_response())

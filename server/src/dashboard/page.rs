@@ -20,7 +20,7 @@ use super::charts::{self, GroupRow, Part, PyramidLevel, TopicBar, TrendPoint};
 use super::html::{Esc, esc, humanise, one_decimal, p_value, page, percent, signed, url_encode};
 use crate::auth::{Caller, Role};
 use crate::export::RoleReport;
-use crate::follow_up::{AccountFollowUps, FollowUpList, FollowUpState};
+use crate::follow_up::{AccountSummary, FollowUpList, FollowUpState};
 use crate::store::{FollowUpStatus, SurveySummary};
 
 /// The sign-in form, with an error message after a refused token.
@@ -56,7 +56,8 @@ pub(crate) struct DashboardPage<'a> {
     /// Its report, as the caller may see it.
     pub(crate) report: &'a RoleReport,
     /// Its close-the-loop list; `None` for a viewer.
-    pub(crate) follow_ups: Option<&'a FollowUpList>,
+    /// The close-the-loop list with the opened account in full, and every account's summary.
+    pub(crate) follow_ups: Option<(&'a FollowUpList, &'a [AccountSummary])>,
     /// The page's query.
     pub(crate) query: &'a DashboardQuery,
 }
@@ -136,8 +137,8 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
             topics(&mut body, report);
         }
     }
-    if let Some(list) = input.follow_ups {
-        follow_ups(&mut body, definition, list, input.query);
+    if let Some((list, summaries)) = input.follow_ups {
+        follow_ups(&mut body, definition, list, summaries, input.query);
     }
     body.push_str("</main>\n");
     page(&format!("{title} · Rapport dashboard"), &body)
@@ -944,27 +945,11 @@ fn status_form(
     );
 }
 
-fn status_counts(account: &AccountFollowUps) -> [usize; 3] {
-    let mut counts = [0; 3];
-    for state in account.items.iter().map(|item| &item.follow_up).chain(
-        account
-            .confidential_feedback
-            .iter()
-            .map(|flag| &flag.follow_up),
-    ) {
-        counts[match state.status {
-            FollowUpStatus::Open => 0,
-            FollowUpStatus::InProgress => 1,
-            FollowUpStatus::Done => 2,
-        }] += 1;
-    }
-    counts
-}
-
 fn follow_ups(
     body: &mut String,
     definition: &SurveyDefinition,
     list: &FollowUpList,
+    summaries: &[AccountSummary],
     query: &DashboardQuery,
 ) {
     let survey = definition.id.as_str();
@@ -972,7 +957,7 @@ fn follow_ups(
     if query.saved.is_some() {
         body.push_str("<p class=\"saved\" role=\"status\">Follow-up saved.</p>");
     }
-    if list.accounts.is_empty() {
+    if summaries.is_empty() {
         body.push_str("<p>No response needs a conversation.</p></section>\n");
         return;
     }
@@ -980,25 +965,17 @@ fn follow_ups(
         "<p class=\"lead\">Responses that need a conversation: detractors, Stalkers, Opponents and low element ratings. Confidential feedback only flags its \
          account; who said what is never shown.</p>",
     );
-    let account_name = |account: &AccountFollowUps| {
+    let account_name = |account: &Option<String>| {
         account
-            .account
             .clone()
             .unwrap_or_else(|| "(no account)".to_owned())
     };
-    let selected = query
-        .account
-        .as_deref()
-        .and_then(|wanted| {
-            list.accounts
-                .iter()
-                .find(|account| account.account.as_deref() == Some(wanted))
-        })
-        .or_else(|| list.accounts.first());
+    // The list holds the opened account in full: the one asked for, or the first.
+    let selected = list.accounts.first();
     body.push_str("<table class=\"accounts\"><caption>Accounts to talk to</caption><thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Identified responses</th><th scope=\"col\">Confidential feedback</th><th scope=\"col\">Open</th><th scope=\"col\">In progress</th><th scope=\"col\">Done</th></tr></thead><tbody>");
-    for account in &list.accounts {
-        let name = account_name(account);
-        let [open, in_progress, done] = status_counts(account);
+    for account in summaries {
+        let name = account_name(&account.account);
+        let [open, in_progress, done] = account.by_status;
         let link = match &account.account {
             Some(value) => format!(
                 "<a href=\"/dashboard?survey={}&amp;account={}#follow-ups\">{}</a>",
@@ -1013,15 +990,15 @@ fn follow_ups(
         } else {
             ""
         };
-        let flags = if account.confidential_feedback.is_empty() {
+        let flags = if account.flagged_waves.is_empty() {
             "–".to_owned()
         } else {
             format!(
                 "flagged in {}",
                 esc(&account
-                    .confidential_feedback
+                    .flagged_waves
                     .iter()
-                    .map(|flag| flag.wave.clone().unwrap_or_else(|| "no wave".to_owned()))
+                    .map(|wave| wave.clone().unwrap_or_else(|| "no wave".to_owned()))
                     .collect::<Vec<_>>()
                     .join(", "))
             )
@@ -1029,7 +1006,7 @@ fn follow_ups(
         let _ = write!(
             body,
             "<tr{current}><th scope=\"row\">{link}</th><td>{}</td><td>{flags}</td><td>{open}</td><td>{in_progress}</td><td>{done}</td></tr>",
-            account.items.len()
+            account.items
         );
     }
     body.push_str("</tbody></table>");
@@ -1037,7 +1014,7 @@ fn follow_ups(
         body.push_str("</section>\n");
         return;
     };
-    let name = account_name(account);
+    let name = account_name(&account.account);
     let account_value = account.account.clone().unwrap_or_default();
     let _ = write!(body, "<h3 id=\"follow-up-account\">{}</h3>", Esc(&name));
     for (idx, flag) in account.confidential_feedback.iter().enumerate() {

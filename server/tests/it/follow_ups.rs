@@ -125,6 +125,23 @@ async fn an_account_token_sees_its_own_account_and_a_viewer_or_a_stranger_nothin
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = call(&server, "GET", &format!("{LIST}?wave=2025-h1"), Some(&northwind), None).await;
     assert_eq!((status, body["accounts"].clone()), (StatusCode::OK, json!([])), "another wave has nothing to discuss");
+    let (status, body) = call(&server, "GET", &format!("{LIST}?account=contoso"), Some(&northwind), None).await;
+    assert_eq!((status, body["accounts"].clone()), (StatusCode::OK, json!([])), "asking for another account shows nothing of it");
+}
+
+#[tokio::test]
+async fn the_list_of_one_account_is_that_account_of_the_whole_list() {
+    let server = programme().await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let (_, whole) = call(&server, "GET", LIST, Some(&admin), None).await;
+    for (idx, account) in ["contoso", "northwind"].into_iter().enumerate() {
+        let (status, body) = call(&server, "GET", &format!("{LIST}?account={account}"), Some(&admin), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["accounts"], json!([whole["accounts"][idx].clone()]), "{account}");
+        assert_no_secret(&body);
+    }
+    let (status, body) = call(&server, "GET", &format!("{LIST}?account=fabrikam"), Some(&admin), None).await;
+    assert_eq!((status, body["accounts"].clone()), (StatusCode::OK, json!([])));
 }
 
 #[tokio::test]
