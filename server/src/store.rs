@@ -601,11 +601,14 @@ impl Store {
     /// received, streamed into columns. Each row's report entry is decoded as it arrives;
     /// a row without one (stored before entries existed, and not yet filled in) or with one
     /// that does not decode is read from its answers instead, so the report is the same.
+    ///
+    /// The statement selects only what the `responses_for_reports` index holds, so the
+    /// database reads that index and never the table's much wider rows.
     pub async fn report_input(&self, survey: &CompiledSurvey) -> anyhow::Result<ReportInput> {
         let mut input = ReportInput::new(survey);
         on_pool!(&self.pool, |pool| {
             let mut rows = sqlx::query(
-                "SELECT report_entry, CASE WHEN report_entry IS NULL THEN answers END, confidentiality, account, matter, wave, returning_respondent, respondent_key \
+                "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key \
                  FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
             )
             .bind(survey.id.as_str())
@@ -613,30 +616,20 @@ impl Store {
             .fetch(pool);
             while let Some(row) = rows.try_next().await? {
                 let context = EntryContext {
-                    account: row.try_get(3)?,
-                    matter: row.try_get(4)?,
-                    wave: row.try_get(5)?,
-                    returning: row.try_get(6)?,
-                    respondent_key: row.try_get(7)?,
+                    account: row.try_get(2)?,
+                    matter: row.try_get(3)?,
+                    wave: row.try_get(4)?,
+                    returning: row.try_get(5)?,
+                    respondent_key: row.try_get(6)?,
                 };
                 let entry: Option<&[u8]> = row.try_get(0)?;
                 if entry.is_some_and(|entry| input.push_entry(entry, context).is_ok()) {
                     continue;
                 }
-                let answers: Option<&str> = row.try_get(1)?;
-                let answers = match answers {
-                    Some(answers) => answers.to_owned(),
-                    None => {
-                        tracing::warn!(survey = %survey.id, version = survey.version, "a stored report entry does not decode; reading the answers instead");
-                        sqlx::query_scalar("SELECT answers FROM responses WHERE survey_id = $1 AND survey_version = $2 AND report_entry = $3 LIMIT 1")
-                            .bind(survey.id.as_str())
-                            .bind(i64::from(survey.version))
-                            .bind(entry)
-                            .fetch_one(pool)
-                            .await?
-                    }
-                };
-                let entry = survey.layout.encode(&serde_json::from_str(&answers)?, parse_confidentiality(row.try_get(2)?)?);
+                let response_id: &str = row.try_get(1)?;
+                let (answers, confidentiality): (String, String) =
+                    sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE response_id = $1").bind(response_id).fetch_one(pool).await?;
+                let entry = survey.layout.encode(&serde_json::from_str(&answers)?, parse_confidentiality(&confidentiality)?);
                 input.push_entry(&entry, context)?;
             }
         });
@@ -768,9 +761,9 @@ impl Store {
     pub async fn listed_responses(&self, survey: &CompiledSurvey) -> anyhow::Result<Vec<ListedResponse>> {
         let mut listed = Vec::new();
         on_pool!(&self.pool, |pool| {
+            // Only columns of the `responses_for_reports` index, as for reports.
             let mut rows = sqlx::query(
-                "SELECT response_id, account, wave, report_entry, CASE WHEN report_entry IS NULL THEN answers END, confidentiality \
-                 FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
+                "SELECT response_id, account, wave, report_entry FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
             )
             .bind(survey.id.as_str())
             .bind(i64::from(survey.version))
@@ -781,12 +774,9 @@ impl Store {
                 let observation = match entry.map(|entry| survey.layout.decode(entry)) {
                     Some(Ok(entry)) => entry.observation,
                     _ => {
-                        let answers: Option<&str> = row.try_get(4)?;
-                        let answers = match answers {
-                            Some(answers) => answers.to_owned(),
-                            None => sqlx::query_scalar("SELECT answers FROM responses WHERE response_id = $1").bind(&response_id).fetch_one(pool).await?,
-                        };
-                        survey.scorer.observe(&serde_json::from_str(&answers)?, parse_confidentiality(row.try_get(5)?)?)
+                        let (answers, confidentiality): (String, String) =
+                            sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE response_id = $1").bind(&response_id).fetch_one(pool).await?;
+                        survey.scorer.observe(&serde_json::from_str(&answers)?, parse_confidentiality(&confidentiality)?)
                     }
                 };
                 listed.push(ListedResponse { response_id, account: row.try_get(1)?, wave: row.try_get(2)?, observation });
