@@ -7,6 +7,7 @@
 //! the caller's role. Restricting *which* reports a role may request is the server's job.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -245,12 +246,14 @@ pub struct Report {
 const NONE_VALUE: &str = "(none)";
 
 /// A column of optional text (account, wave, …), each distinct value held once and every row
-/// as a small code, so a million rows of a hundred accounts hold a hundred strings.
+/// as a small code, so a million rows of a hundred accounts hold a hundred strings. The
+/// dictionary is shared by the columns [`Interned::select`] makes, and copied only if one of
+/// them grows it.
 #[derive(Debug, Clone, Default)]
 struct Interned {
     codes: Vec<u32>,
-    values: Vec<Option<String>>,
-    by_key: HashMap<Box<[u8]>, u32>,
+    values: Arc<Vec<Option<String>>>,
+    by_key: Arc<HashMap<Box<[u8]>, u32>>,
     none: Option<u32>,
 }
 
@@ -262,8 +265,8 @@ impl Interned {
             Some(code) => *code,
             None => {
                 let code = self.values.len() as u32;
-                self.values.push(value());
-                self.by_key.insert(key.into(), code);
+                Arc::make_mut(&mut self.values).push(value());
+                Arc::make_mut(&mut self.by_key).insert(key.into(), code);
                 code
             }
         };
@@ -274,9 +277,10 @@ impl Interned {
         match value {
             Some(text) => self.push_keyed(text.as_bytes(), || Some(text.to_owned())),
             None => {
+                let values = &mut self.values;
                 let code = *self.none.get_or_insert_with(|| {
-                    self.values.push(None);
-                    (self.values.len() - 1) as u32
+                    Arc::make_mut(values).push(None);
+                    (values.len() - 1) as u32
                 });
                 self.codes.push(code);
             }
@@ -291,7 +295,7 @@ impl Interned {
         self.codes[row] as usize
     }
 
-    /// The same dictionary over the kept rows.
+    /// The same dictionary, shared, over the kept rows.
     fn select(&self, rows: &[usize]) -> Interned {
         Interned { codes: rows.iter().map(|row| self.codes[*row]).collect(), values: self.values.clone(), by_key: self.by_key.clone(), none: self.none }
     }
