@@ -801,7 +801,8 @@ impl Store {
                     separated.push_bind(*id);
                 }
                 builder.push(")");
-                builder.build_query_as().fetch_all(pool).await?
+                // Not kept prepared: the last chunk's length, and so the text, varies.
+                builder.build_query_as().persistent(false).fetch_all(pool).await?
             });
             for row in rows {
                 exported.push(export_row(row)?);
@@ -1027,20 +1028,28 @@ impl GroupCommit {
         let bulk: Vec<&NewResponse> =
             responses.iter().copied().filter(|response| response.invitation_id.is_none() && seen.insert(response.response_id.as_str())).collect();
         // Serialised once, outside the statement builders, so a failure is an error, not a panic.
-        let bulk_json = bulk.iter().map(|response| Ok((serde_json::to_string(&response.answers)?, serde_json::to_string(&response.score)?))).collect::<anyhow::Result<Vec<_>>>()?;
+        let bulk_json = bulk
+            .iter()
+            .map(|response| Ok((*response, serde_json::to_string(&response.answers)?, serde_json::to_string(&response.score)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let received_at = now();
         on_pool!(&self.pool, |pool| {
             let mut connection = pool.acquire().await?;
             let written: anyhow::Result<Vec<InsertOutcome>> = async {
                 let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
                 let mut inserted = std::collections::HashSet::new();
-                if !bulk.is_empty() {
+                // Written in chunks whose sizes are powers of two: the statement text depends on
+                // the number of rows, and sqlx keeps every statement it prepares on each pooled
+                // connection (up to 100), so a text per batch size would hold hundreds of large
+                // prepared statements and the server's memory would creep up under steady load.
+                // This way a connection prepares at most 2 × 9 insert statements, ever.
+                for chunk in power_of_two_chunks(&bulk_json) {
                     // MAX_BATCH rows of 17 parameters stay far below both databases' limits.
                     let mut builder = sqlx::QueryBuilder::new(
                         "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
                          returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry) ",
                     );
-                    builder.push_values(bulk.iter().zip(&bulk_json), |mut values, (response, (answers, score))| {
+                    builder.push_values(chunk, |mut values, (response, answers, score)| {
                         values
                             .push_bind(&response.response_id)
                             .push_bind(&response.survey_id)
@@ -1063,18 +1072,18 @@ impl GroupCommit {
                     builder.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
                     let ids: Vec<String> = builder.build_query_scalar().fetch_all(&mut *transaction).await?;
                     inserted.extend(ids);
-                    let identities: Vec<(&String, &Vec<u8>)> = bulk
-                        .iter()
-                        .filter(|response| inserted.contains(&response.response_id))
-                        .filter_map(|response| response.sealed_identity.as_ref().map(|sealed| (&response.response_id, sealed)))
-                        .collect();
-                    if !identities.is_empty() {
-                        let mut builder = sqlx::QueryBuilder::new("INSERT INTO respondent_identities (response_id, sealed) ");
-                        builder.push_values(identities, |mut values, (response_id, sealed)| {
-                            values.push_bind(response_id).push_bind(sealed);
-                        });
-                        builder.build().execute(&mut *transaction).await?;
-                    }
+                }
+                let identities: Vec<(&String, &Vec<u8>)> = bulk
+                    .iter()
+                    .filter(|response| inserted.contains(&response.response_id))
+                    .filter_map(|response| response.sealed_identity.as_ref().map(|sealed| (&response.response_id, sealed)))
+                    .collect();
+                for chunk in power_of_two_chunks(&identities) {
+                    let mut builder = sqlx::QueryBuilder::new("INSERT INTO respondent_identities (response_id, sealed) ");
+                    builder.push_values(chunk, |mut values, (response_id, sealed)| {
+                        values.push_bind(*response_id).push_bind(*sealed);
+                    });
+                    builder.build().execute(&mut *transaction).await?;
                 }
                 let mut outcomes = Vec::with_capacity(responses.len());
                 for response in responses {
@@ -1095,5 +1104,36 @@ impl GroupCommit {
             }
             written
         })
+    }
+}
+
+/// `items` cut into consecutive chunks whose lengths are powers of two, largest first: the
+/// binary digits of `items.len()`, so there are at most `log2(len) + 1` of them.
+fn power_of_two_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let size = 1 << items.len().ilog2();
+        let (chunk, rest) = items.split_at(size);
+        items = rest;
+        Some(chunk)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::power_of_two_chunks;
+
+    #[test]
+    fn chunks_are_powers_of_two_that_cover_the_items_in_order() {
+        for len in 0..=600usize {
+            let items: Vec<usize> = (0..len).collect();
+            let chunks: Vec<&[usize]> = power_of_two_chunks(&items).collect();
+            assert!(chunks.iter().all(|chunk| chunk.len().is_power_of_two()), "{len}: {chunks:?}");
+            assert_eq!(chunks.len(), len.count_ones() as usize, "{len}");
+            assert!(chunks.windows(2).all(|pair| pair[0].len() > pair[1].len()), "{len}");
+            assert_eq!(chunks.concat(), items);
+        }
     }
 }
