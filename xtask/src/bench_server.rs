@@ -1,11 +1,11 @@
-//! `cargo xtask bench-server [ingest|report|all] [-- <rapport-bench options>]`: the server
-//! benchmarks on SQLite and on a throwaway PostgreSQL, from a fresh clone.
+//! `cargo xtask bench-server [ingest|report|replicas|all] [-- <rapport-bench options>]`:
+//! the server benchmarks on SQLite and on a throwaway PostgreSQL, from a fresh clone.
 //!
 //! Builds the release `rapport` and `rapport-bench`, runs the chosen benchmark against
 //! SQLite files under `target/bench-server/`, then starts a throwaway PostgreSQL cluster
 //! with `fsync` on (unlike the test cluster, since durability is part of what is measured)
-//! and runs it again there. The measuring itself lives in `bench/server`; this module only
-//! orchestrates.
+//! and runs it again there. `replicas` runs on PostgreSQL only (replicas share one
+//! database; an SQLite file belongs to one process). The measuring itself lives in `bench/server`; this module only orchestrates.
 
 use anyhow::{Result, bail};
 
@@ -21,8 +21,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let benchmarks: &[&str] = match which {
         "ingest" => &["ingest"],
         "report" => &["report"],
-        "all" => &["ingest", "report"],
-        other => bail!("unknown benchmark `{other}`: use ingest, report or all"),
+        "replicas" => &["replicas"],
+        "all" => &["ingest", "report", "replicas"],
+        other => bail!("unknown benchmark `{other}`: use ingest, report, replicas or all"),
     };
     execute(cargo()?.args(["build", "--release", "-p", "rapport-server", "-p", "rapport-bench"]))?;
     let release = target_dir().join("release");
@@ -38,7 +39,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         Ok(command)
     };
     for benchmark in benchmarks {
-        execute(&mut bench(benchmark)?)?;
+        if *benchmark != "replicas" {
+            execute(&mut bench(benchmark)?)?;
+        }
         let postgres = TempPostgres::start_durable()?;
         execute(bench(benchmark)?.arg("--postgres").arg(postgres.url()))?;
     }

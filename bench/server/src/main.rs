@@ -8,14 +8,20 @@
 //! - `rapport-bench report`: loads a fresh database with a million such responses, times the
 //!   report over HTTP and from `rapport report`, and times DuckDB computing the same NPS and
 //!   CRQ figures from the same rows; checks that both agree.
+//! - `rapport-bench replicas`: starts several `rapport serve` processes on one PostgreSQL
+//!   database, sends responses round-robin across them (some to two replicas at the same
+//!   moment), beside one replica as the reference; checks that the database holds exactly
+//!   the responses that got a 2xx, each once.
 //!
 //! SQLite is the default; `--postgres URL` runs against new databases on that PostgreSQL
 //! server instead (`cargo xtask bench-server` starts a throwaway one). This is a benchmark
 //! driver: it asserts correctness (counts, agreement) but never a speed.
 
+mod check;
 mod database;
 mod http;
 mod load;
+mod replicas;
 mod report;
 mod responses;
 
@@ -43,6 +49,8 @@ enum Command {
     Ingest(IngestArgs),
     /// The report over many stored responses beside DuckDB.
     Report(report::ReportArgs),
+    /// Several replicas on one PostgreSQL database, beside one replica.
+    Replicas(replicas::ReplicasArgs),
 }
 
 /// Where and against what to run.
@@ -107,6 +115,7 @@ fn main() -> std::process::ExitCode {
             match cli.command {
                 Command::Ingest(args) => ingest(args).await,
                 Command::Report(args) => report::run(args).await,
+                Command::Replicas(args) => replicas::run(args).await,
             }
         })
     });
