@@ -1,11 +1,13 @@
-//! `cargo xtask bench-server [ingest|report|replicas|all] [-- <rapport-bench options>]`:
+//! `cargo xtask bench-server [ingest|report|replicas|soak|all] [-- <rapport-bench options>]`:
 //! the server benchmarks on SQLite and on a throwaway PostgreSQL, from a fresh clone.
 //!
 //! Builds the release `rapport` and `rapport-bench`, runs the chosen benchmark against
 //! SQLite files under `target/bench-server/`, then starts a throwaway PostgreSQL cluster
 //! with `fsync` on (unlike the test cluster, since durability is part of what is measured)
 //! and runs it again there. `replicas` runs on PostgreSQL only (replicas share one
-//! database; an SQLite file belongs to one process). The measuring itself lives in `bench/server`; this module only orchestrates.
+//! database; an SQLite file belongs to one process). `all` is ingest, report and replicas;
+//! `soak` holds a load for ten minutes per backend by default, so it runs only when named.
+//! The measuring itself lives in `bench/server`; this module only orchestrates.
 
 use anyhow::{Result, bail};
 
@@ -22,8 +24,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "ingest" => &["ingest"],
         "report" => &["report"],
         "replicas" => &["replicas"],
+        "soak" => &["soak"],
         "all" => &["ingest", "report", "replicas"],
-        other => bail!("unknown benchmark `{other}`: use ingest, report, replicas or all"),
+        other => bail!("unknown benchmark `{other}`: use ingest, report, replicas, soak or all"),
     };
     execute(cargo()?.args(["build", "--release", "-p", "rapport-server", "-p", "rapport-bench"]))?;
     let release = target_dir().join("release");

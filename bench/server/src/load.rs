@@ -86,6 +86,16 @@ impl Live {
         }
     }
 
+    /// The figures since the last call, starting afresh.
+    pub(crate) fn take(&self) -> Interval {
+        self.interval.lock().map(|mut interval| std::mem::take(&mut *interval)).unwrap_or_default()
+    }
+
+    /// Ends the phase: no request is sent after this (the server under test has died, say).
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
     fn is_stopped(&self) -> bool {
         self.stopped.load(Ordering::Relaxed)
     }

@@ -12,6 +12,9 @@
 //!   database, sends responses round-robin across them (some to two replicas at the same
 //!   moment), beside one replica as the reference; checks that the database holds exactly
 //!   the responses that got a 2xx, each once.
+//! - `rapport-bench soak`: holds an open-loop load for minutes, sampling the server's
+//!   memory, open files and latency every few seconds; fails on memory growth, on any
+//!   error, and on a lost or doubled response.
 //!
 //! SQLite is the default; `--postgres URL` runs against new databases on that PostgreSQL
 //! server instead (`cargo xtask bench-server` starts a throwaway one). This is a benchmark
@@ -24,6 +27,7 @@ mod load;
 mod replicas;
 mod report;
 mod responses;
+mod soak;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +55,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Several replicas on one PostgreSQL database, beside one replica.
     Replicas(replicas::ReplicasArgs),
+    /// A fixed load held for minutes, with memory, open files and latency sampled.
+    Soak(soak::SoakArgs),
 }
 
 /// Where and against what to run.
@@ -116,6 +122,7 @@ fn main() -> std::process::ExitCode {
                 Command::Ingest(args) => ingest(args).await,
                 Command::Report(args) => report::run(args).await,
                 Command::Replicas(args) => replicas::run(args).await,
+                Command::Soak(args) => soak::run(args).await,
             }
         })
     });
