@@ -41,12 +41,25 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             .args(&forwarded);
         Ok(command)
     };
+    // A failed check on one backend does not skip the other: a soak that finds memory
+    // growth on SQLite still has something to say about PostgreSQL. The failures are
+    // reported together at the end.
+    let mut failed = Vec::new();
     for benchmark in benchmarks {
-        if *benchmark != "replicas" {
-            execute(&mut bench(benchmark)?)?;
+        if *benchmark != "replicas"
+            && let Err(error) = execute(&mut bench(benchmark)?)
+        {
+            eprintln!("{benchmark} on SQLite failed: {error:#}");
+            failed.push(format!("{benchmark} on SQLite"));
         }
         let postgres = TempPostgres::start_durable()?;
-        execute(bench(benchmark)?.arg("--postgres").arg(postgres.url()))?;
+        if let Err(error) = execute(bench(benchmark)?.arg("--postgres").arg(postgres.url())) {
+            eprintln!("{benchmark} on PostgreSQL failed: {error:#}");
+            failed.push(format!("{benchmark} on PostgreSQL"));
+        }
+    }
+    if !failed.is_empty() {
+        bail!("failed: {}", failed.join(", "));
     }
     Ok(())
 }
