@@ -1,11 +1,13 @@
-//! `cargo xtask bench-server [ingest|report|all] [-- <rapport-bench options>]`: the server
-//! benchmarks on SQLite and on a throwaway PostgreSQL, from a fresh clone.
+//! `cargo xtask bench-server [ingest|report|replicas|soak|all] [-- <rapport-bench options>]`:
+//! the server benchmarks on SQLite and on a throwaway PostgreSQL, from a fresh clone.
 //!
 //! Builds the release `rapport` and `rapport-bench`, runs the chosen benchmark against
 //! SQLite files under `target/bench-server/`, then starts a throwaway PostgreSQL cluster
 //! with `fsync` on (unlike the test cluster, since durability is part of what is measured)
-//! and runs it again there. The measuring itself lives in `bench/server`; this module only
-//! orchestrates.
+//! and runs it again there. `replicas` runs on PostgreSQL only (replicas share one
+//! database; an SQLite file belongs to one process). `all` is ingest, report and replicas;
+//! `soak` holds a load for ten minutes per backend by default, so it runs only when named.
+//! The measuring itself lives in `bench/server`; this module only orchestrates.
 
 use anyhow::{Result, bail};
 
@@ -21,8 +23,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let benchmarks: &[&str] = match which {
         "ingest" => &["ingest"],
         "report" => &["report"],
-        "all" => &["ingest", "report"],
-        other => bail!("unknown benchmark `{other}`: use ingest, report or all"),
+        "replicas" => &["replicas"],
+        "soak" => &["soak"],
+        "all" => &["ingest", "report", "replicas"],
+        other => bail!("unknown benchmark `{other}`: use ingest, report, replicas, soak or all"),
     };
     execute(cargo()?.args(["build", "--release", "-p", "rapport-server", "-p", "rapport-bench"]))?;
     let release = target_dir().join("release");
@@ -37,10 +41,25 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             .args(&forwarded);
         Ok(command)
     };
+    // A failed check on one backend does not skip the other: a soak that finds memory
+    // growth on SQLite still has something to say about PostgreSQL. The failures are
+    // reported together at the end.
+    let mut failed = Vec::new();
     for benchmark in benchmarks {
-        execute(&mut bench(benchmark)?)?;
+        if *benchmark != "replicas"
+            && let Err(error) = execute(&mut bench(benchmark)?)
+        {
+            eprintln!("{benchmark} on SQLite failed: {error:#}");
+            failed.push(format!("{benchmark} on SQLite"));
+        }
         let postgres = TempPostgres::start_durable()?;
-        execute(bench(benchmark)?.arg("--postgres").arg(postgres.url()))?;
+        if let Err(error) = execute(bench(benchmark)?.arg("--postgres").arg(postgres.url())) {
+            eprintln!("{benchmark} on PostgreSQL failed: {error:#}");
+            failed.push(format!("{benchmark} on PostgreSQL"));
+        }
+    }
+    if !failed.is_empty() {
+        bail!("failed: {}", failed.join(", "));
     }
     Ok(())
 }

@@ -30,8 +30,9 @@ Commands:
   setup                    Install the tools the other commands need (idempotent)
   api-fuzz [EXAMPLES]      Fuzz the HTTP API from its OpenAPI document (needs the release server)
   fuzz [SECONDS [TARGET]]  Run each libFuzzer target SECONDS (default 600) and print the figures
-  bench-server [ingest|report|all] [-- <options>]
-                           Server benchmarks on SQLite and a throwaway PostgreSQL (fsync on)
+  bench-server [ingest|report|replicas|soak|all] [-- <options>]
+                           Server benchmarks on SQLite and a throwaway PostgreSQL (fsync on);
+                           replicas on PostgreSQL only; all = ingest, report, replicas
   help                     Show this message
 ";
 

@@ -135,6 +135,11 @@ impl Pool {
         Ok(u64::try_from(count)?)
     }
 
+    /// The id of every stored response, in no particular order.
+    pub(crate) async fn response_ids(&self) -> anyhow::Result<Vec<String>> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar("SELECT response_id FROM responses WHERE survey_id = $1").bind(SURVEY_ID).fetch_all(pool).await?))
+    }
+
     /// The stored answers and confidentiality of every response, for the export DuckDB reads.
     pub(crate) async fn answers(&self) -> anyhow::Result<Vec<(String, String)>> {
         Ok(on_pool!(self, |pool| sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE survey_id = $1").bind(SURVEY_ID).fetch_all(pool).await?))

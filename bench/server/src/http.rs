@@ -94,7 +94,9 @@ impl Server {
             .arg("--identity-key-file")
             .arg(&key_file)
             .args(["--rate-limit-burst", "1000000000", "--rate-limit-per-minute", "1000000000"])
-            .env("RAPPORT_LOG", "warn")
+            // Info adds only the lines for start and shutdown, which tell a server that was
+            // sent a signal from one that died without a word.
+            .env("RAPPORT_LOG", "info")
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .spawn()
@@ -113,6 +115,16 @@ impl Server {
             anyhow::ensure!(Instant::now() < deadline, "rapport serve did not answer /healthz within a minute");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The server's process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// How the process ended, if it has (without waiting).
+    pub(crate) fn exited(&mut self) -> anyhow::Result<Option<std::process::ExitStatus>> {
+        Ok(self.child.try_wait()?)
     }
 
     /// Stops the server with SIGTERM (it finishes in-flight requests) and waits for it.

@@ -8,16 +8,26 @@
 //! - `rapport-bench report`: loads a fresh database with a million such responses, times the
 //!   report over HTTP and from `rapport report`, and times DuckDB computing the same NPS and
 //!   CRQ figures from the same rows; checks that both agree.
+//! - `rapport-bench replicas`: starts several `rapport serve` processes on one PostgreSQL
+//!   database, sends responses round-robin across them (some to two replicas at the same
+//!   moment), beside one replica as the reference; checks that the database holds exactly
+//!   the responses that got a 2xx, each once.
+//! - `rapport-bench soak`: holds an open-loop load for minutes, sampling the server's
+//!   memory, open files and latency every few seconds; fails on memory growth, on any
+//!   error, and on a lost or doubled response.
 //!
 //! SQLite is the default; `--postgres URL` runs against new databases on that PostgreSQL
 //! server instead (`cargo xtask bench-server` starts a throwaway one). This is a benchmark
 //! driver: it asserts correctness (counts, agreement) but never a speed.
 
+mod check;
 mod database;
 mod http;
 mod load;
+mod replicas;
 mod report;
 mod responses;
+mod soak;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,6 +53,10 @@ enum Command {
     Ingest(IngestArgs),
     /// The report over many stored responses beside DuckDB.
     Report(report::ReportArgs),
+    /// Several replicas on one PostgreSQL database, beside one replica.
+    Replicas(replicas::ReplicasArgs),
+    /// A fixed load held for minutes, with memory, open files and latency sampled.
+    Soak(soak::SoakArgs),
 }
 
 /// Where and against what to run.
@@ -107,6 +121,8 @@ fn main() -> std::process::ExitCode {
             match cli.command {
                 Command::Ingest(args) => ingest(args).await,
                 Command::Report(args) => report::run(args).await,
+                Command::Replicas(args) => replicas::run(args).await,
+                Command::Soak(args) => soak::run(args).await,
             }
         })
     });
