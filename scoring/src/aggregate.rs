@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::definition::MAX_LEVELS;
 use crate::ids::{LevelId, QuestionId};
-use crate::score::{Observation, RelationshipCategory, Scorer};
+use crate::score::{Observation, RawMeasure, RelationshipCategory, Scorer};
 use crate::stats::{mean_sd_interval, Interval};
 use crate::wire::ConfidentialityChoice;
 
@@ -98,6 +98,12 @@ impl Tally {
     /// Counts one response.
     #[inline]
     pub fn add(&mut self, scorer: &Scorer, observation: &Observation) {
+        self.add_measured(scorer, observation, &scorer.measure_raw(observation));
+    }
+
+    /// [`Tally::add`] with the observation already measured.
+    #[inline]
+    pub(crate) fn add_measured(&mut self, scorer: &Scorer, observation: &Observation, raw: &RawMeasure) {
         self.n += 1;
         // Branch-free: the unanswered marker lands in the last slot, and the choice's
         // discriminant is its index, because answer patterns are too random to predict.
@@ -107,7 +113,6 @@ impl Tally {
             histogram[usize::from(rating & 7)] += 1;
         }
         // Branch-free: an absent score is 0 with a presence of 0, so adding it changes nothing.
-        let raw = scorer.measure_raw(observation);
         for ((moments, scaled), present) in self.levels.iter_mut().zip(raw.levels).zip(raw.level_present).take(scorer.n_levels()) {
             moments.add_weighted(scaled, present);
         }

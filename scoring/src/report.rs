@@ -401,6 +401,11 @@ impl ReportInput {
         self.accounts.value(row)
     }
 
+    /// The observation (0–10 answer, ratings, confidentiality) of the `row`-th response.
+    pub fn observation(&self, row: usize) -> &Observation {
+        &self.observations[row]
+    }
+
     /// The confidentiality choice of the `row`-th response.
     pub fn confidentiality(&self, row: usize) -> ConfidentialityChoice {
         self.observations[row].confidentiality
@@ -437,15 +442,29 @@ pub fn build_report(definition: &SurveyDefinition, records: &[ResponseRecord], o
 pub fn report_of(definition: &SurveyDefinition, input: &ReportInput, options: &ReportOptions) -> Report {
     let scorer = Scorer::new(definition);
     let min_group_size = u64::from(options.min_group_size.unwrap_or(definition.min_group_size));
-    let mut overall = Tally::new(&scorer);
+    // One pass for the overall figures and the confidentiality comparison: a tally per
+    // choice (in `ConfidentialityChoice` order), merged for the whole.
+    // The wave comparison needs each row's overall score again; keep it only then.
+    let (wave_names, wave_ranks) = wave_ranks(input);
+    let follows_respondents = wave_names.len() >= 2 && input.respondents.values.iter().any(Option::is_some);
+    let mut by_choice = [Tally::new(&scorer), Tally::new(&scorer), Tally::new(&scorer)];
+    let mut overall_scores = Vec::with_capacity(if follows_respondents { input.len() } else { 0 });
     for observation in &input.observations {
-        overall.add(&scorer, observation);
+        let raw = scorer.measure_raw(observation);
+        by_choice[observation.confidentiality as usize].add_measured(&scorer, observation, &raw);
+        if follows_respondents {
+            overall_scores.push(if raw.overall_present == 1 { raw.overall } else { NO_SCORE });
+        }
     }
-    let returning = returning_flags(input);
+    let mut overall = Tally::new(&scorer);
+    for tally in &by_choice {
+        overall.merge(tally);
+    }
+    let returning = options.segments.contains(&SegmentField::Returning).then(|| returning_flags(input));
     let segments = options
         .segments
         .iter()
-        .map(|field| Segmentation { field: field.name().to_owned(), groups: segment_groups(&scorer, input, field, &returning, min_group_size) })
+        .map(|field| Segmentation { field: field.name().to_owned(), groups: segment_groups(&scorer, input, field, returning.as_deref().unwrap_or_default(), min_group_size) })
         .collect();
     Report {
         survey_id: definition.id.clone(),
@@ -453,8 +472,13 @@ pub fn report_of(definition: &SurveyDefinition, input: &ReportInput, options: &R
         min_group_size: min_group_size as u32,
         overall: overall.figures(&scorer),
         segments,
-        confidentiality_comparison: compare_confidentiality(&scorer, &input.observations, min_group_size),
-        wave_comparisons: compare_waves(&scorer, input, min_group_size),
+        confidentiality_comparison: compare_confidentiality(
+            &scorer,
+            &by_choice[ConfidentialityChoice::Confidential as usize],
+            &by_choice[ConfidentialityChoice::Identified as usize],
+            min_group_size,
+        ),
+        wave_comparisons: if follows_respondents { compare_waves(&scorer, input, &wave_names, &wave_ranks, &overall_scores, min_group_size) } else { Vec::new() },
         topics: topic_shares(definition, input),
     }
 }
@@ -569,17 +593,30 @@ struct ScoreSums {
 }
 
 impl ScoreSums {
-    fn add(&mut self, scorer: &Scorer, observation: &Observation) {
-        if observation.nps != NO_NPS {
-            let answer = u128::from(observation.nps);
+    /// The sums of the responses a tally counted.
+    fn of_tally(tally: &Tally) -> Self {
+        let mut nps = Moments::default();
+        for (answer, count) in tally.nps_histogram[..11].iter().enumerate() {
+            let answer = answer as u128;
+            nps.n += count;
+            nps.sum += answer * u128::from(*count);
+            nps.sum_squares += answer * answer * u128::from(*count);
+        }
+        ScoreSums { nps, crq: tally.overall }
+    }
+
+    /// Adds a 0–10 answer (or [`NO_NPS`]) and an overall CRQ, scaled (or [`NO_SCORE`]).
+    fn add(&mut self, nps: u8, overall: u64) {
+        if nps != NO_NPS {
+            let answer = u128::from(nps);
             self.nps.n += 1;
             self.nps.sum += answer;
             self.nps.sum_squares += answer * answer;
         }
-        if let Some(scaled) = scorer.measure(observation).overall {
+        if overall != NO_SCORE {
             self.crq.n += 1;
-            self.crq.sum += u128::from(scaled);
-            self.crq.sum_squares += u128::from(scaled) * u128::from(scaled);
+            self.crq.sum += u128::from(overall);
+            self.crq.sum_squares += u128::from(overall) * u128::from(overall);
         }
     }
 
@@ -601,22 +638,9 @@ impl ScoreSums {
     }
 }
 
-fn compare_confidentiality(scorer: &Scorer, observations: &[Observation], min_group_size: u64) -> Option<ConfidentialityComparison> {
-    let (mut confidential, mut identified) = (ScoreSums::default(), ScoreSums::default());
-    let (mut n_confidential, mut n_identified) = (0u64, 0u64);
-    for observation in observations {
-        match observation.confidentiality {
-            ConfidentialityChoice::Confidential => {
-                n_confidential += 1;
-                confidential.add(scorer, observation);
-            }
-            ConfidentialityChoice::Identified => {
-                n_identified += 1;
-                identified.add(scorer, observation);
-            }
-            ConfidentialityChoice::Anonymous => {}
-        }
-    }
+fn compare_confidentiality(scorer: &Scorer, confidential: &Tally, identified: &Tally, min_group_size: u64) -> Option<ConfidentialityComparison> {
+    let (n_confidential, n_identified) = (confidential.n, identified.n);
+    let (confidential, identified) = (ScoreSums::of_tally(confidential), ScoreSums::of_tally(identified));
     if n_identified == 0 && n_confidential == 0 {
         return None;
     }
@@ -639,58 +663,91 @@ fn compare_confidentiality(scorer: &Scorer, observations: &[Observation], min_gr
     })
 }
 
-fn compare_waves(scorer: &Scorer, input: &ReportInput, min_group_size: u64) -> Vec<WaveComparison> {
-    let (wave_names, ranks) = wave_ranks(input);
-    // The latest response of each respondent in each wave, by wave rank.
-    let mut by_wave: Vec<HashMap<usize, usize>> = vec![HashMap::new(); wave_names.len()];
-    for row in 0..input.len() {
-        if input.respondents.value(row).is_none() {
+/// A row's overall CRQ (scaled) where it has none.
+const NO_SCORE: u64 = u64::MAX;
+
+/// What the wave comparison keeps of a respondent's latest response in one wave.
+#[derive(Clone, Copy)]
+struct WaveAnswer {
+    /// The 0–10 answer or [`NO_NPS`].
+    nps: u8,
+    /// The confidentiality choice's index, or `NOT_ANSWERED`.
+    choice: u8,
+    /// The overall CRQ (scaled), or [`NO_SCORE`].
+    overall: u64,
+}
+
+impl WaveAnswer {
+    const NOT_ANSWERED: u8 = u8::MAX;
+    const ABSENT: WaveAnswer = WaveAnswer { nps: NO_NPS, choice: Self::NOT_ANSWERED, overall: NO_SCORE };
+}
+
+/// One confidentiality choice's side of a wave comparison, as it is summed.
+#[derive(Default, Clone, Copy)]
+struct WaveSums {
+    respondents: u64,
+    completed: u64,
+    first: ScoreSums,
+    second: ScoreSums,
+    n_changes: u64,
+    change_sum: i128,
+}
+
+/// `overall_scores` holds each row's overall CRQ (scaled) or [`NO_SCORE`]. Every pass reads
+/// rows or respondents in order: a million responses do not fit a cache, and following
+/// row numbers at random would wait on memory for each.
+fn compare_waves(scorer: &Scorer, input: &ReportInput, wave_names: &[&str], ranks: &[Option<usize>], overall_scores: &[u64], min_group_size: u64) -> Vec<WaveComparison> {
+    // The latest response of each respondent in each wave, by wave rank and respondent code.
+    let n_respondents = input.respondents.values.len();
+    let mut latest = vec![vec![WaveAnswer::ABSENT; n_respondents]; wave_names.len()];
+    for (row, (respondent, wave)) in input.respondents.codes.iter().zip(&input.waves.codes).enumerate() {
+        if input.respondents.none == Some(*respondent) {
             continue;
         }
-        if let Some(rank) = ranks[input.waves.code(row)] {
-            by_wave[rank].insert(input.respondents.code(row), row);
+        if let Some(rank) = ranks[*wave as usize] {
+            let observation = &input.observations[row];
+            latest[rank][*respondent as usize] = WaveAnswer { nps: observation.nps, choice: observation.confidentiality as u8, overall: overall_scores[row] };
         }
     }
-    let observations = &input.observations;
-    (0..wave_names.len().saturating_sub(1))
+    (0..wave_names.len() - 1)
         .map(|rank| {
-            let (first, second) = (&by_wave[rank], &by_wave[rank + 1]);
+            let mut sums = [WaveSums::default(); 3];
+            for (first, second) in latest[rank].iter().zip(&latest[rank + 1]) {
+                if first.choice == WaveAnswer::NOT_ANSWERED {
+                    continue;
+                }
+                let group = &mut sums[usize::from(first.choice)];
+                group.respondents += 1;
+                group.first.add(first.nps, first.overall);
+                if second.choice != WaveAnswer::NOT_ANSWERED {
+                    group.completed += 1;
+                    group.second.add(second.nps, second.overall);
+                    if first.overall != NO_SCORE && second.overall != NO_SCORE {
+                        group.n_changes += 1;
+                        group.change_sum += i128::from(second.overall) - i128::from(first.overall);
+                    }
+                }
+            }
             let groups = [ConfidentialityChoice::Confidential, ConfidentialityChoice::Identified]
                 .into_iter()
                 .filter_map(|choice| {
-                    let members: Vec<(usize, usize)> = first.iter().filter(|(_, row)| observations[**row].confidentiality == choice).map(|(key, row)| (*key, *row)).collect();
-                    if members.is_empty() {
+                    let group = &sums[choice as usize];
+                    if group.respondents == 0 {
                         return None;
                     }
-                    let (mut sums_first, mut sums_second) = (ScoreSums::default(), ScoreSums::default());
-                    let (mut completed, mut n_changes, mut change_sum) = (0u64, 0u64, 0i128);
-                    for (key, first_row) in &members {
-                        sums_first.add(scorer, &observations[*first_row]);
-                        if let Some(second_row) = second.get(key) {
-                            completed += 1;
-                            sums_second.add(scorer, &observations[*second_row]);
-                            let before = scorer.measure(&observations[*first_row]).overall;
-                            let after = scorer.measure(&observations[*second_row]).overall;
-                            if let (Some(before), Some(after)) = (before, after) {
-                                n_changes += 1;
-                                change_sum += i128::from(after) - i128::from(before);
-                            }
-                        }
-                    }
-                    let respondents = members.len() as u64;
-                    let suppressed = respondents < min_group_size;
+                    let suppressed = group.respondents < min_group_size;
                     let shown = |value: Option<f64>| if suppressed { None } else { value };
                     Some(WaveGroup {
                         choice,
-                        respondents,
-                        completed,
-                        completion_rate: completed as f64 / respondents as f64,
+                        respondents: group.respondents,
+                        completed: group.completed,
+                        completion_rate: group.completed as f64 / group.respondents as f64,
                         suppressed,
-                        nps_mean_first: shown(sums_first.nps_mean()),
-                        nps_mean_second: shown(sums_second.nps_mean()),
-                        crq_mean_first: shown(sums_first.crq_mean(scorer)),
-                        crq_mean_second: shown(sums_second.crq_mean(scorer)),
-                        crq_change: shown((n_changes > 0).then(|| change_sum as f64 / n_changes as f64 / scorer.overall_scale() as f64)),
+                        nps_mean_first: shown(group.first.nps_mean()),
+                        nps_mean_second: shown(group.second.nps_mean()),
+                        crq_mean_first: shown(group.first.crq_mean(scorer)),
+                        crq_mean_second: shown(group.second.crq_mean(scorer)),
+                        crq_change: shown((group.n_changes > 0).then(|| group.change_sum as f64 / group.n_changes as f64 / scorer.overall_scale() as f64)),
                     })
                 })
                 .collect::<Vec<_>>();
@@ -704,13 +761,18 @@ fn topic_shares(definition: &SurveyDefinition, input: &ReportInput) -> Vec<Topic
     let topic_bytes = input.layout.topic_bytes();
     let mut mentions_by_topic = vec![(0u64, 0u64); input.layout.n_topics()];
     if topic_bytes > 0 {
+        // How often each byte value occurs at each position of a row's topic bits, then the
+        // bits counted from those: one increment per byte instead of one per topic.
+        let mut histograms = vec![[0u64; 256]; 2 * topic_bytes];
         for row in input.topics.chunks_exact(2 * topic_bytes) {
-            let (strengths, weaknesses) = row.split_at(topic_bytes);
-            for (topic_idx, (strength_mentions, weakness_mentions)) in mentions_by_topic.iter_mut().enumerate() {
-                let bit = |bits: &[u8]| u64::from(bits[topic_idx / 8] >> (topic_idx % 8) & 1);
-                *strength_mentions += bit(strengths);
-                *weakness_mentions += bit(weaknesses);
+            for (histogram, byte) in histograms.iter_mut().zip(row) {
+                histogram[usize::from(*byte)] += 1;
             }
+        }
+        let count_bit = |histogram: &[u64; 256], bit: usize| -> u64 { histogram.iter().enumerate().filter(|(byte, _)| byte >> bit & 1 == 1).map(|(_, n)| n).sum() };
+        for (topic_idx, (strength_mentions, weakness_mentions)) in mentions_by_topic.iter_mut().enumerate() {
+            *strength_mentions = count_bit(&histograms[topic_idx / 8], topic_idx % 8);
+            *weakness_mentions = count_bit(&histograms[topic_bytes + topic_idx / 8], topic_idx % 8);
         }
     }
     let n = input.len().max(1) as f64;
