@@ -102,11 +102,11 @@ pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, que
         .map(|field| SegmentField::parse(&definition, field.trim()).map_err(|error| ApiError::invalid_field("by", error.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let input = state.store.report_input(&definition).await?;
-    let mut input = if caller.role == Role::Account { input.filter(|input, row| caller.sees_account(input.account(row))) } else { input };
+    let mut input = if caller.role == Role::Account { Arc::new(input.filter(|input, row| caller.sees_account(input.account(row)))) } else { input };
     let min_group_size = u64::from(definition.min_group_size);
     let n_protected = (0..input.len()).filter(|row| is_protected(input.confidentiality(*row))).count() as u64;
     let withheld_protected = if caller.role == Role::Account && n_protected > 0 && n_protected < min_group_size {
-        input = input.filter(|input, row| !is_protected(input.confidentiality(row)));
+        input = Arc::new(input.filter(|input, row| !is_protected(input.confidentiality(row))));
         n_protected
     } else {
         0

@@ -47,10 +47,53 @@ pub struct Store {
     writer: mpsc::Sender<PendingInsert>,
     batch_sizes: Arc<std::sync::Mutex<Histogram>>,
     surveys: SurveyCache,
+    reports: ReportCache,
 }
 
 /// Compiled survey versions by id and version.
 type SurveyCache = Arc<std::sync::RwLock<HashMap<(String, u32), Arc<CompiledSurvey>>>>;
+
+/// The report columns of the survey versions last reported on, each with the revision
+/// counters it was read at (see [`Store::report_input`]). A cache only: every entry can be
+/// rebuilt from the database, and a replica without it gives the same reports.
+#[derive(Debug, Clone, Default)]
+struct ReportCache {
+    slots: Arc<std::sync::Mutex<HashMap<(String, u32), ReportSlot>>>,
+}
+
+/// One version's columns, behind a lock that one reader at a time holds while it brings
+/// them up to date, so that concurrent reports read the new rows once.
+type ReportSlot = Arc<Mutex<Option<CachedInput>>>;
+
+#[derive(Debug)]
+struct CachedInput {
+    revision: i64,
+    rewrites: i64,
+    input: Arc<ReportInput>,
+}
+
+impl ReportCache {
+    /// How many versions' columns are kept. A million responses take about 40 MB.
+    const VERSIONS: usize = 8;
+
+    /// The slot of a version, made (and another version's dropped, if the cache is full
+    /// and one is not in use) if it has none.
+    fn slot(&self, survey_id: &str, version: u32) -> anyhow::Result<ReportSlot> {
+        let mut slots = self.slots.lock().map_err(|_| anyhow::anyhow!("report cache poisoned"))?;
+        if let Some(slot) = slots.get(&(survey_id.to_owned(), version)) {
+            return Ok(Arc::clone(slot));
+        }
+        if slots.len() >= Self::VERSIONS {
+            let idle = slots.iter().find(|(_, slot)| Arc::strong_count(slot) == 1).map(|(key, _)| key.clone());
+            if let Some(key) = idle {
+                slots.remove(&key);
+            }
+        }
+        let slot = ReportSlot::default();
+        slots.insert((survey_id.to_owned(), version), Arc::clone(&slot));
+        Ok(slot)
+    }
+}
 
 /// A stored survey version with what scoring and reports compile from it, built once per
 /// version and shared: a version never changes once stored. Dereferences to its definition.
@@ -325,13 +368,46 @@ fn export_row((response_id, submitted_at, confidentiality, account, matter, wave
 /// Writes one response inside the open transaction `$tx` (either backend) and evaluates to
 /// its [`InsertOutcome`]. A macro rather than a function because its body is compiled once
 /// per driver; see [`on_pool!`].
+/// Takes, in transaction `$tx`, the next revision of a survey version's responses (see
+/// `migrations/*/0007_report_revisions.sql`): the value the rows this transaction adds to it
+/// carry. On PostgreSQL the counter's row stays locked until commit, so revisions are
+/// committed in order; a transaction takes the counters it needs first, sorted.
+macro_rules! next_revision {
+    ($tx:expr, $survey_id:expr, $version:expr) => {{
+        let revision: i64 = sqlx::query_scalar(
+            "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 1, 0) \
+             ON CONFLICT (survey_id, survey_version) DO UPDATE SET revision = report_revisions.revision + 1 RETURNING revision",
+        )
+        .bind($survey_id)
+        .bind($version)
+        .fetch_one(&mut *$tx)
+        .await?;
+        revision
+    }};
+}
+
+/// Records, in transaction `$tx`, that rows of a survey version already counted were
+/// changed or removed, so that a report cache of it reads the version again.
+macro_rules! count_rewrite {
+    ($tx:expr, $survey_id:expr, $version:expr) => {{
+        sqlx::query(
+            "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 0, 1) \
+             ON CONFLICT (survey_id, survey_version) DO UPDATE SET rewrites = report_revisions.rewrites + 1",
+        )
+        .bind($survey_id)
+        .bind($version)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 macro_rules! insert_in {
-    ($tx:expr, $response:expr) => {{
+    ($tx:expr, $response:expr, $revision:expr) => {{
         let response: &NewResponse = $response;
         let inserted = sqlx::query(
             "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
-             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (response_id) DO NOTHING",
+             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry, revision) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (response_id) DO NOTHING",
         )
         .bind(&response.response_id)
         .bind(&response.survey_id)
@@ -350,6 +426,7 @@ macro_rules! insert_in {
         .bind(response.submitted_at.as_str())
         .bind(now().as_str())
         .bind(&response.report_entry)
+        .bind($revision)
         .execute(&mut *$tx)
         .await?
         .rows_affected();
@@ -390,7 +467,13 @@ macro_rules! insert_in {
                     .await?
                     .flatten();
                 if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
-                    sqlx::query("DELETE FROM responses WHERE response_id = $1").bind(&earlier).execute(&mut *$tx).await?;
+                    let removed: Option<(String, i64)> = sqlx::query_as("DELETE FROM responses WHERE response_id = $1 RETURNING survey_id, survey_version")
+                        .bind(&earlier)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                    if let Some((survey_id, version)) = removed {
+                        count_rewrite!($tx, &survey_id, version);
+                    }
                     outcome = InsertOutcome::Replaced;
                 }
                 sqlx::query("UPDATE invitations SET response_id = $1 WHERE invitation_id = $2")
@@ -456,7 +539,7 @@ impl Store {
         for _ in 0..writers {
             tokio::spawn(GroupCommit { pool: pool.clone(), receiver: Arc::clone(&receiver), batch_sizes: Arc::clone(&batch_sizes) }.run());
         }
-        let store = Store { pool, writer: sender, batch_sizes, surveys: Arc::default() };
+        let store = Store { pool, writer: sender, batch_sizes, surveys: Arc::default(), reports: ReportCache::default() };
         store.register_builtin_templates().await?;
         Ok(store)
     }
@@ -598,21 +681,63 @@ impl Store {
     }
 
     /// What a report of one survey version is computed from: every response, in the order
-    /// received, streamed into columns. Each row's report entry is decoded as it arrives;
-    /// a row without one (stored before entries existed, and not yet filled in) or with one
-    /// that does not decode is read from its answers instead, so the report is the same.
+    /// committed, as columns. Each row's report entry is decoded as it arrives; a row
+    /// without one (stored before entries existed, and not yet filled in) or with one that
+    /// does not decode is read from its answers instead, so the report is the same.
     ///
-    /// The statement selects only what the `responses_for_reports` index holds, so the
-    /// database reads that index and never the table's much wider rows.
-    pub async fn report_input(&self, survey: &CompiledSurvey) -> anyhow::Result<ReportInput> {
-        let mut input = ReportInput::new(survey);
+    /// The columns are kept in memory per version (see [`ReportCache`]). Each call reads
+    /// the version's revision counter, one row, and then only the rows committed since the
+    /// last call; if rows already read were changed or removed since, the version is read
+    /// again, whole. Nothing about correctness depends on the cache: a replica that has
+    /// never read a version reads it all, and every replica gets the same columns.
+    pub async fn report_input(&self, survey: &CompiledSurvey) -> anyhow::Result<Arc<ReportInput>> {
+        let slot = self.reports.slot(survey.id.as_str(), survey.version)?;
+        let mut cached = slot.lock().await;
+        let (revision, rewrites): (i64, i64) = on_pool!(&self.pool, |pool| {
+            sqlx::query_as("SELECT revision, rewrites FROM report_revisions WHERE survey_id = $1 AND survey_version = $2")
+                .bind(survey.id.as_str())
+                .bind(i64::from(survey.version))
+                .fetch_optional(pool)
+                .await?
+                .unwrap_or((0, 0))
+        });
+        let read_since = match cached.as_ref() {
+            Some(held) if held.rewrites == rewrites && held.revision == revision => None,
+            Some(held) if held.rewrites == rewrites && held.revision < revision => Some(held.revision),
+            _ => {
+                *cached = None;
+                Some(-1)
+            }
+        };
+        if let Some(since) = read_since {
+            let held = cached.get_or_insert_with(|| CachedInput { revision: -1, rewrites, input: Arc::new(ReportInput::new(survey)) });
+            // Columns shared with a report still being computed are copied, not changed
+            // under it.
+            let read = self.read_report_rows(survey, since, revision, Arc::make_mut(&mut held.input)).await;
+            if let Err(error) = read {
+                // Half-appended columns are never kept.
+                *cached = None;
+                return Err(error);
+            }
+            held.revision = revision;
+        }
+        cached.as_ref().map(|held| Arc::clone(&held.input)).context("report cache emptied while held")
+    }
+
+    /// Appends to `input` the rows of one survey version with a revision in
+    /// `(after, up_to]`, in committed order. Selects only what the
+    /// `responses_for_report_revisions` index holds, so the database reads that index and
+    /// never the table's much wider rows.
+    async fn read_report_rows(&self, survey: &CompiledSurvey, after: i64, up_to: i64, input: &mut ReportInput) -> anyhow::Result<()> {
         on_pool!(&self.pool, |pool| {
             let mut rows = sqlx::query(
-                "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key \
-                 FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
+                "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key FROM responses \
+                 WHERE survey_id = $1 AND survey_version = $2 AND revision > $3 AND revision <= $4 ORDER BY revision, received_at, response_id",
             )
             .bind(survey.id.as_str())
             .bind(i64::from(survey.version))
+            .bind(after)
+            .bind(up_to)
             .fetch(pool);
             while let Some(row) = rows.try_next().await? {
                 let context = EntryContext {
@@ -633,7 +758,7 @@ impl Store {
                 input.push_entry(&entry, context)?;
             }
         });
-        Ok(input)
+        Ok(())
     }
 
     /// Fills in the report entry of responses stored before entries existed, a chunk per
@@ -682,7 +807,7 @@ impl Store {
         let rows: Vec<RecordRow> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
                 "SELECT answers, confidentiality, account, matter, wave, returning_respondent, respondent_key FROM responses \
-                 WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
+                 WHERE survey_id = $1 AND survey_version = $2 ORDER BY revision, received_at, response_id",
             )
             .bind(survey_id)
             .bind(i64::from(version))
@@ -744,7 +869,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
                  FROM responses r LEFT JOIN respondent_identities i ON i.response_id = r.response_id \
-                 WHERE r.survey_id = $1 AND r.survey_version = $2 ORDER BY r.received_at, r.response_id",
+                 WHERE r.survey_id = $1 AND r.survey_version = $2 ORDER BY r.revision, r.received_at, r.response_id",
             )
             .bind(survey_id)
             .bind(i64::from(version))
@@ -761,9 +886,9 @@ impl Store {
     pub async fn listed_responses(&self, survey: &CompiledSurvey) -> anyhow::Result<Vec<ListedResponse>> {
         let mut listed = Vec::new();
         on_pool!(&self.pool, |pool| {
-            // Only columns of the `responses_for_reports` index, as for reports.
+            // Only columns of the `responses_for_report_revisions` index, as for reports.
             let mut rows = sqlx::query(
-                "SELECT response_id, account, wave, report_entry FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY received_at, response_id",
+                "SELECT response_id, account, wave, report_entry FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY revision, received_at, response_id",
             )
             .bind(survey.id.as_str())
             .bind(i64::from(survey.version))
@@ -926,6 +1051,16 @@ impl Store {
         let tombstone = format!("erased:{}", now());
         let counts = on_pool!(&self.pool, |pool| {
             let mut transaction = pool.begin().await?;
+            // Reports follow respondents across waves by this key: the versions it leaves
+            // must be read again by any report cache.
+            let versions: Vec<(String, i64)> =
+                sqlx::query_as("SELECT DISTINCT survey_id, survey_version FROM responses WHERE respondent_key = $1 ORDER BY survey_id, survey_version")
+                    .bind(respondent_key)
+                    .fetch_all(&mut *transaction)
+                    .await?;
+            for (survey_id, version) in &versions {
+                count_rewrite!(transaction, survey_id, *version);
+            }
             sqlx::query("DELETE FROM respondent_identities WHERE response_id IN (SELECT response_id FROM responses WHERE respondent_key = $1)")
                 .bind(respondent_key)
                 .execute(&mut *transaction)
@@ -1037,6 +1172,17 @@ impl GroupCommit {
             let mut connection = pool.acquire().await?;
             let written: anyhow::Result<Vec<InsertOutcome>> = async {
                 let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+                // Every counter this batch needs, first and in one order, so that two
+                // writers never wait for each other's (PostgreSQL).
+                let mut versions: Vec<(&str, u32)> = responses.iter().map(|response| (response.survey_id.as_str(), response.survey_version)).collect();
+                versions.sort_unstable();
+                versions.dedup();
+                let mut revisions = HashMap::with_capacity(versions.len());
+                for (survey_id, version) in versions {
+                    revisions.insert((survey_id, version), next_revision!(transaction, survey_id, i64::from(version)));
+                }
+                // Every response's version is in the map: it was built from them.
+                let revision_of = |response: &NewResponse| revisions[&(response.survey_id.as_str(), response.survey_version)];
                 let mut inserted = std::collections::HashSet::new();
                 // Written in chunks whose sizes are powers of two: the statement text depends on
                 // the number of rows, and sqlx keeps every statement it prepares on each pooled
@@ -1044,10 +1190,10 @@ impl GroupCommit {
                 // prepared statements and the server's memory would creep up under steady load.
                 // This way a connection prepares at most 2 × 9 insert statements, ever.
                 for chunk in power_of_two_chunks(&bulk_json) {
-                    // MAX_BATCH rows of 17 parameters stay far below both databases' limits.
+                    // MAX_BATCH rows of 18 parameters stay far below both databases' limits.
                     let mut builder = sqlx::QueryBuilder::new(
                         "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
-                         returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry) ",
+                         returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry, revision) ",
                     );
                     builder.push_values(chunk, |mut values, (response, answers, score)| {
                         values
@@ -1067,7 +1213,8 @@ impl GroupCommit {
                             .push_bind(response.score.crq)
                             .push_bind(response.submitted_at.as_str())
                             .push_bind(received_at.as_str())
-                            .push_bind(&response.report_entry);
+                            .push_bind(&response.report_entry)
+                            .push_bind(revision_of(response));
                     });
                     builder.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
                     let ids: Vec<String> = builder.build_query_scalar().fetch_all(&mut *transaction).await?;
@@ -1092,7 +1239,7 @@ impl GroupCommit {
                     if inserted.remove(&response.response_id) {
                         outcomes.push(InsertOutcome::Stored);
                     } else {
-                        outcomes.push(insert_in!(transaction, response));
+                        outcomes.push(insert_in!(transaction, response, revision_of(response)));
                     }
                 }
                 transaction.commit().await?;

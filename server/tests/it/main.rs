@@ -18,6 +18,8 @@ mod hostile_input;
 mod invitations;
 /// The results dashboard: sign-in, roles, escaping, follow-ups and the CSV download.
 mod dashboard;
+/// The report columns kept in memory agree with the database after every kind of write.
+mod report_cache;
 /// Reports and the CSV export through every role: what each may and may not see.
 mod roles;
 /// The close-the-loop list and follow-up status through every role.

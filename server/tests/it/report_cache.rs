@@ -1,0 +1,129 @@
+//! The report columns a server keeps in memory per survey version: after every kind of
+//! write (new responses, concurrent ones, an invitation answered again, a respondent
+//! erased), the report it answers is the one computed by a store that never read the
+//! survey before.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use rapport_scoring::{report_of, ReportOptions, SegmentField};
+use rapport_server::auth::{new_token, token_hash, Role};
+use rapport_server::invitation::{now_seconds, Invitation};
+use rapport_server::store::Store;
+use serde_json::{json, Value};
+
+use crate::support::{database_url, portal_response, TestServer};
+
+const SEGMENTS: [&str; 3] = ["wave", "account", "role"];
+
+/// The report an admin gets over HTTP from `server`, and the one computed from a store
+/// opened afresh on the same database.
+async fn cached_and_fresh(server: &TestServer, token: &str) -> (Value, Value) {
+    let request = Request::get(format!("/api/v1/surveys/client-portal/report?by={}", SEGMENTS.join(",")))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = server.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let fresh = Store::open(database_url(server)).await.unwrap();
+    let survey = fresh.survey("client-portal", Some(1)).await.unwrap().unwrap();
+    let input = fresh.report_input(&survey).await.unwrap();
+    let segments = SEGMENTS.iter().map(|field| SegmentField::parse(&survey, field).unwrap()).collect();
+    let report = report_of(&survey, &input, &ReportOptions { segments, min_group_size: None });
+    (body["report"].clone(), serde_json::to_value(report).unwrap())
+}
+
+/// A response from `email` at `account` in `wave`, scoring `nps`.
+fn response(counter: u32, email: &str, account: &str, wave: &str, nps: u8) -> Value {
+    let mut response = portal_response(counter);
+    response["identity"]["email"] = json!(email);
+    response["context"] = json!({"account": account, "wave": wave});
+    response["answers"]["nps"] = json!(nps);
+    response["answers"]["role"] = json!(if counter % 2 == 0 { "decision-maker" } else { "day-to-day" });
+    response["confidentiality"] = json!(if counter % 3 == 0 { "identified" } else { "confidential" });
+    response
+}
+
+async fn post(server: &TestServer, body: &Value) -> StatusCode {
+    let (status, answer) = server.post_json("client-portal", body).await;
+    assert!(status.is_success(), "{status}: {answer}");
+    status
+}
+
+#[tokio::test]
+async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
+    let server = TestServer::new().await;
+    let token = new_token().unwrap();
+    server.state.store.add_token(&token_hash(&token), Role::Admin, &[], None).await.unwrap();
+
+    let (cached, fresh) = cached_and_fresh(&server, &token).await;
+    assert_eq!(cached, fresh, "no responses yet");
+
+    // Respondents who answer both waves, so that erasing one changes the wave comparison.
+    let people = ["ana@northwind.example", "ben@northwind.example", "cy@contoso.example", "di@contoso.example", "ed@contoso.example", "fay@northwind.example"];
+    for (counter, email) in (1..).zip(people) {
+        let account = email.split(['@', '.']).nth(1).unwrap();
+        post(&server, &response(counter, email, account, "2026-h1", (counter % 11) as u8)).await;
+    }
+    let (cached, fresh) = cached_and_fresh(&server, &token).await;
+    assert_eq!(cached["overall"]["n"], 6, "{cached}");
+    assert_eq!(cached, fresh, "after the first responses");
+
+    for (counter, email) in (11..).zip(people) {
+        let account = email.split(['@', '.']).nth(1).unwrap();
+        post(&server, &response(counter, email, account, "2026-h2", (counter % 7) as u8 + 4)).await;
+    }
+    let (cached, fresh) = cached_and_fresh(&server, &token).await;
+    assert_eq!(cached["overall"]["n"], 12, "{cached}");
+    assert_eq!(cached, fresh, "after responses added to read columns");
+
+    // Many at once, with reports read while they land.
+    let writes = (100..140).map(|counter| {
+        let body = response(counter, &format!("p{counter}@fabrikam.example"), "fabrikam", "2026-h2", (counter % 11) as u8);
+        let server = &server;
+        async move { post(server, &body).await }
+    });
+    let reads = (0..8).map(|_| cached_and_fresh(&server, &token));
+    let (_, during) = tokio::join!(futures_util::future::join_all(writes), futures_util::future::join_all(reads));
+    for (cached, _) in &during {
+        let n = cached["overall"]["n"].as_u64().unwrap();
+        assert!((12..=52).contains(&n), "a report counts what was committed before it, once: {n}");
+    }
+    let (cached, fresh) = cached_and_fresh(&server, &token).await;
+    assert_eq!(cached["overall"]["n"], 52, "{cached}");
+    assert_eq!(cached, fresh, "after concurrent responses");
+
+    // An invitation answered, then answered again: the first answer's row goes.
+    let invitation = Invitation {
+        id: "inv-cache".to_owned(),
+        survey: "client-portal".to_owned(),
+        contact: "gil@northwind.example".to_owned(),
+        name: None,
+        account: "northwind".to_owned(),
+        matter: None,
+        wave: Some("2026-h2".to_owned()),
+        firm: None,
+        expires: now_seconds() + 3600,
+    };
+    let key = &server.state.identity_key;
+    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
+    server.state.store.add_invitation(&invitation, &key.respondent_key(&invitation.contact), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
+    let link = invitation.sign(key);
+    for (counter, nps) in [(200, 0), (201, 10)] {
+        let mut answer = portal_response(counter);
+        answer.as_object_mut().unwrap().remove("identity");
+        answer["invitation"] = json!(link);
+        answer["answers"]["nps"] = json!(nps);
+        post(&server, &answer).await;
+        let (cached, fresh) = cached_and_fresh(&server, &token).await;
+        assert_eq!(cached["overall"]["n"], 53, "one response per invitation: {cached}");
+        assert_eq!(cached, fresh, "after invitation answer {counter}");
+    }
+
+    // Erasure unlinks a respondent's answers across waves.
+    let before = cached_and_fresh(&server, &token).await.0;
+    let (responses, _) = server.state.store.erase_respondent(&key.respondent_key(people[0])).await.unwrap();
+    assert_eq!(responses, 2);
+    let (cached, fresh) = cached_and_fresh(&server, &token).await;
+    assert_ne!(cached, before, "the wave comparison no longer follows the erased respondent");
+    assert_eq!(cached, fresh, "after an erasure");
+}
