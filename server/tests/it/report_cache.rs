@@ -38,8 +38,8 @@ fn response(counter: u32, email: &str, account: &str, wave: &str, nps: u8) -> Va
     response["identity"]["email"] = json!(email);
     response["context"] = json!({"account": account, "wave": wave});
     response["answers"]["nps"] = json!(nps);
-    response["answers"]["role"] = json!(if counter % 2 == 0 { "decision-maker" } else { "day-to-day" });
-    response["confidentiality"] = json!(if counter % 3 == 0 { "identified" } else { "confidential" });
+    response["answers"]["role"] = json!(if counter.is_multiple_of(2) { "decision-maker" } else { "day-to-day" });
+    response["confidentiality"] = json!(if counter.is_multiple_of(3) { "identified" } else { "confidential" });
     response
 }
 
