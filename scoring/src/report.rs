@@ -401,6 +401,11 @@ impl ReportInput {
         self.accounts.value(row)
     }
 
+    /// The wave of the `row`-th response.
+    pub fn wave(&self, row: usize) -> Option<&str> {
+        self.waves.value(row)
+    }
+
     /// The observation (0–10 answer, ratings, confidentiality) of the `row`-th response.
     pub fn observation(&self, row: usize) -> &Observation {
         &self.observations[row]

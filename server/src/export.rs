@@ -16,6 +16,7 @@
 //!
 //! Every cell a person typed is guarded against spreadsheet formula injection.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -101,12 +102,13 @@ pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, que
         .filter(|field| !field.is_empty())
         .map(|field| SegmentField::parse(&definition, field.trim()).map_err(|error| ApiError::invalid_field("by", error.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let input = state.store.report_input(&definition).await?;
-    let mut input = if caller.role == Role::Account { Arc::new(input.filter(|input, row| caller.sees_account(input.account(row)))) } else { input };
+    let columns = state.store.report_input(&definition).await?;
+    let mut input: Cow<'_, ReportInput> =
+        if caller.role == Role::Account { Cow::Owned(columns.filter(|input, row| caller.sees_account(input.account(row)))) } else { Cow::Borrowed(&columns) };
     let min_group_size = u64::from(definition.min_group_size);
     let n_protected = (0..input.len()).filter(|row| is_protected(input.confidentiality(*row))).count() as u64;
     let withheld_protected = if caller.role == Role::Account && n_protected > 0 && n_protected < min_group_size {
-        input = Arc::new(input.filter(|input, row| !is_protected(input.confidentiality(row))));
+        input = Cow::Owned(input.filter(|input, row| !is_protected(input.confidentiality(row))));
         n_protected
     } else {
         0

@@ -212,30 +212,27 @@ pub async fn follow_up_overview(
     // `None` sorts first in a BTreeMap; responses without an account are moved last below.
     let mut summaries: BTreeMap<Option<String>, AccountSummary> = BTreeMap::new();
     let mut identified: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    for listed in state.store.listed_responses(&survey).await? {
-        if !caller.sees_account(listed.account.as_deref())
-            || (query.wave.is_some() && listed.wave != query.wave)
-            || !needs_conversation(survey.scorer(), &listed.observation)
-        {
+    // The rows as reports read them, kept in memory; only the few listed are read in full.
+    let columns = state.store.report_input(&survey).await?;
+    for row in 0..columns.len() {
+        let (account, wave, observation) = (columns.account(row), columns.wave(row), columns.observation(row));
+        if !caller.sees_account(account) || (query.wave.is_some() && wave != query.wave.as_deref()) || !needs_conversation(survey.scorer(), observation) {
             continue;
         }
-        let summary = summaries.entry(listed.account.clone()).or_insert_with(|| AccountSummary {
-            account: listed.account.clone(),
-            items: 0,
-            flagged_waves: Vec::new(),
-            by_status: [0; 3],
-        });
-        if listed.observation.confidentiality != ConfidentialityChoice::Identified {
-            if !summary.flagged_waves.contains(&listed.wave) {
-                let subject = FollowUpSubject::Account { account: listed.account.clone().unwrap_or_default(), wave: listed.wave.clone().unwrap_or_default() };
+        let (account, wave) = (account.map(str::to_owned), wave.map(str::to_owned));
+        let summary = summaries.entry(account.clone()).or_insert_with(|| AccountSummary { account: account.clone(), items: 0, flagged_waves: Vec::new(), by_status: [0; 3] });
+        if observation.confidentiality != ConfidentialityChoice::Identified {
+            if !summary.flagged_waves.contains(&wave) {
+                let subject = FollowUpSubject::Account { account: account.clone().unwrap_or_default(), wave: wave.clone().unwrap_or_default() };
                 summary.by_status[status_idx(&subject)] += 1;
-                summary.flagged_waves.push(listed.wave);
+                summary.flagged_waves.push(wave);
             }
             continue;
         }
+        let response_id = columns.response_id(row);
         summary.items += 1;
-        summary.by_status[status_idx(&FollowUpSubject::Response(listed.response_id.clone()))] += 1;
-        identified.entry(listed.account).or_default().push(listed.response_id);
+        summary.by_status[status_idx(&FollowUpSubject::Response(response_id.clone()))] += 1;
+        identified.entry(account).or_default().push(response_id);
     }
     let first_account = summaries.keys().find(|account| account.is_some()).or_else(|| summaries.keys().next()).cloned();
     let chosen = |account: &Option<String>| match choice {

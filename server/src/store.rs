@@ -25,7 +25,7 @@ use anyhow::Context as _;
 use rapport_scoring::completion::InvitationRecord;
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::entry::EntryLayout;
-use rapport_scoring::score::{Observation, ResponseScore};
+use rapport_scoring::score::ResponseScore;
 use rapport_scoring::validate::Answers;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Timestamp};
 use rapport_scoring::{templates, EntryContext, ReportInput, ResponseRecord, Scorer};
@@ -53,6 +53,56 @@ pub struct Store {
 /// Compiled survey versions by id and version.
 type SurveyCache = Arc<std::sync::RwLock<HashMap<(String, u32), Arc<CompiledSurvey>>>>;
 
+/// A survey version's responses as reports and the close-the-loop list read them: the
+/// report columns ([`ReportInput`], which it dereferences to) and each row's response id.
+#[derive(Debug, Clone)]
+pub struct ReportColumns {
+    input: ReportInput,
+    /// Response ids as 128-bit numbers: every id ingest accepts is a canonical UUID.
+    ids: Vec<u128>,
+    /// The ids of rows that hold anything else, by row.
+    other_ids: HashMap<usize, String>,
+}
+
+impl ReportColumns {
+    fn new(survey: &CompiledSurvey) -> Self {
+        ReportColumns { input: ReportInput::new(survey), ids: Vec::new(), other_ids: HashMap::new() }
+    }
+
+    /// The response id of the `row`-th response.
+    pub fn response_id(&self, row: usize) -> String {
+        match self.other_ids.get(&row) {
+            Some(id) => id.clone(),
+            None => {
+                let hex = format!("{:032x}", self.ids[row]);
+                format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+            }
+        }
+    }
+
+    fn push_id(&mut self, response_id: &str) {
+        let row = self.ids.len();
+        let packed = (response_id.len() == 36)
+            .then(|| u128::from_str_radix(&response_id.replace('-', ""), 16).ok())
+            .flatten()
+            .filter(|packed| {
+                let hex = format!("{packed:032x}");
+                response_id == format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+            });
+        self.ids.push(packed.unwrap_or_default());
+        if packed.is_none() {
+            self.other_ids.insert(row, response_id.to_owned());
+        }
+    }
+}
+
+impl std::ops::Deref for ReportColumns {
+    type Target = ReportInput;
+    fn deref(&self) -> &ReportInput {
+        &self.input
+    }
+}
+
 /// The report columns of the survey versions last reported on, each with the revision
 /// counters it was read at (see [`Store::report_input`]). A cache only: every entry can be
 /// rebuilt from the database, and a replica without it gives the same reports.
@@ -69,7 +119,7 @@ type ReportSlot = Arc<Mutex<Option<CachedInput>>>;
 struct CachedInput {
     revision: i64,
     rewrites: i64,
-    input: Arc<ReportInput>,
+    columns: Arc<ReportColumns>,
 }
 
 impl ReportCache {
@@ -247,19 +297,6 @@ pub struct ExportRow {
     pub score: ResponseScore,
     /// Sealed identity, when one was given.
     pub sealed_identity: Option<Vec<u8>>,
-}
-
-/// A stored response as the close-the-loop list first sorts it.
-#[derive(Debug, Clone)]
-pub struct ListedResponse {
-    /// Response id.
-    pub response_id: String,
-    /// Account.
-    pub account: Option<String>,
-    /// Wave.
-    pub wave: Option<String>,
-    /// The 0–10 answer, ratings and confidentiality.
-    pub observation: Observation,
 }
 
 /// What a follow-up status is about.
@@ -690,7 +727,7 @@ impl Store {
     /// last call; if rows already read were changed or removed since, the version is read
     /// again, whole. Nothing about correctness depends on the cache: a replica that has
     /// never read a version reads it all, and every replica gets the same columns.
-    pub async fn report_input(&self, survey: &CompiledSurvey) -> anyhow::Result<Arc<ReportInput>> {
+    pub async fn report_input(&self, survey: &CompiledSurvey) -> anyhow::Result<Arc<ReportColumns>> {
         let slot = self.reports.slot(survey.id.as_str(), survey.version)?;
         let mut cached = slot.lock().await;
         let (revision, rewrites): (i64, i64) = on_pool!(&self.pool, |pool| {
@@ -710,10 +747,10 @@ impl Store {
             }
         };
         if let Some(since) = read_since {
-            let held = cached.get_or_insert_with(|| CachedInput { revision: -1, rewrites, input: Arc::new(ReportInput::new(survey)) });
+            let held = cached.get_or_insert_with(|| CachedInput { revision: -1, rewrites, columns: Arc::new(ReportColumns::new(survey)) });
             // Columns shared with a report still being computed are copied, not changed
             // under it.
-            let read = self.read_report_rows(survey, since, revision, Arc::make_mut(&mut held.input)).await;
+            let read = self.read_report_rows(survey, since, revision, Arc::make_mut(&mut held.columns)).await;
             if let Err(error) = read {
                 // Half-appended columns are never kept.
                 *cached = None;
@@ -721,14 +758,14 @@ impl Store {
             }
             held.revision = revision;
         }
-        cached.as_ref().map(|held| Arc::clone(&held.input)).context("report cache emptied while held")
+        cached.as_ref().map(|held| Arc::clone(&held.columns)).context("report cache emptied while held")
     }
 
     /// Appends to `input` the rows of one survey version with a revision in
     /// `(after, up_to]`, in committed order. Selects only what the
     /// `responses_for_report_revisions` index holds, so the database reads that index and
     /// never the table's much wider rows.
-    async fn read_report_rows(&self, survey: &CompiledSurvey, after: i64, up_to: i64, input: &mut ReportInput) -> anyhow::Result<()> {
+    async fn read_report_rows(&self, survey: &CompiledSurvey, after: i64, up_to: i64, columns: &mut ReportColumns) -> anyhow::Result<()> {
         on_pool!(&self.pool, |pool| {
             let mut rows = sqlx::query(
                 "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key FROM responses \
@@ -748,14 +785,14 @@ impl Store {
                     respondent_key: row.try_get(6)?,
                 };
                 let entry: Option<&[u8]> = row.try_get(0)?;
-                if entry.is_some_and(|entry| input.push_entry(entry, context).is_ok()) {
-                    continue;
-                }
                 let response_id: &str = row.try_get(1)?;
-                let (answers, confidentiality): (String, String) =
-                    sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE response_id = $1").bind(response_id).fetch_one(pool).await?;
-                let entry = survey.layout.encode(&serde_json::from_str(&answers)?, parse_confidentiality(&confidentiality)?);
-                input.push_entry(&entry, context)?;
+                if entry.is_none_or(|entry| columns.input.push_entry(entry, context).is_err()) {
+                    let (answers, confidentiality): (String, String) =
+                        sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE response_id = $1").bind(response_id).fetch_one(pool).await?;
+                    let entry = survey.layout.encode(&serde_json::from_str(&answers)?, parse_confidentiality(&confidentiality)?);
+                    columns.input.push_entry(&entry, context)?;
+                }
+                columns.push_id(response_id);
             }
         });
         Ok(())
@@ -877,37 +914,6 @@ impl Store {
             .await?
         });
         rows.into_iter().map(export_row).collect()
-    }
-
-    /// The stored responses of a survey version, in the order received, as the close-the-loop
-    /// list first sorts them: id, account, wave and the compact observation (from the report
-    /// entry, or the answers where a row has none yet). Nothing here is opened or parsed
-    /// beyond that; [`Store::export_rows_by_id`] then reads the few that are listed in full.
-    pub async fn listed_responses(&self, survey: &CompiledSurvey) -> anyhow::Result<Vec<ListedResponse>> {
-        let mut listed = Vec::new();
-        on_pool!(&self.pool, |pool| {
-            // Only columns of the `responses_for_report_revisions` index, as for reports.
-            let mut rows = sqlx::query(
-                "SELECT response_id, account, wave, report_entry FROM responses WHERE survey_id = $1 AND survey_version = $2 ORDER BY revision, received_at, response_id",
-            )
-            .bind(survey.id.as_str())
-            .bind(i64::from(survey.version))
-            .fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                let response_id: String = row.try_get(0)?;
-                let entry: Option<&[u8]> = row.try_get(3)?;
-                let observation = match entry.map(|entry| survey.layout.decode(entry)) {
-                    Some(Ok(entry)) => entry.observation,
-                    _ => {
-                        let (answers, confidentiality): (String, String) =
-                            sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE response_id = $1").bind(&response_id).fetch_one(pool).await?;
-                        survey.scorer.observe(&serde_json::from_str(&answers)?, parse_confidentiality(&confidentiality)?)
-                    }
-                };
-                listed.push(ListedResponse { response_id, account: row.try_get(1)?, wave: row.try_get(2)?, observation });
-            }
-        });
-        Ok(listed)
     }
 
     /// The export rows of the given responses of a survey, in no particular order; ids not
@@ -1270,7 +1276,30 @@ fn power_of_two_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
 
 #[cfg(test)]
 mod tests {
-    use super::power_of_two_chunks;
+    use super::{power_of_two_chunks, CompiledSurvey, ReportColumns};
+
+    #[test]
+    fn report_columns_give_back_every_response_id_as_stored() {
+        let survey = CompiledSurvey::new(rapport_scoring::template("client-portal").expect("built-in template"));
+        let mut columns = ReportColumns::new(&survey);
+        let ids = [
+            "00000000-0000-4000-8000-000000000001",
+            "ffffffff-ffff-4fff-bfff-ffffffffffff",
+            "0A1B2C3D-0000-4000-8000-000000000000",
+            "0a1b2c3d000040008000000000000000",
+            "0a1b2c3d-0000-4000-8000-00000000000",
+            "0a1b2c3d-0000-4000-8000-0000000000000",
+            "+a1b2c3d-0000-4000-8000-000000000000",
+            "not a uuid",
+            "",
+        ];
+        for id in ids {
+            columns.push_id(id);
+        }
+        let back: Vec<String> = (0..ids.len()).map(|row| columns.response_id(row)).collect();
+        assert_eq!(back, ids);
+        assert_eq!(columns.other_ids.len(), 7, "only canonical UUIDs are packed");
+    }
 
     #[test]
     fn chunks_are_powers_of_two_that_cover_the_items_in_order() {

@@ -23,7 +23,7 @@ use tokio::process::Command;
 
 use crate::database::{self, Backend, InsertMethod};
 use crate::http::{Connection, Server};
-use crate::responses::{now, RowMaker, ELEMENTS, SURVEY_ID};
+use crate::responses::{now, response_body, RowMaker, ELEMENTS, SURVEY_ID};
 use crate::{load_average, machine, Target};
 
 /// The DuckDB release the reference runs on.
@@ -40,6 +40,9 @@ pub(crate) struct ReportArgs {
     /// Timed runs of each contender; the median is reported.
     #[arg(long, default_value_t = 5)]
     repeats: usize,
+    /// Responses posted over HTTP before each of the last timed reports.
+    #[arg(long, default_value_t = 100)]
+    posted: u64,
     /// The Python used to create DuckDB's virtual environment.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -210,19 +213,38 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     anyhow::ensure!(output.status.success(), "rapport token create failed");
     let token = String::from_utf8(output.stdout)?.trim().to_owned();
 
-    // Over HTTP.
+    // Over HTTP. The first report after start reads every row; later ones read only what
+    // was committed since the one before: nothing, or the responses posted in between.
     let server = Server::start(&target.rapport, &url, &target.work_dir).await?;
     let mut connection = Connection::open(server.address).await?;
     let authorization = format!("Bearer {token}");
     let path = format!("/api/v1/surveys/{SURVEY_ID}/report");
-    let mut http_times = Vec::new();
-    let mut http_report = Value::Null;
-    for _ in 0..args.repeats {
+    let get_report = async |connection: &mut Connection| -> anyhow::Result<(Duration, Value)> {
         let started = Instant::now();
         let (status, body) = connection.send("GET", &path, &[("authorization", &authorization)], b"").await?;
-        http_times.push(started.elapsed());
+        let took = started.elapsed();
         anyhow::ensure!(status == 200, "GET {path} answered {status}: {}", String::from_utf8_lossy(&body));
-        http_report = serde_json::from_slice::<Value>(&body)?["report"].take();
+        Ok((took, serde_json::from_slice::<Value>(&body)?["report"].take()))
+    };
+    let (first_time, _) = get_report(&mut connection).await?;
+    let mut http_times = Vec::new();
+    for _ in 0..args.repeats {
+        http_times.push(get_report(&mut connection).await?.0);
+    }
+    let responses_path = format!("/api/v1/surveys/{SURVEY_ID}/responses");
+    let mut after_post_times = Vec::new();
+    let mut http_report = Value::Null;
+    let mut posted = 0;
+    for _ in 0..args.repeats {
+        for _ in 0..args.posted {
+            let body = response_body(args.responses + posted);
+            let (status, answer) = connection.send("POST", &responses_path, &[("content-type", "application/json")], body.as_bytes()).await?;
+            anyhow::ensure!(status == 201, "POST {responses_path} answered {status}: {}", String::from_utf8_lossy(&answer));
+            posted += 1;
+        }
+        let (took, report) = get_report(&mut connection).await?;
+        after_post_times.push(took);
+        http_report = report;
     }
     server.stop().await?;
 
@@ -253,7 +275,14 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     println!();
     println!("| {} report over {} responses | median of {} | fastest |", backend.name(), args.responses, args.repeats);
     println!("|---|---|---|");
-    println!("| `GET …/report` (admin, HTTP, server warm) | {} | {} |", milliseconds(median(&http_times)), milliseconds(*http_times.iter().min().context("no runs")?));
+    println!("| `GET …/report` (admin, HTTP), the first after the server starts: reads every row | {} | |", milliseconds(first_time));
+    println!("| `GET …/report`, nothing new since the one before | {} | {} |", milliseconds(median(&http_times)), milliseconds(*http_times.iter().min().context("no runs")?));
+    println!(
+        "| `GET …/report` after {} responses posted over HTTP | {} | {} |",
+        args.posted,
+        milliseconds(median(&after_post_times)),
+        milliseconds(*after_post_times.iter().min().context("no runs")?)
+    );
     println!("| `rapport report --format json` (whole process) | {} | {} |", milliseconds(median(&cli_times)), milliseconds(*cli_times.iter().min().context("no runs")?));
     println!(
         "| DuckDB {} (query only, table in memory) | {} | {} |",
