@@ -452,15 +452,7 @@ pub fn report_of(definition: &SurveyDefinition, input: &ReportInput, options: &R
     // The wave comparison needs each row's overall score again; keep it only then.
     let (wave_names, wave_ranks) = wave_ranks(input);
     let follows_respondents = wave_names.len() >= 2 && input.respondents.values.iter().any(Option::is_some);
-    let mut by_choice = [Tally::new(&scorer), Tally::new(&scorer), Tally::new(&scorer)];
-    let mut overall_scores = Vec::with_capacity(if follows_respondents { input.len() } else { 0 });
-    for observation in &input.observations {
-        let raw = scorer.measure_raw(observation);
-        by_choice[observation.confidentiality as usize].add_measured(&scorer, observation, &raw);
-        if follows_respondents {
-            overall_scores.push(if raw.overall_present == 1 { raw.overall } else { NO_SCORE });
-        }
-    }
+    let (by_choice, overall_scores) = tally_by_choice(&scorer, &input.observations, follows_respondents);
     let mut overall = Tally::new(&scorer);
     for tally in &by_choice {
         overall.merge(tally);
@@ -486,6 +478,50 @@ pub fn report_of(definition: &SurveyDefinition, input: &ReportInput, options: &R
         wave_comparisons: if follows_respondents { compare_waves(&scorer, input, &wave_names, &wave_ranks, &overall_scores, min_group_size) } else { Vec::new() },
         topics: topic_shares(definition, input),
     }
+}
+
+/// `fold` over consecutive ranges that cover `0..n`, in order: one per core when `n` is
+/// large enough to be worth the threads (never on WebAssembly), else one. What it folds
+/// into must merge (tallies are a monoid), so the parts may run at once.
+fn in_parts<T: Send>(n: usize, fold: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    // Below this, starting threads costs more than it saves.
+    const PARALLEL_FROM: usize = 100_000;
+    let parts = if cfg!(target_family = "wasm") || n < PARALLEL_FROM { 1 } else { std::thread::available_parallelism().map_or(1, usize::from).min(8) };
+    if parts == 1 {
+        return vec![fold(0..n)];
+    }
+    let part_len = n.div_ceil(parts);
+    let fold = &fold;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n).step_by(part_len).map(|start| scope.spawn(move || fold(start..(start + part_len).min(n)))).collect();
+        handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
+}
+
+/// Tallies per confidentiality choice (in `ConfidentialityChoice` order), and, when
+/// `keep_scores`, each row's overall CRQ (scaled, or [`NO_SCORE`]).
+fn tally_by_choice(scorer: &Scorer, observations: &[Observation], keep_scores: bool) -> ([Tally; 3], Vec<u64>) {
+    let partials = in_parts(observations.len(), |rows| {
+        let mut by_choice = [Tally::new(scorer), Tally::new(scorer), Tally::new(scorer)];
+        let mut scores = Vec::with_capacity(if keep_scores { rows.len() } else { 0 });
+        for observation in &observations[rows] {
+            let raw = scorer.measure_raw(observation);
+            by_choice[observation.confidentiality as usize].add_measured(scorer, observation, &raw);
+            if keep_scores {
+                scores.push(if raw.overall_present == 1 { raw.overall } else { NO_SCORE });
+            }
+        }
+        (by_choice, scores)
+    });
+    let mut merged = [Tally::new(scorer), Tally::new(scorer), Tally::new(scorer)];
+    let mut overall_scores = Vec::with_capacity(if keep_scores { observations.len() } else { 0 });
+    for (partial, scores) in &partials {
+        for (total, part) in merged.iter_mut().zip(partial) {
+            total.merge(part);
+        }
+        overall_scores.extend_from_slice(scores);
+    }
+    (merged, overall_scores)
 }
 
 /// The waves the rows answered, in name order, and the rank there of each wave code
@@ -574,10 +610,22 @@ fn segment_groups(scorer: &Scorer, input: &ReportInput, field: &SegmentField, re
     for code in &codes {
         counts[group_of_code[*code]] += 1;
     }
-    let mut tallies: Vec<Option<Tally>> = counts.iter().map(|n| (*n > 0 && *n >= min_group_size).then(|| Tally::new(scorer))).collect();
-    for (row, code) in codes.iter().enumerate() {
-        if let Some(tally) = &mut tallies[group_of_code[*code]] {
-            tally.add(scorer, &input.observations[row]);
+    let shown = |group: usize| counts[group] > 0 && counts[group] >= min_group_size;
+    let partials = in_parts(codes.len(), |rows| {
+        let mut tallies: Vec<Option<Tally>> = (0..counts.len()).map(|group| shown(group).then(|| Tally::new(scorer))).collect();
+        for row in rows {
+            if let Some(tally) = &mut tallies[group_of_code[codes[row]]] {
+                tally.add(scorer, &input.observations[row]);
+            }
+        }
+        tallies
+    });
+    let mut tallies: Vec<Option<Tally>> = (0..counts.len()).map(|group| shown(group).then(|| Tally::new(scorer))).collect();
+    for partial in &partials {
+        for (total, part) in tallies.iter_mut().zip(partial) {
+            if let (Some(total), Some(part)) = (total, part) {
+                total.merge(part);
+            }
         }
     }
     group_of_name

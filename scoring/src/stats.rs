@@ -112,6 +112,28 @@ pub fn t_quantile(alpha: f64, df: f64) -> f64 {
     t
 }
 
+/// [`t_quantile`] for a 95% interval, remembered by degrees of freedom: a report computes one
+/// per interval of every group, and the same group sizes come back report after report.
+fn t_quantile_95(df: u64) -> f64 {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    // Enough for every interval of a dashboard with thousands of groups; cleared when full.
+    const REMEMBERED: usize = 1 << 16;
+    static KNOWN: OnceLock<Mutex<HashMap<u64, f64>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Mutex::default);
+    if let Some(quantile) = known.lock().ok().and_then(|known| known.get(&df).copied()) {
+        return quantile;
+    }
+    let quantile = t_quantile(0.05, df as f64);
+    if let Ok(mut known) = known.lock() {
+        if known.len() >= REMEMBERED {
+            known.clear();
+        }
+        known.insert(df, quantile);
+    }
+    quantile
+}
+
 /// Mean, sample standard deviation and t-based 95% interval from `n`, Σx and Σx².
 /// `None` for the spread when `n < 2`.
 pub fn mean_sd_interval(n: u64, sum: f64, sum_squares: f64) -> (f64, Option<f64>, Option<Interval>) {
@@ -122,7 +144,7 @@ pub fn mean_sd_interval(n: u64, sum: f64, sum_squares: f64) -> (f64, Option<f64>
     }
     let variance = ((sum_squares - sum * sum / n_f) / (n_f - 1.0)).max(0.0);
     let sd = variance.sqrt();
-    let half_width = t_quantile(0.05, n_f - 1.0) * sd / n_f.sqrt();
+    let half_width = t_quantile_95(n - 1) * sd / n_f.sqrt();
     (mean, Some(sd), Some(Interval { low: mean - half_width, high: mean + half_width }))
 }
 

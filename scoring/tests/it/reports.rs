@@ -194,3 +194,47 @@ fn unknown_segment_fields_are_refused_by_name() {
     let error = SegmentField::parse(&definition, "trust").unwrap_err();
     assert!(error.to_string().starts_with("cannot segment by \"trust\""), "{error}");
 }
+
+/// Large inputs are tallied in parts, one per core, and merged: the figures are those of
+/// the small input they repeat, counts multiplied and means unchanged.
+#[test]
+fn a_large_report_tallied_in_parts_agrees_with_the_small_one_it_repeats() {
+    const COPIES: usize = 6_000;
+    let definition = template("client-portal").unwrap();
+    let block: Vec<_> = (0..20u64)
+        .map(|counter| {
+            let mut answers = json!({"nps": counter % 11, "trust": 1 + counter % 7, "care": 1 + (counter * 3) % 7});
+            if counter % 4 != 0 {
+                answers["uniqueness"] = json!(1 + (counter * 5) % 7);
+            }
+            let choice = if counter % 3 == 0 { ConfidentialityChoice::Identified } else { ConfidentialityChoice::Confidential };
+            record(&definition, &response("client-portal", counter, answers, choice))
+        })
+        .collect();
+    let repeated: Vec<_> = (0..COPIES).flat_map(|_| block.iter().cloned()).collect();
+    assert!(repeated.len() >= 100_000, "large enough to be tallied in parts");
+    let options = ReportOptions::default();
+    let (small, large) = (build_report(&definition, &block, &options), build_report(&definition, &repeated, &options));
+    let (small_nps, large_nps) = (small.overall.nps.as_ref().unwrap(), large.overall.nps.as_ref().unwrap());
+    assert_eq!(large.overall.n, small.overall.n * COPIES as u64);
+    assert_eq!(
+        (large_nps.promoters, large_nps.passives, large_nps.detractors),
+        (small_nps.promoters * COPIES as u64, small_nps.passives * COPIES as u64, small_nps.detractors * COPIES as u64)
+    );
+    assert!(close(large_nps.nps, small_nps.nps) && close(large_nps.mean, small_nps.mean));
+    let (small_crq, large_crq) = (small.overall.crq.as_ref().unwrap(), large.overall.crq.as_ref().unwrap());
+    assert_eq!(large_crq.n, small_crq.n * COPIES as u64);
+    assert!(close(large_crq.mean, small_crq.mean), "{} against {}", large_crq.mean, small_crq.mean);
+    for (large_level, small_level) in large.overall.levels.iter().zip(&small.overall.levels) {
+        let (large_level, small_level) = (large_level.figures.as_ref().unwrap(), small_level.figures.as_ref().unwrap());
+        assert!(close(large_level.mean, small_level.mean) && large_level.n == small_level.n * COPIES as u64);
+    }
+    let (small_split, large_split) = (small.confidentiality_comparison.unwrap(), large.confidentiality_comparison.unwrap());
+    assert_eq!(large_split.confidential.n, small_split.confidential.n * COPIES as u64);
+    assert_eq!(large_split.identified.n, small_split.identified.n * COPIES as u64);
+    let (small_categories, large_categories) = (small.overall.categories.as_ref().unwrap(), large.overall.categories.as_ref().unwrap());
+    assert_eq!(
+        [large_categories.ambassador, large_categories.ambivalent, large_categories.stalker, large_categories.opponent],
+        [small_categories.ambassador, small_categories.ambivalent, small_categories.stalker, small_categories.opponent].map(|n| n * COPIES as u64)
+    );
+}
