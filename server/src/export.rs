@@ -103,8 +103,21 @@ pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, que
         .map(|field| SegmentField::parse(&definition, field.trim()).map_err(|error| ApiError::invalid_field("by", error.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let columns = state.store.report_input(&definition).await?;
+    // Filtering and folding up to millions of rows is CPU work: off the async workers.
+    let (compiled, who) = (Arc::clone(&definition), caller.clone());
+    let (n, suppressed, withheld_protected, report) = tokio::task::spawn_blocking(move || restricted_report(&compiled, &who, &columns, segments))
+        .await
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}")))?;
+    let accounts = if caller.role == Role::Account { caller.accounts.clone() } else { Vec::new() };
+    let completion = completion_for(state, caller, &definition).await?;
+    Ok(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report, completion })
+}
+
+/// What [`role_report`] computes from the rows: how many the caller's report covers, whether
+/// it is suppressed, how many protected responses were withheld, and the report.
+fn restricted_report(definition: &SurveyDefinition, caller: &Caller, columns: &ReportInput, segments: Vec<SegmentField>) -> (u64, bool, u64, Option<Report>) {
     let mut input: Cow<'_, ReportInput> =
-        if caller.role == Role::Account { Cow::Owned(columns.filter(|input, row| caller.sees_account(input.account(row)))) } else { Cow::Borrowed(&columns) };
+        if caller.role == Role::Account { Cow::Owned(columns.filter(|input, row| caller.sees_account(input.account(row)))) } else { Cow::Borrowed(columns) };
     let min_group_size = u64::from(definition.min_group_size);
     let n_protected = (0..input.len()).filter(|row| is_protected(input.confidentiality(*row))).count() as u64;
     let withheld_protected = if caller.role == Role::Account && n_protected > 0 && n_protected < min_group_size {
@@ -116,15 +129,13 @@ pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, que
     let n = input.len() as u64;
     let suppressed = caller.role != Role::Admin && n < min_group_size;
     let report = (!suppressed).then(|| {
-        let mut report = report_of(&definition, &input, &ReportOptions { segments: segments.clone(), min_group_size: None });
+        let mut report = report_of(definition, &input, &ReportOptions { segments: segments.clone(), min_group_size: None });
         if caller.role == Role::Account {
-            suppress_groups_with_few_protected(&definition, &input, &segments, &mut report);
+            suppress_groups_with_few_protected(definition, &input, &segments, &mut report);
         }
         report
     });
-    let accounts = if caller.role == Role::Account { caller.accounts.clone() } else { Vec::new() };
-    let completion = completion_for(state, caller, &definition).await?;
-    Ok(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report, completion })
+    (n, suppressed, withheld_protected, report)
 }
 
 /// The role-restricted report.
