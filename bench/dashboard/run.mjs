@@ -1,7 +1,8 @@
 // Time to a usable dashboard over a large programme: seeds N generated responses with
 // `rapport demo-seed` into a fresh SQLite file, serves it, signs in as each role in headless
 // Chromium, and measures from navigation to the CRQ pyramid being visible, over several
-// loads. Also reports the server's own time to the full page (one request, no browser).
+// loads. Also reports the server's own time to the full page (one request, no browser),
+// the first request after start apart.
 //
 // Usage: node bench/dashboard/run.mjs [responses=100000] [loads=5]
 // Needs a release build (`cargo build --release -p rapport-server`) or RAPPORT_BIN.
@@ -49,7 +50,7 @@ try {
       browserTimes.push(performance.now() - start);
     }
     await context.close();
-    rows.push({ role, serverMs: median(serverTimes), browserMs: median(browserTimes), maxBrowserMs: Math.max(...browserTimes), kib: bytes / 1024 });
+    rows.push({ role, firstMs: serverTimes[0], serverMs: median(serverTimes), browserMs: median(browserTimes), maxBrowserMs: Math.max(...browserTimes), kib: bytes / 1024 });
   }
 } finally {
   await browser.close();
@@ -57,8 +58,11 @@ try {
 }
 
 console.log(`${responses} responses seeded in ${seedSeconds.toFixed(1)} s; ${cpus().length} cores (${cpus()[0].model}); median of ${loads} loads`);
-console.log('| role | server, whole page | browser, until the pyramid is visible (median / worst) | page size |');
-console.log('|---|---|---|---|');
+// The first request after the server starts reads every row into the report columns it
+// keeps; the ones after read only what is new. Roles are measured in this order, so only
+// the admin's first request is the cold one.
+console.log('| role | server, first request | server, whole page (median) | browser, until the pyramid is visible (median / worst) | page size |');
+console.log('|---|---|---|---|---|');
 for (const row of rows) {
-  console.log(`| ${row.role} | ${row.serverMs.toFixed(0)} ms | ${row.browserMs.toFixed(0)} / ${row.maxBrowserMs.toFixed(0)} ms | ${row.kib.toFixed(0)} KiB |`);
+  console.log(`| ${row.role} | ${row.firstMs.toFixed(0)} ms | ${row.serverMs.toFixed(0)} ms | ${row.browserMs.toFixed(0)} / ${row.maxBrowserMs.toFixed(0)} ms | ${row.kib.toFixed(0)} KiB |`);
 }

@@ -86,6 +86,8 @@ pub struct DashboardQuery {
     pub by: Option<String>,
     /// The account whose close-the-loop items are opened.
     pub account: Option<String>,
+    /// The page of the opened account's items, from 1.
+    pub page: Option<usize>,
     /// Set after a follow-up was saved, to say so.
     pub saved: Option<String>,
 }
@@ -355,6 +357,9 @@ struct FollowUpForm {
     /// The account (of the item or the flag); the page returns to it.
     #[serde(default)]
     account: Option<String>,
+    /// The page of the account's items the form was on; the page returns to it.
+    #[serde(default)]
+    page: Option<usize>,
     /// The flag's wave (empty for responses without one).
     #[serde(default)]
     wave: Option<String>,
@@ -405,8 +410,9 @@ async fn record_follow_up(
         .as_deref()
         .map(|account| format!("&account={}", html::url_encode(account)))
         .unwrap_or_default();
+    let page = form.page.filter(|page| *page > 1).map(|page| format!("&page={page}")).unwrap_or_default();
     Ok(Redirect::to(&format!(
-        "/dashboard?survey={}{account}&saved=1#follow-ups",
+        "/dashboard?survey={}{account}{page}&saved=1#follow-ups",
         html::url_encode(&id)
     ))
     .into_response())

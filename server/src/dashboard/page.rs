@@ -945,6 +945,9 @@ fn status_form(
     );
 }
 
+/// How many of an account's close-the-loop items one page shows.
+const ITEMS_PER_PAGE: usize = 20;
+
 fn follow_ups(
     body: &mut String,
     definition: &SurveyDefinition,
@@ -1042,7 +1045,44 @@ fn follow_ups(
         );
         body.push_str("</article>");
     }
-    for (idx, item) in account.items.iter().enumerate() {
+    // The items newest first, a page at a time: an account with hundreds of them would
+    // otherwise make a page of hundreds of forms, slow to draw and to read.
+    let newest_first: Vec<_> = account.items.iter().rev().collect();
+    let pages = newest_first.len().div_ceil(ITEMS_PER_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let first = (page - 1) * ITEMS_PER_PAGE;
+    let shown = &newest_first[first.min(newest_first.len())..(first + ITEMS_PER_PAGE).min(newest_first.len())];
+    let page_text = page.to_string();
+    let page_link = |page: usize| {
+        format!(
+            "/dashboard?survey={}&amp;account={}{}#follow-up-account",
+            url_encode(survey),
+            url_encode(&account_value),
+            if page > 1 { format!("&amp;page={page}") } else { String::new() }
+        )
+    };
+    let pager = |body: &mut String| {
+        if pages == 1 {
+            return;
+        }
+        let _ = write!(
+            body,
+            "<nav class=\"pager\" aria-label=\"Pages of {}'s responses\"><p>Responses {}–{} of {}, newest first</p>",
+            Esc(&name),
+            first + 1,
+            first + shown.len(),
+            account.items.len()
+        );
+        if page > 1 {
+            let _ = write!(body, "<a rel=\"prev\" href=\"{}\">Previous</a>", page_link(page - 1));
+        }
+        if page < pages {
+            let _ = write!(body, "<a rel=\"next\" href=\"{}\">Next</a>", page_link(page + 1));
+        }
+        body.push_str("</nav>");
+    };
+    pager(body);
+    for (idx, item) in (first..).zip(shown) {
         let identity = item.respondent.clone().unwrap_or_default();
         let respondent = identity
             .name
@@ -1098,10 +1138,12 @@ fn follow_ups(
             &[
                 ("response_id", &item.response_id),
                 ("account", &account_value),
+                ("page", &page_text),
             ],
             &item.follow_up,
         );
         body.push_str("</article>");
     }
+    pager(body);
     body.push_str("</section>\n");
 }
