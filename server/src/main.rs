@@ -208,14 +208,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rate_limiter: Arc::new(RateLimiter::new(RateLimit { burst: args.rate_limit_burst, per_minute: args.rate_limit_per_minute })),
         trust_forwarded_for: args.trust_forwarded_for,
     };
-    // Responses stored before report entries existed get theirs in the background; reports
-    // read those rows' answers until then, so nothing waits for it.
-    let filler = store.clone();
+    // In the background: responses stored before report entries existed get theirs (reports
+    // read those rows' answers until then), then the report columns of the surveys with the
+    // most responses are read, so that the first dashboard after a start is not the one that
+    // reads every row. Nothing waits for either.
+    let background = store.clone();
     tokio::spawn(async move {
-        match filler.fill_report_entries(|filled| tracing::info!(filled, "filling in report entries of earlier responses")).await {
+        match background.fill_report_entries(|filled| tracing::info!(filled, "filling in report entries of earlier responses")).await {
             Ok(0) => {}
             Ok(filled) => tracing::info!(filled, "report entries of earlier responses filled in"),
             Err(error) => tracing::warn!("filling in report entries stopped ({error:#}); reports read those responses' answers instead"),
+        }
+        let started = std::time::Instant::now();
+        match background.read_report_columns().await {
+            Ok(0) => {}
+            Ok(responses) => tracing::info!(responses, seconds = started.elapsed().as_secs_f64(), "report columns read"),
+            Err(error) => tracing::warn!("reading report columns at start stopped ({error:#}); the first report reads them instead"),
         }
     });
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;

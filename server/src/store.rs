@@ -761,6 +761,20 @@ impl Store {
         cached.as_ref().map(|held| Arc::clone(&held.columns)).context("report cache emptied while held")
     }
 
+    /// Reads into memory the report columns of the latest version of the surveys with the
+    /// most responses, as many as are kept, and returns how many responses they hold.
+    pub async fn read_report_columns(&self) -> anyhow::Result<u64> {
+        let mut surveys = self.list_surveys().await?;
+        surveys.sort_by_key(|summary| std::cmp::Reverse(summary.responses));
+        let mut read = 0;
+        for summary in surveys.iter().filter(|summary| summary.responses > 0).take(ReportCache::VERSIONS) {
+            if let Some(survey) = self.survey(&summary.id, Some(summary.version)).await? {
+                read += self.report_input(&survey).await?.len() as u64;
+            }
+        }
+        Ok(read)
+    }
+
     /// Appends to `input` the rows of one survey version with a revision in
     /// `(after, up_to]`, in committed order. Selects only what the
     /// `responses_for_report_revisions` index holds, so the database reads that index and

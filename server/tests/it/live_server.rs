@@ -95,3 +95,52 @@ async fn pages_bundle_cors_ingest_and_graceful_shutdown() {
     assert!(log.contains("stopped after finishing in-flight requests"), "{log}");
     assert!(!log.contains(&std::fs::read_to_string(dir.path().join("identity.key")).unwrap().trim().to_owned()), "the key must never be logged");
 }
+
+/// A restarted server reads the report columns of its surveys in the background, so the
+/// first dashboard after a start does not have to.
+#[tokio::test]
+async fn a_started_server_reads_report_columns_before_anyone_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = crate::support::fresh_database_url(dir.path()).await;
+    {
+        let server = start(dir.path(), &database_url);
+        for counter in 1..=3 {
+            let body = format!(
+                r#"{{"format":1,"response_id":"00000000-0000-4000-8000-0000000000c{counter}","survey_id":"client-portal","survey_version":1,"answers":{{"nps":{counter}}},"confidentiality":"identified","submitted_at":"2026-11-23T09:30:00Z"}}"#
+            );
+            let posted = http(
+                server.port,
+                &format!("POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+            );
+            assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
+        }
+    }
+    let mut server = start(dir.path(), &database_url);
+    let stderr = server.child.stderr.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let line = loop {
+        let line = received.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("the server logged no \"report columns read\"");
+        if line.contains("report columns read") {
+            break line;
+        }
+    };
+    // Without the terminal colours the log may carry.
+    let mut plain = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| *c == 'm');
+        } else {
+            plain.push(c);
+        }
+    }
+    assert!(plain.contains("report columns read responses=3"), "{plain}");
+}
