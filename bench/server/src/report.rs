@@ -40,6 +40,12 @@ pub(crate) struct ReportArgs {
     /// Timed runs of each contender; the median is reported.
     #[arg(long, default_value_t = 5)]
     repeats: usize,
+    /// Breakdowns the timed HTTP reports ask for (`by`), comma-separated, e.g. `account,wave`.
+    #[arg(long, default_value = "")]
+    by: String,
+    /// Skip DuckDB (its CSV export holds every response's answers in memory).
+    #[arg(long)]
+    no_duckdb: bool,
     /// Responses posted over HTTP before each of the last timed reports.
     #[arg(long, default_value_t = 100)]
     posted: u64,
@@ -107,6 +113,77 @@ impl Figures {
     }
 }
 
+/// The NPS and CRQ figures a plain SQL query computes from the stored `nps` and `crq`
+/// columns, overall and per account, in one statement (PostgreSQL only).
+const PLAIN_SQL: &str = "SELECT account, COUNT(*), COUNT(*) FILTER (WHERE nps >= 9), COUNT(*) FILTER (WHERE nps <= 6), COUNT(nps), AVG(nps)::float8, AVG(crq) \
+     FROM responses WHERE survey_id = $1 AND survey_version = 1 GROUP BY GROUPING SETS ((), (account))";
+
+/// What [`PLAIN_SQL`] gives for the whole survey, and the count per account.
+#[derive(Debug)]
+struct SqlFigures {
+    n: u64,
+    promoters: u64,
+    detractors: u64,
+    nps: f64,
+    nps_mean: f64,
+    crq_mean: f64,
+    per_account: std::collections::BTreeMap<String, u64>,
+}
+
+type SqlRow = (Option<String>, i64, i64, i64, i64, Option<f64>, Option<f64>);
+
+/// Runs [`PLAIN_SQL`] `repeats` times and returns the times and the figures.
+async fn plain_sql(url: &str, repeats: usize) -> anyhow::Result<(Vec<Duration>, SqlFigures)> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    let mut times = Vec::new();
+    let mut rows: Vec<SqlRow> = Vec::new();
+    for _ in 0..repeats {
+        let started = Instant::now();
+        rows = sqlx::query_as(PLAIN_SQL).bind(SURVEY_ID).fetch_all(&pool).await?;
+        times.push(started.elapsed());
+    }
+    pool.close().await;
+    // The grand total is the row whose account is NULL and whose count is the largest (an
+    // account group of NULL, if any, is smaller).
+    let total = rows.iter().filter(|row| row.0.is_none()).max_by_key(|row| row.1).context("no total row")?;
+    let (_, n, promoters, detractors, answered, nps_mean, crq_mean) = total.clone();
+    let count = |value: i64| u64::try_from(value).context("negative count");
+    Ok((
+        times,
+        SqlFigures {
+            n: count(n)?,
+            promoters: count(promoters)?,
+            detractors: count(detractors)?,
+            nps: 100.0 * (promoters - detractors) as f64 / answered as f64,
+            nps_mean: nps_mean.context("no 0-10 answers")?,
+            crq_mean: crq_mean.context("no CRQ")?,
+            per_account: rows.iter().filter_map(|row| Some((row.0.clone()?, count(row.1).ok()?))).collect(),
+        },
+    ))
+}
+
+/// Whether the report and the plain SQL agree: counts, NPS and the means (up to summation
+/// order), and every account group's size.
+fn sql_agrees(report: &Value, ours: &Figures, sql: &SqlFigures) -> anyhow::Result<bool> {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+    let overall = ours.n == sql.n
+        && ours.promoters == sql.promoters
+        && ours.detractors == sql.detractors
+        && close(ours.nps, sql.nps)
+        && close(ours.nps_mean, sql.nps_mean)
+        && close(ours.crq_mean, sql.crq_mean);
+    let by_account = report["segments"].as_array().and_then(|segments| segments.iter().find(|segment| segment["field"] == "account"));
+    let groups_agree = match by_account {
+        None => true,
+        Some(segment) => {
+            let groups = segment["groups"].as_array().context("no account groups")?;
+            groups.len() == sql.per_account.len()
+                && groups.iter().all(|group| group["value"].as_str().and_then(|account| sql.per_account.get(account)) == group["n"].as_u64().as_ref())
+        }
+    };
+    Ok(overall && groups_agree)
+}
+
 fn median(times: &[Duration]) -> Duration {
     let mut sorted = times.to_vec();
     sorted.sort();
@@ -137,7 +214,8 @@ async fn fill(url: &str, backend: &Backend, responses: u64) -> anyhow::Result<()
             pending.join_next().await.context("a writer vanished")???;
         }
         let pool = pool.clone();
-        pending.spawn(async move { pool.insert_batch(&rows, InsertMethod::MultiRow).await });
+        let copy = matches!(backend, Backend::Postgres(_));
+        pending.spawn(async move { if copy { pool.copy_rows(&rows).await } else { pool.insert_batch(&rows, InsertMethod::MultiRow).await } });
         start = end;
     }
     while let Some(done) = pending.join_next().await {
@@ -200,7 +278,7 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let backend = target.backend();
     anyhow::ensure!(args.repeats > 0, "--repeats must be at least 1");
     std::fs::create_dir_all(&target.work_dir)?;
-    let python = duckdb_python(&args.python, &target.work_dir).await?;
+    let python = if args.no_duckdb { None } else { Some(duckdb_python(&args.python, &target.work_dir).await?) };
     println!("report on {}: {}", backend.name(), machine());
 
     let url = backend.fresh("report").await?;
@@ -218,7 +296,7 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let server = Server::start(&target.rapport, &url, &target.work_dir).await?;
     let mut connection = Connection::open(server.address).await?;
     let authorization = format!("Bearer {token}");
-    let path = format!("/api/v1/surveys/{SURVEY_ID}/report");
+    let path = if args.by.is_empty() { format!("/api/v1/surveys/{SURVEY_ID}/report") } else { format!("/api/v1/surveys/{SURVEY_ID}/report?by={}", args.by) };
     let get_report = async |connection: &mut Connection| -> anyhow::Result<(Duration, Value)> {
         let started = Instant::now();
         let (status, body) = connection.send("GET", &path, &[("authorization", &authorization)], b"").await?;
@@ -259,18 +337,34 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
         cli_report = serde_json::from_slice(&output.stdout)?;
     }
 
-    // DuckDB, on the same rows.
-    let csv = target.work_dir.join("report-responses.csv");
-    export_csv(&url, &csv).await?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb_report.py");
-    let output = Command::new(&python).arg(&script).arg(&csv).arg(args.repeats.to_string()).output().await?;
-    anyhow::ensure!(output.status.success(), "the DuckDB query failed: {}", String::from_utf8_lossy(&output.stderr));
-    let duckdb: Value = serde_json::from_slice(&output.stdout)?;
-    let duckdb_times: Vec<Duration> = duckdb["seconds"].as_array().context("DuckDB printed no times")?.iter().filter_map(Value::as_f64).map(Duration::from_secs_f64).collect();
-
-    let (ours_http, ours_cli, theirs) = (Figures::of_report(&http_report)?, Figures::of_report(&cli_report)?, Figures::of_duckdb(&duckdb["figures"])?);
+    let (ours_http, ours_cli) = (Figures::of_report(&http_report)?, Figures::of_report(&cli_report)?);
     anyhow::ensure!(ours_http == ours_cli, "the HTTP report and rapport report differ: {ours_http:?} vs {ours_cli:?}");
-    anyhow::ensure!(ours_http.agrees_with(&theirs), "Rapport and DuckDB disagree: {ours_http:?} vs {theirs:?}");
+
+    // DuckDB, on the same rows.
+    let duckdb = match &python {
+        None => None,
+        Some(python) => {
+            let csv = target.work_dir.join("report-responses.csv");
+            export_csv(&url, &csv).await?;
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb_report.py");
+            let output = Command::new(python).arg(&script).arg(&csv).arg(args.repeats.to_string()).output().await?;
+            anyhow::ensure!(output.status.success(), "the DuckDB query failed: {}", String::from_utf8_lossy(&output.stderr));
+            let duckdb: Value = serde_json::from_slice(&output.stdout)?;
+            let times: Vec<Duration> = duckdb["seconds"].as_array().context("DuckDB printed no times")?.iter().filter_map(Value::as_f64).map(Duration::from_secs_f64).collect();
+            let theirs = Figures::of_duckdb(&duckdb["figures"])?;
+            anyhow::ensure!(ours_http.agrees_with(&theirs), "Rapport and DuckDB disagree: {ours_http:?} vs {theirs:?}");
+            Some((duckdb["version"].as_str().unwrap_or("?").to_owned(), times))
+        }
+    };
+    // Plain SQL in PostgreSQL itself, on the stored `nps` and `crq` columns.
+    let sql = match &backend {
+        Backend::Postgres(_) => {
+            let (times, figures) = plain_sql(&url, args.repeats).await?;
+            anyhow::ensure!(sql_agrees(&http_report, &ours_http, &figures)?, "Rapport and plain SQL disagree: {ours_http:?} vs {figures:?}");
+            Some(times)
+        }
+        Backend::Sqlite(_) => None,
+    };
 
     println!();
     println!("| {} report over {} responses | median of {} | fastest |", backend.name(), args.responses, args.repeats);
@@ -284,15 +378,22 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
         milliseconds(*after_post_times.iter().min().context("no runs")?)
     );
     println!("| `rapport report --format json` (whole process) | {} | {} |", milliseconds(median(&cli_times)), milliseconds(*cli_times.iter().min().context("no runs")?));
-    println!(
-        "| DuckDB {} (query only, table in memory) | {} | {} |",
-        duckdb["version"].as_str().unwrap_or("?"),
-        milliseconds(median(&duckdb_times)),
-        milliseconds(*duckdb_times.iter().min().context("no runs")?)
-    );
+    if let Some((version, times)) = &duckdb {
+        println!("| DuckDB {version} (query only, table in memory) | {} | {} |", milliseconds(median(times)), milliseconds(*times.iter().min().context("no runs")?));
+    }
+    if let Some(times) = &sql {
+        println!(
+            "| plain SQL in PostgreSQL: NPS and CRQ from the `nps` and `crq` columns, overall and per account | {} | {} |",
+            milliseconds(median(times)),
+            milliseconds(*times.iter().min().context("no runs")?)
+        );
+    }
     println!();
+    if !args.by.is_empty() {
+        println!("the HTTP reports are broken down by {}", args.by);
+    }
     println!(
-        "both give: n {}, promoters {}, detractors {}, NPS {:.4}, mean 0–10 {:.6}, levels {:.6} / {:.6} / {:.6}, CRQ {:.6}",
+        "all give: n {}, promoters {}, detractors {}, NPS {:.4}, mean 0–10 {:.6}, levels {:.6} / {:.6} / {:.6}, CRQ {:.6}",
         ours_http.n, ours_http.promoters, ours_http.detractors, ours_http.nps, ours_http.nps_mean, ours_http.levels[0], ours_http.levels[1], ours_http.levels[2], ours_http.crq_mean
     );
     println!("load average at the end: {}", load_average());
