@@ -81,19 +81,32 @@ impl ReportColumns {
     }
 
     fn push_id(&mut self, response_id: &str) {
-        let row = self.ids.len();
-        let packed = (response_id.len() == 36)
-            .then(|| u128::from_str_radix(&response_id.replace('-', ""), 16).ok())
-            .flatten()
-            .filter(|packed| {
-                let hex = format!("{packed:032x}");
-                response_id == format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
-            });
-        self.ids.push(packed.unwrap_or_default());
+        let packed = packed_uuid(response_id);
         if packed.is_none() {
-            self.other_ids.insert(row, response_id.to_owned());
+            self.other_ids.insert(self.ids.len(), response_id.to_owned());
         }
+        self.ids.push(packed.unwrap_or_default());
     }
+}
+
+/// A canonical UUID (lowercase hex, hyphens after the 8th, 12th, 16th and 20th digit) as the
+/// number its digits spell; `None` for any other text.
+fn packed_uuid(id: &str) -> Option<u128> {
+    if id.len() != 36 {
+        return None;
+    }
+    let mut packed = 0u128;
+    for (at, byte) in id.bytes().enumerate() {
+        let digit = match byte {
+            b'-' if matches!(at, 8 | 13 | 18 | 23) => continue,
+            _ if matches!(at, 8 | 13 | 18 | 23) => return None,
+            b'0'..=b'9' => byte - b'0',
+            b'a'..=b'f' => byte - b'a' + 10,
+            _ => return None,
+        };
+        packed = packed << 4 | u128::from(digit);
+    }
+    Some(packed)
 }
 
 impl std::ops::Deref for ReportColumns {

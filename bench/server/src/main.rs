@@ -83,25 +83,33 @@ impl Target {
     }
 }
 
+/// The phases of an ingest run: a closed-loop warm-up, the closed loop, then an open loop at
+/// a fixed rate. Shared by `ingest` and `replicas`.
+#[derive(Debug, Args)]
+pub(crate) struct Phases {
+    /// Concurrent senders, each with a keep-alive connection (to every replica).
+    #[arg(long, default_value_t = 64)]
+    pub(crate) connections: usize,
+    /// Seconds of the closed loop, after the warm-up.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) duration: u64,
+    /// Seconds of closed-loop warm-up (counted in the check, not in the figures).
+    #[arg(long, default_value_t = 2)]
+    pub(crate) warmup: u64,
+    /// Responses per second in the open loop (with replicas, a pair is one response sent twice).
+    #[arg(long, default_value_t = 1000.0)]
+    pub(crate) rate: f64,
+    /// Seconds of the open loop.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) rate_duration: u64,
+}
+
 #[derive(Debug, Args)]
 struct IngestArgs {
     #[command(flatten)]
     target: Target,
-    /// Concurrent keep-alive connections.
-    #[arg(long, default_value_t = 64)]
-    connections: usize,
-    /// Seconds of the closed loop, after the warm-up.
-    #[arg(long, default_value_t = 10)]
-    duration: u64,
-    /// Seconds of closed-loop warm-up (counted in the check, not in the figures).
-    #[arg(long, default_value_t = 2)]
-    warmup: u64,
-    /// Responses per second in the open loop.
-    #[arg(long, default_value_t = 1000.0)]
-    rate: f64,
-    /// Seconds of the open loop.
-    #[arg(long, default_value_t = 10)]
-    rate_duration: u64,
+    #[command(flatten)]
+    phases: Phases,
     /// Rows the ceiling writes.
     #[arg(long, default_value_t = 100_000)]
     ceiling_rows: u64,
@@ -168,9 +176,9 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let url = backend.fresh("ingest").await?;
     let server = http::Server::start(&args.target.rapport, &url, &args.target.work_dir).await?;
     let indices = Arc::new(load::Indices::default());
-    let warmup = load::run(server.address, Arc::clone(&indices), args.connections, Duration::from_secs(args.warmup), Pace::Closed).await?;
-    let closed = load::run(server.address, Arc::clone(&indices), args.connections, Duration::from_secs(args.duration), Pace::Closed).await?;
-    let open = load::run(server.address, Arc::clone(&indices), args.connections, Duration::from_secs(args.rate_duration), Pace::Open(args.rate)).await?;
+    let warmup = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.warmup), Pace::Closed).await?;
+    let closed = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.duration), Pace::Closed).await?;
+    let open = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.rate_duration), Pace::Open(args.phases.rate)).await?;
     server.stop().await?;
     let load_after = load_average();
 
@@ -199,10 +207,10 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let best = ceilings.iter().map(|(_, ceiling)| ceiling.rate()).fold(0.0, f64::max);
 
     println!();
-    println!("| {} ({} connections) | throughput | p50 | p99 | max | 2xx | other |", backend.name(), args.connections);
+    println!("| {} ({} connections) | throughput | p50 | p99 | max | 2xx | other |", backend.name(), args.phases.connections);
     println!("|---|---|---|---|---|---|---|");
     println!("{}", phase_row("closed loop (max throughput)", &closed));
-    println!("{}", phase_row(&format!("open loop at {:.0}/s", args.rate), &open));
+    println!("{}", phase_row(&format!("open loop at {:.0}/s", args.phases.rate), &open));
     for (method, ceiling) in &ceilings {
         println!(
             "| ceiling: raw inserts {}, {} rows, {writers} writer(s), {} rows per commit | {:.0}/s | | | | | |",

@@ -20,7 +20,7 @@ use crate::check::Reconciliation;
 use crate::database::{self, Backend};
 use crate::http::Server;
 use crate::load::{self, Indices, Pace, PhaseResult, Plan};
-use crate::{load_average, machine, Target};
+use crate::{load_average, machine, Phases, Target};
 
 /// `rapport-bench replicas`.
 #[derive(Debug, Args)]
@@ -30,21 +30,8 @@ pub(crate) struct ReplicasArgs {
     /// `rapport serve` processes on the one database.
     #[arg(long, default_value_t = 2)]
     replicas: usize,
-    /// Concurrent senders; each keeps a keep-alive connection to every replica.
-    #[arg(long, default_value_t = 64)]
-    connections: usize,
-    /// Seconds of the closed loop, after the warm-up.
-    #[arg(long, default_value_t = 10)]
-    duration: u64,
-    /// Seconds of closed-loop warm-up (counted in the check, not in the figures).
-    #[arg(long, default_value_t = 2)]
-    warmup: u64,
-    /// Responses per second in the open loop (a pair is one response sent twice).
-    #[arg(long, default_value_t = 1000.0)]
-    rate: f64,
-    /// Seconds of the open loop.
-    #[arg(long, default_value_t = 10)]
-    rate_duration: u64,
+    #[command(flatten)]
+    phases: Phases,
     /// Every this many responses, one is sent to two replicas at the same moment (0: never).
     #[arg(long, default_value_t = 50)]
     pair_every: u64,
@@ -76,10 +63,10 @@ async fn measure(args: &ReplicasArgs, backend: &Backend, n_replicas: usize) -> a
     let replicas: Vec<_> = servers.iter().map(|server| server.address).collect();
     let indices = Arc::new(Indices::default());
     let pair_every = (args.pair_every > 0).then_some(args.pair_every);
-    let plan = |seconds: u64, pace: Pace| Plan { replicas: replicas.clone(), connections: args.connections, duration: Duration::from_secs(seconds), pace, pair_every, live: None };
-    let warmup = load::drive(Arc::clone(&indices), plan(args.warmup, Pace::Closed)).await?;
-    let closed = load::drive(Arc::clone(&indices), plan(args.duration, Pace::Closed)).await?;
-    let open = load::drive(Arc::clone(&indices), plan(args.rate_duration, Pace::Open(args.rate))).await?;
+    let plan = |seconds: u64, pace: Pace| Plan { replicas: replicas.clone(), connections: args.phases.connections, duration: Duration::from_secs(seconds), pace, pair_every, live: None };
+    let warmup = load::drive(Arc::clone(&indices), plan(args.phases.warmup, Pace::Closed)).await?;
+    let closed = load::drive(Arc::clone(&indices), plan(args.phases.duration, Pace::Closed)).await?;
+    let open = load::drive(Arc::clone(&indices), plan(args.phases.rate_duration, Pace::Open(args.phases.rate))).await?;
     for server in servers {
         server.stop().await?;
     }
@@ -130,13 +117,13 @@ pub(crate) async fn run(args: ReplicasArgs) -> anyhow::Result<()> {
     }
 
     println!();
-    println!("| {} ({} connections) | replicas | throughput | p50 | p99 | max | 2xx | other |", backend.name(), args.connections);
+    println!("| {} ({} connections) | replicas | throughput | p50 | p99 | max | 2xx | other |", backend.name(), args.phases.connections);
     println!("|---|---|---|---|---|---|---|---|");
     for run in &runs {
         println!("{}", phase_row("closed loop (max throughput)", run.replicas, &run.closed));
     }
     for run in &runs {
-        println!("{}", phase_row(&format!("open loop at {:.0}/s", args.rate), run.replicas, &run.open));
+        println!("{}", phase_row(&format!("open loop at {:.0}/s", args.phases.rate), run.replicas, &run.open));
     }
     println!();
     println!("| replicas | acknowledged | stored | lost | stored without a 2xx | doubled | 201 twice | pairs | one 201 + one duplicate |");

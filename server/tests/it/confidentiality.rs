@@ -91,20 +91,8 @@ async fn after_a_key_rotation_old_identities_open_old_links_work_and_resends_are
     server.state.identity_key = first.clone();
     let before = portal_response(40);
     assert_eq!(server.post_json("client-portal", &before).await.0, StatusCode::CREATED);
-    let invitation = rapport_server::invitation::Invitation {
-        id: "inv-rotate".to_owned(),
-        survey: "client-portal".to_owned(),
-        contact: "ana.ruiz@client.example".to_owned(),
-        name: None,
-        account: "northwind".to_owned(),
-        matter: None,
-        wave: None,
-        firm: None,
-        expires: rapport_server::invitation::now_seconds() + 3600,
-    };
-    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
-    server.state.store.add_invitation(&invitation, &first.respondent_key(&invitation.contact), &first.seal(&invitation.id, &contact).unwrap()).await.unwrap();
-    let link = invitation.sign(&first);
+    let invitation = crate::support::plain_invitation("inv-rotate", "ana.ruiz@client.example", "northwind", None);
+    let link = crate::support::record_invitation(&server.state.store, &first, &invitation).await;
 
     let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_rapport")).args(["key", "rotate", "--identity-key-file", key_file.to_str().unwrap()]).output().unwrap();
     assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
@@ -155,20 +143,9 @@ async fn erasing_a_respondent_removes_their_identity_everywhere_and_leaves_the_a
         assert_eq!(server.post_json("client-portal", &response).await.0, StatusCode::CREATED);
         ids.push(response["response_id"].as_str().unwrap().to_owned());
     }
-    let invitation = rapport_server::invitation::Invitation {
-        id: "inv-erase".to_owned(),
-        survey: "client-portal".to_owned(),
-        contact: "ana.ruiz@client.example".to_owned(),
-        name: None,
-        account: "northwind".to_owned(),
-        matter: None,
-        wave: None,
-        firm: None,
-        expires: rapport_server::invitation::now_seconds() + 3600,
-    };
+    let invitation = crate::support::plain_invitation("inv-erase", "ana.ruiz@client.example", "northwind", None);
     let key = &server.state.identity_key;
-    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
-    server.state.store.add_invitation(&invitation, &key.respondent_key(&invitation.contact), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
+    crate::support::record_invitation(&server.state.store, key, &invitation).await;
     let report = || async {
         let request = axum::http::Request::get("/api/v1/surveys/client-portal/report?by=account").header("authorization", format!("Bearer {admin}")).body(axum::body::Body::empty()).unwrap();
         server.send(request).await.1

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use rapport_server::invitation::{now_seconds, Invitation};
 use serde_json::{json, Value};
 
-use crate::support::{portal_response, TestServer};
+use crate::support::{portal_response, record_invitation, TestServer};
 
 fn invitation(id: &str, expires: i64) -> Invitation {
     Invitation {
@@ -23,10 +23,7 @@ fn invitation(id: &str, expires: i64) -> Invitation {
 }
 
 async fn recorded(server: &TestServer, invitation: &Invitation) -> String {
-    let key = &server.state.identity_key;
-    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
-    server.state.store.add_invitation(invitation, &key.respondent_key(&invitation.contact), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
-    invitation.sign(key)
+    record_invitation(&server.state.store, &server.state.identity_key, invitation).await
 }
 
 fn invited_response(counter: u32, token: &str) -> Value {

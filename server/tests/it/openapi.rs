@@ -17,7 +17,7 @@ use rapport_server::invitation::{now_seconds, Invitation};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
-use crate::support::{portal_response, TestServer};
+use crate::support::{portal_response, record_invitation, TestServer};
 
 /// Every route the router serves under `/api/v1`, as (method, path). A new endpoint goes
 /// here, with a `#[utoipa::path]` on its handler and its handler in `ApiDoc`'s `paths(...)`.
@@ -309,10 +309,8 @@ async fn every_survey_invitation_and_result_answer_conforms_to_the_document() {
         expires: now_seconds() + 3600,
     };
     let key = &server.state.identity_key;
-    let recorded = invitation("inv-recorded");
-    let contact = rapport_scoring::wire::Identity { email: Some(recorded.contact.clone()), ..Default::default() };
-    server.state.store.add_invitation(&recorded, &key.respondent_key(&recorded.contact), &key.seal(&recorded.id, &contact).unwrap()).await.unwrap();
-    let (recorded, unrecorded) = (recorded.sign(key), invitation("inv-unrecorded").sign(key));
+    let recorded = record_invitation(&server.state.store, key, &invitation("inv-recorded")).await;
+    let unrecorded = invitation("inv-unrecorded").sign(key);
 
     let cases: Vec<(&str, String, Option<&str>, StatusCode)> = vec![
         ("/api/v1/surveys", "/api/v1/surveys".to_owned(), None, StatusCode::OK),

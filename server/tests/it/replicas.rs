@@ -11,11 +11,10 @@ use std::time::{Duration, Instant};
 
 use rapport_server::auth::{new_token, token_hash, Role};
 use rapport_server::identity::IdentityKey;
-use rapport_server::invitation::{now_seconds, Invitation};
 use rapport_server::store::Store;
 use serde_json::{json, Value};
 
-use crate::support::{free_port, fresh_database_url, http, portal_response};
+use crate::support::{free_port, fresh_database_url, http, plain_invitation, portal_response, record_invitation};
 
 struct Replica {
     child: Child,
@@ -131,20 +130,8 @@ async fn replicas_store_every_response_once_and_agree() {
 
     // One invitation answered at the same moment, with two different responses, on two
     // replicas: one answer stands, the other replaced it.
-    let invitation = Invitation {
-        id: "inv-race".to_owned(),
-        survey: "client-portal".to_owned(),
-        contact: "ana.ruiz@client.example".to_owned(),
-        name: None,
-        account: "northwind".to_owned(),
-        matter: None,
-        wave: Some("2026-h2".to_owned()),
-        firm: None,
-        expires: now_seconds() + 3600,
-    };
-    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
-    store.add_invitation(&invitation, &key.respondent_key(&invitation.contact), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
-    let token = invitation.sign(&key);
+    let invitation = plain_invitation("inv-race", "ana.ruiz@client.example", "northwind", Some("2026-h2"));
+    let token = record_invitation(&store, &key, &invitation).await;
     let barrier = Arc::new(Barrier::new(2));
     let racers: Vec<_> = [(ports[0], 2001u32), (ports[1], 2002)]
         .into_iter()

@@ -7,11 +7,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use rapport_scoring::{report_of, ReportOptions, SegmentField};
 use rapport_server::auth::{new_token, token_hash, Role};
-use rapport_server::invitation::{now_seconds, Invitation};
 use rapport_server::store::Store;
 use serde_json::{json, Value};
 
-use crate::support::{database_url, portal_response, TestServer};
+use crate::support::{database_url, plain_invitation, portal_response, record_invitation, TestServer};
 
 const SEGMENTS: [&str; 3] = ["wave", "account", "role"];
 
@@ -93,21 +92,9 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
     assert_eq!(cached, fresh, "after concurrent responses");
 
     // An invitation answered, then answered again: the first answer's row goes.
-    let invitation = Invitation {
-        id: "inv-cache".to_owned(),
-        survey: "client-portal".to_owned(),
-        contact: "gil@northwind.example".to_owned(),
-        name: None,
-        account: "northwind".to_owned(),
-        matter: None,
-        wave: Some("2026-h2".to_owned()),
-        firm: None,
-        expires: now_seconds() + 3600,
-    };
     let key = &server.state.identity_key;
-    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
-    server.state.store.add_invitation(&invitation, &key.respondent_key(&invitation.contact), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
-    let link = invitation.sign(key);
+    let invitation = plain_invitation("inv-cache", "gil@northwind.example", "northwind", Some("2026-h2"));
+    let link = record_invitation(&server.state.store, key, &invitation).await;
     for (counter, nps) in [(200, 0), (201, 10)] {
         let mut answer = portal_response(counter);
         answer.as_object_mut().unwrap().remove("identity");

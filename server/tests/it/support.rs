@@ -14,6 +14,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use rapport_server::api::{app, AppState, Counters};
 use rapport_server::identity::IdentityKey;
+use rapport_server::invitation::{now_seconds, Invitation};
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::store::Store;
 use serde_json::{json, Value};
@@ -107,6 +108,30 @@ impl TestServer {
     pub(crate) async fn count(&self, survey: &str) -> u64 {
         self.state.store.count_responses(survey).await.unwrap()
     }
+}
+
+/// An invitation to `client-portal` for `contact` at `account`, valid for an hour, with
+/// none of the optional details but the wave.
+pub(crate) fn plain_invitation(id: &str, contact: &str, account: &str, wave: Option<&str>) -> Invitation {
+    Invitation {
+        id: id.to_owned(),
+        survey: "client-portal".to_owned(),
+        contact: contact.to_owned(),
+        name: None,
+        account: account.to_owned(),
+        matter: None,
+        wave: wave.map(str::to_owned),
+        firm: None,
+        expires: now_seconds() + 3600,
+    }
+}
+
+/// Records `invitation` in `store` as `rapport invite` does (its contact keyed and sealed
+/// under `key`) and returns its signed token.
+pub(crate) async fn record_invitation(store: &Store, key: &IdentityKey, invitation: &Invitation) -> String {
+    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
+    store.add_invitation(invitation, &key.respondent_key(&invitation.contact), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
+    invitation.sign(key)
 }
 
 /// A valid `client-portal` response with a deterministic id from `counter`.
