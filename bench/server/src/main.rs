@@ -4,7 +4,8 @@
 //!   distinct valid responses over keep-alive HTTP/1.1 (closed loop for the most it takes,
 //!   then open loop at a fixed rate for latency), checks that the database holds exactly the
 //!   responses that got a 2xx, then measures the ceiling: the same rows written by raw
-//!   inserts with the server's statements and durability into another fresh database.
+//!   inserts with the server's statements and durability into another fresh database, and
+//!   the HTTP floor: the same requests to a server that answers them without doing anything.
 //! - `rapport-bench report`: loads a fresh database with a million such responses, times the
 //!   report over HTTP and from `rapport report`, and times DuckDB computing the same NPS and
 //!   CRQ figures from the same rows; checks that both agree.
@@ -22,6 +23,7 @@
 
 mod check;
 mod database;
+mod floor;
 mod http;
 mod load;
 mod replicas;
@@ -57,6 +59,14 @@ enum Command {
     Replicas(replicas::ReplicasArgs),
     /// A fixed load held for minutes, with memory, open files and latency sampled.
     Soak(soak::SoakArgs),
+    /// The HTTP floor that `ingest` measures beside the server: answers every post without
+    /// doing anything with it (started by `ingest` itself).
+    #[command(hide = true)]
+    HttpFloor {
+        /// Where to listen.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
 }
 
 /// Where and against what to run.
@@ -131,6 +141,7 @@ fn main() -> std::process::ExitCode {
                 Command::Report(args) => report::run(args).await,
                 Command::Replicas(args) => replicas::run(args).await,
                 Command::Soak(args) => soak::run(args).await,
+                Command::HttpFloor { listen } => floor::serve(listen).await,
             }
         })
     });
@@ -206,6 +217,15 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     }
     let best = ceilings.iter().map(|(_, ceiling)| ceiling.rate()).fold(0.0, f64::max);
 
+    // The HTTP floor: the same requests over the same client to a server that does nothing
+    // with them, so the figures show what HTTP alone costs on this machine.
+    let floor_server = floor::FloorServer::start(&std::env::current_exe().context("finding this binary")?).await?;
+    let floor_indices = Arc::new(load::Indices::default());
+    load::run(floor_server.address, Arc::clone(&floor_indices), args.phases.connections, Duration::from_secs(args.phases.warmup), Pace::Closed).await?;
+    let floor = load::run(floor_server.address, floor_indices, args.phases.connections, Duration::from_secs(args.phases.duration), Pace::Closed).await?;
+    drop(floor_server);
+    anyhow::ensure!(floor.failed == 0 && floor.created == floor.success, "the HTTP floor server refused {} requests", floor.failed);
+
     println!();
     println!("| {} ({} connections) | throughput | p50 | p99 | max | 2xx | other |", backend.name(), args.phases.connections);
     println!("|---|---|---|---|---|---|---|");
@@ -220,8 +240,10 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
             ceiling.rate()
         );
     }
+    println!("{}", phase_row("HTTP floor: axum answering without validating or storing", &floor));
     println!();
     println!("server at {:.0}% of the ceiling (the faster raw insert)", 100.0 * closed.throughput() / best);
+    println!("server at {:.0}% of the HTTP floor", 100.0 * closed.throughput() / floor.throughput());
     println!("checked: the database holds exactly the {stored} responses that got a 2xx (warm-up {}, closed {}, open {})", warmup.success, closed.success, open.success);
     println!("load average after the HTTP phases: {load_after}; at the end: {}", load_average());
     Ok(())
