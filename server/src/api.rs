@@ -54,7 +54,8 @@ use crate::store::{CompiledSurvey, InsertOutcome, NewResponse, Store};
 /// The largest response body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Everything a handler needs, built once at start and shared.
+/// Everything a handler needs, built once at start and shared: the router holds it in an
+/// `Arc`, so a request clones a pointer, not the paths, origins and keys inside.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The database.
@@ -77,6 +78,7 @@ pub struct AppState {
 
 /// The router: API, widget bundle and pages.
 pub fn app(state: AppState) -> Router {
+    let state = Arc::new(state);
     // An origin may post when the server allows it for every survey (`--allow-origin`), or
     // when the survey named in the path lists it in its definition's `allowed_origins`.
     let global: Arc<Vec<HeaderValue>> = Arc::new(state.allowed_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect());
@@ -127,7 +129,7 @@ pub fn app(state: AppState) -> Router {
 
 /// Ready when the database answers and the writer runs; a load balancer sends traffic only
 /// to ready replicas.
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     match state.store.ping().await {
         Ok(()) => "ready".into_response(),
         Err(error) => {
@@ -157,7 +159,7 @@ pub struct SurveyListing {
     tag = "surveys",
     responses((status = 200, description = "Every survey with its latest version.", body = Vec<SurveyListing>)),
 )]
-pub(crate) async fn list_surveys(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub(crate) async fn list_surveys(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let listing: Vec<SurveyListing> = state
         .store
         .list_surveys()
@@ -188,7 +190,7 @@ pub(crate) struct VersionQuery {
         (status = 404, description = "No such survey or version.", body = ErrorBody),
     ),
 )]
-pub(crate) async fn get_survey(State(state): State<AppState>, Path(id): Path<String>, Query(query): Query<VersionQuery>) -> Result<Response, ApiError> {
+pub(crate) async fn get_survey(State(state): State<Arc<AppState>>, Path(id): Path<String>, Query(query): Query<VersionQuery>) -> Result<Response, ApiError> {
     match state.store.survey(&id, query.version).await? {
         Some(survey) => Ok(Json(survey.definition()).into_response()),
         None => Err(ApiError::NotFound(format!("no survey {id:?}{}", query.version.map(|v| format!(" version {v}")).unwrap_or_default()))),
@@ -237,6 +239,10 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
     if body.iter().find(|byte| !byte.is_ascii_whitespace()).is_some_and(|first| *first != b'{') && well_formed() {
         return Err(ApiError::invalid_field(".", "the body must be a JSON object"));
     }
+    // Most bodies parse: read them without tracking the path, which only an error needs.
+    if let Ok(parsed) = serde_json::from_slice(body) {
+        return Ok(parsed);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let response = match parsed {
@@ -279,7 +285,7 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
     ),
 )]
 pub(crate) async fn post_response(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
@@ -366,7 +372,7 @@ pub(crate) struct InvitationInfo {
         (status = 422, description = "The link was altered or has expired; `details` names `invitation`.", body = ErrorBody),
     ),
 )]
-pub(crate) async fn get_invitation(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
+pub(crate) async fn get_invitation(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Result<Response, ApiError> {
     let invitation = Invitation::verify(&token, &state.identity_key, now_seconds()).map_err(|error| ApiError::invalid_field("invitation", error.to_string()))?;
     let Some(answered_by) = state.store.invitation_state(&invitation.id).await? else {
         return Err(ApiError::NotFound("this invitation is not known to this server".to_owned()));

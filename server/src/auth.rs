@@ -9,6 +9,7 @@
 //! Tokens are random, shown once, and stored only as a SHA-256 hash. A missing or unknown
 //! token is refused the same way whatever the reason, and the refusal names no account.
 
+use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -104,10 +105,10 @@ impl IntoResponse for Unauthorised {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

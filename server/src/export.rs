@@ -154,7 +154,7 @@ fn restricted_report(definition: &SurveyDefinition, caller: &Caller, columns: &R
         (status = 422, description = "`by` names no field of this survey.", body = ErrorBody),
     ),
 )]
-pub async fn report(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
+pub async fn report(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
     Ok(Json(role_report(&state, &caller, &id, &query).await?).into_response())
 }
 
@@ -290,7 +290,7 @@ pub async fn responses_csv(state: &AppState, caller: &Caller, survey_id: &str, v
         (status = 404, description = "No such survey or version.", body = ErrorBody),
     ),
 )]
-pub async fn csv(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
+pub async fn csv(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
     Ok(responses_csv(&state, &caller, &id, query.version).await?.into_response())
 }
 

@@ -13,6 +13,7 @@
 //! point at who said what. Admins see every account; `account` callers their own; viewers,
 //! who see aggregates only, are refused.
 
+use std::sync::Arc;
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, Query, State};
@@ -366,7 +367,7 @@ pub async fn set_account_follow_up(state: &AppState, caller: &Caller, survey_id:
         (status = 404, description = "No such survey or version.", body = ErrorBody),
     ),
 )]
-pub async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<FollowUpQuery>) -> Result<Json<FollowUpList>, ApiError> {
+pub async fn list(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, Query(query): Query<FollowUpQuery>) -> Result<Json<FollowUpList>, ApiError> {
     Ok(Json(follow_up_list(&state, &caller, &id, &query).await?))
 }
 
@@ -390,7 +391,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<
             headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
     ),
 )]
-pub async fn put_response(State(state): State<AppState>, caller: Caller, Path((id, response_id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<FollowUpState>, ApiError> {
+pub async fn put_response(State(state): State<Arc<AppState>>, caller: Caller, Path((id, response_id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<FollowUpState>, ApiError> {
     let update: FollowUpUpdate = crate::api::parse_json(&body)?;
     Ok(Json(set_response_follow_up(&state, &caller, &id, &response_id, &update).await?))
 }
@@ -416,7 +417,7 @@ pub async fn put_response(State(state): State<AppState>, caller: Caller, Path((i
     ),
 )]
 pub async fn put_account(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     caller: Caller,
     Path((id, account)): Path<(String, String)>,
     Query(query): Query<FlagQuery>,

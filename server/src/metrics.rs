@@ -11,6 +11,7 @@
 //! The counts are per process; Prometheus sums replicas. Nothing here is needed for
 //! correctness, and nothing here names a respondent.
 
+use std::sync::Arc;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,19 +71,31 @@ impl Histogram {
 pub struct Counters {
     /// Responses whose provisional score (from the widget) differed from the server's.
     pub score_mismatches: AtomicU64,
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    durations: Mutex<BTreeMap<String, Histogram>>,
+    routes: Mutex<BTreeMap<String, RouteCounts>>,
+}
+
+/// What one route template has answered.
+#[derive(Debug, Default)]
+struct RouteCounts {
+    /// Requests by method and status; a handful per route, so a list.
+    answered: Vec<(String, u16, u64)>,
+    durations: Histogram,
 }
 
 impl Counters {
-    /// Records one answered request.
+    /// Records one answered request. After a route's first request this allocates nothing:
+    /// it runs on every request.
     pub fn record_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
+        let Ok(mut routes) = self.routes.lock() else { return };
+        let counts = match routes.get_mut(route) {
+            Some(counts) => counts,
+            None => routes.entry(route.to_owned()).or_default(),
+        };
+        match counts.answered.iter_mut().find(|(known, code, _)| *code == status && known == method) {
+            Some((_, _, n)) => *n += 1,
+            None => counts.answered.push((method.to_owned(), status, 1)),
         }
-        if let Ok(mut durations) = self.durations.lock() {
-            durations.entry(route.to_owned()).or_default().observe(&DURATION_BUCKETS, seconds);
-        }
+        counts.durations.observe(&DURATION_BUCKETS, seconds);
     }
 
     /// The Prometheus text exposition of every counter, with the store's batch sizes.
@@ -90,17 +103,19 @@ impl Counters {
         let mut out = String::new();
         out.push_str("# HELP rapport_http_requests_total API requests answered, by route template, method and status.\n");
         out.push_str("# TYPE rapport_http_requests_total counter\n");
-        if let Ok(requests) = self.requests.lock() {
-            for ((route, method, status), n) in requests.iter() {
+        let routes = self.routes.lock().ok();
+        let routes = routes.as_deref().into_iter().flatten();
+        for (route, counts) in routes.clone() {
+            let mut answered: Vec<&(String, u16, u64)> = counts.answered.iter().collect();
+            answered.sort_unstable();
+            for (method, status, n) in answered {
                 let _ = writeln!(out, "rapport_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}");
             }
         }
         out.push_str("# HELP rapport_http_request_duration_seconds Time to answer an API request, by route template.\n");
         out.push_str("# TYPE rapport_http_request_duration_seconds histogram\n");
-        if let Ok(durations) = self.durations.lock() {
-            for (route, histogram) in durations.iter() {
-                histogram.render(&mut out, "rapport_http_request_duration_seconds", &format!("route=\"{route}\""), &DURATION_BUCKETS);
-            }
+        for (route, counts) in routes {
+            counts.durations.render(&mut out, "rapport_http_request_duration_seconds", &format!("route=\"{route}\""), &DURATION_BUCKETS);
         }
         out.push_str("# HELP rapport_ingest_batch_size Responses written per group-commit transaction.\n");
         out.push_str("# TYPE rapport_ingest_batch_size histogram\n");
@@ -114,17 +129,19 @@ impl Counters {
 
 /// Middleware on the API routes: counts each request and its duration under its route
 /// template.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    // Both are cheap clones: the matched path is shared, and a standard method is a constant.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
-    state.counters.record_request(&route, &method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    state.counters.record_request(route, method.as_str(), response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }
 
 /// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let body = state.counters.render(&state.store.batch_sizes());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }

@@ -22,6 +22,7 @@ mod charts;
 mod html;
 mod page;
 
+use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -47,7 +48,7 @@ const SESSION_SECONDS: u32 = 8 * 60 * 60;
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The dashboard's routes, merged into [`crate::api::app`].
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/dashboard", get(show))
         .route("/dashboard/login", post(login))
@@ -188,7 +189,7 @@ fn cross_origin_refusal() -> Response {
 }
 
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(query): Query<DashboardQuery>,
 ) -> Result<Response, PageError> {
@@ -271,7 +272,7 @@ struct LoginForm {
 }
 
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -331,7 +332,7 @@ struct CsvQuery {
 }
 
 async fn csv(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<CsvQuery>,
@@ -371,7 +372,7 @@ struct FollowUpForm {
 }
 
 async fn record_follow_up(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<FollowUpForm>,
