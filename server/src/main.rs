@@ -12,6 +12,12 @@ use rapport_server::identity::IdentityKey;
 use rapport_server::score_file;
 use rapport_server::store::{AddOutcome, Store};
 
+/// A request allocates and frees many small strings and maps, on two threads at once;
+/// mimalloc's per-thread free lists serve that with less contention than the system
+/// allocator (see docs/BENCHMARKS.md, ingest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = match Cli::load_from(std::env::args_os()) {
         Ok(cli) => cli,
