@@ -401,6 +401,12 @@ fn parse_confidentiality(stored: &str) -> anyhow::Result<ConfidentialityChoice> 
 /// wave, answers, score, sealed identity.
 type Exported = (String, String, String, Option<String>, Option<String>, Option<String>, String, String, Option<Vec<u8>>);
 
+/// The report entry of a row from its stored answers and confidentiality: for rows stored
+/// before entries existed, or whose entry no longer decodes.
+fn entry_of_stored(survey: &CompiledSurvey, answers: &str, confidentiality: &str) -> anyhow::Result<Vec<u8>> {
+    Ok(survey.layout.encode(&serde_json::from_str(answers)?, parse_confidentiality(confidentiality)?))
+}
+
 fn export_row((response_id, submitted_at, confidentiality, account, matter, wave, answers, score, sealed_identity): Exported) -> anyhow::Result<ExportRow> {
     Ok(ExportRow {
         response_id,
@@ -816,8 +822,7 @@ impl Store {
                 if entry.is_none_or(|entry| columns.input.push_entry(entry, context).is_err()) {
                     let (answers, confidentiality): (String, String) =
                         sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE response_id = $1").bind(response_id).fetch_one(pool).await?;
-                    let entry = survey.layout.encode(&serde_json::from_str(&answers)?, parse_confidentiality(&confidentiality)?);
-                    columns.input.push_entry(&entry, context)?;
+                    columns.input.push_entry(&entry_of_stored(survey, &answers, &confidentiality)?, context)?;
                 }
                 columns.push_id(response_id);
             }
@@ -846,7 +851,7 @@ impl Store {
             for (response_id, survey_id, version, answers, confidentiality) in rows {
                 let version = u32::try_from(version).context("stored survey version out of range")?;
                 let survey = self.survey(&survey_id, Some(version)).await?.with_context(|| format!("response {response_id} answers a survey version that is not stored"))?;
-                entries.push((survey.layout.encode(&serde_json::from_str(&answers)?, parse_confidentiality(&confidentiality)?), response_id));
+                entries.push((entry_of_stored(&survey, &answers, &confidentiality)?, response_id));
             }
             on_pool!(&self.pool, |pool| {
                 let mut transaction = pool.begin().await?;
