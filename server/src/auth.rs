@@ -10,6 +10,7 @@
 //! token is refused the same way whatever the reason, and the refusal names no account.
 
 use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};

@@ -13,8 +13,8 @@
 //! point at who said what. Admins see every account; `account` callers their own; viewers,
 //! who see aggregates only, are refused.
 
-use std::sync::Arc;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::Json;

@@ -11,11 +11,10 @@
 //! The counts are per process; Prometheus sums replicas. Nothing here is needed for
 //! correctness, and nothing here names a respondent.
 
-use std::sync::Arc;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};

@@ -1221,7 +1221,7 @@ impl GroupCommit {
                 }
                 // Every response's version is in the map: it was built from them.
                 let revision_of = |response: &NewResponse| revisions[&(response.survey_id.as_str(), response.survey_version)];
-                let mut written_rows = 0_u64;
+                let mut inserted = std::collections::HashSet::new();
                 // Written in chunks whose sizes are powers of two: the statement text depends on
                 // the number of rows, and sqlx keeps every statement it prepares on each pooled
                 // connection (up to 100), so a text per batch size would hold hundreds of large
@@ -1254,30 +1254,13 @@ impl GroupCommit {
                             .push_bind(&response.report_entry)
                             .push_bind(revision_of(response));
                     });
-                    builder.push(" ON CONFLICT (response_id) DO NOTHING");
-                    written_rows += builder.build().execute(&mut *transaction).await?.rows_affected();
+                    builder.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
+                    let ids: Vec<String> = builder.build_query_scalar().fetch_all(&mut *transaction).await?;
+                    inserted.extend(ids);
                 }
-                let mut inserted: std::collections::HashSet<&str> = if written_rows == bulk.len() as u64 {
-                    // Every row went in: the common case, told without reading anything back.
-                    bulk.iter().map(|response| response.response_id.as_str()).collect()
-                } else {
-                    // Some ids were stored before. The rows this transaction wrote are the ones
-                    // carrying its revisions, which no other transaction is given.
-                    let mut ours = std::collections::HashSet::new();
-                    for (&(survey_id, version), &revision) in &revisions {
-                        let ids: Vec<String> = sqlx::query_scalar("SELECT response_id FROM responses WHERE survey_id = $1 AND survey_version = $2 AND revision = $3")
-                            .bind(survey_id)
-                            .bind(i64::from(version))
-                            .bind(revision)
-                            .fetch_all(&mut *transaction)
-                            .await?;
-                        ours.extend(ids);
-                    }
-                    bulk.iter().map(|response| response.response_id.as_str()).filter(|id| ours.contains(*id)).collect()
-                };
                 let identities: Vec<(&String, &Vec<u8>)> = bulk
                     .iter()
-                    .filter(|response| inserted.contains(response.response_id.as_str()))
+                    .filter(|response| inserted.contains(&response.response_id))
                     .filter_map(|response| response.sealed_identity.as_ref().map(|sealed| (&response.response_id, sealed)))
                     .collect();
                 for chunk in power_of_two_chunks(&identities) {
@@ -1291,7 +1274,7 @@ impl GroupCommit {
                 for response in responses {
                     // Each id is inserted once; a second copy of it in the batch is answered by
                     // the row-by-row path, as a duplicate or a conflict of the first.
-                    if inserted.remove(response.response_id.as_str()) {
+                    if inserted.remove(&response.response_id) {
                         outcomes.push(InsertOutcome::Stored);
                     } else {
                         outcomes.push(insert_in!(transaction, response, revision_of(response)));

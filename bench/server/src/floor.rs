@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::body::Bytes;
@@ -20,7 +20,7 @@ use axum::routing::post;
 use axum::Router;
 use tokio::process::{Child, Command};
 
-use crate::http::{free_address, Connection};
+use crate::http::{free_address, wait_until_healthy};
 
 /// A receipt of the size `rapport serve` answers, so both write the same bytes back.
 const RECEIPT: &str = r#"{"response_id":"00000000-0000-4000-8000-000000000000","status":"stored","score":{"nps_category":"promoter","elements":{"care":5,"commitment":3,"reliability":6,"responsiveness":2,"satisfaction":4,"trust":6,"uniqueness":7},"levels":{"bonds":5.0,"performance":4.0,"quality":6.5},"crq":5.166666666666667,"relationship":"good"}}"#;
@@ -54,21 +54,13 @@ impl FloorServer {
     /// Starts `bench http-floor` on a free loopback port and waits until it answers.
     pub(crate) async fn start(bench: &Path) -> anyhow::Result<Self> {
         let address = free_address()?;
-        let child = Command::new(bench)
+        let mut child = Command::new(bench)
             .args(["http-floor", "--listen", &address.to_string()])
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {} http-floor", bench.display()))?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(mut connection) = Connection::open(address).await
-                && let Ok((200, _)) = connection.send("GET", "/healthz", &[], b"").await
-            {
-                return Ok(FloorServer { _child: child, address });
-            }
-            anyhow::ensure!(Instant::now() < deadline, "the HTTP floor server did not answer within 30 s");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until_healthy(&mut child, address, "the HTTP floor server", Duration::from_secs(30)).await?;
+        Ok(FloorServer { _child: child, address })
     }
 }

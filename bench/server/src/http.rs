@@ -102,19 +102,8 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {}", rapport.display()))?;
         let mut server = Server { child, address };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(mut connection) = Connection::open(address).await
-                && let Ok((200, _)) = connection.send("GET", "/healthz", &[], b"").await
-            {
-                return Ok(server);
-            }
-            if let Some(status) = server.child.try_wait()? {
-                anyhow::bail!("rapport serve exited with {status} before it answered");
-            }
-            anyhow::ensure!(Instant::now() < deadline, "rapport serve did not answer /healthz within a minute");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until_healthy(&mut server.child, address, "rapport serve", Duration::from_secs(60)).await?;
+        Ok(server)
     }
 
     /// The server's process id, while it runs.
@@ -142,6 +131,24 @@ impl Server {
             }
         }
         Ok(())
+    }
+}
+
+/// Waits until the process `child`, started to listen on `address`, answers `GET /healthz`
+/// with 200; fails if it exits first or takes longer than `within`.
+pub(crate) async fn wait_until_healthy(child: &mut Child, address: SocketAddr, what: &str, within: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(mut connection) = Connection::open(address).await
+            && let Ok((200, _)) = connection.send("GET", "/healthz", &[], b"").await
+        {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("{what} exited with {status} before it answered");
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{what} did not answer /healthz within {} s", within.as_secs());
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

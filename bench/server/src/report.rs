@@ -204,6 +204,8 @@ async fn fill(url: &str, backend: &Backend, responses: u64) -> anyhow::Result<()
     let pool = database::Pool::connect(url, writers).await?;
     let maker = std::sync::Arc::new(RowMaker::new()?);
     let received_at = now();
+    // PostgreSQL takes bulk rows fastest by COPY; SQLite has none.
+    let copy = matches!(backend, Backend::Postgres(_));
     let mut pending = tokio::task::JoinSet::new();
     let mut start = 0;
     while start < responses {
@@ -214,7 +216,6 @@ async fn fill(url: &str, backend: &Backend, responses: u64) -> anyhow::Result<()
             pending.join_next().await.context("a writer vanished")???;
         }
         let pool = pool.clone();
-        let copy = matches!(backend, Backend::Postgres(_));
         pending.spawn(async move { if copy { pool.copy_rows(&rows).await } else { pool.insert_batch(&rows, InsertMethod::MultiRow).await } });
         start = end;
     }
