@@ -68,7 +68,12 @@ impl From<anyhow::Error> for ApiError {
     /// Storage trouble the operator must fix (and the client can wait out) becomes
     /// [`ApiError::Unavailable`]; anything else is internal.
     fn from(error: anyhow::Error) -> Self {
-        match error.chain().find_map(|cause| cause.downcast_ref::<sqlx::Error>()).and_then(storage_unavailable) {
+        let unavailable = error.chain().find_map(|cause| match (cause.downcast_ref::<sqlx::Error>(), cause.downcast_ref::<rusqlite::Error>()) {
+            (Some(error), _) => storage_unavailable(error),
+            (None, Some(error)) => error.sqlite_error_code().and_then(sqlite_unavailable),
+            (None, None) => None,
+        });
+        match unavailable {
             Some(reason) => {
                 tracing::error!(error = format!("{error:#}"), "the database cannot take writes");
                 ApiError::Unavailable(reason)
@@ -89,12 +94,7 @@ pub fn storage_unavailable(error: &sqlx::Error) -> Option<&'static str> {
         sqlx::Error::Database(database) => {
             let code = database.code()?;
             if database.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                return match code.parse::<u32>().ok()? & 0xff {
-                    13 => Some("disk full"),
-                    8 => Some("database is read-only"),
-                    10 | 14 => Some("disk I/O error"),
-                    _ => None,
-                };
+                return sqlite_unavailable(rusqlite::ffi::Error::new(code.parse().ok()?).code);
             }
             match code.as_ref() {
                 "25006" => Some("database is read-only"),
@@ -104,6 +104,16 @@ pub fn storage_unavailable(error: &sqlx::Error) -> Option<&'static str> {
                 _ => None,
             }
         }
+        _ => None,
+    }
+}
+
+/// Why a SQLite result code means "not now": disk full, read-only, or the file out of reach.
+fn sqlite_unavailable(code: rusqlite::ErrorCode) -> Option<&'static str> {
+    match code {
+        rusqlite::ErrorCode::DiskFull => Some("disk full"),
+        rusqlite::ErrorCode::ReadOnly => Some("database is read-only"),
+        rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::CannotOpen => Some("disk I/O error"),
         _ => None,
     }
 }

@@ -9,9 +9,11 @@
 //!
 //! Durability: SQLite runs in WAL mode with `synchronous = FULL`, PostgreSQL with its
 //! default `synchronous_commit = on`, so a commit has reached the disk before the API
-//! acknowledges it. Responses are written by group commit ([`GroupCommit`]): concurrent
-//! inserts share one transaction and one flush, and each waits for that commit before it
-//! is answered. Inside the batch each response is still all-or-nothing with its sealed
+//! acknowledges it. Responses are written by group commit: concurrent inserts share one
+//! transaction and one flush, and each waits for that commit before it is answered. On
+//! SQLite one thread with a connection of its own writes every batch with prepared
+//! statements ([`sqlite_writer`]); on PostgreSQL four tasks take batches through the pool
+//! ([`GroupCommit`]). Both run the same statements ([`sql`]). Inside the batch each response is still all-or-nothing with its sealed
 //! identity and invitation update; if a batch fails, its responses are retried one
 //! transaction each, so one bad row never takes others down with it.
 
@@ -39,6 +41,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use futures_util::TryStreamExt as _;
 use sqlx::{PgPool, Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
+
+mod sqlite_writer;
 
 /// The database.
 #[derive(Debug, Clone)]
@@ -421,35 +425,59 @@ fn export_row((response_id, submitted_at, confidentiality, account, matter, wave
     })
 }
 
-/// Writes one response inside the open transaction `$tx` (either backend) and evaluates to
-/// its [`InsertOutcome`]. A macro rather than a function because its body is compiled once
-/// per driver; see [`on_pool!`].
-/// Takes, in transaction `$tx`, the next revision of a survey version's responses (see
-/// `migrations/*/0007_report_revisions.sql`): the value the rows this transaction adds to it
-/// carry. On PostgreSQL the counter's row stays locked until commit, so revisions are
-/// committed in order; a transaction takes the counters it needs first, sorted.
-macro_rules! next_revision {
-    ($tx:expr, $survey_id:expr, $version:expr) => {{
-        let revision: i64 = sqlx::query_scalar(
-            "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 1, 0) \
-             ON CONFLICT (survey_id, survey_version) DO UPDATE SET revision = report_revisions.revision + 1 RETURNING revision",
-        )
-        .bind($survey_id)
-        .bind($version)
-        .fetch_one(&mut *$tx)
-        .await?;
-        revision
-    }};
+/// The statements that store a response, shared by both writers: the group commit through
+/// sqlx ([`GroupCommit`], PostgreSQL) and SQLite's writer thread ([`sqlite_writer`]).
+/// Parameters are `$N`, numbered in order of first use, which is also how SQLite numbers
+/// them when they are bound by position.
+mod sql {
+    /// Takes the next revision of a survey version (`$1`, `$2`); returns it.
+    pub(super) const NEXT_REVISION: &str = "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 1, 0) \
+         ON CONFLICT (survey_id, survey_version) DO UPDATE SET revision = report_revisions.revision + 1 RETURNING revision";
+    /// Counts a change to rows of a survey version (`$1`, `$2`) that were already counted.
+    pub(super) const COUNT_REWRITE: &str = "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 0, 1) \
+         ON CONFLICT (survey_id, survey_version) DO UPDATE SET rewrites = report_revisions.rewrites + 1";
+    /// The columns of a stored response, in the order every insert binds them.
+    macro_rules! insert_response_columns {
+        () => {
+            "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
+             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry, revision) "
+        };
+    }
+    /// The start of an insert of responses, up to its `VALUES`, for the multi-row form.
+    pub(super) const INSERT_RESPONSE_COLUMNS: &str = insert_response_columns!();
+    /// Inserts one response unless its id is stored already.
+    pub(super) const INSERT_RESPONSE: &str = concat!(
+        insert_response_columns!(),
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (response_id) DO NOTHING"
+    );
+    /// A stored response's body digest and score, by id.
+    pub(super) const STORED_DIGEST_AND_SCORE: &str = "SELECT body_sha256, score FROM responses WHERE response_id = $1";
+    /// Stores a response's sealed identity.
+    pub(super) const INSERT_IDENTITY: &str = "INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)";
+    /// Locks an invitation's row (on PostgreSQL) before it is read.
+    pub(super) const LOCK_INVITATION: &str = "UPDATE invitations SET response_id = response_id WHERE invitation_id = $1";
+    /// The response that answers an invitation, if any.
+    pub(super) const INVITATION_ANSWER: &str = "SELECT response_id FROM invitations WHERE invitation_id = $1";
+    /// Removes a response (its identity goes with it, by cascade); returns its survey version.
+    pub(super) const DELETE_RESPONSE: &str = "DELETE FROM responses WHERE response_id = $1 RETURNING survey_id, survey_version";
+    /// Records the response (`$1`) that answers an invitation (`$2`).
+    pub(super) const SET_INVITATION_ANSWER: &str = "UPDATE invitations SET response_id = $1 WHERE invitation_id = $2";
+}
+
+/// Takes, in transaction `transaction`, the next revision of a survey version's responses
+/// (see `migrations/*/0007_report_revisions.sql`): the value the rows this transaction adds
+/// to it carry. The counter's row stays locked until commit, so revisions are committed in
+/// order; a transaction takes the counters it needs first, sorted. (SQLite's writer holds
+/// the one write lock instead; see [`sqlite_writer`].)
+async fn next_revision(transaction: &mut sqlx::PgConnection, survey_id: &str, version: u32) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(sql::NEXT_REVISION).bind(survey_id).bind(i64::from(version)).fetch_one(&mut *transaction).await?)
 }
 
 /// Records, in transaction `$tx`, that rows of a survey version already counted were
 /// changed or removed, so that a report cache of it reads the version again.
 macro_rules! count_rewrite {
     ($tx:expr, $survey_id:expr, $version:expr) => {{
-        sqlx::query(
-            "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 0, 1) \
-             ON CONFLICT (survey_id, survey_version) DO UPDATE SET rewrites = report_revisions.rewrites + 1",
-        )
+        sqlx::query(sql::COUNT_REWRITE)
         .bind($survey_id)
         .bind($version)
         .execute(&mut *$tx)
@@ -457,14 +485,11 @@ macro_rules! count_rewrite {
     }};
 }
 
-macro_rules! insert_in {
-    ($tx:expr, $response:expr, $revision:expr) => {{
-        let response: &NewResponse = $response;
-        let inserted = sqlx::query(
-            "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
-             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry, revision) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (response_id) DO NOTHING",
-        )
+/// Writes one response inside the open PostgreSQL transaction `transaction`, row by row,
+/// and tells what became of it. SQLite's writer does the same with the same statements
+/// ([`sqlite_writer`]).
+async fn insert_in(transaction: &mut sqlx::PgConnection, response: &NewResponse, revision: i64) -> anyhow::Result<InsertOutcome> {
+    let inserted = sqlx::query(sql::INSERT_RESPONSE)
         .bind(&response.response_id)
         .bind(&response.survey_id)
         .bind(i64::from(response.survey_version))
@@ -482,71 +507,46 @@ macro_rules! insert_in {
         .bind(response.submitted_at.as_str())
         .bind(now().as_str())
         .bind(&response.report_entry)
-        .bind($revision)
-        .execute(&mut *$tx)
+        .bind(revision)
+        .execute(&mut *transaction)
         .await?
         .rows_affected();
-        if inserted == 0 {
-            // Stored before (by this batch, another request or another replica): a resend
-            // if the body is the same, a conflict if not. Either way nothing is written.
-            let row = sqlx::query("SELECT body_sha256, score FROM responses WHERE response_id = $1")
-                .bind(&response.response_id)
-                .fetch_one(&mut *$tx)
-                .await?;
-            let stored: &str = row.get("body_sha256");
-            if stored == response.body_sha256 || response.earlier_body_digests.iter().any(|earlier| earlier == stored) {
-                InsertOutcome::Duplicate(serde_json::from_str(row.get::<&str, _>("score"))?)
-            } else {
-                InsertOutcome::Conflict
-            }
-        } else {
-            if let Some(sealed) = &response.sealed_identity {
-                sqlx::query("INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)")
-                    .bind(&response.response_id)
-                    .bind(sealed)
-                    .execute(&mut *$tx)
-                    .await?;
-            }
-            let mut outcome = InsertOutcome::Stored;
-            if let Some(invitation_id) = &response.invitation_id {
-                // One response per invitation: the new answers replace the earlier ones, in
-                // the same transaction, so there is never a moment with both or neither. The
-                // first statement locks the invitation's row, so two replicas answering the
-                // same invitation at once take turns instead of both keeping their answers.
-                sqlx::query("UPDATE invitations SET response_id = response_id WHERE invitation_id = $1")
-                    .bind(invitation_id)
-                    .execute(&mut *$tx)
-                    .await?;
-                let earlier: Option<String> = sqlx::query_scalar("SELECT response_id FROM invitations WHERE invitation_id = $1")
-                    .bind(invitation_id)
-                    .fetch_optional(&mut *$tx)
-                    .await?
-                    .flatten();
-                if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
-                    let removed: Option<(String, i64)> = sqlx::query_as("DELETE FROM responses WHERE response_id = $1 RETURNING survey_id, survey_version")
-                        .bind(&earlier)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                    if let Some((survey_id, version)) = removed {
-                        count_rewrite!($tx, &survey_id, version);
-                    }
-                    outcome = InsertOutcome::Replaced;
-                }
-                sqlx::query("UPDATE invitations SET response_id = $1 WHERE invitation_id = $2")
-                    .bind(&response.response_id)
-                    .bind(invitation_id)
-                    .execute(&mut *$tx)
-                    .await?;
-            }
-            outcome
+    if inserted == 0 {
+        // Stored before (by this batch, another request or another replica): a resend if the
+        // body is the same, a conflict if not. Either way nothing is written.
+        let row = sqlx::query(sql::STORED_DIGEST_AND_SCORE).bind(&response.response_id).fetch_one(&mut *transaction).await?;
+        return response.against_stored(row.get("body_sha256"), row.get("score"));
+    }
+    if let Some(sealed) = &response.sealed_identity {
+        sqlx::query(sql::INSERT_IDENTITY).bind(&response.response_id).bind(sealed).execute(&mut *transaction).await?;
+    }
+    let Some(invitation_id) = &response.invitation_id else {
+        return Ok(InsertOutcome::Stored);
+    };
+    // One response per invitation: the new answers replace the earlier ones, in the same
+    // transaction, so there is never a moment with both or neither. The first statement locks
+    // the invitation's row, so two replicas answering the same invitation at once take turns
+    // instead of both keeping their answers.
+    let mut outcome = InsertOutcome::Stored;
+    sqlx::query(sql::LOCK_INVITATION).bind(invitation_id).execute(&mut *transaction).await?;
+    let earlier: Option<String> = sqlx::query_scalar(sql::INVITATION_ANSWER).bind(invitation_id).fetch_optional(&mut *transaction).await?.flatten();
+    if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
+        let removed: Option<(String, i64)> = sqlx::query_as(sql::DELETE_RESPONSE).bind(&earlier).fetch_optional(&mut *transaction).await?;
+        if let Some((survey_id, version)) = removed {
+            count_rewrite!(transaction, &survey_id, version);
         }
-    }};
+        outcome = InsertOutcome::Replaced;
+    }
+    sqlx::query(sql::SET_INVITATION_ANSWER).bind(&response.response_id).bind(invitation_id).execute(&mut *transaction).await?;
+    Ok(outcome)
 }
 
 impl Store {
     /// Opens (creating if missing) and migrates the database at `url`: `sqlite://FILE` or
     /// `postgres://…` (also `postgresql://…`).
     pub async fn open(url: &str) -> anyhow::Result<Self> {
+        let (writer, receiver) = mpsc::channel(MAX_BATCH * 4);
+        let batch_sizes = Arc::new(std::sync::Mutex::new(Histogram::default()));
         let pool = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .with_context(|| format!("parsing database URL {url:?}"))?
@@ -557,7 +557,14 @@ impl Store {
                 // Deleted content (an erased identity) is overwritten, not left in free space.
                 .pragma("secure_delete", "on")
                 .busy_timeout(Duration::from_secs(10));
-            let lock_file = PathBuf::from(format!("{}-migrate.lock", options.get_filename().display()));
+            let file = options.get_filename().to_owned();
+            // The writer has a connection of its own (`sqlite_writer`), which an in-memory
+            // database would not share; it would not keep responses anyway.
+            anyhow::ensure!(
+                !url.contains(":memory:") && !url.contains("mode=memory"),
+                "{url:?} names an in-memory database, which would lose every response when the server stops: name a file, e.g. sqlite://rapport.db"
+            );
+            let lock_file = PathBuf::from(format!("{}-migrate.lock", file.display()));
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.with_context(|| format!("opening {url}"))?;
             // sqlx takes no lock on SQLite, so processes starting together on one file would
             // each try to create the tables. An exclusive lock on a file beside the database
@@ -570,6 +577,8 @@ impl Store {
             .await??;
             sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the database")?;
             drop(lock);
+            // SQLite has one writer at a time: one thread with a connection of its own.
+            sqlite_writer::SqliteWriter::open(&file)?.spawn(receiver, Arc::clone(&batch_sizes))?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
@@ -579,23 +588,16 @@ impl Store {
                 .await
                 .context("connecting to PostgreSQL (is it running, and does the URL name an existing database?)")?;
             sqlx::migrate!("migrations/postgres").run(&pool).await.context("migrating the database")?;
+            // PostgreSQL takes several batches at once.
+            let receiver = Arc::new(Mutex::new(receiver));
+            for _ in 0..4 {
+                tokio::spawn(GroupCommit { pool: pool.clone(), receiver: Arc::clone(&receiver), batch_sizes: Arc::clone(&batch_sizes) }.run());
+            }
             Pool::Postgres(pool)
         } else {
             anyhow::bail!("unsupported database URL {url:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE");
         };
-        // SQLite has one writer at a time, so one writer task; PostgreSQL takes several
-        // batches at once.
-        let writers = match pool {
-            Pool::Sqlite(_) => 1,
-            Pool::Postgres(_) => 4,
-        };
-        let (sender, receiver) = mpsc::channel(MAX_BATCH * 4);
-        let receiver = Arc::new(Mutex::new(receiver));
-        let batch_sizes = Arc::new(std::sync::Mutex::new(Histogram::default()));
-        for _ in 0..writers {
-            tokio::spawn(GroupCommit { pool: pool.clone(), receiver: Arc::clone(&receiver), batch_sizes: Arc::clone(&batch_sizes) }.run());
-        }
-        let store = Store { pool, writer: sender, batch_sizes, surveys: Arc::default(), reports: ReportCache::default() };
+        let store = Store { pool, writer, batch_sizes, surveys: Arc::default(), reports: ReportCache::default() };
         store.register_builtin_templates().await?;
         Ok(store)
     }
@@ -720,7 +722,7 @@ impl Store {
     }
 
     /// Stores a response and its sealed identity, or recognises it. Returns once the
-    /// transaction that holds it has committed (see [`GroupCommit`]).
+    /// transaction that holds it has committed (see [`sqlite_writer`] and [`GroupCommit`]).
     pub async fn insert_response(&self, response: NewResponse) -> anyhow::Result<InsertOutcome> {
         let (done, outcome) = oneshot::channel();
         self.writer
@@ -1000,7 +1002,7 @@ impl Store {
     /// Whether an invitation is recorded, and the response currently answering it.
     pub async fn invitation_state(&self, invitation_id: &str) -> anyhow::Result<Option<Option<String>>> {
         Ok(on_pool!(&self.pool, |pool| {
-            sqlx::query_scalar("SELECT response_id FROM invitations WHERE invitation_id = $1").bind(invitation_id).fetch_optional(pool).await?
+            sqlx::query_scalar(sql::INVITATION_ANSWER).bind(invitation_id).fetch_optional(pool).await?
         }))
     }
 
@@ -1131,13 +1133,13 @@ impl Store {
     }
 }
 
-/// The writer behind [`Store::insert_response`]: takes whatever responses are waiting (up
+/// PostgreSQL's writer behind [`Store::insert_response`]: takes whatever responses are waiting (up
 /// to [`MAX_BATCH`]) and writes them in one transaction, so that concurrent requests share
 /// one commit, and so one flush to disk, instead of queueing for one each. A response is
 /// answered only after the commit that holds it; while one batch commits, the next one
 /// gathers, so batches grow with the load and a lone request waits for nobody.
 struct GroupCommit {
-    pool: Pool,
+    pool: PgPool,
     receiver: Arc<Mutex<mpsc::Receiver<PendingInsert>>>,
     batch_sizes: Arc<std::sync::Mutex<Histogram>>,
 }
@@ -1152,34 +1154,13 @@ impl GroupCommit {
                     return;
                 }
             }
-            // The same order in every batch, so two writers taking row locks (PostgreSQL)
-            // cannot wait on each other in a cycle.
-            batch.sort_by(|a, b| a.response.response_id.cmp(&b.response.response_id));
+            start_batch(&mut batch, &self.batch_sizes);
             let responses: Vec<&NewResponse> = batch.iter().map(|pending| &pending.response).collect();
-            tracing::debug!(size = batch.len(), "group commit");
-            if let Ok(mut sizes) = self.batch_sizes.lock() {
-                sizes.observe(&BATCH_BUCKETS, batch.len() as f64);
-            }
-            match self.write(&responses).await {
-                Ok(outcomes) => {
-                    for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                        let _ = pending.done.send(Ok(outcome));
-                    }
-                }
-                Err(error) if batch.len() > 1 => {
-                    tracing::warn!(size = batch.len(), "group commit failed ({error:#}); writing its responses one by one");
-                    for pending in batch {
-                        let outcome = self.write(&[&pending.response]).await.map(|mut outcomes| outcomes.remove(0));
-                        let _ = pending.done.send(outcome);
-                    }
-                }
-                Err(error) => {
-                    // A batch of one: its own error, with its cause intact for the caller
-                    // to classify (a full disk is a 503, not a 500).
-                    if let Some(pending) = batch.pop() {
-                        let _ = pending.done.send(Err(error));
-                    }
-                }
+            let written = self.write(&responses).await;
+            drop(responses);
+            for pending in settle_batch(batch, written) {
+                let outcome = self.write(&[&pending.response]).await.map(|mut outcomes| outcomes.remove(0));
+                let _ = pending.done.send(outcome);
             }
         }
     }
@@ -1192,10 +1173,9 @@ impl GroupCommit {
     /// resend, a reused id, a second copy in the batch) and every answer to an invitation
     /// then takes the row-by-row path, which tells a duplicate from a conflict.
     ///
-    /// A connection whose transaction failed is closed, never handed back to the pool: after
-    /// an I/O error (a full disk) SQLite may have rolled the transaction back on its own or
-    /// left it open, and a connection in a state nobody is sure of could acknowledge later
-    /// writes it never made durable.
+    /// A connection whose transaction failed is closed, never handed back to the pool: a
+    /// connection in a state nobody is sure of could acknowledge later writes it never made
+    /// durable.
     async fn write(&self, responses: &[&NewResponse]) -> anyhow::Result<Vec<InsertOutcome>> {
         let mut seen = std::collections::HashSet::new();
         let bulk: Vec<&NewResponse> =
@@ -1206,18 +1186,18 @@ impl GroupCommit {
             .map(|response| Ok((*response, serde_json::to_string(&response.answers)?, serde_json::to_string(&response.score)?)))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let received_at = now();
-        on_pool!(&self.pool, |pool| {
-            let mut connection = pool.acquire().await?;
+        {
+            let mut connection = self.pool.acquire().await?;
             let written: anyhow::Result<Vec<InsertOutcome>> = async {
                 let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
                 // Every counter this batch needs, first and in one order, so that two
-                // writers never wait for each other's (PostgreSQL).
+                // writers never wait for each other's.
                 let mut versions: Vec<(&str, u32)> = responses.iter().map(|response| (response.survey_id.as_str(), response.survey_version)).collect();
                 versions.sort_unstable();
                 versions.dedup();
                 let mut revisions = HashMap::with_capacity(versions.len());
                 for (survey_id, version) in versions {
-                    revisions.insert((survey_id, version), next_revision!(transaction, survey_id, i64::from(version)));
+                    revisions.insert((survey_id, version), next_revision(&mut transaction, survey_id, version).await?);
                 }
                 // Every response's version is in the map: it was built from them.
                 let revision_of = |response: &NewResponse| revisions[&(response.survey_id.as_str(), response.survey_version)];
@@ -1228,11 +1208,8 @@ impl GroupCommit {
                 // prepared statements and the server's memory would creep up under steady load.
                 // This way a connection prepares at most 2 × 9 insert statements, ever.
                 for chunk in power_of_two_chunks(&bulk_json) {
-                    // MAX_BATCH rows of 18 parameters stay far below both databases' limits.
-                    let mut builder = sqlx::QueryBuilder::new(
-                        "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
-                         returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry, revision) ",
-                    );
+                    // MAX_BATCH rows of 18 parameters stay far below PostgreSQL's limit.
+                    let mut builder = sqlx::QueryBuilder::new(sql::INSERT_RESPONSE_COLUMNS);
                     builder.push_values(chunk, |mut values, (response, answers, score)| {
                         values
                             .push_bind(&response.response_id)
@@ -1277,7 +1254,7 @@ impl GroupCommit {
                     if inserted.remove(&response.response_id) {
                         outcomes.push(InsertOutcome::Stored);
                     } else {
-                        outcomes.push(insert_in!(transaction, response, revision_of(response)));
+                        outcomes.push(insert_in(&mut transaction, response, revision_of(response)).await?);
                     }
                 }
                 transaction.commit().await?;
@@ -1288,6 +1265,56 @@ impl GroupCommit {
                 let _ = connection.close().await;
             }
             written
+        }
+    }
+}
+
+/// What every writer does with a batch it has taken, before writing it: sorts it by response
+/// id, the same order in every batch, so that two writers taking row locks (PostgreSQL)
+/// cannot wait for each other in a cycle; and counts its size.
+fn start_batch(batch: &mut [PendingInsert], batch_sizes: &std::sync::Mutex<Histogram>) {
+    batch.sort_by(|a, b| a.response.response_id.cmp(&b.response.response_id));
+    tracing::debug!(size = batch.len(), "group commit");
+    if let Ok(mut sizes) = batch_sizes.lock() {
+        sizes.observe(&BATCH_BUCKETS, batch.len() as f64);
+    }
+}
+
+/// Answers every response of a batch with what writing it in one transaction did. A batch
+/// of more than one that failed is handed back, for its responses to be written one
+/// transaction each, so one bad row never takes the others down with it; a batch of one
+/// gets its own error, with its cause intact for the caller to classify (a full disk is a
+/// 503, not a 500).
+fn settle_batch(mut batch: Vec<PendingInsert>, written: anyhow::Result<Vec<InsertOutcome>>) -> Vec<PendingInsert> {
+    match written {
+        Ok(outcomes) => {
+            for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = pending.done.send(Ok(outcome));
+            }
+            Vec::new()
+        }
+        Err(error) if batch.len() > 1 => {
+            tracing::warn!(size = batch.len(), "group commit failed ({error:#}); writing its responses one by one");
+            batch
+        }
+        Err(error) => {
+            if let Some(pending) = batch.pop() {
+                let _ = pending.done.send(Err(error));
+            }
+            Vec::new()
+        }
+    }
+}
+
+impl NewResponse {
+    /// What this response is, given the body digest and score stored under its id: a
+    /// resend of the stored response (the same body, under the current identity key or an
+    /// earlier one), or a conflicting reuse of the id.
+    fn against_stored(&self, stored_digest: &str, stored_score: &str) -> anyhow::Result<InsertOutcome> {
+        Ok(if stored_digest == self.body_sha256 || self.earlier_body_digests.iter().any(|earlier| earlier == stored_digest) {
+            InsertOutcome::Duplicate(serde_json::from_str(stored_score)?)
+        } else {
+            InsertOutcome::Conflict
         })
     }
 }

@@ -51,3 +51,11 @@ async fn ready_follows_the_database_and_health_does_not() {
     assert!(body.contains("not ready"), "{body}");
     assert_eq!(text(&server, "/healthz").await.0, StatusCode::OK, "the process itself still answers");
 }
+
+#[tokio::test]
+async fn an_in_memory_database_is_refused_because_it_would_lose_every_response() {
+    for url in ["sqlite::memory:", "sqlite://:memory:", "sqlite://responses.db?mode=memory"] {
+        let error = format!("{:#}", rapport_server::store::Store::open(url).await.expect_err(url));
+        assert!(error.contains("in-memory database") && error.contains("name a file"), "{url}: {error}");
+    }
+}
