@@ -49,7 +49,7 @@ use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::identity::IdentityKey;
 use crate::rate_limit::RateLimiter;
 use crate::invitation::{now_seconds, Invitation, InvitationError};
-use crate::store::{CompiledSurvey, InsertOutcome, NewResponse, Store};
+use crate::store::{CompiledSurvey, InsertOutcome, NewResponse, ScoredColumns, Store};
 
 /// The largest response body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -436,11 +436,10 @@ pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, respon
         survey_version: definition.version,
         body_sha256: state.identity_key.body_digest(&canonical),
         earlier_body_digests: state.identity_key.earlier_body_digests(&canonical),
-        answers: valid.answers,
+        scored: ScoredColumns::new(&valid.answers, &score)?,
         confidentiality: response.confidentiality,
         context,
         respondent_key,
-        score: score.clone(),
         report_entry,
         submitted_at: response.submitted_at.clone(),
         sealed_identity,

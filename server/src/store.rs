@@ -272,16 +272,14 @@ pub struct NewResponse {
     /// The same digest under older identity keys, so a resend of a response stored before a
     /// key rotation is still recognised.
     pub earlier_body_digests: Vec<String>,
-    /// Typed answers.
-    pub answers: Answers,
+    /// The answers and score as their columns store them.
+    pub scored: ScoredColumns,
     /// Confidentiality choice.
     pub confidentiality: ConfidentialityChoice,
     /// Account, matter, wave.
     pub context: Context,
     /// Pseudonymous key following the respondent across waves.
     pub respondent_key: Option<String>,
-    /// The server's score.
-    pub score: ResponseScore,
     /// The report entry ([`rapport_scoring::entry`]) of the answers.
     pub report_entry: Vec<u8>,
     /// The widget's submit time.
@@ -290,6 +288,33 @@ pub struct NewResponse {
     pub sealed_identity: Option<Vec<u8>>,
     /// The invitation answered, whose earlier answers this response replaces.
     pub invitation_id: Option<String>,
+}
+
+/// A response's validated answers and the server's score, in the form their columns take:
+/// serialised while the request is handled, on any core, so the one writer every response
+/// waits for only binds them.
+#[derive(Debug, Clone)]
+pub struct ScoredColumns {
+    /// The typed answers, as JSON.
+    answers: String,
+    /// The 0–10 answer, if there is one.
+    nps: Option<i64>,
+    /// The score, as JSON.
+    score: String,
+    /// The overall CRQ score, if there is one.
+    crq: Option<f64>,
+}
+
+impl ScoredColumns {
+    /// The columns of `answers` and their `score`.
+    pub fn new(answers: &Answers, score: &ResponseScore) -> anyhow::Result<Self> {
+        Ok(ScoredColumns {
+            answers: serde_json::to_string(answers)?,
+            nps: answers.nps.map(|answer| i64::from(answer.get())),
+            score: serde_json::to_string(score)?,
+            crq: score.crq,
+        })
+    }
 }
 
 /// One stored response as an export reads it. The identity is still sealed: only the
@@ -494,16 +519,16 @@ async fn insert_in(transaction: &mut sqlx::PgConnection, response: &NewResponse,
         .bind(&response.survey_id)
         .bind(i64::from(response.survey_version))
         .bind(&response.body_sha256)
-        .bind(serde_json::to_string(&response.answers)?)
+        .bind(&response.scored.answers)
         .bind(response.confidentiality.as_str())
         .bind(&response.context.account)
         .bind(&response.context.matter)
         .bind(&response.context.wave)
         .bind(response.context.returning)
         .bind(&response.respondent_key)
-        .bind(serde_json::to_string(&response.score)?)
-        .bind(response.answers.nps.map(|answer| i64::from(answer.get())))
-        .bind(response.score.crq)
+        .bind(&response.scored.score)
+        .bind(response.scored.nps)
+        .bind(response.scored.crq)
         .bind(response.submitted_at.as_str())
         .bind(now().as_str())
         .bind(&response.report_entry)
@@ -1180,11 +1205,6 @@ impl GroupCommit {
         let mut seen = std::collections::HashSet::new();
         let bulk: Vec<&NewResponse> =
             responses.iter().copied().filter(|response| response.invitation_id.is_none() && seen.insert(response.response_id.as_str())).collect();
-        // Serialised once, outside the statement builders, so a failure is an error, not a panic.
-        let bulk_json = bulk
-            .iter()
-            .map(|response| Ok((*response, serde_json::to_string(&response.answers)?, serde_json::to_string(&response.score)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
         let received_at = now();
         {
             let mut connection = self.pool.acquire().await?;
@@ -1207,25 +1227,25 @@ impl GroupCommit {
                 // connection (up to 100), so a text per batch size would hold hundreds of large
                 // prepared statements and the server's memory would creep up under steady load.
                 // This way a connection prepares at most 2 × 9 insert statements, ever.
-                for chunk in power_of_two_chunks(&bulk_json) {
+                for chunk in power_of_two_chunks(&bulk) {
                     // MAX_BATCH rows of 18 parameters stay far below PostgreSQL's limit.
                     let mut builder = sqlx::QueryBuilder::new(sql::INSERT_RESPONSE_COLUMNS);
-                    builder.push_values(chunk, |mut values, (response, answers, score)| {
+                    builder.push_values(chunk, |mut values, response| {
                         values
                             .push_bind(&response.response_id)
                             .push_bind(&response.survey_id)
                             .push_bind(i64::from(response.survey_version))
                             .push_bind(&response.body_sha256)
-                            .push_bind(answers)
+                            .push_bind(&response.scored.answers)
                             .push_bind(response.confidentiality.as_str())
                             .push_bind(&response.context.account)
                             .push_bind(&response.context.matter)
                             .push_bind(&response.context.wave)
                             .push_bind(response.context.returning)
                             .push_bind(&response.respondent_key)
-                            .push_bind(score)
-                            .push_bind(response.answers.nps.map(|answer| i64::from(answer.get())))
-                            .push_bind(response.score.crq)
+                            .push_bind(&response.scored.score)
+                            .push_bind(response.scored.nps)
+                            .push_bind(response.scored.crq)
                             .push_bind(response.submitted_at.as_str())
                             .push_bind(received_at.as_str())
                             .push_bind(&response.report_entry)
