@@ -79,6 +79,10 @@ pub(crate) enum InsertMethod {
     RowByRow,
     /// One multi-row `INSERT … VALUES (…), (…)` per table.
     MultiRow,
+    /// The server's statements one row at a time, prepared once on one connection of SQLite's
+    /// own (`rusqlite`), bound and stepped in place: how the server's SQLite writer works.
+    /// SQLite only.
+    Prepared,
 }
 
 impl InsertMethod {
@@ -87,6 +91,15 @@ impl InsertMethod {
         match self {
             InsertMethod::RowByRow => "row by row",
             InsertMethod::MultiRow => "multi-row",
+            InsertMethod::Prepared => "prepared, row by row",
+        }
+    }
+
+    /// The methods that apply to `backend`.
+    pub(crate) fn for_backend(backend: &Backend) -> &'static [InsertMethod] {
+        match backend {
+            Backend::Sqlite(_) => &[InsertMethod::RowByRow, InsertMethod::MultiRow, InsertMethod::Prepared],
+            Backend::Postgres(_) => &[InsertMethod::RowByRow, InsertMethod::MultiRow],
         }
     }
 }
@@ -148,6 +161,7 @@ impl Pool {
     /// Writes `rows` in one transaction and commits: with the server's statements one row at
     /// a time, or with one multi-row statement per table.
     pub(crate) async fn insert_batch(&self, rows: &[StoredRow], method: InsertMethod) -> anyhow::Result<()> {
+        anyhow::ensure!(method != InsertMethod::Prepared, "prepared inserts run on a connection of their own (raw_inserts), not through the pool");
         on_pool!(self, |pool| {
             let mut transaction = pool.begin().await?;
             match method {
@@ -185,6 +199,7 @@ impl Pool {
                         }
                     }
                 }
+                InsertMethod::Prepared => unreachable!("refused above"),
                 InsertMethod::MultiRow => {
                     // At most 1,000 rows a statement, within both databases' limits on parameters.
                     for rows in rows.chunks(1_000) {
@@ -307,28 +322,82 @@ impl CeilingResult {
 pub(crate) async fn raw_inserts(url: &str, rows: &[StoredRow], writers: usize, batch: usize, method: InsertMethod) -> anyhow::Result<CeilingResult> {
     let pool = Pool::connect(url, writers as u32).await?;
     let n_rows = rows.len();
-    let batches: Vec<Vec<StoredRow>> = rows.chunks(batch).map(<[StoredRow]>::to_vec).collect();
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..writers {
-        let (pool, queue) = (pool.clone(), std::sync::Arc::clone(&queue));
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let next = queue.lock().map_err(|_| anyhow::anyhow!("batch queue poisoned"))?.next();
-                let Some(batch) = next else { return anyhow::Ok(()) };
-                pool.insert_batch(&batch, method).await?;
-            }
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let elapsed = started.elapsed();
+    let elapsed = if method == InsertMethod::Prepared {
+        let Some(file) = url.strip_prefix("sqlite://") else {
+            anyhow::bail!("prepared inserts through rusqlite are SQLite's; {url} is not a SQLite file");
+        };
+        anyhow::ensure!(writers == 1, "SQLite has one writer at a time, so prepared inserts take one writer, not {writers}");
+        let (file, rows) = (std::path::PathBuf::from(file), rows.to_vec());
+        tokio::task::spawn_blocking(move || prepared_inserts(&file, &rows, batch)).await??
+    } else {
+        let batches: Vec<Vec<StoredRow>> = rows.chunks(batch).map(<[StoredRow]>::to_vec).collect();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..writers {
+            let (pool, queue) = (pool.clone(), std::sync::Arc::clone(&queue));
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().map_err(|_| anyhow::anyhow!("batch queue poisoned"))?.next();
+                    let Some(batch) = next else { return anyhow::Ok(()) };
+                    pool.insert_batch(&batch, method).await?;
+                }
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+        started.elapsed()
+    };
     let stored = pool.count_responses().await?;
     pool.close().await;
     anyhow::ensure!(stored == n_rows as u64, "raw inserts stored {stored} rows, expected {n_rows}");
     Ok(CeilingResult { rows: n_rows, elapsed })
+}
+
+/// Writes `rows` into the SQLite file `file` in transactions of `batch` rows, with the
+/// server's two statements prepared once on one connection with the server's durability
+/// (WAL, `synchronous = FULL`); returns the time from the first transaction to the last
+/// commit.
+fn prepared_inserts(file: &std::path::Path, rows: &[StoredRow], batch: usize) -> anyhow::Result<Duration> {
+    let mut connection = rusqlite::Connection::open(file)?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
+    anyhow::ensure!(journal.eq_ignore_ascii_case("wal"), "{} is in journal mode {journal}, not WAL", file.display());
+    let insert = format!("{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) {ON_CONFLICT}");
+    let started = Instant::now();
+    for rows in rows.chunks(batch) {
+        let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for row in rows {
+            let inserted = transaction.prepare_cached(&insert)?.execute(rusqlite::params![
+                row.response_id,
+                SURVEY_ID,
+                row.survey_version,
+                row.body_sha256,
+                row.answers,
+                row.confidentiality,
+                row.account,
+                row.matter,
+                row.wave,
+                row.returning,
+                row.respondent_key,
+                row.score,
+                row.nps,
+                row.crq,
+                row.submitted_at,
+                row.received_at,
+                row.report_entry,
+            ])?;
+            anyhow::ensure!(inserted == 1, "response {} was already stored", row.response_id);
+            if let Some(sealed) = &row.sealed_identity {
+                transaction.prepare_cached("INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)")?.execute(rusqlite::params![row.response_id, sealed])?;
+            }
+        }
+        transaction.commit()?;
+    }
+    Ok(started.elapsed())
 }
 
 /// A text value in `COPY`'s text format: backslash, tab, newline and carriage return escaped.
@@ -365,4 +434,52 @@ fn push_copy_line(text: &mut String, fields: &[Option<String>]) {
         text.push_str(field.as_deref().unwrap_or("\\N"));
     }
     text.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::responses::{now, RowMaker};
+
+    /// Every stored column of every response and identity, in id order.
+    async fn contents(url: &str) -> Vec<String> {
+        let pool = SqlitePool::connect(url).await.unwrap();
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT json_array(r.response_id, r.survey_id, r.survey_version, r.body_sha256, r.answers, r.confidentiality, r.account, r.matter, r.wave, \
+             r.returning_respondent, r.respondent_key, r.score, r.nps, r.crq, r.submitted_at, r.received_at, hex(r.report_entry), hex(i.sealed)) \
+             FROM responses r LEFT JOIN respondent_identities i USING (response_id) ORDER BY r.response_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows
+    }
+
+    #[tokio::test]
+    async fn every_ceiling_method_stores_the_same_rows() {
+        let dir = std::env::temp_dir().join(format!("rapport-bench-methods-{}", std::process::id()));
+        let backend = Backend::Sqlite(dir.clone());
+        let maker = RowMaker::new().unwrap();
+        let received_at = now();
+        let rows: Vec<StoredRow> = (0..40).map(|index| maker.row(index, &received_at).unwrap()).collect();
+        assert!(rows.iter().any(|row| row.sealed_identity.is_some()) && rows.iter().any(|row| row.sealed_identity.is_none()));
+        let mut stored = Vec::new();
+        for &method in InsertMethod::for_backend(&backend) {
+            let url = backend.fresh(&format!("method-{}", stored.len())).await.unwrap();
+            let result = raw_inserts(&url, &rows, 1, 16, method).await.unwrap();
+            assert_eq!(result.rows, rows.len());
+            stored.push((method, contents(&url).await));
+        }
+        assert_eq!(stored.len(), 3);
+        assert_eq!(stored[0].1.len(), rows.len());
+        for (method, contents) in &stored[1..] {
+            assert_eq!(contents, &stored[0].1, "{} stored other rows than {}", method.name(), stored[0].0.name());
+        }
+        // Writing a stored row again is an error, never a silent skip that would flatter the rate.
+        let url = backend.fresh("method-again").await.unwrap();
+        raw_inserts(&url, &rows[..1], 1, 16, InsertMethod::Prepared).await.unwrap();
+        assert!(raw_inserts(&url, &rows[..1], 1, 16, InsertMethod::Prepared).await.is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

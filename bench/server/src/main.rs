@@ -211,7 +211,7 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let received_at = now();
     let rows = (0..args.ceiling_rows).map(|index| maker.row(index, &received_at)).collect::<anyhow::Result<Vec<_>>>()?;
     let mut ceilings = Vec::new();
-    for method in [InsertMethod::RowByRow, InsertMethod::MultiRow] {
+    for &method in InsertMethod::for_backend(&backend) {
         let ceiling_url = backend.fresh(&format!("ceiling-{}", ceilings.len())).await?;
         ceilings.push((method, database::raw_inserts(&ceiling_url, &rows, writers, args.batch, method).await?));
     }
