@@ -319,8 +319,15 @@ pub struct DemoToken {
     pub token: String,
 }
 
-/// Creates one token per role (an `account` token for the first demo account).
-pub async fn create_tokens(store: &Store) -> anyhow::Result<Vec<DemoToken>> {
+/// The label of the tokens the demo makes. Tokens with it are the demo's alone: each start
+/// removes them before it makes new ones.
+pub const DEMO_TOKEN_LABEL: &str = "demo-seed (replaced by the next demo-seed)";
+
+/// Creates one token per role (an `account` token for the first demo account), after removing
+/// the ones an earlier start made, so that only the tokens printed last sign in; returns the
+/// new tokens and how many earlier ones stopped working.
+pub async fn create_tokens(store: &Store) -> anyhow::Result<(Vec<DemoToken>, u64)> {
+    let removed = store.remove_tokens_labelled(DEMO_TOKEN_LABEL).await?;
     let mut tokens = Vec::new();
     for (role, accounts) in [
         (Role::Admin, vec![]),
@@ -329,7 +336,7 @@ pub async fn create_tokens(store: &Store) -> anyhow::Result<Vec<DemoToken>> {
     ] {
         let token = new_token()?;
         store
-            .add_token(&token_hash(&token), role, &accounts, Some("demo"))
+            .add_token(&token_hash(&token), role, &accounts, Some(DEMO_TOKEN_LABEL))
             .await?;
         tokens.push(DemoToken {
             role,
@@ -337,7 +344,7 @@ pub async fn create_tokens(store: &Store) -> anyhow::Result<Vec<DemoToken>> {
             token,
         });
     }
-    Ok(tokens)
+    Ok((tokens, removed))
 }
 
 /// `rapport demo-seed`: seeds the demo programme unless the survey already has responses,
@@ -370,10 +377,14 @@ pub async fn run(args: &DemoSeedArgs) -> anyhow::Result<()> {
     } else {
         eprintln!("demo: {DEMO_SURVEY} already has {existing} responses; nothing generated");
     }
+    let (tokens, removed) = create_tokens(&store).await?;
+    if removed > 0 {
+        eprintln!("demo: the {removed} token(s) printed by the previous start no longer work");
+    }
     eprintln!(
         "demo: sign in to the dashboard with one of these tokens (shown once; new ones are made on every start):"
     );
-    for token in create_tokens(&store).await? {
+    for token in tokens {
         println!(
             "{:<8} {:<10} {}",
             token.role.as_str(),

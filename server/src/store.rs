@@ -947,6 +947,11 @@ impl Store {
         Ok(())
     }
 
+    /// Removes every API token labelled `label`; returns how many there were.
+    pub async fn remove_tokens_labelled(&self, label: &str) -> anyhow::Result<u64> {
+        Ok(on_pool!(&self.pool, |pool| sqlx::query("DELETE FROM api_tokens WHERE label = $1").bind(label).execute(pool).await?.rows_affected()))
+    }
+
     /// The caller a token hash belongs to, if any.
     pub async fn caller_for_token_hash(&self, token_sha256: &str) -> anyhow::Result<Option<Caller>> {
         let row: Option<(String, String)> = on_pool!(&self.pool, |pool| {

@@ -108,3 +108,38 @@ async fn a_survey_admits_the_origins_its_definition_lists_and_no_others() {
     let response = tower::ServiceExt::oneshot(app(), preflight("client-portal", "https://portal.example")).await.unwrap();
     assert_eq!(allowed(&response).as_deref(), Some("https://portal.example"), "--allow-origin admits an origin for every survey");
 }
+
+#[tokio::test]
+async fn each_demo_start_prints_new_tokens_and_the_earlier_ones_stop_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::support::fresh_database_url(dir.path()).await;
+    let key = dir.path().join("identity.key");
+    let demo = || {
+        let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(["demo-seed", "--responses", "40", "--database-url", &database, "--identity-key-file", key.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+        let tokens: Vec<String> = String::from_utf8(seeded.stdout).unwrap().lines().filter_map(|line| line.split_whitespace().nth(2).map(str::to_owned)).collect();
+        assert_eq!(tokens.len(), 3, "one token per role");
+        (tokens, String::from_utf8(seeded.stderr).unwrap())
+    };
+    // A token someone made by hand is never the demo's to remove.
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_rapport")).args(["token", "create", "--role", "viewer", "--label", "demo", "--database-url", &database]).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let own = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+
+    let (first, said) = demo();
+    assert!(!said.contains("no longer work"), "{said}");
+    let (second, said) = demo();
+    assert!(said.contains("the 3 token(s) printed by the previous start no longer work"), "{said}");
+
+    let store = rapport_server::store::Store::open(&database).await.unwrap();
+    for token in &first {
+        assert!(store.caller_for_token_hash(&rapport_server::auth::token_hash(token)).await.unwrap().is_none(), "an earlier demo token still signs in");
+    }
+    for token in second.iter().chain([&own]) {
+        assert!(store.caller_for_token_hash(&rapport_server::auth::token_hash(token)).await.unwrap().is_some(), "a current token was removed");
+    }
+    store.close().await;
+}
