@@ -68,10 +68,10 @@ impl From<anyhow::Error> for ApiError {
     /// Storage trouble the operator must fix (and the client can wait out) becomes
     /// [`ApiError::Unavailable`]; anything else is internal.
     fn from(error: anyhow::Error) -> Self {
-        let unavailable = error.chain().find_map(|cause| match (cause.downcast_ref::<sqlx::Error>(), cause.downcast_ref::<rusqlite::Error>()) {
-            (Some(error), _) => storage_unavailable(error),
-            (None, Some(error)) => error.sqlite_error_code().and_then(sqlite_unavailable),
-            (None, None) => None,
+        // sqlx's errors, and those of SQLite's writer thread (rusqlite).
+        let unavailable = error.chain().find_map(|cause| match cause.downcast_ref::<sqlx::Error>() {
+            Some(error) => storage_unavailable(error),
+            None => cause.downcast_ref::<rusqlite::Error>()?.sqlite_error_code().and_then(sqlite_unavailable),
         });
         match unavailable {
             Some(reason) => {

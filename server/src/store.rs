@@ -37,7 +37,7 @@ use crate::auth::{Caller, Role};
 use crate::invitation::Invitation;
 use crate::metrics::{Histogram, BATCH_BUCKETS};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use futures_util::TryStreamExt as _;
 use sqlx::{PgPool, Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -220,6 +220,14 @@ macro_rules! on_pool {
 
 /// The most responses written in one group-commit transaction.
 const MAX_BATCH: usize = 256;
+
+/// The settings of every SQLite connection, the pool's and the writer's (`sqlite_writer`),
+/// besides WAL: a commit has reached the disk before it returns, foreign keys hold, and
+/// deleted content (an erased identity) is overwritten, not left in free space.
+const SQLITE_PRAGMAS: [(&str, &str); 3] = [("synchronous", "FULL"), ("foreign_keys", "ON"), ("secure_delete", "ON")];
+
+/// How long a SQLite connection waits for another's write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A response waiting for the writer, and where to send what became of it.
 #[derive(Debug)]
@@ -577,11 +585,8 @@ impl Store {
                 .with_context(|| format!("parsing database URL {url:?}"))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                // Deleted content (an erased identity) is overwritten, not left in free space.
-                .pragma("secure_delete", "on")
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let options = SQLITE_PRAGMAS.iter().fold(options, |options, (name, value)| options.pragma(*name, *value));
             let file = options.get_filename().to_owned();
             // The writer has a connection of its own (`sqlite_writer`), which an in-memory
             // database would not share; it would not keep responses anyway.

@@ -69,6 +69,8 @@ impl Backend {
 /// The server's insert of a response row, up to its values.
 const INSERT_RESPONSES: &str = "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
      returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry)";
+/// The server's insert of a sealed identity.
+const INSERT_IDENTITY: &str = "INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)";
 /// What the server's insert does when the id is stored already.
 const ON_CONFLICT: &str = "ON CONFLICT (response_id) DO NOTHING";
 
@@ -161,7 +163,6 @@ impl Pool {
     /// Writes `rows` in one transaction and commits: with the server's statements one row at
     /// a time, or with one multi-row statement per table.
     pub(crate) async fn insert_batch(&self, rows: &[StoredRow], method: InsertMethod) -> anyhow::Result<()> {
-        anyhow::ensure!(method != InsertMethod::Prepared, "prepared inserts run on a connection of their own (raw_inserts), not through the pool");
         on_pool!(self, |pool| {
             let mut transaction = pool.begin().await?;
             match method {
@@ -191,7 +192,7 @@ impl Pool {
                             .rows_affected();
                         anyhow::ensure!(inserted == 1, "response {} was already stored", row.response_id);
                         if let Some(sealed) = &row.sealed_identity {
-                            sqlx::query("INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)")
+                            sqlx::query(INSERT_IDENTITY)
                                 .bind(&row.response_id)
                                 .bind(sealed)
                                 .execute(&mut *transaction)
@@ -199,7 +200,7 @@ impl Pool {
                         }
                     }
                 }
-                InsertMethod::Prepared => unreachable!("refused above"),
+                InsertMethod::Prepared => anyhow::bail!("prepared inserts run on a connection of their own (raw_inserts), not through the pool"),
                 InsertMethod::MultiRow => {
                     // At most 1,000 rows a statement, within both databases' limits on parameters.
                     for rows in rows.chunks(1_000) {
@@ -392,7 +393,7 @@ fn prepared_inserts(file: &std::path::Path, rows: &[StoredRow], batch: usize) ->
             ])?;
             anyhow::ensure!(inserted == 1, "response {} was already stored", row.response_id);
             if let Some(sealed) = &row.sealed_identity {
-                transaction.prepare_cached("INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)")?.execute(rusqlite::params![row.response_id, sealed])?;
+                transaction.prepare_cached(INSERT_IDENTITY)?.execute(rusqlite::params![row.response_id, sealed])?;
             }
         }
         transaction.commit()?;

@@ -15,13 +15,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _, Transaction, TransactionBehavior};
 use tokio::sync::mpsc;
 
-use super::{now, settle_batch, sql, start_batch, InsertOutcome, NewResponse, PendingInsert, MAX_BATCH};
+use super::{now, settle_batch, sql, start_batch, InsertOutcome, NewResponse, PendingInsert, MAX_BATCH, SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS};
 use crate::metrics::Histogram;
 
 /// The writer: the database file, and its connection while that is trusted.
@@ -90,16 +89,15 @@ impl SqliteWriter {
     }
 }
 
-/// A connection with the pool's settings: the WAL the file is in, `synchronous = FULL` so a
-/// commit has reached the disk before it returns, foreign keys, `secure_delete`, and the
-/// same patience with other writers.
+/// A connection with the pool's settings ([`SQLITE_PRAGMAS`], [`SQLITE_BUSY_TIMEOUT`]), on a
+/// file the pool has put in WAL mode.
 fn connect(path: &Path) -> anyhow::Result<Connection> {
     let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .with_context(|| format!("opening {} for writing", path.display()))?;
-    connection.busy_timeout(Duration::from_secs(10))?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.pragma_update(None, "foreign_keys", "ON")?;
-    connection.pragma_update(None, "secure_delete", "ON")?;
+    connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    for (name, value) in SQLITE_PRAGMAS {
+        connection.pragma_update(None, name, value)?;
+    }
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
     anyhow::ensure!(journal.eq_ignore_ascii_case("wal"), "{} is in journal mode {journal}, not WAL", path.display());
     Ok(connection)
