@@ -39,5 +39,5 @@ pub use ids::{LevelId, Locale, QuestionId, ResponseId, SurveyId};
 pub use report::{build_report, report_of, EntryContext, Report, ReportInput, ReportOptions, ResponseRecord, SegmentField};
 pub use score::{NpsCategory, RelationshipCategory, ResponseScore, Scorer};
 pub use templates::template;
-pub use validate::{validate, Answers, ValidResponse, ValidationError};
+pub use validate::{validate, validate_answers, Answers, ValidResponse, ValidationError};
 pub use wire::{ConfidentialityChoice, ResponseV1};

@@ -222,41 +222,48 @@ fn shorten(value: &serde_json::Value) -> String {
 
 /// Checks text a person typed: not blank, within `max_chars`, free of control characters
 /// (other than newline and tab) and of bidirectional overrides that could disguise it.
-fn check_text(field: &str, text: &str, max_chars: usize, errors: &mut Vec<ValidationError>) -> bool {
-    let n_chars = text.chars().count();
-    let problem = if text.chars().all(|ch| ch.is_whitespace() || is_invisible(ch)) {
+fn check_text(field: impl Fn() -> String, text: &str, max_chars: usize, errors: &mut Vec<ValidationError>) -> bool {
+    // One pass over the characters: most texts are fine, and this runs for every one.
+    let (mut n_chars, mut blank, mut control, mut bidi) = (0, true, false, false);
+    for ch in text.chars() {
+        n_chars += 1;
+        blank &= ch.is_whitespace() || is_invisible(ch);
+        control |= ch.is_control() && ch != '\n' && ch != '\t' && ch != '\r';
+        bidi |= matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+    }
+    let problem = if blank {
         Some("must not be blank")
-    } else if text.chars().any(|ch| ch.is_control() && ch != '\n' && ch != '\t' && ch != '\r') {
+    } else if control {
         Some("must not contain control characters")
-    } else if text.chars().any(|ch| matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')) {
+    } else if bidi {
         Some("must not contain bidirectional override or byte-order characters")
     } else {
         None
     };
     if let Some(problem) = problem {
-        errors.push(ValidationError::BadText { field: field.to_owned(), problem });
+        errors.push(ValidationError::BadText { field: field(), problem });
         return false;
     }
     if n_chars > max_chars {
-        errors.push(ValidationError::TooLong { field: field.to_owned(), max_chars: max_chars as u32, got_chars: n_chars });
+        errors.push(ValidationError::TooLong { field: field(), max_chars: max_chars as u32, got_chars: n_chars });
         return false;
     }
     true
 }
 
-fn scale_value(field: &str, value: &serde_json::Value, min: u8, max: u8, errors: &mut Vec<ValidationError>) -> Option<u8> {
+fn scale_value(field: impl Fn() -> String, value: &serde_json::Value, min: u8, max: u8, errors: &mut Vec<ValidationError>) -> Option<u8> {
     match value.as_u64() {
         Some(number) if (u64::from(min)..=u64::from(max)).contains(&number) => Some(number as u8),
         Some(_) => {
-            errors.push(ValidationError::OutOfRange { field: field.to_owned(), min, max, got: shorten(value) });
+            errors.push(ValidationError::OutOfRange { field: field(), min, max, got: shorten(value) });
             None
         }
         None if value.is_number() => {
-            errors.push(ValidationError::OutOfRange { field: field.to_owned(), min, max, got: shorten(value) });
+            errors.push(ValidationError::OutOfRange { field: field(), min, max, got: shorten(value) });
             None
         }
         None => {
-            errors.push(ValidationError::WrongType { field: field.to_owned(), expected: "a whole number", got: shorten(value) });
+            errors.push(ValidationError::WrongType { field: field(), expected: "a whole number", got: shorten(value) });
             None
         }
     }
@@ -265,6 +272,13 @@ fn scale_value(field: &str, value: &serde_json::Value, min: u8, max: u8, errors:
 /// Validates `response` against `definition`, the survey version it claims to answer.
 /// Returns every problem found, so a form can show each next to its question.
 pub fn validate(definition: &SurveyDefinition, response: &ResponseV1) -> Result<ValidResponse, Vec<ValidationError>> {
+    validate_answers(definition, response).map(|answers| ValidResponse { wire: response.clone(), answers })
+}
+
+/// Validates `response` as [`validate`] does, and returns only its typed answers: for a
+/// caller that keeps the document itself and need not pay for a copy of it (the server,
+/// once per response it ingests).
+pub fn validate_answers(definition: &SurveyDefinition, response: &ResponseV1) -> Result<Answers, Vec<ValidationError>> {
     let mut errors = Vec::new();
     if response.survey_id != definition.id {
         errors.push(ValidationError::SurveyMismatch {
@@ -283,7 +297,7 @@ pub fn validate(definition: &SurveyDefinition, response: &ResponseV1) -> Result<
     check_confidentiality(definition, response, &mut errors);
     check_context(&response.context, &mut errors);
     let answers = check_answers(definition, response, &mut errors);
-    if errors.is_empty() { Ok(ValidResponse { wire: response.clone(), answers }) } else { Err(errors) }
+    if errors.is_empty() { Ok(answers) } else { Err(errors) }
 }
 
 fn check_confidentiality(definition: &SurveyDefinition, response: &ResponseV1, errors: &mut Vec<ValidationError>) {
@@ -328,7 +342,7 @@ fn check_identity(identity: &Identity, errors: &mut Vec<ValidationError>) {
     }
     for (field, value) in [("identity.name", name), ("identity.email", email), ("identity.organisation", organisation)] {
         if let Some(value) = value {
-            check_text(field, value, MAX_IDENTITY_CHARS, errors);
+            check_text(|| field.to_owned(), value, MAX_IDENTITY_CHARS, errors);
         }
     }
     if let Some(email) = email {
@@ -353,7 +367,7 @@ fn is_invisible(ch: char) -> bool {
 fn check_context(context: &Context, errors: &mut Vec<ValidationError>) {
     for (field, value) in [("context.account", &context.account), ("context.matter", &context.matter), ("context.wave", &context.wave)] {
         if let Some(value) = value
-            && check_text(field, value, MAX_CONTEXT_CHARS, errors)
+            && check_text(|| field.to_owned(), value, MAX_CONTEXT_CHARS, errors)
             && value.chars().any(is_invisible)
         {
             // "north\u{200B}wind" would be reported as a second account that reads the same.
@@ -371,58 +385,59 @@ fn check_answers(definition: &SurveyDefinition, response: &ResponseV1, errors: &
     }
     for question in &definition.questions {
         let id = question.id();
-        let field = format!("answers.{id}");
+        // The field name is only written out for an error.
+        let field = || format!("answers.{id}");
         let Some(value) = response.answers.get(id) else {
             if question.required() {
-                errors.push(ValidationError::Required { field });
+                errors.push(ValidationError::Required { field: field() });
             }
             continue;
         };
         match question {
             Question::Nps { .. } => {
-                if let Some(number) = scale_value(&field, value, 0, 10, errors) {
+                if let Some(number) = scale_value(field, value, 0, 10, errors) {
                     answers.nps = Some(NpsAnswer(number));
                 }
             }
             Question::Element { .. } | Question::Experience { .. } => {
-                if let Some(number) = scale_value(&field, value, 1, 7, errors) {
+                if let Some(number) = scale_value(field, value, 1, 7, errors) {
                     answers.ratings.insert(id.clone(), Rating(number));
                 }
             }
             Question::Text { max_chars, .. } => match value.as_str() {
                 Some(text) => {
-                    if check_text(&field, text, *max_chars as usize, errors) {
+                    if check_text(field, text, *max_chars as usize, errors) {
                         answers.texts.insert(id.clone(), text.to_owned());
                     }
                 }
-                None => errors.push(ValidationError::WrongType { field, expected: "a string", got: shorten(value) }),
+                None => errors.push(ValidationError::WrongType { field: field(), expected: "a string", got: shorten(value) }),
             },
             Question::Role { options, .. } | Question::Choice { options, multiple: false, .. } => match value.as_str() {
                 Some(chosen) => match options.iter().find(|option| option.id.as_str() == chosen) {
                     Some(option) => {
                         answers.choices.insert(id.clone(), vec![option.id.clone()]);
                     }
-                    None => errors.push(ValidationError::UnknownOption { field, got: chosen.chars().take(60).collect() }),
+                    None => errors.push(ValidationError::UnknownOption { field: field(), got: chosen.chars().take(60).collect() }),
                 },
-                None => errors.push(ValidationError::WrongType { field, expected: "one option id", got: shorten(value) }),
+                None => errors.push(ValidationError::WrongType { field: field(), expected: "one option id", got: shorten(value) }),
             },
             Question::Choice { options, multiple: true, .. } => {
                 let Some(items) = value.as_array() else {
-                    errors.push(ValidationError::WrongType { field, expected: "a list of option ids", got: shorten(value) });
+                    errors.push(ValidationError::WrongType { field: field(), expected: "a list of option ids", got: shorten(value) });
                     continue;
                 };
                 let mut chosen = Vec::new();
                 for (item_idx, item) in items.iter().enumerate() {
-                    let item_field = format!("{field}[{item_idx}]");
+                    let item_field = || format!("answers.{id}[{item_idx}]");
                     match item.as_str().and_then(|text| options.iter().find(|option| option.id.as_str() == text)) {
                         Some(option) if !chosen.contains(&option.id) => chosen.push(option.id.clone()),
-                        Some(option) => errors.push(ValidationError::UnknownOption { field: item_field, got: format!("{} (chosen twice)", option.id) }),
-                        None if item.is_string() => errors.push(ValidationError::UnknownOption { field: item_field, got: shorten(item) }),
-                        None => errors.push(ValidationError::WrongType { field: item_field, expected: "an option id", got: shorten(item) }),
+                        Some(option) => errors.push(ValidationError::UnknownOption { field: item_field(), got: format!("{} (chosen twice)", option.id) }),
+                        None if item.is_string() => errors.push(ValidationError::UnknownOption { field: item_field(), got: shorten(item) }),
+                        None => errors.push(ValidationError::WrongType { field: item_field(), expected: "an option id", got: shorten(item) }),
                     }
                 }
                 if chosen.is_empty() && items.is_empty() {
-                    errors.push(ValidationError::WrongType { field, expected: "at least one option id", got: "[]".to_owned() });
+                    errors.push(ValidationError::WrongType { field: field(), expected: "at least one option id", got: "[]".to_owned() });
                 } else {
                     answers.choices.insert(id.clone(), chosen);
                 }

@@ -38,7 +38,7 @@ use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
-use rapport_scoring::validate;
+use rapport_scoring::validate_answers;
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -393,11 +393,11 @@ pub(crate) async fn get_invitation(State(state): State<Arc<AppState>>, Path(toke
 /// Validates, scores, seals and stores one response: the path every response takes, from
 /// the widget or from the demo generator.
 pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, response: ResponseV1) -> Result<Response, ApiError> {
-    let valid = validate(definition, &response).map_err(|errors| ApiError::Invalid {
+    let answers = validate_answers(definition, &response).map_err(|errors| ApiError::Invalid {
         message: format!("the response breaks {} rule(s) of survey {} version {}", errors.len(), definition.id, definition.version),
         details: errors.iter().map(|error| FieldError { field: error.field().to_owned(), message: error.to_string() }).collect(),
     })?;
-    let score = definition.scorer().score(&valid.answers);
+    let score = definition.scorer().score(&answers);
     if let Some(provisional) = &response.provisional
         && !provisional.agrees_with(&score)
     {
@@ -428,7 +428,7 @@ pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, respon
         },
         None => response.context.clone(),
     };
-    let report_entry = definition.layout().encode(&valid.answers, response.confidentiality);
+    let report_entry = definition.layout().encode(&answers, response.confidentiality);
     let response_id = response.response_id.to_string();
     let row = NewResponse {
         response_id: response_id.clone(),
@@ -436,7 +436,7 @@ pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, respon
         survey_version: definition.version,
         body_sha256: state.identity_key.body_digest(&canonical),
         earlier_body_digests: state.identity_key.earlier_body_digests(&canonical),
-        scored: ScoredColumns::new(&valid.answers, &score)?,
+        scored: ScoredColumns::new(&answers, &score)?,
         confidentiality: response.confidentiality,
         context,
         respondent_key,
@@ -445,13 +445,72 @@ pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, respon
         sealed_identity,
         invitation_id: invitation.map(|invitation| invitation.id),
     };
-    let (status, status_text, score) = match state.store.insert_response(row).await? {
-        InsertOutcome::Stored => (StatusCode::CREATED, "stored", score),
-        InsertOutcome::Replaced => (StatusCode::OK, "replaced", score),
-        InsertOutcome::Duplicate(stored) => (StatusCode::OK, "duplicate", stored),
+    let score_json = row.scored.score_json().to_owned();
+    let (status, status_text, score_json) = match state.store.insert_response(row).await? {
+        InsertOutcome::Stored => (StatusCode::CREATED, "stored", score_json),
+        InsertOutcome::Replaced => (StatusCode::OK, "replaced", score_json),
+        InsertOutcome::Duplicate(stored) => (StatusCode::OK, "duplicate", serde_json::to_string(&stored).map_err(anyhow::Error::from)?),
         InsertOutcome::Conflict => {
             return Err(ApiError::Conflict(format!("response {} was already stored with a different body", response.response_id)));
         }
     };
-    Ok((status, Json(Receipt { response_id, status: status_text.to_owned(), score })).into_response())
+    Ok((status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], receipt_json(&response_id, status_text, &score_json)).into_response())
+}
+
+/// The JSON of a [`Receipt`], around a score that is JSON already: the score was serialised
+/// once for its column, and is not serialised a second time for the answer.
+fn receipt_json(response_id: &str, status: &str, score_json: &str) -> String {
+    let mut body = String::with_capacity(score_json.len() + response_id.len() + 48);
+    body.push_str(r#"{"response_id":"#);
+    push_json_string(&mut body, response_id);
+    body.push_str(r#","status":"#);
+    push_json_string(&mut body, status);
+    body.push_str(r#","score":"#);
+    body.push_str(score_json);
+    body.push('}');
+    body
+}
+
+/// Appends `text` as a JSON string.
+fn push_json_string(body: &mut String, text: &str) {
+    // A `str` always serialises: this cannot fail.
+    body.push_str(&serde_json::to_string(text).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use rapport_scoring::score::ResponseScore;
+    use rapport_scoring::{template, validate_answers, Scorer};
+
+    use super::{receipt_json, Receipt};
+
+    /// The receipt written around the stored score JSON is the receipt serde would write:
+    /// same fields, same values, and it parses back whole.
+    #[test]
+    fn a_receipt_around_the_score_json_is_the_receipt() {
+        let definition = template("client-portal").expect("built-in survey");
+        let response = serde_json::from_value(serde_json::json!({
+            "format": 1,
+            "response_id": "6b1f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b",
+            "survey_id": "client-portal",
+            "survey_version": 1,
+            "locale": "en",
+            "submitted_at": "2026-11-23T10:00:00Z",
+            "confidentiality": "confidential",
+            "answers": {"nps": 9, "trust": 6, "commitment": 5, "uniqueness": 3, "reliability": 7},
+        }))
+        .expect("a wire-format response");
+        let answers = validate_answers(&definition, &response).expect("valid");
+        let score: ResponseScore = Scorer::new(&definition).score(&answers);
+        let score_json = serde_json::to_string(&score).expect("score serialises");
+        for status in ["stored", "replaced", "duplicate"] {
+            let written = receipt_json("6b1f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b", status, &score_json);
+            let expected = Receipt { response_id: "6b1f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b".to_owned(), status: status.to_owned(), score: score.clone() };
+            assert_eq!(written, serde_json::to_string(&expected).expect("receipt serialises"));
+            assert_eq!(serde_json::from_str::<Receipt>(&written).expect("receipt parses"), expected);
+        }
+        // A value that needs escaping stays one JSON string.
+        let odd = receipt_json("a\"b\\c", "stored", &score_json);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&odd).expect("parses")["response_id"], "a\"b\\c");
+    }
 }

@@ -323,6 +323,11 @@ impl ScoredColumns {
             crq: score.crq,
         })
     }
+
+    /// The score as JSON, as stored: the receipt reuses it rather than serialise it again.
+    pub fn score_json(&self) -> &str {
+        &self.score
+    }
 }
 
 /// One stored response as an export reads it. The identity is still sealed: only the
