@@ -45,7 +45,7 @@ pub(crate) async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
 /// The floor server as a child process, killed on drop.
 #[derive(Debug)]
 pub(crate) struct FloorServer {
-    _child: Child,
+    child: Child,
     /// Where it listens.
     pub(crate) address: SocketAddr,
 }
@@ -61,6 +61,11 @@ impl FloorServer {
             .spawn()
             .with_context(|| format!("starting {} http-floor", bench.display()))?;
         wait_until_healthy(&mut child, address, "the HTTP floor server", Duration::from_secs(30)).await?;
-        Ok(FloorServer { _child: child, address })
+        Ok(FloorServer { child, address })
+    }
+
+    /// The process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 }

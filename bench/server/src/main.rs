@@ -22,6 +22,7 @@
 //! driver: it asserts correctness (counts, agreement) but never a speed.
 
 mod check;
+mod cpu;
 mod database;
 mod floor;
 mod http;
@@ -169,6 +170,19 @@ pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".to_owned())
 }
 
+/// CPU time of the server and of the load generator per request, and where the rest of the
+/// machine's time went.
+fn cpu_line(name: &str, usage: &cpu::Usage, requests: u64) -> String {
+    format!(
+        "{name}: server {:.1} µs, load generator {:.1} µs; machine idle {:.0}%, waiting on the disk {:.0}%, taken by the hypervisor {:.0}%",
+        usage.micros_per(0, requests),
+        usage.micros_per(1, requests),
+        100.0 * usage.idle,
+        100.0 * usage.iowait,
+        100.0 * usage.steal
+    )
+}
+
 fn phase_row(name: &str, result: &PhaseResult) -> String {
     format!(
         "| {name} | {:.0}/s | {:.2} ms | {:.2} ms | {:.2} ms | {} | {} |",
@@ -188,7 +202,9 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let server = http::Server::start(&args.target.rapport, &url, &args.target.work_dir).await?;
     let indices = Arc::new(load::Indices::default());
     let warmup = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.warmup), Pace::Closed).await?;
+    let meter = cpu::Meter::start(&[server.pid().context("the server has exited")?, std::process::id()])?;
     let closed = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.duration), Pace::Closed).await?;
+    let closed_cpu = meter.finish()?;
     let open = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.rate_duration), Pace::Open(args.phases.rate)).await?;
     server.stop().await?;
     let load_after = load_average();
@@ -213,16 +229,24 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let mut ceilings = Vec::new();
     for &method in InsertMethod::for_backend(&backend) {
         let ceiling_url = backend.fresh(&format!("ceiling-{}", ceilings.len())).await?;
-        ceilings.push((method, database::raw_inserts(&ceiling_url, &rows, writers, args.batch, method).await?));
+        // On SQLite the ceiling's whole work is in this process; on PostgreSQL most of it
+        // is in the database's processes, which this does not see.
+        let meter = cpu::Meter::start(&[std::process::id()])?;
+        let ceiling = database::raw_inserts(&ceiling_url, &rows, writers, args.batch, method).await?;
+        let usage = meter.finish()?;
+        ceilings.push((method, ceiling, usage));
     }
-    let best = ceilings.iter().map(|(_, ceiling)| ceiling.rate()).fold(0.0, f64::max);
+    let (best_method, best_ceiling, best_cpu) = ceilings.iter().max_by(|a, b| a.1.rate().total_cmp(&b.1.rate())).context("no ceiling was measured")?;
+    let best = best_ceiling.rate();
 
     // The HTTP floor: the same requests over the same client to a server that does nothing
     // with them, so the figures show what HTTP alone costs on this machine.
     let floor_server = floor::FloorServer::start(&std::env::current_exe().context("finding this binary")?).await?;
     let floor_indices = Arc::new(load::Indices::default());
     load::run(floor_server.address, Arc::clone(&floor_indices), args.phases.connections, Duration::from_secs(args.phases.warmup), Pace::Closed).await?;
+    let meter = cpu::Meter::start(&[floor_server.pid().context("the HTTP floor server has exited")?, std::process::id()])?;
     let floor = load::run(floor_server.address, floor_indices, args.phases.connections, Duration::from_secs(args.phases.duration), Pace::Closed).await?;
+    let floor_cpu = meter.finish()?;
     drop(floor_server);
     anyhow::ensure!(floor.failed == 0 && floor.created == floor.success, "the HTTP floor server refused {} requests", floor.failed);
 
@@ -231,7 +255,7 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|---|");
     println!("{}", phase_row("closed loop (max throughput)", &closed));
     println!("{}", phase_row(&format!("open loop at {:.0}/s", args.phases.rate), &open));
-    for (method, ceiling) in &ceilings {
+    for (method, ceiling, _) in &ceilings {
         println!(
             "| ceiling: raw inserts {}, {} rows, {writers} writer(s), {} rows per commit | {:.0}/s | | | | | |",
             method.name(),
@@ -244,6 +268,22 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     println!();
     println!("server at {:.0}% of the ceiling (the faster raw insert)", 100.0 * closed.throughput() / best);
     println!("server at {:.0}% of the HTTP floor", 100.0 * closed.throughput() / floor.throughput());
+    println!();
+    println!("{}", cpu_line("CPU per response, closed loop", &closed_cpu, closed.success + closed.failed));
+    println!("{}", cpu_line("CPU per response, HTTP floor", &floor_cpu, floor.success + floor.failed));
+    if matches!(backend, Backend::Sqlite(_)) {
+        let row_micros = best_cpu.micros_per(0, best_ceiling.rows as u64);
+        println!("CPU per row, ceiling ({}): {row_micros:.1} µs in one process", best_method.name());
+        // What half the ceiling would take, if every part kept its cost per response.
+        let server = closed_cpu.micros_per(0, closed.success + closed.failed);
+        let client = closed_cpu.micros_per(1, closed.success + closed.failed);
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        println!(
+            "at half the ceiling ({:.0}/s), the server ({server:.1} µs) and the load generator ({client:.1} µs) at these costs would need {:.2} of {cpus} CPUs",
+            best / 2.0,
+            best / 2.0 * (server + client) / 1e6
+        );
+    }
     println!("checked: the database holds exactly the {stored} responses that got a 2xx (warm-up {}, closed {}, open {})", warmup.success, closed.success, open.success);
     println!("load average after the HTTP phases: {load_after}; at the end: {}", load_average());
     Ok(())
