@@ -223,11 +223,12 @@ const MAX_BATCH: usize = 256;
 
 /// The settings of every SQLite connection, the pool's and the writer's (`sqlite_writer`),
 /// besides WAL: a commit has reached the disk before it returns, foreign keys hold, and
-/// deleted content (an erased identity) is overwritten, not left in free space.
-const SQLITE_PRAGMAS: [(&str, &str); 3] = [("synchronous", "FULL"), ("foreign_keys", "ON"), ("secure_delete", "ON")];
+/// deleted content (an erased identity) is overwritten, not left in free space. Public so
+/// that a benchmark's raw inserts run with exactly the server's settings.
+pub const SQLITE_PRAGMAS: [(&str, &str); 3] = [("synchronous", "FULL"), ("foreign_keys", "ON"), ("secure_delete", "ON")];
 
 /// How long a SQLite connection waits for another's write lock.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A response waiting for the writer, and where to send what became of it.
 #[derive(Debug)]

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use rapport_server::store::Store;
+use rapport_server::store::{Store, SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Connection as _, PgPool, SqlitePool};
 
 use crate::responses::{StoredRow, SURVEY_ID};
@@ -129,11 +129,9 @@ impl Pool {
     /// Connects to `url` with up to `connections` connections.
     pub(crate) async fn connect(url: &str, connections: u32) -> anyhow::Result<Self> {
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+            // The server's own settings, so the ceiling's durability cannot drift from it.
+            let options = SqliteConnectOptions::from_str(url)?.journal_mode(SqliteJournalMode::Wal).busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let options = SQLITE_PRAGMAS.iter().fold(options, |options, (name, value)| options.pragma(*name, *value));
             Ok(Pool::Sqlite(SqlitePoolOptions::new().max_connections(connections).connect_with(options).await?))
         } else {
             let pool = PgPoolOptions::new().max_connections(connections).connect(url).await?;
@@ -362,9 +360,10 @@ pub(crate) async fn raw_inserts(url: &str, rows: &[StoredRow], writers: usize, b
 /// commit.
 fn prepared_inserts(file: &std::path::Path, rows: &[StoredRow], batch: usize) -> anyhow::Result<Duration> {
     let mut connection = rusqlite::Connection::open(file)?;
-    connection.busy_timeout(Duration::from_secs(10))?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    for (name, value) in SQLITE_PRAGMAS {
+        connection.pragma_update(None, name, value)?;
+    }
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
     anyhow::ensure!(journal.eq_ignore_ascii_case("wal"), "{} is in journal mode {journal}, not WAL", file.display());
     let insert = format!("{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) {ON_CONFLICT}");
