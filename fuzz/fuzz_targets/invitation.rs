@@ -14,9 +14,15 @@ fn key() -> &'static IdentityKey {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(token) = std::str::from_utf8(data) else { return };
+    let Ok(token) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(invitation) = Invitation::verify(token, key(), 0) {
         // Only a token this key signed can verify; signing what it says gives it back.
-        assert_eq!(invitation.sign(key()), token, "a token verified that the key did not sign");
+        assert_eq!(
+            invitation.sign(key()),
+            token,
+            "a token verified that the key did not sign"
+        );
     }
 });

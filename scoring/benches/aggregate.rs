@@ -5,12 +5,12 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rapport_scoring::aggregate::Tally;
 use rapport_scoring::definition::MAX_RATED_ITEMS;
-use rapport_scoring::score::{Observation, NO_NPS, NO_RATING};
+use rapport_scoring::score::{NO_NPS, NO_RATING, Observation};
 use rapport_scoring::wire::ConfidentialityChoice;
-use rapport_scoring::{template, Scorer};
+use rapport_scoring::{Scorer, template};
 
 const N_RESPONSES: usize = 10_000_000;
 
@@ -30,12 +30,24 @@ fn observations(n: usize) -> Vec<Observation> {
             let mut ratings = [NO_RATING; MAX_RATED_ITEMS];
             for (slot, rating) in ratings.iter_mut().take(7).enumerate() {
                 let draw = (bits >> (slot * 4)) & 0xf;
-                *rating = if draw < 13 { (draw % 7) as u8 + 1 } else { NO_RATING };
+                *rating = if draw < 13 {
+                    (draw % 7) as u8 + 1
+                } else {
+                    NO_RATING
+                };
             }
             Observation {
-                nps: if bits >> 60 == 0 { NO_NPS } else { ((bits >> 32) % 11) as u8 },
+                nps: if bits >> 60 == 0 {
+                    NO_NPS
+                } else {
+                    ((bits >> 32) % 11) as u8
+                },
                 ratings,
-                confidentiality: if (bits >> 40) % 3 == 0 { ConfidentialityChoice::Identified } else { ConfidentialityChoice::Confidential },
+                confidentiality: if (bits >> 40) % 3 == 0 {
+                    ConfidentialityChoice::Identified
+                } else {
+                    ConfidentialityChoice::Confidential
+                },
             }
         })
         .collect()
@@ -70,7 +82,12 @@ fn aggregate(c: &mut Criterion) {
         b.iter(|| {
             let mut sum = 0u64;
             for observation in &data {
-                sum += u64::from(observation.nps) + observation.ratings.iter().map(|rating| u64::from(*rating)).sum::<u64>();
+                sum += u64::from(observation.nps)
+                    + observation
+                        .ratings
+                        .iter()
+                        .map(|rating| u64::from(*rating))
+                        .sum::<u64>();
             }
             black_box(sum)
         })

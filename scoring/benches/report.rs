@@ -5,17 +5,35 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rapport_scoring::aggregate::Tally;
-use rapport_scoring::report::{report_of, ReportInput, ReportOptions, ResponseRecord, SegmentField};
+use rapport_scoring::report::{
+    ReportInput, ReportOptions, ResponseRecord, SegmentField, report_of,
+};
 use rapport_scoring::validate::{Answers, NpsAnswer, Rating};
 use rapport_scoring::wire::{ConfidentialityChoice, Context};
-use rapport_scoring::{template, QuestionId, Scorer};
+use rapport_scoring::{QuestionId, Scorer, template};
 
 const N_RESPONSES: usize = 1_000_000;
-const ELEMENTS: [&str; 7] = ["trust", "commitment", "satisfaction", "uniqueness", "reliability", "responsiveness", "care"];
-const STRENGTHS: [&str; 3] = ["Quick answers and responsive people", "Deep expertise in our sector", "Reliable delivery"];
-const WEAKNESSES: [&str; 3] = ["Invoices are hard to read", "Slow to reply in the summer", "Communication could be clearer"];
+const ELEMENTS: [&str; 7] = [
+    "trust",
+    "commitment",
+    "satisfaction",
+    "uniqueness",
+    "reliability",
+    "responsiveness",
+    "care",
+];
+const STRENGTHS: [&str; 3] = [
+    "Quick answers and responsive people",
+    "Deep expertise in our sector",
+    "Reliable delivery",
+];
+const WEAKNESSES: [&str; 3] = [
+    "Invoices are hard to read",
+    "Slow to reply in the summer",
+    "Communication could be clearer",
+];
 const ROLES: [&str; 3] = ["decision-maker", "day-to-day", "operational"];
 
 /// Responses shaped like the server benchmark's: 500 accounts, 200,000 respondents, two
@@ -31,26 +49,49 @@ fn input() -> ReportInput {
         state % below
     };
     for _ in 0..N_RESPONSES {
-        let mut answers = Answers { nps: NpsAnswer::try_from(next(11) as u8).ok(), ..Answers::default() };
+        let mut answers = Answers {
+            nps: NpsAnswer::try_from(next(11) as u8).ok(),
+            ..Answers::default()
+        };
         for element in ELEMENTS {
             if next(10) < 8 {
-                answers.ratings.insert(QuestionId::new(element).expect("id"), Rating::try_from(1 + next(7) as u8).expect("rating"));
+                answers.ratings.insert(
+                    QuestionId::new(element).expect("id"),
+                    Rating::try_from(1 + next(7) as u8).expect("rating"),
+                );
             }
         }
         if next(10) < 6 {
-            answers.texts.insert(QuestionId::new("strength").expect("id"), STRENGTHS[next(3) as usize].to_owned());
+            answers.texts.insert(
+                QuestionId::new("strength").expect("id"),
+                STRENGTHS[next(3) as usize].to_owned(),
+            );
         }
         if next(10) < 4 {
-            answers.texts.insert(QuestionId::new("weakness").expect("id"), WEAKNESSES[next(3) as usize].to_owned());
+            answers.texts.insert(
+                QuestionId::new("weakness").expect("id"),
+                WEAKNESSES[next(3) as usize].to_owned(),
+            );
         }
         if next(10) < 7 {
-            answers.choices.insert(QuestionId::new("role").expect("id"), vec![rapport_scoring::ids::OptionId::new(ROLES[next(3) as usize]).expect("id")]);
+            answers.choices.insert(
+                QuestionId::new("role").expect("id"),
+                vec![rapport_scoring::ids::OptionId::new(ROLES[next(3) as usize]).expect("id")],
+            );
         }
         let respondent = next(200_000);
         let record = ResponseRecord {
             answers,
-            confidentiality: if next(100) < 45 { ConfidentialityChoice::Confidential } else { ConfidentialityChoice::Identified },
-            context: Context { account: Some(format!("account-{:03}", respondent % 500)), wave: Some(["2026-h1", "2026-h2"][next(2) as usize].to_owned()), ..Context::default() },
+            confidentiality: if next(100) < 45 {
+                ConfidentialityChoice::Confidential
+            } else {
+                ConfidentialityChoice::Identified
+            },
+            context: Context {
+                account: Some(format!("account-{:03}", respondent % 500)),
+                wave: Some(["2026-h1", "2026-h2"][next(2) as usize].to_owned()),
+                ..Context::default()
+            },
             respondent_key: Some(format!("respondent-{respondent}")),
         };
         input.push_record(&record);
@@ -65,10 +106,19 @@ fn report(c: &mut Criterion) {
     let mut group = c.benchmark_group("report-1m");
     group.sample_size(10);
     group.throughput(Throughput::Elements(N_RESPONSES as u64));
-    group.bench_function("whole report", |b| b.iter(|| black_box(report_of(&definition, &input, &ReportOptions::default()))));
-    let by_account = ReportOptions { segments: vec![SegmentField::Account], ..ReportOptions::default() };
-    group.bench_function("whole report, by account", |b| b.iter(|| black_box(report_of(&definition, &input, &by_account))));
-    group.bench_function("one account's input", |b| b.iter(|| black_box(input.filter(|input, row| input.account(row) == Some("account-007")))));
+    group.bench_function("whole report", |b| {
+        b.iter(|| black_box(report_of(&definition, &input, &ReportOptions::default())))
+    });
+    let by_account = ReportOptions {
+        segments: vec![SegmentField::Account],
+        ..ReportOptions::default()
+    };
+    group.bench_function("whole report, by account", |b| {
+        b.iter(|| black_box(report_of(&definition, &input, &by_account)))
+    });
+    group.bench_function("one account's input", |b| {
+        b.iter(|| black_box(input.filter(|input, row| input.account(row) == Some("account-007"))))
+    });
     group.bench_function("tally alone", |b| {
         b.iter(|| {
             let mut tally = Tally::new(&scorer);

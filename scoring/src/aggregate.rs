@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::definition::MAX_LEVELS;
 use crate::ids::{LevelId, QuestionId};
 use crate::score::{Observation, RawMeasure, RelationshipCategory, Scorer};
-use crate::stats::{mean_sd_interval, Interval};
+use crate::stats::{Interval, mean_sd_interval};
 use crate::wire::ConfidentialityChoice;
 
 /// Count, sum and sum of squares of exact scaled integer scores.
@@ -47,8 +47,17 @@ impl Moments {
             return None;
         }
         let scale = scale as f64;
-        let (mean, sd, interval_95) = mean_sd_interval(self.n, self.sum as f64 / scale, self.sum_squares as f64 / (scale * scale));
-        Some(MeanFigures { n: self.n, mean, sd, interval_95 })
+        let (mean, sd, interval_95) = mean_sd_interval(
+            self.n,
+            self.sum as f64 / scale,
+            self.sum_squares as f64 / (scale * scale),
+        );
+        Some(MeanFigures {
+            n: self.n,
+            mean,
+            sd,
+            interval_95,
+        })
     }
 }
 
@@ -103,7 +112,12 @@ impl Tally {
 
     /// [`Tally::add`] with the observation already measured.
     #[inline]
-    pub(crate) fn add_measured(&mut self, scorer: &Scorer, observation: &Observation, raw: &RawMeasure) {
+    pub(crate) fn add_measured(
+        &mut self,
+        scorer: &Scorer,
+        observation: &Observation,
+        raw: &RawMeasure,
+    ) {
         self.n += 1;
         // Branch-free: the unanswered marker lands in the last slot, and the choice's
         // discriminant is its index, because answer patterns are too random to predict.
@@ -113,12 +127,19 @@ impl Tally {
             histogram[usize::from(rating & 7)] += 1;
         }
         // Branch-free: an absent score is 0 with a presence of 0, so adding it changes nothing.
-        for ((moments, scaled), present) in self.levels.iter_mut().zip(raw.levels).zip(raw.level_present).take(scorer.n_levels()) {
+        for ((moments, scaled), present) in self
+            .levels
+            .iter_mut()
+            .zip(raw.levels)
+            .zip(raw.level_present)
+            .take(scorer.n_levels())
+        {
             moments.add_weighted(scaled, present);
         }
         self.overall.add_weighted(raw.overall, raw.overall_present);
         self.categories[scorer.category_index_of_scaled(raw.overall)] += raw.overall_present;
-        self.experience.add_weighted(raw.experience, raw.experience_present);
+        self.experience
+            .add_weighted(raw.experience, raw.experience_present);
     }
 
     /// Adds another tally of the same survey version into this one.
@@ -126,7 +147,11 @@ impl Tally {
     /// # Panics
     /// If the tallies come from surveys with different rated items.
     pub fn merge(&mut self, other: &Tally) {
-        assert_eq!(self.rating_histograms.len(), other.rating_histograms.len(), "tallies of different surveys cannot be merged");
+        assert_eq!(
+            self.rating_histograms.len(),
+            other.rating_histograms.len(),
+            "tallies of different surveys cannot be merged"
+        );
         self.n += other.n;
         for (mine, theirs) in self.nps_histogram.iter_mut().zip(other.nps_histogram) {
             *mine += theirs;
@@ -134,7 +159,11 @@ impl Tally {
         for (mine, theirs) in self.confidentiality.iter_mut().zip(other.confidentiality) {
             *mine += theirs;
         }
-        for (mine, theirs) in self.rating_histograms.iter_mut().zip(&other.rating_histograms) {
+        for (mine, theirs) in self
+            .rating_histograms
+            .iter_mut()
+            .zip(&other.rating_histograms)
+        {
             for (count, other_count) in mine.iter_mut().zip(theirs) {
                 *count += other_count;
             }
@@ -157,25 +186,35 @@ impl Tally {
             .enumerate()
             .map(|(rated_idx, id)| {
                 let mut moments = Moments::default();
-                for (rating, count) in self.rating_histograms[rated_idx].iter().enumerate().skip(1) {
+                for (rating, count) in self.rating_histograms[rated_idx].iter().enumerate().skip(1)
+                {
                     let rating = rating as u128;
                     moments.n += count;
                     moments.sum += rating * u128::from(*count);
                     moments.sum_squares += rating * rating * u128::from(*count);
                 }
-                ItemFigures { id: id.clone(), level: scorer.level_of_rated(rated_idx).cloned(), figures: moments.summarise(1) }
+                ItemFigures {
+                    id: id.clone(),
+                    level: scorer.level_of_rated(rated_idx).cloned(),
+                    figures: moments.summarise(1),
+                }
             })
             .collect();
         let levels = scorer
             .level_ids()
             .iter()
             .zip(&self.levels)
-            .map(|(id, moments)| LevelFigures { id: id.clone(), figures: moments.summarise(scorer.level_scale()) })
+            .map(|(id, moments)| LevelFigures {
+                id: id.clone(),
+                figures: moments.summarise(scorer.level_scale()),
+            })
             .collect();
         let has_crq = !scorer.level_ids().is_empty();
         Figures {
             n: self.n,
-            nps: NpsFigures::from_histogram(self.nps_histogram[..11].try_into().expect("eleven answers")),
+            nps: NpsFigures::from_histogram(
+                self.nps_histogram[..11].try_into().expect("eleven answers"),
+            ),
             items: elements,
             levels,
             crq: self.overall.summarise(scorer.overall_scale()),
@@ -229,10 +268,19 @@ impl NpsFigures {
         let (p, d) = (promoters as f64 / n, detractors as f64 / n);
         let standard_error = 100.0 * ((p + d - (p - d).powi(2)) / n).max(0.0).sqrt();
         let adjusted_n = n + 3.0;
-        let (adjusted_p, adjusted_d) = ((promoters as f64 + 0.75) / adjusted_n, (detractors as f64 + 0.75) / adjusted_n);
+        let (adjusted_p, adjusted_d) = (
+            (promoters as f64 + 0.75) / adjusted_n,
+            (detractors as f64 + 0.75) / adjusted_n,
+        );
         let adjusted_nps = adjusted_p - adjusted_d;
-        let adjusted_se = ((adjusted_p + adjusted_d - adjusted_nps.powi(2)) / adjusted_n).max(0.0).sqrt();
-        let weighted_sum: u64 = histogram.iter().enumerate().map(|(answer, count)| answer as u64 * count).sum();
+        let adjusted_se = ((adjusted_p + adjusted_d - adjusted_nps.powi(2)) / adjusted_n)
+            .max(0.0)
+            .sqrt();
+        let weighted_sum: u64 = histogram
+            .iter()
+            .enumerate()
+            .map(|(answer, count)| answer as u64 * count)
+            .sum();
         Some(NpsFigures {
             answered,
             promoters,

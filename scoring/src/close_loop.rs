@@ -44,11 +44,21 @@ pub fn conversation_reasons(score: &ResponseScore) -> Vec<Reason> {
     if score.nps_category == Some(NpsCategory::Detractor) {
         reasons.push(Reason::Detractor);
     }
-    if let Some(category) = score.relationship.filter(|category| category.needs_conversation()) {
+    if let Some(category) = score
+        .relationship
+        .filter(|category| category.needs_conversation())
+    {
         reasons.push(Reason::Relationship { category });
     }
     reasons.extend(
-        score.elements.iter().filter(|(_, rating)| **rating <= LOW_RATING).map(|(element, rating)| Reason::LowElement { element: element.clone(), rating: *rating }),
+        score
+            .elements
+            .iter()
+            .filter(|(_, rating)| **rating <= LOW_RATING)
+            .map(|(element, rating)| Reason::LowElement {
+                element: element.clone(),
+                rating: *rating,
+            }),
     );
     reasons
 }
@@ -60,7 +70,11 @@ pub fn needs_conversation(scorer: &Scorer, observation: &Observation) -> bool {
     if observation.nps <= 6 {
         return true;
     }
-    if scorer.measure(observation).overall.is_some_and(|overall| scorer.category_of_scaled(overall).needs_conversation()) {
+    if scorer
+        .measure(observation)
+        .overall
+        .is_some_and(|overall| scorer.category_of_scaled(overall).needs_conversation())
+    {
         return true;
     }
     observation
@@ -68,18 +82,25 @@ pub fn needs_conversation(scorer: &Scorer, observation: &Observation) -> bool {
         .iter()
         .enumerate()
         .take(scorer.rated_ids().len())
-        .any(|(rated_idx, rating)| (1..=LOW_RATING).contains(rating) && scorer.level_of_rated(rated_idx).is_some())
+        .any(|(rated_idx, rating)| {
+            (1..=LOW_RATING).contains(rating) && scorer.level_of_rated(rated_idx).is_some()
+        })
 }
 
 /// What a response said, in its own words, about the greatest strength and the greatest
 /// weakness (the open questions with those purposes), joined when a survey asks several.
-pub fn strength_and_weakness(definition: &SurveyDefinition, answers: &Answers) -> (Option<String>, Option<String>) {
+pub fn strength_and_weakness(
+    definition: &SurveyDefinition,
+    answers: &Answers,
+) -> (Option<String>, Option<String>) {
     let said = |wanted: TextPurpose| {
         let texts: Vec<&str> = definition
             .questions
             .iter()
             .filter_map(|question| match question {
-                Question::Text { id, purpose, .. } if *purpose == wanted => answers.texts.get(id).map(String::as_str),
+                Question::Text { id, purpose, .. } if *purpose == wanted => {
+                    answers.texts.get(id).map(String::as_str)
+                }
                 _ => None,
             })
             .collect();

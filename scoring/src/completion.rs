@@ -94,14 +94,23 @@ fn choice_label(answered: Option<ConfidentialityChoice>) -> &'static str {
     answered.map_or("no answer", ConfidentialityChoice::as_str)
 }
 
-fn groups<'a>(records: impl Iterator<Item = (String, &'a InvitationRecord)>, min_group_size: u64) -> Vec<CompletionGroup> {
+fn groups<'a>(
+    records: impl Iterator<Item = (String, &'a InvitationRecord)>,
+    min_group_size: u64,
+) -> Vec<CompletionGroup> {
     let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for (value, record) in records {
         let count = counts.entry(value).or_default();
         count.0 += 1;
         count.1 += u64::from(record.answered.is_some());
     }
-    counts.into_iter().map(|(value, (invited, answered))| CompletionGroup { value, completion: CompletionRate::new(invited, answered, min_group_size) }).collect()
+    counts
+        .into_iter()
+        .map(|(value, (invited, answered))| CompletionGroup {
+            value,
+            completion: CompletionRate::new(invited, answered, min_group_size),
+        })
+        .collect()
 }
 
 /// Completion rates of `records`; groups with fewer than `min_group_size` invitations
@@ -109,15 +118,30 @@ fn groups<'a>(records: impl Iterator<Item = (String, &'a InvitationRecord)>, min
 /// e.g. `2026-h1`).
 pub fn completion(records: &[InvitationRecord], min_group_size: u32) -> Completion {
     let min = u64::from(min_group_size);
-    let answered = records.iter().filter(|record| record.answered.is_some()).count() as u64;
-    let by_wave = groups(records.iter().filter_map(|record| Some((record.wave.clone()?, record))), min);
-    let by_account = groups(records.iter().map(|record| (record.account.clone(), record)), min);
+    let answered = records
+        .iter()
+        .filter(|record| record.answered.is_some())
+        .count() as u64;
+    let by_wave = groups(
+        records
+            .iter()
+            .filter_map(|record| Some((record.wave.clone()?, record))),
+        min,
+    );
+    let by_account = groups(
+        records
+            .iter()
+            .map(|record| (record.account.clone(), record)),
+        min,
+    );
     // What each contact did in each wave; a contact invited twice in a wave counts as
     // having answered if either was answered.
     let mut did: HashMap<(&str, &str), Option<ConfidentialityChoice>> = HashMap::new();
     for record in records {
         if let Some(wave) = &record.wave {
-            let entry = did.entry((wave.as_str(), record.contact_key.as_str())).or_insert(None);
+            let entry = did
+                .entry((wave.as_str(), record.contact_key.as_str()))
+                .or_insert(None);
             *entry = entry.or(record.answered);
         }
     }
@@ -125,12 +149,24 @@ pub fn completion(records: &[InvitationRecord], min_group_size: u32) -> Completi
         .windows(2)
         .map(|pair| {
             let (previous, wave) = (pair[0].value.as_str(), pair[1].value.as_str());
-            let invited_again = records.iter().filter(|record| record.wave.as_deref() == Some(wave)).filter_map(|record| {
-                let before = did.get(&(previous, record.contact_key.as_str()))?;
-                Some((choice_label(*before).to_owned(), record))
-            });
-            PreviousChoiceCompletion { previous_wave: previous.to_owned(), wave: wave.to_owned(), groups: groups(invited_again, min) }
+            let invited_again = records
+                .iter()
+                .filter(|record| record.wave.as_deref() == Some(wave))
+                .filter_map(|record| {
+                    let before = did.get(&(previous, record.contact_key.as_str()))?;
+                    Some((choice_label(*before).to_owned(), record))
+                });
+            PreviousChoiceCompletion {
+                previous_wave: previous.to_owned(),
+                wave: wave.to_owned(),
+                groups: groups(invited_again, min),
+            }
         })
         .collect();
-    Completion { overall: CompletionRate::new(records.len() as u64, answered, min), by_wave, by_account, by_previous_choice }
+    Completion {
+        overall: CompletionRate::new(records.len() as u64, answered, min),
+        by_wave,
+        by_account,
+        by_previous_choice,
+    }
 }

@@ -31,7 +31,12 @@ impl Text {
     pub fn get(&self, locale: &Locale) -> &str {
         self.0
             .get(locale)
-            .or_else(|| self.0.iter().find(|(tag, _)| tag.language() == locale.language()).map(|(_, text)| text))
+            .or_else(|| {
+                self.0
+                    .iter()
+                    .find(|(tag, _)| tag.language() == locale.language())
+                    .map(|(_, text)| text)
+            })
             .or_else(|| self.0.get(&Locale::english()))
             .map(String::as_str)
             .unwrap_or_default()
@@ -245,7 +250,11 @@ pub struct CategoryThresholds {
 
 impl Default for CategoryThresholds {
     fn default() -> Self {
-        Self { ambassador: 5.5, ambivalent: 4.5, stalker: 3.5 }
+        Self {
+            ambassador: 5.5,
+            ambivalent: 4.5,
+            stalker: 3.5,
+        }
     }
 }
 
@@ -338,27 +347,40 @@ impl DefinitionError {
     }
 
     fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        DefinitionError::Invalid { field: field.into(), message: message.into() }
+        DefinitionError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
 fn path_text(path: &serde_path_to_error::Path) -> String {
     let text = path.to_string();
-    if text.is_empty() { ".".to_owned() } else { text }
+    if text.is_empty() {
+        ".".to_owned()
+    } else {
+        text
+    }
 }
 
 impl SurveyDefinition {
     /// Parses and validates a TOML definition.
     #[cfg(feature = "toml")]
     pub fn from_toml(source: &str) -> Result<Self, DefinitionError> {
-        let deserializer = toml::de::Deserializer::parse(source).map_err(|err| DefinitionError::Parse {
-            format: "toml",
-            field: ".".to_owned(),
-            message: err.message().to_owned(),
-        })?;
-        let definition: SurveyDefinition = serde_path_to_error::deserialize(deserializer).map_err(|err| {
-            DefinitionError::Parse { format: "toml", field: path_text(err.path()), message: err.inner().message().to_owned() }
-        })?;
+        let deserializer =
+            toml::de::Deserializer::parse(source).map_err(|err| DefinitionError::Parse {
+                format: "toml",
+                field: ".".to_owned(),
+                message: err.message().to_owned(),
+            })?;
+        let definition: SurveyDefinition =
+            serde_path_to_error::deserialize(deserializer).map_err(|err| {
+                DefinitionError::Parse {
+                    format: "toml",
+                    field: path_text(err.path()),
+                    message: err.inner().message().to_owned(),
+                }
+            })?;
         definition.validate()?;
         Ok(definition)
     }
@@ -366,10 +388,15 @@ impl SurveyDefinition {
     /// Parses and validates a JSON definition.
     pub fn from_json(source: &str) -> Result<Self, DefinitionError> {
         let mut deserializer = serde_json::Deserializer::from_str(source);
-        let definition: SurveyDefinition = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-            let inner = err.inner().to_string();
-            DefinitionError::Parse { format: "json", field: path_text(err.path()), message: inner }
-        })?;
+        let definition: SurveyDefinition = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|err| {
+                let inner = err.inner().to_string();
+                DefinitionError::Parse {
+                    format: "json",
+                    field: path_text(err.path()),
+                    message: inner,
+                }
+            })?;
         deserializer.end().map_err(|err| DefinitionError::Parse {
             format: "json",
             field: ".".to_owned(),
@@ -382,7 +409,11 @@ impl SurveyDefinition {
     /// Parses TOML or JSON, deciding by the first non-blank character (`{` means JSON).
     #[cfg(feature = "toml")]
     pub fn parse(source: &str) -> Result<Self, DefinitionError> {
-        if source.trim_start().starts_with('{') { Self::from_json(source) } else { Self::from_toml(source) }
+        if source.trim_start().starts_with('{') {
+            Self::from_json(source)
+        } else {
+            Self::from_toml(source)
+        }
     }
 
     /// The definition as pretty TOML, the format operators edit.
@@ -395,27 +426,42 @@ impl SurveyDefinition {
     /// must call it too before use.
     pub fn validate(&self) -> Result<(), DefinitionError> {
         if self.version == 0 {
-            return Err(DefinitionError::invalid("version", "version must be 1 or more"));
+            return Err(DefinitionError::invalid(
+                "version",
+                "version must be 1 or more",
+            ));
         }
         check_text("title", &self.title)?;
         if !(1..=1000).contains(&self.min_group_size) {
-            return Err(DefinitionError::invalid("min_group_size", "min_group_size must be 1..=1000"));
+            return Err(DefinitionError::invalid(
+                "min_group_size",
+                "min_group_size must be 1..=1000",
+            ));
         }
         self.validate_thresholds()?;
 
         if self.levels.len() > MAX_LEVELS {
-            return Err(DefinitionError::invalid("levels", format!("at most {MAX_LEVELS} levels are supported")));
+            return Err(DefinitionError::invalid(
+                "levels",
+                format!("at most {MAX_LEVELS} levels are supported"),
+            ));
         }
         let mut level_ids = BTreeSet::new();
         for (idx, level) in self.levels.iter().enumerate() {
             if !level_ids.insert(&level.id) {
-                return Err(DefinitionError::invalid(format!("levels[{idx}].id"), format!("duplicate level id `{}`", level.id)));
+                return Err(DefinitionError::invalid(
+                    format!("levels[{idx}].id"),
+                    format!("duplicate level id `{}`", level.id),
+                ));
             }
             check_text(&format!("levels[{idx}].label"), &level.label)?;
         }
 
         if self.questions.is_empty() {
-            return Err(DefinitionError::invalid("questions", "a survey needs at least one question"));
+            return Err(DefinitionError::invalid(
+                "questions",
+                "a survey needs at least one question",
+            ));
         }
         let mut question_ids = BTreeSet::new();
         let mut elements_per_level: BTreeMap<&LevelId, usize> = BTreeMap::new();
@@ -423,18 +469,28 @@ impl SurveyDefinition {
         for (idx, question) in self.questions.iter().enumerate() {
             let field = format!("questions[{idx}]");
             if !question_ids.insert(question.id()) {
-                return Err(DefinitionError::invalid(format!("{field}.id"), format!("duplicate question id `{}`", question.id())));
+                return Err(DefinitionError::invalid(
+                    format!("{field}.id"),
+                    format!("duplicate question id `{}`", question.id()),
+                ));
             }
             check_text(&format!("{field}.text"), question.text())?;
             match question {
-                Question::Nps { low_label, high_label, .. } => {
+                Question::Nps {
+                    low_label,
+                    high_label,
+                    ..
+                } => {
                     n_nps += 1;
                     check_text(&format!("{field}.low_label"), low_label)?;
                     check_text(&format!("{field}.high_label"), high_label)?;
                 }
                 Question::Element { level, .. } => {
                     if !level_ids.contains(level) {
-                        return Err(DefinitionError::invalid(format!("{field}.level"), format!("no level `{level}` is defined")));
+                        return Err(DefinitionError::invalid(
+                            format!("{field}.level"),
+                            format!("no level `{level}` is defined"),
+                        ));
                     }
                     *elements_per_level.entry(level).or_default() += 1;
                     n_rated += 1;
@@ -442,7 +498,10 @@ impl SurveyDefinition {
                 Question::Experience { .. } => n_rated += 1,
                 Question::Text { max_chars, .. } => {
                     if !(1..=20_000).contains(max_chars) {
-                        return Err(DefinitionError::invalid(format!("{field}.max_chars"), "max_chars must be 1..=20000"));
+                        return Err(DefinitionError::invalid(
+                            format!("{field}.max_chars"),
+                            "max_chars must be 1..=20000",
+                        ));
                     }
                 }
                 Question::Role { options, .. } => {
@@ -453,21 +512,38 @@ impl SurveyDefinition {
             }
         }
         if n_nps > 1 {
-            return Err(DefinitionError::invalid("questions", "a survey may have at most one nps question"));
+            return Err(DefinitionError::invalid(
+                "questions",
+                "a survey may have at most one nps question",
+            ));
         }
         if n_roles > 1 {
-            return Err(DefinitionError::invalid("questions", "a survey may have at most one role question"));
+            return Err(DefinitionError::invalid(
+                "questions",
+                "a survey may have at most one role question",
+            ));
         }
         if n_rated > MAX_RATED_ITEMS {
-            return Err(DefinitionError::invalid("questions", format!("at most {MAX_RATED_ITEMS} rated statements are supported")));
+            return Err(DefinitionError::invalid(
+                "questions",
+                format!("at most {MAX_RATED_ITEMS} rated statements are supported"),
+            ));
         }
         for (idx, level) in self.levels.iter().enumerate() {
             match elements_per_level.get(&level.id).copied().unwrap_or(0) {
-                0 => return Err(DefinitionError::invalid(format!("levels[{idx}]"), format!("level `{}` has no element", level.id))),
+                0 => {
+                    return Err(DefinitionError::invalid(
+                        format!("levels[{idx}]"),
+                        format!("level `{}` has no element", level.id),
+                    ));
+                }
                 n if n > MAX_ELEMENTS_PER_LEVEL => {
                     return Err(DefinitionError::invalid(
                         format!("levels[{idx}]"),
-                        format!("level `{}` has {n} elements; at most {MAX_ELEMENTS_PER_LEVEL} are supported", level.id),
+                        format!(
+                            "level `{}` has {n} elements; at most {MAX_ELEMENTS_PER_LEVEL} are supported",
+                            level.id
+                        ),
                     ));
                 }
                 _ => {}
@@ -478,7 +554,9 @@ impl SurveyDefinition {
             if !is_origin(origin) {
                 return Err(DefinitionError::invalid(
                     format!("allowed_origins[{idx}]"),
-                    format!("an origin is a scheme and host such as https://portal.example.com, with no path, got {origin:?}"),
+                    format!(
+                        "an origin is a scheme and host such as https://portal.example.com, with no path, got {origin:?}"
+                    ),
                 ));
             }
         }
@@ -486,42 +564,73 @@ impl SurveyDefinition {
         let mut topic_ids = BTreeSet::new();
         for (idx, topic) in self.topics.iter().enumerate() {
             if !topic_ids.insert(&topic.id) {
-                return Err(DefinitionError::invalid(format!("topics[{idx}].id"), format!("duplicate topic id `{}`", topic.id)));
+                return Err(DefinitionError::invalid(
+                    format!("topics[{idx}].id"),
+                    format!("duplicate topic id `{}`", topic.id),
+                ));
             }
             check_text(&format!("topics[{idx}].label"), &topic.label)?;
-            if topic.keywords.is_empty() || topic.keywords.iter().any(|keyword| keyword.trim().is_empty()) {
-                return Err(DefinitionError::invalid(format!("topics[{idx}].keywords"), "keywords must be non-empty words"));
+            if topic.keywords.is_empty()
+                || topic
+                    .keywords
+                    .iter()
+                    .any(|keyword| keyword.trim().is_empty())
+            {
+                return Err(DefinitionError::invalid(
+                    format!("topics[{idx}].keywords"),
+                    "keywords must be non-empty words",
+                ));
             }
         }
         Ok(())
     }
 
     fn validate_thresholds(&self) -> Result<(), DefinitionError> {
-        let CategoryThresholds { ambassador, ambivalent, stalker } = self.thresholds;
-        for (name, value) in [("ambassador", ambassador), ("ambivalent", ambivalent), ("stalker", stalker)] {
+        let CategoryThresholds {
+            ambassador,
+            ambivalent,
+            stalker,
+        } = self.thresholds;
+        for (name, value) in [
+            ("ambassador", ambassador),
+            ("ambivalent", ambivalent),
+            ("stalker", stalker),
+        ] {
             if !(1.0..=7.0).contains(&value) {
-                return Err(DefinitionError::invalid(format!("thresholds.{name}"), format!("threshold must be within 1..=7, got {value}")));
+                return Err(DefinitionError::invalid(
+                    format!("thresholds.{name}"),
+                    format!("threshold must be within 1..=7, got {value}"),
+                ));
             }
         }
         if !(ambassador > ambivalent && ambivalent > stalker) {
-            return Err(DefinitionError::invalid("thresholds", "thresholds must satisfy ambassador > ambivalent > stalker"));
+            return Err(DefinitionError::invalid(
+                "thresholds",
+                "thresholds must satisfy ambassador > ambivalent > stalker",
+            ));
         }
         Ok(())
     }
 
     /// The question with this id.
     pub fn question(&self, id: &str) -> Option<&Question> {
-        self.questions.iter().find(|question| question.id().as_str() == id)
+        self.questions
+            .iter()
+            .find(|question| question.id().as_str() == id)
     }
 
     /// The NPS question, if the survey has one.
     pub fn nps_question(&self) -> Option<&Question> {
-        self.questions.iter().find(|question| matches!(question, Question::Nps { .. }))
+        self.questions
+            .iter()
+            .find(|question| matches!(question, Question::Nps { .. }))
     }
 
     /// The role question, if the survey has one.
     pub fn role_question(&self) -> Option<&Question> {
-        self.questions.iter().find(|question| matches!(question, Question::Role { .. }))
+        self.questions
+            .iter()
+            .find(|question| matches!(question, Question::Role { .. }))
     }
 
     /// Every locale in which the title is written.
@@ -531,31 +640,52 @@ impl SurveyDefinition {
 }
 
 fn is_origin(origin: &str) -> bool {
-    let Some(rest) = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) else { return false };
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
     !rest.is_empty()
         && origin.len() <= 200
-        && rest.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | ':' | '[' | ']'))
+        && rest
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | ':' | '[' | ']'))
 }
 
 fn check_text(field: &str, text: &Text) -> Result<(), DefinitionError> {
     match text.0.get(&Locale::english()) {
         Some(english) if !english.trim().is_empty() => {}
-        _ => return Err(DefinitionError::invalid(field, "English (`en`) wording is required")),
+        _ => {
+            return Err(DefinitionError::invalid(
+                field,
+                "English (`en`) wording is required",
+            ));
+        }
     }
     if let Some((locale, _)) = text.0.iter().find(|(_, wording)| wording.trim().is_empty()) {
-        return Err(DefinitionError::invalid(format!("{field}.{locale}"), "wording must not be empty"));
+        return Err(DefinitionError::invalid(
+            format!("{field}.{locale}"),
+            "wording must not be empty",
+        ));
     }
     Ok(())
 }
 
 fn check_options(field: &str, options: &[ChoiceOption]) -> Result<(), DefinitionError> {
     if options.is_empty() {
-        return Err(DefinitionError::invalid(format!("{field}.options"), "at least one option is required"));
+        return Err(DefinitionError::invalid(
+            format!("{field}.options"),
+            "at least one option is required",
+        ));
     }
     let mut seen = BTreeSet::new();
     for (idx, option) in options.iter().enumerate() {
         if !seen.insert(&option.id) {
-            return Err(DefinitionError::invalid(format!("{field}.options[{idx}].id"), format!("duplicate option id `{}`", option.id)));
+            return Err(DefinitionError::invalid(
+                format!("{field}.options[{idx}].id"),
+                format!("duplicate option id `{}`", option.id),
+            ));
         }
         check_text(&format!("{field}.options[{idx}].label"), &option.label)?;
     }

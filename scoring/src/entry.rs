@@ -26,7 +26,7 @@
 use crate::definition::{Question, SurveyDefinition, TextPurpose};
 use crate::ids::QuestionId;
 use crate::report::mentions_lowered;
-use crate::score::{Observation, Scorer, NO_NPS, NO_RATING};
+use crate::score::{NO_NPS, NO_RATING, Observation, Scorer};
 use crate::validate::Answers;
 use crate::wire::ConfidentialityChoice;
 
@@ -111,13 +111,26 @@ impl EntryLayout {
             rated: scorer.rated_ids().to_vec(),
             strength_ids: texts(TextPurpose::Strength),
             weakness_ids: texts(TextPurpose::Weakness),
-            topic_keywords: definition.topics.iter().map(|topic| topic.keywords.iter().map(|keyword| keyword.trim().to_lowercase()).collect()).collect(),
+            topic_keywords: definition
+                .topics
+                .iter()
+                .map(|topic| {
+                    topic
+                        .keywords
+                        .iter()
+                        .map(|keyword| keyword.trim().to_lowercase())
+                        .collect()
+                })
+                .collect(),
             choices: definition
                 .questions
                 .iter()
                 .filter_map(|question| match question {
                     Question::Role { id, options, .. } | Question::Choice { id, options, .. } => {
-                        Some(ChoiceLayout { id: id.clone(), options: options.iter().map(|option| option.id.clone()).collect() })
+                        Some(ChoiceLayout {
+                            id: id.clone(),
+                            options: options.iter().map(|option| option.id.clone()).collect(),
+                        })
                     }
                     _ => None,
                 })
@@ -143,13 +156,24 @@ impl EntryLayout {
     /// The entry of a validated response to this version.
     pub fn encode(&self, answers: &Answers, confidentiality: ConfidentialityChoice) -> Vec<u8> {
         let topic_bytes = self.topic_bytes();
-        let mut bytes = Vec::with_capacity(HEADER + self.rated.len() + 2 * topic_bytes + 2 * self.choices.len());
+        let mut bytes = Vec::with_capacity(
+            HEADER + self.rated.len() + 2 * topic_bytes + 2 * self.choices.len(),
+        );
         bytes.push(FORMAT);
         bytes.push(answers.nps.map_or(NO_NPS, |answer| answer.get()));
         bytes.push(confidentiality as u8);
-        bytes.extend(self.rated.iter().map(|id| answers.ratings.get(id).map_or(NO_RATING, |rating| rating.get())));
+        bytes.extend(self.rated.iter().map(|id| {
+            answers
+                .ratings
+                .get(id)
+                .map_or(NO_RATING, |rating| rating.get())
+        }));
         for ids in [&self.strength_ids, &self.weakness_ids] {
-            let texts: Vec<String> = ids.iter().filter_map(|id| answers.texts.get(id)).map(|text| text.to_lowercase()).collect();
+            let texts: Vec<String> = ids
+                .iter()
+                .filter_map(|id| answers.texts.get(id))
+                .map(|text| text.to_lowercase())
+                .collect();
             let mut bits = vec![0u8; topic_bytes];
             for (topic_idx, keywords) in self.topic_keywords.iter().enumerate() {
                 if texts.iter().any(|text| mentions_lowered(text, keywords)) {
@@ -162,7 +186,15 @@ impl EntryLayout {
             let chosen: Vec<u16> = answers
                 .choices
                 .get(&choice.id)
-                .map(|chosen| chosen.iter().filter_map(|option| choice.options.iter().position(|offered| offered == option)).map(|idx| idx as u16).collect())
+                .map(|chosen| {
+                    chosen
+                        .iter()
+                        .filter_map(|option| {
+                            choice.options.iter().position(|offered| offered == option)
+                        })
+                        .map(|idx| idx as u16)
+                        .collect()
+                })
                 .unwrap_or_default();
             bytes.extend((chosen.len() as u16).to_le_bytes());
             for idx in chosen {
@@ -202,7 +234,11 @@ impl EntryLayout {
         }
         let (strengths, weaknesses) = bytes[rated_end..topics_end].split_at(topic_bytes);
         let unused_bits = topic_bytes * 8 - self.topic_keywords.len();
-        if unused_bits > 0 && [strengths, weaknesses].iter().any(|bits| bits[topic_bytes - 1] >> (8 - unused_bits) != 0) {
+        if unused_bits > 0
+            && [strengths, weaknesses]
+                .iter()
+                .any(|bits| bits[topic_bytes - 1] >> (8 - unused_bits) != 0)
+        {
             return Err(EntryError("topic beyond the survey's topics"));
         }
         let choice_bytes = &bytes[topics_end..];
@@ -214,7 +250,9 @@ impl EntryLayout {
                 return Err(EntryError("choice longer than the options offered"));
             }
             for option_at in (at + 2..end).step_by(2) {
-                if usize::from(read_u16(choice_bytes, option_at).unwrap_or(u16::MAX)) >= choice.options.len() {
+                if usize::from(read_u16(choice_bytes, option_at).unwrap_or(u16::MAX))
+                    >= choice.options.len()
+                {
                     return Err(EntryError("option beyond those offered"));
                 }
             }
@@ -223,7 +261,16 @@ impl EntryLayout {
         if at != choice_bytes.len() {
             return Err(EntryError("trailing bytes"));
         }
-        Ok(Entry { observation: Observation { nps, ratings, confidentiality }, strengths, weaknesses, choice_bytes })
+        Ok(Entry {
+            observation: Observation {
+                nps,
+                ratings,
+                confidentiality,
+            },
+            strengths,
+            weaknesses,
+            choice_bytes,
+        })
     }
 
     /// The segment value of an encoded choice of the `idx`-th choice question: the chosen
@@ -261,7 +308,13 @@ mod tests {
                 _ => None,
             })
             .expect("a role question");
-        definition.questions.push(Question::Choice { id: QuestionId::new("areas").expect("id"), text, options, multiple: true, required: false });
+        definition.questions.push(Question::Choice {
+            id: QuestionId::new("areas").expect("id"),
+            text,
+            options,
+            multiple: true,
+            required: false,
+        });
         definition.validate().expect("valid definition");
         definition
     }
@@ -275,10 +328,17 @@ mod tests {
                 Question::Nps { .. } => serde_json::json!(3),
                 Question::Element { .. } => serde_json::json!(6),
                 Question::Experience { .. } => serde_json::json!(2),
-                Question::Text { purpose: TextPurpose::Weakness, .. } => serde_json::json!("Slow to respond, and the COST was high"),
+                Question::Text {
+                    purpose: TextPurpose::Weakness,
+                    ..
+                } => serde_json::json!("Slow to respond, and the COST was high"),
                 Question::Text { .. } => serde_json::json!("Friendly people"),
                 Question::Role { options, .. } => serde_json::json!(options[1].id.as_str()),
-                Question::Choice { options, multiple: true, .. } => serde_json::json!([options[2].id.as_str(), options[0].id.as_str()]),
+                Question::Choice {
+                    options,
+                    multiple: true,
+                    ..
+                } => serde_json::json!([options[2].id.as_str(), options[0].id.as_str()]),
                 Question::Choice { options, .. } => serde_json::json!(options[0].id.as_str()),
             };
             answers.insert(question.id().to_string(), value);
@@ -292,7 +352,8 @@ mod tests {
             "confidentiality": "confidential",
             "answers": answers,
         });
-        let valid = validate(&definition, &serde_json::from_value(body).expect("wire")).expect("valid");
+        let valid =
+            validate(&definition, &serde_json::from_value(body).expect("wire")).expect("valid");
         (layout, valid.answers)
     }
 
@@ -302,21 +363,58 @@ mod tests {
         let (layout, answers) = layout_and_answers();
         let bytes = layout.encode(&answers, ConfidentialityChoice::Confidential);
         let entry = layout.decode(&bytes).expect("decodes");
-        assert_eq!(entry.observation, Scorer::new(&definition).observe(&answers, ConfidentialityChoice::Confidential));
+        assert_eq!(
+            entry.observation,
+            Scorer::new(&definition).observe(&answers, ConfidentialityChoice::Confidential)
+        );
         for (idx, id) in layout.choice_questions().enumerate() {
-            let expected = answers.choices.get(id).map(|chosen| chosen.iter().map(|option| option.as_str()).collect::<Vec<_>>().join("+"));
-            assert_eq!(layout.choice_value(idx, entry.choice(idx)), expected, "choice {id}");
+            let expected = answers.choices.get(id).map(|chosen| {
+                chosen
+                    .iter()
+                    .map(|option| option.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+")
+            });
+            assert_eq!(
+                layout.choice_value(idx, entry.choice(idx)),
+                expected,
+                "choice {id}"
+            );
         }
         let mentioned = |bits: &[u8]| -> Vec<String> {
-            definition.topics.iter().enumerate().filter(|(idx, _)| bits[idx / 8] >> (idx % 8) & 1 == 1).map(|(_, topic)| topic.id.to_string()).collect()
+            definition
+                .topics
+                .iter()
+                .enumerate()
+                .filter(|(idx, _)| bits[idx / 8] >> (idx % 8) & 1 == 1)
+                .map(|(_, topic)| topic.id.to_string())
+                .collect()
         };
-        assert_eq!(layout.choice_value(1, entry.choice(1)).as_deref().map(|value| value.matches('+').count()), Some(1), "both choices, in order");
+        assert_eq!(
+            layout
+                .choice_value(1, entry.choice(1))
+                .as_deref()
+                .map(|value| value.matches('+').count()),
+            Some(1),
+            "both choices, in order"
+        );
         assert!(!mentioned(entry.strengths).is_empty() || !mentioned(entry.weaknesses).is_empty());
         let weakness_topics = mentioned(entry.weaknesses);
         for topic in &definition.topics {
-            let texts: Vec<&String> = layout.weakness_ids.iter().filter_map(|id| answers.texts.get(id)).collect();
-            let expected = texts.iter().any(|text| crate::report::mentions(text, &topic.keywords));
-            assert_eq!(weakness_topics.contains(&topic.id.to_string()), expected, "weakness topic {}", topic.id);
+            let texts: Vec<&String> = layout
+                .weakness_ids
+                .iter()
+                .filter_map(|id| answers.texts.get(id))
+                .collect();
+            let expected = texts
+                .iter()
+                .any(|text| crate::report::mentions(text, &topic.keywords));
+            assert_eq!(
+                weakness_topics.contains(&topic.id.to_string()),
+                expected,
+                "weakness topic {}",
+                topic.id
+            );
         }
     }
 
@@ -325,7 +423,10 @@ mod tests {
         let (layout, answers) = layout_and_answers();
         let bytes = layout.encode(&answers, ConfidentialityChoice::Identified);
         assert!(layout.decode(&bytes).is_ok());
-        assert!(layout.decode(&bytes[..bytes.len() - 1]).is_err(), "truncated");
+        assert!(
+            layout.decode(&bytes[..bytes.len() - 1]).is_err(),
+            "truncated"
+        );
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(layout.decode(&longer).is_err(), "trailing byte");

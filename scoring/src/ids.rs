@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 /// Why a string was refused as an identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} must be 1..={max} characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got {value:?}")]
+#[error(
+    "{kind} must be 1..={max} characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got {value:?}"
+)]
 pub struct IdError {
     /// Which kind of identifier was being built.
     pub kind: &'static str,
@@ -31,7 +33,11 @@ fn check_slug(kind: &'static str, max: usize, value: &str) -> Result<(), IdError
     if well_formed {
         Ok(())
     } else {
-        Err(IdError { kind, max, value: value.chars().take(80).collect() })
+        Err(IdError {
+            kind,
+            max,
+            value: value.chars().take(80).collect(),
+        })
     }
 }
 
@@ -142,8 +148,11 @@ impl Locale {
         let value = value.into();
         let mut parts = value.split('-');
         let language = parts.next().unwrap_or_default();
-        let language_ok = (2..=3).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_lowercase());
-        let subtags_ok = parts.all(|part| (2..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let language_ok =
+            (2..=3).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_lowercase());
+        let subtags_ok = parts.all(|part| {
+            (2..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
         if language_ok && subtags_ok && value.len() <= 35 {
             Ok(Self(value))
         } else {
@@ -295,12 +304,18 @@ mod tests {
         assert!(QuestionId::new("-trust").is_err());
         assert!(QuestionId::new("a".repeat(65)).is_err());
         let err = SurveyId::new("x y").unwrap_err();
-        assert_eq!(err.to_string(), "survey id must be 1..=64 characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got \"x y\"");
+        assert_eq!(
+            err.to_string(),
+            "survey id must be 1..=64 characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got \"x y\""
+        );
     }
 
     #[test]
     fn ids_honour_width_and_alignment() {
-        assert_eq!(format!("[{:<8}]", LevelId::new("service").unwrap()), "[service ]");
+        assert_eq!(
+            format!("[{:<8}]", LevelId::new("service").unwrap()),
+            "[service ]"
+        );
         assert_eq!(format!("[{:>4}]", Locale::new("fr").unwrap()), "[  fr]");
     }
 

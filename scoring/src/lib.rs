@@ -36,8 +36,11 @@ pub mod wire;
 pub use aggregate::{Figures, Tally};
 pub use definition::{ConfidentialityMode, Question, SurveyDefinition};
 pub use ids::{LevelId, Locale, QuestionId, ResponseId, SurveyId};
-pub use report::{build_report, report_of, EntryContext, Report, ReportInput, ReportOptions, ResponseRecord, SegmentField};
+pub use report::{
+    EntryContext, Report, ReportInput, ReportOptions, ResponseRecord, SegmentField, build_report,
+    report_of,
+};
 pub use score::{NpsCategory, RelationshipCategory, ResponseScore, Scorer};
 pub use templates::template;
-pub use validate::{validate, validate_answers, Answers, ValidResponse, ValidationError};
+pub use validate::{Answers, ValidResponse, ValidationError, validate, validate_answers};
 pub use wire::{ConfidentialityChoice, ResponseV1};

@@ -15,8 +15,8 @@ use crate::aggregate::{Figures, Moments, Tally};
 use crate::definition::{Question, SurveyDefinition};
 use crate::entry::{EntryError, EntryLayout};
 use crate::ids::{QuestionId, SurveyId, TopicId};
-use crate::score::{NpsCategory, Observation, Scorer, NO_NPS};
-use crate::stats::{welch, GroupMoments, WelchTest};
+use crate::score::{NO_NPS, NpsCategory, Observation, Scorer};
+use crate::stats::{GroupMoments, WelchTest, welch};
 use crate::validate::{Answers, ValidResponse};
 use crate::wire::{ConfidentialityChoice, Context};
 
@@ -38,8 +38,18 @@ impl ResponseRecord {
     /// The record of a validated response, keyed by the email the respondent gave (lowercased).
     /// The server passes the invitation's contact instead when there is one.
     pub fn from_valid(valid: &ValidResponse) -> Self {
-        let respondent_key = valid.wire.identity.as_ref().and_then(|identity| identity.email.as_ref()).map(|email| email.trim().to_lowercase());
-        ResponseRecord { answers: valid.answers.clone(), confidentiality: valid.wire.confidentiality, context: valid.wire.context.clone(), respondent_key }
+        let respondent_key = valid
+            .wire
+            .identity
+            .as_ref()
+            .and_then(|identity| identity.email.as_ref())
+            .map(|email| email.trim().to_lowercase());
+        ResponseRecord {
+            answers: valid.answers.clone(),
+            confidentiality: valid.wire.confidentiality,
+            context: valid.wire.context.clone(),
+            respondent_key,
+        }
     }
 }
 
@@ -66,7 +76,9 @@ pub enum SegmentField {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
     /// `--by` named something that is neither a context field nor a role or choice question.
-    #[error("cannot segment by {field:?}: use account, matter, wave, returning, confidentiality, nps-category, or the id of a role or choice question")]
+    #[error(
+        "cannot segment by {field:?}: use account, matter, wave, returning, confidentiality, nps-category, or the id of a role or choice question"
+    )]
     UnknownSegmentField {
         /// What was asked for.
         field: String,
@@ -84,8 +96,14 @@ impl SegmentField {
             "confidentiality" => SegmentField::Confidentiality,
             "nps-category" => SegmentField::NpsCategory,
             _ => match definition.question(name) {
-                Some(question @ (Question::Role { .. } | Question::Choice { .. })) => SegmentField::Question(question.id().clone()),
-                _ => return Err(ReportError::UnknownSegmentField { field: name.chars().take(80).collect() }),
+                Some(question @ (Question::Role { .. } | Question::Choice { .. })) => {
+                    SegmentField::Question(question.id().clone())
+                }
+                _ => {
+                    return Err(ReportError::UnknownSegmentField {
+                        field: name.chars().take(80).collect(),
+                    });
+                }
             },
         })
     }
@@ -297,7 +315,12 @@ impl Interned {
 
     /// The same dictionary, shared, over the kept rows.
     fn select(&self, rows: &[usize]) -> Interned {
-        Interned { codes: rows.iter().map(|row| self.codes[*row]).collect(), values: self.values.clone(), by_key: self.by_key.clone(), none: self.none }
+        Interned {
+            codes: rows.iter().map(|row| self.codes[*row]).collect(),
+            values: self.values.clone(),
+            by_key: self.by_key.clone(),
+            none: self.none,
+        }
     }
 }
 
@@ -356,7 +379,11 @@ impl ReportInput {
 
     /// Appends a response from its stored entry. Nothing is appended when the entry is not
     /// one of this version.
-    pub fn push_entry(&mut self, entry: &[u8], context: EntryContext<'_>) -> Result<(), EntryError> {
+    pub fn push_entry(
+        &mut self,
+        entry: &[u8],
+        context: EntryContext<'_>,
+    ) -> Result<(), EntryError> {
         let entry = self.layout.decode(entry)?;
         self.observations.push(entry.observation);
         self.topics.extend_from_slice(entry.strengths);
@@ -383,7 +410,8 @@ impl ReportInput {
             returning: record.context.returning,
             respondent_key: record.respondent_key.as_deref(),
         };
-        self.push_entry(&entry, context).expect("an entry encoded by this layout decodes");
+        self.push_entry(&entry, context)
+            .expect("an entry encoded by this layout decodes");
     }
 
     /// How many responses.
@@ -423,19 +451,31 @@ impl ReportInput {
         ReportInput {
             layout: self.layout.clone(),
             observations: rows.iter().map(|row| self.observations[*row]).collect(),
-            topics: rows.iter().flat_map(|row| &self.topics[row * topic_stride..(row + 1) * topic_stride]).copied().collect(),
+            topics: rows
+                .iter()
+                .flat_map(|row| &self.topics[row * topic_stride..(row + 1) * topic_stride])
+                .copied()
+                .collect(),
             accounts: self.accounts.select(&rows),
             matters: self.matters.select(&rows),
             waves: self.waves.select(&rows),
             respondents: self.respondents.select(&rows),
             returning: rows.iter().map(|row| self.returning[*row]).collect(),
-            choices: self.choices.iter().map(|column| column.select(&rows)).collect(),
+            choices: self
+                .choices
+                .iter()
+                .map(|column| column.select(&rows))
+                .collect(),
         }
     }
 }
 
 /// Builds a report. Records must all answer `definition` (same id and version).
-pub fn build_report(definition: &SurveyDefinition, records: &[ResponseRecord], options: &ReportOptions) -> Report {
+pub fn build_report(
+    definition: &SurveyDefinition,
+    records: &[ResponseRecord],
+    options: &ReportOptions,
+) -> Report {
     let mut input = ReportInput::new(definition);
     for record in records {
         input.push_record(record);
@@ -444,24 +484,42 @@ pub fn build_report(definition: &SurveyDefinition, records: &[ResponseRecord], o
 }
 
 /// Builds a report from its columns. `input` must have been made for `definition`.
-pub fn report_of(definition: &SurveyDefinition, input: &ReportInput, options: &ReportOptions) -> Report {
+pub fn report_of(
+    definition: &SurveyDefinition,
+    input: &ReportInput,
+    options: &ReportOptions,
+) -> Report {
     let scorer = Scorer::new(definition);
     let min_group_size = u64::from(options.min_group_size.unwrap_or(definition.min_group_size));
     // One pass for the overall figures and the confidentiality comparison: a tally per
     // choice (in `ConfidentialityChoice` order), merged for the whole.
     // The wave comparison needs each row's overall score again; keep it only then.
     let (wave_names, wave_ranks) = wave_ranks(input);
-    let follows_respondents = wave_names.len() >= 2 && input.respondents.values.iter().any(Option::is_some);
-    let (by_choice, overall_scores) = tally_by_choice(&scorer, &input.observations, follows_respondents);
+    let follows_respondents =
+        wave_names.len() >= 2 && input.respondents.values.iter().any(Option::is_some);
+    let (by_choice, overall_scores) =
+        tally_by_choice(&scorer, &input.observations, follows_respondents);
     let mut overall = Tally::new(&scorer);
     for tally in &by_choice {
         overall.merge(tally);
     }
-    let returning = options.segments.contains(&SegmentField::Returning).then(|| returning_flags(input));
+    let returning = options
+        .segments
+        .contains(&SegmentField::Returning)
+        .then(|| returning_flags(input));
     let segments = options
         .segments
         .iter()
-        .map(|field| Segmentation { field: field.name().to_owned(), groups: segment_groups(&scorer, input, field, returning.as_deref().unwrap_or_default(), min_group_size) })
+        .map(|field| Segmentation {
+            field: field.name().to_owned(),
+            groups: segment_groups(
+                &scorer,
+                input,
+                field,
+                returning.as_deref().unwrap_or_default(),
+                min_group_size,
+            ),
+        })
         .collect();
     Report {
         survey_id: definition.id.clone(),
@@ -475,7 +533,18 @@ pub fn report_of(definition: &SurveyDefinition, input: &ReportInput, options: &R
             &by_choice[ConfidentialityChoice::Identified as usize],
             min_group_size,
         ),
-        wave_comparisons: if follows_respondents { compare_waves(&scorer, input, &wave_names, &wave_ranks, &overall_scores, min_group_size) } else { Vec::new() },
+        wave_comparisons: if follows_respondents {
+            compare_waves(
+                &scorer,
+                input,
+                &wave_names,
+                &wave_ranks,
+                &overall_scores,
+                min_group_size,
+            )
+        } else {
+            Vec::new()
+        },
         topics: topic_shares(definition, input),
     }
 }
@@ -486,21 +555,41 @@ pub fn report_of(definition: &SurveyDefinition, input: &ReportInput, options: &R
 fn in_parts<T: Send>(n: usize, fold: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
     // Below this, starting threads costs more than it saves.
     const PARALLEL_FROM: usize = 100_000;
-    let parts = if cfg!(target_family = "wasm") || n < PARALLEL_FROM { 1 } else { std::thread::available_parallelism().map_or(1, usize::from).min(8) };
+    let parts = if cfg!(target_family = "wasm") || n < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(8)
+    };
     if parts == 1 {
         return vec![fold(0..n)];
     }
     let part_len = n.div_ceil(parts);
     let fold = &fold;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n).step_by(part_len).map(|start| scope.spawn(move || fold(start..(start + part_len).min(n)))).collect();
-        handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        let handles: Vec<_> = (0..n)
+            .step_by(part_len)
+            .map(|start| scope.spawn(move || fold(start..(start + part_len).min(n))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     })
 }
 
 /// Tallies per confidentiality choice (in `ConfidentialityChoice` order), and, when
 /// `keep_scores`, each row's overall CRQ (scaled, or [`NO_SCORE`]).
-fn tally_by_choice(scorer: &Scorer, observations: &[Observation], keep_scores: bool) -> ([Tally; 3], Vec<u64>) {
+fn tally_by_choice(
+    scorer: &Scorer,
+    observations: &[Observation],
+    keep_scores: bool,
+) -> ([Tally; 3], Vec<u64>) {
     let partials = in_parts(observations.len(), |rows| {
         let mut by_choice = [Tally::new(scorer), Tally::new(scorer), Tally::new(scorer)];
         let mut scores = Vec::with_capacity(if keep_scores { rows.len() } else { 0 });
@@ -508,7 +597,11 @@ fn tally_by_choice(scorer: &Scorer, observations: &[Observation], keep_scores: b
             let raw = scorer.measure_raw(observation);
             by_choice[observation.confidentiality as usize].add_measured(scorer, observation, &raw);
             if keep_scores {
-                scores.push(if raw.overall_present == 1 { raw.overall } else { NO_SCORE });
+                scores.push(if raw.overall_present == 1 {
+                    raw.overall
+                } else {
+                    NO_SCORE
+                });
             }
         }
         (by_choice, scores)
@@ -531,8 +624,14 @@ fn wave_ranks(input: &ReportInput) -> (Vec<&str>, Vec<Option<usize>>) {
     for code in &input.waves.codes {
         present[*code as usize] = true;
     }
-    let mut named: Vec<(usize, &str)> =
-        input.waves.values.iter().enumerate().filter(|(code, _)| present[*code]).filter_map(|(code, value)| Some((code, value.as_deref()?))).collect();
+    let mut named: Vec<(usize, &str)> = input
+        .waves
+        .values
+        .iter()
+        .enumerate()
+        .filter(|(code, _)| present[*code])
+        .filter_map(|(code, value)| Some((code, value.as_deref()?)))
+        .collect();
     named.sort_by(|a, b| a.1.cmp(b.1));
     let mut ranks = vec![None; input.waves.values.len()];
     for (rank, (code, _)) in named.iter().enumerate() {
@@ -555,12 +654,22 @@ fn returning_flags(input: &ReportInput) -> Vec<Option<bool>> {
             first_rank[key] = first_rank[key].min(rank);
         }
     }
-    (0..input.len()).map(|row| input.returning[row].or_else(|| keyed(row).map(|(key, rank)| first_rank[key] < rank))).collect()
+    (0..input.len())
+        .map(|row| {
+            input.returning[row].or_else(|| keyed(row).map(|(key, rank)| first_rank[key] < rank))
+        })
+        .collect()
 }
 
 /// The groups of one breakdown: every row's value, counted, and tallied where the group is
 /// large enough to be shown.
-fn segment_groups(scorer: &Scorer, input: &ReportInput, field: &SegmentField, returning: &[Option<bool>], min_group_size: u64) -> Vec<SegmentGroup> {
+fn segment_groups(
+    scorer: &Scorer,
+    input: &ReportInput,
+    field: &SegmentField,
+    returning: &[Option<bool>],
+    min_group_size: u64,
+) -> Vec<SegmentGroup> {
     // Detractor, passive, promoter, unanswered: the order of `NpsCategory`'s variants.
     let category = |row: usize| match input.observations[row].nps {
         0..=6 => 0,
@@ -571,29 +680,65 @@ fn segment_groups(scorer: &Scorer, input: &ReportInput, field: &SegmentField, re
     // Each row's code in a small dictionary of display values for this field.
     let (codes, names): (Vec<usize>, Vec<String>) = {
         let text_column = |column: &Interned| -> (Vec<usize>, Vec<String>) {
-            (column.codes.iter().map(|code| *code as usize).collect(), column.values.iter().map(|value| value.clone().unwrap_or_else(|| NONE_VALUE.to_owned())).collect())
+            (
+                column.codes.iter().map(|code| *code as usize).collect(),
+                column
+                    .values
+                    .iter()
+                    .map(|value| value.clone().unwrap_or_else(|| NONE_VALUE.to_owned()))
+                    .collect(),
+            )
         };
         match field {
             SegmentField::Account => text_column(&input.accounts),
             SegmentField::Matter => text_column(&input.matters),
             SegmentField::Wave => text_column(&input.waves),
             SegmentField::Returning => (
-                returning.iter().map(|flag| match flag {
-                    Some(false) => 0,
-                    Some(true) => 1,
-                    None => 2,
-                }).collect(),
-                vec!["new".to_owned(), "returning".to_owned(), NONE_VALUE.to_owned()],
+                returning
+                    .iter()
+                    .map(|flag| match flag {
+                        Some(false) => 0,
+                        Some(true) => 1,
+                        None => 2,
+                    })
+                    .collect(),
+                vec![
+                    "new".to_owned(),
+                    "returning".to_owned(),
+                    NONE_VALUE.to_owned(),
+                ],
             ),
             SegmentField::Confidentiality => (
-                input.observations.iter().map(|observation| observation.confidentiality as usize).collect(),
-                [ConfidentialityChoice::Anonymous, ConfidentialityChoice::Confidential, ConfidentialityChoice::Identified].map(|choice| choice.as_str().to_owned()).to_vec(),
+                input
+                    .observations
+                    .iter()
+                    .map(|observation| observation.confidentiality as usize)
+                    .collect(),
+                [
+                    ConfidentialityChoice::Anonymous,
+                    ConfidentialityChoice::Confidential,
+                    ConfidentialityChoice::Identified,
+                ]
+                .map(|choice| choice.as_str().to_owned())
+                .to_vec(),
             ),
             SegmentField::NpsCategory => (
                 (0..input.len()).map(category).collect(),
-                [NpsCategory::Detractor, NpsCategory::Passive, NpsCategory::Promoter].iter().map(|category| category.as_str().to_owned()).chain([NONE_VALUE.to_owned()]).collect(),
+                [
+                    NpsCategory::Detractor,
+                    NpsCategory::Passive,
+                    NpsCategory::Promoter,
+                ]
+                .iter()
+                .map(|category| category.as_str().to_owned())
+                .chain([NONE_VALUE.to_owned()])
+                .collect(),
             ),
-            SegmentField::Question(id) => match input.layout.choice_questions().position(|question| question == id) {
+            SegmentField::Question(id) => match input
+                .layout
+                .choice_questions()
+                .position(|question| question == id)
+            {
                 Some(idx) => text_column(&input.choices[idx]),
                 None => (vec![0; input.len()], vec![NONE_VALUE.to_owned()]),
             },
@@ -605,14 +750,19 @@ fn segment_groups(scorer: &Scorer, input: &ReportInput, field: &SegmentField, re
         let next = group_of_name.len();
         group_of_name.entry(name.as_str()).or_insert(next);
     }
-    let group_of_code: Vec<usize> = names.iter().map(|name| group_of_name[name.as_str()]).collect();
+    let group_of_code: Vec<usize> = names
+        .iter()
+        .map(|name| group_of_name[name.as_str()])
+        .collect();
     let mut counts = vec![0u64; group_of_name.len()];
     for code in &codes {
         counts[group_of_code[*code]] += 1;
     }
     let shown = |group: usize| counts[group] > 0 && counts[group] >= min_group_size;
     let partials = in_parts(codes.len(), |rows| {
-        let mut tallies: Vec<Option<Tally>> = (0..counts.len()).map(|group| shown(group).then(|| Tally::new(scorer))).collect();
+        let mut tallies: Vec<Option<Tally>> = (0..counts.len())
+            .map(|group| shown(group).then(|| Tally::new(scorer)))
+            .collect();
         for row in rows {
             if let Some(tally) = &mut tallies[group_of_code[codes[row]]] {
                 tally.add(scorer, &input.observations[row]);
@@ -620,7 +770,9 @@ fn segment_groups(scorer: &Scorer, input: &ReportInput, field: &SegmentField, re
         }
         tallies
     });
-    let mut tallies: Vec<Option<Tally>> = (0..counts.len()).map(|group| shown(group).then(|| Tally::new(scorer))).collect();
+    let mut tallies: Vec<Option<Tally>> = (0..counts.len())
+        .map(|group| shown(group).then(|| Tally::new(scorer)))
+        .collect();
     for partial in &partials {
         for (total, part) in tallies.iter_mut().zip(partial) {
             if let (Some(total), Some(part)) = (total, part) {
@@ -633,7 +785,12 @@ fn segment_groups(scorer: &Scorer, input: &ReportInput, field: &SegmentField, re
         .filter(|(_, group)| counts[*group] > 0)
         .map(|(value, group)| {
             let n = counts[group];
-            SegmentGroup { value: value.to_owned(), n, suppressed: n < min_group_size, figures: tallies[group].as_ref().map(|tally| tally.figures(scorer)) }
+            SegmentGroup {
+                value: value.to_owned(),
+                n,
+                suppressed: n < min_group_size,
+                figures: tallies[group].as_ref().map(|tally| tally.figures(scorer)),
+            }
         })
         .collect()
 }
@@ -655,7 +812,10 @@ impl ScoreSums {
             nps.sum += answer * u128::from(*count);
             nps.sum_squares += answer * answer * u128::from(*count);
         }
-        ScoreSums { nps, crq: tally.overall }
+        ScoreSums {
+            nps,
+            crq: tally.overall,
+        }
     }
 
     /// Adds a 0–10 answer (or [`NO_NPS`]) and an overall CRQ, scaled (or [`NO_SCORE`]).
@@ -678,7 +838,8 @@ impl ScoreSums {
     }
 
     fn crq_mean(&self, scorer: &Scorer) -> Option<f64> {
-        (self.crq.n > 0).then(|| self.crq.sum as f64 / self.crq.n as f64 / scorer.overall_scale() as f64)
+        (self.crq.n > 0)
+            .then(|| self.crq.sum as f64 / self.crq.n as f64 / scorer.overall_scale() as f64)
     }
 
     fn nps_moments(&self) -> Option<GroupMoments> {
@@ -687,13 +848,25 @@ impl ScoreSums {
 
     fn crq_moments(&self, scorer: &Scorer) -> Option<GroupMoments> {
         let scale = scorer.overall_scale() as f64;
-        GroupMoments::from_sums(self.crq.n, self.crq.sum as f64 / scale, self.crq.sum_squares as f64 / (scale * scale))
+        GroupMoments::from_sums(
+            self.crq.n,
+            self.crq.sum as f64 / scale,
+            self.crq.sum_squares as f64 / (scale * scale),
+        )
     }
 }
 
-fn compare_confidentiality(scorer: &Scorer, confidential: &Tally, identified: &Tally, min_group_size: u64) -> Option<ConfidentialityComparison> {
+fn compare_confidentiality(
+    scorer: &Scorer,
+    confidential: &Tally,
+    identified: &Tally,
+    min_group_size: u64,
+) -> Option<ConfidentialityComparison> {
     let (n_confidential, n_identified) = (confidential.n, identified.n);
-    let (confidential, identified) = (ScoreSums::of_tally(confidential), ScoreSums::of_tally(identified));
+    let (confidential, identified) = (
+        ScoreSums::of_tally(confidential),
+        ScoreSums::of_tally(identified),
+    );
     if n_identified == 0 && n_confidential == 0 {
         return None;
     }
@@ -701,9 +874,15 @@ fn compare_confidentiality(scorer: &Scorer, confidential: &Tally, identified: &T
     let group = |n, sums: &ScoreSums| ComparisonGroup {
         n,
         nps_mean: if suppressed { None } else { sums.nps_mean() },
-        crq_mean: if suppressed { None } else { sums.crq_mean(scorer) },
+        crq_mean: if suppressed {
+            None
+        } else {
+            sums.crq_mean(scorer)
+        },
     };
-    let test = |first: Option<GroupMoments>, second: Option<GroupMoments>| match (suppressed, first, second) {
+    let test = |first: Option<GroupMoments>, second: Option<GroupMoments>| match (
+        suppressed, first, second,
+    ) {
         (false, Some(first), Some(second)) => welch(first, second),
         _ => None,
     };
@@ -712,7 +891,10 @@ fn compare_confidentiality(scorer: &Scorer, confidential: &Tally, identified: &T
         identified: group(n_identified, &identified),
         suppressed,
         nps_test: test(confidential.nps_moments(), identified.nps_moments()),
-        crq_test: test(confidential.crq_moments(scorer), identified.crq_moments(scorer)),
+        crq_test: test(
+            confidential.crq_moments(scorer),
+            identified.crq_moments(scorer),
+        ),
     })
 }
 
@@ -732,7 +914,11 @@ struct WaveAnswer {
 
 impl WaveAnswer {
     const NOT_ANSWERED: u8 = u8::MAX;
-    const ABSENT: WaveAnswer = WaveAnswer { nps: NO_NPS, choice: Self::NOT_ANSWERED, overall: NO_SCORE };
+    const ABSENT: WaveAnswer = WaveAnswer {
+        nps: NO_NPS,
+        choice: Self::NOT_ANSWERED,
+        overall: NO_SCORE,
+    };
 }
 
 /// One confidentiality choice's side of a wave comparison, as it is summed.
@@ -749,17 +935,34 @@ struct WaveSums {
 /// `overall_scores` holds each row's overall CRQ (scaled) or [`NO_SCORE`]. Every pass reads
 /// rows or respondents in order: a million responses do not fit a cache, and following
 /// row numbers at random would wait on memory for each.
-fn compare_waves(scorer: &Scorer, input: &ReportInput, wave_names: &[&str], ranks: &[Option<usize>], overall_scores: &[u64], min_group_size: u64) -> Vec<WaveComparison> {
+fn compare_waves(
+    scorer: &Scorer,
+    input: &ReportInput,
+    wave_names: &[&str],
+    ranks: &[Option<usize>],
+    overall_scores: &[u64],
+    min_group_size: u64,
+) -> Vec<WaveComparison> {
     // The latest response of each respondent in each wave, by wave rank and respondent code.
     let n_respondents = input.respondents.values.len();
     let mut latest = vec![vec![WaveAnswer::ABSENT; n_respondents]; wave_names.len()];
-    for (row, (respondent, wave)) in input.respondents.codes.iter().zip(&input.waves.codes).enumerate() {
+    for (row, (respondent, wave)) in input
+        .respondents
+        .codes
+        .iter()
+        .zip(&input.waves.codes)
+        .enumerate()
+    {
         if input.respondents.none == Some(*respondent) {
             continue;
         }
         if let Some(rank) = ranks[*wave as usize] {
             let observation = &input.observations[row];
-            latest[rank][*respondent as usize] = WaveAnswer { nps: observation.nps, choice: observation.confidentiality as u8, overall: overall_scores[row] };
+            latest[rank][*respondent as usize] = WaveAnswer {
+                nps: observation.nps,
+                choice: observation.confidentiality as u8,
+                overall: overall_scores[row],
+            };
         }
     }
     (0..wave_names.len() - 1)
@@ -781,30 +984,41 @@ fn compare_waves(scorer: &Scorer, input: &ReportInput, wave_names: &[&str], rank
                     }
                 }
             }
-            let groups = [ConfidentialityChoice::Confidential, ConfidentialityChoice::Identified]
-                .into_iter()
-                .filter_map(|choice| {
-                    let group = &sums[choice as usize];
-                    if group.respondents == 0 {
-                        return None;
-                    }
-                    let suppressed = group.respondents < min_group_size;
-                    let shown = |value: Option<f64>| if suppressed { None } else { value };
-                    Some(WaveGroup {
-                        choice,
-                        respondents: group.respondents,
-                        completed: group.completed,
-                        completion_rate: group.completed as f64 / group.respondents as f64,
-                        suppressed,
-                        nps_mean_first: shown(group.first.nps_mean()),
-                        nps_mean_second: shown(group.second.nps_mean()),
-                        crq_mean_first: shown(group.first.crq_mean(scorer)),
-                        crq_mean_second: shown(group.second.crq_mean(scorer)),
-                        crq_change: shown((group.n_changes > 0).then(|| group.change_sum as f64 / group.n_changes as f64 / scorer.overall_scale() as f64)),
-                    })
+            let groups = [
+                ConfidentialityChoice::Confidential,
+                ConfidentialityChoice::Identified,
+            ]
+            .into_iter()
+            .filter_map(|choice| {
+                let group = &sums[choice as usize];
+                if group.respondents == 0 {
+                    return None;
+                }
+                let suppressed = group.respondents < min_group_size;
+                let shown = |value: Option<f64>| if suppressed { None } else { value };
+                Some(WaveGroup {
+                    choice,
+                    respondents: group.respondents,
+                    completed: group.completed,
+                    completion_rate: group.completed as f64 / group.respondents as f64,
+                    suppressed,
+                    nps_mean_first: shown(group.first.nps_mean()),
+                    nps_mean_second: shown(group.second.nps_mean()),
+                    crq_mean_first: shown(group.first.crq_mean(scorer)),
+                    crq_mean_second: shown(group.second.crq_mean(scorer)),
+                    crq_change: shown((group.n_changes > 0).then(|| {
+                        group.change_sum as f64
+                            / group.n_changes as f64
+                            / scorer.overall_scale() as f64
+                    })),
                 })
-                .collect::<Vec<_>>();
-            WaveComparison { first_wave: wave_names[rank].to_owned(), second_wave: wave_names[rank + 1].to_owned(), groups }
+            })
+            .collect::<Vec<_>>();
+            WaveComparison {
+                first_wave: wave_names[rank].to_owned(),
+                second_wave: wave_names[rank + 1].to_owned(),
+                groups,
+            }
         })
         .filter(|comparison| comparison.groups.iter().any(|group| group.completed > 0))
         .collect()
@@ -822,8 +1036,17 @@ fn topic_shares(definition: &SurveyDefinition, input: &ReportInput) -> Vec<Topic
                 histogram[usize::from(*byte)] += 1;
             }
         }
-        let count_bit = |histogram: &[u64; 256], bit: usize| -> u64 { histogram.iter().enumerate().filter(|(byte, _)| byte >> bit & 1 == 1).map(|(_, n)| n).sum() };
-        for (topic_idx, (strength_mentions, weakness_mentions)) in mentions_by_topic.iter_mut().enumerate() {
+        let count_bit = |histogram: &[u64; 256], bit: usize| -> u64 {
+            histogram
+                .iter()
+                .enumerate()
+                .filter(|(byte, _)| byte >> bit & 1 == 1)
+                .map(|(_, n)| n)
+                .sum()
+        };
+        for (topic_idx, (strength_mentions, weakness_mentions)) in
+            mentions_by_topic.iter_mut().enumerate()
+        {
             *strength_mentions = count_bit(&histograms[topic_idx / 8], topic_idx % 8);
             *weakness_mentions = count_bit(&histograms[topic_bytes + topic_idx / 8], topic_idx % 8);
         }
@@ -833,21 +1056,26 @@ fn topic_shares(definition: &SurveyDefinition, input: &ReportInput) -> Vec<Topic
         .topics
         .iter()
         .zip(mentions_by_topic)
-        .map(|(topic, (strength_mentions, weakness_mentions))| TopicShare {
-            topic: topic.id.clone(),
-            label: topic.label.english().to_owned(),
-            strength_mentions,
-            strength_share: strength_mentions as f64 / n,
-            weakness_mentions,
-            weakness_share: weakness_mentions as f64 / n,
-        })
+        .map(
+            |(topic, (strength_mentions, weakness_mentions))| TopicShare {
+                topic: topic.id.clone(),
+                label: topic.label.english().to_owned(),
+                strength_mentions,
+                strength_share: strength_mentions as f64 / n,
+                weakness_mentions,
+                weakness_share: weakness_mentions as f64 / n,
+            },
+        )
         .collect()
 }
 
 /// Whether `text` mentions any keyword: a case-insensitive match at the start of a word, so
 /// the stem `respons` matches "Responsive" but `cost` does not match "accost".
 pub fn mentions(text: &str, keywords: &[String]) -> bool {
-    let keywords: Vec<String> = keywords.iter().map(|keyword| keyword.trim().to_lowercase()).collect();
+    let keywords: Vec<String> = keywords
+        .iter()
+        .map(|keyword| keyword.trim().to_lowercase())
+        .collect();
     mentions_lowered(&text.to_lowercase(), &keywords)
 }
 
@@ -859,8 +1087,17 @@ pub fn mentions(text: &str, keywords: &[String]) -> bool {
 /// runs this on every response it takes; searching the whole text once per keyword cost
 /// more than the rest of the entry.
 pub(crate) fn mentions_lowered(lowered: &str, lowered_keywords: &[String]) -> bool {
-    let word_starts = std::iter::once(0).chain(lowered.char_indices().filter(|(_, c)| !c.is_alphanumeric()).map(|(at, c)| at + c.len_utf8()));
-    word_starts.into_iter().any(|at| lowered_keywords.iter().any(|keyword| lowered[at..].starts_with(keyword.as_str())))
+    let word_starts = std::iter::once(0).chain(
+        lowered
+            .char_indices()
+            .filter(|(_, c)| !c.is_alphanumeric())
+            .map(|(at, c)| at + c.len_utf8()),
+    );
+    word_starts.into_iter().any(|at| {
+        lowered_keywords
+            .iter()
+            .any(|keyword| lowered[at..].starts_with(keyword.as_str()))
+    })
 }
 
 #[cfg(test)]
@@ -870,12 +1107,24 @@ mod tests {
     /// The definition of a mention, searched the slow way: every occurrence of the keyword,
     /// kept when nothing alphanumeric comes right before it.
     fn mentions_by_search(lowered: &str, keywords: &[String]) -> bool {
-        keywords.iter().any(|keyword| lowered.match_indices(keyword.as_str()).any(|(at, _)| lowered[..at].chars().next_back().is_none_or(|before| !before.is_alphanumeric())))
+        keywords.iter().any(|keyword| {
+            lowered.match_indices(keyword.as_str()).any(|(at, _)| {
+                lowered[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|before| !before.is_alphanumeric())
+            })
+        })
     }
 
     #[test]
     fn a_mention_starts_a_word_and_is_found_as_a_search_finds_it() {
-        let keywords = |words: &[&str]| words.iter().map(|word| word.to_string()).collect::<Vec<_>>();
+        let keywords = |words: &[&str]| {
+            words
+                .iter()
+                .map(|word| word.to_string())
+                .collect::<Vec<_>>()
+        };
         assert!(mentions("Very Responsive team", &keywords(&["respons"])));
         assert!(!mentions("They accost us", &keywords(&["cost"])));
         assert!(mentions("cost-effective", &keywords(&["cost"])));
@@ -883,15 +1132,28 @@ mod tests {
         assert!(!mentions("", &keywords(&["cost"])));
         // Against the search, over texts built from pieces that put keywords inside words,
         // after punctuation and non-ASCII letters, at the ends, and twice.
-        let pieces = ["cost", "ac", " ", "é", "-", "coûts", "Ü", "costly", "ß", ".", "respons", "x", "", "日本", "\u{301}"];
-        let keyword_sets = [keywords(&["cost"]), keywords(&["coût", "ssp"]), keywords(&["-x", "é"]), keywords(&["本", " respons"]), keywords(&[""])];
+        let pieces = [
+            "cost", "ac", " ", "é", "-", "coûts", "Ü", "costly", "ß", ".", "respons", "x", "",
+            "日本", "\u{301}",
+        ];
+        let keyword_sets = [
+            keywords(&["cost"]),
+            keywords(&["coût", "ssp"]),
+            keywords(&["-x", "é"]),
+            keywords(&["本", " respons"]),
+            keywords(&[""]),
+        ];
         let mut checked = 0;
         for a in pieces {
             for b in pieces {
                 for c in pieces {
                     let text = format!("{a}{b}{c}{b}").to_lowercase();
                     for set in &keyword_sets {
-                        assert_eq!(mentions_lowered(&text, set), mentions_by_search(&text, set), "{text:?} {set:?}");
+                        assert_eq!(
+                            mentions_lowered(&text, set),
+                            mentions_by_search(&text, set),
+                            "{text:?} {set:?}"
+                        );
                         checked += 1;
                     }
                 }
@@ -900,4 +1162,3 @@ mod tests {
         assert_eq!(checked, pieces.len().pow(3) * keyword_sets.len());
     }
 }
-

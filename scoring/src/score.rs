@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::definition::{CategoryThresholds, Question, SurveyDefinition, MAX_LEVELS, MAX_RATED_ITEMS};
+use crate::definition::{
+    CategoryThresholds, MAX_LEVELS, MAX_RATED_ITEMS, Question, SurveyDefinition,
+};
 use crate::ids::{LevelId, QuestionId};
 use crate::validate::{Answers, NpsAnswer};
 use crate::wire::ConfidentialityChoice;
@@ -65,8 +67,12 @@ pub enum RelationshipCategory {
 
 impl RelationshipCategory {
     /// All categories, best first; the order of category counts in reports.
-    pub const ALL: [RelationshipCategory; 4] =
-        [RelationshipCategory::Ambassador, RelationshipCategory::Ambivalent, RelationshipCategory::Stalker, RelationshipCategory::Opponent];
+    pub const ALL: [RelationshipCategory; 4] = [
+        RelationshipCategory::Ambassador,
+        RelationshipCategory::Ambivalent,
+        RelationshipCategory::Stalker,
+        RelationshipCategory::Opponent,
+    ];
 
     /// The lowercase name used on the wire and in reports.
     pub fn as_str(self) -> &'static str {
@@ -80,7 +86,10 @@ impl RelationshipCategory {
 
     /// Whether this relationship calls for a close-the-loop conversation.
     pub fn needs_conversation(self) -> bool {
-        matches!(self, RelationshipCategory::Stalker | RelationshipCategory::Opponent)
+        matches!(
+            self,
+            RelationshipCategory::Stalker | RelationshipCategory::Opponent
+        )
     }
 }
 
@@ -124,7 +133,10 @@ impl ResponseScore {
             && close(self.crq, other.crq)
             && close(self.contract_experience, other.contract_experience)
             && self.levels.len() == other.levels.len()
-            && self.levels.iter().all(|(level, score)| close(Some(*score), other.levels.get(level).copied()))
+            && self
+                .levels
+                .iter()
+                .all(|(level, score)| close(Some(*score), other.levels.get(level).copied()))
     }
 }
 
@@ -222,7 +234,11 @@ pub(crate) struct RawMeasure {
 impl Scorer {
     /// Compiles a validated definition.
     pub fn new(definition: &SurveyDefinition) -> Self {
-        let level_ids: Vec<LevelId> = definition.levels.iter().map(|level| level.id.clone()).collect();
+        let level_ids: Vec<LevelId> = definition
+            .levels
+            .iter()
+            .map(|level| level.id.clone())
+            .collect();
         let mut rated_ids = Vec::new();
         let mut slot_of_rated = Vec::new();
         let mut elements_per_level = vec![0usize; level_ids.len()];
@@ -230,7 +246,10 @@ impl Scorer {
         for question in &definition.questions {
             match question {
                 Question::Element { id, level, .. } => {
-                    let level_idx = level_ids.iter().position(|candidate| candidate == level).expect("validated: element level exists");
+                    let level_idx = level_ids
+                        .iter()
+                        .position(|candidate| candidate == level)
+                        .expect("validated: element level exists");
                     elements_per_level[level_idx] += 1;
                     rated_ids.push(id.clone());
                     slot_of_rated.push(level_idx as u8);
@@ -257,8 +276,12 @@ impl Scorer {
             level_factor: factors(level_scale, max_per_level),
             overall_factor: factors(overall_scale / level_scale, level_ids.len()),
             experience_factor: factors(experience_scale, n_experience),
-            scaled_thresholds: [definition.thresholds.ambassador, definition.thresholds.ambivalent, definition.thresholds.stalker]
-                .map(|threshold| (threshold * overall_scale as f64).ceil() as u64),
+            scaled_thresholds: [
+                definition.thresholds.ambassador,
+                definition.thresholds.ambivalent,
+                definition.thresholds.stalker,
+            ]
+            .map(|threshold| (threshold * overall_scale as f64).ceil() as u64),
             rated_ids,
             slot_of_rated,
             n_levels: level_ids.len(),
@@ -311,14 +334,22 @@ impl Scorer {
     }
 
     /// The compact form of a response's answers.
-    pub fn observe(&self, answers: &Answers, confidentiality: ConfidentialityChoice) -> Observation {
+    pub fn observe(
+        &self,
+        answers: &Answers,
+        confidentiality: ConfidentialityChoice,
+    ) -> Observation {
         let mut ratings = [NO_RATING; MAX_RATED_ITEMS];
         for (slot, id) in ratings.iter_mut().zip(&self.rated_ids) {
             if let Some(rating) = answers.ratings.get(id) {
                 *slot = rating.get();
             }
         }
-        Observation { nps: answers.nps.map_or(NO_NPS, NpsAnswer::get), ratings, confidentiality }
+        Observation {
+            nps: answers.nps.map_or(NO_NPS, NpsAnswer::get),
+            ratings,
+            confidentiality,
+        }
     }
 
     /// Scaled scores without branches on the answers: every rating is added to its level's
@@ -334,13 +365,18 @@ impl Scorer {
         let mut words = [0u64; RATING_WORDS];
         let mut given = [0u64; RATING_WORDS];
         for word_idx in 0..self.n_words.min(RATING_WORDS) {
-            let bytes: [u8; 8] = observation.ratings[word_idx * 8..word_idx * 8 + 8].try_into().expect("eight bytes");
+            let bytes: [u8; 8] = observation.ratings[word_idx * 8..word_idx * 8 + 8]
+                .try_into()
+                .expect("eight bytes");
             words[word_idx] = u64::from_le_bytes(bytes);
-            given[word_idx] = (words[word_idx] | words[word_idx] >> 1 | words[word_idx] >> 2) & ONES;
+            given[word_idx] =
+                (words[word_idx] | words[word_idx] >> 1 | words[word_idx] >> 2) & ONES;
         }
         let mut sums = [0u64; MAX_LEVELS + 1];
         let mut counts = [0usize; MAX_LEVELS + 1];
-        let slot_sum = |slot: usize, sums: &mut [u64; MAX_LEVELS + 1], counts: &mut [usize; MAX_LEVELS + 1]| {
+        let slot_sum = |slot: usize,
+                        sums: &mut [u64; MAX_LEVELS + 1],
+                        counts: &mut [usize; MAX_LEVELS + 1]| {
             for word_idx in 0..self.n_words.min(RATING_WORDS) {
                 let mask = self.slot_masks[slot][word_idx];
                 sums[slot] += (words[word_idx] & mask).wrapping_mul(ONES) >> 56;
@@ -376,7 +412,10 @@ impl Scorer {
     pub fn measure(&self, observation: &Observation) -> Measured {
         let raw = self.measure_raw(observation);
         let mut levels = [None; MAX_LEVELS];
-        for (level, (scaled, present)) in levels.iter_mut().zip(raw.levels.iter().zip(raw.level_present)) {
+        for (level, (scaled, present)) in levels
+            .iter_mut()
+            .zip(raw.levels.iter().zip(raw.level_present))
+        {
             *level = (present == 1).then_some(*scaled);
         }
         Measured {
@@ -395,7 +434,11 @@ impl Scorer {
     /// The index in [`RelationshipCategory::ALL`] of a scaled overall CRQ, without branches.
     #[inline]
     pub(crate) fn category_index_of_scaled(&self, overall_scaled: u64) -> usize {
-        3 - self.scaled_thresholds.iter().map(|threshold| usize::from(overall_scaled >= *threshold)).sum::<usize>()
+        3 - self
+            .scaled_thresholds
+            .iter()
+            .map(|threshold| usize::from(overall_scaled >= *threshold))
+            .sum::<usize>()
     }
 
     /// The relationship category of an overall CRQ held × [`Scorer::overall_scale`].
@@ -415,17 +458,30 @@ impl Scorer {
                 .iter()
                 .zip(&self.slot_of_rated)
                 .filter(|(_, slot)| **slot != EXPERIENCE_SLOT)
-                .filter_map(|(id, _)| answers.ratings.get(id).map(|rating| (id.clone(), rating.get())))
+                .filter_map(|(id, _)| {
+                    answers
+                        .ratings
+                        .get(id)
+                        .map(|rating| (id.clone(), rating.get()))
+                })
                 .collect(),
             levels: self
                 .level_ids
                 .iter()
                 .zip(measured.levels)
-                .filter_map(|(id, scaled)| scaled.map(|scaled| (id.clone(), scaled as f64 / self.level_scale as f64)))
+                .filter_map(|(id, scaled)| {
+                    scaled.map(|scaled| (id.clone(), scaled as f64 / self.level_scale as f64))
+                })
                 .collect(),
-            crq: measured.overall.map(|scaled| scaled as f64 / self.overall_scale as f64),
-            relationship: measured.overall.map(|scaled| self.category_of_scaled(scaled)),
-            contract_experience: measured.experience.map(|scaled| scaled as f64 / self.experience_scale as f64),
+            crq: measured
+                .overall
+                .map(|scaled| scaled as f64 / self.overall_scale as f64),
+            relationship: measured
+                .overall
+                .map(|scaled| self.category_of_scaled(scaled)),
+            contract_experience: measured
+                .experience
+                .map(|scaled| scaled as f64 / self.experience_scale as f64),
         }
     }
 }

@@ -18,8 +18,14 @@ pub struct Interval {
 }
 
 fn ln_gamma(x: f64) -> f64 {
-    const COEFFICIENTS: [f64; 6] =
-        [76.180_091_729_471_46, -86.505_320_329_416_77, 24.014_098_240_830_91, -1.231_739_572_450_155, 0.001_208_650_973_866_179, -0.000_005_395_239_384_953];
+    const COEFFICIENTS: [f64; 6] = [
+        76.180_091_729_471_46,
+        -86.505_320_329_416_77,
+        24.014_098_240_830_91,
+        -1.231_739_572_450_155,
+        0.001_208_650_973_866_179,
+        -0.000_005_395_239_384_953,
+    ];
     let mut denominator = x;
     let tmp = x + 5.5;
     let tmp = tmp - (x + 0.5) * tmp.ln();
@@ -44,7 +50,10 @@ fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
         let m = f64::from(m);
         let m2 = 2.0 * m;
         let mut delta = 1.0;
-        for coefficient in [m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))] {
+        for coefficient in [
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ] {
             d = 1.0 / away_from_zero(1.0 + coefficient * d);
             c = away_from_zero(1.0 + coefficient / c);
             delta = d * c;
@@ -65,7 +74,8 @@ fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
     if x >= 1.0 {
         return 1.0;
     }
-    let front = (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
     if x < (a + 1.0) / (a + b + 2.0) {
         front * beta_continued_fraction(a, b, x) / a
     } else {
@@ -87,11 +97,14 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 /// leaving it bisects instead. A handful of distribution-function evaluations, where
 /// bisection alone needs 64: a report computes one per interval, of every group.
 pub fn t_quantile(alpha: f64, df: f64) -> f64 {
-    let log_density_constant = ln_gamma((df + 1.0) / 2.0) - ln_gamma(df / 2.0) - 0.5 * (df * std::f64::consts::PI).ln();
+    let log_density_constant =
+        ln_gamma((df + 1.0) / 2.0) - ln_gamma(df / 2.0) - 0.5 * (df * std::f64::consts::PI).ln();
     let density = |t: f64| (log_density_constant - (df + 1.0) / 2.0 * (t * t / df).ln_1p()).exp();
     // The upper normal quantile of alpha/2 (Abramowitz and Stegun 26.2.23, within 4.5e-4).
     let tail = (-2.0 * (alpha / 2.0).ln()).sqrt();
-    let z = tail - (2.515_517 + 0.802_853 * tail + 0.010_328 * tail * tail) / (1.0 + 1.432_788 * tail + 0.189_269 * tail * tail + 0.001_308 * tail * tail * tail);
+    let z = tail
+        - (2.515_517 + 0.802_853 * tail + 0.010_328 * tail * tail)
+            / (1.0 + 1.432_788 * tail + 0.189_269 * tail * tail + 0.001_308 * tail * tail * tail);
     // The two-sided p-value falls from 1 at t = 0; the root lies in (low, high).
     let (mut low, mut high) = (0.0_f64, 1000.0_f64);
     let mut t = (z + (z * z * z + z) / (4.0 * df)).clamp(f64::MIN_POSITIVE, high / 2.0);
@@ -103,7 +116,11 @@ pub fn t_quantile(alpha: f64, df: f64) -> f64 {
             high = t;
         }
         let newton = t + excess / (2.0 * density(t));
-        let next = if newton > low && newton < high { newton } else { (low + high) / 2.0 };
+        let next = if newton > low && newton < high {
+            newton
+        } else {
+            (low + high) / 2.0
+        };
         if (next - t).abs() <= 1e-15 * t || high - low <= 1e-15 * high {
             return next;
         }
@@ -136,7 +153,11 @@ fn t_quantile_95(df: u64) -> f64 {
 
 /// Mean, sample standard deviation and t-based 95% interval from `n`, Σx and Σx².
 /// `None` for the spread when `n < 2`.
-pub fn mean_sd_interval(n: u64, sum: f64, sum_squares: f64) -> (f64, Option<f64>, Option<Interval>) {
+pub fn mean_sd_interval(
+    n: u64,
+    sum: f64,
+    sum_squares: f64,
+) -> (f64, Option<f64>, Option<Interval>) {
     let n_f = n as f64;
     let mean = sum / n_f;
     if n < 2 {
@@ -145,7 +166,14 @@ pub fn mean_sd_interval(n: u64, sum: f64, sum_squares: f64) -> (f64, Option<f64>
     let variance = ((sum_squares - sum * sum / n_f) / (n_f - 1.0)).max(0.0);
     let sd = variance.sqrt();
     let half_width = t_quantile_95(n - 1) * sd / n_f.sqrt();
-    (mean, Some(sd), Some(Interval { low: mean - half_width, high: mean + half_width }))
+    (
+        mean,
+        Some(sd),
+        Some(Interval {
+            low: mean - half_width,
+            high: mean + half_width,
+        }),
+    )
 }
 
 /// The result of Welch's unequal-variances t-test of two group means.
@@ -180,7 +208,11 @@ impl GroupMoments {
             return None;
         }
         let n_f = n as f64;
-        Some(GroupMoments { n, mean: sum / n_f, variance: ((sum_squares - sum * sum / n_f) / (n_f - 1.0)).max(0.0) })
+        Some(GroupMoments {
+            n,
+            mean: sum / n_f,
+            variance: ((sum_squares - sum * sum / n_f) / (n_f - 1.0)).max(0.0),
+        })
     }
 }
 
@@ -195,7 +227,12 @@ pub fn welch(first: GroupMoments, second: GroupMoments) -> Option<WelchTest> {
     let difference = first.mean - second.mean;
     let t = difference / se_squared.sqrt();
     let df = se_squared * se_squared / (se1 * se1 / (n1 - 1.0) + se2 * se2 / (n2 - 1.0));
-    Some(WelchTest { difference, t, df, p_value: t_two_sided_p(t, df) })
+    Some(WelchTest {
+        difference,
+        t,
+        df,
+        p_value: t_two_sided_p(t, df),
+    })
 }
 
 #[cfg(test)]
@@ -205,12 +242,30 @@ mod tests {
     #[test]
     fn t_quantiles_match_printed_tables() {
         // Reference values from SciPy's `t.ppf(0.975, df)`.
-        for (df, expected) in [(1.0, 12.706_204_74), (2.0, 4.302_652_73), (9.0, 2.262_157_16), (30.0, 2.042_272_46), (1000.0, 1.962_339_08)] {
-            assert!((t_quantile(0.05, df) - expected).abs() < 1e-6, "df {df}: {}", t_quantile(0.05, df));
+        for (df, expected) in [
+            (1.0, 12.706_204_74),
+            (2.0, 4.302_652_73),
+            (9.0, 2.262_157_16),
+            (30.0, 2.042_272_46),
+            (1000.0, 1.962_339_08),
+        ] {
+            assert!(
+                (t_quantile(0.05, df) - expected).abs() < 1e-6,
+                "df {df}: {}",
+                t_quantile(0.05, df)
+            );
         }
         // SciPy's `t.ppf(0.995, 4)` and `t.ppf(0.95, 20)`: other levels than 95%.
-        assert!((t_quantile(0.01, 4.0) - 4.604_094_87).abs() < 1e-6, "{}", t_quantile(0.01, 4.0));
-        assert!((t_quantile(0.10, 20.0) - 1.724_718_24).abs() < 1e-6, "{}", t_quantile(0.10, 20.0));
+        assert!(
+            (t_quantile(0.01, 4.0) - 4.604_094_87).abs() < 1e-6,
+            "{}",
+            t_quantile(0.01, 4.0)
+        );
+        assert!(
+            (t_quantile(0.10, 20.0) - 1.724_718_24).abs() < 1e-6,
+            "{}",
+            t_quantile(0.10, 20.0)
+        );
     }
 
     #[test]
@@ -219,14 +274,33 @@ mod tests {
             let (mut low, mut high) = (0.0, 1000.0);
             for _ in 0..64 {
                 let mid = (low + high) / 2.0;
-                if t_two_sided_p(mid, df) > alpha { low = mid } else { high = mid }
+                if t_two_sided_p(mid, df) > alpha {
+                    low = mid
+                } else {
+                    high = mid
+                }
             }
             (low + high) / 2.0
         };
-        for df in [1.0, 1.5, 2.0, 3.0, 7.0, 19.0, 99.0, 1234.0, 54_321.0, 999_999.0, 4_000_000.0] {
+        for df in [
+            1.0,
+            1.5,
+            2.0,
+            3.0,
+            7.0,
+            19.0,
+            99.0,
+            1234.0,
+            54_321.0,
+            999_999.0,
+            4_000_000.0,
+        ] {
             for alpha in [0.05, 0.01, 0.2] {
                 let (newton, reference) = (t_quantile(alpha, df), bisected(alpha, df));
-                assert!((newton - reference).abs() < 1e-12 * reference, "alpha {alpha}, df {df}: {newton} against {reference}");
+                assert!(
+                    (newton - reference).abs() < 1e-12 * reference,
+                    "alpha {alpha}, df {df}: {newton} against {reference}"
+                );
             }
         }
     }
@@ -238,11 +312,17 @@ mod tests {
         // 23.9, 21.6, 24.3, 20.4, 24.0, 13.2}. Reference values from SciPy's
         // `ttest_ind(a, b, equal_var=False)`: t = −2.219241, df = 24.496223, p = 0.0359723.
         let sample = |values: &[f64]| {
-            GroupMoments::from_sums(values.len() as u64, values.iter().sum(), values.iter().map(|v| v * v).sum()).unwrap()
+            GroupMoments::from_sums(
+                values.len() as u64,
+                values.iter().sum(),
+                values.iter().map(|v| v * v).sum(),
+            )
+            .unwrap()
         };
         let first = sample(&[19.8, 20.4, 19.6, 17.8, 18.5, 18.9, 18.3, 18.9, 19.5, 22.0]);
         let second = sample(&[
-            28.2, 26.6, 20.1, 23.3, 25.2, 22.1, 17.7, 27.6, 20.6, 13.7, 23.2, 17.5, 20.6, 18.0, 23.9, 21.6, 24.3, 20.4, 24.0, 13.2,
+            28.2, 26.6, 20.1, 23.3, 25.2, 22.1, 17.7, 27.6, 20.6, 13.7, 23.2, 17.5, 20.6, 18.0,
+            23.9, 21.6, 24.3, 20.4, 24.0, 13.2,
         ]);
         let test = welch(first, second).unwrap();
         assert!((test.t + 2.219_241).abs() < 1e-6, "{test:?}");

@@ -8,12 +8,17 @@
 use std::collections::BTreeMap;
 
 use crate::definition::{
-    CategoryThresholds, ChoiceOption, ConfidentialityMode, Level, Question, SurveyDefinition, Text, TextPurpose, Topic,
+    CategoryThresholds, ChoiceOption, ConfidentialityMode, Level, Question, SurveyDefinition, Text,
+    TextPurpose, Topic,
 };
 use crate::ids::{LevelId, Locale, OptionId, QuestionId, SurveyId, TopicId};
 
 /// The names of the built-in templates.
-pub const TEMPLATE_NAMES: [&str; 3] = ["client-portal", "post-negotiation", "legal-contract-experience"];
+pub const TEMPLATE_NAMES: [&str; 3] = [
+    "client-portal",
+    "post-negotiation",
+    "legal-contract-experience",
+];
 
 /// The locales every built-in template is worded in.
 pub const TEMPLATE_LOCALES: [&str; 5] = ["en", "fr", "de", "nl", "es"];
@@ -49,11 +54,35 @@ const NPS: Phrase = [
     "Hoe waarschijnlijk is het dat u ons aanbeveelt bij een vriend of collega?",
     "¿Qué probabilidad hay de que nos recomiende a un amigo o colega?",
 ];
-const NPS_LOW: Phrase = ["Not at all likely", "Pas du tout probable", "Überhaupt nicht wahrscheinlich", "Helemaal niet waarschijnlijk", "Nada probable"];
-const NPS_HIGH: Phrase = ["Extremely likely", "Extrêmement probable", "Äußerst wahrscheinlich", "Zeer waarschijnlijk", "Muy probable"];
+const NPS_LOW: Phrase = [
+    "Not at all likely",
+    "Pas du tout probable",
+    "Überhaupt nicht wahrscheinlich",
+    "Helemaal niet waarschijnlijk",
+    "Nada probable",
+];
+const NPS_HIGH: Phrase = [
+    "Extremely likely",
+    "Extrêmement probable",
+    "Äußerst wahrscheinlich",
+    "Zeer waarschijnlijk",
+    "Muy probable",
+];
 
-const LEVEL_RELATIONSHIP: Phrase = ["Relationship", "Relation", "Beziehung", "Relatie", "Relación"];
-const LEVEL_UNIQUENESS: Phrase = ["Uniqueness", "Singularité", "Einzigartigkeit", "Uniciteit", "Singularidad"];
+const LEVEL_RELATIONSHIP: Phrase = [
+    "Relationship",
+    "Relation",
+    "Beziehung",
+    "Relatie",
+    "Relación",
+];
+const LEVEL_UNIQUENESS: Phrase = [
+    "Uniqueness",
+    "Singularité",
+    "Einzigartigkeit",
+    "Uniciteit",
+    "Singularidad",
+];
 const LEVEL_SERVICE: Phrase = ["Service", "Service", "Service", "Service", "Servicio"];
 
 const TRUST: Phrase = [
@@ -163,8 +192,20 @@ const ROLE: Phrase = [
     "Wat beschrijft uw rol het best?",
     "¿Qué describe mejor su función?",
 ];
-const ROLE_DECISION: Phrase = ["Key decision maker", "Décideur principal", "Wichtige Entscheidungsperson", "Belangrijke beslisser", "Responsable de decisiones clave"];
-const ROLE_DAY_TO_DAY: Phrase = ["Day-to-day contact", "Contact au quotidien", "Täglicher Ansprechpartner", "Dagelijks contactpersoon", "Contacto del día a día"];
+const ROLE_DECISION: Phrase = [
+    "Key decision maker",
+    "Décideur principal",
+    "Wichtige Entscheidungsperson",
+    "Belangrijke beslisser",
+    "Responsable de decisiones clave",
+];
+const ROLE_DAY_TO_DAY: Phrase = [
+    "Day-to-day contact",
+    "Contact au quotidien",
+    "Täglicher Ansprechpartner",
+    "Dagelijks contactpersoon",
+    "Contacto del día a día",
+];
 const ROLE_OPERATIONAL: Phrase = [
     "Operational or administrative contact",
     "Contact opérationnel ou administratif",
@@ -173,18 +214,53 @@ const ROLE_OPERATIONAL: Phrase = [
     "Contacto operativo o administrativo",
 ];
 
-const TOPIC_RESPONSIVENESS: Phrase = ["Responsiveness", "Réactivité", "Reaktionsschnelligkeit", "Reactiesnelheid", "Capacidad de respuesta"];
-const TOPIC_COMMUNICATION: Phrase = ["Communication", "Communication", "Kommunikation", "Communicatie", "Comunicación"];
-const TOPIC_EXPERTISE: Phrase = ["Expertise", "Expertise", "Fachwissen", "Expertise", "Conocimiento experto"];
-const TOPIC_COST: Phrase = ["Cost and billing", "Coûts et facturation", "Kosten und Abrechnung", "Kosten en facturatie", "Costes y facturación"];
-const TOPIC_SCOPE: Phrase = ["Scope and delivery", "Périmètre et livraison", "Umfang und Lieferung", "Scope en levering", "Alcance y entrega"];
+const TOPIC_RESPONSIVENESS: Phrase = [
+    "Responsiveness",
+    "Réactivité",
+    "Reaktionsschnelligkeit",
+    "Reactiesnelheid",
+    "Capacidad de respuesta",
+];
+const TOPIC_COMMUNICATION: Phrase = [
+    "Communication",
+    "Communication",
+    "Kommunikation",
+    "Communicatie",
+    "Comunicación",
+];
+const TOPIC_EXPERTISE: Phrase = [
+    "Expertise",
+    "Expertise",
+    "Fachwissen",
+    "Expertise",
+    "Conocimiento experto",
+];
+const TOPIC_COST: Phrase = [
+    "Cost and billing",
+    "Coûts et facturation",
+    "Kosten und Abrechnung",
+    "Kosten en facturatie",
+    "Costes y facturación",
+];
+const TOPIC_SCOPE: Phrase = [
+    "Scope and delivery",
+    "Périmètre et livraison",
+    "Umfang und Lieferung",
+    "Scope en levering",
+    "Alcance y entrega",
+];
 
 fn text(phrase: Phrase) -> Text {
     Text(
         TEMPLATE_LOCALES
             .iter()
             .zip(phrase)
-            .map(|(tag, wording)| (Locale::new(*tag).expect("template locales are valid"), wording.to_owned()))
+            .map(|(tag, wording)| {
+                (
+                    Locale::new(*tag).expect("template locales are valid"),
+                    wording.to_owned(),
+                )
+            })
             .collect::<BTreeMap<_, _>>(),
     )
 }
@@ -198,23 +274,47 @@ fn lid(id: &str) -> LevelId {
 }
 
 fn nps() -> Question {
-    Question::Nps { id: qid("nps"), text: text(NPS), low_label: text(NPS_LOW), high_label: text(NPS_HIGH), required: true }
+    Question::Nps {
+        id: qid("nps"),
+        text: text(NPS),
+        low_label: text(NPS_LOW),
+        high_label: text(NPS_HIGH),
+        required: true,
+    }
 }
 
 fn element(id: &str, level: &str, phrase: Phrase) -> Question {
-    Question::Element { id: qid(id), level: lid(level), text: text(phrase), required: false }
+    Question::Element {
+        id: qid(id),
+        level: lid(level),
+        text: text(phrase),
+        required: false,
+    }
 }
 
 fn experience(id: &str, phrase: Phrase) -> Question {
-    Question::Experience { id: qid(id), text: text(phrase), required: false }
+    Question::Experience {
+        id: qid(id),
+        text: text(phrase),
+        required: false,
+    }
 }
 
 fn open_text(id: &str, purpose: TextPurpose, phrase: Phrase) -> Question {
-    Question::Text { id: qid(id), text: text(phrase), purpose, max_chars: 2000, required: false }
+    Question::Text {
+        id: qid(id),
+        text: text(phrase),
+        purpose,
+        max_chars: 2000,
+        required: false,
+    }
 }
 
 fn role() -> Question {
-    let option = |id: &str, phrase| ChoiceOption { id: OptionId::new(id).expect("template option ids are valid"), label: text(phrase) };
+    let option = |id: &str, phrase| ChoiceOption {
+        id: OptionId::new(id).expect("template option ids are valid"),
+        label: text(phrase),
+    };
     Question::Role {
         id: qid("role"),
         text: text(ROLE),
@@ -230,9 +330,18 @@ fn role() -> Question {
 /// The default seven-element model, base of the pyramid first.
 fn crq_levels() -> Vec<Level> {
     vec![
-        Level { id: lid("relationship"), label: text(LEVEL_RELATIONSHIP) },
-        Level { id: lid("uniqueness"), label: text(LEVEL_UNIQUENESS) },
-        Level { id: lid("service"), label: text(LEVEL_SERVICE) },
+        Level {
+            id: lid("relationship"),
+            label: text(LEVEL_RELATIONSHIP),
+        },
+        Level {
+            id: lid("uniqueness"),
+            label: text(LEVEL_UNIQUENESS),
+        },
+        Level {
+            id: lid("service"),
+            label: text(LEVEL_SERVICE),
+        },
     ]
 }
 
@@ -262,14 +371,76 @@ fn default_topics() -> Vec<Topic> {
     let topic = |id: &str, label, keywords: &[&str]| Topic {
         id: TopicId::new(id).expect("template topic ids are valid"),
         label: text(label),
-        keywords: keywords.iter().map(|keyword| (*keyword).to_owned()).collect(),
+        keywords: keywords
+            .iter()
+            .map(|keyword| (*keyword).to_owned())
+            .collect(),
     };
     vec![
-        topic("responsiveness", TOPIC_RESPONSIVENESS, &["respons", "quick", "slow", "fast", "reply", "replies", "prompt", "réactiv", "schnell", "snel", "rápid"]),
-        topic("communication", TOPIC_COMMUNICATION, &["inform", "communic", "update", "kommunik", "communicat", "comunica"]),
-        topic("expertise", TOPIC_EXPERTISE, &["expert", "knowledge", "skill", "experience", "fachwissen", "kennis", "conocimiento"]),
-        topic("cost", TOPIC_COST, &["cost", "price", "fee", "expensive", "billing", "invoice", "coût", "prix", "kosten", "teuer", "duur", "precio", "caro"]),
-        topic("scope", TOPIC_SCOPE, &["scope", "deadline", "deliver", "périmètre", "umfang", "alcance"]),
+        topic(
+            "responsiveness",
+            TOPIC_RESPONSIVENESS,
+            &[
+                "respons", "quick", "slow", "fast", "reply", "replies", "prompt", "réactiv",
+                "schnell", "snel", "rápid",
+            ],
+        ),
+        topic(
+            "communication",
+            TOPIC_COMMUNICATION,
+            &[
+                "inform",
+                "communic",
+                "update",
+                "kommunik",
+                "communicat",
+                "comunica",
+            ],
+        ),
+        topic(
+            "expertise",
+            TOPIC_EXPERTISE,
+            &[
+                "expert",
+                "knowledge",
+                "skill",
+                "experience",
+                "fachwissen",
+                "kennis",
+                "conocimiento",
+            ],
+        ),
+        topic(
+            "cost",
+            TOPIC_COST,
+            &[
+                "cost",
+                "price",
+                "fee",
+                "expensive",
+                "billing",
+                "invoice",
+                "coût",
+                "prix",
+                "kosten",
+                "teuer",
+                "duur",
+                "precio",
+                "caro",
+            ],
+        ),
+        topic(
+            "scope",
+            TOPIC_SCOPE,
+            &[
+                "scope",
+                "deadline",
+                "deliver",
+                "périmètre",
+                "umfang",
+                "alcance",
+            ],
+        ),
     ]
 }
 
@@ -305,7 +476,10 @@ pub fn template(name: &str) -> Option<SurveyDefinition> {
             questions.extend(contract_experience_items());
             questions.push(element("trust", "relationship", TRUST));
             questions.push(element("satisfaction", "relationship", SATISFACTION));
-            let levels = vec![Level { id: lid("relationship"), label: text(LEVEL_RELATIONSHIP) }];
+            let levels = vec![Level {
+                id: lid("relationship"),
+                label: text(LEVEL_RELATIONSHIP),
+            }];
             base(name, TITLE_NEGOTIATION, levels, questions)
         }
         "legal-contract-experience" => {
@@ -319,13 +493,19 @@ pub fn template(name: &str) -> Option<SurveyDefinition> {
         }
         _ => return None,
     };
-    debug_assert!(definition.validate().is_ok(), "built-in template {name} must validate");
+    debug_assert!(
+        definition.validate().is_ok(),
+        "built-in template {name} must validate"
+    );
     Some(definition)
 }
 
 /// Every built-in template.
 pub fn templates() -> Vec<SurveyDefinition> {
-    TEMPLATE_NAMES.iter().filter_map(|name| template(name)).collect()
+    TEMPLATE_NAMES
+        .iter()
+        .filter_map(|name| template(name))
+        .collect()
 }
 
 #[cfg(test)]
@@ -339,7 +519,8 @@ mod tests {
             definition.validate().unwrap();
             let from_toml = SurveyDefinition::from_toml(&definition.to_toml()).unwrap();
             assert_eq!(from_toml, definition);
-            let from_json = SurveyDefinition::from_json(&serde_json::to_string(&definition).unwrap()).unwrap();
+            let from_json =
+                SurveyDefinition::from_json(&serde_json::to_string(&definition).unwrap()).unwrap();
             assert_eq!(from_json, definition);
         }
     }
@@ -350,14 +531,21 @@ mod tests {
             let mut texts = vec![&definition.title];
             for question in &definition.questions {
                 texts.push(question.text());
-                if let Question::Role { options, .. } | Question::Choice { options, .. } = question {
+                if let Question::Role { options, .. } | Question::Choice { options, .. } = question
+                {
                     texts.extend(options.iter().map(|option| &option.label));
                 }
             }
             texts.extend(definition.levels.iter().map(|level| &level.label));
             for text in texts {
                 let locales: Vec<&str> = text.locales().map(Locale::as_str).collect();
-                assert_eq!(locales, ["de", "en", "es", "fr", "nl"], "{} in {}", text.english(), definition.id);
+                assert_eq!(
+                    locales,
+                    ["de", "en", "es", "fr", "nl"],
+                    "{} in {}",
+                    text.english(),
+                    definition.id
+                );
             }
         }
     }
@@ -371,11 +559,29 @@ mod tests {
             .filter(|question| matches!(question, Question::Element { .. }))
             .map(|question| question.id().as_str())
             .collect();
-        assert_eq!(element_ids, ["trust", "commitment", "satisfaction", "uniqueness", "reliability", "responsiveness", "care"]);
+        assert_eq!(
+            element_ids,
+            [
+                "trust",
+                "commitment",
+                "satisfaction",
+                "uniqueness",
+                "reliability",
+                "responsiveness",
+                "care"
+            ]
+        );
         let negotiation = template("post-negotiation").unwrap();
-        let n_experience = negotiation.questions.iter().filter(|question| matches!(question, Question::Experience { .. })).count();
+        let n_experience = negotiation
+            .questions
+            .iter()
+            .filter(|question| matches!(question, Question::Experience { .. }))
+            .count();
         assert_eq!(n_experience, 5);
-        assert!(negotiation.question("trust").is_some() && negotiation.question("satisfaction").is_some());
+        assert!(
+            negotiation.question("trust").is_some()
+                && negotiation.question("satisfaction").is_some()
+        );
         assert!(template("nope").is_none());
     }
 }

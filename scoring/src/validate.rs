@@ -28,7 +28,11 @@ impl NpsAnswer {
 impl TryFrom<u8> for NpsAnswer {
     type Error = String;
     fn try_from(value: u8) -> Result<Self, String> {
-        if value <= 10 { Ok(NpsAnswer(value)) } else { Err(format!("nps answer must be 0..=10, got {value}")) }
+        if value <= 10 {
+            Ok(NpsAnswer(value))
+        } else {
+            Err(format!("nps answer must be 0..=10, got {value}"))
+        }
     }
 }
 
@@ -53,7 +57,11 @@ impl Rating {
 impl TryFrom<u8> for Rating {
     type Error = String;
     fn try_from(value: u8) -> Result<Self, String> {
-        if (1..=7).contains(&value) { Ok(Rating(value)) } else { Err(format!("rating must be 1..=7, got {value}")) }
+        if (1..=7).contains(&value) {
+            Ok(Rating(value))
+        } else {
+            Err(format!("rating must be 1..=7, got {value}"))
+        }
     }
 }
 
@@ -217,12 +225,21 @@ pub const MAX_CONTEXT_CHARS: usize = 200;
 
 fn shorten(value: &serde_json::Value) -> String {
     let text = value.to_string();
-    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
 }
 
 /// Checks text a person typed: not blank, within `max_chars`, free of control characters
 /// (other than newline and tab) and of bidirectional overrides that could disguise it.
-fn check_text(field: impl Fn() -> String, text: &str, max_chars: usize, errors: &mut Vec<ValidationError>) -> bool {
+fn check_text(
+    field: impl Fn() -> String,
+    text: &str,
+    max_chars: usize,
+    errors: &mut Vec<ValidationError>,
+) -> bool {
     // One pass over the characters: most texts are fine, and this runs for every one.
     let (mut n_chars, mut blank, mut control, mut bidi) = (0, true, false, false);
     for ch in text.chars() {
@@ -241,29 +258,56 @@ fn check_text(field: impl Fn() -> String, text: &str, max_chars: usize, errors: 
         None
     };
     if let Some(problem) = problem {
-        errors.push(ValidationError::BadText { field: field(), problem });
+        errors.push(ValidationError::BadText {
+            field: field(),
+            problem,
+        });
         return false;
     }
     if n_chars > max_chars {
-        errors.push(ValidationError::TooLong { field: field(), max_chars: max_chars as u32, got_chars: n_chars });
+        errors.push(ValidationError::TooLong {
+            field: field(),
+            max_chars: max_chars as u32,
+            got_chars: n_chars,
+        });
         return false;
     }
     true
 }
 
-fn scale_value(field: impl Fn() -> String, value: &serde_json::Value, min: u8, max: u8, errors: &mut Vec<ValidationError>) -> Option<u8> {
+fn scale_value(
+    field: impl Fn() -> String,
+    value: &serde_json::Value,
+    min: u8,
+    max: u8,
+    errors: &mut Vec<ValidationError>,
+) -> Option<u8> {
     match value.as_u64() {
         Some(number) if (u64::from(min)..=u64::from(max)).contains(&number) => Some(number as u8),
         Some(_) => {
-            errors.push(ValidationError::OutOfRange { field: field(), min, max, got: shorten(value) });
+            errors.push(ValidationError::OutOfRange {
+                field: field(),
+                min,
+                max,
+                got: shorten(value),
+            });
             None
         }
         None if value.is_number() => {
-            errors.push(ValidationError::OutOfRange { field: field(), min, max, got: shorten(value) });
+            errors.push(ValidationError::OutOfRange {
+                field: field(),
+                min,
+                max,
+                got: shorten(value),
+            });
             None
         }
         None => {
-            errors.push(ValidationError::WrongType { field: field(), expected: "a whole number", got: shorten(value) });
+            errors.push(ValidationError::WrongType {
+                field: field(),
+                expected: "a whole number",
+                got: shorten(value),
+            });
             None
         }
     }
@@ -271,14 +315,23 @@ fn scale_value(field: impl Fn() -> String, value: &serde_json::Value, min: u8, m
 
 /// Validates `response` against `definition`, the survey version it claims to answer.
 /// Returns every problem found, so a form can show each next to its question.
-pub fn validate(definition: &SurveyDefinition, response: &ResponseV1) -> Result<ValidResponse, Vec<ValidationError>> {
-    validate_answers(definition, response).map(|answers| ValidResponse { wire: response.clone(), answers })
+pub fn validate(
+    definition: &SurveyDefinition,
+    response: &ResponseV1,
+) -> Result<ValidResponse, Vec<ValidationError>> {
+    validate_answers(definition, response).map(|answers| ValidResponse {
+        wire: response.clone(),
+        answers,
+    })
 }
 
 /// Validates `response` as [`validate`] does, and returns only its typed answers: for a
 /// caller that keeps the document itself and need not pay for a copy of it (the server,
 /// once per response it ingests).
-pub fn validate_answers(definition: &SurveyDefinition, response: &ResponseV1) -> Result<Answers, Vec<ValidationError>> {
+pub fn validate_answers(
+    definition: &SurveyDefinition,
+    response: &ResponseV1,
+) -> Result<Answers, Vec<ValidationError>> {
     let mut errors = Vec::new();
     if response.survey_id != definition.id {
         errors.push(ValidationError::SurveyMismatch {
@@ -297,10 +350,18 @@ pub fn validate_answers(definition: &SurveyDefinition, response: &ResponseV1) ->
     check_confidentiality(definition, response, &mut errors);
     check_context(&response.context, &mut errors);
     let answers = check_answers(definition, response, &mut errors);
-    if errors.is_empty() { Ok(answers) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(answers)
+    } else {
+        Err(errors)
+    }
 }
 
-fn check_confidentiality(definition: &SurveyDefinition, response: &ResponseV1, errors: &mut Vec<ValidationError>) {
+fn check_confidentiality(
+    definition: &SurveyDefinition,
+    response: &ResponseV1,
+    errors: &mut Vec<ValidationError>,
+) {
     let (mode, allowed) = match definition.confidentiality {
         ConfidentialityMode::Anonymous => ("anonymous", "anonymous"),
         ConfidentialityMode::Confidential => ("confidential", "confidential"),
@@ -308,9 +369,16 @@ fn check_confidentiality(definition: &SurveyDefinition, response: &ResponseV1, e
     };
     let accepted = matches!(
         (definition.confidentiality, response.confidentiality),
-        (ConfidentialityMode::Anonymous, ConfidentialityChoice::Anonymous)
-            | (ConfidentialityMode::Confidential, ConfidentialityChoice::Confidential)
-            | (ConfidentialityMode::Optional, ConfidentialityChoice::Confidential | ConfidentialityChoice::Identified)
+        (
+            ConfidentialityMode::Anonymous,
+            ConfidentialityChoice::Anonymous
+        ) | (
+            ConfidentialityMode::Confidential,
+            ConfidentialityChoice::Confidential
+        ) | (
+            ConfidentialityMode::Optional,
+            ConfidentialityChoice::Confidential | ConfidentialityChoice::Identified
+        )
     );
     if !accepted {
         errors.push(ValidationError::ConfidentialityNotAllowed {
@@ -320,13 +388,18 @@ fn check_confidentiality(definition: &SurveyDefinition, response: &ResponseV1, e
             got: response.confidentiality.as_str(),
         });
     }
-    let anonymous = definition.confidentiality == ConfidentialityMode::Anonymous || response.confidentiality == ConfidentialityChoice::Anonymous;
+    let anonymous = definition.confidentiality == ConfidentialityMode::Anonymous
+        || response.confidentiality == ConfidentialityChoice::Anonymous;
     if anonymous {
         if response.identity.is_some() {
-            errors.push(ValidationError::IdentityNotAllowed { field: "identity".to_owned() });
+            errors.push(ValidationError::IdentityNotAllowed {
+                field: "identity".to_owned(),
+            });
         }
         if response.invitation.is_some() {
-            errors.push(ValidationError::IdentityNotAllowed { field: "invitation".to_owned() });
+            errors.push(ValidationError::IdentityNotAllowed {
+                field: "invitation".to_owned(),
+            });
         }
         return;
     }
@@ -336,23 +409,41 @@ fn check_confidentiality(definition: &SurveyDefinition, response: &ResponseV1, e
 }
 
 fn check_identity(identity: &Identity, errors: &mut Vec<ValidationError>) {
-    let Identity { name, email, organisation } = identity;
+    let Identity {
+        name,
+        email,
+        organisation,
+    } = identity;
     if name.is_none() && email.is_none() && organisation.is_none() {
-        errors.push(ValidationError::BadText { field: "identity".to_owned(), problem: "must hold at least one of name, email, organisation" });
+        errors.push(ValidationError::BadText {
+            field: "identity".to_owned(),
+            problem: "must hold at least one of name, email, organisation",
+        });
     }
-    for (field, value) in [("identity.name", name), ("identity.email", email), ("identity.organisation", organisation)] {
+    for (field, value) in [
+        ("identity.name", name),
+        ("identity.email", email),
+        ("identity.organisation", organisation),
+    ] {
         if let Some(value) = value {
             check_text(|| field.to_owned(), value, MAX_IDENTITY_CHARS, errors);
         }
     }
     if let Some(email) = email {
         let looks_like_email = email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.chars().any(char::is_whitespace)
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(char::is_whitespace)
         });
         if !looks_like_email && !email.trim().is_empty() {
             // The message names the problem, never the value: refusals are logged and pass
             // through proxies, and an identity must not travel with them.
-            errors.push(ValidationError::BadText { field: "identity.email".to_owned(), problem: "must be an email address" });
+            errors.push(ValidationError::BadText {
+                field: "identity.email".to_owned(),
+                problem: "must be an email address",
+            });
         }
     }
 }
@@ -365,22 +456,35 @@ fn is_invisible(ch: char) -> bool {
 }
 
 fn check_context(context: &Context, errors: &mut Vec<ValidationError>) {
-    for (field, value) in [("context.account", &context.account), ("context.matter", &context.matter), ("context.wave", &context.wave)] {
+    for (field, value) in [
+        ("context.account", &context.account),
+        ("context.matter", &context.matter),
+        ("context.wave", &context.wave),
+    ] {
         if let Some(value) = value
             && check_text(|| field.to_owned(), value, MAX_CONTEXT_CHARS, errors)
             && value.chars().any(is_invisible)
         {
             // "north\u{200B}wind" would be reported as a second account that reads the same.
-            errors.push(ValidationError::BadText { field: field.to_owned(), problem: "must not contain invisible characters" });
+            errors.push(ValidationError::BadText {
+                field: field.to_owned(),
+                problem: "must not contain invisible characters",
+            });
         }
     }
 }
 
-fn check_answers(definition: &SurveyDefinition, response: &ResponseV1, errors: &mut Vec<ValidationError>) -> Answers {
+fn check_answers(
+    definition: &SurveyDefinition,
+    response: &ResponseV1,
+    errors: &mut Vec<ValidationError>,
+) -> Answers {
     let mut answers = Answers::default();
     for key in response.answers.keys() {
         if definition.question(key.as_str()).is_none() {
-            errors.push(ValidationError::UnknownQuestion { field: format!("answers.{key}") });
+            errors.push(ValidationError::UnknownQuestion {
+                field: format!("answers.{key}"),
+            });
         }
     }
     for question in &definition.questions {
@@ -410,34 +514,77 @@ fn check_answers(definition: &SurveyDefinition, response: &ResponseV1, errors: &
                         answers.texts.insert(id.clone(), text.to_owned());
                     }
                 }
-                None => errors.push(ValidationError::WrongType { field: field(), expected: "a string", got: shorten(value) }),
+                None => errors.push(ValidationError::WrongType {
+                    field: field(),
+                    expected: "a string",
+                    got: shorten(value),
+                }),
             },
-            Question::Role { options, .. } | Question::Choice { options, multiple: false, .. } => match value.as_str() {
+            Question::Role { options, .. }
+            | Question::Choice {
+                options,
+                multiple: false,
+                ..
+            } => match value.as_str() {
                 Some(chosen) => match options.iter().find(|option| option.id.as_str() == chosen) {
                     Some(option) => {
                         answers.choices.insert(id.clone(), vec![option.id.clone()]);
                     }
-                    None => errors.push(ValidationError::UnknownOption { field: field(), got: chosen.chars().take(60).collect() }),
+                    None => errors.push(ValidationError::UnknownOption {
+                        field: field(),
+                        got: chosen.chars().take(60).collect(),
+                    }),
                 },
-                None => errors.push(ValidationError::WrongType { field: field(), expected: "one option id", got: shorten(value) }),
+                None => errors.push(ValidationError::WrongType {
+                    field: field(),
+                    expected: "one option id",
+                    got: shorten(value),
+                }),
             },
-            Question::Choice { options, multiple: true, .. } => {
+            Question::Choice {
+                options,
+                multiple: true,
+                ..
+            } => {
                 let Some(items) = value.as_array() else {
-                    errors.push(ValidationError::WrongType { field: field(), expected: "a list of option ids", got: shorten(value) });
+                    errors.push(ValidationError::WrongType {
+                        field: field(),
+                        expected: "a list of option ids",
+                        got: shorten(value),
+                    });
                     continue;
                 };
                 let mut chosen = Vec::new();
                 for (item_idx, item) in items.iter().enumerate() {
                     let item_field = || format!("answers.{id}[{item_idx}]");
-                    match item.as_str().and_then(|text| options.iter().find(|option| option.id.as_str() == text)) {
-                        Some(option) if !chosen.contains(&option.id) => chosen.push(option.id.clone()),
-                        Some(option) => errors.push(ValidationError::UnknownOption { field: item_field(), got: format!("{} (chosen twice)", option.id) }),
-                        None if item.is_string() => errors.push(ValidationError::UnknownOption { field: item_field(), got: shorten(item) }),
-                        None => errors.push(ValidationError::WrongType { field: item_field(), expected: "an option id", got: shorten(item) }),
+                    match item
+                        .as_str()
+                        .and_then(|text| options.iter().find(|option| option.id.as_str() == text))
+                    {
+                        Some(option) if !chosen.contains(&option.id) => {
+                            chosen.push(option.id.clone())
+                        }
+                        Some(option) => errors.push(ValidationError::UnknownOption {
+                            field: item_field(),
+                            got: format!("{} (chosen twice)", option.id),
+                        }),
+                        None if item.is_string() => errors.push(ValidationError::UnknownOption {
+                            field: item_field(),
+                            got: shorten(item),
+                        }),
+                        None => errors.push(ValidationError::WrongType {
+                            field: item_field(),
+                            expected: "an option id",
+                            got: shorten(item),
+                        }),
                     }
                 }
                 if chosen.is_empty() && items.is_empty() {
-                    errors.push(ValidationError::WrongType { field: field(), expected: "at least one option id", got: "[]".to_owned() });
+                    errors.push(ValidationError::WrongType {
+                        field: field(),
+                        expected: "at least one option id",
+                        got: "[]".to_owned(),
+                    });
                 } else {
                     answers.choices.insert(id.clone(), chosen);
                 }

@@ -29,7 +29,11 @@ pub struct FormatVersionError(pub u32);
 impl TryFrom<u32> for FormatVersion {
     type Error = FormatVersionError;
     fn try_from(value: u32) -> Result<Self, FormatVersionError> {
-        if value == FORMAT_VERSION { Ok(FormatVersion) } else { Err(FormatVersionError(value)) }
+        if value == FORMAT_VERSION {
+            Ok(FormatVersion)
+        } else {
+            Err(FormatVersionError(value))
+        }
     }
 }
 
@@ -67,7 +71,10 @@ impl Timestamp {
     /// Parses an RFC 3339 date-time with a `Z` or `±hh:mm` offset.
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
         parse_rfc3339(text)
-            .map(|unix_millis| Timestamp { text: text.to_owned(), unix_millis })
+            .map(|unix_millis| Timestamp {
+                text: text.to_owned(),
+                unix_millis,
+            })
             .ok_or_else(|| TimestampError(text.chars().take(40).collect()))
     }
 
@@ -130,7 +137,11 @@ fn digits(bytes: &[u8]) -> Option<i64> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(bytes.iter().fold(0, |acc, digit| acc * 10 + i64::from(digit - b'0')))
+    Some(
+        bytes
+            .iter()
+            .fold(0, |acc, digit| acc * 10 + i64::from(digit - b'0')),
+    )
 }
 
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
@@ -146,11 +157,16 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
     (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
@@ -159,15 +175,46 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
     if bytes.len() < 20 || bytes.len() > 40 {
         return None;
     }
-    let separators_ok = bytes[4] == b'-' && bytes[7] == b'-' && matches!(bytes[10], b'T' | b't') && bytes[13] == b':' && bytes[16] == b':';
+    let separators_ok = bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && matches!(bytes[10], b'T' | b't')
+        && bytes[13] == b':'
+        && bytes[16] == b':';
     if !separators_ok {
         return None;
     }
-    let (year, month, day) = (digits(&bytes[0..4])?, digits(&bytes[5..7])?, digits(&bytes[8..10])?);
-    let (hour, minute, second) = (digits(&bytes[11..13])?, digits(&bytes[14..16])?, digits(&bytes[17..19])?);
+    let (year, month, day) = (
+        digits(&bytes[0..4])?,
+        digits(&bytes[5..7])?,
+        digits(&bytes[8..10])?,
+    );
+    let (hour, minute, second) = (
+        digits(&bytes[11..13])?,
+        digits(&bytes[14..16])?,
+        digits(&bytes[17..19])?,
+    );
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month[(month - 1) as usize] || hour > 23 || minute > 59 || second > 60 {
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month[(month - 1) as usize]
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &bytes[19..];
@@ -178,7 +225,12 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
             return None;
         }
         let fraction = &rest[1..=n_fraction];
-        millis = fraction.iter().take(3).enumerate().map(|(idx, digit)| i64::from(digit - b'0') * [100, 10, 1][idx]).sum();
+        millis = fraction
+            .iter()
+            .take(3)
+            .enumerate()
+            .map(|(idx, digit)| i64::from(digit - b'0') * [100, 10, 1][idx])
+            .sum();
         rest = &rest[1 + n_fraction..];
     }
     let offset_minutes = match rest {
@@ -194,7 +246,9 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_minutes * 60;
+    let seconds =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59)
+            - offset_minutes * 60;
     Some(seconds * 1000 + millis)
 }
 
@@ -280,7 +334,10 @@ pub struct ResponseV1 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<Locale>,
     /// Answers keyed by question id. Unanswered questions are left out.
-    #[cfg_attr(feature = "schema", schemars(with = "BTreeMap<QuestionId, SchemaAnswer>"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "BTreeMap<QuestionId, SchemaAnswer>")
+    )]
     #[serde(deserialize_with = "unique_answers")]
     pub answers: BTreeMap<QuestionId, RawAnswer>,
     /// The confidentiality choice.
@@ -307,18 +364,25 @@ pub struct ResponseV1 {
 /// The answers object, refusing a question answered twice: JSON allows duplicate keys and
 /// would silently keep the last, so `{"nps": 10, "nps": 0}` could mean whatever a reader
 /// picked.
-fn unique_answers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<QuestionId, RawAnswer>, D::Error> {
+fn unique_answers<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<QuestionId, RawAnswer>, D::Error> {
     struct Answers;
     impl<'de> serde::de::Visitor<'de> for Answers {
         type Value = BTreeMap<QuestionId, RawAnswer>;
         fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
             formatter.write_str("an object of answers keyed by question id")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut answers = BTreeMap::new();
             while let Some((question, answer)) = map.next_entry::<QuestionId, RawAnswer>()? {
                 if answers.contains_key(&question) {
-                    return Err(serde::de::Error::custom(format!("question `{question}` is answered twice")));
+                    return Err(serde::de::Error::custom(format!(
+                        "question `{question}` is answered twice"
+                    )));
                 }
                 answers.insert(question, answer);
             }
@@ -361,8 +425,19 @@ mod tests {
         let utc = Timestamp::parse("2026-11-23T09:30:00Z").unwrap();
         let paris = Timestamp::parse("2026-11-23T10:30:00.250+01:00").unwrap();
         assert_eq!(paris.unix_millis() - utc.unix_millis(), 250);
-        assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z").unwrap().unix_millis(), 0);
-        for bad in ["2026-02-30T00:00:00Z", "2026-11-23 09:30:00Z", "2026-11-23T09:30:00", "2026-11-23T24:00:00Z", "x"] {
+        assert_eq!(
+            Timestamp::parse("1970-01-01T00:00:00Z")
+                .unwrap()
+                .unix_millis(),
+            0
+        );
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-11-23 09:30:00Z",
+            "2026-11-23T09:30:00",
+            "2026-11-23T24:00:00Z",
+            "x",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
     }
@@ -371,13 +446,20 @@ mod tests {
     fn timestamps_round_trip_through_unix_millis() {
         for millis in [0, 1_795_000_000_123, -86_400_000, 951_782_400_000] {
             let stamp = Timestamp::from_unix_millis(millis);
-            assert_eq!(Timestamp::parse(stamp.as_str()).unwrap().unix_millis(), millis, "{stamp}");
+            assert_eq!(
+                Timestamp::parse(stamp.as_str()).unwrap().unix_millis(),
+                millis,
+                "{stamp}"
+            );
         }
     }
 
     #[test]
     fn only_format_one_is_spoken() {
         assert!(FormatVersion::try_from(1).is_ok());
-        assert_eq!(FormatVersion::try_from(2).unwrap_err().to_string(), "unsupported wire format 2; this server speaks format 1");
+        assert_eq!(
+            FormatVersion::try_from(2).unwrap_err().to_string(),
+            "unsupported wire format 2; this server speaks format 1"
+        );
     }
 }

@@ -6,7 +6,10 @@
 
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::wire::ResponseV1;
-use rapport_scoring::{build_report, template, validate, RelationshipCategory, ReportOptions, ResponseRecord, Scorer, SegmentField};
+use rapport_scoring::{
+    RelationshipCategory, ReportOptions, ResponseRecord, Scorer, SegmentField, build_report,
+    template, validate,
+};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -16,7 +19,11 @@ const WAVES: &str = include_str!("../../tests/fixtures/domain-waves.jsonl");
 #[wasm_bindgen_test]
 fn the_guide_example_scores_the_same_in_the_browser() {
     let guide = include_str!("../../docs/WIRE-FORMAT.md");
-    let example = guide.split("```json\n").nth(1).and_then(|rest| rest.split("```").next()).unwrap();
+    let example = guide
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
     let response: ResponseV1 = serde_json::from_str(example).unwrap();
     let definition = template("client-portal").unwrap();
     let valid = validate(&definition, &response).unwrap();
@@ -31,9 +38,20 @@ fn the_domain_wave_table_is_reproduced_in_the_browser() {
     let definition = template("client-portal").unwrap();
     let records: Vec<ResponseRecord> = WAVES
         .lines()
-        .map(|line| ResponseRecord::from_valid(&validate(&definition, &serde_json::from_str(line).unwrap()).unwrap()))
+        .map(|line| {
+            ResponseRecord::from_valid(
+                &validate(&definition, &serde_json::from_str(line).unwrap()).unwrap(),
+            )
+        })
         .collect();
-    let report = build_report(&definition, &records, &ReportOptions { segments: vec![SegmentField::Account], min_group_size: None });
+    let report = build_report(
+        &definition,
+        &records,
+        &ReportOptions {
+            segments: vec![SegmentField::Account],
+            min_group_size: None,
+        },
+    );
     let groups = &report.wave_comparisons[0].groups;
     assert_eq!((groups[0].respondents, groups[0].completed), (40, 22));
     assert!((groups[0].nps_mean_first.unwrap() - 6.3).abs() < 1e-9);

@@ -26,19 +26,19 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use rapport_scoring::score::ResponseScore;
-use rapport_scoring::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
 use rapport_scoring::validate_answers;
+use rapport_scoring::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -47,8 +47,8 @@ pub use crate::metrics::Counters;
 
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::identity::IdentityKey;
+use crate::invitation::{Invitation, InvitationError, now_seconds};
 use crate::rate_limit::RateLimiter;
-use crate::invitation::{now_seconds, Invitation, InvitationError};
 use crate::store::{CompiledSurvey, InsertOutcome, NewResponse, ScoredColumns, Store};
 
 /// The largest response body accepted, in bytes.
@@ -81,19 +81,34 @@ pub fn app(state: AppState) -> Router {
     let state = Arc::new(state);
     // An origin may post when the server allows it for every survey (`--allow-origin`), or
     // when the survey named in the path lists it in its definition's `allowed_origins`.
-    let global: Arc<Vec<HeaderValue>> = Arc::new(state.allowed_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect());
+    let global: Arc<Vec<HeaderValue>> = Arc::new(
+        state
+            .allowed_origins
+            .iter()
+            .filter_map(|origin| HeaderValue::from_str(origin).ok())
+            .collect(),
+    );
     let store = state.store.clone();
-    let allow = AllowOrigin::async_predicate(move |origin: HeaderValue, parts: &axum::http::request::Parts| {
-        let path = parts.uri.path();
-        let survey = path.strip_prefix("/api/v1").unwrap_or(path).strip_prefix("/surveys/").and_then(|rest| rest.split('/').next()).map(str::to_owned);
-        async move {
-            if global.contains(&origin) {
-                return true;
+    let allow = AllowOrigin::async_predicate(
+        move |origin: HeaderValue, parts: &axum::http::request::Parts| {
+            let path = parts.uri.path();
+            let survey = path
+                .strip_prefix("/api/v1")
+                .unwrap_or(path)
+                .strip_prefix("/surveys/")
+                .and_then(|rest| rest.split('/').next())
+                .map(str::to_owned);
+            async move {
+                if global.contains(&origin) {
+                    return true;
+                }
+                let (Some(survey), Ok(origin)) = (survey, origin.to_str()) else {
+                    return false;
+                };
+                matches!(store.survey(&survey, None).await, Ok(Some(definition)) if definition.allowed_origins.iter().any(|allowed| allowed == origin))
             }
-            let (Some(survey), Ok(origin)) = (survey, origin.to_str()) else { return false };
-            matches!(store.survey(&survey, None).await, Ok(Some(definition)) if definition.allowed_origins.iter().any(|allowed| allowed == origin))
-        }
-    });
+        },
+    );
     let cors = CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST, Method::PUT])
@@ -106,10 +121,19 @@ pub fn app(state: AppState) -> Router {
         .route("/invitations/{token}", get(get_invitation))
         .route("/surveys/{id}/responses.csv", get(crate::export::csv))
         .route("/surveys/{id}/follow-ups", get(crate::follow_up::list))
-        .route("/surveys/{id}/follow-ups/responses/{response_id}", put(crate::follow_up::put_response))
-        .route("/surveys/{id}/follow-ups/accounts/{account}", put(crate::follow_up::put_account))
+        .route(
+            "/surveys/{id}/follow-ups/responses/{response_id}",
+            put(crate::follow_up::put_response),
+        )
+        .route(
+            "/surveys/{id}/follow-ups/accounts/{account}",
+            put(crate::follow_up::put_account),
+        )
         .route("/openapi.json", get(crate::openapi::openapi_json))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors);
     let widget = ServeDir::new(&state.widget_dir);
@@ -134,7 +158,11 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         Ok(()) => "ready".into_response(),
         Err(error) => {
             tracing::warn!(error = format!("{error:#}"), "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "error": "not ready: the database does not answer" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "error": "not ready: the database does not answer" })),
+            )
+                .into_response()
         }
     }
 }
@@ -165,7 +193,12 @@ pub(crate) async fn list_surveys(State(state): State<Arc<AppState>>) -> Result<R
         .list_surveys()
         .await?
         .into_iter()
-        .map(|survey| SurveyListing { id: survey.id, version: survey.version, title: survey.title, responses: survey.responses })
+        .map(|survey| SurveyListing {
+            id: survey.id,
+            version: survey.version,
+            title: survey.title,
+            responses: survey.responses,
+        })
         .collect();
     Ok(Json(listing).into_response())
 }
@@ -190,10 +223,20 @@ pub(crate) struct VersionQuery {
         (status = 404, description = "No such survey or version.", body = ErrorBody),
     ),
 )]
-pub(crate) async fn get_survey(State(state): State<Arc<AppState>>, Path(id): Path<String>, Query(query): Query<VersionQuery>) -> Result<Response, ApiError> {
+pub(crate) async fn get_survey(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(query): Query<VersionQuery>,
+) -> Result<Response, ApiError> {
     match state.store.survey(&id, query.version).await? {
         Some(survey) => Ok(Json(survey.definition()).into_response()),
-        None => Err(ApiError::NotFound(format!("no survey {id:?}{}", query.version.map(|v| format!(" version {v}")).unwrap_or_default()))),
+        None => Err(ApiError::NotFound(format!(
+            "no survey {id:?}{}",
+            query
+                .version
+                .map(|v| format!(" version {v}"))
+                .unwrap_or_default()
+        ))),
     }
 }
 
@@ -236,8 +279,16 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
     let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
     // Every body this API takes is an object; serde would also read a struct from an array
     // of its fields in order, which no client means.
-    if body.iter().find(|byte| !byte.is_ascii_whitespace()).is_some_and(|first| *first != b'{') && well_formed() {
-        return Err(ApiError::invalid_field(".", "the body must be a JSON object"));
+    if body
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|first| *first != b'{')
+        && well_formed()
+    {
+        return Err(ApiError::invalid_field(
+            ".",
+            "the body must be a JSON object",
+        ));
     }
     // Most bodies parse: read them without tracking the path, which only an error needs.
     if let Ok(parsed) = serde_json::from_slice(body) {
@@ -254,11 +305,25 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
                 field = format!("{}…", &field[..field.floor_char_boundary(120)]);
             }
             let inner = error.into_inner();
-            let is_shape = matches!(inner.classify(), serde_json::error::Category::Data) || (!inner.is_eof() && well_formed());
-            return Err(if is_shape { ApiError::invalid_field(if field.is_empty() { ".".to_owned() } else { field }, inner.to_string()) } else { ApiError::MalformedJson(inner.to_string()) });
+            let is_shape = matches!(inner.classify(), serde_json::error::Category::Data)
+                || (!inner.is_eof() && well_formed());
+            return Err(if is_shape {
+                ApiError::invalid_field(
+                    if field.is_empty() {
+                        ".".to_owned()
+                    } else {
+                        field
+                    },
+                    inner.to_string(),
+                )
+            } else {
+                ApiError::MalformedJson(inner.to_string())
+            });
         }
     };
-    deserializer.end().map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
     Ok(response)
 }
 
@@ -293,17 +358,27 @@ pub(crate) async fn post_response(
 ) -> Result<Response, ApiError> {
     let forwarded = state
         .trust_forwarded_for
-        .then(|| headers.get("x-forwarded-for").and_then(|value| value.to_str().ok()).and_then(|value| value.split(',').next()).and_then(|first| first.trim().parse().ok()))
+        .then(|| {
+            headers
+                .get("x-forwarded-for")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.split(',').next())
+                .and_then(|first| first.trim().parse().ok())
+        })
         .flatten();
     let client = forwarded.or(peer.map(|Extension(ConnectInfo(address))| address.ip()));
     if let Err(wait) = state.rate_limiter.check(client) {
-        return Err(ApiError::TooManyRequests { retry_after_seconds: wait.as_secs().max(1) });
+        return Err(ApiError::TooManyRequests {
+            retry_after_seconds: wait.as_secs().max(1),
+        });
     }
     if !is_json(&headers) {
         return Err(ApiError::UnsupportedMediaType);
     }
     let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES },
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        },
         _ => ApiError::MalformedJson(rejection.body_text()),
     })?;
     let response: ResponseV1 = parse_json(&body)?;
@@ -311,28 +386,56 @@ pub(crate) async fn post_response(
     // when it is missing is the database asked whether the survey exists at all (404) or
     // lacks that version (422): asking that first, on every request, read and parsed the
     // latest definition each time.
-    let definition = state.store.survey(&id, Some(response.survey_version)).await?;
+    let definition = state
+        .store
+        .survey(&id, Some(response.survey_version))
+        .await?;
     if definition.is_none() && state.store.survey(&id, None).await?.is_none() {
         return Err(ApiError::NotFound(format!("no survey {id:?}")));
     }
     if response.survey_id.as_str() != id {
-        return Err(ApiError::invalid_field("survey_id", format!("survey_id must be {id}, the survey in the URL, got {}", response.survey_id)));
+        return Err(ApiError::invalid_field(
+            "survey_id",
+            format!(
+                "survey_id must be {id}, the survey in the URL, got {}",
+                response.survey_id
+            ),
+        ));
     }
     let Some(definition) = definition else {
-        return Err(ApiError::invalid_field("survey_version", format!("survey {id} has no version {}", response.survey_version)));
+        return Err(ApiError::invalid_field(
+            "survey_version",
+            format!("survey {id} has no version {}", response.survey_version),
+        ));
     };
     ingest(&state, &definition, response).await
 }
 
 /// Verifies an invitation token for `survey`: signed, unexpired, for this survey, and
 /// recorded by this server. Every refusal is a 422 naming the `invitation` field.
-async fn checked_invitation(state: &AppState, token: &str, survey: &str) -> Result<Invitation, ApiError> {
-    let invitation = Invitation::verify(token, &state.identity_key, now_seconds()).map_err(|error| ApiError::invalid_field("invitation", error.to_string()))?;
+async fn checked_invitation(
+    state: &AppState,
+    token: &str,
+    survey: &str,
+) -> Result<Invitation, ApiError> {
+    let invitation = Invitation::verify(token, &state.identity_key, now_seconds())
+        .map_err(|error| ApiError::invalid_field("invitation", error.to_string()))?;
     if invitation.survey != survey {
-        return Err(ApiError::invalid_field("invitation", InvitationError::OtherSurvey.to_string()));
+        return Err(ApiError::invalid_field(
+            "invitation",
+            InvitationError::OtherSurvey.to_string(),
+        ));
     }
-    if state.store.invitation_state(&invitation.id).await?.is_none() {
-        return Err(ApiError::invalid_field("invitation", "this invitation is not known to this server"));
+    if state
+        .store
+        .invitation_state(&invitation.id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::invalid_field(
+            "invitation",
+            "this invitation is not known to this server",
+        ));
     }
     Ok(invitation)
 }
@@ -372,10 +475,16 @@ pub(crate) struct InvitationInfo {
         (status = 422, description = "The link was altered or has expired; `details` names `invitation`.", body = ErrorBody),
     ),
 )]
-pub(crate) async fn get_invitation(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Result<Response, ApiError> {
-    let invitation = Invitation::verify(&token, &state.identity_key, now_seconds()).map_err(|error| ApiError::invalid_field("invitation", error.to_string()))?;
+pub(crate) async fn get_invitation(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let invitation = Invitation::verify(&token, &state.identity_key, now_seconds())
+        .map_err(|error| ApiError::invalid_field("invitation", error.to_string()))?;
     let Some(answered_by) = state.store.invitation_state(&invitation.id).await? else {
-        return Err(ApiError::NotFound("this invitation is not known to this server".to_owned()));
+        return Err(ApiError::NotFound(
+            "this invitation is not known to this server".to_owned(),
+        ));
     };
     Ok(Json(InvitationInfo {
         survey: invitation.survey,
@@ -384,7 +493,8 @@ pub(crate) async fn get_invitation(State(state): State<Arc<AppState>>, Path(toke
         matter: invitation.matter,
         wave: invitation.wave,
         firm: invitation.firm,
-        expires: rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000).to_string(),
+        expires: rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000)
+            .to_string(),
         answered: answered_by.is_some(),
     })
     .into_response())
@@ -392,16 +502,34 @@ pub(crate) async fn get_invitation(State(state): State<Arc<AppState>>, Path(toke
 
 /// Validates, scores, seals and stores one response: the path every response takes, from
 /// the widget or from the demo generator.
-pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, response: ResponseV1) -> Result<Response, ApiError> {
+pub(crate) async fn ingest(
+    state: &AppState,
+    definition: &CompiledSurvey,
+    response: ResponseV1,
+) -> Result<Response, ApiError> {
     let answers = validate_answers(definition, &response).map_err(|errors| ApiError::Invalid {
-        message: format!("the response breaks {} rule(s) of survey {} version {}", errors.len(), definition.id, definition.version),
-        details: errors.iter().map(|error| FieldError { field: error.field().to_owned(), message: error.to_string() }).collect(),
+        message: format!(
+            "the response breaks {} rule(s) of survey {} version {}",
+            errors.len(),
+            definition.id,
+            definition.version
+        ),
+        details: errors
+            .iter()
+            .map(|error| FieldError {
+                field: error.field().to_owned(),
+                message: error.to_string(),
+            })
+            .collect(),
     })?;
     let score = definition.scorer().score(&answers);
     if let Some(provisional) = &response.provisional
         && !provisional.agrees_with(&score)
     {
-        state.counters.score_mismatches.fetch_add(1, Ordering::Relaxed);
+        state
+            .counters
+            .score_mismatches
+            .fetch_add(1, Ordering::Relaxed);
         tracing::warn!(response_id = %response.response_id, survey = %definition.id, version = definition.version, "provisional score from the widget differs from the server's");
     }
     let canonical = serde_json::to_vec(&response).map_err(anyhow::Error::from)?;
@@ -411,12 +539,30 @@ pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, respon
     };
     let anonymous = response.confidentiality == ConfidentialityChoice::Anonymous;
     // An invitation says who answers; what the respondent typed, if anything, comes first.
-    let invited_identity = invitation.as_ref().map(|invitation| Identity { name: invitation.name.clone(), email: Some(invitation.contact.clone()), organisation: None });
-    let identity = if anonymous { None } else { response.identity.clone().or(invited_identity) };
-    let sealed_identity = identity.as_ref().map(|identity| state.identity_key.seal(response.response_id.as_str(), identity)).transpose()?;
+    let invited_identity = invitation.as_ref().map(|invitation| Identity {
+        name: invitation.name.clone(),
+        email: Some(invitation.contact.clone()),
+        organisation: None,
+    });
+    let identity = if anonymous {
+        None
+    } else {
+        response.identity.clone().or(invited_identity)
+    };
+    let sealed_identity = identity
+        .as_ref()
+        .map(|identity| {
+            state
+                .identity_key
+                .seal(response.response_id.as_str(), identity)
+        })
+        .transpose()?;
     let respondent_key = match &invitation {
         Some(invitation) => Some(state.identity_key.respondent_key(&invitation.contact)),
-        None => identity.as_ref().and_then(|identity| identity.email.as_deref()).map(|email| state.identity_key.respondent_key(email)),
+        None => identity
+            .as_ref()
+            .and_then(|identity| identity.email.as_deref())
+            .map(|email| state.identity_key.respondent_key(email)),
     };
     // The invitation, not the page, is authoritative for account, matter and wave.
     let context = match &invitation {
@@ -428,7 +574,9 @@ pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, respon
         },
         None => response.context.clone(),
     };
-    let report_entry = definition.layout().encode(&answers, response.confidentiality);
+    let report_entry = definition
+        .layout()
+        .encode(&answers, response.confidentiality);
     let response_id = response.response_id.to_string();
     let row = NewResponse {
         response_id: response_id.clone(),
@@ -449,12 +597,27 @@ pub(crate) async fn ingest(state: &AppState, definition: &CompiledSurvey, respon
     let (status, status_text, score_json) = match state.store.insert_response(row).await? {
         InsertOutcome::Stored => (StatusCode::CREATED, "stored", score_json),
         InsertOutcome::Replaced => (StatusCode::OK, "replaced", score_json),
-        InsertOutcome::Duplicate(stored) => (StatusCode::OK, "duplicate", serde_json::to_string(&stored).map_err(anyhow::Error::from)?),
+        InsertOutcome::Duplicate(stored) => (
+            StatusCode::OK,
+            "duplicate",
+            serde_json::to_string(&stored).map_err(anyhow::Error::from)?,
+        ),
         InsertOutcome::Conflict => {
-            return Err(ApiError::Conflict(format!("response {} was already stored with a different body", response.response_id)));
+            return Err(ApiError::Conflict(format!(
+                "response {} was already stored with a different body",
+                response.response_id
+            )));
         }
     };
-    Ok((status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], receipt_json(&response_id, status_text, &score_json)).into_response())
+    Ok((
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        receipt_json(&response_id, status_text, &score_json),
+    )
+        .into_response())
 }
 
 /// The JSON of a [`Receipt`], around a score that is JSON already: the score was serialised
@@ -480,9 +643,9 @@ fn push_json_string(body: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use rapport_scoring::score::ResponseScore;
-    use rapport_scoring::{template, validate_answers, Scorer};
+    use rapport_scoring::{Scorer, template, validate_answers};
 
-    use super::{receipt_json, Receipt};
+    use super::{Receipt, receipt_json};
 
     /// The receipt written around the stored score JSON is the receipt serde would write:
     /// same fields, same values, and it parses back whole.
@@ -505,12 +668,25 @@ mod tests {
         let score_json = serde_json::to_string(&score).expect("score serialises");
         for status in ["stored", "replaced", "duplicate"] {
             let written = receipt_json("6b1f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b", status, &score_json);
-            let expected = Receipt { response_id: "6b1f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b".to_owned(), status: status.to_owned(), score: score.clone() };
-            assert_eq!(written, serde_json::to_string(&expected).expect("receipt serialises"));
-            assert_eq!(serde_json::from_str::<Receipt>(&written).expect("receipt parses"), expected);
+            let expected = Receipt {
+                response_id: "6b1f8a3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b".to_owned(),
+                status: status.to_owned(),
+                score: score.clone(),
+            };
+            assert_eq!(
+                written,
+                serde_json::to_string(&expected).expect("receipt serialises")
+            );
+            assert_eq!(
+                serde_json::from_str::<Receipt>(&written).expect("receipt parses"),
+                expected
+            );
         }
         // A value that needs escaping stays one JSON string.
         let odd = receipt_json("a\"b\\c", "stored", &score_json);
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&odd).expect("parses")["response_id"], "a\"b\\c");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&odd).expect("parses")["response_id"],
+            "a\"b\\c"
+        );
     }
 }

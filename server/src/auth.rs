@@ -11,18 +11,20 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::api::AppState;
 
 /// A role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// The programme lead.
@@ -68,7 +70,9 @@ impl Caller {
     pub fn sees_account(&self, account: Option<&str>) -> bool {
         match self.role {
             Role::Admin | Role::Viewer => true,
-            Role::Account => account.is_some_and(|account| self.accounts.iter().any(|mine| mine == account)),
+            Role::Account => {
+                account.is_some_and(|account| self.accounts.iter().any(|mine| mine == account))
+            }
         }
     }
 }
@@ -76,7 +80,8 @@ impl Caller {
 /// A fresh random token, `rpt_` and 64 hex characters.
 pub fn new_token() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness for a token: {error}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("no randomness for a token: {error}"))?;
     Ok(format!("rpt_{}", hex::encode(bytes)))
 }
 
@@ -87,12 +92,18 @@ pub fn token_hash(token: &str) -> String {
 
 /// The caller a token belongs to, or `None` for an unknown token. Every way of presenting
 /// a token (the API's bearer header, the dashboard's session cookie) goes through here.
-pub async fn caller_for_token(state: &AppState, token: &str) -> Result<Option<Caller>, crate::error::ApiError> {
+pub async fn caller_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Caller>, crate::error::ApiError> {
     let token = token.trim();
     if token.is_empty() {
         return Ok(None);
     }
-    Ok(state.store.caller_for_token_hash(&token_hash(token)).await?)
+    Ok(state
+        .store
+        .caller_for_token_hash(&token_hash(token))
+        .await?)
 }
 
 /// Refusal of a request without a valid token.
@@ -102,14 +113,22 @@ pub struct Unauthorised;
 impl IntoResponse for Unauthorised {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": "a valid API token is required: send it as 'Authorization: Bearer <token>'" });
-        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], Json(body)).into_response()
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            Json(body),
+        )
+            .into_response()
     }
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

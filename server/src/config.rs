@@ -16,7 +16,11 @@ use serde::Deserialize;
 
 /// The `rapport` command line.
 #[derive(Debug, Parser)]
-#[command(name = "rapport", version, about = "Rapport: relationship surveys with optional confidentiality")]
+#[command(
+    name = "rapport",
+    version,
+    about = "Rapport: relationship surveys with optional confidentiality"
+)]
 pub struct Cli {
     /// A TOML file of settings (see `docs/rapport.example.toml`); flags and environment
     /// variables take precedence over it.
@@ -45,7 +49,8 @@ impl Cli {
             return Ok(Cli::from_arg_matches(&matches)?);
         };
         let file = ConfigFile::load(path)?;
-        let matches = with_file_defaults(Cli::command(), &file.defaults()).try_get_matches_from(&args)?;
+        let matches =
+            with_file_defaults(Cli::command(), &file.defaults()).try_get_matches_from(&args)?;
         Ok(Cli::from_arg_matches(&matches)?)
     }
 }
@@ -96,8 +101,10 @@ pub struct ConfigFile {
 impl ConfigFile {
     /// Reads and checks the file at `path`.
     pub fn load(path: &std::path::Path) -> anyhow::Result<ConfigFile> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading the configuration file {}", path.display()))?;
-        ConfigFile::parse(&text).with_context(|| format!("in the configuration file {}", path.display()))
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the configuration file {}", path.display()))?;
+        ConfigFile::parse(&text)
+            .with_context(|| format!("in the configuration file {}", path.display()))
     }
 
     /// Parses the text of a file; an error names the key at fault.
@@ -119,35 +126,71 @@ impl ConfigFile {
 
     /// The file's settings as option defaults: (option id, values).
     fn defaults(&self) -> Vec<(&'static str, Vec<String>)> {
-        let option_id = |key: &str| FILE_KEYS.iter().find(|(file_key, _)| *file_key == key).map(|(_, id)| *id).expect("every file key has an option");
+        let option_id = |key: &str| {
+            FILE_KEYS
+                .iter()
+                .find(|(file_key, _)| *file_key == key)
+                .map(|(_, id)| *id)
+                .expect("every file key has an option")
+        };
         let path = |path: &PathBuf| path.to_string_lossy().into_owned();
         let settings: [(&'static str, Option<Vec<String>>); 10] = [
             ("listen", self.listen.map(|listen| vec![listen.to_string()])),
-            ("database_url", self.database_url.clone().map(|url| vec![url])),
+            (
+                "database_url",
+                self.database_url.clone().map(|url| vec![url]),
+            ),
             ("www_dir", self.www_dir.as_ref().map(|dir| vec![path(dir)])),
-            ("widget_dir", self.widget_dir.as_ref().map(|dir| vec![path(dir)])),
+            (
+                "widget_dir",
+                self.widget_dir.as_ref().map(|dir| vec![path(dir)]),
+            ),
             ("allow_origins", self.allow_origins.clone()),
-            ("rate_limit_burst", self.rate_limit_burst.map(|burst| vec![burst.to_string()])),
-            ("rate_limit_per_minute", self.rate_limit_per_minute.map(|rate| vec![rate.to_string()])),
-            ("trust_forwarded_for", self.trust_forwarded_for.map(|trust| vec![trust.to_string()])),
-            ("identity_key_file", self.identity_key_file.as_ref().map(|file| vec![path(file)])),
+            (
+                "rate_limit_burst",
+                self.rate_limit_burst.map(|burst| vec![burst.to_string()]),
+            ),
+            (
+                "rate_limit_per_minute",
+                self.rate_limit_per_minute
+                    .map(|rate| vec![rate.to_string()]),
+            ),
+            (
+                "trust_forwarded_for",
+                self.trust_forwarded_for
+                    .map(|trust| vec![trust.to_string()]),
+            ),
+            (
+                "identity_key_file",
+                self.identity_key_file.as_ref().map(|file| vec![path(file)]),
+            ),
             ("public_url", self.public_url.clone().map(|url| vec![url])),
         ];
-        settings.into_iter().filter_map(|(key, values)| values.map(|values| (option_id(key), values))).collect()
+        settings
+            .into_iter()
+            .filter_map(|(key, values)| values.map(|values| (option_id(key), values)))
+            .collect()
     }
 }
 
 /// Makes `defaults` the default values of the options with those ids, in `command` and
 /// every subcommand.
-fn with_file_defaults(mut command: clap::Command, defaults: &[(&'static str, Vec<String>)]) -> clap::Command {
+fn with_file_defaults(
+    mut command: clap::Command,
+    defaults: &[(&'static str, Vec<String>)],
+) -> clap::Command {
     for (id, values) in defaults {
         if command.get_arguments().any(|arg| arg.get_id() == *id) {
             command = command.mut_arg(*id, |arg| arg.default_values(values.clone()));
         }
     }
-    let subcommands: Vec<String> = command.get_subcommands().map(|subcommand| subcommand.get_name().to_owned()).collect();
+    let subcommands: Vec<String> = command
+        .get_subcommands()
+        .map(|subcommand| subcommand.get_name().to_owned())
+        .collect();
     for name in subcommands {
-        command = command.mut_subcommand(name, |subcommand| with_file_defaults(subcommand, defaults));
+        command =
+            command.mut_subcommand(name, |subcommand| with_file_defaults(subcommand, defaults));
     }
     command
 }
@@ -297,7 +340,11 @@ pub struct ServeArgs {
     pub widget_dir: PathBuf,
     /// An origin (such as `https://portal.example.com`) whose pages may post responses
     /// from the browser; repeat for several. Same-origin pages need none.
-    #[arg(long = "allow-origin", env = "RAPPORT_ALLOW_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allow-origin",
+        env = "RAPPORT_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allow_origins: Vec<String>,
     /// Responses one client address may post at once.
     #[arg(long, env = "RAPPORT_RATE_LIMIT_BURST", default_value_t = 60)]
@@ -348,7 +395,11 @@ pub struct InviteArgs {
     #[arg(long, conflicts_with_all = ["contact", "account"])]
     pub csv: Option<PathBuf>,
     /// The server's public address, the start of every link.
-    #[arg(long, env = "RAPPORT_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "RAPPORT_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub base_url: String,
     /// The identity key file (the invitation signing key is derived from it).
     #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]

@@ -3,9 +3,9 @@
 //! Internal errors are logged with their cause and answered with a generic message: a
 //! database or key error never reaches a client.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 
 /// A problem with one field of a request.
@@ -57,7 +57,9 @@ pub enum ApiError {
     },
     /// The database cannot take writes now (disk full, read-only, unreachable). Nothing
     /// was stored; the client should retry later.
-    #[error("the database cannot store responses right now ({0}); nothing was stored, try again later")]
+    #[error(
+        "the database cannot store responses right now ({0}); nothing was stored, try again later"
+    )]
     Unavailable(&'static str),
     /// Anything else. Logged, never shown.
     #[error(transparent)]
@@ -69,13 +71,22 @@ impl From<anyhow::Error> for ApiError {
     /// [`ApiError::Unavailable`]; anything else is internal.
     fn from(error: anyhow::Error) -> Self {
         // sqlx's errors, and those of SQLite's writer thread (rusqlite).
-        let unavailable = error.chain().find_map(|cause| match cause.downcast_ref::<sqlx::Error>() {
-            Some(error) => storage_unavailable(error),
-            None => cause.downcast_ref::<rusqlite::Error>()?.sqlite_error_code().and_then(sqlite_unavailable),
-        });
+        let unavailable =
+            error
+                .chain()
+                .find_map(|cause| match cause.downcast_ref::<sqlx::Error>() {
+                    Some(error) => storage_unavailable(error),
+                    None => cause
+                        .downcast_ref::<rusqlite::Error>()?
+                        .sqlite_error_code()
+                        .and_then(sqlite_unavailable),
+                });
         match unavailable {
             Some(reason) => {
-                tracing::error!(error = format!("{error:#}"), "the database cannot take writes");
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "the database cannot take writes"
+                );
                 ApiError::Unavailable(reason)
             }
             None => ApiError::Internal(error),
@@ -90,17 +101,24 @@ impl From<anyhow::Error> for ApiError {
 /// transaction, class 08 connection exceptions, 57P0x shutting down).
 pub fn storage_unavailable(error: &sqlx::Error) -> Option<&'static str> {
     match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Some("database unreachable"),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            Some("database unreachable")
+        }
         sqlx::Error::Database(database) => {
             let code = database.code()?;
-            if database.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+            if database
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
                 return sqlite_unavailable(rusqlite::ffi::Error::new(code.parse().ok()?).code);
             }
             match code.as_ref() {
                 "25006" => Some("database is read-only"),
                 "53100" => Some("disk full"),
                 code if code.starts_with("53") => Some("database out of resources"),
-                code if code.starts_with("08") || code.starts_with("57P0") => Some("database unreachable"),
+                code if code.starts_with("08") || code.starts_with("57P0") => {
+                    Some("database unreachable")
+                }
                 _ => None,
             }
         }
@@ -113,7 +131,9 @@ fn sqlite_unavailable(code: rusqlite::ErrorCode) -> Option<&'static str> {
     match code {
         rusqlite::ErrorCode::DiskFull => Some("disk full"),
         rusqlite::ErrorCode::ReadOnly => Some("database is read-only"),
-        rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::CannotOpen => Some("disk I/O error"),
+        rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::CannotOpen => {
+            Some("disk I/O error")
+        }
         _ => None,
     }
 }
@@ -122,7 +142,13 @@ impl ApiError {
     /// A validation error about one field.
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         let message = message.into();
-        ApiError::Invalid { message: message.clone(), details: vec![FieldError { field: field.into(), message }] }
+        ApiError::Invalid {
+            message: message.clone(),
+            details: vec![FieldError {
+                field: field.into(),
+                message,
+            }],
+        }
     }
 
     fn status(&self) -> StatusCode {
@@ -157,28 +183,34 @@ pub struct ErrorBody {
     pub details: Vec<FieldError>,
 }
 
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let (error, details) = match &self {
             ApiError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
-                ("internal error; the server log has the details".to_owned(), Vec::new())
+                (
+                    "internal error; the server log has the details".to_owned(),
+                    Vec::new(),
+                )
             }
             ApiError::Invalid { details, .. } => (self.to_string(), details.clone()),
             _ => (self.to_string(), Vec::new()),
         };
         let mut response = (status, Json(ErrorBody { error, details })).into_response();
         let retry_after = match &self {
-            ApiError::TooManyRequests { retry_after_seconds } => Some(*retry_after_seconds),
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
             ApiError::Unavailable(_) => Some(5),
             _ => None,
         };
         if let Some(seconds) = retry_after
             && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
         {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
         }
         response
     }

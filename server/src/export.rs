@@ -19,14 +19,14 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use rapport_scoring::completion::{completion, Completion};
+use rapport_scoring::completion::{Completion, completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
 use rapport_scoring::wire::ConfidentialityChoice;
-use rapport_scoring::{report_of, Report, ReportInput, ReportOptions, SegmentField};
+use rapport_scoring::{Report, ReportInput, ReportOptions, SegmentField, report_of};
 use serde::{Deserialize, Serialize};
 
 use crate::api::AppState;
@@ -72,8 +72,18 @@ pub struct RoleReport {
 }
 
 /// Completion rates of the invitations `caller` may see.
-async fn completion_for(state: &AppState, caller: &Caller, definition: &SurveyDefinition) -> Result<Option<Completion>, ApiError> {
-    let invitations: Vec<_> = state.store.invitation_records(definition.id.as_str()).await?.into_iter().filter(|record| caller.sees_account(Some(&record.account))).collect();
+async fn completion_for(
+    state: &AppState,
+    caller: &Caller,
+    definition: &SurveyDefinition,
+) -> Result<Option<Completion>, ApiError> {
+    let invitations: Vec<_> = state
+        .store
+        .invitation_records(definition.id.as_str())
+        .await?
+        .into_iter()
+        .filter(|record| caller.sees_account(Some(&record.account)))
+        .collect();
     if invitations.is_empty() {
         return Ok(None);
     }
@@ -86,13 +96,26 @@ async fn completion_for(state: &AppState, caller: &Caller, definition: &SurveyDe
 
 /// A survey version (the latest when `version` is `None`), or the 404 every results
 /// endpoint answers for a missing one.
-pub(crate) async fn definition(state: &AppState, id: &str, version: Option<u32>) -> Result<Arc<CompiledSurvey>, ApiError> {
-    state.store.survey(id, version).await?.ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
+pub(crate) async fn definition(
+    state: &AppState,
+    id: &str,
+    version: Option<u32>,
+) -> Result<Arc<CompiledSurvey>, ApiError> {
+    state
+        .store
+        .survey(id, version)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
 }
 
 /// The report of survey `survey_id` as `caller` may see it. The one place the role
 /// restriction of reports lives: the API's `report` endpoint and the dashboard both call it.
-pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, query: &ReportQuery) -> Result<RoleReport, ApiError> {
+pub async fn role_report(
+    state: &AppState,
+    caller: &Caller,
+    survey_id: &str,
+    query: &ReportQuery,
+) -> Result<RoleReport, ApiError> {
     let definition = definition(state, survey_id, query.version).await?;
     let segments = query
         .by
@@ -100,36 +123,73 @@ pub async fn role_report(state: &AppState, caller: &Caller, survey_id: &str, que
         .unwrap_or_default()
         .split(',')
         .filter(|field| !field.is_empty())
-        .map(|field| SegmentField::parse(&definition, field.trim()).map_err(|error| ApiError::invalid_field("by", error.to_string())))
+        .map(|field| {
+            SegmentField::parse(&definition, field.trim())
+                .map_err(|error| ApiError::invalid_field("by", error.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let columns = state.store.report_input(&definition).await?;
     // Filtering and folding up to millions of rows is CPU work: off the async workers.
     let (compiled, who) = (Arc::clone(&definition), caller.clone());
-    let (n, suppressed, withheld_protected, report) = tokio::task::spawn_blocking(move || restricted_report(&compiled, &who, &columns, segments))
-        .await
-        .map_err(|error| ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}")))?;
-    let accounts = if caller.role == Role::Account { caller.accounts.clone() } else { Vec::new() };
+    let (n, suppressed, withheld_protected, report) =
+        tokio::task::spawn_blocking(move || restricted_report(&compiled, &who, &columns, segments))
+            .await
+            .map_err(|error| {
+                ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}"))
+            })?;
+    let accounts = if caller.role == Role::Account {
+        caller.accounts.clone()
+    } else {
+        Vec::new()
+    };
     let completion = completion_for(state, caller, &definition).await?;
-    Ok(RoleReport { role: caller.role, accounts, n, suppressed, withheld_protected, report, completion })
+    Ok(RoleReport {
+        role: caller.role,
+        accounts,
+        n,
+        suppressed,
+        withheld_protected,
+        report,
+        completion,
+    })
 }
 
 /// What [`role_report`] computes from the rows: how many the caller's report covers, whether
 /// it is suppressed, how many protected responses were withheld, and the report.
-fn restricted_report(definition: &SurveyDefinition, caller: &Caller, columns: &ReportInput, segments: Vec<SegmentField>) -> (u64, bool, u64, Option<Report>) {
-    let mut input: Cow<'_, ReportInput> =
-        if caller.role == Role::Account { Cow::Owned(columns.filter(|input, row| caller.sees_account(input.account(row)))) } else { Cow::Borrowed(columns) };
-    let min_group_size = u64::from(definition.min_group_size);
-    let n_protected = (0..input.len()).filter(|row| is_protected(input.confidentiality(*row))).count() as u64;
-    let withheld_protected = if caller.role == Role::Account && n_protected > 0 && n_protected < min_group_size {
-        input = Cow::Owned(input.filter(|input, row| !is_protected(input.confidentiality(row))));
-        n_protected
+fn restricted_report(
+    definition: &SurveyDefinition,
+    caller: &Caller,
+    columns: &ReportInput,
+    segments: Vec<SegmentField>,
+) -> (u64, bool, u64, Option<Report>) {
+    let mut input: Cow<'_, ReportInput> = if caller.role == Role::Account {
+        Cow::Owned(columns.filter(|input, row| caller.sees_account(input.account(row))))
     } else {
-        0
+        Cow::Borrowed(columns)
     };
+    let min_group_size = u64::from(definition.min_group_size);
+    let n_protected = (0..input.len())
+        .filter(|row| is_protected(input.confidentiality(*row)))
+        .count() as u64;
+    let withheld_protected =
+        if caller.role == Role::Account && n_protected > 0 && n_protected < min_group_size {
+            input =
+                Cow::Owned(input.filter(|input, row| !is_protected(input.confidentiality(row))));
+            n_protected
+        } else {
+            0
+        };
     let n = input.len() as u64;
     let suppressed = caller.role != Role::Admin && n < min_group_size;
     let report = (!suppressed).then(|| {
-        let mut report = report_of(definition, &input, &ReportOptions { segments: segments.clone(), min_group_size: None });
+        let mut report = report_of(
+            definition,
+            &input,
+            &ReportOptions {
+                segments: segments.clone(),
+                min_group_size: None,
+            },
+        );
         if caller.role == Role::Account {
             suppress_groups_with_few_protected(definition, &input, &segments, &mut report);
         }
@@ -154,7 +214,12 @@ fn restricted_report(definition: &SurveyDefinition, caller: &Caller, columns: &R
         (status = 422, description = "`by` names no field of this survey.", body = ErrorBody),
     ),
 )]
-pub async fn report(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
     Ok(Json(role_report(&state, &caller, &id, &query).await?).into_response())
 }
 
@@ -167,18 +232,38 @@ fn is_protected(confidentiality: ConfidentialityChoice) -> bool {
 /// Turns every breakdown group that holds at least one but fewer than the minimum group size
 /// of protected responses into counts only, so that subtracting the identified rows the
 /// caller can see never isolates them.
-fn suppress_groups_with_few_protected(definition: &SurveyDefinition, input: &ReportInput, segments: &[SegmentField], report: &mut Report) {
+fn suppress_groups_with_few_protected(
+    definition: &SurveyDefinition,
+    input: &ReportInput,
+    segments: &[SegmentField],
+    report: &mut Report,
+) {
     let protected = input.filter(|input, row| is_protected(input.confidentiality(row)));
     if protected.is_empty() || segments.is_empty() {
         return;
     }
     // The scoring crate offers no way to ask which group a record falls in, so the protected
     // responses get their own breakdown, read for its group sizes only.
-    let protected_breakdown = report_of(definition, &protected, &ReportOptions { segments: segments.to_vec(), min_group_size: None });
+    let protected_breakdown = report_of(
+        definition,
+        &protected,
+        &ReportOptions {
+            segments: segments.to_vec(),
+            min_group_size: None,
+        },
+    );
     let min_group_size = u64::from(definition.min_group_size);
-    for (segmentation, protected_segmentation) in report.segments.iter_mut().zip(&protected_breakdown.segments) {
+    for (segmentation, protected_segmentation) in report
+        .segments
+        .iter_mut()
+        .zip(&protected_breakdown.segments)
+    {
         for group in &mut segmentation.groups {
-            let n_protected = protected_segmentation.groups.iter().find(|protected_group| protected_group.value == group.value).map_or(0, |protected_group| protected_group.n);
+            let n_protected = protected_segmentation
+                .groups
+                .iter()
+                .find(|protected_group| protected_group.value == group.value)
+                .map_or(0, |protected_group| protected_group.n);
             if n_protected > 0 && n_protected < min_group_size {
                 group.suppressed = true;
                 group.figures = None;
@@ -189,8 +274,16 @@ fn suppress_groups_with_few_protected(definition: &SurveyDefinition, input: &Rep
 
 /// Quotes a CSV cell, and defuses text a spreadsheet would run as a formula.
 pub fn csv_cell(text: &str) -> String {
-    let defused = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
-    if defused.contains([',', '"', '\n', '\r']) || defused != text { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
+    let defused = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if defused.contains([',', '"', '\n', '\r']) || defused != text {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
 }
 
 /// A CSV file: its name and its text.
@@ -205,32 +298,72 @@ pub struct CsvExport {
 impl IntoResponse for CsvExport {
     fn into_response(self) -> Response {
         let disposition = format!("attachment; filename=\"{}\"", self.filename);
-        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], self.text).into_response()
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            self.text,
+        )
+            .into_response()
     }
 }
 
 /// The rows of survey `survey_id` that `caller` may see, as CSV. The one place the role
 /// restriction of rows lives: the API's CSV endpoint and the dashboard's download both call
 /// it. Viewers are refused.
-pub async fn responses_csv(state: &AppState, caller: &Caller, survey_id: &str, version: Option<u32>) -> Result<CsvExport, ApiError> {
+pub async fn responses_csv(
+    state: &AppState,
+    caller: &Caller,
+    survey_id: &str,
+    version: Option<u32>,
+) -> Result<CsvExport, ApiError> {
     if caller.role == Role::Viewer {
         return Err(ApiError::Forbidden("viewers see aggregate reports only; the response export needs an admin or account token".to_owned()));
     }
     let definition = definition(state, survey_id, version).await?;
-    let question_ids: Vec<String> = definition.questions.iter().map(|question| question.id().to_string()).collect();
+    let question_ids: Vec<String> = definition
+        .questions
+        .iter()
+        .map(|question| question.id().to_string())
+        .collect();
     let mut out = String::new();
-    let mut header = vec!["response_id", "submitted_at", "account", "matter", "wave", "confidentiality", "name", "email", "organisation"]
-        .into_iter()
-        .map(str::to_owned)
-        .collect::<Vec<_>>();
+    let mut header = vec![
+        "response_id",
+        "submitted_at",
+        "account",
+        "matter",
+        "wave",
+        "confidentiality",
+        "name",
+        "email",
+        "organisation",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
     header.extend(question_ids.iter().cloned());
-    header.extend(["nps_category", "crq", "relationship", "contract_experience"].map(str::to_owned));
-    out.push_str(&header.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
+    header
+        .extend(["nps_category", "crq", "relationship", "contract_experience"].map(str::to_owned));
+    out.push_str(
+        &header
+            .iter()
+            .map(|cell| csv_cell(cell))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     out.push('\n');
-    for row in state.store.export_rows(definition.id.as_str(), definition.version).await? {
+    for row in state
+        .store
+        .export_rows(definition.id.as_str(), definition.version)
+        .await?
+    {
         let visible = match caller.role {
             Role::Admin => true,
-            Role::Account => row.confidentiality == ConfidentialityChoice::Identified && caller.sees_account(row.account.as_deref()),
+            Role::Account => {
+                row.confidentiality == ConfidentialityChoice::Identified
+                    && caller.sees_account(row.account.as_deref())
+            }
             Role::Viewer => false,
         };
         if !visible {
@@ -240,7 +373,13 @@ pub async fn responses_csv(state: &AppState, caller: &Caller, survey_id: &str, v
             Some(sealed) => Some(state.identity_key.open(&row.response_id, sealed)?),
             None => None,
         };
-        let identity_cell = |pick: fn(&rapport_scoring::wire::Identity) -> Option<&String>| identity.as_ref().and_then(pick).cloned().unwrap_or_default();
+        let identity_cell = |pick: fn(&rapport_scoring::wire::Identity) -> Option<&String>| {
+            identity
+                .as_ref()
+                .and_then(pick)
+                .cloned()
+                .unwrap_or_default()
+        };
         let mut cells = vec![
             row.response_id.clone(),
             row.submitted_at.clone(),
@@ -255,22 +394,69 @@ pub async fn responses_csv(state: &AppState, caller: &Caller, survey_id: &str, v
         for question in &definition.questions {
             let id = question.id();
             cells.push(match question {
-                Question::Nps { .. } => row.answers.nps.map(|answer| answer.get().to_string()).unwrap_or_default(),
-                Question::Element { .. } | Question::Experience { .. } => row.answers.ratings.get(id).map(|rating| rating.get().to_string()).unwrap_or_default(),
+                Question::Nps { .. } => row
+                    .answers
+                    .nps
+                    .map(|answer| answer.get().to_string())
+                    .unwrap_or_default(),
+                Question::Element { .. } | Question::Experience { .. } => row
+                    .answers
+                    .ratings
+                    .get(id)
+                    .map(|rating| rating.get().to_string())
+                    .unwrap_or_default(),
                 Question::Text { .. } => row.answers.texts.get(id).cloned().unwrap_or_default(),
-                Question::Role { .. } | Question::Choice { .. } => {
-                    row.answers.choices.get(id).map(|chosen| chosen.iter().map(ToString::to_string).collect::<Vec<_>>().join("+")).unwrap_or_default()
-                }
+                Question::Role { .. } | Question::Choice { .. } => row
+                    .answers
+                    .choices
+                    .get(id)
+                    .map(|chosen| {
+                        chosen
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("+")
+                    })
+                    .unwrap_or_default(),
             });
         }
-        cells.push(row.score.nps_category.map(|category| category.as_str().to_owned()).unwrap_or_default());
-        cells.push(row.score.crq.map(|crq| format!("{crq:.4}")).unwrap_or_default());
-        cells.push(row.score.relationship.map(|category| category.as_str().to_owned()).unwrap_or_default());
-        cells.push(row.score.contract_experience.map(|score| format!("{score:.4}")).unwrap_or_default());
-        out.push_str(&cells.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
+        cells.push(
+            row.score
+                .nps_category
+                .map(|category| category.as_str().to_owned())
+                .unwrap_or_default(),
+        );
+        cells.push(
+            row.score
+                .crq
+                .map(|crq| format!("{crq:.4}"))
+                .unwrap_or_default(),
+        );
+        cells.push(
+            row.score
+                .relationship
+                .map(|category| category.as_str().to_owned())
+                .unwrap_or_default(),
+        );
+        cells.push(
+            row.score
+                .contract_experience
+                .map(|score| format!("{score:.4}"))
+                .unwrap_or_default(),
+        );
+        out.push_str(
+            &cells
+                .iter()
+                .map(|cell| csv_cell(cell))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
     }
-    Ok(CsvExport { filename: format!("{}-v{}-responses.csv", definition.id, definition.version), text: out })
+    Ok(CsvExport {
+        filename: format!("{}-v{}-responses.csv", definition.id, definition.version),
+        text: out,
+    })
 }
 
 /// The role-restricted CSV export.
@@ -290,8 +476,15 @@ pub async fn responses_csv(state: &AppState, caller: &Caller, survey_id: &str, v
         (status = 404, description = "No such survey or version.", body = ErrorBody),
     ),
 )]
-pub async fn csv(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, Query(query): Query<ReportQuery>) -> Result<Response, ApiError> {
-    Ok(responses_csv(&state, &caller, &id, query.version).await?.into_response())
+pub async fn csv(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    Ok(responses_csv(&state, &caller, &id, query.version)
+        .await?
+        .into_response())
 }
 
 #[cfg(test)]

@@ -16,12 +16,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
 use axum::Json;
-use rapport_scoring::close_loop::{conversation_reasons, needs_conversation, strength_and_weakness, Reason};
+use axum::extract::{Path, Query, State};
+use rapport_scoring::SurveyDefinition;
+use rapport_scoring::close_loop::{
+    Reason, conversation_reasons, needs_conversation, strength_and_weakness,
+};
 use rapport_scoring::score::RelationshipCategory;
 use rapport_scoring::wire::{ConfidentialityChoice, Identity};
-use rapport_scoring::SurveyDefinition;
 use serde::{Deserialize, Serialize};
 
 use crate::api::AppState;
@@ -113,7 +115,11 @@ pub struct FollowUpState {
 
 impl From<&FollowUpRow> for FollowUpState {
     fn from(row: &FollowUpRow) -> Self {
-        FollowUpState { status: row.status, note: row.note.clone(), updated_at: Some(row.updated_at.clone()) }
+        FollowUpState {
+            status: row.status,
+            note: row.note.clone(),
+            updated_at: Some(row.updated_at.clone()),
+        }
     }
 }
 
@@ -181,12 +187,19 @@ pub enum AccountChoice {
 }
 
 /// The close-the-loop list of a survey version, restricted to what `caller` may see.
-pub async fn follow_up_list(state: &AppState, caller: &Caller, survey_id: &str, query: &FollowUpQuery) -> Result<FollowUpList, ApiError> {
+pub async fn follow_up_list(
+    state: &AppState,
+    caller: &Caller,
+    survey_id: &str,
+    query: &FollowUpQuery,
+) -> Result<FollowUpList, ApiError> {
     let choice = match &query.account {
         Some(account) => AccountChoice::Only(account.clone()),
         None => AccountChoice::All,
     };
-    Ok(follow_up_overview(state, caller, survey_id, query, &choice).await?.0)
+    Ok(follow_up_overview(state, caller, survey_id, query, &choice)
+        .await?
+        .0)
 }
 
 /// The close-the-loop list with only the chosen accounts in full, and a summary line for
@@ -202,9 +215,19 @@ pub async fn follow_up_overview(
 ) -> Result<(FollowUpList, Vec<AccountSummary>), ApiError> {
     refuse_viewer(caller)?;
     let survey = definition(state, survey_id, query.version).await?;
-    let statuses: HashMap<FollowUpSubject, FollowUpRow> =
-        state.store.follow_ups(survey.id.as_str()).await?.into_iter().map(|row| (row.subject.clone(), row)).collect();
-    let state_of = |subject: &FollowUpSubject| statuses.get(subject).map(FollowUpState::from).unwrap_or_default();
+    let statuses: HashMap<FollowUpSubject, FollowUpRow> = state
+        .store
+        .follow_ups(survey.id.as_str())
+        .await?
+        .into_iter()
+        .map(|row| (row.subject.clone(), row))
+        .collect();
+    let state_of = |subject: &FollowUpSubject| {
+        statuses
+            .get(subject)
+            .map(FollowUpState::from)
+            .unwrap_or_default()
+    };
     let status_idx = |subject: &FollowUpSubject| match state_of(subject).status {
         FollowUpStatus::Open => 0,
         FollowUpStatus::InProgress => 1,
@@ -216,15 +239,32 @@ pub async fn follow_up_overview(
     // The rows as reports read them, kept in memory; only the few listed are read in full.
     let columns = state.store.report_input(&survey).await?;
     for row in 0..columns.len() {
-        let (account, wave, observation) = (columns.account(row), columns.wave(row), columns.observation(row));
-        if !caller.sees_account(account) || (query.wave.is_some() && wave != query.wave.as_deref()) || !needs_conversation(survey.scorer(), observation) {
+        let (account, wave, observation) = (
+            columns.account(row),
+            columns.wave(row),
+            columns.observation(row),
+        );
+        if !caller.sees_account(account)
+            || (query.wave.is_some() && wave != query.wave.as_deref())
+            || !needs_conversation(survey.scorer(), observation)
+        {
             continue;
         }
         let (account, wave) = (account.map(str::to_owned), wave.map(str::to_owned));
-        let summary = summaries.entry(account.clone()).or_insert_with(|| AccountSummary { account: account.clone(), items: 0, flagged_waves: Vec::new(), by_status: [0; 3] });
+        let summary = summaries
+            .entry(account.clone())
+            .or_insert_with(|| AccountSummary {
+                account: account.clone(),
+                items: 0,
+                flagged_waves: Vec::new(),
+                by_status: [0; 3],
+            });
         if observation.confidentiality != ConfidentialityChoice::Identified {
             if !summary.flagged_waves.contains(&wave) {
-                let subject = FollowUpSubject::Account { account: account.clone().unwrap_or_default(), wave: wave.clone().unwrap_or_default() };
+                let subject = FollowUpSubject::Account {
+                    account: account.clone().unwrap_or_default(),
+                    wave: wave.clone().unwrap_or_default(),
+                };
                 summary.by_status[status_idx(&subject)] += 1;
                 summary.flagged_waves.push(wave);
             }
@@ -235,24 +275,41 @@ pub async fn follow_up_overview(
         summary.by_status[status_idx(&FollowUpSubject::Response(response_id.clone()))] += 1;
         identified.entry(account).or_default().push(response_id);
     }
-    let first_account = summaries.keys().find(|account| account.is_some()).or_else(|| summaries.keys().next()).cloned();
+    let first_account = summaries
+        .keys()
+        .find(|account| account.is_some())
+        .or_else(|| summaries.keys().next())
+        .cloned();
     let chosen = |account: &Option<String>| match choice {
         AccountChoice::All => true,
         AccountChoice::Only(only) => account.as_ref() == Some(only),
-        AccountChoice::Prefer(preferred) if summaries.contains_key(preferred) => account == preferred,
+        AccountChoice::Prefer(preferred) if summaries.contains_key(preferred) => {
+            account == preferred
+        }
         AccountChoice::Prefer(_) => first_account.as_ref() == Some(account),
     };
     // Items in the order the responses were received, account by account.
-    let wanted: Vec<String> = identified.into_iter().filter(|(account, _)| chosen(account)).flat_map(|(_, ids)| ids).collect();
+    let wanted: Vec<String> = identified
+        .into_iter()
+        .filter(|(account, _)| chosen(account))
+        .flat_map(|(_, ids)| ids)
+        .collect();
     let mut rows: HashMap<String, ExportRow> = state
         .store
-        .export_rows_by_id(survey.id.as_str(), &wanted.iter().map(String::as_str).collect::<Vec<_>>())
+        .export_rows_by_id(
+            survey.id.as_str(),
+            &wanted.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
         .await?
         .into_iter()
         .map(|row| (row.response_id.clone(), row))
         .collect();
     let mut accounts: BTreeMap<Option<String>, AccountFollowUps> = BTreeMap::new();
-    let chosen: Vec<Option<String>> = summaries.keys().filter(|account| chosen(account)).cloned().collect();
+    let chosen: Vec<Option<String>> = summaries
+        .keys()
+        .filter(|account| chosen(account))
+        .cloned()
+        .collect();
     for summary in summaries.values_mut() {
         summary.flagged_waves.sort();
         if chosen.contains(&summary.account) {
@@ -261,25 +318,54 @@ pub async fn follow_up_overview(
                 .iter()
                 .map(|wave| AccountFlag {
                     wave: wave.clone(),
-                    follow_up: state_of(&FollowUpSubject::Account { account: summary.account.clone().unwrap_or_default(), wave: wave.clone().unwrap_or_default() }),
+                    follow_up: state_of(&FollowUpSubject::Account {
+                        account: summary.account.clone().unwrap_or_default(),
+                        wave: wave.clone().unwrap_or_default(),
+                    }),
                 })
                 .collect();
-            accounts.insert(summary.account.clone(), AccountFollowUps { account: summary.account.clone(), items: Vec::new(), confidential_feedback });
+            accounts.insert(
+                summary.account.clone(),
+                AccountFollowUps {
+                    account: summary.account.clone(),
+                    items: Vec::new(),
+                    confidential_feedback,
+                },
+            );
         }
     }
     for response_id in wanted {
-        let Some(row) = rows.remove(&response_id) else { continue };
+        let Some(row) = rows.remove(&response_id) else {
+            continue;
+        };
         let reasons = conversation_reasons(&row.score);
-        let Some(entry) = accounts.get_mut(&row.account) else { continue };
-        entry.items.push(follow_up_item(state, &survey, row, reasons, state_of)?);
+        let Some(entry) = accounts.get_mut(&row.account) else {
+            continue;
+        };
+        entry
+            .items
+            .push(follow_up_item(state, &survey, row, reasons, state_of)?);
     }
     let mut accounts: Vec<AccountFollowUps> = accounts.into_values().collect();
-    let without_account = usize::from(accounts.first().is_some_and(|first| first.account.is_none()));
+    let without_account = usize::from(
+        accounts
+            .first()
+            .is_some_and(|first| first.account.is_none()),
+    );
     accounts.rotate_left(without_account);
     let mut summaries: Vec<AccountSummary> = summaries.into_values().collect();
-    let without_account = usize::from(summaries.first().is_some_and(|first| first.account.is_none()));
+    let without_account = usize::from(
+        summaries
+            .first()
+            .is_some_and(|first| first.account.is_none()),
+    );
     summaries.rotate_left(without_account);
-    let list = FollowUpList { survey: survey.id.to_string(), version: survey.version, wave: query.wave.clone(), accounts };
+    let list = FollowUpList {
+        survey: survey.id.to_string(),
+        version: survey.version,
+        wave: query.wave.clone(),
+        accounts,
+    };
     Ok((list, summaries))
 }
 
@@ -290,7 +376,11 @@ fn follow_up_item(
     reasons: Vec<Reason>,
     state_of: impl Fn(&FollowUpSubject) -> FollowUpState,
 ) -> Result<FollowUpItem, ApiError> {
-    let respondent = row.sealed_identity.as_deref().map(|sealed| state.identity_key.open(&row.response_id, sealed)).transpose()?;
+    let respondent = row
+        .sealed_identity
+        .as_deref()
+        .map(|sealed| state.identity_key.open(&row.response_id, sealed))
+        .transpose()?;
     let (strength, weakness) = strength_and_weakness(definition, &row.answers);
     let follow_up = state_of(&FollowUpSubject::Response(row.response_id.clone()));
     Ok(FollowUpItem {
@@ -310,9 +400,16 @@ fn follow_up_item(
 }
 
 fn checked_note(update: &FollowUpUpdate) -> Result<Option<&str>, ApiError> {
-    let note = update.note.as_deref().map(str::trim).filter(|note| !note.is_empty());
+    let note = update
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|note| !note.is_empty());
     if note.is_some_and(|note| note.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ApiError::invalid_field("note", format!("a note has at most {MAX_NOTE_CHARS} characters")));
+        return Err(ApiError::invalid_field(
+            "note",
+            format!("a note has at most {MAX_NOTE_CHARS} characters"),
+        ));
     }
     Ok(note)
 }
@@ -320,34 +417,80 @@ fn checked_note(update: &FollowUpUpdate) -> Result<Option<&str>, ApiError> {
 /// Records the follow-up status of one identified response on the caller's list. Anything
 /// not on that list (unknown, confidential, anonymous, another account's, needing no
 /// conversation) gets the same 404, so the answer reveals nothing about it.
-pub async fn set_response_follow_up(state: &AppState, caller: &Caller, survey_id: &str, response_id: &str, update: &FollowUpUpdate) -> Result<FollowUpState, ApiError> {
+pub async fn set_response_follow_up(
+    state: &AppState,
+    caller: &Caller,
+    survey_id: &str,
+    response_id: &str,
+    update: &FollowUpUpdate,
+) -> Result<FollowUpState, ApiError> {
     refuse_viewer(caller)?;
     let note = checked_note(update)?;
     let definition = definition(state, survey_id, None).await?;
-    let on_list = state.store.export_row(definition.id.as_str(), response_id).await?.is_some_and(|row| {
-        row.confidentiality == ConfidentialityChoice::Identified && caller.sees_account(row.account.as_deref()) && !conversation_reasons(&row.score).is_empty()
-    });
+    let on_list = state
+        .store
+        .export_row(definition.id.as_str(), response_id)
+        .await?
+        .is_some_and(|row| {
+            row.confidentiality == ConfidentialityChoice::Identified
+                && caller.sees_account(row.account.as_deref())
+                && !conversation_reasons(&row.score).is_empty()
+        });
     if !on_list {
-        return Err(ApiError::NotFound(format!("no close-the-loop item {response_id:?} in survey {survey_id:?} for this token")));
+        return Err(ApiError::NotFound(format!(
+            "no close-the-loop item {response_id:?} in survey {survey_id:?} for this token"
+        )));
     }
-    record(state, &definition, &FollowUpSubject::Response(response_id.to_owned()), update.status, note).await
+    record(
+        state,
+        &definition,
+        &FollowUpSubject::Response(response_id.to_owned()),
+        update.status,
+        note,
+    )
+    .await
 }
 
 /// Stores a status and answers with what is now recorded.
-async fn record(state: &AppState, definition: &SurveyDefinition, subject: &FollowUpSubject, status: FollowUpStatus, note: Option<&str>) -> Result<FollowUpState, ApiError> {
-    let updated_at = state.store.set_follow_up(definition.id.as_str(), subject, status, note).await?;
-    Ok(FollowUpState { status, note: note.map(str::to_owned), updated_at: Some(updated_at) })
+async fn record(
+    state: &AppState,
+    definition: &SurveyDefinition,
+    subject: &FollowUpSubject,
+    status: FollowUpStatus,
+    note: Option<&str>,
+) -> Result<FollowUpState, ApiError> {
+    let updated_at = state
+        .store
+        .set_follow_up(definition.id.as_str(), subject, status, note)
+        .await?;
+    Ok(FollowUpState {
+        status,
+        note: note.map(str::to_owned),
+        updated_at: Some(updated_at),
+    })
 }
 
 /// Records the follow-up status of an account's confidential-feedback flag for one wave.
-pub async fn set_account_follow_up(state: &AppState, caller: &Caller, survey_id: &str, account: &str, wave: Option<&str>, update: &FollowUpUpdate) -> Result<FollowUpState, ApiError> {
+pub async fn set_account_follow_up(
+    state: &AppState,
+    caller: &Caller,
+    survey_id: &str,
+    account: &str,
+    wave: Option<&str>,
+    update: &FollowUpUpdate,
+) -> Result<FollowUpState, ApiError> {
     refuse_viewer(caller)?;
     let note = checked_note(update)?;
     let definition = definition(state, survey_id, None).await?;
     if !caller.sees_account(Some(account)) {
-        return Err(ApiError::NotFound(format!("no close-the-loop flag for account {account:?} in survey {survey_id:?} for this token")));
+        return Err(ApiError::NotFound(format!(
+            "no close-the-loop flag for account {account:?} in survey {survey_id:?} for this token"
+        )));
     }
-    let subject = FollowUpSubject::Account { account: account.to_owned(), wave: wave.unwrap_or_default().to_owned() };
+    let subject = FollowUpSubject::Account {
+        account: account.to_owned(),
+        wave: wave.unwrap_or_default().to_owned(),
+    };
     record(state, &definition, &subject, update.status, note).await
 }
 
@@ -367,7 +510,12 @@ pub async fn set_account_follow_up(state: &AppState, caller: &Caller, survey_id:
         (status = 404, description = "No such survey or version.", body = ErrorBody),
     ),
 )]
-pub async fn list(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, Query(query): Query<FollowUpQuery>) -> Result<Json<FollowUpList>, ApiError> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<FollowUpQuery>,
+) -> Result<Json<FollowUpList>, ApiError> {
     Ok(Json(follow_up_list(&state, &caller, &id, &query).await?))
 }
 
@@ -391,9 +539,16 @@ pub async fn list(State(state): State<Arc<AppState>>, caller: Caller, Path(id): 
             headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
     ),
 )]
-pub async fn put_response(State(state): State<Arc<AppState>>, caller: Caller, Path((id, response_id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<FollowUpState>, ApiError> {
+pub async fn put_response(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((id, response_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<FollowUpState>, ApiError> {
     let update: FollowUpUpdate = crate::api::parse_json(&body)?;
-    Ok(Json(set_response_follow_up(&state, &caller, &id, &response_id, &update).await?))
+    Ok(Json(
+        set_response_follow_up(&state, &caller, &id, &response_id, &update).await?,
+    ))
 }
 
 /// `PUT /api/v1/surveys/{id}/follow-ups/accounts/{account}[?wave=W]`.
@@ -424,5 +579,15 @@ pub async fn put_account(
     body: axum::body::Bytes,
 ) -> Result<Json<FollowUpState>, ApiError> {
     let update: FollowUpUpdate = crate::api::parse_json(&body)?;
-    Ok(Json(set_account_follow_up(&state, &caller, &id, &account, query.wave.as_deref(), &update).await?))
+    Ok(Json(
+        set_account_follow_up(
+            &state,
+            &caller,
+            &id,
+            &account,
+            query.wave.as_deref(),
+            &update,
+        )
+        .await?,
+    ))
 }

@@ -17,7 +17,7 @@
 use std::fmt;
 use std::path::Path;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rapport_scoring::wire::Identity;
@@ -47,36 +47,56 @@ impl IdentityKey {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let bytes = hex::decode(line).map_err(|_| anyhow::anyhow!("line {}: an identity key must be 64 hex characters", idx + 1))?;
-            let key: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("line {}: an identity key must be 32 bytes (64 hex characters)", idx + 1))?;
+            let bytes = hex::decode(line).map_err(|_| {
+                anyhow::anyhow!(
+                    "line {}: an identity key must be 64 hex characters",
+                    idx + 1
+                )
+            })?;
+            let key: [u8; 32] = bytes.try_into().map_err(|_| {
+                anyhow::anyhow!(
+                    "line {}: an identity key must be 32 bytes (64 hex characters)",
+                    idx + 1
+                )
+            })?;
             keys.push(key);
         }
-        anyhow::ensure!(!keys.is_empty(), "no identity key: the file must hold at least one line of 64 hex characters");
+        anyhow::ensure!(
+            !keys.is_empty(),
+            "no identity key: the file must hold at least one line of 64 hex characters"
+        );
         Ok(IdentityKey { keys })
     }
 
     fn random_key() -> anyhow::Result<[u8; 32]> {
         let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|error| anyhow::anyhow!("no randomness for the identity key: {error}"))?;
+        getrandom::fill(&mut key)
+            .map_err(|error| anyhow::anyhow!("no randomness for the identity key: {error}"))?;
         Ok(key)
     }
 
     /// A fresh random key.
     pub fn generate() -> anyhow::Result<Self> {
-        Ok(IdentityKey { keys: vec![Self::random_key()?] })
+        Ok(IdentityKey {
+            keys: vec![Self::random_key()?],
+        })
     }
 
     /// Reads the key file, creating it (mode 0600) with a fresh key when it does not exist.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_hex(&text).with_context(|| format!("reading identity key file {}", path.display())),
+            Ok(text) => Self::from_hex(&text)
+                .with_context(|| format!("reading identity key file {}", path.display())),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate()?;
-                write_private(path, &key.to_file_text()).with_context(|| format!("creating identity key file {}", path.display()))?;
+                write_private(path, &key.to_file_text())
+                    .with_context(|| format!("creating identity key file {}", path.display()))?;
                 tracing::warn!(path = %path.display(), "created a new identity key file; back it up apart from the database");
                 Ok(key)
             }
-            Err(error) => Err(error).with_context(|| format!("reading identity key file {}", path.display())),
+            Err(error) => {
+                Err(error).with_context(|| format!("reading identity key file {}", path.display()))
+            }
         }
     }
 
@@ -88,7 +108,8 @@ impl IdentityKey {
         keys.keys.push(Self::random_key()?);
         let staging = path.with_extension("rotating");
         let _ = std::fs::remove_file(&staging);
-        write_private(&staging, &keys.to_file_text()).with_context(|| format!("writing {}", staging.display()))?;
+        write_private(&staging, &keys.to_file_text())
+            .with_context(|| format!("writing {}", staging.display()))?;
         std::fs::rename(&staging, path).with_context(|| format!("replacing {}", path.display()))?;
         Ok(keys.keys.len())
     }
@@ -96,12 +117,16 @@ impl IdentityKey {
     /// Reads an existing key file; a missing file is an error, never a fresh key (which
     /// would silently match nothing stored).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading identity key file {}", path.display()))?;
-        Self::from_hex(&text).with_context(|| format!("reading identity key file {}", path.display()))
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading identity key file {}", path.display()))?;
+        Self::from_hex(&text)
+            .with_context(|| format!("reading identity key file {}", path.display()))
     }
 
     fn to_file_text(&self) -> String {
-        let mut text = String::from("# Rapport identity keys, oldest first; the last is current. Keep every line.\n");
+        let mut text = String::from(
+            "# Rapport identity keys, oldest first; the last is current. Keep every line.\n",
+        );
         for key in &self.keys {
             text.push_str(&hex::encode(key));
             text.push('\n');
@@ -120,7 +145,9 @@ impl IdentityKey {
     }
 
     fn current(&self) -> &[u8; 32] {
-        self.keys.last().expect("an identity key set is never empty")
+        self.keys
+            .last()
+            .expect("an identity key set is never empty")
     }
 
     /// The raw current key, for deriving the other keys of this deployment (the invitation
@@ -139,10 +166,17 @@ impl IdentityKey {
     pub fn seal(&self, response_id: &str, identity: &Identity) -> anyhow::Result<Vec<u8>> {
         let cipher = XChaCha20Poly1305::new(self.current().into());
         let mut nonce = [0u8; 24];
-        getrandom::fill(&mut nonce).map_err(|error| anyhow::anyhow!("no randomness for a nonce: {error}"))?;
+        getrandom::fill(&mut nonce)
+            .map_err(|error| anyhow::anyhow!("no randomness for a nonce: {error}"))?;
         let plaintext = serde_json::to_vec(identity)?;
         let ciphertext = cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plaintext, aad: response_id.as_bytes() })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plaintext,
+                    aad: response_id.as_bytes(),
+                },
+            )
             .map_err(|_| anyhow::anyhow!("sealing an identity failed"))?;
         Ok([nonce.as_slice(), &ciphertext].concat())
     }
@@ -156,7 +190,13 @@ impl IdentityKey {
         let (nonce, ciphertext) = sealed.split_at(24);
         for key in self.all_key_bytes() {
             let cipher = XChaCha20Poly1305::new(key.into());
-            if let Ok(plaintext) = cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: response_id.as_bytes() }) {
+            if let Ok(plaintext) = cipher.decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: response_id.as_bytes(),
+                },
+            ) {
                 return Ok(serde_json::from_slice(&plaintext)?);
             }
         }
@@ -176,7 +216,10 @@ impl IdentityKey {
     /// The body digest under each older key, newest first: a resend of a response stored
     /// before a rotation matches one of these.
     pub fn earlier_body_digests(&self, canonical_body: &[u8]) -> Vec<String> {
-        self.all_key_bytes().skip(1).map(|key| Self::digest_under(key, canonical_body)).collect()
+        self.all_key_bytes()
+            .skip(1)
+            .map(|key| Self::digest_under(key, canonical_body))
+            .collect()
     }
 
     fn digest_under(key: &[u8; 32], canonical_body: &[u8]) -> String {
@@ -184,7 +227,8 @@ impl IdentityKey {
         let mut derived = Sha256::new();
         derived.update(b"rapport body digest key v1");
         derived.update(key);
-        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&derived.finalize()).expect("HMAC takes any key length");
+        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&derived.finalize())
+            .expect("HMAC takes any key length");
         mac.update(canonical_body);
         hex::encode(mac.finalize().into_bytes())
     }
@@ -220,7 +264,11 @@ mod tests {
     use super::*;
 
     fn identity() -> Identity {
-        Identity { name: Some("Ana Ruiz".into()), email: Some("ana@client.example".into()), organisation: None }
+        Identity {
+            name: Some("Ana Ruiz".into()),
+            email: Some("ana@client.example".into()),
+            organisation: None,
+        }
     }
 
     #[test]
@@ -228,8 +276,16 @@ mod tests {
         let key = IdentityKey::generate().unwrap();
         let sealed = key.seal("row-a", &identity()).unwrap();
         assert_eq!(key.open("row-a", &sealed).unwrap(), identity());
-        assert!(key.open("row-b", &sealed).is_err(), "ciphertext moved to another row must not open");
-        assert!(IdentityKey::generate().unwrap().open("row-a", &sealed).is_err());
+        assert!(
+            key.open("row-b", &sealed).is_err(),
+            "ciphertext moved to another row must not open"
+        );
+        assert!(
+            IdentityKey::generate()
+                .unwrap()
+                .open("row-a", &sealed)
+                .is_err()
+        );
         let plaintext = String::from_utf8_lossy(&sealed);
         assert!(!plaintext.contains("Ana") && !plaintext.contains("client.example"));
     }
@@ -246,16 +302,34 @@ mod tests {
         let key = IdentityKey::from_hex(&"02".repeat(32)).unwrap();
         let body = br#"{"identity":{"email":"ana@client.example"}}"#;
         assert_eq!(key.body_digest(body), key.body_digest(body));
-        assert_ne!(key.body_digest(body), key.body_digest(br#"{"identity":{"email":"bo@client.example"}}"#));
-        assert_ne!(key.body_digest(body), hex::encode(Sha256::digest(body)), "a plain hash lets anyone confirm a guessed identity");
-        assert_ne!(key.body_digest(body), IdentityKey::from_hex(&"03".repeat(32)).unwrap().body_digest(body));
+        assert_ne!(
+            key.body_digest(body),
+            key.body_digest(br#"{"identity":{"email":"bo@client.example"}}"#)
+        );
+        assert_ne!(
+            key.body_digest(body),
+            hex::encode(Sha256::digest(body)),
+            "a plain hash lets anyone confirm a guessed identity"
+        );
+        assert_ne!(
+            key.body_digest(body),
+            IdentityKey::from_hex(&"03".repeat(32))
+                .unwrap()
+                .body_digest(body)
+        );
     }
 
     #[test]
     fn respondent_keys_are_stable_case_insensitive_and_opaque() {
         let key = IdentityKey::from_hex(&"01".repeat(32)).unwrap();
-        assert_eq!(key.respondent_key(" Ana@Client.example"), key.respondent_key("ana@client.example"));
-        assert_ne!(key.respondent_key("ana@client.example"), key.respondent_key("bo@client.example"));
+        assert_eq!(
+            key.respondent_key(" Ana@Client.example"),
+            key.respondent_key("ana@client.example")
+        );
+        assert_ne!(
+            key.respondent_key("ana@client.example"),
+            key.respondent_key("bo@client.example")
+        );
         assert!(!key.respondent_key("ana@client.example").contains("ana"));
     }
 }

@@ -8,8 +8,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -62,7 +62,9 @@ pub enum InvitationError {
 
 /// The current time in seconds since the Unix epoch.
 pub fn now_seconds() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 fn signing_key(key: &[u8; 32]) -> [u8; 32] {
@@ -75,29 +77,45 @@ fn signing_key(key: &[u8; 32]) -> [u8; 32] {
 impl Invitation {
     /// The signed token.
     pub fn sign(&self, identity_key: &IdentityKey) -> String {
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("an invitation serialises"));
-        let mut mac = HmacSha256::new_from_slice(&signing_key(identity_key.key_bytes())).expect("HMAC takes any key length");
+        let payload =
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("an invitation serialises"));
+        let mut mac = HmacSha256::new_from_slice(&signing_key(identity_key.key_bytes()))
+            .expect("HMAC takes any key length");
         mac.update(payload.as_bytes());
-        format!("{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        format!(
+            "{payload}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
     }
 
     /// Checks a token's signature (under any of the keys, so links sent before a rotation
     /// still work) and expiry (at `now`, seconds) and returns what it says.
-    pub fn verify(token: &str, identity_key: &IdentityKey, now: i64) -> Result<Self, InvitationError> {
+    pub fn verify(
+        token: &str,
+        identity_key: &IdentityKey,
+        now: i64,
+    ) -> Result<Self, InvitationError> {
         let (payload, tag) = token.split_once('.').ok_or(InvitationError::Altered)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| InvitationError::Altered)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| InvitationError::Altered)?;
         let signed_by_us = identity_key.all_key_bytes().any(|key| {
-            let mut mac = HmacSha256::new_from_slice(&signing_key(key)).expect("HMAC takes any key length");
+            let mut mac =
+                HmacSha256::new_from_slice(&signing_key(key)).expect("HMAC takes any key length");
             mac.update(payload.as_bytes());
             mac.verify_slice(&tag).is_ok()
         });
         if !signed_by_us {
             return Err(InvitationError::Altered);
         }
-        let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| InvitationError::Altered)?;
-        let invitation: Invitation = serde_json::from_slice(&bytes).map_err(|_| InvitationError::Altered)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| InvitationError::Altered)?;
+        let invitation: Invitation =
+            serde_json::from_slice(&bytes).map_err(|_| InvitationError::Altered)?;
         if now >= invitation.expires {
-            let date = rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000);
+            let date =
+                rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000);
             return Err(InvitationError::Expired(date.as_str()[..10].to_owned()));
         }
         Ok(invitation)
@@ -110,7 +128,9 @@ pub fn parse_lifetime(text: &str) -> anyhow::Result<i64> {
     // not panic on a char boundary.
     let split = text.char_indices().last().map_or(0, |(idx, _)| idx);
     let (number, unit) = text.split_at(split);
-    let number: i64 = number.parse().map_err(|_| anyhow::anyhow!("lifetime must look like 30d, 12h or 90m, got {text:?}"))?;
+    let number: i64 = number
+        .parse()
+        .map_err(|_| anyhow::anyhow!("lifetime must look like 30d, 12h or 90m, got {text:?}"))?;
     let unit_seconds: i64 = match unit {
         "d" => 86_400,
         "h" => 3600,
@@ -119,8 +139,11 @@ pub fn parse_lifetime(text: &str) -> anyhow::Result<i64> {
     };
     // A century bounds the expiry so that `now + lifetime`, and its milliseconds, never overflow.
     const MAX_LIFETIME_SECONDS: i64 = 100 * 365 * 86_400;
-    let seconds = number.checked_mul(unit_seconds).filter(|seconds| *seconds <= MAX_LIFETIME_SECONDS);
-    let seconds = seconds.ok_or_else(|| anyhow::anyhow!("lifetime {text:?} is too long: at most 36500d"))?;
+    let seconds = number
+        .checked_mul(unit_seconds)
+        .filter(|seconds| *seconds <= MAX_LIFETIME_SECONDS);
+    let seconds =
+        seconds.ok_or_else(|| anyhow::anyhow!("lifetime {text:?} is too long: at most 36500d"))?;
     if seconds <= 0 {
         anyhow::bail!("lifetime must be positive, got {text:?}");
     }
@@ -149,27 +172,63 @@ mod tests {
     fn a_signed_invitation_verifies_and_any_change_is_refused() {
         let key = IdentityKey::generate().unwrap();
         let token = invitation().sign(&key);
-        assert_eq!(Invitation::verify(&token, &key, 1_900_000_000).unwrap(), invitation());
+        assert_eq!(
+            Invitation::verify(&token, &key, 1_900_000_000).unwrap(),
+            invitation()
+        );
         let (payload, tag) = token.split_once('.').unwrap();
         let mut forged = invitation();
         forged.account = "contoso".into();
         let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
-        assert_eq!(Invitation::verify(&format!("{forged_payload}.{tag}"), &key, 0), Err(InvitationError::Altered));
-        assert_eq!(Invitation::verify(&format!("{payload}.{}", &tag[1..]), &key, 0), Err(InvitationError::Altered));
-        assert_eq!(Invitation::verify(&token, &IdentityKey::generate().unwrap(), 0), Err(InvitationError::Altered));
-        assert_eq!(Invitation::verify("garbage", &key, 0), Err(InvitationError::Altered));
-        assert_eq!(Invitation::verify(&token, &key, 2_000_000_000), Err(InvitationError::Expired("2033-05-18".into())));
+        assert_eq!(
+            Invitation::verify(&format!("{forged_payload}.{tag}"), &key, 0),
+            Err(InvitationError::Altered)
+        );
+        assert_eq!(
+            Invitation::verify(&format!("{payload}.{}", &tag[1..]), &key, 0),
+            Err(InvitationError::Altered)
+        );
+        assert_eq!(
+            Invitation::verify(&token, &IdentityKey::generate().unwrap(), 0),
+            Err(InvitationError::Altered)
+        );
+        assert_eq!(
+            Invitation::verify("garbage", &key, 0),
+            Err(InvitationError::Altered)
+        );
+        assert_eq!(
+            Invitation::verify(&token, &key, 2_000_000_000),
+            Err(InvitationError::Expired("2033-05-18".into()))
+        );
     }
 
     #[test]
     fn lifetimes_parse() {
         assert_eq!(parse_lifetime("30d").unwrap(), 30 * 86_400);
         assert_eq!(parse_lifetime("12h").unwrap(), 12 * 3600);
-        assert!(parse_lifetime("0d").is_err() && parse_lifetime("5y").is_err() && parse_lifetime("d").is_err());
+        assert!(
+            parse_lifetime("0d").is_err()
+                && parse_lifetime("5y").is_err()
+                && parse_lifetime("d").is_err()
+        );
         // These once panicked: a multi-byte unit split inside a character, and an overflow.
-        assert!(parse_lifetime("30é").is_err() && parse_lifetime("é").is_err() && parse_lifetime("").is_err());
-        assert!(parse_lifetime(&format!("{}d", i64::MAX)).unwrap_err().to_string().contains("too long"));
-        assert!(parse_lifetime("36501d").unwrap_err().to_string().contains("too long"));
+        assert!(
+            parse_lifetime("30é").is_err()
+                && parse_lifetime("é").is_err()
+                && parse_lifetime("").is_err()
+        );
+        assert!(
+            parse_lifetime(&format!("{}d", i64::MAX))
+                .unwrap_err()
+                .to_string()
+                .contains("too long")
+        );
+        assert!(
+            parse_lifetime("36501d")
+                .unwrap_err()
+                .to_string()
+                .contains("too long")
+        );
         assert_eq!(parse_lifetime("36500d").unwrap(), 36_500 * 86_400);
     }
 }

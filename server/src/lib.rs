@@ -25,12 +25,12 @@
 
 pub mod api;
 pub mod auth;
-pub mod export;
-pub mod follow_up;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod export;
+pub mod follow_up;
 pub mod identity;
 pub mod invitation;
 pub mod metrics;
@@ -39,4 +39,4 @@ pub mod rate_limit;
 pub mod score_file;
 pub mod store;
 
-pub use api::{app, AppState};
+pub use api::{AppState, app};

@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use rapport_server::api::{app, AppState, Counters};
-use rapport_server::auth::{new_token, token_hash, Role};
-use rapport_server::config::{Cli, Command, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs, SurveyCommand, TokenCommand};
-use rapport_server::invitation::{now_seconds, parse_lifetime, Invitation};
-use rapport_server::rate_limit::{RateLimit, RateLimiter};
+use rapport_server::api::{AppState, Counters, app};
+use rapport_server::auth::{Role, new_token, token_hash};
+use rapport_server::config::{
+    Cli, Command, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs,
+    SurveyCommand, TokenCommand,
+};
 use rapport_server::identity::IdentityKey;
+use rapport_server::invitation::{Invitation, now_seconds, parse_lifetime};
+use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::score_file;
 use rapport_server::store::{AddOutcome, Store};
 
@@ -30,7 +33,10 @@ fn main() -> std::process::ExitCode {
         },
     };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let outcome = match cli.command {
@@ -56,7 +62,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
@@ -65,16 +74,26 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
             let definition = score_file::load_definition(&file.to_string_lossy())?;
             let store = Store::open(&database.database_url).await?;
             match store.add_survey(&definition).await? {
-                AddOutcome::Added { version } => println!("added survey {} version {version}", definition.id),
-                AddOutcome::Unchanged { version } => println!("survey {} is unchanged at version {version}", definition.id),
+                AddOutcome::Added { version } => {
+                    println!("added survey {} version {version}", definition.id)
+                }
+                AddOutcome::Unchanged { version } => {
+                    println!("survey {} is unchanged at version {version}", definition.id)
+                }
             }
             store.close().await;
         }
         SurveyCommand::List { database } => {
             let store = Store::open(&database.database_url).await?;
-            println!("{:<32} {:>7} {:>9}  title", "survey", "version", "responses");
+            println!(
+                "{:<32} {:>7} {:>9}  title",
+                "survey", "version", "responses"
+            );
             for survey in store.list_surveys().await? {
-                println!("{:<32} {:>7} {:>9}  {}", survey.id, survey.version, survey.responses, survey.title);
+                println!(
+                    "{:<32} {:>7} {:>9}  {}",
+                    survey.id, survey.version, survey.responses, survey.title
+                );
             }
             store.close().await;
         }
@@ -85,7 +104,13 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
 async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let store = Store::open(&args.database.database_url).await?;
     let Some(definition) = store.survey(&args.survey, args.version).await? else {
-        anyhow::bail!("no survey {:?}{} in the database", args.survey, args.version.map(|version| format!(" version {version}")).unwrap_or_default());
+        anyhow::bail!(
+            "no survey {:?}{} in the database",
+            args.survey,
+            args.version
+                .map(|version| format!(" version {version}"))
+                .unwrap_or_default()
+        );
     };
     let segments = args
         .by
@@ -94,7 +119,14 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let input = store.report_input(&definition).await?;
     store.close().await;
-    let report = rapport_scoring::report_of(&definition, &input, &rapport_scoring::ReportOptions { segments, min_group_size: None });
+    let report = rapport_scoring::report_of(
+        &definition,
+        &input,
+        &rapport_scoring::ReportOptions {
+            segments,
+            min_group_size: None,
+        },
+    );
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => print!("{}", score_file::report_csv(&report)),
@@ -106,25 +138,43 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
 async fn erase(args: EraseArgs) -> anyhow::Result<()> {
     let identity_key = IdentityKey::load(&args.identity_key_file)?;
     let store = Store::open(&args.database.database_url).await?;
-    let (responses, invitations) = store.erase_respondent(&identity_key.respondent_key(&args.email)).await?;
+    let (responses, invitations) = store
+        .erase_respondent(&identity_key.respondent_key(&args.email))
+        .await?;
     store.close().await;
-    println!("erased the identity of {responses} response(s) and {invitations} invitation(s); their answers stay in the aggregates, linked to nobody");
+    println!(
+        "erased the identity of {responses} response(s) and {invitations} invitation(s); their answers stay in the aggregates, linked to nobody"
+    );
     Ok(())
 }
 
 async fn token(command: TokenCommand) -> anyhow::Result<()> {
-    let TokenCommand::Create { role, accounts, label, database } = command;
+    let TokenCommand::Create {
+        role,
+        accounts,
+        label,
+        database,
+    } = command;
     if role == Role::Account && accounts.is_empty() {
         anyhow::bail!("an account token needs at least one --account");
     }
     if role != Role::Account && !accounts.is_empty() {
-        anyhow::bail!("--account applies only to --role account; {} tokens see every account", role.as_str());
+        anyhow::bail!(
+            "--account applies only to --role account; {} tokens see every account",
+            role.as_str()
+        );
     }
     let store = Store::open(&database.database_url).await?;
     let token = new_token()?;
-    store.add_token(&token_hash(&token), role, &accounts, label.as_deref()).await?;
+    store
+        .add_token(&token_hash(&token), role, &accounts, label.as_deref())
+        .await?;
     store.close().await;
-    eprintln!("created {} {} token; it is shown once, store it now:", if role == Role::Admin { "an" } else { "a" }, role.as_str());
+    eprintln!(
+        "created {} {} token; it is shown once, store it now:",
+        if role == Role::Admin { "an" } else { "a" },
+        role.as_str()
+    );
     println!("{token}");
     Ok(())
 }
@@ -148,19 +198,35 @@ fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Invitee>> {
             wave: args.wave.clone(),
         }]);
     };
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut lines = text.lines().filter(|line| !line.trim().is_empty());
-    let header: Vec<String> = lines.next().context("the CSV file is empty")?.split(',').map(|cell| cell.trim().to_lowercase()).collect();
+    let header: Vec<String> = lines
+        .next()
+        .context("the CSV file is empty")?
+        .split(',')
+        .map(|cell| cell.trim().to_lowercase())
+        .collect();
     let column = |name: &str| header.iter().position(|cell| cell == name);
-    let (contact, account) = (column("contact").context("the CSV header needs a contact column")?, column("account").context("the CSV header needs an account column")?);
+    let (contact, account) = (
+        column("contact").context("the CSV header needs a contact column")?,
+        column("account").context("the CSV header needs an account column")?,
+    );
     lines
         .enumerate()
         .map(|(idx, line)| {
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-            let cell = |position: Option<usize>| position.and_then(|position| cells.get(position)).filter(|cell| !cell.is_empty()).map(|cell| (*cell).to_owned());
+            let cell = |position: Option<usize>| {
+                position
+                    .and_then(|position| cells.get(position))
+                    .filter(|cell| !cell.is_empty())
+                    .map(|cell| (*cell).to_owned())
+            };
             Ok(Invitee {
-                contact: cell(Some(contact)).with_context(|| format!("line {}: contact is empty", idx + 2))?,
-                account: cell(Some(account)).with_context(|| format!("line {}: account is empty", idx + 2))?,
+                contact: cell(Some(contact))
+                    .with_context(|| format!("line {}: contact is empty", idx + 2))?,
+                account: cell(Some(account))
+                    .with_context(|| format!("line {}: account is empty", idx + 2))?,
                 name: cell(column("name")),
                 matter: cell(column("matter")).or_else(|| args.matter.clone()),
                 wave: cell(column("wave")).or_else(|| args.wave.clone()),
@@ -175,11 +241,15 @@ async fn invite(args: InviteArgs) -> anyhow::Result<()> {
     let identity_key = IdentityKey::load_or_create(&args.identity_key_file)?;
     let store = Store::open(&args.database.database_url).await?;
     if store.survey(&args.survey, None).await?.is_none() {
-        anyhow::bail!("no survey {:?} in the database; add it with `rapport survey add`", args.survey);
+        anyhow::bail!(
+            "no survey {:?} in the database; add it with `rapport survey add`",
+            args.survey
+        );
     }
     for person in people {
         let mut id_bytes = [0u8; 16];
-        getrandom::fill(&mut id_bytes).map_err(|error| anyhow::anyhow!("no randomness for an invitation id: {error}"))?;
+        getrandom::fill(&mut id_bytes)
+            .map_err(|error| anyhow::anyhow!("no randomness for an invitation id: {error}"))?;
         let invitation = Invitation {
             id: hex::encode(id_bytes),
             survey: args.survey.clone(),
@@ -191,11 +261,29 @@ async fn invite(args: InviteArgs) -> anyhow::Result<()> {
             firm: args.firm.clone(),
             expires: now_seconds() + lifetime,
         };
-        let contact = rapport_scoring::wire::Identity { name: invitation.name.clone(), email: Some(invitation.contact.clone()), organisation: None };
+        let contact = rapport_scoring::wire::Identity {
+            name: invitation.name.clone(),
+            email: Some(invitation.contact.clone()),
+            organisation: None,
+        };
         let sealed = identity_key.seal(&invitation.id, &contact)?;
-        store.add_invitation(&invitation, &identity_key.respondent_key(&invitation.contact), &sealed).await?;
-        let url = format!("{}/s/{}", args.base_url.trim_end_matches('/'), invitation.sign(&identity_key));
-        if args.csv.is_some() { println!("{},{url}", person.contact) } else { println!("{url}") }
+        store
+            .add_invitation(
+                &invitation,
+                &identity_key.respondent_key(&invitation.contact),
+                &sealed,
+            )
+            .await?;
+        let url = format!(
+            "{}/s/{}",
+            args.base_url.trim_end_matches('/'),
+            invitation.sign(&identity_key)
+        );
+        if args.csv.is_some() {
+            println!("{},{url}", person.contact)
+        } else {
+            println!("{url}")
+        }
     }
     store.close().await;
     Ok(())
@@ -211,7 +299,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         widget_dir: args.widget_dir.clone(),
         allowed_origins: args.allow_origins.clone(),
         counters: Arc::new(Counters::default()),
-        rate_limiter: Arc::new(RateLimiter::new(RateLimit { burst: args.rate_limit_burst, per_minute: args.rate_limit_per_minute })),
+        rate_limiter: Arc::new(RateLimiter::new(RateLimit {
+            burst: args.rate_limit_burst,
+            per_minute: args.rate_limit_per_minute,
+        })),
         trust_forwarded_for: args.trust_forwarded_for,
     };
     // In the background: responses stored before report entries existed get theirs (reports
@@ -220,21 +311,42 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // reads every row. Nothing waits for either.
     let background = store.clone();
     tokio::spawn(async move {
-        match background.fill_report_entries(|filled| tracing::info!(filled, "filling in report entries of earlier responses")).await {
+        match background
+            .fill_report_entries(|filled| {
+                tracing::info!(filled, "filling in report entries of earlier responses")
+            })
+            .await
+        {
             Ok(0) => {}
             Ok(filled) => tracing::info!(filled, "report entries of earlier responses filled in"),
-            Err(error) => tracing::warn!("filling in report entries stopped ({error:#}); reports read those responses' answers instead"),
+            Err(error) => tracing::warn!(
+                "filling in report entries stopped ({error:#}); reports read those responses' answers instead"
+            ),
         }
         let started = std::time::Instant::now();
         match background.read_report_columns().await {
             Ok(0) => {}
-            Ok(responses) => tracing::info!(responses, seconds = started.elapsed().as_secs_f64(), "report columns read"),
-            Err(error) => tracing::warn!("reading report columns at start stopped ({error:#}); the first report reads them instead"),
+            Ok(responses) => tracing::info!(
+                responses,
+                seconds = started.elapsed().as_secs_f64(),
+                "report columns read"
+            ),
+            Err(error) => tracing::warn!(
+                "reading report columns at start stopped ({error:#}); the first report reads them instead"
+            ),
         }
     });
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(address = %listener.local_addr()?, "rapport is serving; open http://{}/", listener.local_addr()?);
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     store.close().await;
     tracing::info!("stopped after finishing in-flight requests");
     Ok(())

@@ -25,7 +25,9 @@ use axum::response::{IntoResponse, Response};
 use crate::api::AppState;
 
 /// Upper bounds of the request-duration buckets, in seconds.
-const DURATION_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const DURATION_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
 /// Upper bounds of the batch-size buckets, in responses.
 pub const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
@@ -56,10 +58,21 @@ impl Histogram {
         let separator = if labels.is_empty() { "" } else { "," };
         for (idx, bound) in buckets.iter().enumerate() {
             let count = self.counts.get(idx).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{separator}le=\"{bound}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{separator}le=\"{bound}\"}} {count}"
+            );
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{separator}le=\"+Inf\"}} {}", self.count);
-        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{separator}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let braces = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
         let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
         let _ = writeln!(out, "{name}_count{braces} {}", self.count);
     }
@@ -85,12 +98,18 @@ impl Counters {
     /// Records one answered request. After a route's first request this allocates nothing:
     /// it runs on every request.
     pub fn record_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        let Ok(mut routes) = self.routes.lock() else { return };
+        let Ok(mut routes) = self.routes.lock() else {
+            return;
+        };
         let counts = match routes.get_mut(route) {
             Some(counts) => counts,
             None => routes.entry(route.to_owned()).or_default(),
         };
-        match counts.answered.iter_mut().find(|(known, code, _)| *code == status && known == method) {
+        match counts
+            .answered
+            .iter_mut()
+            .find(|(known, code, _)| *code == status && known == method)
+        {
             Some((_, _, n)) => *n += 1,
             None => counts.answered.push((method.to_owned(), status, 1)),
         }
@@ -108,20 +127,34 @@ impl Counters {
             let mut answered: Vec<&(String, u16, u64)> = counts.answered.iter().collect();
             answered.sort_unstable();
             for (method, status, n) in answered {
-                let _ = writeln!(out, "rapport_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "rapport_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+                );
             }
         }
         out.push_str("# HELP rapport_http_request_duration_seconds Time to answer an API request, by route template.\n");
         out.push_str("# TYPE rapport_http_request_duration_seconds histogram\n");
         for (route, counts) in routes {
-            counts.durations.render(&mut out, "rapport_http_request_duration_seconds", &format!("route=\"{route}\""), &DURATION_BUCKETS);
+            counts.durations.render(
+                &mut out,
+                "rapport_http_request_duration_seconds",
+                &format!("route=\"{route}\""),
+                &DURATION_BUCKETS,
+            );
         }
-        out.push_str("# HELP rapport_ingest_batch_size Responses written per group-commit transaction.\n");
+        out.push_str(
+            "# HELP rapport_ingest_batch_size Responses written per group-commit transaction.\n",
+        );
         out.push_str("# TYPE rapport_ingest_batch_size histogram\n");
         batches.render(&mut out, "rapport_ingest_batch_size", "", &BATCH_BUCKETS);
         out.push_str("# HELP rapport_score_mismatches_total Responses whose provisional score from the widget differed from the server's.\n");
         out.push_str("# TYPE rapport_score_mismatches_total counter\n");
-        let _ = writeln!(out, "rapport_score_mismatches_total {}", self.score_mismatches.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "rapport_score_mismatches_total {}",
+            self.score_mismatches.load(Ordering::Relaxed)
+        );
         out
     }
 }
@@ -135,12 +168,24 @@ pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: N
     let started = Instant::now();
     let response = next.run(request).await;
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    state.counters.record_request(route, method.as_str(), response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.counters.record_request(
+        route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let body = state.counters.render(&state.store.batch_sizes());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }

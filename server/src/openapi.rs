@@ -21,11 +21,11 @@
 
 use std::sync::LazyLock;
 
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 /// The name of the bearer-token security scheme that result endpoints require.
 pub const API_TOKEN_SCHEME: &str = "api_token";
@@ -137,7 +137,10 @@ impl utoipa::Modify for BearerToken {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
-        scheme.description = Some("An API token from `rapport token create`; its role restricts what the caller sees.".to_owned());
+        scheme.description = Some(
+            "An API token from `rapport token create`; its role restricts what the caller sees."
+                .to_owned(),
+        );
         components.add_security_scheme(API_TOKEN_SCHEME, SecurityScheme::Http(scheme));
     }
 }
@@ -145,7 +148,8 @@ impl utoipa::Modify for BearerToken {
 /// The whole document: utoipa's operations with the scoring schemas in place of the
 /// stand-ins.
 pub fn document() -> Value {
-    let mut document = serde_json::to_value(ApiDoc::openapi()).expect("an OpenAPI document serialises");
+    let mut document =
+        serde_json::to_value(ApiDoc::openapi()).expect("an OpenAPI document serialises");
     let schemas = document
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -154,7 +158,10 @@ pub fn document() -> Value {
         // A server schema of the same name would be silently replaced; refuse instead.
         let placeholder = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
         if let Some(existing) = schemas.get(&name) {
-            assert_eq!(existing, &placeholder, "component {name} is described by both the server and rapport-scoring");
+            assert_eq!(
+                existing, &placeholder,
+                "component {name} is described by both the server and rapport-scoring"
+            );
         }
         schemas.insert(name, schema);
     }

@@ -31,7 +31,10 @@ const MAX_TRACKED: usize = 100_000;
 impl RateLimiter {
     /// A limiter allowing `limit` per client.
     pub fn new(limit: RateLimit) -> Self {
-        RateLimiter { limit, buckets: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            limit,
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes one request from `client`'s bucket, or says how long to wait.
@@ -39,9 +42,14 @@ impl RateLimiter {
         let capacity = f64::from(self.limit.burst.max(1));
         let per_second = f64::from(self.limit.per_minute.max(1)) / 60.0;
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() >= MAX_TRACKED {
-            buckets.retain(|_, (tokens, last)| *tokens + now.duration_since(*last).as_secs_f64() * per_second < capacity);
+            buckets.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * per_second < capacity
+            });
         }
         let (tokens, last) = buckets.entry(client).or_insert((capacity, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(capacity);
@@ -61,11 +69,20 @@ mod tests {
 
     #[test]
     fn a_burst_is_allowed_then_refused_per_client() {
-        let limiter = RateLimiter::new(RateLimit { burst: 2, per_minute: 1 });
-        let (one, two) = (Some("127.0.0.1".parse().unwrap()), Some("127.0.0.2".parse().unwrap()));
+        let limiter = RateLimiter::new(RateLimit {
+            burst: 2,
+            per_minute: 1,
+        });
+        let (one, two) = (
+            Some("127.0.0.1".parse().unwrap()),
+            Some("127.0.0.2".parse().unwrap()),
+        );
         assert!(limiter.check(one).is_ok() && limiter.check(one).is_ok());
         let wait = limiter.check(one).unwrap_err();
         assert!(wait > Duration::from_secs(50), "{wait:?}");
-        assert!(limiter.check(two).is_ok(), "another client has its own bucket");
+        assert!(
+            limiter.check(two).is_ok(),
+            "another client has its own bucket"
+        );
     }
 }

@@ -6,11 +6,13 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use rapport_scoring::aggregate::{Figures, MeanFigures};
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::wire::ResponseV1;
-use rapport_scoring::{build_report, template, validate, Report, ReportOptions, ResponseRecord, SegmentField};
+use rapport_scoring::{
+    Report, ReportOptions, ResponseRecord, SegmentField, build_report, template, validate,
+};
 
 use crate::config::{Format, ScoreArgs};
 
@@ -21,15 +23,20 @@ pub fn load_definition(name_or_path: &str) -> anyhow::Result<SurveyDefinition> {
     }
     let path = Path::new(name_or_path);
     if !path.exists() {
-        bail!("{name_or_path:?} is neither a built-in template (client-portal, post-negotiation, legal-contract-experience) nor a file");
+        bail!(
+            "{name_or_path:?} is neither a built-in template (client-portal, post-negotiation, legal-contract-experience) nor a file"
+        );
     }
-    let source = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    SurveyDefinition::parse(&source).with_context(|| format!("loading survey definition {}", path.display()))
+    let source =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    SurveyDefinition::parse(&source)
+        .with_context(|| format!("loading survey definition {}", path.display()))
 }
 
 /// Reads, validates and reports on `args.file`, returning the text to print.
 pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
-    let source = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let source = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
     let mut definition = args.survey.as_deref().map(load_definition).transpose()?;
     let mut records = Vec::new();
     for (line_idx, line) in source.lines().enumerate() {
@@ -38,10 +45,19 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
             continue;
         }
         let mut deserializer = serde_json::Deserializer::from_str(line);
-        let response: ResponseV1 = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let field = error.path().to_string();
-            anyhow::anyhow!("line {line_number}: {}{}", if field.is_empty() || field == "." { String::new() } else { format!("{field}: ") }, error.into_inner())
-        })?;
+        let response: ResponseV1 =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+                let field = error.path().to_string();
+                anyhow::anyhow!(
+                    "line {line_number}: {}{}",
+                    if field.is_empty() || field == "." {
+                        String::new()
+                    } else {
+                        format!("{field}: ")
+                    },
+                    error.into_inner()
+                )
+            })?;
         let definition = match &definition {
             Some(definition) => definition,
             None => definition.insert(
@@ -55,9 +71,22 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
         })?;
         records.push(ResponseRecord::from_valid(&valid));
     }
-    let Some(definition) = definition else { bail!("{} holds no responses", args.file.display()) };
-    let segments = args.by.iter().map(|field| SegmentField::parse(&definition, field)).collect::<Result<Vec<_>, _>>()?;
-    let report = build_report(&definition, &records, &ReportOptions { segments, min_group_size: None });
+    let Some(definition) = definition else {
+        bail!("{} holds no responses", args.file.display())
+    };
+    let segments = args
+        .by
+        .iter()
+        .map(|field| SegmentField::parse(&definition, field))
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = build_report(
+        &definition,
+        &records,
+        &ReportOptions {
+            segments,
+            min_group_size: None,
+        },
+    );
     Ok(match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Table => table(&report),
@@ -66,7 +95,11 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
 
 fn mean_text(figures: Option<&MeanFigures>) -> String {
     match figures {
-        Some(MeanFigures { mean, interval_95: Some(interval), .. }) => format!("{mean:.2} [{:.2}, {:.2}]", interval.low, interval.high),
+        Some(MeanFigures {
+            mean,
+            interval_95: Some(interval),
+            ..
+        }) => format!("{mean:.2} [{:.2}, {:.2}]", interval.low, interval.high),
         Some(MeanFigures { mean, .. }) => format!("{mean:.2}"),
         None => "-".to_owned(),
     }
@@ -74,18 +107,36 @@ fn mean_text(figures: Option<&MeanFigures>) -> String {
 
 fn figures_row(label: &str, n: u64, figures: Option<&Figures>) -> String {
     let Some(figures) = figures else {
-        return format!("{label:<28} {n:>7}  (suppressed: fewer respondents than the minimum group size)\n");
+        return format!(
+            "{label:<28} {n:>7}  (suppressed: fewer respondents than the minimum group size)\n"
+        );
     };
-    let nps = figures.nps.as_ref().map_or("-".to_owned(), |nps| format!("{:+.1} [{:+.1}, {:+.1}]", nps.nps, nps.interval_95.low, nps.interval_95.high));
-    let mean = figures.nps.as_ref().map_or("-".to_owned(), |nps| format!("{:.2}", nps.mean));
-    let share = figures.confidentiality.confidential_share.map_or("-".to_owned(), |share| format!("{:.0}%", share * 100.0));
-    format!("{label:<28} {n:>7}  {nps:<24} {mean:>6}  {:<22} {share:>6}\n", mean_text(figures.crq.as_ref()))
+    let nps = figures.nps.as_ref().map_or("-".to_owned(), |nps| {
+        format!(
+            "{:+.1} [{:+.1}, {:+.1}]",
+            nps.nps, nps.interval_95.low, nps.interval_95.high
+        )
+    });
+    let mean = figures
+        .nps
+        .as_ref()
+        .map_or("-".to_owned(), |nps| format!("{:.2}", nps.mean));
+    let share = figures
+        .confidentiality
+        .confidential_share
+        .map_or("-".to_owned(), |share| format!("{:.0}%", share * 100.0));
+    format!(
+        "{label:<28} {n:>7}  {nps:<24} {mean:>6}  {:<22} {share:>6}\n",
+        mean_text(figures.crq.as_ref())
+    )
 }
 
 /// The report as CSV: one row for all responses, then one per breakdown group. Suppressed
 /// groups carry their count only.
 pub fn report_csv(report: &Report) -> String {
-    let mut out = String::from("field,value,n,suppressed,nps,nps_low_95,nps_high_95,mean_0_10,crq,confidential_share\n");
+    let mut out = String::from(
+        "field,value,n,suppressed,nps,nps_low_95,nps_high_95,mean_0_10,crq,confidential_share\n",
+    );
     let number = |value: Option<f64>| value.map(|value| format!("{value:.4}")).unwrap_or_default();
     let mut row = |field: &str, value: &str, n: u64, figures: Option<&Figures>| {
         let nps = figures.and_then(|figures| figures.nps.as_ref());
@@ -98,7 +149,11 @@ pub fn report_csv(report: &Report) -> String {
             number(nps.map(|nps| nps.interval_95.low)),
             number(nps.map(|nps| nps.interval_95.high)),
             number(nps.map(|nps| nps.mean)),
-            number(figures.and_then(|figures| figures.crq.as_ref()).map(|crq| crq.mean)),
+            number(
+                figures
+                    .and_then(|figures| figures.crq.as_ref())
+                    .map(|crq| crq.mean),
+            ),
             number(figures.and_then(|figures| figures.confidentiality.confidential_share)),
         ];
         out.push_str(&cells.join(","));
@@ -107,7 +162,12 @@ pub fn report_csv(report: &Report) -> String {
     row("all", "all", report.overall.n, Some(&report.overall));
     for segmentation in &report.segments {
         for group in &segmentation.groups {
-            row(&segmentation.field, &group.value, group.n, group.figures.as_ref());
+            row(
+                &segmentation.field,
+                &group.value,
+                group.n,
+                group.figures.as_ref(),
+            );
         }
     }
     out
@@ -116,20 +176,41 @@ pub fn report_csv(report: &Report) -> String {
 /// The report as a table for people.
 pub fn table(report: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Survey {} version {} (groups under {} show counts only)\n", report.survey_id, report.survey_version, report.min_group_size);
-    let _ = writeln!(out, "{:<28} {:>7}  {:<24} {:>6}  {:<22} {:>6}", "group", "n", "NPS [95%]", "mean", "CRQ [95%]", "conf.");
-    out.push_str(&figures_row("all responses", report.overall.n, Some(&report.overall)));
+    let _ = writeln!(
+        out,
+        "Survey {} version {} (groups under {} show counts only)\n",
+        report.survey_id, report.survey_version, report.min_group_size
+    );
+    let _ = writeln!(
+        out,
+        "{:<28} {:>7}  {:<24} {:>6}  {:<22} {:>6}",
+        "group", "n", "NPS [95%]", "mean", "CRQ [95%]", "conf."
+    );
+    out.push_str(&figures_row(
+        "all responses",
+        report.overall.n,
+        Some(&report.overall),
+    ));
     for segmentation in &report.segments {
         let _ = writeln!(out, "\nby {}", segmentation.field);
         for group in &segmentation.groups {
-            out.push_str(&figures_row(&format!("  {}", group.value), group.n, group.figures.as_ref()));
+            out.push_str(&figures_row(
+                &format!("  {}", group.value),
+                group.n,
+                group.figures.as_ref(),
+            ));
         }
     }
     if let Some(levels) = Some(&report.overall.levels).filter(|levels| !levels.is_empty()) {
         let _ = writeln!(out, "\nCRQ levels (base first)");
         for level in levels {
             // `as_str`, because the id types' `Display` ignores width and would break the column.
-            let _ = writeln!(out, "  {:<26} {}", level.id.as_str(), mean_text(level.figures.as_ref()));
+            let _ = writeln!(
+                out,
+                "  {:<26} {}",
+                level.id.as_str(),
+                mean_text(level.figures.as_ref())
+            );
         }
     }
     if let Some(categories) = &report.overall.categories {
@@ -140,20 +221,37 @@ pub fn table(report: &Report) -> String {
         );
     }
     if let Some(comparison) = &report.confidentiality_comparison {
-        let _ = writeln!(out, "\nconfidential vs identified: n = {} vs {}", comparison.confidential.n, comparison.identified.n);
+        let _ = writeln!(
+            out,
+            "\nconfidential vs identified: n = {} vs {}",
+            comparison.confidential.n, comparison.identified.n
+        );
         match (&comparison.nps_test, comparison.suppressed) {
             (_, true) => out.push_str("  (suppressed: a group is below the minimum size)\n"),
             (Some(test), false) => {
-                let _ = writeln!(out, "  0-10 mean difference {:+.2} (Welch t = {:.2}, df = {:.1}, p = {:.3})", test.difference, test.t, test.df, test.p_value);
+                let _ = writeln!(
+                    out,
+                    "  0-10 mean difference {:+.2} (Welch t = {:.2}, df = {:.1}, p = {:.3})",
+                    test.difference, test.t, test.df, test.p_value
+                );
             }
             (None, false) => out.push_str("  (not enough spread to test)\n"),
         }
     }
     for comparison in &report.wave_comparisons {
-        let _ = writeln!(out, "\nwave {} -> {}", comparison.first_wave, comparison.second_wave);
-        let _ = writeln!(out, "  {:<14} {:>11} {:>11} {:>9} {:>9} {:>10}", "first choice", "respondents", "completion", "mean 1st", "mean 2nd", "CRQ change");
+        let _ = writeln!(
+            out,
+            "\nwave {} -> {}",
+            comparison.first_wave, comparison.second_wave
+        );
+        let _ = writeln!(
+            out,
+            "  {:<14} {:>11} {:>11} {:>9} {:>9} {:>10}",
+            "first choice", "respondents", "completion", "mean 1st", "mean 2nd", "CRQ change"
+        );
         for group in &comparison.groups {
-            let number = |value: Option<f64>| value.map_or("-".to_owned(), |value| format!("{value:.2}"));
+            let number =
+                |value: Option<f64>| value.map_or("-".to_owned(), |value| format!("{value:.2}"));
             let _ = writeln!(
                 out,
                 "  {:<14} {:>11} {:>10.0}% {:>9} {:>9} {:>10}",

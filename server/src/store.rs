@@ -30,17 +30,17 @@ use rapport_scoring::entry::EntryLayout;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::validate::Answers;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Timestamp};
-use rapport_scoring::{templates, EntryContext, ReportInput, ResponseRecord, Scorer};
+use rapport_scoring::{EntryContext, ReportInput, ResponseRecord, Scorer, templates};
 use serde::Serialize;
 
 use crate::auth::{Caller, Role};
 use crate::invitation::Invitation;
-use crate::metrics::{Histogram, BATCH_BUCKETS};
+use crate::metrics::{BATCH_BUCKETS, Histogram};
+use futures_util::TryStreamExt as _;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use futures_util::TryStreamExt as _;
 use sqlx::{PgPool, Row, SqlitePool};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 mod sqlite_writer;
 
@@ -70,7 +70,11 @@ pub struct ReportColumns {
 
 impl ReportColumns {
     fn new(survey: &CompiledSurvey) -> Self {
-        ReportColumns { input: ReportInput::new(survey), ids: Vec::new(), other_ids: HashMap::new() }
+        ReportColumns {
+            input: ReportInput::new(survey),
+            ids: Vec::new(),
+            other_ids: HashMap::new(),
+        }
     }
 
     /// The response id of the `row`-th response.
@@ -79,7 +83,14 @@ impl ReportColumns {
             Some(id) => id.clone(),
             None => {
                 let hex = format!("{:032x}", self.ids[row]);
-                format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &hex[..8],
+                    &hex[8..12],
+                    &hex[12..16],
+                    &hex[16..20],
+                    &hex[20..]
+                )
             }
         }
     }
@@ -87,7 +98,8 @@ impl ReportColumns {
     fn push_id(&mut self, response_id: &str) {
         let packed = packed_uuid(response_id);
         if packed.is_none() {
-            self.other_ids.insert(self.ids.len(), response_id.to_owned());
+            self.other_ids
+                .insert(self.ids.len(), response_id.to_owned());
         }
         self.ids.push(packed.unwrap_or_default());
     }
@@ -146,12 +158,18 @@ impl ReportCache {
     /// The slot of a version, made (and another version's dropped, if the cache is full
     /// and one is not in use) if it has none.
     fn slot(&self, survey_id: &str, version: u32) -> anyhow::Result<ReportSlot> {
-        let mut slots = self.slots.lock().map_err(|_| anyhow::anyhow!("report cache poisoned"))?;
+        let mut slots = self
+            .slots
+            .lock()
+            .map_err(|_| anyhow::anyhow!("report cache poisoned"))?;
         if let Some(slot) = slots.get(&(survey_id.to_owned(), version)) {
             return Ok(Arc::clone(slot));
         }
         if slots.len() >= Self::VERSIONS {
-            let idle = slots.iter().find(|(_, slot)| Arc::strong_count(slot) == 1).map(|(key, _)| key.clone());
+            let idle = slots
+                .iter()
+                .find(|(_, slot)| Arc::strong_count(slot) == 1)
+                .map(|(key, _)| key.clone());
             if let Some(key) = idle {
                 slots.remove(&key);
             }
@@ -174,7 +192,11 @@ pub struct CompiledSurvey {
 impl CompiledSurvey {
     /// Compiles a validated definition.
     pub fn new(definition: SurveyDefinition) -> Self {
-        CompiledSurvey { scorer: Scorer::new(&definition), layout: EntryLayout::new(&definition), definition }
+        CompiledSurvey {
+            scorer: Scorer::new(&definition),
+            layout: EntryLayout::new(&definition),
+            definition,
+        }
     }
 
     /// The definition.
@@ -225,7 +247,11 @@ const MAX_BATCH: usize = 256;
 /// besides WAL: a commit has reached the disk before it returns, foreign keys hold, and
 /// deleted content (an erased identity) is overwritten, not left in free space. Public so
 /// that a benchmark's raw inserts run with exactly the server's settings.
-pub const SQLITE_PRAGMAS: [(&str, &str); 3] = [("synchronous", "FULL"), ("foreign_keys", "ON"), ("secure_delete", "ON")];
+pub const SQLITE_PRAGMAS: [(&str, &str); 3] = [
+    ("synchronous", "FULL"),
+    ("foreign_keys", "ON"),
+    ("secure_delete", "ON"),
+];
 
 /// How long a SQLite connection waits for another's write lock.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -371,7 +397,9 @@ pub enum FollowUpSubject {
 }
 
 /// How far the conversation about an item has got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FollowUpStatus {
     /// Nobody has acted yet.
@@ -395,7 +423,13 @@ impl FollowUpStatus {
 
     /// The status with this name.
     pub fn parse(name: &str) -> Option<Self> {
-        [FollowUpStatus::Open, FollowUpStatus::InProgress, FollowUpStatus::Done].into_iter().find(|status| status.as_str() == name)
+        [
+            FollowUpStatus::Open,
+            FollowUpStatus::InProgress,
+            FollowUpStatus::Done,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == name)
     }
 }
 
@@ -426,7 +460,9 @@ pub enum InsertOutcome {
 }
 
 fn now() -> Timestamp {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64);
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
     Timestamp::from_unix_millis(millis)
 }
 
@@ -442,15 +478,44 @@ fn parse_confidentiality(stored: &str) -> anyhow::Result<ConfidentialityChoice> 
 
 /// An export row as selected: response id, submitted at, confidentiality, account, matter,
 /// wave, answers, score, sealed identity.
-type Exported = (String, String, String, Option<String>, Option<String>, Option<String>, String, String, Option<Vec<u8>>);
+type Exported = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<Vec<u8>>,
+);
 
 /// The report entry of a row from its stored answers and confidentiality: for rows stored
 /// before entries existed, or whose entry no longer decodes.
-fn entry_of_stored(survey: &CompiledSurvey, answers: &str, confidentiality: &str) -> anyhow::Result<Vec<u8>> {
-    Ok(survey.layout.encode(&serde_json::from_str(answers)?, parse_confidentiality(confidentiality)?))
+fn entry_of_stored(
+    survey: &CompiledSurvey,
+    answers: &str,
+    confidentiality: &str,
+) -> anyhow::Result<Vec<u8>> {
+    Ok(survey.layout.encode(
+        &serde_json::from_str(answers)?,
+        parse_confidentiality(confidentiality)?,
+    ))
 }
 
-fn export_row((response_id, submitted_at, confidentiality, account, matter, wave, answers, score, sealed_identity): Exported) -> anyhow::Result<ExportRow> {
+fn export_row(
+    (
+        response_id,
+        submitted_at,
+        confidentiality,
+        account,
+        matter,
+        wave,
+        answers,
+        score,
+        sealed_identity,
+    ): Exported,
+) -> anyhow::Result<ExportRow> {
     Ok(ExportRow {
         response_id,
         submitted_at,
@@ -490,17 +555,23 @@ mod sql {
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (response_id) DO NOTHING"
     );
     /// A stored response's body digest and score, by id.
-    pub(super) const STORED_DIGEST_AND_SCORE: &str = "SELECT body_sha256, score FROM responses WHERE response_id = $1";
+    pub(super) const STORED_DIGEST_AND_SCORE: &str =
+        "SELECT body_sha256, score FROM responses WHERE response_id = $1";
     /// Stores a response's sealed identity.
-    pub(super) const INSERT_IDENTITY: &str = "INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)";
+    pub(super) const INSERT_IDENTITY: &str =
+        "INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)";
     /// Locks an invitation's row (on PostgreSQL) before it is read.
-    pub(super) const LOCK_INVITATION: &str = "UPDATE invitations SET response_id = response_id WHERE invitation_id = $1";
+    pub(super) const LOCK_INVITATION: &str =
+        "UPDATE invitations SET response_id = response_id WHERE invitation_id = $1";
     /// The response that answers an invitation, if any.
-    pub(super) const INVITATION_ANSWER: &str = "SELECT response_id FROM invitations WHERE invitation_id = $1";
+    pub(super) const INVITATION_ANSWER: &str =
+        "SELECT response_id FROM invitations WHERE invitation_id = $1";
     /// Removes a response (its identity goes with it, by cascade); returns its survey version.
-    pub(super) const DELETE_RESPONSE: &str = "DELETE FROM responses WHERE response_id = $1 RETURNING survey_id, survey_version";
+    pub(super) const DELETE_RESPONSE: &str =
+        "DELETE FROM responses WHERE response_id = $1 RETURNING survey_id, survey_version";
     /// Records the response (`$1`) that answers an invitation (`$2`).
-    pub(super) const SET_INVITATION_ANSWER: &str = "UPDATE invitations SET response_id = $1 WHERE invitation_id = $2";
+    pub(super) const SET_INVITATION_ANSWER: &str =
+        "UPDATE invitations SET response_id = $1 WHERE invitation_id = $2";
 }
 
 /// Takes, in transaction `transaction`, the next revision of a survey version's responses
@@ -508,8 +579,16 @@ mod sql {
 /// to it carry. The counter's row stays locked until commit, so revisions are committed in
 /// order; a transaction takes the counters it needs first, sorted. (SQLite's writer holds
 /// the one write lock instead; see [`sqlite_writer`].)
-async fn next_revision(transaction: &mut sqlx::PgConnection, survey_id: &str, version: u32) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(sql::NEXT_REVISION).bind(survey_id).bind(i64::from(version)).fetch_one(&mut *transaction).await?)
+async fn next_revision(
+    transaction: &mut sqlx::PgConnection,
+    survey_id: &str,
+    version: u32,
+) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(sql::NEXT_REVISION)
+        .bind(survey_id)
+        .bind(i64::from(version))
+        .fetch_one(&mut *transaction)
+        .await?)
 }
 
 /// Records, in transaction `$tx`, that rows of a survey version already counted were
@@ -517,17 +596,21 @@ async fn next_revision(transaction: &mut sqlx::PgConnection, survey_id: &str, ve
 macro_rules! count_rewrite {
     ($tx:expr, $survey_id:expr, $version:expr) => {{
         sqlx::query(sql::COUNT_REWRITE)
-        .bind($survey_id)
-        .bind($version)
-        .execute(&mut *$tx)
-        .await?;
+            .bind($survey_id)
+            .bind($version)
+            .execute(&mut *$tx)
+            .await?;
     }};
 }
 
 /// Writes one response inside the open PostgreSQL transaction `transaction`, row by row,
 /// and tells what became of it. SQLite's writer does the same with the same statements
 /// ([`sqlite_writer`]).
-async fn insert_in(transaction: &mut sqlx::PgConnection, response: &NewResponse, revision: i64) -> anyhow::Result<InsertOutcome> {
+async fn insert_in(
+    transaction: &mut sqlx::PgConnection,
+    response: &NewResponse,
+    revision: i64,
+) -> anyhow::Result<InsertOutcome> {
     let inserted = sqlx::query(sql::INSERT_RESPONSE)
         .bind(&response.response_id)
         .bind(&response.survey_id)
@@ -553,11 +636,18 @@ async fn insert_in(transaction: &mut sqlx::PgConnection, response: &NewResponse,
     if inserted == 0 {
         // Stored before (by this batch, another request or another replica): a resend if the
         // body is the same, a conflict if not. Either way nothing is written.
-        let row = sqlx::query(sql::STORED_DIGEST_AND_SCORE).bind(&response.response_id).fetch_one(&mut *transaction).await?;
+        let row = sqlx::query(sql::STORED_DIGEST_AND_SCORE)
+            .bind(&response.response_id)
+            .fetch_one(&mut *transaction)
+            .await?;
         return response.against_stored(row.get("body_sha256"), row.get("score"));
     }
     if let Some(sealed) = &response.sealed_identity {
-        sqlx::query(sql::INSERT_IDENTITY).bind(&response.response_id).bind(sealed).execute(&mut *transaction).await?;
+        sqlx::query(sql::INSERT_IDENTITY)
+            .bind(&response.response_id)
+            .bind(sealed)
+            .execute(&mut *transaction)
+            .await?;
     }
     let Some(invitation_id) = &response.invitation_id else {
         return Ok(InsertOutcome::Stored);
@@ -567,16 +657,30 @@ async fn insert_in(transaction: &mut sqlx::PgConnection, response: &NewResponse,
     // the invitation's row, so two replicas answering the same invitation at once take turns
     // instead of both keeping their answers.
     let mut outcome = InsertOutcome::Stored;
-    sqlx::query(sql::LOCK_INVITATION).bind(invitation_id).execute(&mut *transaction).await?;
-    let earlier: Option<String> = sqlx::query_scalar(sql::INVITATION_ANSWER).bind(invitation_id).fetch_optional(&mut *transaction).await?.flatten();
+    sqlx::query(sql::LOCK_INVITATION)
+        .bind(invitation_id)
+        .execute(&mut *transaction)
+        .await?;
+    let earlier: Option<String> = sqlx::query_scalar(sql::INVITATION_ANSWER)
+        .bind(invitation_id)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .flatten();
     if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
-        let removed: Option<(String, i64)> = sqlx::query_as(sql::DELETE_RESPONSE).bind(&earlier).fetch_optional(&mut *transaction).await?;
+        let removed: Option<(String, i64)> = sqlx::query_as(sql::DELETE_RESPONSE)
+            .bind(&earlier)
+            .fetch_optional(&mut *transaction)
+            .await?;
         if let Some((survey_id, version)) = removed {
             count_rewrite!(transaction, &survey_id, version);
         }
         outcome = InsertOutcome::Replaced;
     }
-    sqlx::query(sql::SET_INVITATION_ANSWER).bind(&response.response_id).bind(invitation_id).execute(&mut *transaction).await?;
+    sqlx::query(sql::SET_INVITATION_ANSWER)
+        .bind(&response.response_id)
+        .bind(invitation_id)
+        .execute(&mut *transaction)
+        .await?;
     Ok(outcome)
 }
 
@@ -592,7 +696,11 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT);
-            let options = SQLITE_PRAGMAS.iter().fold(options, |options, (name, value)| options.pragma(*name, *value));
+            let options = SQLITE_PRAGMAS
+                .iter()
+                .fold(options, |options, (name, value)| {
+                    options.pragma(*name, *value)
+                });
             let file = options.get_filename().to_owned();
             // The writer has a connection of its own (`sqlite_writer`), which an in-memory
             // database would not share; it would not keep responses anyway.
@@ -601,17 +709,30 @@ impl Store {
                 "{url:?} names an in-memory database, which would lose every response when the server stops: name a file, e.g. sqlite://rapport.db"
             );
             let lock_file = PathBuf::from(format!("{}-migrate.lock", file.display()));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.with_context(|| format!("opening {url}"))?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("opening {url}"))?;
             // sqlx takes no lock on SQLite, so processes starting together on one file would
             // each try to create the tables. An exclusive lock on a file beside the database
             // lets one migrate while the others wait, then find nothing left to do.
             let lock = tokio::task::spawn_blocking(move || -> anyhow::Result<std::fs::File> {
-                let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_file).with_context(|| format!("opening {}", lock_file.display()))?;
-                file.lock().with_context(|| format!("locking {}", lock_file.display()))?;
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_file)
+                    .with_context(|| format!("opening {}", lock_file.display()))?;
+                file.lock()
+                    .with_context(|| format!("locking {}", lock_file.display()))?;
                 Ok(file)
             })
             .await??;
-            sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the database")?;
+            sqlx::migrate!("migrations/sqlite")
+                .run(&pool)
+                .await
+                .context("migrating the database")?;
             drop(lock);
             // SQLite has one writer at a time: one thread with a connection of its own.
             sqlite_writer::SqliteWriter::open(&file)?.spawn(receiver, Arc::clone(&batch_sizes))?;
@@ -623,29 +744,54 @@ impl Store {
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL (is it running, and does the URL name an existing database?)")?;
-            sqlx::migrate!("migrations/postgres").run(&pool).await.context("migrating the database")?;
+            sqlx::migrate!("migrations/postgres")
+                .run(&pool)
+                .await
+                .context("migrating the database")?;
             // PostgreSQL takes several batches at once.
             let receiver = Arc::new(Mutex::new(receiver));
             for _ in 0..4 {
-                tokio::spawn(GroupCommit { pool: pool.clone(), receiver: Arc::clone(&receiver), batch_sizes: Arc::clone(&batch_sizes) }.run());
+                tokio::spawn(
+                    GroupCommit {
+                        pool: pool.clone(),
+                        receiver: Arc::clone(&receiver),
+                        batch_sizes: Arc::clone(&batch_sizes),
+                    }
+                    .run(),
+                );
             }
             Pool::Postgres(pool)
         } else {
-            anyhow::bail!("unsupported database URL {url:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE");
+            anyhow::bail!(
+                "unsupported database URL {url:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE"
+            );
         };
-        let store = Store { pool, writer, batch_sizes, surveys: Arc::default(), reports: ReportCache::default() };
+        let store = Store {
+            pool,
+            writer,
+            batch_sizes,
+            surveys: Arc::default(),
+            reports: ReportCache::default(),
+        };
         store.register_builtin_templates().await?;
         Ok(store)
     }
 
     /// How many responses each group-commit transaction has held so far.
     pub fn batch_sizes(&self) -> Histogram {
-        self.batch_sizes.lock().map(|histogram| histogram.clone()).unwrap_or_default()
+        self.batch_sizes
+            .lock()
+            .map(|histogram| histogram.clone())
+            .unwrap_or_default()
     }
 
     /// Whether the database answers: a trivial query through the pool.
     pub async fn ping(&self) -> anyhow::Result<()> {
-        let one: i64 = on_pool!(&self.pool, |pool| sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await?);
+        let one: i64 = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT CAST(1 AS BIGINT)"
+        )
+        .fetch_one(pool)
+        .await?);
         anyhow::ensure!(one == 1, "the database answered {one} to SELECT 1");
         anyhow::ensure!(!self.writer.is_closed(), "the database writer has stopped");
         Ok(())
@@ -684,58 +830,93 @@ impl Store {
         });
         let mut stored = definition.clone();
         if let Some((latest_version, latest_text)) = latest {
-            let latest_version = u32::try_from(latest_version).context("stored survey version out of range")?;
+            let latest_version =
+                u32::try_from(latest_version).context("stored survey version out of range")?;
             let mut same_content = definition.clone();
             same_content.version = latest_version;
-            if serde_json::from_str::<SurveyDefinition>(&latest_text).context("stored survey definition does not parse")? == same_content {
-                return Ok(AddOutcome::Unchanged { version: latest_version });
+            if serde_json::from_str::<SurveyDefinition>(&latest_text)
+                .context("stored survey definition does not parse")?
+                == same_content
+            {
+                return Ok(AddOutcome::Unchanged {
+                    version: latest_version,
+                });
             }
-            stored.version = latest_version.checked_add(1).context("survey version overflow")?;
+            stored.version = latest_version
+                .checked_add(1)
+                .context("survey version overflow")?;
         }
         // Two concurrent adds of the same survey race for one version; the primary key lets
         // one win and turns the other into an error rather than a rewritten version.
         let text = serde_json::to_string(&stored)?;
         on_pool!(&self.pool, |pool| {
-            sqlx::query("INSERT INTO surveys (id, version, definition, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(stored.id.as_str())
-                .bind(i64::from(stored.version))
-                .bind(&text)
-                .bind(now().as_str())
-                .execute(pool)
-                .await
-                .with_context(|| format!("storing survey {} version {}", stored.id, stored.version))?
-                .rows_affected()
+            sqlx::query(
+                "INSERT INTO surveys (id, version, definition, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(stored.id.as_str())
+            .bind(i64::from(stored.version))
+            .bind(&text)
+            .bind(now().as_str())
+            .execute(pool)
+            .await
+            .with_context(|| format!("storing survey {} version {}", stored.id, stored.version))?
+            .rows_affected()
         });
-        Ok(AddOutcome::Added { version: stored.version })
+        Ok(AddOutcome::Added {
+            version: stored.version,
+        })
     }
 
     /// A survey version, or its latest version when `version` is `None`. A stored version
     /// never changes, so versions are compiled once and cached; which version is the latest
     /// is always asked of the database (one indexed lookup), since another process may have
     /// added one.
-    pub async fn survey(&self, id: &str, version: Option<u32>) -> anyhow::Result<Option<Arc<CompiledSurvey>>> {
+    pub async fn survey(
+        &self,
+        id: &str,
+        version: Option<u32>,
+    ) -> anyhow::Result<Option<Arc<CompiledSurvey>>> {
         let version = match version {
             Some(version) => version,
             None => {
-                let latest: Option<i64> =
-                    on_pool!(&self.pool, |pool| sqlx::query_scalar("SELECT MAX(version) FROM surveys WHERE id = $1").bind(id).fetch_one(pool).await?);
-                let Some(latest) = latest else { return Ok(None) };
+                let latest: Option<i64> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+                    "SELECT MAX(version) FROM surveys WHERE id = $1"
+                )
+                .bind(id)
+                .fetch_one(pool)
+                .await?);
+                let Some(latest) = latest else {
+                    return Ok(None);
+                };
                 u32::try_from(latest).context("stored survey version out of range")?
             }
         };
-        if let Some(cached) = self.surveys.read().map_err(|_| anyhow::anyhow!("survey cache poisoned"))?.get(&(id.to_owned(), version)) {
+        if let Some(cached) = self
+            .surveys
+            .read()
+            .map_err(|_| anyhow::anyhow!("survey cache poisoned"))?
+            .get(&(id.to_owned(), version))
+        {
             return Ok(Some(cached.clone()));
         }
         let text: Option<String> = on_pool!(&self.pool, |pool| {
-            sqlx::query_scalar("SELECT definition FROM surveys WHERE id = $1 AND version = $2").bind(id).bind(i64::from(version)).fetch_optional(pool).await?
+            sqlx::query_scalar("SELECT definition FROM surveys WHERE id = $1 AND version = $2")
+                .bind(id)
+                .bind(i64::from(version))
+                .fetch_optional(pool)
+                .await?
         });
         let Some(text) = text else { return Ok(None) };
-        let definition: SurveyDefinition = serde_json::from_str(&text).context("stored survey definition does not parse")?;
+        let definition: SurveyDefinition =
+            serde_json::from_str(&text).context("stored survey definition does not parse")?;
         let compiled = Arc::new(CompiledSurvey::new(definition));
         self.surveys
             .write()
             .map_err(|_| anyhow::anyhow!("survey cache poisoned"))?
-            .insert((compiled.id.to_string(), compiled.version), compiled.clone());
+            .insert(
+                (compiled.id.to_string(), compiled.version),
+                compiled.clone(),
+            );
         Ok(Some(compiled))
     }
 
@@ -752,7 +933,12 @@ impl Store {
         rows.into_iter()
             .map(|(id, version, definition, n)| {
                 let definition: SurveyDefinition = serde_json::from_str(&definition)?;
-                Ok(SurveySummary { id, version: u32::try_from(version)?, title: definition.title.english().to_owned(), responses: u64::try_from(n)? })
+                Ok(SurveySummary {
+                    id,
+                    version: u32::try_from(version)?,
+                    title: definition.title.english().to_owned(),
+                    responses: u64::try_from(n)?,
+                })
             })
             .collect()
     }
@@ -765,12 +951,19 @@ impl Store {
             .send(PendingInsert { response, done })
             .await
             .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
-        outcome.await.map_err(|_| anyhow::anyhow!("the database writer stopped before answering"))?
+        outcome
+            .await
+            .map_err(|_| anyhow::anyhow!("the database writer stopped before answering"))?
     }
 
     /// How many responses a survey has (all versions).
     pub async fn count_responses(&self, survey_id: &str) -> anyhow::Result<u64> {
-        let count: i64 = on_pool!(&self.pool, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE survey_id = $1").bind(survey_id).fetch_one(pool).await?);
+        let count: i64 = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM responses WHERE survey_id = $1"
+        )
+        .bind(survey_id)
+        .fetch_one(pool)
+        .await?);
         Ok(u64::try_from(count)?)
     }
 
@@ -784,7 +977,10 @@ impl Store {
     /// last call; if rows already read were changed or removed since, the version is read
     /// again, whole. Nothing about correctness depends on the cache: a replica that has
     /// never read a version reads it all, and every replica gets the same columns.
-    pub async fn report_input(&self, survey: &CompiledSurvey) -> anyhow::Result<Arc<ReportColumns>> {
+    pub async fn report_input(
+        &self,
+        survey: &CompiledSurvey,
+    ) -> anyhow::Result<Arc<ReportColumns>> {
         let slot = self.reports.slot(survey.id.as_str(), survey.version)?;
         let mut cached = slot.lock().await;
         let (revision, rewrites): (i64, i64) = on_pool!(&self.pool, |pool| {
@@ -797,17 +993,25 @@ impl Store {
         });
         let read_since = match cached.as_ref() {
             Some(held) if held.rewrites == rewrites && held.revision == revision => None,
-            Some(held) if held.rewrites == rewrites && held.revision < revision => Some(held.revision),
+            Some(held) if held.rewrites == rewrites && held.revision < revision => {
+                Some(held.revision)
+            }
             _ => {
                 *cached = None;
                 Some(-1)
             }
         };
         if let Some(since) = read_since {
-            let held = cached.get_or_insert_with(|| CachedInput { revision: -1, rewrites, columns: Arc::new(ReportColumns::new(survey)) });
+            let held = cached.get_or_insert_with(|| CachedInput {
+                revision: -1,
+                rewrites,
+                columns: Arc::new(ReportColumns::new(survey)),
+            });
             // Columns shared with a report still being computed are copied, not changed
             // under it.
-            let read = self.read_report_rows(survey, since, revision, Arc::make_mut(&mut held.columns)).await;
+            let read = self
+                .read_report_rows(survey, since, revision, Arc::make_mut(&mut held.columns))
+                .await;
             if let Err(error) = read {
                 // Half-appended columns are never kept.
                 *cached = None;
@@ -815,7 +1019,10 @@ impl Store {
             }
             held.revision = revision;
         }
-        cached.as_ref().map(|held| Arc::clone(&held.columns)).context("report cache emptied while held")
+        cached
+            .as_ref()
+            .map(|held| Arc::clone(&held.columns))
+            .context("report cache emptied while held")
     }
 
     /// Reads into memory the report columns of the latest version of the surveys with the
@@ -824,7 +1031,11 @@ impl Store {
         let mut surveys = self.list_surveys().await?;
         surveys.sort_by_key(|summary| std::cmp::Reverse(summary.responses));
         let mut read = 0;
-        for summary in surveys.iter().filter(|summary| summary.responses > 0).take(ReportCache::VERSIONS) {
+        for summary in surveys
+            .iter()
+            .filter(|summary| summary.responses > 0)
+            .take(ReportCache::VERSIONS)
+        {
             if let Some(survey) = self.survey(&summary.id, Some(summary.version)).await? {
                 read += self.report_input(&survey).await?.len() as u64;
             }
@@ -836,7 +1047,13 @@ impl Store {
     /// `(after, up_to]`, in committed order. Selects only what the
     /// `responses_for_report_revisions` index holds, so the database reads that index and
     /// never the table's much wider rows.
-    async fn read_report_rows(&self, survey: &CompiledSurvey, after: i64, up_to: i64, columns: &mut ReportColumns) -> anyhow::Result<()> {
+    async fn read_report_rows(
+        &self,
+        survey: &CompiledSurvey,
+        after: i64,
+        up_to: i64,
+        columns: &mut ReportColumns,
+    ) -> anyhow::Result<()> {
         on_pool!(&self.pool, |pool| {
             let mut rows = sqlx::query(
                 "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key FROM responses \
@@ -858,9 +1075,16 @@ impl Store {
                 let entry: Option<&[u8]> = row.try_get(0)?;
                 let response_id: &str = row.try_get(1)?;
                 if entry.is_none_or(|entry| columns.input.push_entry(entry, context).is_err()) {
-                    let (answers, confidentiality): (String, String) =
-                        sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE response_id = $1").bind(response_id).fetch_one(pool).await?;
-                    columns.input.push_entry(&entry_of_stored(survey, &answers, &confidentiality)?, context)?;
+                    let (answers, confidentiality): (String, String) = sqlx::query_as(
+                        "SELECT answers, confidentiality FROM responses WHERE response_id = $1",
+                    )
+                    .bind(response_id)
+                    .fetch_one(pool)
+                    .await?;
+                    columns.input.push_entry(
+                        &entry_of_stored(survey, &answers, &confidentiality)?,
+                        context,
+                    )?;
                 }
                 columns.push_id(response_id);
             }
@@ -887,9 +1111,20 @@ impl Store {
             }
             let mut entries = Vec::with_capacity(rows.len());
             for (response_id, survey_id, version, answers, confidentiality) in rows {
-                let version = u32::try_from(version).context("stored survey version out of range")?;
-                let survey = self.survey(&survey_id, Some(version)).await?.with_context(|| format!("response {response_id} answers a survey version that is not stored"))?;
-                entries.push((entry_of_stored(&survey, &answers, &confidentiality)?, response_id));
+                let version =
+                    u32::try_from(version).context("stored survey version out of range")?;
+                let survey = self
+                    .survey(&survey_id, Some(version))
+                    .await?
+                    .with_context(|| {
+                        format!(
+                            "response {response_id} answers a survey version that is not stored"
+                        )
+                    })?;
+                entries.push((
+                    entry_of_stored(&survey, &answers, &confidentiality)?,
+                    response_id,
+                ));
             }
             on_pool!(&self.pool, |pool| {
                 let mut transaction = pool.begin().await?;
@@ -909,8 +1144,20 @@ impl Store {
 
     /// Every response of one survey version as typed records, in the order received: what
     /// is stored, read back whole (reports use [`Store::report_input`], which is faster).
-    pub async fn response_records(&self, survey_id: &str, version: u32) -> anyhow::Result<Vec<ResponseRecord>> {
-        type RecordRow = (String, String, Option<String>, Option<String>, Option<String>, Option<bool>, Option<String>);
+    pub async fn response_records(
+        &self,
+        survey_id: &str,
+        version: u32,
+    ) -> anyhow::Result<Vec<ResponseRecord>> {
+        type RecordRow = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<bool>,
+            Option<String>,
+        );
         let rows: Vec<RecordRow> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
                 "SELECT answers, confidentiality, account, matter, wave, returning_respondent, respondent_key FROM responses \
@@ -922,27 +1169,42 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .map(|(answers, confidentiality, account, matter, wave, returning, respondent_key)| {
-                Ok(ResponseRecord {
-                    answers: serde_json::from_str(&answers)?,
-                    confidentiality: parse_confidentiality(&confidentiality)?,
-                    context: Context { account, matter, wave, returning },
-                    respondent_key,
-                })
-            })
+            .map(
+                |(answers, confidentiality, account, matter, wave, returning, respondent_key)| {
+                    Ok(ResponseRecord {
+                        answers: serde_json::from_str(&answers)?,
+                        confidentiality: parse_confidentiality(&confidentiality)?,
+                        context: Context {
+                            account,
+                            matter,
+                            wave,
+                            returning,
+                        },
+                        respondent_key,
+                    })
+                },
+            )
             .collect()
     }
 
     /// The sealed identity stored for a response, if any.
     pub async fn sealed_identity(&self, response_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(on_pool!(&self.pool, |pool| sqlx::query_scalar("SELECT sealed FROM respondent_identities WHERE response_id = $1")
-            .bind(response_id)
-            .fetch_optional(pool)
-            .await?))
+        Ok(on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT sealed FROM respondent_identities WHERE response_id = $1"
+        )
+        .bind(response_id)
+        .fetch_optional(pool)
+        .await?))
     }
 
     /// Stores a new API token's hash with its role and accounts.
-    pub async fn add_token(&self, token_sha256: &str, role: Role, accounts: &[String], label: Option<&str>) -> anyhow::Result<()> {
+    pub async fn add_token(
+        &self,
+        token_sha256: &str,
+        role: Role,
+        accounts: &[String],
+        label: Option<&str>,
+    ) -> anyhow::Result<()> {
         let accounts = serde_json::to_string(accounts)?;
         on_pool!(&self.pool, |pool| {
             sqlx::query("INSERT INTO api_tokens (token_sha256, role, accounts, label, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -960,23 +1222,42 @@ impl Store {
 
     /// Removes every API token labelled `label`; returns how many there were.
     pub async fn remove_tokens_labelled(&self, label: &str) -> anyhow::Result<u64> {
-        Ok(on_pool!(&self.pool, |pool| sqlx::query("DELETE FROM api_tokens WHERE label = $1").bind(label).execute(pool).await?.rows_affected()))
+        Ok(on_pool!(&self.pool, |pool| sqlx::query(
+            "DELETE FROM api_tokens WHERE label = $1"
+        )
+        .bind(label)
+        .execute(pool)
+        .await?
+        .rows_affected()))
     }
 
     /// The caller a token hash belongs to, if any.
-    pub async fn caller_for_token_hash(&self, token_sha256: &str) -> anyhow::Result<Option<Caller>> {
+    pub async fn caller_for_token_hash(
+        &self,
+        token_sha256: &str,
+    ) -> anyhow::Result<Option<Caller>> {
         let row: Option<(String, String)> = on_pool!(&self.pool, |pool| {
-            sqlx::query_as("SELECT role, accounts FROM api_tokens WHERE token_sha256 = $1").bind(token_sha256).fetch_optional(pool).await?
+            sqlx::query_as("SELECT role, accounts FROM api_tokens WHERE token_sha256 = $1")
+                .bind(token_sha256)
+                .fetch_optional(pool)
+                .await?
         });
         row.map(|(role, accounts)| {
             let role = Role::parse(&role).context("stored token has an unknown role")?;
-            Ok(Caller { role, accounts: serde_json::from_str(&accounts)? })
+            Ok(Caller {
+                role,
+                accounts: serde_json::from_str(&accounts)?,
+            })
         })
         .transpose()
     }
 
     /// Every stored response of a survey version with what an export needs, oldest first.
-    pub async fn export_rows(&self, survey_id: &str, version: u32) -> anyhow::Result<Vec<ExportRow>> {
+    pub async fn export_rows(
+        &self,
+        survey_id: &str,
+        version: u32,
+    ) -> anyhow::Result<Vec<ExportRow>> {
         let rows: Vec<Exported> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
                 "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
@@ -993,7 +1274,11 @@ impl Store {
 
     /// The export rows of the given responses of a survey, in no particular order; ids not
     /// stored (or of another survey) are left out.
-    pub async fn export_rows_by_id(&self, survey_id: &str, response_ids: &[&str]) -> anyhow::Result<Vec<ExportRow>> {
+    pub async fn export_rows_by_id(
+        &self,
+        survey_id: &str,
+        response_ids: &[&str],
+    ) -> anyhow::Result<Vec<ExportRow>> {
         let mut exported = Vec::with_capacity(response_ids.len());
         for ids in response_ids.chunks(500) {
             let rows: Vec<Exported> = on_pool!(&self.pool, |pool| {
@@ -1008,7 +1293,11 @@ impl Store {
                 }
                 builder.push(")");
                 // Not kept prepared: the last chunk's length, and so the text, varies.
-                builder.build_query_as().persistent(false).fetch_all(pool).await?
+                builder
+                    .build_query_as()
+                    .persistent(false)
+                    .fetch_all(pool)
+                    .await?
             });
             for row in rows {
                 exported.push(export_row(row)?);
@@ -1018,7 +1307,12 @@ impl Store {
     }
 
     /// Records an invitation so that its link is honoured and completion can be counted.
-    pub async fn add_invitation(&self, invitation: &Invitation, contact_key: &str, sealed_contact: &[u8]) -> anyhow::Result<()> {
+    pub async fn add_invitation(
+        &self,
+        invitation: &Invitation,
+        contact_key: &str,
+        sealed_contact: &[u8],
+    ) -> anyhow::Result<()> {
         on_pool!(&self.pool, |pool| {
             sqlx::query(
                 "INSERT INTO invitations (invitation_id, survey_id, contact_key, sealed_contact, account, matter, wave, expires_at, created_at) \
@@ -1041,9 +1335,15 @@ impl Store {
     }
 
     /// Whether an invitation is recorded, and the response currently answering it.
-    pub async fn invitation_state(&self, invitation_id: &str) -> anyhow::Result<Option<Option<String>>> {
+    pub async fn invitation_state(
+        &self,
+        invitation_id: &str,
+    ) -> anyhow::Result<Option<Option<String>>> {
         Ok(on_pool!(&self.pool, |pool| {
-            sqlx::query_scalar(sql::INVITATION_ANSWER).bind(invitation_id).fetch_optional(pool).await?
+            sqlx::query_scalar(sql::INVITATION_ANSWER)
+                .bind(invitation_id)
+                .fetch_optional(pool)
+                .await?
         }))
     }
 
@@ -1057,20 +1357,38 @@ impl Store {
             .map(|(kind, subject, wave, status, note, updated_at)| {
                 let subject = match kind.as_str() {
                     "response" => FollowUpSubject::Response(subject),
-                    "account" => FollowUpSubject::Account { account: subject, wave },
+                    "account" => FollowUpSubject::Account {
+                        account: subject,
+                        wave,
+                    },
                     other => anyhow::bail!("stored follow-up has an unknown kind {other:?}"),
                 };
-                let status = FollowUpStatus::parse(&status).with_context(|| format!("stored follow-up has an unknown status {status:?}"))?;
-                Ok(FollowUpRow { subject, status, note, updated_at })
+                let status = FollowUpStatus::parse(&status).with_context(|| {
+                    format!("stored follow-up has an unknown status {status:?}")
+                })?;
+                Ok(FollowUpRow {
+                    subject,
+                    status,
+                    note,
+                    updated_at,
+                })
             })
             .collect()
     }
 
     /// Records the follow-up status of one item, replacing what was recorded before.
-    pub async fn set_follow_up(&self, survey_id: &str, subject: &FollowUpSubject, status: FollowUpStatus, note: Option<&str>) -> anyhow::Result<String> {
+    pub async fn set_follow_up(
+        &self,
+        survey_id: &str,
+        subject: &FollowUpSubject,
+        status: FollowUpStatus,
+        note: Option<&str>,
+    ) -> anyhow::Result<String> {
         let (kind, key, wave) = match subject {
             FollowUpSubject::Response(response_id) => ("response", response_id.as_str(), ""),
-            FollowUpSubject::Account { account, wave } => ("account", account.as_str(), wave.as_str()),
+            FollowUpSubject::Account { account, wave } => {
+                ("account", account.as_str(), wave.as_str())
+            }
         };
         let updated_at = now().to_string();
         on_pool!(&self.pool, |pool| {
@@ -1093,7 +1411,11 @@ impl Store {
     }
 
     /// One stored response of a survey (any version), as an export reads it.
-    pub async fn export_row(&self, survey_id: &str, response_id: &str) -> anyhow::Result<Option<ExportRow>> {
+    pub async fn export_row(
+        &self,
+        survey_id: &str,
+        response_id: &str,
+    ) -> anyhow::Result<Option<ExportRow>> {
         let row: Option<Exported> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
                 "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
@@ -1109,18 +1431,31 @@ impl Store {
     }
 
     /// Every recorded invitation of a survey with the choice made in its answer, if any.
-    pub async fn invitation_records(&self, survey_id: &str) -> anyhow::Result<Vec<InvitationRecord>> {
-        let rows: Vec<(String, Option<String>, String, Option<String>)> = on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
+    pub async fn invitation_records(
+        &self,
+        survey_id: &str,
+    ) -> anyhow::Result<Vec<InvitationRecord>> {
+        let rows: Vec<(String, Option<String>, String, Option<String>)> = on_pool!(
+            &self.pool,
+            |pool| {
+                sqlx::query_as(
                 "SELECT i.account, i.wave, i.contact_key, r.confidentiality FROM invitations i \
                  LEFT JOIN responses r ON r.response_id = i.response_id WHERE i.survey_id = $1 ORDER BY i.created_at, i.invitation_id",
             )
             .bind(survey_id)
             .fetch_all(pool)
             .await?
-        });
+            }
+        );
         rows.into_iter()
-            .map(|(account, wave, contact_key, answered)| Ok(InvitationRecord { account, wave, contact_key, answered: answered.as_deref().map(parse_confidentiality).transpose()? }))
+            .map(|(account, wave, contact_key, answered)| {
+                Ok(InvitationRecord {
+                    account,
+                    wave,
+                    contact_key,
+                    answered: answered.as_deref().map(parse_confidentiality).transpose()?,
+                })
+            })
             .collect()
     }
 
@@ -1146,7 +1481,12 @@ impl Store {
                 .bind(respondent_key)
                 .execute(&mut *transaction)
                 .await?;
-            let responses = sqlx::query("UPDATE responses SET respondent_key = NULL WHERE respondent_key = $1").bind(respondent_key).execute(&mut *transaction).await?.rows_affected();
+            let responses =
+                sqlx::query("UPDATE responses SET respondent_key = NULL WHERE respondent_key = $1")
+                    .bind(respondent_key)
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected();
             let invitations = sqlx::query("UPDATE invitations SET contact_key = $1 || invitation_id, sealed_contact = $2 WHERE contact_key = $3")
                 .bind(&tombstone)
                 .bind(Vec::<u8>::new())
@@ -1160,9 +1500,13 @@ impl Store {
         // Earlier versions of the erased rows also live in SQLite's write-ahead log until a
         // checkpoint; copy the log into the database and truncate it now.
         if let Pool::Sqlite(pool) = &self.pool {
-            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await?;
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(pool)
+                .await?;
             if busy != 0 {
-                tracing::warn!("the write-ahead log could not be truncated after an erasure (readers were active); it will be on the next checkpoint");
+                tracing::warn!(
+                    "the write-ahead log could not be truncated after an erasure (readers were active); it will be on the next checkpoint"
+                );
             }
         }
         Ok(counts)
@@ -1196,11 +1540,15 @@ impl GroupCommit {
                 }
             }
             start_batch(&mut batch, &self.batch_sizes);
-            let responses: Vec<&NewResponse> = batch.iter().map(|pending| &pending.response).collect();
+            let responses: Vec<&NewResponse> =
+                batch.iter().map(|pending| &pending.response).collect();
             let written = self.write(&responses).await;
             drop(responses);
             for pending in settle_batch(batch, written) {
-                let outcome = self.write(&[&pending.response]).await.map(|mut outcomes| outcomes.remove(0));
+                let outcome = self
+                    .write(&[&pending.response])
+                    .await
+                    .map(|mut outcomes| outcomes.remove(0));
                 let _ = pending.done.send(outcome);
             }
         }
@@ -1219,8 +1567,13 @@ impl GroupCommit {
     /// durable.
     async fn write(&self, responses: &[&NewResponse]) -> anyhow::Result<Vec<InsertOutcome>> {
         let mut seen = std::collections::HashSet::new();
-        let bulk: Vec<&NewResponse> =
-            responses.iter().copied().filter(|response| response.invitation_id.is_none() && seen.insert(response.response_id.as_str())).collect();
+        let bulk: Vec<&NewResponse> = responses
+            .iter()
+            .copied()
+            .filter(|response| {
+                response.invitation_id.is_none() && seen.insert(response.response_id.as_str())
+            })
+            .collect();
         let received_at = now();
         {
             let mut connection = self.pool.acquire().await?;
@@ -1228,15 +1581,23 @@ impl GroupCommit {
                 let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
                 // Every counter this batch needs, first and in one order, so that two
                 // writers never wait for each other's.
-                let mut versions: Vec<(&str, u32)> = responses.iter().map(|response| (response.survey_id.as_str(), response.survey_version)).collect();
+                let mut versions: Vec<(&str, u32)> = responses
+                    .iter()
+                    .map(|response| (response.survey_id.as_str(), response.survey_version))
+                    .collect();
                 versions.sort_unstable();
                 versions.dedup();
                 let mut revisions = HashMap::with_capacity(versions.len());
                 for (survey_id, version) in versions {
-                    revisions.insert((survey_id, version), next_revision(&mut transaction, survey_id, version).await?);
+                    revisions.insert(
+                        (survey_id, version),
+                        next_revision(&mut transaction, survey_id, version).await?,
+                    );
                 }
                 // Every response's version is in the map: it was built from them.
-                let revision_of = |response: &NewResponse| revisions[&(response.survey_id.as_str(), response.survey_version)];
+                let revision_of = |response: &NewResponse| {
+                    revisions[&(response.survey_id.as_str(), response.survey_version)]
+                };
                 let mut inserted = std::collections::HashSet::new();
                 // Written in chunks whose sizes are powers of two: the statement text depends on
                 // the number of rows, and sqlx keeps every statement it prepares on each pooled
@@ -1268,16 +1629,26 @@ impl GroupCommit {
                             .push_bind(revision_of(response));
                     });
                     builder.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
-                    let ids: Vec<String> = builder.build_query_scalar().fetch_all(&mut *transaction).await?;
+                    let ids: Vec<String> = builder
+                        .build_query_scalar()
+                        .fetch_all(&mut *transaction)
+                        .await?;
                     inserted.extend(ids);
                 }
                 let identities: Vec<(&String, &Vec<u8>)> = bulk
                     .iter()
                     .filter(|response| inserted.contains(&response.response_id))
-                    .filter_map(|response| response.sealed_identity.as_ref().map(|sealed| (&response.response_id, sealed)))
+                    .filter_map(|response| {
+                        response
+                            .sealed_identity
+                            .as_ref()
+                            .map(|sealed| (&response.response_id, sealed))
+                    })
                     .collect();
                 for chunk in power_of_two_chunks(&identities) {
-                    let mut builder = sqlx::QueryBuilder::new("INSERT INTO respondent_identities (response_id, sealed) ");
+                    let mut builder = sqlx::QueryBuilder::new(
+                        "INSERT INTO respondent_identities (response_id, sealed) ",
+                    );
                     builder.push_values(chunk, |mut values, (response_id, sealed)| {
                         values.push_bind(*response_id).push_bind(*sealed);
                     });
@@ -1290,7 +1661,9 @@ impl GroupCommit {
                     if inserted.remove(&response.response_id) {
                         outcomes.push(InsertOutcome::Stored);
                     } else {
-                        outcomes.push(insert_in(&mut transaction, response, revision_of(response)).await?);
+                        outcomes.push(
+                            insert_in(&mut transaction, response, revision_of(response)).await?,
+                        );
                     }
                 }
                 transaction.commit().await?;
@@ -1321,7 +1694,10 @@ fn start_batch(batch: &mut [PendingInsert], batch_sizes: &std::sync::Mutex<Histo
 /// transaction each, so one bad row never takes the others down with it; a batch of one
 /// gets its own error, with its cause intact for the caller to classify (a full disk is a
 /// 503, not a 500).
-fn settle_batch(mut batch: Vec<PendingInsert>, written: anyhow::Result<Vec<InsertOutcome>>) -> Vec<PendingInsert> {
+fn settle_batch(
+    mut batch: Vec<PendingInsert>,
+    written: anyhow::Result<Vec<InsertOutcome>>,
+) -> Vec<PendingInsert> {
     match written {
         Ok(outcomes) => {
             for (pending, outcome) in batch.into_iter().zip(outcomes) {
@@ -1330,7 +1706,10 @@ fn settle_batch(mut batch: Vec<PendingInsert>, written: anyhow::Result<Vec<Inser
             Vec::new()
         }
         Err(error) if batch.len() > 1 => {
-            tracing::warn!(size = batch.len(), "group commit failed ({error:#}); writing its responses one by one");
+            tracing::warn!(
+                size = batch.len(),
+                "group commit failed ({error:#}); writing its responses one by one"
+            );
             batch
         }
         Err(error) => {
@@ -1346,12 +1725,23 @@ impl NewResponse {
     /// What this response is, given the body digest and score stored under its id: a
     /// resend of the stored response (the same body, under the current identity key or an
     /// earlier one), or a conflicting reuse of the id.
-    fn against_stored(&self, stored_digest: &str, stored_score: &str) -> anyhow::Result<InsertOutcome> {
-        Ok(if stored_digest == self.body_sha256 || self.earlier_body_digests.iter().any(|earlier| earlier == stored_digest) {
-            InsertOutcome::Duplicate(serde_json::from_str(stored_score)?)
-        } else {
-            InsertOutcome::Conflict
-        })
+    fn against_stored(
+        &self,
+        stored_digest: &str,
+        stored_score: &str,
+    ) -> anyhow::Result<InsertOutcome> {
+        Ok(
+            if stored_digest == self.body_sha256
+                || self
+                    .earlier_body_digests
+                    .iter()
+                    .any(|earlier| earlier == stored_digest)
+            {
+                InsertOutcome::Duplicate(serde_json::from_str(stored_score)?)
+            } else {
+                InsertOutcome::Conflict
+            },
+        )
     }
 }
 
@@ -1371,11 +1761,13 @@ fn power_of_two_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
 
 #[cfg(test)]
 mod tests {
-    use super::{power_of_two_chunks, CompiledSurvey, ReportColumns};
+    use super::{CompiledSurvey, ReportColumns, power_of_two_chunks};
 
     #[test]
     fn report_columns_give_back_every_response_id_as_stored() {
-        let survey = CompiledSurvey::new(rapport_scoring::template("client-portal").expect("built-in template"));
+        let survey = CompiledSurvey::new(
+            rapport_scoring::template("client-portal").expect("built-in template"),
+        );
         let mut columns = ReportColumns::new(&survey);
         let ids = [
             "00000000-0000-4000-8000-000000000001",
@@ -1393,7 +1785,11 @@ mod tests {
         }
         let back: Vec<String> = (0..ids.len()).map(|row| columns.response_id(row)).collect();
         assert_eq!(back, ids);
-        assert_eq!(columns.other_ids.len(), 7, "only canonical UUIDs are packed");
+        assert_eq!(
+            columns.other_ids.len(),
+            7,
+            "only canonical UUIDs are packed"
+        );
     }
 
     #[test]
@@ -1401,9 +1797,15 @@ mod tests {
         for len in 0..=600usize {
             let items: Vec<usize> = (0..len).collect();
             let chunks: Vec<&[usize]> = power_of_two_chunks(&items).collect();
-            assert!(chunks.iter().all(|chunk| chunk.len().is_power_of_two()), "{len}: {chunks:?}");
+            assert!(
+                chunks.iter().all(|chunk| chunk.len().is_power_of_two()),
+                "{len}: {chunks:?}"
+            );
             assert_eq!(chunks.len(), len.count_ones() as usize, "{len}");
-            assert!(chunks.windows(2).all(|pair| pair[0].len() > pair[1].len()), "{len}");
+            assert!(
+                chunks.windows(2).all(|pair| pair[0].len() > pair[1].len()),
+                "{len}"
+            );
             assert_eq!(chunks.concat(), items);
         }
     }

@@ -272,13 +272,26 @@ pub fn validation_message(error: &ValidationError, locale: &Locale) -> String {
     let words = strings(locale);
     match error {
         ValidationError::Required { .. } => words.answer_required.to_owned(),
-        ValidationError::OutOfRange { min, max, .. } => words.choose_between.replace("{min}", &min.to_string()).replace("{max}", &max.to_string()),
-        ValidationError::TooLong { max_chars, .. } => words.too_long.replace("{max}", &max_chars.to_string()),
+        ValidationError::OutOfRange { min, max, .. } => words
+            .choose_between
+            .replace("{min}", &min.to_string())
+            .replace("{max}", &max.to_string()),
+        ValidationError::TooLong { max_chars, .. } => {
+            words.too_long.replace("{max}", &max_chars.to_string())
+        }
         // Whatever is wrong with an email (not an address, a control character), the
         // respondent's fix is the same.
-        ValidationError::WrongType { field, .. } | ValidationError::BadText { field, .. } if field == "identity.email" => words.email_invalid.to_owned(),
-        ValidationError::BadText { field, .. } if field == "identity" => words.identity_missing.to_owned(),
-        ValidationError::WrongType { .. } | ValidationError::BadText { .. } | ValidationError::UnknownOption { .. } => words.check_answer.to_owned(),
+        ValidationError::WrongType { field, .. } | ValidationError::BadText { field, .. }
+            if field == "identity.email" =>
+        {
+            words.email_invalid.to_owned()
+        }
+        ValidationError::BadText { field, .. } if field == "identity" => {
+            words.identity_missing.to_owned()
+        }
+        ValidationError::WrongType { .. }
+        | ValidationError::BadText { .. }
+        | ValidationError::UnknownOption { .. } => words.check_answer.to_owned(),
         other => other.to_string(),
     }
 }
@@ -299,7 +312,11 @@ pub fn strings(locale: &Locale) -> &'static Strings {
 pub fn choose_locale<'a>(preferences: impl IntoIterator<Item = &'a str>) -> Locale {
     preferences
         .into_iter()
-        .filter_map(|tag| Locale::new(tag.trim().to_owned()).ok().or_else(|| Locale::new(tag.trim().to_lowercase()).ok()))
+        .filter_map(|tag| {
+            Locale::new(tag.trim().to_owned())
+                .ok()
+                .or_else(|| Locale::new(tag.trim().to_lowercase()).ok())
+        })
         .find(|locale| ["en", "fr", "de", "nl", "es"].contains(&locale.language()))
         .unwrap_or_else(Locale::english)
 }

@@ -64,7 +64,9 @@ pub struct Config {
 
 impl Config {
     fn post_url(&self) -> String {
-        self.endpoint.clone().unwrap_or_else(|| format!("{}/api/v1/surveys/{}/responses", self.server, self.survey))
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| format!("{}/api/v1/surveys/{}/responses", self.server, self.survey))
     }
 }
 
@@ -107,7 +109,8 @@ pub struct RootProps {
 
 async fn load_definition(config: &Config) -> Result<SurveyDefinition, String> {
     if let Some(inline) = &config.definition {
-        return SurveyDefinition::from_json(inline).map_err(|error| format!("inline survey definition: {error}"));
+        return SurveyDefinition::from_json(inline)
+            .map_err(|error| format!("inline survey definition: {error}"));
     }
     let url = format!("{}/api/v1/surveys/{}", config.server, config.survey);
     if let Some(text) = net::get_text(&url).await
@@ -115,7 +118,8 @@ async fn load_definition(config: &Config) -> Result<SurveyDefinition, String> {
     {
         return Ok(definition);
     }
-    rapport_scoring::template(&config.survey).ok_or_else(|| format!("survey {:?} could not be loaded", config.survey))
+    rapport_scoring::template(&config.survey)
+        .ok_or_else(|| format!("survey {:?} could not be loaded", config.survey))
 }
 
 /// Loads the survey definition, then shows the survey.
@@ -138,9 +142,15 @@ pub fn Root(props: &RootProps) -> Html {
     }
     let locale = i18n::choose_locale(props.config.locales.iter().map(String::as_str));
     match &*definition {
-        None => html! { <p class="rapport loading" role="status">{ i18n::strings(&locale).loading }</p> },
-        Some(Err(message)) => html! { <p class="rapport failed" role="alert">{ message.clone() }</p> },
-        Some(Ok(definition)) => html! { <Survey definition={definition.clone()} config={props.config.clone()} host={props.host.clone()} /> },
+        None => {
+            html! { <p class="rapport loading" role="status">{ i18n::strings(&locale).loading }</p> }
+        }
+        Some(Err(message)) => {
+            html! { <p class="rapport failed" role="alert">{ message.clone() }</p> }
+        }
+        Some(Ok(definition)) => {
+            html! { <Survey definition={definition.clone()} config={props.config.clone()} host={props.host.clone()} /> }
+        }
     }
 }
 
@@ -166,7 +176,12 @@ pub fn Survey(props: &SurveyProps) -> Html {
             let locale = i18n::choose_locale(config.locales.iter().map(String::as_str));
             let mut state = SurveyState::new(definition, locale, random_response_id(), now());
             state.invitation = config.token.clone();
-            state.context = Context { account: config.account.clone(), matter: config.matter.clone(), wave: config.wave.clone(), returning: None };
+            state.context = Context {
+                account: config.account.clone(),
+                matter: config.matter.clone(),
+                wave: config.wave.clone(),
+                returning: None,
+            };
             state
         })
     };
@@ -185,7 +200,10 @@ pub fn Survey(props: &SurveyProps) -> Html {
             if let Some(draft) = net::load_draft(&survey_id) {
                 let draft_response_id = draft.response_id.to_string();
                 state.dispatch(Action::Restore(draft));
-                if pending_responses.iter().any(|pending| pending.response_id == draft_response_id) {
+                if pending_responses
+                    .iter()
+                    .any(|pending| pending.response_id == draft_response_id)
+                {
                     state.dispatch(Action::Resume);
                     own_response_id = Some(draft_response_id);
                 }
@@ -215,7 +233,9 @@ pub fn Survey(props: &SurveyProps) -> Html {
     {
         let survey_id = survey_id.clone();
         use_effect_with(state.clone(), move |state| {
-            if state.phase == Phase::Filling && (!state.answers.is_empty() || state.identity != Default::default()) {
+            if state.phase == Phase::Filling
+                && (!state.answers.is_empty() || state.identity != Default::default())
+            {
                 net::save_draft(&survey_id, &state.draft());
             }
         });
@@ -260,7 +280,12 @@ pub fn Survey(props: &SurveyProps) -> Html {
 /// Applies how a delivery ended: the thank-you and `rapport:submitted` on a 2xx (and the
 /// draft is forgotten), the server's message next to the answers on a 4xx, the waiting
 /// screen otherwise.
-fn settle(state: &UseReducerHandle<SurveyState>, host: &HtmlElement, pending: &Pending, outcome: SendOutcome) {
+fn settle(
+    state: &UseReducerHandle<SurveyState>,
+    host: &HtmlElement,
+    pending: &Pending,
+    outcome: SendOutcome,
+) {
     match outcome {
         SendOutcome::Acknowledged => {
             net::clear_draft(&pending.survey_id);
@@ -269,10 +294,18 @@ fn settle(state: &UseReducerHandle<SurveyState>, host: &HtmlElement, pending: &P
                 .and_then(|mut body| body.get_mut("provisional").map(serde_json::Value::take))
                 .unwrap_or(serde_json::Value::Null);
             state.dispatch(Action::Acknowledged);
-            emit(host, "submitted", &serde_json::json!({ "response_id": pending.response_id, "provisional": provisional }));
+            emit(
+                host,
+                "submitted",
+                &serde_json::json!({ "response_id": pending.response_id, "provisional": provisional }),
+            );
         }
         SendOutcome::Refused(message, fields) => {
-            emit(host, "error", &serde_json::json!({ "message": message, "fields": fields }));
+            emit(
+                host,
+                "error",
+                &serde_json::json!({ "message": message, "fields": fields }),
+            );
             state.dispatch(Action::Refused(message, fields));
         }
         SendOutcome::Retry => state.dispatch(Action::Queue),
@@ -300,9 +333,15 @@ impl Handle {
 /// `<rapport-survey>` element; `config` is the JSON of [`Config`].
 #[wasm_bindgen]
 pub fn mount(root: Element, host: HtmlElement, config: &str) -> Result<Handle, JsError> {
-    let config: Config = serde_json::from_str(config).map_err(|error| JsError::new(&format!("rapport: bad configuration: {error}")))?;
-    let props = RootProps { config: Rc::new(config), host };
-    Ok(Handle { app: Some(yew::Renderer::<Root>::with_root_and_props(root, props).render()) })
+    let config: Config = serde_json::from_str(config)
+        .map_err(|error| JsError::new(&format!("rapport: bad configuration: {error}")))?;
+    let props = RootProps {
+        config: Rc::new(config),
+        host,
+    };
+    Ok(Handle {
+        app: Some(yew::Renderer::<Root>::with_root_and_props(root, props).render()),
+    })
 }
 
 /// The widget's stylesheet text, for the loader's constructable stylesheet.

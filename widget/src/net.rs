@@ -59,7 +59,10 @@ fn storage() -> Option<web_sys::Storage> {
 
 /// Every response waiting in the outbox.
 pub fn outbox() -> Vec<Pending> {
-    storage().and_then(|storage| storage.get_item(OUTBOX_KEY).ok().flatten()).and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default()
+    storage()
+        .and_then(|storage| storage.get_item(OUTBOX_KEY).ok().flatten())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
 }
 
 fn save_outbox(entries: &[Pending]) {
@@ -71,7 +74,10 @@ fn save_outbox(entries: &[Pending]) {
 /// Puts a response in the outbox, once.
 pub fn outbox_put(pending: &Pending) {
     let mut entries = outbox();
-    if !entries.iter().any(|entry| entry.response_id == pending.response_id) {
+    if !entries
+        .iter()
+        .any(|entry| entry.response_id == pending.response_id)
+    {
         entries.push(pending.clone());
         save_outbox(&entries);
     }
@@ -85,7 +91,9 @@ pub fn outbox_remove(response_id: &str) {
 }
 
 fn draft_key(survey_id: &str) -> String {
-    let path = web_sys::window().and_then(|window| window.location().pathname().ok()).unwrap_or_default();
+    let path = web_sys::window()
+        .and_then(|window| window.location().pathname().ok())
+        .unwrap_or_default();
     format!("rapport:draft:{survey_id}:{path}")
 }
 
@@ -98,7 +106,11 @@ pub fn save_draft(survey_id: &str, draft: &Draft) {
 
 /// The answers saved before a reload, if any.
 pub fn load_draft(survey_id: &str) -> Option<Draft> {
-    storage()?.get_item(&draft_key(survey_id)).ok().flatten().and_then(|text| serde_json::from_str(&text).ok())
+    storage()?
+        .get_item(&draft_key(survey_id))
+        .ok()
+        .flatten()
+        .and_then(|text| serde_json::from_str(&text).ok())
 }
 
 /// Forgets the saved answers.
@@ -116,7 +128,11 @@ async fn fetch(url: &str, init: &RequestInit) -> Result<Response, JsValue> {
 
 async fn text_of(response: &Response) -> String {
     match response.text() {
-        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|value| value.as_string()).unwrap_or_default(),
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|value| value.as_string())
+            .unwrap_or_default(),
         Err(_) => String::new(),
     }
 }
@@ -126,7 +142,11 @@ pub async fn get_text(url: &str) -> Option<String> {
     let init = RequestInit::new();
     init.set_method("GET");
     let response = fetch(url, &init).await.ok()?;
-    if response.ok() { Some(text_of(&response).await) } else { None }
+    if response.ok() {
+        Some(text_of(&response).await)
+    } else {
+        None
+    }
 }
 
 /// Posts a pending response once.
@@ -140,7 +160,9 @@ pub async fn send(pending: &Pending) -> SendOutcome {
     }
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(&pending.body));
-    let Ok(response) = fetch(&pending.url, &init).await else { return SendOutcome::Retry };
+    let Ok(response) = fetch(&pending.url, &init).await else {
+        return SendOutcome::Retry;
+    };
     let status = response.status();
     if (200..300).contains(&status) {
         return SendOutcome::Acknowledged;
@@ -161,7 +183,12 @@ pub async fn send(pending: &Pending) -> SendOutcome {
         .map(|details| {
             details
                 .iter()
-                .filter_map(|detail| Some((detail["field"].as_str()?.to_owned(), detail["message"].as_str()?.to_owned())))
+                .filter_map(|detail| {
+                    Some((
+                        detail["field"].as_str()?.to_owned(),
+                        detail["message"].as_str()?.to_owned(),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -179,10 +206,15 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
 async fn wait_or_online(delay: Duration) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, delay.as_millis().min(i32::MAX as u128) as i32);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                delay.as_millis().min(i32::MAX as u128) as i32,
+            );
             let options = web_sys::AddEventListenerOptions::new();
             options.set_once(true);
-            let _ = window.add_event_listener_with_callback_and_add_event_listener_options("online", &resolve, &options);
+            let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
+                "online", &resolve, &options,
+            );
         }
     });
     let _ = JsFuture::from(promise).await;
@@ -200,12 +232,18 @@ pub async fn deliver(pending: Pending, on_retry: impl Fn()) -> SendOutcome {
         loop {
             yew::platform::time::sleep(Duration::from_millis(250)).await;
             if !IN_FLIGHT.with(|in_flight| in_flight.borrow().contains(&response_id)) {
-                return SETTLED.with(|settled| settled.borrow().get(&response_id).cloned()).unwrap_or(SendOutcome::Acknowledged);
+                return SETTLED
+                    .with(|settled| settled.borrow().get(&response_id).cloned())
+                    .unwrap_or(SendOutcome::Acknowledged);
             }
         }
     }
     let outcome = deliver_claimed(&pending, on_retry).await;
-    SETTLED.with(|settled| settled.borrow_mut().insert(response_id.clone(), outcome.clone()));
+    SETTLED.with(|settled| {
+        settled
+            .borrow_mut()
+            .insert(response_id.clone(), outcome.clone())
+    });
     IN_FLIGHT.with(|in_flight| in_flight.borrow_mut().remove(&response_id));
     outcome
 }
@@ -214,7 +252,10 @@ async fn deliver_claimed(pending: &Pending, on_retry: impl Fn()) -> SendOutcome 
     outbox_put(pending);
     let mut attempt = 0;
     loop {
-        if !outbox().iter().any(|entry| entry.response_id == pending.response_id) {
+        if !outbox()
+            .iter()
+            .any(|entry| entry.response_id == pending.response_id)
+        {
             // Another tab delivered it meanwhile.
             return SendOutcome::Acknowledged;
         }

@@ -10,8 +10,10 @@ use std::rc::Rc;
 use rapport_scoring::definition::{ConfidentialityMode, Question, SurveyDefinition};
 use rapport_scoring::ids::{Locale, QuestionId, ResponseId};
 use rapport_scoring::score::ResponseScore;
-use rapport_scoring::wire::{ConfidentialityChoice, Context, FormatVersion, Identity, ResponseV1, Timestamp};
-use rapport_scoring::{validate, Scorer};
+use rapport_scoring::wire::{
+    ConfidentialityChoice, Context, FormatVersion, Identity, ResponseV1, Timestamp,
+};
+use rapport_scoring::{Scorer, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use yew::Reducible;
@@ -120,10 +122,17 @@ pub enum Action {
 
 impl SurveyState {
     /// A fresh state for `definition`.
-    pub fn new(definition: Rc<SurveyDefinition>, locale: Locale, response_id: ResponseId, started_at: Timestamp) -> Self {
+    pub fn new(
+        definition: Rc<SurveyDefinition>,
+        locale: Locale,
+        response_id: ResponseId,
+        started_at: Timestamp,
+    ) -> Self {
         let confidentiality = match definition.confidentiality {
             ConfidentialityMode::Anonymous => ConfidentialityChoice::Anonymous,
-            ConfidentialityMode::Confidential | ConfidentialityMode::Optional => ConfidentialityChoice::Confidential,
+            ConfidentialityMode::Confidential | ConfidentialityMode::Optional => {
+                ConfidentialityChoice::Confidential
+            }
         };
         SurveyState {
             definition,
@@ -150,20 +159,32 @@ impl SurveyState {
         match self.definition.confidentiality {
             ConfidentialityMode::Anonymous => false,
             ConfidentialityMode::Confidential => true,
-            ConfidentialityMode::Optional => self.confidentiality == ConfidentialityChoice::Identified,
+            ConfidentialityMode::Optional => {
+                self.confidentiality == ConfidentialityChoice::Identified
+            }
         }
     }
 
     /// Answered questions and all questions, for the progress indication.
     pub fn progress(&self) -> (usize, usize) {
         let total = self.definition.questions.len();
-        let answered = self.definition.questions.iter().filter(|question| self.answers.contains_key(question.id().as_str())).count();
+        let answered = self
+            .definition
+            .questions
+            .iter()
+            .filter(|question| self.answers.contains_key(question.id().as_str()))
+            .count();
         (answered, total)
     }
 
     /// The draft to save locally.
     pub fn draft(&self) -> Draft {
-        Draft { response_id: self.response_id.clone(), answers: self.answers.clone(), confidentiality: self.confidentiality, identity: self.identity.clone() }
+        Draft {
+            response_id: self.response_id.clone(),
+            answers: self.answers.clone(),
+            confidentiality: self.confidentiality,
+            identity: self.identity.clone(),
+        }
     }
 
     fn identity(&self) -> Option<Identity> {
@@ -171,7 +192,11 @@ impl SurveyState {
             return None;
         }
         let field = |value: &str| Some(value.trim().to_owned()).filter(|value| !value.is_empty());
-        let identity = Identity { name: field(&self.identity.name), email: field(&self.identity.email), organisation: field(&self.identity.organisation) };
+        let identity = Identity {
+            name: field(&self.identity.name),
+            email: field(&self.identity.email),
+            organisation: field(&self.identity.organisation),
+        };
         (identity != Identity::default()).then_some(identity)
     }
 
@@ -184,12 +209,19 @@ impl SurveyState {
             survey_id: self.definition.id.clone(),
             survey_version: self.definition.version,
             locale: Some(self.locale.clone()),
-            answers: self.answers.iter().filter_map(|(id, value)| Some((QuestionId::new(id.as_str()).ok()?, value.clone()))).collect(),
+            answers: self
+                .answers
+                .iter()
+                .filter_map(|(id, value)| Some((QuestionId::new(id.as_str()).ok()?, value.clone())))
+                .collect(),
             confidentiality: self.confidentiality,
             identity: self.identity(),
             // An anonymous survey must not be linkable to anyone, and an invitation says who
             // was asked, so it is never sent with one (scoring would refuse it anyway).
-            invitation: self.invitation.clone().filter(|_| self.definition.confidentiality != ConfidentialityMode::Anonymous),
+            invitation: self
+                .invitation
+                .clone()
+                .filter(|_| self.definition.confidentiality != ConfidentialityMode::Anonymous),
             context: self.context.clone(),
             started_at: Some(self.started_at.clone()),
             submitted_at,
@@ -199,20 +231,33 @@ impl SurveyState {
 
     /// Validates and scores the response as it stands: the document to send with its
     /// provisional score, or the errors keyed by field.
-    pub fn submission(&self, submitted_at: Timestamp) -> Result<ResponseV1, BTreeMap<String, String>> {
+    pub fn submission(
+        &self,
+        submitted_at: Timestamp,
+    ) -> Result<ResponseV1, BTreeMap<String, String>> {
         let mut wire = self.to_wire(submitted_at);
         match validate(&self.definition, &wire) {
             Ok(valid) => {
                 wire.provisional = Some(Scorer::new(&self.definition).score(&valid.answers));
                 Ok(wire)
             }
-            Err(errors) => Err(errors.iter().map(|error| (error.field().to_owned(), crate::i18n::validation_message(error, &self.locale))).collect()),
+            Err(errors) => Err(errors
+                .iter()
+                .map(|error| {
+                    (
+                        error.field().to_owned(),
+                        crate::i18n::validation_message(error, &self.locale),
+                    )
+                })
+                .collect()),
         }
     }
 
     /// The provisional score of the answers as they stand.
     pub fn provisional(&self) -> Option<ResponseScore> {
-        self.submission(self.started_at.clone()).ok().and_then(|wire| wire.provisional)
+        self.submission(self.started_at.clone())
+            .ok()
+            .and_then(|wire| wire.provisional)
     }
 
     /// The question with this id.
@@ -239,18 +284,25 @@ impl Reducible for SurveyState {
             Action::Choose(choice) if editing => {
                 let allowed = matches!(
                     (next.definition.confidentiality, choice),
-                    (ConfidentialityMode::Optional, ConfidentialityChoice::Confidential | ConfidentialityChoice::Identified)
+                    (
+                        ConfidentialityMode::Optional,
+                        ConfidentialityChoice::Confidential | ConfidentialityChoice::Identified
+                    )
                 );
                 if allowed {
                     next.confidentiality = choice;
-                    next.errors.retain(|field, _| !field.starts_with("identity") && field != "confidentiality");
+                    next.errors.retain(|field, _| {
+                        !field.starts_with("identity") && field != "confidentiality"
+                    });
                 }
             }
             Action::EditIdentity(field, value) if editing => {
                 let (slot, key) = match field {
                     IdentityField::Name => (&mut next.identity.name, "identity.name"),
                     IdentityField::Email => (&mut next.identity.email, "identity.email"),
-                    IdentityField::Organisation => (&mut next.identity.organisation, "identity.organisation"),
+                    IdentityField::Organisation => {
+                        (&mut next.identity.organisation, "identity.organisation")
+                    }
                 };
                 *slot = value;
                 next.errors.remove(key);
@@ -267,7 +319,9 @@ impl Reducible for SurveyState {
                 next.phase = Phase::Done(self.provisional().unwrap_or_default());
             }
             Action::Queue if matches!(next.phase, Phase::Sending) => next.phase = Phase::Queued,
-            Action::Refused(message, fields) if matches!(next.phase, Phase::Sending | Phase::Queued) => {
+            Action::Refused(message, fields)
+                if matches!(next.phase, Phase::Sending | Phase::Queued) =>
+            {
                 next.phase = Phase::Filling;
                 next.errors = fields;
                 if !message.is_empty() {

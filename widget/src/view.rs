@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast as _;
 use web_sys::{HtmlElement, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
-use crate::i18n::{strings, Strings};
+use crate::i18n::{Strings, strings};
 use crate::state::{Action, IdentityField, Phase, SurveyState};
 
 /// Properties of a radio-group scale.
@@ -41,13 +41,26 @@ pub struct ScaleProps {
 #[component]
 pub fn Scale(props: &ScaleProps) -> Html {
     let count = props.values.len();
-    let selected_idx = props.selected.and_then(|value| props.values.iter().position(|candidate| *candidate == value));
+    let selected_idx = props.selected.and_then(|value| {
+        props
+            .values
+            .iter()
+            .position(|candidate| *candidate == value)
+    });
     let onkeydown = {
         let values = props.values.clone();
         let on_choose = props.on_choose.clone();
         Callback::from(move |event: KeyboardEvent| {
-            let Some(current) = event.target().and_then(|target| target.dyn_into::<HtmlElement>().ok()) else { return };
-            let position = current.get_attribute("data-idx").and_then(|idx| idx.parse::<usize>().ok()).unwrap_or(0);
+            let Some(current) = event
+                .target()
+                .and_then(|target| target.dyn_into::<HtmlElement>().ok())
+            else {
+                return;
+            };
+            let position = current
+                .get_attribute("data-idx")
+                .and_then(|idx| idx.parse::<usize>().ok())
+                .unwrap_or(0);
             let next = match event.key().as_str() {
                 "ArrowRight" | "ArrowDown" => (position + 1) % count,
                 "ArrowLeft" | "ArrowUp" => (position + count - 1) % count,
@@ -58,7 +71,9 @@ pub fn Scale(props: &ScaleProps) -> Html {
             };
             event.prevent_default();
             on_choose.emit(values[next]);
-            if let Some(sibling) = current.parent_element().and_then(|parent| parent.children().item(next as u32))
+            if let Some(sibling) = current
+                .parent_element()
+                .and_then(|parent| parent.children().item(next as u32))
                 && let Ok(sibling) = sibling.dyn_into::<HtmlElement>()
             {
                 let _ = sibling.focus();
@@ -102,7 +117,11 @@ fn error_line(state: &SurveyState, field: &str, id: &str) -> Html {
 }
 
 fn answer_u8(state: &SurveyState, id: &str) -> Option<u8> {
-    state.answers.get(id).and_then(Value::as_u64).map(|value| value as u8)
+    state
+        .answers
+        .get(id)
+        .and_then(Value::as_u64)
+        .map(|value| value as u8)
 }
 
 fn choose(state: &UseReducerHandle<SurveyState>, id: &str) -> Callback<u8> {
@@ -111,8 +130,21 @@ fn choose(state: &UseReducerHandle<SurveyState>, id: &str) -> Callback<u8> {
     Callback::from(move |value: u8| state.dispatch(Action::Answer(id.clone(), Value::from(value))))
 }
 
-fn nps_question(state: &UseReducerHandle<SurveyState>, question: &Question, locale: &Locale) -> Html {
-    let Question::Nps { id, text, low_label, high_label, required } = question else { return html! {} };
+fn nps_question(
+    state: &UseReducerHandle<SurveyState>,
+    question: &Question,
+    locale: &Locale,
+) -> Html {
+    let Question::Nps {
+        id,
+        text,
+        low_label,
+        high_label,
+        required,
+    } = question
+    else {
+        return html! {};
+    };
     let field = format!("answers.{id}");
     let error_id = format!("err-{id}");
     let has_error = state.errors.contains_key(&field);
@@ -129,10 +161,18 @@ fn nps_question(state: &UseReducerHandle<SurveyState>, question: &Question, loca
 }
 
 fn optional_marker(required: bool, locale: &Locale) -> Html {
-    if required { html! {} } else { html! { <span class="optional">{ format!(" ({})", strings(locale).optional) }</span> } }
+    if required {
+        html! {}
+    } else {
+        html! { <span class="optional">{ format!(" ({})", strings(locale).optional) }</span> }
+    }
 }
 
-fn rated_block(state: &UseReducerHandle<SurveyState>, questions: &[&Question], locale: &Locale) -> Html {
+fn rated_block(
+    state: &UseReducerHandle<SurveyState>,
+    questions: &[&Question],
+    locale: &Locale,
+) -> Html {
     let words = strings(locale);
     html! {
         <fieldset class="question matrix" key={format!("matrix-{}", questions[0].id())}>
@@ -156,18 +196,45 @@ fn rated_block(state: &UseReducerHandle<SurveyState>, questions: &[&Question], l
     }
 }
 
-fn text_question(state: &UseReducerHandle<SurveyState>, question: &Question, locale: &Locale) -> Html {
-    let Question::Text { id, text, max_chars, required, .. } = question else { return html! {} };
+fn text_question(
+    state: &UseReducerHandle<SurveyState>,
+    question: &Question,
+    locale: &Locale,
+) -> Html {
+    let Question::Text {
+        id,
+        text,
+        max_chars,
+        required,
+        ..
+    } = question
+    else {
+        return html! {};
+    };
     let field = format!("answers.{id}");
     let error_id = format!("err-{id}");
-    let value = state.answers.get(id.as_str()).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let value = state
+        .answers
+        .get(id.as_str())
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let oninput = {
         let state = state.clone();
         let id = id.to_string();
         Callback::from(move |event: InputEvent| {
-            let Some(area) = event.target().and_then(|target| target.dyn_into::<HtmlTextAreaElement>().ok()) else { return };
+            let Some(area) = event
+                .target()
+                .and_then(|target| target.dyn_into::<HtmlTextAreaElement>().ok())
+            else {
+                return;
+            };
             let text = area.value();
-            state.dispatch(if text.trim().is_empty() { Action::Clear(id.clone()) } else { Action::Answer(id.clone(), Value::from(text)) });
+            state.dispatch(if text.trim().is_empty() {
+                Action::Clear(id.clone())
+            } else {
+                Action::Answer(id.clone(), Value::from(text))
+            });
         })
     };
     html! {
@@ -180,12 +247,23 @@ fn text_question(state: &UseReducerHandle<SurveyState>, question: &Question, loc
     }
 }
 
-fn choice_question(state: &UseReducerHandle<SurveyState>, id: &str, text: &str, options: &[ChoiceOption], multiple: bool, required: bool, locale: &Locale) -> Html {
+fn choice_question(
+    state: &UseReducerHandle<SurveyState>,
+    id: &str,
+    text: &str,
+    options: &[ChoiceOption],
+    multiple: bool,
+    required: bool,
+    locale: &Locale,
+) -> Html {
     let field = format!("answers.{id}");
     let error_id = format!("err-{id}");
     let chosen: Vec<String> = match state.answers.get(id) {
         Some(Value::String(one)) => vec![one.clone()],
-        Some(Value::Array(many)) => many.iter().filter_map(|value| value.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(many)) => many
+            .iter()
+            .filter_map(|value| value.as_str().map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     };
     html! {
@@ -225,10 +303,18 @@ fn choice_question(state: &UseReducerHandle<SurveyState>, id: &str, text: &str, 
 }
 
 fn identity_fields(state: &UseReducerHandle<SurveyState>, words: &Strings) -> Html {
-    let field = |kind: IdentityField, key: &'static str, label: &'static str, value: &str, input_type: &'static str, autocomplete: &'static str| {
+    let field = |kind: IdentityField,
+                 key: &'static str,
+                 label: &'static str,
+                 value: &str,
+                 input_type: &'static str,
+                 autocomplete: &'static str| {
         let state_for_input = state.clone();
         let oninput = Callback::from(move |event: InputEvent| {
-            if let Some(input) = event.target().and_then(|target| target.dyn_into::<HtmlInputElement>().ok()) {
+            if let Some(input) = event
+                .target()
+                .and_then(|target| target.dyn_into::<HtmlInputElement>().ok())
+            {
                 state_for_input.dispatch(Action::EditIdentity(kind, input.value()));
             }
         });
@@ -257,19 +343,29 @@ fn confidentiality_section(state: &UseReducerHandle<SurveyState>, words: &String
     // An invitation already says who answers: identity is never asked again, but the
     // respondent still chooses whether to be named with their answers.
     let invited = state.invitation.is_some();
-    let invitation_notice = if invited { html! { <p class="notice">{ words.invitation_notice }</p> } } else { html! {} };
+    let invitation_notice = if invited {
+        html! { <p class="notice">{ words.invitation_notice }</p> }
+    } else {
+        html! {}
+    };
     let body = match state.definition.confidentiality {
-        ConfidentialityMode::Anonymous => html! { <p class="notice">{ words.anonymous_notice }</p> },
+        ConfidentialityMode::Anonymous => {
+            html! { <p class="notice">{ words.anonymous_notice }</p> }
+        }
         ConfidentialityMode::Confidential => html! { <>
             <p class="notice">{ words.confidential_notice }</p>
             { invitation_notice }
             { if state.asks_identity() { identity_fields(state, words) } else { html! {} } }
         </> },
         ConfidentialityMode::Optional => {
-            let option = |choice: ConfidentialityChoice, label: &'static str, explanation: &'static str, key: &'static str| {
+            let option = |choice: ConfidentialityChoice,
+                          label: &'static str,
+                          explanation: &'static str,
+                          key: &'static str| {
                 let state = state.clone();
                 let checked = state.confidentiality == choice;
-                let onchange = Callback::from(move |_: Event| state.dispatch(Action::Choose(choice)));
+                let onchange =
+                    Callback::from(move |_: Event| state.dispatch(Action::Choose(choice)));
                 html! {
                     <label class={classes!("choice-card", checked.then_some("chosen"))}>
                         <input type="radio" name="confidentiality" value={key} checked={checked} {onchange}
@@ -335,8 +431,35 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
         blocks.push(match question {
             Question::Nps { .. } => nps_question(state, question, &locale),
             Question::Text { .. } => text_question(state, question, &locale),
-            Question::Role { id, text, options, required } => choice_question(state, id.as_str(), text.get(&locale), options, false, *required, &locale),
-            Question::Choice { id, text, options, multiple, required } => choice_question(state, id.as_str(), text.get(&locale), options, *multiple, *required, &locale),
+            Question::Role {
+                id,
+                text,
+                options,
+                required,
+            } => choice_question(
+                state,
+                id.as_str(),
+                text.get(&locale),
+                options,
+                false,
+                *required,
+                &locale,
+            ),
+            Question::Choice {
+                id,
+                text,
+                options,
+                multiple,
+                required,
+            } => choice_question(
+                state,
+                id.as_str(),
+                text.get(&locale),
+                options,
+                *multiple,
+                *required,
+                &locale,
+            ),
             Question::Element { .. } | Question::Experience { .. } => html! {},
         });
     }
@@ -380,7 +503,10 @@ fn thank_you(definition: &Rc<SurveyDefinition>, score: &ResponseScore, locale: &
         NpsCategory::Detractor => words.nps_categories[2],
     });
     let relationship = score.relationship.map(|category| {
-        let idx = RelationshipCategory::ALL.iter().position(|candidate| *candidate == category).unwrap_or(0);
+        let idx = RelationshipCategory::ALL
+            .iter()
+            .position(|candidate| *candidate == category)
+            .unwrap_or(0);
         words.relationship_categories[idx]
     });
     html! {

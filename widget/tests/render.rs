@@ -12,9 +12,14 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 async fn an_inline_survey_renders_its_radio_groups_in_the_chosen_language() {
     let document = web_sys::window().unwrap().document().unwrap();
-    let host: web_sys::HtmlElement = document.create_element("rapport-survey").unwrap().dyn_into().unwrap();
+    let host: web_sys::HtmlElement = document
+        .create_element("rapport-survey")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     let root = document.create_element("div").unwrap();
-    let definition = serde_json::to_string(&rapport_scoring::template("post-negotiation").unwrap()).unwrap();
+    let definition =
+        serde_json::to_string(&rapport_scoring::template("post-negotiation").unwrap()).unwrap();
     let config = serde_json::json!({ "survey": "post-negotiation", "server": "http://127.0.0.1:9", "locales": ["de"], "definition": definition });
     let mut handle = rapport_widget::mount(root.clone(), host, &config.to_string()).unwrap();
     for _ in 0..50 {
@@ -24,14 +29,22 @@ async fn an_inline_survey_renders_its_radio_groups_in_the_chosen_language() {
         yew::platform::time::sleep(Duration::from_millis(20)).await;
     }
     let groups = root.query_selector_all("[role=radiogroup]").unwrap();
-    assert_eq!(groups.length(), 8, "one NPS scale and seven agreement scales");
+    assert_eq!(
+        groups.length(),
+        8,
+        "one NPS scale and seven agreement scales"
+    );
     let nps_points = root.query_selector_all(".scale-11 [role=radio]").unwrap();
     assert_eq!(nps_points.length(), 11);
     let text = root.text_content().unwrap();
     assert!(text.contains("Wie wahrscheinlich ist es"), "{text}");
     assert!(text.contains("Antworten senden"), "{text}");
     let tab_stops = root.query_selector_all(".scale-11 [tabindex='0']").unwrap();
-    assert_eq!(tab_stops.length(), 1, "roving tabindex: one tab stop per group");
+    assert_eq!(
+        tab_stops.length(),
+        1,
+        "roving tabindex: one tab stop per group"
+    );
     handle.unmount();
     yew::platform::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(root.child_element_count(), 0);

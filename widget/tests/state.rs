@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use rapport_scoring::ids::{Locale, ResponseId};
 use rapport_scoring::wire::{ConfidentialityChoice, Timestamp};
-use rapport_scoring::{template, ConfidentialityMode};
+use rapport_scoring::{ConfidentialityMode, template};
 use rapport_widget::i18n::choose_locale;
 use rapport_widget::state::{Action, IdentityField, Phase, SurveyState};
 use serde_json::json;
@@ -20,7 +20,12 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn fresh(mode: ConfidentialityMode) -> Rc<SurveyState> {
     let mut definition = template("client-portal").unwrap();
     definition.confidentiality = mode;
-    Rc::new(SurveyState::new(Rc::new(definition), Locale::english(), ResponseId::from_random_bytes([7; 16]), Timestamp::from_unix_millis(0)))
+    Rc::new(SurveyState::new(
+        Rc::new(definition),
+        Locale::english(),
+        ResponseId::from_random_bytes([7; 16]),
+        Timestamp::from_unix_millis(0),
+    ))
 }
 
 fn at(millis: i64) -> Timestamp {
@@ -34,8 +39,14 @@ fn optional_mode_starts_confidential_and_asks_identity_only_when_identified() {
     assert!(!state.asks_identity());
     let state = state.reduce(Action::Choose(ConfidentialityChoice::Identified));
     assert!(state.asks_identity());
-    let state = state.reduce(Action::EditIdentity(IdentityField::Email, "ana@client.example".into()));
-    assert_eq!(state.to_wire(at(1)).identity.unwrap().email.as_deref(), Some("ana@client.example"));
+    let state = state.reduce(Action::EditIdentity(
+        IdentityField::Email,
+        "ana@client.example".into(),
+    ));
+    assert_eq!(
+        state.to_wire(at(1)).identity.unwrap().email.as_deref(),
+        Some("ana@client.example")
+    );
     // Back to confidential: the typed identity is not sent.
     let state = state.reduce(Action::Choose(ConfidentialityChoice::Confidential));
     assert_eq!(state.to_wire(at(1)).identity, None);
@@ -48,14 +59,19 @@ fn anonymous_mode_never_sends_identity_and_refuses_other_choices() {
     let state = state.reduce(Action::Choose(ConfidentialityChoice::Identified));
     assert_eq!(state.confidentiality, ConfidentialityChoice::Anonymous);
     let wire = state.to_wire(at(1));
-    assert_eq!((wire.identity, wire.confidentiality), (None, ConfidentialityChoice::Anonymous));
+    assert_eq!(
+        (wire.identity, wire.confidentiality),
+        (None, ConfidentialityChoice::Anonymous)
+    );
 }
 
 #[wasm_bindgen_test]
 fn an_anonymous_survey_opened_from_an_invitation_link_sends_no_token_and_can_be_submitted() {
     let mut state = (*fresh(ConfidentialityMode::Anonymous)).clone();
     state.invitation = Some("signed-invitation-token".into());
-    let state = Rc::new(state).reduce(Action::Answer("nps".into(), json!(8))).reduce(Action::Submit(at(1)));
+    let state = Rc::new(state)
+        .reduce(Action::Answer("nps".into(), json!(8)))
+        .reduce(Action::Submit(at(1)));
     assert_eq!(state.phase, Phase::Sending, "errors: {:?}", state.errors);
     assert_eq!(state.to_wire(at(1)).invitation, None);
 }
@@ -65,20 +81,39 @@ fn submitting_validates_then_sends_once_and_a_refusal_returns_to_the_form() {
     let state = fresh(ConfidentialityMode::Optional);
     let state = state.reduce(Action::Submit(at(1)));
     assert_eq!(state.phase, Phase::Filling);
-    assert_eq!(state.errors.get("answers.nps").map(String::as_str), Some("Please answer this question."));
-    let state = state.reduce(Action::Answer("nps".into(), json!(9))).reduce(Action::Answer("trust".into(), json!(6)));
-    assert!(!state.errors.contains_key("answers.nps"), "answering clears the question's error");
+    assert_eq!(
+        state.errors.get("answers.nps").map(String::as_str),
+        Some("Please answer this question.")
+    );
+    let state = state
+        .reduce(Action::Answer("nps".into(), json!(9)))
+        .reduce(Action::Answer("trust".into(), json!(6)));
+    assert!(
+        !state.errors.contains_key("answers.nps"),
+        "answering clears the question's error"
+    );
     let state = state.reduce(Action::Submit(at(2)));
     assert_eq!(state.phase, Phase::Sending);
     // While sending, nothing can change the answers or send again.
     let same = state.clone().reduce(Action::Answer("nps".into(), json!(1)));
     assert!(Rc::ptr_eq(&state, &same));
-    let refused = state.clone().reduce(Action::Refused("survey closed".into(), BTreeMap::new()));
+    let refused = state
+        .clone()
+        .reduce(Action::Refused("survey closed".into(), BTreeMap::new()));
     assert_eq!(refused.phase, Phase::Filling);
-    assert_eq!(refused.errors.get("form").map(String::as_str), Some("survey closed"));
-    assert_eq!(refused.answers.get("nps"), Some(&json!(9)), "answers stay on screen after a refusal");
+    assert_eq!(
+        refused.errors.get("form").map(String::as_str),
+        Some("survey closed")
+    );
+    assert_eq!(
+        refused.answers.get("nps"),
+        Some(&json!(9)),
+        "answers stay on screen after a refusal"
+    );
     let done = state.reduce(Action::Acknowledged);
-    let Phase::Done(score) = &done.phase else { panic!("expected the thank-you phase") };
+    let Phase::Done(score) = &done.phase else {
+        panic!("expected the thank-you phase")
+    };
     assert_eq!(score.crq, Some(6.0));
 }
 
@@ -87,7 +122,11 @@ fn a_restored_draft_keeps_its_response_id_so_a_resend_is_recognised() {
     let state = fresh(ConfidentialityMode::Optional).reduce(Action::Answer("nps".into(), json!(4)));
     let draft = state.draft();
     let restored = fresh(ConfidentialityMode::Optional);
-    let restored = Rc::new(SurveyState { response_id: ResponseId::from_random_bytes([9; 16]), ..(*restored).clone() }).reduce(Action::Restore(draft));
+    let restored = Rc::new(SurveyState {
+        response_id: ResponseId::from_random_bytes([9; 16]),
+        ..(*restored).clone()
+    })
+    .reduce(Action::Restore(draft));
     assert_eq!(restored.response_id, state.response_id);
     assert_eq!(restored.progress(), (1, 11));
 }
@@ -102,15 +141,30 @@ fn the_locale_comes_from_the_attribute_then_the_browser_then_english() {
 
 #[wasm_bindgen_test]
 fn a_restored_response_still_in_the_outbox_waits_instead_of_offering_the_form_again() {
-    let answered = fresh(ConfidentialityMode::Optional).reduce(Action::Answer("nps".into(), json!(10)));
-    let resumed = fresh(ConfidentialityMode::Optional).reduce(Action::Restore(answered.draft())).reduce(Action::Resume);
+    let answered =
+        fresh(ConfidentialityMode::Optional).reduce(Action::Answer("nps".into(), json!(10)));
+    let resumed = fresh(ConfidentialityMode::Optional)
+        .reduce(Action::Restore(answered.draft()))
+        .reduce(Action::Resume);
     assert_eq!(resumed.phase, Phase::Queued);
-    assert_eq!(resumed.response_id, answered.response_id, "the waiting response keeps its idempotency key");
+    assert_eq!(
+        resumed.response_id, answered.response_id,
+        "the waiting response keeps its idempotency key"
+    );
     let submitted_again = resumed.clone().reduce(Action::Submit(at(3)));
-    assert!(Rc::ptr_eq(&resumed, &submitted_again), "a waiting response cannot be submitted a second time");
+    assert!(
+        Rc::ptr_eq(&resumed, &submitted_again),
+        "a waiting response cannot be submitted a second time"
+    );
     let done = resumed.reduce(Action::Acknowledged);
-    let Phase::Done(score) = &done.phase else { panic!("expected the thank-you phase, got {:?}", done.phase) };
-    assert_eq!(score.nps_category, Some(rapport_scoring::score::NpsCategory::Promoter), "scored from the restored answers");
+    let Phase::Done(score) = &done.phase else {
+        panic!("expected the thank-you phase, got {:?}", done.phase)
+    };
+    assert_eq!(
+        score.nps_category,
+        Some(rapport_scoring::score::NpsCategory::Promoter),
+        "scored from the restored answers"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -120,10 +174,16 @@ fn validation_messages_are_in_the_respondents_language_and_keyed_by_question() {
     let state = Rc::new(state)
         .reduce(Action::Answer("nps".into(), json!(11)))
         .reduce(Action::Choose(ConfidentialityChoice::Identified))
-        .reduce(Action::EditIdentity(IdentityField::Email, "pas un e-mail".into()))
+        .reduce(Action::EditIdentity(
+            IdentityField::Email,
+            "pas un e-mail".into(),
+        ))
         .reduce(Action::Submit(at(1)));
     assert_eq!(state.phase, Phase::Filling);
-    assert_eq!(state.errors.get("answers.nps").map(String::as_str), Some("Veuillez choisir une valeur de 0 à 10."));
+    assert_eq!(
+        state.errors.get("answers.nps").map(String::as_str),
+        Some("Veuillez choisir une valeur de 0 à 10.")
+    );
     assert_eq!(
         state.errors.get("identity.email").map(String::as_str),
         Some("Veuillez saisir une adresse e-mail valide, ou laisser le champ vide.")

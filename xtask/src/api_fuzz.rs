@@ -32,19 +32,26 @@ fn schemathesis() -> PathBuf {
 
 /// Installs schemathesis into a virtual environment under the project's tool directory.
 pub(crate) fn install() -> Result<()> {
-    let installed = probe(command(schemathesis())?.arg("--version")).is_some_and(|version| version.contains(SCHEMATHESIS_VERSION));
+    let installed = probe(command(schemathesis())?.arg("--version"))
+        .is_some_and(|version| version.contains(SCHEMATHESIS_VERSION));
     if installed {
         println!("setup: ok: schemathesis {SCHEMATHESIS_VERSION}");
         return Ok(());
     }
     if execute(command("python3")?.args(["-m", "venv"]).arg(venv())).is_err() {
-        println!("setup: python3 cannot make a virtual environment; installing Debian's python3-venv");
+        println!(
+            "setup: python3 cannot make a virtual environment; installing Debian's python3-venv"
+        );
         execute(command("apt-get")?.args(["install", "-y", "python3-venv"]))
             .context("schemathesis needs Python 3 with venv: install the Debian packages python3 and python3-venv")?;
         execute(command("python3")?.args(["-m", "venv"]).arg(venv()))?;
     }
-    execute(command(venv().join("bin").join("pip"))?.args(["install", "--quiet", &format!("schemathesis=={SCHEMATHESIS_VERSION}")]))
-        .context("installing schemathesis from PyPI")
+    execute(command(venv().join("bin").join("pip"))?.args([
+        "install",
+        "--quiet",
+        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+    ]))
+    .context("installing schemathesis from PyPI")
 }
 
 struct Server(Child);
@@ -61,7 +68,10 @@ impl Drop for Server {
 pub(crate) fn run(examples: u32) -> Result<()> {
     let binary = target_dir().join("release").join("rapport");
     if !binary.exists() {
-        bail!("{} is missing: build it with `cargo build --release -p rapport-server`", binary.display());
+        bail!(
+            "{} is missing: build it with `cargo build --release -p rapport-server`",
+            binary.display()
+        );
     }
     let dir = target_dir().join("api-fuzz");
     let _ = std::fs::remove_dir_all(&dir);
@@ -87,14 +97,28 @@ pub(crate) fn run(examples: u32) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
-            bail!("the server did not start; see {}", dir.join("server.log").display());
+            bail!(
+                "the server did not start; see {}",
+                dir.join("server.log").display()
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let token = probe(command(&binary)?.args(["token", "create", "--role", "admin", "--database-url", &database])).context("creating an admin token")?;
+    let token = probe(command(&binary)?.args([
+        "token",
+        "create",
+        "--role",
+        "admin",
+        "--database-url",
+        &database,
+    ]))
+    .context("creating an admin token")?;
     let outcome = execute(
         command(schemathesis())?
-            .args(["run", &format!("http://127.0.0.1:{port}/api/v1/openapi.json")])
+            .args([
+                "run",
+                &format!("http://127.0.0.1:{port}/api/v1/openapi.json"),
+            ])
             .args(["--checks", CHECKS])
             .args(["--max-examples", &examples.to_string()])
             .args(["--seed", "20261123"])
@@ -103,5 +127,10 @@ pub(crate) fn run(examples: u32) -> Result<()> {
             .env("NO_COLOR", "1"),
     );
     drop(server);
-    outcome.with_context(|| format!("schemathesis found answers that break the OpenAPI document; the server log is {}", dir.join("server.log").display()))
+    outcome.with_context(|| {
+        format!(
+            "schemathesis found answers that break the OpenAPI document; the server log is {}",
+            dir.join("server.log").display()
+        )
+    })
 }

@@ -28,7 +28,14 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "all" => &["ingest", "report", "replicas"],
         other => bail!("unknown benchmark `{other}`: use ingest, report, replicas, soak or all"),
     };
-    execute(cargo()?.args(["build", "--release", "-p", "rapport-server", "-p", "rapport-bench"]))?;
+    execute(cargo()?.args([
+        "build",
+        "--release",
+        "-p",
+        "rapport-server",
+        "-p",
+        "rapport-bench",
+    ]))?;
     let release = target_dir().join("release");
     let bench = |benchmark: &str| -> Result<std::process::Command> {
         let mut command = command(release.join("rapport-bench"))?;

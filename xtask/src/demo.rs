@@ -84,7 +84,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let binary = target_dir().join("release").join("rapport");
     let serve_args = serve_args(user_args);
     let listen = user_value(&serve_args, "--listen").unwrap_or("127.0.0.1:8080");
-    execute(command(&binary)?.args(seed_args(&serve_args)).current_dir(repo_root())).context("could not seed the demo programme")?;
+    execute(
+        command(&binary)?
+            .args(seed_args(&serve_args))
+            .current_dir(repo_root()),
+    )
+    .context("could not seed the demo programme")?;
     let mut server = command(&binary)?;
     server
         .args(&serve_args)

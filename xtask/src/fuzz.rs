@@ -26,8 +26,14 @@ fn install() -> Result<()> {
         .status()
         .is_ok_and(|status| status.success());
     if !has_nightly {
-        execute(command("rustup")?.args(["toolchain", "install", "nightly", "--profile", "minimal"]))
-            .context("installing the nightly toolchain (libFuzzer's sanitizers need it)")?;
+        execute(command("rustup")?.args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+        ]))
+        .context("installing the nightly toolchain (libFuzzer's sanitizers need it)")?;
     }
     if !tools_bin().join("cargo-fuzz").exists() {
         execute(
@@ -48,32 +54,57 @@ fn executions(log: &str) -> Option<u64> {
         if let Some(count) = line.strip_prefix("stat::number_of_executed_runs:") {
             return count.trim().parse().ok();
         }
-        line.strip_prefix("Done ")?.split_whitespace().next()?.parse().ok()
+        line.strip_prefix("Done ")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
     })
 }
 
 pub(crate) fn run(rest: &[String]) -> Result<()> {
     let (seconds, only) = match rest {
         [] => (600, None),
-        [seconds] => (seconds.parse::<u64>().with_context(|| format!("`{seconds}` is not a number of seconds"))?, None),
-        [seconds, target] if TARGETS.contains(&target.as_str()) => (seconds.parse::<u64>().with_context(|| format!("`{seconds}` is not a number of seconds"))?, Some(target.as_str())),
+        [seconds] => (
+            seconds
+                .parse::<u64>()
+                .with_context(|| format!("`{seconds}` is not a number of seconds"))?,
+            None,
+        ),
+        [seconds, target] if TARGETS.contains(&target.as_str()) => (
+            seconds
+                .parse::<u64>()
+                .with_context(|| format!("`{seconds}` is not a number of seconds"))?,
+            Some(target.as_str()),
+        ),
         _ => bail!("usage: cargo xtask fuzz [SECONDS [TARGET]], TARGET one of {TARGETS:?}"),
     };
     install()?;
     let root = repo_root();
     let mut summary = Vec::new();
-    for target in TARGETS.into_iter().filter(|target| only.is_none_or(|only| only == *target)) {
+    for target in TARGETS
+        .into_iter()
+        .filter(|target| only.is_none_or(|only| only == *target))
+    {
         let working = target_dir().join("fuzz-corpus").join(target);
         std::fs::create_dir_all(&working)?;
         let seeds = root.join("fuzz").join("corpus").join(target);
-        println!("== fuzzing `{target}` for {seconds} s (seeds in {})", seeds.strip_prefix(&root).unwrap_or(&seeds).display());
+        println!(
+            "== fuzzing `{target}` for {seconds} s (seeds in {})",
+            seeds.strip_prefix(&root).unwrap_or(&seeds).display()
+        );
         let output = command(tools_bin().join("cargo-fuzz"))?
             .current_dir(root.join("fuzz"))
             .env("RUSTUP_TOOLCHAIN", "nightly")
             .args(["run", "-O", target])
             .arg(&working)
             .arg(&seeds)
-            .args(["--", &format!("-max_total_time={seconds}"), "-print_final_stats=1", "-max_len=65536"])
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-print_final_stats=1",
+                "-max_len=65536",
+            ])
             .stdout(Stdio::inherit())
             .output()
             .with_context(|| format!("running the fuzz target `{target}`"))?;
@@ -83,7 +114,10 @@ pub(crate) fn run(rest: &[String]) -> Result<()> {
             eprintln!("{log}");
         } else {
             // libFuzzer's closing lines: the totals this run reached.
-            for line in log.lines().filter(|line| line.starts_with("stat::") || line.starts_with("Done ")) {
+            for line in log
+                .lines()
+                .filter(|line| line.starts_with("stat::") || line.starts_with("Done "))
+            {
                 eprintln!("{line}");
             }
         }
@@ -93,10 +127,16 @@ pub(crate) fn run(rest: &[String]) -> Result<()> {
     println!("target       seconds   executions   crashes");
     for (target, runs, crashed) in &summary {
         let runs = runs.map_or_else(|| "?".to_owned(), |runs| runs.to_string());
-        println!("{target:<12} {seconds:>7}   {runs:>10}   {:>7}", usize::from(*crashed));
+        println!(
+            "{target:<12} {seconds:>7}   {runs:>10}   {:>7}",
+            usize::from(*crashed)
+        );
     }
     if summary.iter().any(|(_, _, crashed)| *crashed) {
-        bail!("a fuzz target crashed; the input is under {}", Path::new("fuzz/artifacts").display());
+        bail!(
+            "a fuzz target crashed; the input is under {}",
+            Path::new("fuzz/artifacts").display()
+        );
     }
     Ok(())
 }

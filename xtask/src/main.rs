@@ -5,9 +5,9 @@
 //! README keep working on a fresh clone. This crate only orchestrates tools; it must never
 //! contain product logic (that lives in `scoring`, `widget` and `server`).
 
+mod api_fuzz;
 mod bench_server;
 mod demo;
-mod api_fuzz;
 mod dist;
 mod fuzz;
 mod postgres;
@@ -71,7 +71,9 @@ fn run() -> Result<()> {
         Some("api-fuzz") => {
             let examples = match rest.as_slice() {
                 [] => 200,
-                [examples] => examples.parse().map_err(|_| anyhow::anyhow!("`{examples}` is not a number of examples"))?,
+                [examples] => examples
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("`{examples}` is not a number of examples"))?,
                 _ => bail!("usage: cargo xtask api-fuzz [EXAMPLES]"),
             };
             api_fuzz::install()?;

@@ -31,19 +31,29 @@ pub(crate) struct Reconciliation {
 impl Reconciliation {
     /// Reads the stored ids from `pool` and compares them with the indices that got a 2xx
     /// (`acknowledged`, with repeats) and a 201 (`created`, with repeats).
-    pub(crate) async fn of(pool: &Pool, acknowledged: &[u64], created: &[u64]) -> anyhow::Result<Self> {
+    pub(crate) async fn of(
+        pool: &Pool,
+        acknowledged: &[u64],
+        created: &[u64],
+    ) -> anyhow::Result<Self> {
         let mut stored_ids = pool.response_ids().await?;
         let stored = stored_ids.len();
         stored_ids.sort_unstable();
         stored_ids.dedup();
         let doubled = stored - stored_ids.len();
         let stored_ids: HashSet<String> = stored_ids.into_iter().collect();
-        let acknowledged_ids: HashSet<String> = acknowledged.iter().map(|&index| response_id(index)).collect();
+        let acknowledged_ids: HashSet<String> = acknowledged
+            .iter()
+            .map(|&index| response_id(index))
+            .collect();
         let mut created_counts: HashMap<u64, u32> = HashMap::new();
         for &index in created {
             *created_counts.entry(index).or_default() += 1;
         }
-        let created_ids: HashSet<String> = created_counts.keys().map(|&index| response_id(index)).collect();
+        let created_ids: HashSet<String> = created_counts
+            .keys()
+            .map(|&index| response_id(index))
+            .collect();
         let sorted = |ids: Vec<String>| {
             let mut ids = ids;
             ids.sort_unstable();
@@ -55,7 +65,13 @@ impl Reconciliation {
             lost: sorted(acknowledged_ids.difference(&stored_ids).cloned().collect()),
             unacknowledged: sorted(stored_ids.difference(&acknowledged_ids).cloned().collect()),
             doubled,
-            created_twice: sorted(created_counts.iter().filter(|(_, count)| **count > 1).map(|(&index, _)| response_id(index)).collect()),
+            created_twice: sorted(
+                created_counts
+                    .iter()
+                    .filter(|(_, count)| **count > 1)
+                    .map(|(&index, _)| response_id(index))
+                    .collect(),
+            ),
             never_created: sorted(stored_ids.difference(&created_ids).cloned().collect()),
         })
     }
@@ -63,7 +79,11 @@ impl Reconciliation {
     /// Whether the database holds exactly the acknowledged responses, each once, each
     /// acknowledged as stored once.
     pub(crate) fn exact(&self) -> bool {
-        self.lost.is_empty() && self.unacknowledged.is_empty() && self.doubled == 0 && self.created_twice.is_empty() && self.never_created.is_empty()
+        self.lost.is_empty()
+            && self.unacknowledged.is_empty()
+            && self.doubled == 0
+            && self.created_twice.is_empty()
+            && self.never_created.is_empty()
     }
 
     /// Fails, naming the first few ids of each kind, unless [`Self::exact`].
@@ -94,18 +114,25 @@ impl Reconciliation {
 mod tests {
     use super::*;
     use crate::database::{Backend, InsertMethod};
-    use crate::responses::{now, RowMaker};
+    use crate::responses::{RowMaker, now};
 
     /// A fresh SQLite database holding responses 0–9, as the server stores them, in its own
     /// temporary directory.
     async fn ten_stored(label: &str) -> (Pool, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("rapport-bench-check-{label}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "rapport-bench-check-{label}-{}",
+            std::process::id()
+        ));
         let url = Backend::Sqlite(dir.clone()).fresh(label).await.unwrap();
         let maker = RowMaker::new().unwrap();
         let received_at = now();
-        let rows: Vec<_> = (0..10).map(|index| maker.row(index, &received_at).unwrap()).collect();
+        let rows: Vec<_> = (0..10)
+            .map(|index| maker.row(index, &received_at).unwrap())
+            .collect();
         let pool = Pool::connect(&url, 1).await.unwrap();
-        pool.insert_batch(&rows, InsertMethod::MultiRow).await.unwrap();
+        pool.insert_batch(&rows, InsertMethod::MultiRow)
+            .await
+            .unwrap();
         (pool, dir)
     }
 
@@ -119,7 +146,9 @@ mod tests {
         let (pool, dir) = ten_stored("exact").await;
         // Response 3 was a pair: two 2xx, one 201.
         let acknowledged: Vec<u64> = (0..10).chain([3]).collect();
-        let check = Reconciliation::of(&pool, &acknowledged, &(0..10).collect::<Vec<_>>()).await.unwrap();
+        let check = Reconciliation::of(&pool, &acknowledged, &(0..10).collect::<Vec<_>>())
+            .await
+            .unwrap();
         assert!(check.exact(), "{check:?}");
         assert_eq!((check.acknowledged, check.stored), (10, 10));
         check.ensure_exact().unwrap();
@@ -133,7 +162,9 @@ mod tests {
         // twice; 5 stored but only ever answered as a duplicate.
         let acknowledged: Vec<u64> = (0..9).chain([10]).collect();
         let created: Vec<u64> = [0, 1, 2, 2, 3, 4, 6, 7, 8, 10].to_vec();
-        let check = Reconciliation::of(&pool, &acknowledged, &created).await.unwrap();
+        let check = Reconciliation::of(&pool, &acknowledged, &created)
+            .await
+            .unwrap();
         assert!(!check.exact());
         assert_eq!(check.lost, [response_id(10)]);
         assert_eq!(check.unacknowledged, [response_id(9)]);
@@ -141,7 +172,10 @@ mod tests {
         assert_eq!(check.never_created, [response_id(5), response_id(9)]);
         assert_eq!(check.doubled, 0);
         let message = check.ensure_exact().unwrap_err().to_string();
-        assert!(message.contains("1 lost") && message.contains(&response_id(10)), "{message}");
+        assert!(
+            message.contains("1 lost") && message.contains(&response_id(10)),
+            "{message}"
+        );
         remove(pool, dir).await;
     }
 }

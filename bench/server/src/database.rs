@@ -16,12 +16,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use rapport_server::store::{Store, SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS};
+use rapport_server::store::{SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS, Store};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Connection as _, PgPool, SqlitePool};
 
-use crate::responses::{StoredRow, SURVEY_ID};
+use crate::responses::{SURVEY_ID, StoredRow};
 
 /// Where fresh databases are made.
 #[derive(Debug, Clone)]
@@ -46,7 +46,8 @@ impl Backend {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let url = match self {
             Backend::Sqlite(dir) => {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
                 let file = dir.join(format!("{label}.db"));
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
@@ -54,14 +55,30 @@ impl Backend {
                 format!("sqlite://{}", file.display())
             }
             Backend::Postgres(server) => {
-                let name = format!("rapport_bench_{label}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)).replace('-', "_");
-                let mut admin = sqlx::PgConnection::connect(server).await.context("connecting to the PostgreSQL server")?;
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
-                let base = server.rsplit_once('/').context("a PostgreSQL URL ends with /DATABASE")?.0;
+                let name = format!(
+                    "rapport_bench_{label}_{}_{}",
+                    std::process::id(),
+                    NEXT.fetch_add(1, Ordering::Relaxed)
+                )
+                .replace('-', "_");
+                let mut admin = sqlx::PgConnection::connect(server)
+                    .await
+                    .context("connecting to the PostgreSQL server")?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await?;
+                let base = server
+                    .rsplit_once('/')
+                    .context("a PostgreSQL URL ends with /DATABASE")?
+                    .0;
                 format!("{base}/{name}")
             }
         };
-        Store::open(&url).await.with_context(|| format!("creating {url}"))?.close().await;
+        Store::open(&url)
+            .await
+            .with_context(|| format!("creating {url}"))?
+            .close()
+            .await;
         Ok(url)
     }
 }
@@ -70,7 +87,8 @@ impl Backend {
 const INSERT_RESPONSES: &str = "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
      returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry)";
 /// The server's insert of a sealed identity.
-const INSERT_IDENTITY: &str = "INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)";
+const INSERT_IDENTITY: &str =
+    "INSERT INTO respondent_identities (response_id, sealed) VALUES ($1, $2)";
 /// What the server's insert does when the id is stored already.
 const ON_CONFLICT: &str = "ON CONFLICT (response_id) DO NOTHING";
 
@@ -100,7 +118,11 @@ impl InsertMethod {
     /// The methods that apply to `backend`.
     pub(crate) fn for_backend(backend: &Backend) -> &'static [InsertMethod] {
         match backend {
-            Backend::Sqlite(_) => &[InsertMethod::RowByRow, InsertMethod::MultiRow, InsertMethod::Prepared],
+            Backend::Sqlite(_) => &[
+                InsertMethod::RowByRow,
+                InsertMethod::MultiRow,
+                InsertMethod::Prepared,
+            ],
             Backend::Postgres(_) => &[InsertMethod::RowByRow, InsertMethod::MultiRow],
         }
     }
@@ -130,42 +152,82 @@ impl Pool {
     pub(crate) async fn connect(url: &str, connections: u32) -> anyhow::Result<Self> {
         if url.starts_with("sqlite:") {
             // The server's own settings, so the ceiling's durability cannot drift from it.
-            let options = SqliteConnectOptions::from_str(url)?.journal_mode(SqliteJournalMode::Wal).busy_timeout(SQLITE_BUSY_TIMEOUT);
-            let options = SQLITE_PRAGMAS.iter().fold(options, |options, (name, value)| options.pragma(*name, *value));
-            Ok(Pool::Sqlite(SqlitePoolOptions::new().max_connections(connections).connect_with(options).await?))
+            let options = SqliteConnectOptions::from_str(url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let options = SQLITE_PRAGMAS
+                .iter()
+                .fold(options, |options, (name, value)| {
+                    options.pragma(*name, *value)
+                });
+            Ok(Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(connections)
+                    .connect_with(options)
+                    .await?,
+            ))
         } else {
-            let pool = PgPoolOptions::new().max_connections(connections).connect(url).await?;
-            let synchronous_commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&pool).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(connections)
+                .connect(url)
+                .await?;
+            let synchronous_commit: String = sqlx::query_scalar("SHOW synchronous_commit")
+                .fetch_one(&pool)
+                .await?;
             let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(&pool).await?;
-            anyhow::ensure!(synchronous_commit == "on" && fsync == "on", "PostgreSQL must run with fsync and synchronous_commit on, got {fsync} and {synchronous_commit}");
+            anyhow::ensure!(
+                synchronous_commit == "on" && fsync == "on",
+                "PostgreSQL must run with fsync and synchronous_commit on, got {fsync} and {synchronous_commit}"
+            );
             Ok(Pool::Postgres(pool))
         }
     }
 
     /// How many responses the database holds.
     pub(crate) async fn count_responses(&self) -> anyhow::Result<u64> {
-        let count: i64 = on_pool!(self, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE survey_id = $1").bind(SURVEY_ID).fetch_one(pool).await?);
+        let count: i64 = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM responses WHERE survey_id = $1"
+        )
+        .bind(SURVEY_ID)
+        .fetch_one(pool)
+        .await?);
         Ok(u64::try_from(count)?)
     }
 
     /// The id of every stored response, in no particular order.
     pub(crate) async fn response_ids(&self) -> anyhow::Result<Vec<String>> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar("SELECT response_id FROM responses WHERE survey_id = $1").bind(SURVEY_ID).fetch_all(pool).await?))
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT response_id FROM responses WHERE survey_id = $1"
+        )
+        .bind(SURVEY_ID)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// The stored answers and confidentiality of every response, for the export DuckDB reads.
     pub(crate) async fn answers(&self) -> anyhow::Result<Vec<(String, String)>> {
-        Ok(on_pool!(self, |pool| sqlx::query_as("SELECT answers, confidentiality FROM responses WHERE survey_id = $1").bind(SURVEY_ID).fetch_all(pool).await?))
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT answers, confidentiality FROM responses WHERE survey_id = $1"
+        )
+        .bind(SURVEY_ID)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// Writes `rows` in one transaction and commits: with the server's statements one row at
     /// a time, or with one multi-row statement per table.
-    pub(crate) async fn insert_batch(&self, rows: &[StoredRow], method: InsertMethod) -> anyhow::Result<()> {
+    pub(crate) async fn insert_batch(
+        &self,
+        rows: &[StoredRow],
+        method: InsertMethod,
+    ) -> anyhow::Result<()> {
         on_pool!(self, |pool| {
             let mut transaction = pool.begin().await?;
             match method {
                 InsertMethod::RowByRow => {
-                    let statement = format!("{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) {ON_CONFLICT}");
+                    let statement = format!(
+                        "{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) {ON_CONFLICT}"
+                    );
                     for row in rows {
                         let inserted = sqlx::query(&statement)
                             .bind(&row.response_id)
@@ -188,7 +250,11 @@ impl Pool {
                             .execute(&mut *transaction)
                             .await?
                             .rows_affected();
-                        anyhow::ensure!(inserted == 1, "response {} was already stored", row.response_id);
+                        anyhow::ensure!(
+                            inserted == 1,
+                            "response {} was already stored",
+                            row.response_id
+                        );
                         if let Some(sealed) = &row.sealed_identity {
                             sqlx::query(INSERT_IDENTITY)
                                 .bind(&row.response_id)
@@ -198,7 +264,9 @@ impl Pool {
                         }
                     }
                 }
-                InsertMethod::Prepared => anyhow::bail!("prepared inserts run on a connection of their own (raw_inserts), not through the pool"),
+                InsertMethod::Prepared => anyhow::bail!(
+                    "prepared inserts run on a connection of their own (raw_inserts), not through the pool"
+                ),
                 InsertMethod::MultiRow => {
                     // At most 1,000 rows a statement, within both databases' limits on parameters.
                     for rows in rows.chunks(1_000) {
@@ -226,11 +294,29 @@ impl Pool {
                         });
                         builder.push(" ");
                         builder.push(ON_CONFLICT);
-                        let inserted = builder.build().execute(&mut *transaction).await?.rows_affected();
-                        anyhow::ensure!(inserted == rows.len() as u64, "{} of {} responses were already stored", rows.len() as u64 - inserted, rows.len());
-                        let identified: Vec<(&String, &Vec<u8>)> = rows.iter().filter_map(|row| row.sealed_identity.as_ref().map(|sealed| (&row.response_id, sealed))).collect();
+                        let inserted = builder
+                            .build()
+                            .execute(&mut *transaction)
+                            .await?
+                            .rows_affected();
+                        anyhow::ensure!(
+                            inserted == rows.len() as u64,
+                            "{} of {} responses were already stored",
+                            rows.len() as u64 - inserted,
+                            rows.len()
+                        );
+                        let identified: Vec<(&String, &Vec<u8>)> = rows
+                            .iter()
+                            .filter_map(|row| {
+                                row.sealed_identity
+                                    .as_ref()
+                                    .map(|sealed| (&row.response_id, sealed))
+                            })
+                            .collect();
                         if !identified.is_empty() {
-                            let mut builder = sqlx::QueryBuilder::new("INSERT INTO respondent_identities (response_id, sealed) ");
+                            let mut builder = sqlx::QueryBuilder::new(
+                                "INSERT INTO respondent_identities (response_id, sealed) ",
+                            );
                             builder.push_values(identified, |mut values, (response_id, sealed)| {
                                 values.push_bind(response_id).push_bind(sealed);
                             });
@@ -276,17 +362,28 @@ impl Pool {
             push_copy_line(&mut text, &fields);
         }
         let columns = INSERT_RESPONSES.trim_start_matches("INSERT INTO ");
-        let mut copy = transaction.copy_in_raw(&format!("COPY {columns} FROM STDIN")).await?;
+        let mut copy = transaction
+            .copy_in_raw(&format!("COPY {columns} FROM STDIN"))
+            .await?;
         copy.send(text.into_bytes()).await?;
         let copied = copy.finish().await?;
-        anyhow::ensure!(copied == rows.len() as u64, "COPY stored {copied} of {} rows", rows.len());
+        anyhow::ensure!(
+            copied == rows.len() as u64,
+            "COPY stored {copied} of {} rows",
+            rows.len()
+        );
         let mut text = String::new();
         for row in rows {
             if let Some(sealed) = &row.sealed_identity {
-                push_copy_line(&mut text, &[Some(copy_text(&row.response_id)), Some(copy_bytes(sealed))]);
+                push_copy_line(
+                    &mut text,
+                    &[Some(copy_text(&row.response_id)), Some(copy_bytes(sealed))],
+                );
             }
         }
-        let mut copy = transaction.copy_in_raw("COPY respondent_identities (response_id, sealed) FROM STDIN").await?;
+        let mut copy = transaction
+            .copy_in_raw("COPY respondent_identities (response_id, sealed) FROM STDIN")
+            .await?;
         copy.send(text.into_bytes()).await?;
         copy.finish().await?;
         transaction.commit().await?;
@@ -318,14 +415,25 @@ impl CeilingResult {
 /// Writes `rows` into the database at `url` from `writers` tasks, each committing batches of
 /// `batch` rows with `method`: what a plain program can do with the server's tables and
 /// durability.
-pub(crate) async fn raw_inserts(url: &str, rows: &[StoredRow], writers: usize, batch: usize, method: InsertMethod) -> anyhow::Result<CeilingResult> {
+pub(crate) async fn raw_inserts(
+    url: &str,
+    rows: &[StoredRow],
+    writers: usize,
+    batch: usize,
+    method: InsertMethod,
+) -> anyhow::Result<CeilingResult> {
     let pool = Pool::connect(url, writers as u32).await?;
     let n_rows = rows.len();
     let elapsed = if method == InsertMethod::Prepared {
         let Some(file) = url.strip_prefix("sqlite://") else {
-            anyhow::bail!("prepared inserts through rusqlite are SQLite's; {url} is not a SQLite file");
+            anyhow::bail!(
+                "prepared inserts through rusqlite are SQLite's; {url} is not a SQLite file"
+            );
         };
-        anyhow::ensure!(writers == 1, "SQLite has one writer at a time, so prepared inserts take one writer, not {writers}");
+        anyhow::ensure!(
+            writers == 1,
+            "SQLite has one writer at a time, so prepared inserts take one writer, not {writers}"
+        );
         let (file, rows) = (std::path::PathBuf::from(file), rows.to_vec());
         tokio::task::spawn_blocking(move || prepared_inserts(&file, &rows, batch)).await??
     } else {
@@ -337,8 +445,13 @@ pub(crate) async fn raw_inserts(url: &str, rows: &[StoredRow], writers: usize, b
             let (pool, queue) = (pool.clone(), std::sync::Arc::clone(&queue));
             tasks.push(tokio::spawn(async move {
                 loop {
-                    let next = queue.lock().map_err(|_| anyhow::anyhow!("batch queue poisoned"))?.next();
-                    let Some(batch) = next else { return anyhow::Ok(()) };
+                    let next = queue
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("batch queue poisoned"))?
+                        .next();
+                    let Some(batch) = next else {
+                        return anyhow::Ok(());
+                    };
                     pool.insert_batch(&batch, method).await?;
                 }
             }));
@@ -350,49 +463,74 @@ pub(crate) async fn raw_inserts(url: &str, rows: &[StoredRow], writers: usize, b
     };
     let stored = pool.count_responses().await?;
     pool.close().await;
-    anyhow::ensure!(stored == n_rows as u64, "raw inserts stored {stored} rows, expected {n_rows}");
-    Ok(CeilingResult { rows: n_rows, elapsed })
+    anyhow::ensure!(
+        stored == n_rows as u64,
+        "raw inserts stored {stored} rows, expected {n_rows}"
+    );
+    Ok(CeilingResult {
+        rows: n_rows,
+        elapsed,
+    })
 }
 
 /// Writes `rows` into the SQLite file `file` in transactions of `batch` rows, with the
 /// server's two statements prepared once on one connection with the server's durability
 /// (WAL, `synchronous = FULL`); returns the time from the first transaction to the last
 /// commit.
-fn prepared_inserts(file: &std::path::Path, rows: &[StoredRow], batch: usize) -> anyhow::Result<Duration> {
+fn prepared_inserts(
+    file: &std::path::Path,
+    rows: &[StoredRow],
+    batch: usize,
+) -> anyhow::Result<Duration> {
     let mut connection = rusqlite::Connection::open(file)?;
     connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
     for (name, value) in SQLITE_PRAGMAS {
         connection.pragma_update(None, name, value)?;
     }
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
-    anyhow::ensure!(journal.eq_ignore_ascii_case("wal"), "{} is in journal mode {journal}, not WAL", file.display());
-    let insert = format!("{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) {ON_CONFLICT}");
+    anyhow::ensure!(
+        journal.eq_ignore_ascii_case("wal"),
+        "{} is in journal mode {journal}, not WAL",
+        file.display()
+    );
+    let insert = format!(
+        "{INSERT_RESPONSES} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) {ON_CONFLICT}"
+    );
     let started = Instant::now();
     for rows in rows.chunks(batch) {
-        let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let transaction =
+            connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for row in rows {
-            let inserted = transaction.prepare_cached(&insert)?.execute(rusqlite::params![
-                row.response_id,
-                SURVEY_ID,
-                row.survey_version,
-                row.body_sha256,
-                row.answers,
-                row.confidentiality,
-                row.account,
-                row.matter,
-                row.wave,
-                row.returning,
-                row.respondent_key,
-                row.score,
-                row.nps,
-                row.crq,
-                row.submitted_at,
-                row.received_at,
-                row.report_entry,
-            ])?;
-            anyhow::ensure!(inserted == 1, "response {} was already stored", row.response_id);
+            let inserted = transaction
+                .prepare_cached(&insert)?
+                .execute(rusqlite::params![
+                    row.response_id,
+                    SURVEY_ID,
+                    row.survey_version,
+                    row.body_sha256,
+                    row.answers,
+                    row.confidentiality,
+                    row.account,
+                    row.matter,
+                    row.wave,
+                    row.returning,
+                    row.respondent_key,
+                    row.score,
+                    row.nps,
+                    row.crq,
+                    row.submitted_at,
+                    row.received_at,
+                    row.report_entry,
+                ])?;
+            anyhow::ensure!(
+                inserted == 1,
+                "response {} was already stored",
+                row.response_id
+            );
             if let Some(sealed) = &row.sealed_identity {
-                transaction.prepare_cached(INSERT_IDENTITY)?.execute(rusqlite::params![row.response_id, sealed])?;
+                transaction
+                    .prepare_cached(INSERT_IDENTITY)?
+                    .execute(rusqlite::params![row.response_id, sealed])?;
             }
         }
         transaction.commit()?;
@@ -439,7 +577,7 @@ fn push_copy_line(text: &mut String, fields: &[Option<String>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::responses::{now, RowMaker};
+    use crate::responses::{RowMaker, now};
 
     /// Every stored column of every response and identity, in id order.
     async fn contents(url: &str) -> Vec<String> {
@@ -458,15 +596,24 @@ mod tests {
 
     #[tokio::test]
     async fn every_ceiling_method_stores_the_same_rows() {
-        let dir = std::env::temp_dir().join(format!("rapport-bench-methods-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("rapport-bench-methods-{}", std::process::id()));
         let backend = Backend::Sqlite(dir.clone());
         let maker = RowMaker::new().unwrap();
         let received_at = now();
-        let rows: Vec<StoredRow> = (0..40).map(|index| maker.row(index, &received_at).unwrap()).collect();
-        assert!(rows.iter().any(|row| row.sealed_identity.is_some()) && rows.iter().any(|row| row.sealed_identity.is_none()));
+        let rows: Vec<StoredRow> = (0..40)
+            .map(|index| maker.row(index, &received_at).unwrap())
+            .collect();
+        assert!(
+            rows.iter().any(|row| row.sealed_identity.is_some())
+                && rows.iter().any(|row| row.sealed_identity.is_none())
+        );
         let mut stored = Vec::new();
         for &method in InsertMethod::for_backend(&backend) {
-            let url = backend.fresh(&format!("method-{}", stored.len())).await.unwrap();
+            let url = backend
+                .fresh(&format!("method-{}", stored.len()))
+                .await
+                .unwrap();
             let result = raw_inserts(&url, &rows, 1, 16, method).await.unwrap();
             assert_eq!(result.rows, rows.len());
             stored.push((method, contents(&url).await));
@@ -474,12 +621,24 @@ mod tests {
         assert_eq!(stored.len(), 3);
         assert_eq!(stored[0].1.len(), rows.len());
         for (method, contents) in &stored[1..] {
-            assert_eq!(contents, &stored[0].1, "{} stored other rows than {}", method.name(), stored[0].0.name());
+            assert_eq!(
+                contents,
+                &stored[0].1,
+                "{} stored other rows than {}",
+                method.name(),
+                stored[0].0.name()
+            );
         }
         // Writing a stored row again is an error, never a silent skip that would flatter the rate.
         let url = backend.fresh("method-again").await.unwrap();
-        raw_inserts(&url, &rows[..1], 1, 16, InsertMethod::Prepared).await.unwrap();
-        assert!(raw_inserts(&url, &rows[..1], 1, 16, InsertMethod::Prepared).await.is_err());
+        raw_inserts(&url, &rows[..1], 1, 16, InsertMethod::Prepared)
+            .await
+            .unwrap();
+        assert!(
+            raw_inserts(&url, &rows[..1], 1, 16, InsertMethod::Prepared)
+                .await
+                .is_err()
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -13,11 +13,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::Router;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
-use axum::Router;
 use tokio::process::{Child, Command};
 
 use crate::http::{free_address, wait_until_healthy};
@@ -33,11 +33,22 @@ pub(crate) async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
             "/api/v1/surveys/{id}/responses",
             post(|body: Bytes| async move {
                 // Touch the body, so that reading it cannot be skipped.
-                let status = if body.first() == Some(&b'{') { StatusCode::CREATED } else { StatusCode::UNPROCESSABLE_ENTITY };
-                (status, [(axum::http::header::CONTENT_TYPE, "application/json")], RECEIPT).into_response()
+                let status = if body.first() == Some(&b'{') {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                (
+                    status,
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    RECEIPT,
+                )
+                    .into_response()
             }),
         );
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
     axum::serve(listener, app).await?;
     Ok(())
 }
@@ -60,7 +71,13 @@ impl FloorServer {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {} http-floor", bench.display()))?;
-        wait_until_healthy(&mut child, address, "the HTTP floor server", Duration::from_secs(30)).await?;
+        wait_until_healthy(
+            &mut child,
+            address,
+            "the HTTP floor server",
+            Duration::from_secs(30),
+        )
+        .await?;
         Ok(FloorServer { child, address })
     }
 

@@ -27,17 +27,36 @@ pub(crate) struct Connection {
 impl Connection {
     /// Connects to `address`.
     pub(crate) async fn open(address: SocketAddr) -> anyhow::Result<Self> {
-        let stream = TcpStream::connect(address).await.with_context(|| format!("connecting to {address}"))?;
+        let stream = TcpStream::connect(address)
+            .await
+            .with_context(|| format!("connecting to {address}"))?;
         stream.set_nodelay(true)?;
-        Ok(Connection { stream: BufReader::new(stream), request: Vec::with_capacity(2048), line: String::new() })
+        Ok(Connection {
+            stream: BufReader::new(stream),
+            request: Vec::with_capacity(2048),
+            line: String::new(),
+        })
     }
 
     /// Sends a request and returns the status and the body.
-    pub(crate) async fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
+    pub(crate) async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
         self.request.clear();
-        self.request.extend_from_slice(format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: {}\r\n", body.len()).as_bytes());
+        self.request.extend_from_slice(
+            format!(
+                "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: {}\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
         for (name, value) in headers {
-            self.request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+            self.request
+                .extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
         self.request.extend_from_slice(b"\r\n");
         self.request.extend_from_slice(body);
@@ -45,11 +64,19 @@ impl Connection {
 
         self.line.clear();
         self.stream.read_line(&mut self.line).await?;
-        let status: u16 = self.line.split(' ').nth(1).and_then(|code| code.parse().ok()).with_context(|| format!("bad status line {:?}", self.line))?;
+        let status: u16 = self
+            .line
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .with_context(|| format!("bad status line {:?}", self.line))?;
         let mut content_length = None;
         loop {
             self.line.clear();
-            anyhow::ensure!(self.stream.read_line(&mut self.line).await? > 0, "connection closed inside the headers");
+            anyhow::ensure!(
+                self.stream.read_line(&mut self.line).await? > 0,
+                "connection closed inside the headers"
+            );
             let header = self.line.trim_end();
             if header.is_empty() {
                 break;
@@ -80,7 +107,11 @@ impl Server {
     /// Starts `rapport serve` on a free loopback port over `database_url`, with files in
     /// `work_dir`, and waits until it answers `/healthz`. The rate limit is lifted, since
     /// every request comes from one address.
-    pub(crate) async fn start(rapport: &Path, database_url: &str, work_dir: &Path) -> anyhow::Result<Self> {
+    pub(crate) async fn start(
+        rapport: &Path,
+        database_url: &str,
+        work_dir: &Path,
+    ) -> anyhow::Result<Self> {
         let address = free_address()?;
         std::fs::create_dir_all(work_dir)?;
         let key_file: PathBuf = work_dir.join("identity.key");
@@ -102,7 +133,13 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {}", rapport.display()))?;
         let mut server = Server { child, address };
-        wait_until_healthy(&mut server.child, address, "rapport serve", Duration::from_secs(60)).await?;
+        wait_until_healthy(
+            &mut server.child,
+            address,
+            "rapport serve",
+            Duration::from_secs(60),
+        )
+        .await?;
         Ok(server)
     }
 
@@ -119,7 +156,10 @@ impl Server {
     /// Stops the server with SIGTERM (it finishes in-flight requests) and waits for it.
     pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
         }
         match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
             Ok(status) => {
@@ -136,7 +176,12 @@ impl Server {
 
 /// Waits until the process `child`, started to listen on `address`, answers `GET /healthz`
 /// with 200; fails if it exits first or takes longer than `within`.
-pub(crate) async fn wait_until_healthy(child: &mut Child, address: SocketAddr, what: &str, within: Duration) -> anyhow::Result<()> {
+pub(crate) async fn wait_until_healthy(
+    child: &mut Child,
+    address: SocketAddr,
+    what: &str,
+    within: Duration,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + within;
     loop {
         if let Ok(mut connection) = Connection::open(address).await
@@ -147,7 +192,11 @@ pub(crate) async fn wait_until_healthy(child: &mut Child, address: SocketAddr, w
         if let Some(status) = child.try_wait()? {
             anyhow::bail!("{what} exited with {status} before it answered");
         }
-        anyhow::ensure!(Instant::now() < deadline, "{what} did not answer /healthz within {} s", within.as_secs());
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{what} did not answer /healthz within {} s",
+            within.as_secs()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::http::Connection;
-use crate::responses::{response_body, SURVEY_ID};
+use crate::responses::{SURVEY_ID, response_body};
 
 /// Hands out response indices, so that no two requests in a run post the same response
 /// (pairs aside, which post one index twice on purpose).
@@ -88,7 +88,10 @@ impl Live {
 
     /// The figures since the last call, starting afresh.
     pub(crate) fn take(&self) -> Interval {
-        self.interval.lock().map(|mut interval| std::mem::take(&mut *interval)).unwrap_or_default()
+        self.interval
+            .lock()
+            .map(|mut interval| std::mem::take(&mut *interval))
+            .unwrap_or_default()
     }
 
     /// Ends the phase: no request is sent after this (the server under test has died, say).
@@ -141,7 +144,9 @@ impl PhaseResult {
 
     /// The largest latency, in milliseconds.
     pub(crate) fn max_ms(&self) -> f64 {
-        self.latencies_us.last().map_or(f64::NAN, |&max| max as f64 / 1000.0)
+        self.latencies_us
+            .last()
+            .map_or(f64::NAN, |&max| max as f64 / 1000.0)
     }
 
     /// Adds another worker's or phase's figures to these (latencies left unsorted).
@@ -165,7 +170,14 @@ impl PhaseResult {
 
     /// Counts one exchange with `replica` about response `index`, answered after `latency`.
     /// Returns the status, or `None` if the exchange failed.
-    fn record(&mut self, live: Option<&Live>, replica: usize, index: u64, latency: Duration, answer: &anyhow::Result<(u16, Vec<u8>)>) -> Option<u16> {
+    fn record(
+        &mut self,
+        live: Option<&Live>,
+        replica: usize,
+        index: u64,
+        latency: Duration,
+        answer: &anyhow::Result<(u16, Vec<u8>)>,
+    ) -> Option<u16> {
         let latency_us = latency.as_micros() as u64;
         let status = match answer {
             Ok((status, body)) => {
@@ -177,18 +189,27 @@ impl PhaseResult {
                     if *status == 201 {
                         self.created += 1;
                         self.created_indices.push(index);
-                    } else if *status == 200 && body.windows(11).any(|window| window == b"\"duplicate\"") {
+                    } else if *status == 200
+                        && body.windows(11).any(|window| window == b"\"duplicate\"")
+                    {
                         self.duplicates += 1;
                     }
                 } else {
                     self.failed += 1;
-                    report_failure(format_args!("replica {} answered {status} for response {index}: {}", replica + 1, String::from_utf8_lossy(body)));
+                    report_failure(format_args!(
+                        "replica {} answered {status} for response {index}: {}",
+                        replica + 1,
+                        String::from_utf8_lossy(body)
+                    ));
                 }
                 Some(*status)
             }
             Err(error) => {
                 self.failed += 1;
-                report_failure(format_args!("request to replica {} for response {index} failed: {error:#}", replica + 1));
+                report_failure(format_args!(
+                    "request to replica {} for response {index} failed: {error:#}",
+                    replica + 1
+                ));
                 None
             }
         };
@@ -230,8 +251,25 @@ fn report_failure(message: std::fmt::Arguments<'_>) {
 }
 
 /// Posts responses to one server over `connections` keep-alive connections for `duration`.
-pub(crate) async fn run(address: SocketAddr, indices: Arc<Indices>, connections: usize, duration: Duration, pace: Pace) -> anyhow::Result<PhaseResult> {
-    drive(indices, Plan { replicas: vec![address], connections, duration, pace, pair_every: None, live: None }).await
+pub(crate) async fn run(
+    address: SocketAddr,
+    indices: Arc<Indices>,
+    connections: usize,
+    duration: Duration,
+    pace: Pace,
+) -> anyhow::Result<PhaseResult> {
+    drive(
+        indices,
+        Plan {
+            replicas: vec![address],
+            connections,
+            duration,
+            pace,
+            pair_every: None,
+            live: None,
+        },
+    )
+    .await
 }
 
 /// Carries out `plan`, taking response indices from `indices`.
@@ -240,23 +278,37 @@ pub(crate) async fn drive(indices: Arc<Indices>, plan: Plan) -> anyhow::Result<P
     let path: Arc<str> = format!("/api/v1/surveys/{SURVEY_ID}/responses").into();
     let n_replicas = plan.replicas.len();
     // A pair needs two connections even when there is one replica.
-    let n_slots = if plan.pair_every.is_some() { n_replicas.max(2) } else { n_replicas };
+    let n_slots = if plan.pair_every.is_some() {
+        n_replicas.max(2)
+    } else {
+        n_replicas
+    };
     let started = Instant::now();
     let end = started + plan.duration;
     let scheduled = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     for _ in 0..plan.connections {
-        let (indices, scheduled, path, plan) = (Arc::clone(&indices), Arc::clone(&scheduled), Arc::clone(&path), plan.clone());
+        let (indices, scheduled, path, plan) = (
+            Arc::clone(&indices),
+            Arc::clone(&scheduled),
+            Arc::clone(&path),
+            plan.clone(),
+        );
         workers.push(tokio::spawn(async move {
             // Slot `s` is a connection to replica `s % N`; `None` after a failed exchange,
             // until the next request to it connects again.
             let mut connections = Vec::with_capacity(n_slots);
             for slot in 0..n_slots {
-                connections.push(Some(Connection::open(plan.replicas[slot % n_replicas]).await?));
+                connections.push(Some(
+                    Connection::open(plan.replicas[slot % n_replicas]).await?,
+                ));
             }
             let live = plan.live.as_deref();
             let address = |slot: usize| plan.replicas[slot % n_replicas];
-            let mut result = PhaseResult { per_replica: vec![0; n_replicas], ..PhaseResult::default() };
+            let mut result = PhaseResult {
+                per_replica: vec![0; n_replicas],
+                ..PhaseResult::default()
+            };
             while !live.is_some_and(Live::is_stopped) {
                 let start = match plan.pace {
                     Pace::Closed => {
@@ -288,20 +340,35 @@ pub(crate) async fn drive(indices: Arc<Indices>, plan: Plan) -> anyhow::Result<P
                     }
                     let (connection_a, connection_b) = two_mut(&mut connections, first, second);
                     let (answer_a, answer_b) = tokio::join!(
-                        async { (exchange(connection_a, address(first), &path, &body).await, start.elapsed()) },
-                        async { (exchange(connection_b, address(second), &path, &body).await, start.elapsed()) },
+                        async {
+                            (
+                                exchange(connection_a, address(first), &path, &body).await,
+                                start.elapsed(),
+                            )
+                        },
+                        async {
+                            (
+                                exchange(connection_b, address(second), &path, &body).await,
+                                start.elapsed(),
+                            )
+                        },
                     );
                     let status_a = result.record(live, first, index, answer_a.1, &answer_a.0);
-                    let status_b = result.record(live, second % n_replicas, index, answer_b.1, &answer_b.0);
+                    let status_b =
+                        result.record(live, second % n_replicas, index, answer_b.1, &answer_b.0);
                     result.pairs += 1;
-                    if matches!((status_a, status_b), (Some(201), Some(200)) | (Some(200), Some(201))) {
+                    if matches!(
+                        (status_a, status_b),
+                        (Some(201), Some(200)) | (Some(200), Some(201))
+                    ) {
                         result.pairs_split += 1;
                     }
                 } else {
                     if let Some(live) = live {
                         live.update(|interval| interval.sent += 1);
                     }
-                    let answer = exchange(&mut connections[first], address(first), &path, &body).await;
+                    let answer =
+                        exchange(&mut connections[first], address(first), &path, &body).await;
                     result.record(live, first, index, start.elapsed(), &answer);
                 }
                 if matches!(plan.pace, Pace::Closed) && connections.iter().any(Option::is_none) {
@@ -312,7 +379,10 @@ pub(crate) async fn drive(indices: Arc<Indices>, plan: Plan) -> anyhow::Result<P
             anyhow::Ok(result)
         }));
     }
-    let mut total = PhaseResult { per_replica: vec![0; n_replicas], ..PhaseResult::default() };
+    let mut total = PhaseResult {
+        per_replica: vec![0; n_replicas],
+        ..PhaseResult::default()
+    };
     for worker in workers {
         total.absorb(worker.await??);
     }
@@ -323,12 +393,24 @@ pub(crate) async fn drive(indices: Arc<Indices>, plan: Plan) -> anyhow::Result<P
 
 /// Posts `body` to `path` over `connection`, connecting to `address` first if there is no
 /// connection; a connection whose exchange fails is dropped, since it is unusable after.
-async fn exchange(connection: &mut Option<Connection>, address: SocketAddr, path: &str, body: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+async fn exchange(
+    connection: &mut Option<Connection>,
+    address: SocketAddr,
+    path: &str,
+    body: &str,
+) -> anyhow::Result<(u16, Vec<u8>)> {
     let open = match connection {
         Some(open) => open,
         None => connection.insert(Connection::open(address).await?),
     };
-    let answer = open.send("POST", path, &[("content-type", "application/json")], body.as_bytes()).await;
+    let answer = open
+        .send(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
+        .await;
     if answer.is_err() {
         *connection = None;
     }

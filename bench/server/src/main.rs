@@ -41,7 +41,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::database::{Backend, InsertMethod};
 use crate::load::{Pace, PhaseResult};
-use crate::responses::{now, RowMaker};
+use crate::responses::{RowMaker, now};
 
 #[derive(Debug, Parser)]
 #[command(name = "rapport-bench", about = "Rapport server benchmarks")]
@@ -135,17 +135,21 @@ struct IngestArgs {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let outcome = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime").and_then(|runtime| {
-        runtime.block_on(async {
-            match cli.command {
-                Command::Ingest(args) => ingest(args).await,
-                Command::Report(args) => report::run(args).await,
-                Command::Replicas(args) => replicas::run(args).await,
-                Command::Soak(args) => soak::run(args).await,
-                Command::HttpFloor { listen } => floor::serve(listen).await,
-            }
-        })
-    });
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                match cli.command {
+                    Command::Ingest(args) => ingest(args).await,
+                    Command::Report(args) => report::run(args).await,
+                    Command::Replicas(args) => replicas::run(args).await,
+                    Command::Soak(args) => soak::run(args).await,
+                    Command::HttpFloor { listen } => floor::serve(listen).await,
+                }
+            })
+        });
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -160,14 +164,26 @@ pub(crate) fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|info| info.lines().find(|line| line.starts_with("model name")).and_then(|line| line.split_once(':')).map(|(_, model)| model.trim().to_owned()))
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     format!("{cpus} CPUs ({model}), load average {}", load_average())
 }
 
 /// The 1-, 5- and 15-minute load averages.
 pub(crate) fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".to_owned())
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// CPU time of the server and of the load generator per request, and where the rest of the
@@ -201,11 +217,35 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let url = backend.fresh("ingest").await?;
     let server = http::Server::start(&args.target.rapport, &url, &args.target.work_dir).await?;
     let indices = Arc::new(load::Indices::default());
-    let warmup = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.warmup), Pace::Closed).await?;
-    let meter = cpu::Meter::start(&[server.pid().context("the server has exited")?, std::process::id()])?;
-    let closed = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.duration), Pace::Closed).await?;
+    let warmup = load::run(
+        server.address,
+        Arc::clone(&indices),
+        args.phases.connections,
+        Duration::from_secs(args.phases.warmup),
+        Pace::Closed,
+    )
+    .await?;
+    let meter = cpu::Meter::start(&[
+        server.pid().context("the server has exited")?,
+        std::process::id(),
+    ])?;
+    let closed = load::run(
+        server.address,
+        Arc::clone(&indices),
+        args.phases.connections,
+        Duration::from_secs(args.phases.duration),
+        Pace::Closed,
+    )
+    .await?;
     let closed_cpu = meter.finish()?;
-    let open = load::run(server.address, Arc::clone(&indices), args.phases.connections, Duration::from_secs(args.phases.rate_duration), Pace::Open(args.phases.rate)).await?;
+    let open = load::run(
+        server.address,
+        Arc::clone(&indices),
+        args.phases.connections,
+        Duration::from_secs(args.phases.rate_duration),
+        Pace::Open(args.phases.rate),
+    )
+    .await?;
     server.stop().await?;
     let load_after = load_average();
 
@@ -214,9 +254,15 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let pool = database::Pool::connect(&url, 1).await?;
     let stored = pool.count_responses().await?;
     pool.close().await;
-    anyhow::ensure!(stored == acknowledged, "the database holds {stored} responses but {acknowledged} got a 2xx");
+    anyhow::ensure!(
+        stored == acknowledged,
+        "the database holds {stored} responses but {acknowledged} got a 2xx"
+    );
     let created = warmup.created + closed.created + open.created;
-    anyhow::ensure!(created == acknowledged, "{acknowledged} responses got a 2xx but only {created} a 201, though every response was new");
+    anyhow::ensure!(
+        created == acknowledged,
+        "{acknowledged} responses got a 2xx but only {created} a 201, though every response was new"
+    );
 
     // The ceiling: the same rows, raw, into a fresh database.
     let writers = args.ceiling_writers.unwrap_or(match backend {
@@ -225,36 +271,75 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     });
     let maker = RowMaker::new()?;
     let received_at = now();
-    let rows = (0..args.ceiling_rows).map(|index| maker.row(index, &received_at)).collect::<anyhow::Result<Vec<_>>>()?;
+    let rows = (0..args.ceiling_rows)
+        .map(|index| maker.row(index, &received_at))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut ceilings = Vec::new();
     for &method in InsertMethod::for_backend(&backend) {
-        let ceiling_url = backend.fresh(&format!("ceiling-{}", ceilings.len())).await?;
+        let ceiling_url = backend
+            .fresh(&format!("ceiling-{}", ceilings.len()))
+            .await?;
         // On SQLite the ceiling's whole work is in this process; on PostgreSQL most of it
         // is in the database's processes, which this does not see.
         let meter = cpu::Meter::start(&[std::process::id()])?;
-        let ceiling = database::raw_inserts(&ceiling_url, &rows, writers, args.batch, method).await?;
+        let ceiling =
+            database::raw_inserts(&ceiling_url, &rows, writers, args.batch, method).await?;
         let usage = meter.finish()?;
         ceilings.push((method, ceiling, usage));
     }
-    let (best_method, best_ceiling, best_cpu) = ceilings.iter().max_by(|a, b| a.1.rate().total_cmp(&b.1.rate())).context("no ceiling was measured")?;
+    let (best_method, best_ceiling, best_cpu) = ceilings
+        .iter()
+        .max_by(|a, b| a.1.rate().total_cmp(&b.1.rate()))
+        .context("no ceiling was measured")?;
     let best = best_ceiling.rate();
 
     // The HTTP floor: the same requests over the same client to a server that does nothing
     // with them, so the figures show what HTTP alone costs on this machine.
-    let floor_server = floor::FloorServer::start(&std::env::current_exe().context("finding this binary")?).await?;
+    let floor_server =
+        floor::FloorServer::start(&std::env::current_exe().context("finding this binary")?).await?;
     let floor_indices = Arc::new(load::Indices::default());
-    load::run(floor_server.address, Arc::clone(&floor_indices), args.phases.connections, Duration::from_secs(args.phases.warmup), Pace::Closed).await?;
-    let meter = cpu::Meter::start(&[floor_server.pid().context("the HTTP floor server has exited")?, std::process::id()])?;
-    let floor = load::run(floor_server.address, floor_indices, args.phases.connections, Duration::from_secs(args.phases.duration), Pace::Closed).await?;
+    load::run(
+        floor_server.address,
+        Arc::clone(&floor_indices),
+        args.phases.connections,
+        Duration::from_secs(args.phases.warmup),
+        Pace::Closed,
+    )
+    .await?;
+    let meter = cpu::Meter::start(&[
+        floor_server
+            .pid()
+            .context("the HTTP floor server has exited")?,
+        std::process::id(),
+    ])?;
+    let floor = load::run(
+        floor_server.address,
+        floor_indices,
+        args.phases.connections,
+        Duration::from_secs(args.phases.duration),
+        Pace::Closed,
+    )
+    .await?;
     let floor_cpu = meter.finish()?;
     drop(floor_server);
-    anyhow::ensure!(floor.failed == 0 && floor.created == floor.success, "the HTTP floor server refused {} requests", floor.failed);
+    anyhow::ensure!(
+        floor.failed == 0 && floor.created == floor.success,
+        "the HTTP floor server refused {} requests",
+        floor.failed
+    );
 
     println!();
-    println!("| {} ({} connections) | throughput | p50 | p99 | max | 2xx | other |", backend.name(), args.phases.connections);
+    println!(
+        "| {} ({} connections) | throughput | p50 | p99 | max | 2xx | other |",
+        backend.name(),
+        args.phases.connections
+    );
     println!("|---|---|---|---|---|---|---|");
     println!("{}", phase_row("closed loop (max throughput)", &closed));
-    println!("{}", phase_row(&format!("open loop at {:.0}/s", args.phases.rate), &open));
+    println!(
+        "{}",
+        phase_row(&format!("open loop at {:.0}/s", args.phases.rate), &open)
+    );
     for (method, ceiling, _) in &ceilings {
         println!(
             "| ceiling: raw inserts {}, {} rows, {writers} writer(s), {} rows per commit | {:.0}/s | | | | | |",
@@ -264,16 +349,45 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
             ceiling.rate()
         );
     }
-    println!("{}", phase_row("HTTP floor: axum answering without validating or storing", &floor));
+    println!(
+        "{}",
+        phase_row(
+            "HTTP floor: axum answering without validating or storing",
+            &floor
+        )
+    );
     println!();
-    println!("server at {:.0}% of the ceiling (the faster raw insert)", 100.0 * closed.throughput() / best);
-    println!("server at {:.0}% of the HTTP floor", 100.0 * closed.throughput() / floor.throughput());
+    println!(
+        "server at {:.0}% of the ceiling (the faster raw insert)",
+        100.0 * closed.throughput() / best
+    );
+    println!(
+        "server at {:.0}% of the HTTP floor",
+        100.0 * closed.throughput() / floor.throughput()
+    );
     println!();
-    println!("{}", cpu_line("CPU per response, closed loop", &closed_cpu, closed.success + closed.failed));
-    println!("{}", cpu_line("CPU per response, HTTP floor", &floor_cpu, floor.success + floor.failed));
+    println!(
+        "{}",
+        cpu_line(
+            "CPU per response, closed loop",
+            &closed_cpu,
+            closed.success + closed.failed
+        )
+    );
+    println!(
+        "{}",
+        cpu_line(
+            "CPU per response, HTTP floor",
+            &floor_cpu,
+            floor.success + floor.failed
+        )
+    );
     if matches!(backend, Backend::Sqlite(_)) {
         let row_micros = best_cpu.micros_per(0, best_ceiling.rows as u64);
-        println!("CPU per row, ceiling ({}): {row_micros:.1} µs in one process", best_method.name());
+        println!(
+            "CPU per row, ceiling ({}): {row_micros:.1} µs in one process",
+            best_method.name()
+        );
         // What half the ceiling would take, if every part kept its cost per response.
         let server = closed_cpu.micros_per(0, closed.success + closed.failed);
         let client = closed_cpu.micros_per(1, closed.success + closed.failed);
@@ -284,7 +398,13 @@ async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
             best / 2.0 * (server + client) / 1e6
         );
     }
-    println!("checked: the database holds exactly the {stored} responses that got a 2xx (warm-up {}, closed {}, open {})", warmup.success, closed.success, open.success);
-    println!("load average after the HTTP phases: {load_after}; at the end: {}", load_average());
+    println!(
+        "checked: the database holds exactly the {stored} responses that got a 2xx (warm-up {}, closed {}, open {})",
+        warmup.success, closed.success, open.success
+    );
+    println!(
+        "load average after the HTTP phases: {load_after}; at the end: {}",
+        load_average()
+    );
     Ok(())
 }

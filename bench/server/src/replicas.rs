@@ -20,7 +20,7 @@ use crate::check::Reconciliation;
 use crate::database::{self, Backend};
 use crate::http::Server;
 use crate::load::{self, Indices, Pace, PhaseResult, Plan};
-use crate::{load_average, machine, Phases, Target};
+use crate::{Phases, Target, load_average, machine};
 
 /// `rapport-bench replicas`.
 #[derive(Debug, Args)]
@@ -53,7 +53,11 @@ struct Measured {
 
 /// Starts `n_replicas` servers on a fresh database, drives the three phases, stops them and
 /// reconciles the database with the answers.
-async fn measure(args: &ReplicasArgs, backend: &Backend, n_replicas: usize) -> anyhow::Result<Measured> {
+async fn measure(
+    args: &ReplicasArgs,
+    backend: &Backend,
+    n_replicas: usize,
+) -> anyhow::Result<Measured> {
     let url = backend.fresh(&format!("replicas-{n_replicas}")).await?;
     // One after another, so the first creates the identity key file the others then read.
     let mut servers = Vec::new();
@@ -63,10 +67,25 @@ async fn measure(args: &ReplicasArgs, backend: &Backend, n_replicas: usize) -> a
     let replicas: Vec<_> = servers.iter().map(|server| server.address).collect();
     let indices = Arc::new(Indices::default());
     let pair_every = (args.pair_every > 0).then_some(args.pair_every);
-    let plan = |seconds: u64, pace: Pace| Plan { replicas: replicas.clone(), connections: args.phases.connections, duration: Duration::from_secs(seconds), pace, pair_every, live: None };
+    let plan = |seconds: u64, pace: Pace| Plan {
+        replicas: replicas.clone(),
+        connections: args.phases.connections,
+        duration: Duration::from_secs(seconds),
+        pace,
+        pair_every,
+        live: None,
+    };
     let warmup = load::drive(Arc::clone(&indices), plan(args.phases.warmup, Pace::Closed)).await?;
-    let closed = load::drive(Arc::clone(&indices), plan(args.phases.duration, Pace::Closed)).await?;
-    let open = load::drive(Arc::clone(&indices), plan(args.phases.rate_duration, Pace::Open(args.phases.rate))).await?;
+    let closed = load::drive(
+        Arc::clone(&indices),
+        plan(args.phases.duration, Pace::Closed),
+    )
+    .await?;
+    let open = load::drive(
+        Arc::clone(&indices),
+        plan(args.phases.rate_duration, Pace::Open(args.phases.rate)),
+    )
+    .await?;
     for server in servers {
         server.stop().await?;
     }
@@ -81,7 +100,14 @@ async fn measure(args: &ReplicasArgs, backend: &Backend, n_replicas: usize) -> a
     let pool = database::Pool::connect(&url, 1).await?;
     let reconciliation = Reconciliation::of(&pool, &acknowledged, &created).await?;
     pool.close().await;
-    Ok(Measured { replicas: n_replicas, warmup, closed, open, reconciliation, load_after })
+    Ok(Measured {
+        replicas: n_replicas,
+        warmup,
+        closed,
+        open,
+        reconciliation,
+        load_after,
+    })
 }
 
 fn phase_row(name: &str, replicas: usize, result: &PhaseResult) -> String {
@@ -112,25 +138,48 @@ pub(crate) async fn run(args: ReplicasArgs) -> anyhow::Result<()> {
     let mut runs = Vec::new();
     for n_replicas in counts {
         let measured = measure(&args, &backend, n_replicas).await?;
-        eprintln!("{n_replicas} replica(s) done; load average {}", measured.load_after);
+        eprintln!(
+            "{n_replicas} replica(s) done; load average {}",
+            measured.load_after
+        );
         runs.push(measured);
     }
 
     println!();
-    println!("| {} ({} connections) | replicas | throughput | p50 | p99 | max | 2xx | other |", backend.name(), args.phases.connections);
+    println!(
+        "| {} ({} connections) | replicas | throughput | p50 | p99 | max | 2xx | other |",
+        backend.name(),
+        args.phases.connections
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for run in &runs {
-        println!("{}", phase_row("closed loop (max throughput)", run.replicas, &run.closed));
+        println!(
+            "{}",
+            phase_row("closed loop (max throughput)", run.replicas, &run.closed)
+        );
     }
     for run in &runs {
-        println!("{}", phase_row(&format!("open loop at {:.0}/s", args.phases.rate), run.replicas, &run.open));
+        println!(
+            "{}",
+            phase_row(
+                &format!("open loop at {:.0}/s", args.phases.rate),
+                run.replicas,
+                &run.open
+            )
+        );
     }
     println!();
-    println!("| replicas | acknowledged | stored | lost | stored without a 2xx | doubled | 201 twice | pairs | one 201 + one duplicate |");
+    println!(
+        "| replicas | acknowledged | stored | lost | stored without a 2xx | doubled | 201 twice | pairs | one 201 + one duplicate |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     for run in &runs {
         let check = &run.reconciliation;
-        let (pairs, split) = [&run.warmup, &run.closed, &run.open].iter().fold((0, 0), |(pairs, split), phase| (pairs + phase.pairs, split + phase.pairs_split));
+        let (pairs, split) = [&run.warmup, &run.closed, &run.open]
+            .iter()
+            .fold((0, 0), |(pairs, split), phase| {
+                (pairs + phase.pairs, split + phase.pairs_split)
+            });
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {pairs} | {split} |",
             run.replicas,
@@ -144,7 +193,14 @@ pub(crate) async fn run(args: ReplicasArgs) -> anyhow::Result<()> {
     }
     println!();
     for run in &runs {
-        let split = |phase: &PhaseResult| phase.per_replica.iter().map(u64::to_string).collect::<Vec<_>>().join(" / ");
+        let split = |phase: &PhaseResult| {
+            phase
+                .per_replica
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
         println!(
             "{} replica(s): 2xx per replica, closed loop {}, open loop {}; load average after: {}",
             run.replicas,
@@ -157,13 +213,28 @@ pub(crate) async fn run(args: ReplicasArgs) -> anyhow::Result<()> {
 
     // Failures, after the figures so that they are on record either way.
     for run in &runs {
-        run.reconciliation.ensure_exact().map_err(|error| error.context(format!("{} replica(s)", run.replicas)))?;
+        run.reconciliation
+            .ensure_exact()
+            .map_err(|error| error.context(format!("{} replica(s)", run.replicas)))?;
         let phases = [&run.warmup, &run.closed, &run.open];
         let failed: u64 = phases.iter().map(|phase| phase.failed).sum();
-        anyhow::ensure!(failed == 0, "{} replica(s): {failed} requests got no 2xx", run.replicas);
-        let (pairs, split): (u64, u64) = phases.iter().fold((0, 0), |(pairs, split), phase| (pairs + phase.pairs, split + phase.pairs_split));
-        anyhow::ensure!(split == pairs, "{} replica(s): {} of {pairs} pairs were not answered with one 201 and one duplicate", run.replicas, pairs - split);
+        anyhow::ensure!(
+            failed == 0,
+            "{} replica(s): {failed} requests got no 2xx",
+            run.replicas
+        );
+        let (pairs, split): (u64, u64) = phases.iter().fold((0, 0), |(pairs, split), phase| {
+            (pairs + phase.pairs, split + phase.pairs_split)
+        });
+        anyhow::ensure!(
+            split == pairs,
+            "{} replica(s): {} of {pairs} pairs were not answered with one 201 and one duplicate",
+            run.replicas,
+            pairs - split
+        );
     }
-    println!("checked: each database holds exactly the responses that got a 2xx, each once and each answered 201 once; every pair got one 201 and one duplicate");
+    println!(
+        "checked: each database holds exactly the responses that got a 2xx, each once and each answered 201 once; every pair got one 201 and one duplicate"
+    );
     Ok(())
 }

@@ -23,8 +23,8 @@ use tokio::process::Command;
 
 use crate::database::{self, Backend, InsertMethod};
 use crate::http::{Connection, Server};
-use crate::responses::{now, response_body, RowMaker, ELEMENTS, SURVEY_ID};
-use crate::{load_average, machine, Target};
+use crate::responses::{ELEMENTS, RowMaker, SURVEY_ID, now, response_body};
+use crate::{Target, load_average, machine};
 
 /// The DuckDB release the reference runs on.
 const DUCKDB_VERSION: &str = "2.0.0";
@@ -70,32 +70,53 @@ impl Figures {
     /// The figures of a `scoring` report (`Report` as JSON).
     fn of_report(report: &Value) -> anyhow::Result<Self> {
         let overall = &report["overall"];
-        let number = |value: &Value| value.as_f64().with_context(|| format!("expected a number, got {value}"));
+        let number = |value: &Value| {
+            value
+                .as_f64()
+                .with_context(|| format!("expected a number, got {value}"))
+        };
         let level = |id: &str| {
-            let level = overall["levels"].as_array().and_then(|levels| levels.iter().find(|level| level["id"] == id)).with_context(|| format!("no level {id}"))?;
+            let level = overall["levels"]
+                .as_array()
+                .and_then(|levels| levels.iter().find(|level| level["id"] == id))
+                .with_context(|| format!("no level {id}"))?;
             number(&level["figures"]["mean"])
         };
         Ok(Figures {
             n: overall["n"].as_u64().context("n")?,
             promoters: overall["nps"]["promoters"].as_u64().context("promoters")?,
-            detractors: overall["nps"]["detractors"].as_u64().context("detractors")?,
+            detractors: overall["nps"]["detractors"]
+                .as_u64()
+                .context("detractors")?,
             nps: number(&overall["nps"]["nps"])?,
             nps_mean: number(&overall["nps"]["mean"])?,
-            levels: [level("relationship")?, level("uniqueness")?, level("service")?],
+            levels: [
+                level("relationship")?,
+                level("uniqueness")?,
+                level("service")?,
+            ],
             crq_mean: number(&overall["crq"]["mean"])?,
         })
     }
 
     /// The figures DuckDB printed.
     fn of_duckdb(figures: &Value) -> anyhow::Result<Self> {
-        let number = |name: &str| figures[name].as_f64().with_context(|| format!("DuckDB printed no {name}"));
+        let number = |name: &str| {
+            figures[name]
+                .as_f64()
+                .with_context(|| format!("DuckDB printed no {name}"))
+        };
         Ok(Figures {
             n: figures["n"].as_u64().context("n")?,
             promoters: figures["promoters"].as_u64().context("promoters")?,
             detractors: figures["detractors"].as_u64().context("detractors")?,
             nps: number("nps")?,
             nps_mean: number("nps_mean")?,
-            levels: [number("relationship")?, number("uniqueness")?, number("service")?],
+            levels: [
+                number("relationship")?,
+                number("uniqueness")?,
+                number("service")?,
+            ],
             crq_mean: number("crq_mean")?,
         })
     }
@@ -108,7 +129,11 @@ impl Figures {
             && self.detractors == other.detractors
             && close(self.nps, other.nps)
             && close(self.nps_mean, other.nps_mean)
-            && self.levels.iter().zip(other.levels).all(|(a, b)| close(*a, b))
+            && self
+                .levels
+                .iter()
+                .zip(other.levels)
+                .all(|(a, b)| close(*a, b))
             && close(self.crq_mean, other.crq_mean)
     }
 }
@@ -139,13 +164,20 @@ async fn plain_sql(url: &str, repeats: usize) -> anyhow::Result<(Vec<Duration>, 
     let mut rows: Vec<SqlRow> = Vec::new();
     for _ in 0..repeats {
         let started = Instant::now();
-        rows = sqlx::query_as(PLAIN_SQL).bind(SURVEY_ID).fetch_all(&pool).await?;
+        rows = sqlx::query_as(PLAIN_SQL)
+            .bind(SURVEY_ID)
+            .fetch_all(&pool)
+            .await?;
         times.push(started.elapsed());
     }
     pool.close().await;
     // The grand total is the row whose account is NULL and whose count is the largest (an
     // account group of NULL, if any, is smaller).
-    let total = rows.iter().filter(|row| row.0.is_none()).max_by_key(|row| row.1).context("no total row")?;
+    let total = rows
+        .iter()
+        .filter(|row| row.0.is_none())
+        .max_by_key(|row| row.1)
+        .context("no total row")?;
     let (_, n, promoters, detractors, answered, nps_mean, crq_mean) = total.clone();
     let count = |value: i64| u64::try_from(value).context("negative count");
     Ok((
@@ -157,7 +189,10 @@ async fn plain_sql(url: &str, repeats: usize) -> anyhow::Result<(Vec<Duration>, 
             nps: 100.0 * (promoters - detractors) as f64 / answered as f64,
             nps_mean: nps_mean.context("no 0-10 answers")?,
             crq_mean: crq_mean.context("no CRQ")?,
-            per_account: rows.iter().filter_map(|row| Some((row.0.clone()?, count(row.1).ok()?))).collect(),
+            per_account: rows
+                .iter()
+                .filter_map(|row| Some((row.0.clone()?, count(row.1).ok()?)))
+                .collect(),
         },
     ))
 }
@@ -172,13 +207,22 @@ fn sql_agrees(report: &Value, ours: &Figures, sql: &SqlFigures) -> anyhow::Resul
         && close(ours.nps, sql.nps)
         && close(ours.nps_mean, sql.nps_mean)
         && close(ours.crq_mean, sql.crq_mean);
-    let by_account = report["segments"].as_array().and_then(|segments| segments.iter().find(|segment| segment["field"] == "account"));
+    let by_account = report["segments"].as_array().and_then(|segments| {
+        segments
+            .iter()
+            .find(|segment| segment["field"] == "account")
+    });
     let groups_agree = match by_account {
         None => true,
         Some(segment) => {
             let groups = segment["groups"].as_array().context("no account groups")?;
             groups.len() == sql.per_account.len()
-                && groups.iter().all(|group| group["value"].as_str().and_then(|account| sql.per_account.get(account)) == group["n"].as_u64().as_ref())
+                && groups.iter().all(|group| {
+                    group["value"]
+                        .as_str()
+                        .and_then(|account| sql.per_account.get(account))
+                        == group["n"].as_u64().as_ref()
+                })
         }
     };
     Ok(overall && groups_agree)
@@ -211,12 +255,23 @@ async fn fill(url: &str, backend: &Backend, responses: u64) -> anyhow::Result<()
     while start < responses {
         let end = (start + CHUNK).min(responses);
         let (maker, received_at) = (std::sync::Arc::clone(&maker), received_at.clone());
-        let rows = tokio::task::spawn_blocking(move || (start..end).map(|index| maker.row(index, &received_at)).collect::<anyhow::Result<Vec<_>>>()).await??;
+        let rows = tokio::task::spawn_blocking(move || {
+            (start..end)
+                .map(|index| maker.row(index, &received_at))
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .await??;
         if pending.len() >= writers as usize {
             pending.join_next().await.context("a writer vanished")???;
         }
         let pool = pool.clone();
-        pending.spawn(async move { if copy { pool.copy_rows(&rows).await } else { pool.insert_batch(&rows, InsertMethod::MultiRow).await } });
+        pending.spawn(async move {
+            if copy {
+                pool.copy_rows(&rows).await
+            } else {
+                pool.insert_batch(&rows, InsertMethod::MultiRow).await
+            }
+        });
         start = end;
     }
     while let Some(done) = pending.join_next().await {
@@ -224,7 +279,10 @@ async fn fill(url: &str, backend: &Backend, responses: u64) -> anyhow::Result<()
     }
     let stored = pool.count_responses().await?;
     pool.close().await;
-    anyhow::ensure!(stored == responses, "filled {stored} responses, expected {responses}");
+    anyhow::ensure!(
+        stored == responses,
+        "filled {stored} responses, expected {responses}"
+    );
     Ok(())
 }
 
@@ -262,13 +320,37 @@ async fn export_csv(url: &str, path: &Path) -> anyhow::Result<()> {
 async fn duckdb_python(python: &str, work_dir: &Path) -> anyhow::Result<PathBuf> {
     let venv = work_dir.join("duckdb-venv");
     let venv_python = venv.join("bin").join("python");
-    let installed = Command::new(&venv_python).args(["-c", "import duckdb, sys; sys.exit(duckdb.__version__ != sys.argv[1])", DUCKDB_VERSION]).status().await;
+    let installed = Command::new(&venv_python)
+        .args([
+            "-c",
+            "import duckdb, sys; sys.exit(duckdb.__version__ != sys.argv[1])",
+            DUCKDB_VERSION,
+        ])
+        .status()
+        .await;
     if !installed.is_ok_and(|status| status.success()) {
         eprintln!("installing DuckDB {DUCKDB_VERSION} into {}", venv.display());
-        let status = Command::new(python).args(["-m", "venv"]).arg(&venv).status().await.with_context(|| format!("running {python} -m venv"))?;
+        let status = Command::new(python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .await
+            .with_context(|| format!("running {python} -m venv"))?;
         anyhow::ensure!(status.success(), "{python} -m venv failed");
-        let status = Command::new(&venv_python).args(["-m", "pip", "install", "--quiet", &format!("duckdb=={DUCKDB_VERSION}")]).status().await?;
-        anyhow::ensure!(status.success(), "pip install duckdb=={DUCKDB_VERSION} failed");
+        let status = Command::new(&venv_python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                &format!("duckdb=={DUCKDB_VERSION}"),
+            ])
+            .status()
+            .await?;
+        anyhow::ensure!(
+            status.success(),
+            "pip install duckdb=={DUCKDB_VERSION} failed"
+        );
     }
     Ok(venv_python)
 }
@@ -279,16 +361,28 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let backend = target.backend();
     anyhow::ensure!(args.repeats > 0, "--repeats must be at least 1");
     std::fs::create_dir_all(&target.work_dir)?;
-    let python = if args.no_duckdb { None } else { Some(duckdb_python(&args.python, &target.work_dir).await?) };
+    let python = if args.no_duckdb {
+        None
+    } else {
+        Some(duckdb_python(&args.python, &target.work_dir).await?)
+    };
     println!("report on {}: {}", backend.name(), machine());
 
     let url = backend.fresh("report").await?;
     let filling = Instant::now();
     fill(&url, &backend, args.responses).await?;
-    eprintln!("stored {} responses in {:.1} s", args.responses, filling.elapsed().as_secs_f64());
+    eprintln!(
+        "stored {} responses in {:.1} s",
+        args.responses,
+        filling.elapsed().as_secs_f64()
+    );
 
     // The admin token, as an operator creates it.
-    let output = Command::new(&target.rapport).args(["token", "create", "--role", "admin", "--database-url", &url]).stderr(Stdio::null()).output().await?;
+    let output = Command::new(&target.rapport)
+        .args(["token", "create", "--role", "admin", "--database-url", &url])
+        .stderr(Stdio::null())
+        .output()
+        .await?;
     anyhow::ensure!(output.status.success(), "rapport token create failed");
     let token = String::from_utf8(output.stdout)?.trim().to_owned();
 
@@ -297,13 +391,26 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let server = Server::start(&target.rapport, &url, &target.work_dir).await?;
     let mut connection = Connection::open(server.address).await?;
     let authorization = format!("Bearer {token}");
-    let path = if args.by.is_empty() { format!("/api/v1/surveys/{SURVEY_ID}/report") } else { format!("/api/v1/surveys/{SURVEY_ID}/report?by={}", args.by) };
+    let path = if args.by.is_empty() {
+        format!("/api/v1/surveys/{SURVEY_ID}/report")
+    } else {
+        format!("/api/v1/surveys/{SURVEY_ID}/report?by={}", args.by)
+    };
     let get_report = async |connection: &mut Connection| -> anyhow::Result<(Duration, Value)> {
         let started = Instant::now();
-        let (status, body) = connection.send("GET", &path, &[("authorization", &authorization)], b"").await?;
+        let (status, body) = connection
+            .send("GET", &path, &[("authorization", &authorization)], b"")
+            .await?;
         let took = started.elapsed();
-        anyhow::ensure!(status == 200, "GET {path} answered {status}: {}", String::from_utf8_lossy(&body));
-        Ok((took, serde_json::from_slice::<Value>(&body)?["report"].take()))
+        anyhow::ensure!(
+            status == 200,
+            "GET {path} answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        Ok((
+            took,
+            serde_json::from_slice::<Value>(&body)?["report"].take(),
+        ))
     };
     let (first_time, _) = get_report(&mut connection).await?;
     let mut http_times = Vec::new();
@@ -317,8 +424,19 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     for _ in 0..args.repeats {
         for _ in 0..args.posted {
             let body = response_body(args.responses + posted);
-            let (status, answer) = connection.send("POST", &responses_path, &[("content-type", "application/json")], body.as_bytes()).await?;
-            anyhow::ensure!(status == 201, "POST {responses_path} answered {status}: {}", String::from_utf8_lossy(&answer));
+            let (status, answer) = connection
+                .send(
+                    "POST",
+                    &responses_path,
+                    &[("content-type", "application/json")],
+                    body.as_bytes(),
+                )
+                .await?;
+            anyhow::ensure!(
+                status == 201,
+                "POST {responses_path} answered {status}: {}",
+                String::from_utf8_lossy(&answer)
+            );
             posted += 1;
         }
         let (took, report) = get_report(&mut connection).await?;
@@ -332,14 +450,35 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let mut cli_report = Value::Null;
     for _ in 0..args.repeats {
         let started = Instant::now();
-        let output = Command::new(&target.rapport).args(["report", "--survey", SURVEY_ID, "--format", "json", "--database-url", &url]).output().await?;
+        let output = Command::new(&target.rapport)
+            .args([
+                "report",
+                "--survey",
+                SURVEY_ID,
+                "--format",
+                "json",
+                "--database-url",
+                &url,
+            ])
+            .output()
+            .await?;
         cli_times.push(started.elapsed());
-        anyhow::ensure!(output.status.success(), "rapport report failed: {}", String::from_utf8_lossy(&output.stderr));
+        anyhow::ensure!(
+            output.status.success(),
+            "rapport report failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         cli_report = serde_json::from_slice(&output.stdout)?;
     }
 
-    let (ours_http, ours_cli) = (Figures::of_report(&http_report)?, Figures::of_report(&cli_report)?);
-    anyhow::ensure!(ours_http == ours_cli, "the HTTP report and rapport report differ: {ours_http:?} vs {ours_cli:?}");
+    let (ours_http, ours_cli) = (
+        Figures::of_report(&http_report)?,
+        Figures::of_report(&cli_report)?,
+    );
+    anyhow::ensure!(
+        ours_http == ours_cli,
+        "the HTTP report and rapport report differ: {ours_http:?} vs {ours_cli:?}"
+    );
 
     // DuckDB, on the same rows.
     let duckdb = match &python {
@@ -348,12 +487,30 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
             let csv = target.work_dir.join("report-responses.csv");
             export_csv(&url, &csv).await?;
             let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb_report.py");
-            let output = Command::new(python).arg(&script).arg(&csv).arg(args.repeats.to_string()).output().await?;
-            anyhow::ensure!(output.status.success(), "the DuckDB query failed: {}", String::from_utf8_lossy(&output.stderr));
+            let output = Command::new(python)
+                .arg(&script)
+                .arg(&csv)
+                .arg(args.repeats.to_string())
+                .output()
+                .await?;
+            anyhow::ensure!(
+                output.status.success(),
+                "the DuckDB query failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
             let duckdb: Value = serde_json::from_slice(&output.stdout)?;
-            let times: Vec<Duration> = duckdb["seconds"].as_array().context("DuckDB printed no times")?.iter().filter_map(Value::as_f64).map(Duration::from_secs_f64).collect();
+            let times: Vec<Duration> = duckdb["seconds"]
+                .as_array()
+                .context("DuckDB printed no times")?
+                .iter()
+                .filter_map(Value::as_f64)
+                .map(Duration::from_secs_f64)
+                .collect();
             let theirs = Figures::of_duckdb(&duckdb["figures"])?;
-            anyhow::ensure!(ours_http.agrees_with(&theirs), "Rapport and DuckDB disagree: {ours_http:?} vs {theirs:?}");
+            anyhow::ensure!(
+                ours_http.agrees_with(&theirs),
+                "Rapport and DuckDB disagree: {ours_http:?} vs {theirs:?}"
+            );
             Some((duckdb["version"].as_str().unwrap_or("?").to_owned(), times))
         }
     };
@@ -361,26 +518,49 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let sql = match &backend {
         Backend::Postgres(_) => {
             let (times, figures) = plain_sql(&url, args.repeats).await?;
-            anyhow::ensure!(sql_agrees(&http_report, &ours_http, &figures)?, "Rapport and plain SQL disagree: {ours_http:?} vs {figures:?}");
+            anyhow::ensure!(
+                sql_agrees(&http_report, &ours_http, &figures)?,
+                "Rapport and plain SQL disagree: {ours_http:?} vs {figures:?}"
+            );
             Some(times)
         }
         Backend::Sqlite(_) => None,
     };
 
     println!();
-    println!("| {} report over {} responses | median of {} | fastest |", backend.name(), args.responses, args.repeats);
+    println!(
+        "| {} report over {} responses | median of {} | fastest |",
+        backend.name(),
+        args.responses,
+        args.repeats
+    );
     println!("|---|---|---|");
-    println!("| `GET …/report` (admin, HTTP), the first after the server starts: reads every row | {} | |", milliseconds(first_time));
-    println!("| `GET …/report`, nothing new since the one before | {} | {} |", milliseconds(median(&http_times)), milliseconds(*http_times.iter().min().context("no runs")?));
+    println!(
+        "| `GET …/report` (admin, HTTP), the first after the server starts: reads every row | {} | |",
+        milliseconds(first_time)
+    );
+    println!(
+        "| `GET …/report`, nothing new since the one before | {} | {} |",
+        milliseconds(median(&http_times)),
+        milliseconds(*http_times.iter().min().context("no runs")?)
+    );
     println!(
         "| `GET …/report` after {} responses posted over HTTP | {} | {} |",
         args.posted,
         milliseconds(median(&after_post_times)),
         milliseconds(*after_post_times.iter().min().context("no runs")?)
     );
-    println!("| `rapport report --format json` (whole process) | {} | {} |", milliseconds(median(&cli_times)), milliseconds(*cli_times.iter().min().context("no runs")?));
+    println!(
+        "| `rapport report --format json` (whole process) | {} | {} |",
+        milliseconds(median(&cli_times)),
+        milliseconds(*cli_times.iter().min().context("no runs")?)
+    );
     if let Some((version, times)) = &duckdb {
-        println!("| DuckDB {version} (query only, table in memory) | {} | {} |", milliseconds(median(times)), milliseconds(*times.iter().min().context("no runs")?));
+        println!(
+            "| DuckDB {version} (query only, table in memory) | {} | {} |",
+            milliseconds(median(times)),
+            milliseconds(*times.iter().min().context("no runs")?)
+        );
     }
     if let Some(times) = &sql {
         println!(
@@ -395,7 +575,15 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     }
     println!(
         "all give: n {}, promoters {}, detractors {}, NPS {:.4}, mean 0–10 {:.6}, levels {:.6} / {:.6} / {:.6}, CRQ {:.6}",
-        ours_http.n, ours_http.promoters, ours_http.detractors, ours_http.nps, ours_http.nps_mean, ours_http.levels[0], ours_http.levels[1], ours_http.levels[2], ours_http.crq_mean
+        ours_http.n,
+        ours_http.promoters,
+        ours_http.detractors,
+        ours_http.nps,
+        ours_http.nps_mean,
+        ours_http.levels[0],
+        ours_http.levels[1],
+        ours_http.levels[2],
+        ours_http.crq_mean
     );
     println!("load average at the end: {}", load_average());
     Ok(())

@@ -7,16 +7,24 @@
 //! write rows of the same content and size as `POST …/responses` does. Nothing here talks
 //! to a database or a server.
 
-use rapport_scoring::wire::{ConfidentialityChoice, ResponseV1, Timestamp};
 use rapport_scoring::entry::EntryLayout;
-use rapport_scoring::{template, validate, Scorer, SurveyDefinition};
+use rapport_scoring::wire::{ConfidentialityChoice, ResponseV1, Timestamp};
+use rapport_scoring::{Scorer, SurveyDefinition, template, validate};
 use rapport_server::identity::IdentityKey;
 
 /// The survey every generated response answers.
 pub(crate) const SURVEY_ID: &str = "client-portal";
 
 /// The `client-portal` elements, in survey order (relationship ×3, uniqueness, service ×3).
-pub(crate) const ELEMENTS: [&str; 7] = ["trust", "commitment", "satisfaction", "uniqueness", "reliability", "responsiveness", "care"];
+pub(crate) const ELEMENTS: [&str; 7] = [
+    "trust",
+    "commitment",
+    "satisfaction",
+    "uniqueness",
+    "reliability",
+    "responsiveness",
+    "care",
+];
 
 const STRENGTHS: [&str; 6] = [
     "Quick answers and responsive people",
@@ -83,10 +91,18 @@ pub(crate) fn response_body(index: u64) -> String {
         }
     }
     if dice.chance(60) {
-        let _ = write!(answers, r#","strength":"{}""#, STRENGTHS[dice.below(6) as usize]);
+        let _ = write!(
+            answers,
+            r#","strength":"{}""#,
+            STRENGTHS[dice.below(6) as usize]
+        );
     }
     if dice.chance(40) {
-        let _ = write!(answers, r#","weakness":"{}""#, WEAKNESSES[dice.below(6) as usize]);
+        let _ = write!(
+            answers,
+            r#","weakness":"{}""#,
+            WEAKNESSES[dice.below(6) as usize]
+        );
     }
     if dice.chance(70) {
         let _ = write!(answers, r#","role":"{}""#, ROLES[dice.below(3) as usize]);
@@ -100,7 +116,11 @@ pub(crate) fn response_body(index: u64) -> String {
         body,
         r#"{{"format":1,"response_id":"{}","survey_id":"{SURVEY_ID}","survey_version":1,"locale":"en","answers":{{{answers}}},"confidentiality":"{}","submitted_at":"2026-11-23T09:30:00Z""#,
         response_id(index),
-        if confidential { "confidential" } else { "identified" },
+        if confidential {
+            "confidential"
+        } else {
+            "identified"
+        },
     );
     if !confidential || dice.chance(50) {
         let _ = write!(
@@ -108,7 +128,10 @@ pub(crate) fn response_body(index: u64) -> String {
             r#","identity":{{"name":"Respondent {respondent}","email":"respondent-{respondent}@account-{account:03}.example","organisation":"Account {account:03}"}}"#
         );
     }
-    let _ = write!(body, r#","context":{{"account":"account-{account:03}","wave":"{wave}""#);
+    let _ = write!(
+        body,
+        r#","context":{{"account":"account-{account:03}","wave":"{wave}""#
+    );
     if dice.chance(30) {
         let _ = write!(body, r#","matter":"matter-{}""#, dice.below(50));
     }
@@ -150,23 +173,35 @@ pub(crate) struct RowMaker {
 impl RowMaker {
     /// A maker with a fresh identity key.
     pub(crate) fn new() -> anyhow::Result<Self> {
-        let definition = template(SURVEY_ID).ok_or_else(|| anyhow::anyhow!("no built-in {SURVEY_ID} template"))?;
+        let definition = template(SURVEY_ID)
+            .ok_or_else(|| anyhow::anyhow!("no built-in {SURVEY_ID} template"))?;
         let scorer = Scorer::new(&definition);
-        Ok(RowMaker { layout: EntryLayout::new(&definition), definition, scorer, key: IdentityKey::generate()? })
+        Ok(RowMaker {
+            layout: EntryLayout::new(&definition),
+            definition,
+            scorer,
+            key: IdentityKey::generate()?,
+        })
     }
 
     /// The stored row of response `index`, received at `received_at`.
     pub(crate) fn row(&self, index: u64, received_at: &Timestamp) -> anyhow::Result<StoredRow> {
         let response: ResponseV1 = serde_json::from_str(&response_body(index))?;
-        let valid = validate(&self.definition, &response).map_err(|errors| anyhow::anyhow!("generated response {index} is invalid: {errors:?}"))?;
+        let valid = validate(&self.definition, &response).map_err(|errors| {
+            anyhow::anyhow!("generated response {index} is invalid: {errors:?}")
+        })?;
         let score = self.scorer.score(&valid.answers);
         let canonical = serde_json::to_vec(&response)?;
         let identity = match response.confidentiality {
             ConfidentialityChoice::Anonymous => None,
             _ => response.identity.as_ref(),
         };
-        let sealed_identity = identity.map(|identity| self.key.seal(response.response_id.as_str(), identity)).transpose()?;
-        let respondent_key = identity.and_then(|identity| identity.email.as_deref()).map(|email| self.key.respondent_key(email));
+        let sealed_identity = identity
+            .map(|identity| self.key.seal(response.response_id.as_str(), identity))
+            .transpose()?;
+        let respondent_key = identity
+            .and_then(|identity| identity.email.as_deref())
+            .map(|email| self.key.respondent_key(email));
         Ok(StoredRow {
             response_id: response.response_id.to_string(),
             survey_version: i64::from(self.definition.version),
@@ -191,7 +226,9 @@ impl RowMaker {
 
 /// The current time as the server stamps `received_at`.
 pub(crate) fn now() -> Timestamp {
-    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
     Timestamp::from_unix_millis(millis)
 }
 
@@ -203,17 +240,28 @@ mod tests {
     fn generated_responses_are_valid_and_distinct() {
         let maker = RowMaker::new().unwrap();
         let received_at = now();
-        let rows: Vec<StoredRow> = (0..2_000).map(|index| maker.row(index, &received_at).unwrap()).collect();
+        let rows: Vec<StoredRow> = (0..2_000)
+            .map(|index| maker.row(index, &received_at).unwrap())
+            .collect();
         let mut ids: Vec<&str> = rows.iter().map(|row| row.response_id.as_str()).collect();
         ids.dedup();
         assert_eq!(ids.len(), rows.len());
-        assert!(rows.iter().any(|row| row.confidentiality == "confidential") && rows.iter().any(|row| row.confidentiality == "identified"));
-        assert!(rows.iter().any(|row| row.sealed_identity.is_none()) && rows.iter().any(|row| row.sealed_identity.is_some()));
+        assert!(
+            rows.iter().any(|row| row.confidentiality == "confidential")
+                && rows.iter().any(|row| row.confidentiality == "identified")
+        );
+        assert!(
+            rows.iter().any(|row| row.sealed_identity.is_none())
+                && rows.iter().any(|row| row.sealed_identity.is_some())
+        );
         assert_eq!(response_body(7), response_body(7));
         assert_ne!(response_body(7), response_body(8));
         // Well-formed JSON whose fields are the ones the row was made from.
         let body: serde_json::Value = serde_json::from_str(&response_body(7)).unwrap();
         assert_eq!(body["response_id"], rows[7].response_id.as_str());
-        assert_eq!(body["context"]["account"].as_str(), rows[7].account.as_deref());
+        assert_eq!(
+            body["context"]["account"].as_str(),
+            rows[7].account.as_deref()
+        );
     }
 }

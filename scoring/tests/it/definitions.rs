@@ -38,27 +38,77 @@ fn a_minimal_toml_definition_loads_with_defaults() {
     assert_eq!(definition.min_group_size, 5);
     assert_eq!(definition.thresholds.ambassador, 5.5);
     assert!(definition.show_provisional_result);
-    assert_eq!(definition.title.get(&"fr-CA".to_owned().try_into().unwrap()), "Pouls");
-    assert_eq!(definition.title.get(&"de".to_owned().try_into().unwrap()), "Pulse");
+    assert_eq!(
+        definition
+            .title
+            .get(&"fr-CA".to_owned().try_into().unwrap()),
+        "Pouls"
+    );
+    assert_eq!(
+        definition.title.get(&"de".to_owned().try_into().unwrap()),
+        "Pulse"
+    );
 }
 
 #[test]
 fn errors_name_the_bad_field() {
     let cases = [
-        (MINIMAL.replace("level = \"relationship\"", "level = \"service\""), "questions[1].level", "no level `service` is defined"),
-        (MINIMAL.replace("version = 2", "version = 0"), "version", "version must be 1 or more"),
-        (MINIMAL.replace("kind = \"element\"", "kind = \"slider\""), "questions[1].kind", "unknown variant `slider`"),
-        (MINIMAL.replace("id = \"trust\"", "id = \"nps\""), "questions[1].id", "duplicate question id `nps`"),
-        (MINIMAL.replace("text = { en = \"We trust you.\" }", "text = { fr = \"Confiance.\" }"), "questions[1].text", "English (`en`) wording is required"),
-        (MINIMAL.replace("id = \"trust\"", "id = \"Trust!\""), "questions[1]", "question id must be 1..=64 characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got \"Trust!\""),
-        (format!("colour = \"red\"\n{MINIMAL}"), "colour", "unknown field `colour`"),
-        (format!("allowed_origins = [\"https://portal.example.com/path\"]\n{MINIMAL}"), "allowed_origins[0]", "with no path"),
-        (format!("{MINIMAL}\n[thresholds]\nambassador = 4.0\nambivalent = 4.5\nstalker = 3.5\n"), "thresholds", "ambassador > ambivalent > stalker"),
+        (
+            MINIMAL.replace("level = \"relationship\"", "level = \"service\""),
+            "questions[1].level",
+            "no level `service` is defined",
+        ),
+        (
+            MINIMAL.replace("version = 2", "version = 0"),
+            "version",
+            "version must be 1 or more",
+        ),
+        (
+            MINIMAL.replace("kind = \"element\"", "kind = \"slider\""),
+            "questions[1].kind",
+            "unknown variant `slider`",
+        ),
+        (
+            MINIMAL.replace("id = \"trust\"", "id = \"nps\""),
+            "questions[1].id",
+            "duplicate question id `nps`",
+        ),
+        (
+            MINIMAL.replace(
+                "text = { en = \"We trust you.\" }",
+                "text = { fr = \"Confiance.\" }",
+            ),
+            "questions[1].text",
+            "English (`en`) wording is required",
+        ),
+        (
+            MINIMAL.replace("id = \"trust\"", "id = \"Trust!\""),
+            "questions[1]",
+            "question id must be 1..=64 characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got \"Trust!\"",
+        ),
+        (
+            format!("colour = \"red\"\n{MINIMAL}"),
+            "colour",
+            "unknown field `colour`",
+        ),
+        (
+            format!("allowed_origins = [\"https://portal.example.com/path\"]\n{MINIMAL}"),
+            "allowed_origins[0]",
+            "with no path",
+        ),
+        (
+            format!("{MINIMAL}\n[thresholds]\nambassador = 4.0\nambivalent = 4.5\nstalker = 3.5\n"),
+            "thresholds",
+            "ambassador > ambivalent > stalker",
+        ),
     ];
     for (source, field, message) in cases {
         let error = error_of(&source);
         assert_eq!(error.field(), field, "{error}");
-        assert!(error.to_string().contains(message), "{error} should mention {message}");
+        assert!(
+            error.to_string().contains(message),
+            "{error} should mention {message}"
+        );
     }
 }
 
@@ -72,13 +122,23 @@ fn json_definitions_are_checked_the_same_way() {
     // Questions are tagged by `kind`, so a wrongly typed field is reported at the question.
     let error = SurveyDefinition::from_json(&value.to_string()).unwrap_err();
     assert_eq!(error.field(), "questions[3]", "{error}");
-    assert!(error.to_string().contains("invalid type: integer `7`, expected a string"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("invalid type: integer `7`, expected a string"),
+        "{error}"
+    );
     assert!(SurveyDefinition::from_json("{\"id\": \"x\"} trailing").is_err());
 }
 
 #[test]
 fn a_level_without_elements_is_refused() {
-    let source = MINIMAL.replace("[[questions]]\nkind = \"element\"", "[[questions]]\nkind = \"experience\"").replace("level = \"relationship\"\ntext", "text");
+    let source = MINIMAL
+        .replace(
+            "[[questions]]\nkind = \"element\"",
+            "[[questions]]\nkind = \"experience\"",
+        )
+        .replace("level = \"relationship\"\ntext", "text");
     let error = error_of(&source);
     assert_eq!(error.field(), "levels[0]");
     assert!(error.to_string().contains("has no element"), "{error}");
@@ -87,7 +147,11 @@ fn a_level_without_elements_is_refused() {
 #[test]
 fn the_example_in_the_survey_guide_loads() {
     let guide = include_str!("../../../docs/SURVEYS.md");
-    let example = guide.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("the guide has a TOML example");
+    let example = guide
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the guide has a TOML example");
     let definition = SurveyDefinition::parse(example).unwrap();
     assert_eq!(definition.questions.len(), 5);
     assert_eq!(definition.topics[0].keywords, ["respons", "quick", "slow"]);
@@ -96,9 +160,18 @@ fn the_example_in_the_survey_guide_loads() {
 #[test]
 fn the_published_templates_are_in_step_with_the_built_in_ones() {
     let published = [
-        ("client-portal", expect_test::expect_file!["../../../docs/templates/client-portal.toml"]),
-        ("post-negotiation", expect_test::expect_file!["../../../docs/templates/post-negotiation.toml"]),
-        ("legal-contract-experience", expect_test::expect_file!["../../../docs/templates/legal-contract-experience.toml"]),
+        (
+            "client-portal",
+            expect_test::expect_file!["../../../docs/templates/client-portal.toml"],
+        ),
+        (
+            "post-negotiation",
+            expect_test::expect_file!["../../../docs/templates/post-negotiation.toml"],
+        ),
+        (
+            "legal-contract-experience",
+            expect_test::expect_file!["../../../docs/templates/legal-contract-experience.toml"],
+        ),
     ];
     for (name, file) in published {
         file.assert_eq(&template(name).unwrap().to_toml());

@@ -7,19 +7,19 @@
 /// Builders for responses and records shared by the modules below.
 mod support;
 
-/// Loading survey definitions from TOML and JSON, and the errors that name the bad field.
-mod definitions;
-/// Checking wire-format responses against a survey.
-mod validation;
-/// Per-response scores, checked by hand.
-mod scoring;
 /// Which responses need a close-the-loop conversation.
 mod close_loop;
 /// Completion rates from invitations.
 mod completion;
+/// Loading survey definitions from TOML and JSON, and the errors that name the bad field.
+mod definitions;
 /// Properties of the mergeable tally: bounds, merge, order, suppression.
 mod properties;
 /// Reports: hand-checked figures, the DOMAIN.md tables, snapshots of the JSON.
 mod reports;
 /// The published JSON Schema of the wire format stays in step with the types.
 mod schema;
+/// Per-response scores, checked by hand.
+mod scoring;
+/// Checking wire-format responses against a survey.
+mod validation;

@@ -8,9 +8,20 @@ use rapport_scoring::close_loop::{conversation_reasons, needs_conversation};
 use rapport_scoring::ids::QuestionId;
 use rapport_scoring::validate::{Answers, NpsAnswer, Rating};
 use rapport_scoring::wire::{ConfidentialityChoice, Context};
-use rapport_scoring::{build_report, report_of, template, ReportInput, ReportOptions, ResponseRecord, Scorer, SegmentField};
+use rapport_scoring::{
+    ReportInput, ReportOptions, ResponseRecord, Scorer, SegmentField, build_report, report_of,
+    template,
+};
 
-const ELEMENTS: [&str; 7] = ["trust", "commitment", "satisfaction", "uniqueness", "reliability", "responsiveness", "care"];
+const ELEMENTS: [&str; 7] = [
+    "trust",
+    "commitment",
+    "satisfaction",
+    "uniqueness",
+    "reliability",
+    "responsiveness",
+    "care",
+];
 
 fn arbitrary_record() -> impl Strategy<Value = ResponseRecord> {
     (
@@ -21,15 +32,25 @@ fn arbitrary_record() -> impl Strategy<Value = ResponseRecord> {
         0usize..3,
     )
         .prop_map(|(nps, ratings, confidential, account, wave)| {
-            let mut answers = Answers { nps: nps.map(|answer| NpsAnswer::try_from(answer).unwrap()), ..Answers::default() };
+            let mut answers = Answers {
+                nps: nps.map(|answer| NpsAnswer::try_from(answer).unwrap()),
+                ..Answers::default()
+            };
             for (element, rating) in ELEMENTS.iter().zip(ratings) {
                 if let Some(rating) = rating {
-                    answers.ratings.insert(QuestionId::new(*element).unwrap(), Rating::try_from(rating).unwrap());
+                    answers.ratings.insert(
+                        QuestionId::new(*element).unwrap(),
+                        Rating::try_from(rating).unwrap(),
+                    );
                 }
             }
             ResponseRecord {
                 answers,
-                confidentiality: if confidential { ConfidentialityChoice::Confidential } else { ConfidentialityChoice::Identified },
+                confidentiality: if confidential {
+                    ConfidentialityChoice::Confidential
+                } else {
+                    ConfidentialityChoice::Identified
+                },
                 context: Context {
                     account: Some(format!("account-{account}")),
                     wave: Some(format!("2026-w{wave}")),
@@ -43,7 +64,10 @@ fn arbitrary_record() -> impl Strategy<Value = ResponseRecord> {
 fn tally(scorer: &Scorer, records: &[ResponseRecord]) -> Tally {
     let mut tally = Tally::new(scorer);
     for record in records {
-        tally.add(scorer, &scorer.observe(&record.answers, record.confidentiality));
+        tally.add(
+            scorer,
+            &scorer.observe(&record.answers, record.confidentiality),
+        );
     }
     tally
 }

@@ -1,10 +1,12 @@
 //! Builders for wire-format responses and report records used across the test modules.
 
+use rapport_scoring::ResponseRecord;
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::ids::{ResponseId, SurveyId};
 use rapport_scoring::validate::validate;
-use rapport_scoring::wire::{ConfidentialityChoice, Context, FormatVersion, Identity, ResponseV1, Timestamp};
-use rapport_scoring::ResponseRecord;
+use rapport_scoring::wire::{
+    ConfidentialityChoice, Context, FormatVersion, Identity, ResponseV1, Timestamp,
+};
 
 /// A deterministic response id from a counter.
 pub(crate) fn response_id(counter: u64) -> ResponseId {
@@ -14,7 +16,12 @@ pub(crate) fn response_id(counter: u64) -> ResponseId {
 }
 
 /// A response to `survey` (version 1) with `answers` given as a JSON object.
-pub(crate) fn response(survey: &str, counter: u64, answers: serde_json::Value, confidentiality: ConfidentialityChoice) -> ResponseV1 {
+pub(crate) fn response(
+    survey: &str,
+    counter: u64,
+    answers: serde_json::Value,
+    confidentiality: ConfidentialityChoice,
+) -> ResponseV1 {
     ResponseV1 {
         format: FormatVersion,
         response_id: response_id(counter),
@@ -34,7 +41,10 @@ pub(crate) fn response(survey: &str, counter: u64, answers: serde_json::Value, c
 
 /// Sets the email identity of a response.
 pub(crate) fn with_email(mut response: ResponseV1, email: &str) -> ResponseV1 {
-    response.identity = Some(Identity { email: Some(email.to_owned()), ..Identity::default() });
+    response.identity = Some(Identity {
+        email: Some(email.to_owned()),
+        ..Identity::default()
+    });
     response
 }
 

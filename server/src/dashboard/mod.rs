@@ -244,7 +244,8 @@ async fn show(
         let (state, caller, survey_id) = (state.clone(), caller.clone(), survey_id.clone());
         let choice = follow_up::AccountChoice::Prefer(query.account.clone());
         tokio::spawn(async move {
-            follow_up::follow_up_overview(&state, &caller, &survey_id, &follow_up_query, &choice).await
+            follow_up::follow_up_overview(&state, &caller, &survey_id, &follow_up_query, &choice)
+                .await
         })
     });
     let report = export::role_report(&state, &caller, &survey_id, &report_query).await?;
@@ -260,7 +261,9 @@ async fn show(
         surveys: &surveys,
         definition: &definition,
         report: &report,
-        follow_ups: follow_ups.as_ref().map(|(list, summaries)| (list, summaries.as_slice())),
+        follow_ups: follow_ups
+            .as_ref()
+            .map(|(list, summaries)| (list, summaries.as_slice())),
         query: &query,
     });
     Ok(axum::response::Html(body).into_response())
@@ -412,7 +415,11 @@ async fn record_follow_up(
         .as_deref()
         .map(|account| format!("&account={}", html::url_encode(account)))
         .unwrap_or_default();
-    let page = form.page.filter(|page| *page > 1).map(|page| format!("&page={page}")).unwrap_or_default();
+    let page = form
+        .page
+        .filter(|page| *page > 1)
+        .map(|page| format!("&page={page}"))
+        .unwrap_or_default();
     Ok(Redirect::to(&format!(
         "/dashboard?survey={}{account}{page}&saved=1#follow-ups",
         html::url_encode(&id)

@@ -968,11 +968,8 @@ fn follow_ups(
         "<p class=\"lead\">Responses that need a conversation: detractors, Stalkers, Opponents and low element ratings. Confidential feedback only flags its \
          account; who said what is never shown.</p>",
     );
-    let account_name = |account: &Option<String>| {
-        account
-            .clone()
-            .unwrap_or_else(|| "(no account)".to_owned())
-    };
+    let account_name =
+        |account: &Option<String>| account.clone().unwrap_or_else(|| "(no account)".to_owned());
     // The list holds the opened account in full: the one asked for, or the first.
     let selected = list.accounts.first();
     body.push_str("<table class=\"accounts\"><caption>Accounts to talk to</caption><thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Identified responses</th><th scope=\"col\">Confidential feedback</th><th scope=\"col\">Open</th><th scope=\"col\">In progress</th><th scope=\"col\">Done</th></tr></thead><tbody>");
@@ -1051,14 +1048,19 @@ fn follow_ups(
     let pages = newest_first.len().div_ceil(ITEMS_PER_PAGE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let first = (page - 1) * ITEMS_PER_PAGE;
-    let shown = &newest_first[first.min(newest_first.len())..(first + ITEMS_PER_PAGE).min(newest_first.len())];
+    let shown = &newest_first
+        [first.min(newest_first.len())..(first + ITEMS_PER_PAGE).min(newest_first.len())];
     let page_text = page.to_string();
     let page_link = |page: usize| {
         format!(
             "/dashboard?survey={}&amp;account={}{}#follow-up-account",
             url_encode(survey),
             url_encode(&account_value),
-            if page > 1 { format!("&amp;page={page}") } else { String::new() }
+            if page > 1 {
+                format!("&amp;page={page}")
+            } else {
+                String::new()
+            }
         )
     };
     let pager = |body: &mut String| {
@@ -1074,10 +1076,18 @@ fn follow_ups(
             account.items.len()
         );
         if page > 1 {
-            let _ = write!(body, "<a rel=\"prev\" href=\"{}\">Previous</a>", page_link(page - 1));
+            let _ = write!(
+                body,
+                "<a rel=\"prev\" href=\"{}\">Previous</a>",
+                page_link(page - 1)
+            );
         }
         if page < pages {
-            let _ = write!(body, "<a rel=\"next\" href=\"{}\">Next</a>", page_link(page + 1));
+            let _ = write!(
+                body,
+                "<a rel=\"next\" href=\"{}\">Next</a>",
+                page_link(page + 1)
+            );
         }
         body.push_str("</nav>");
     };

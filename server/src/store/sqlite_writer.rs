@@ -17,10 +17,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _, Transaction, TransactionBehavior};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension as _, Transaction, TransactionBehavior, params,
+};
 use tokio::sync::mpsc;
 
-use super::{now, settle_batch, sql, start_batch, InsertOutcome, NewResponse, PendingInsert, MAX_BATCH, SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS};
+use super::{
+    InsertOutcome, MAX_BATCH, NewResponse, PendingInsert, SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS, now,
+    settle_batch, sql, start_batch,
+};
 use crate::metrics::Histogram;
 
 /// The writer: the database file, and its connection while that is trusted.
@@ -37,11 +42,18 @@ impl SqliteWriter {
     /// created and migrated in WAL mode.
     pub(super) fn open(path: &Path) -> anyhow::Result<Self> {
         let connection = connect(path)?;
-        Ok(SqliteWriter { path: path.to_owned(), connection: Some(connection) })
+        Ok(SqliteWriter {
+            path: path.to_owned(),
+            connection: Some(connection),
+        })
     }
 
     /// Starts the thread, which writes what arrives on `receiver` until every sender is gone.
-    pub(super) fn spawn(self, receiver: mpsc::Receiver<PendingInsert>, batch_sizes: Arc<std::sync::Mutex<Histogram>>) -> anyhow::Result<()> {
+    pub(super) fn spawn(
+        self,
+        receiver: mpsc::Receiver<PendingInsert>,
+        batch_sizes: Arc<std::sync::Mutex<Histogram>>,
+    ) -> anyhow::Result<()> {
         std::thread::Builder::new()
             .name("rapport-sqlite-writer".to_owned())
             .spawn(move || self.run(receiver, &batch_sizes))
@@ -51,7 +63,11 @@ impl SqliteWriter {
 
     /// Takes whatever responses are waiting, up to [`MAX_BATCH`], and writes them in one
     /// transaction; while it commits, the next batch gathers in the queue.
-    fn run(mut self, mut receiver: mpsc::Receiver<PendingInsert>, batch_sizes: &std::sync::Mutex<Histogram>) {
+    fn run(
+        mut self,
+        mut receiver: mpsc::Receiver<PendingInsert>,
+        batch_sizes: &std::sync::Mutex<Histogram>,
+    ) {
         while let Some(first) = receiver.blocking_recv() {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH
@@ -60,11 +76,14 @@ impl SqliteWriter {
                 batch.push(pending);
             }
             start_batch(&mut batch, batch_sizes);
-            let responses: Vec<&NewResponse> = batch.iter().map(|pending| &pending.response).collect();
+            let responses: Vec<&NewResponse> =
+                batch.iter().map(|pending| &pending.response).collect();
             let written = self.write(&responses);
             drop(responses);
             for pending in settle_batch(batch, written) {
-                let outcome = self.write(&[&pending.response]).map(|mut outcomes| outcomes.remove(0));
+                let outcome = self
+                    .write(&[&pending.response])
+                    .map(|mut outcomes| outcomes.remove(0));
                 let _ = pending.done.send(outcome);
             }
         }
@@ -92,19 +111,29 @@ impl SqliteWriter {
 /// A connection with the pool's settings ([`SQLITE_PRAGMAS`], [`SQLITE_BUSY_TIMEOUT`]), on a
 /// file the pool has put in WAL mode.
 fn connect(path: &Path) -> anyhow::Result<Connection> {
-    let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .with_context(|| format!("opening {} for writing", path.display()))?;
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening {} for writing", path.display()))?;
     connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
     for (name, value) in SQLITE_PRAGMAS {
         connection.pragma_update(None, name, value)?;
     }
     let journal: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
-    anyhow::ensure!(journal.eq_ignore_ascii_case("wal"), "{} is in journal mode {journal}, not WAL", path.display());
+    anyhow::ensure!(
+        journal.eq_ignore_ascii_case("wal"),
+        "{} is in journal mode {journal}, not WAL",
+        path.display()
+    );
     Ok(connection)
 }
 
 /// One transaction: the revision of each survey version in the batch, then each response.
-fn write_batch(connection: &mut Connection, responses: &[&NewResponse]) -> anyhow::Result<Vec<InsertOutcome>> {
+fn write_batch(
+    connection: &mut Connection,
+    responses: &[&NewResponse],
+) -> anyhow::Result<Vec<InsertOutcome>> {
     // IMMEDIATE takes the write lock at once, so the transaction never has to upgrade a
     // read lock that another writer (a survey being added) has made stale.
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -112,13 +141,24 @@ fn write_batch(connection: &mut Connection, responses: &[&NewResponse]) -> anyho
     for response in responses {
         let key = (response.survey_id.as_str(), response.survey_version);
         if let std::collections::hash_map::Entry::Vacant(slot) = revisions.entry(key) {
-            slot.insert(transaction.prepare_cached(sql::NEXT_REVISION)?.query_row(params![key.0, key.1], |row| row.get::<_, i64>(0))?);
+            slot.insert(
+                transaction
+                    .prepare_cached(sql::NEXT_REVISION)?
+                    .query_row(params![key.0, key.1], |row| row.get::<_, i64>(0))?,
+            );
         }
     }
     let received_at = now();
     let outcomes = responses
         .iter()
-        .map(|response| insert(&transaction, response, revisions[&(response.survey_id.as_str(), response.survey_version)], received_at.as_str()))
+        .map(|response| {
+            insert(
+                &transaction,
+                response,
+                revisions[&(response.survey_id.as_str(), response.survey_version)],
+                received_at.as_str(),
+            )
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     transaction.commit()?;
     Ok(outcomes)
@@ -126,34 +166,46 @@ fn write_batch(connection: &mut Connection, responses: &[&NewResponse]) -> anyho
 
 /// Writes one response in `transaction`: the row and its sealed identity, or, if its id is
 /// stored already (by this batch, an earlier one or another process), nothing.
-fn insert(transaction: &Transaction<'_>, response: &NewResponse, revision: i64, received_at: &str) -> anyhow::Result<InsertOutcome> {
-    let inserted = transaction.prepare_cached(sql::INSERT_RESPONSE)?.execute(params![
-        response.response_id,
-        response.survey_id,
-        response.survey_version,
-        response.body_sha256,
-        response.scored.answers,
-        response.confidentiality.as_str(),
-        response.context.account,
-        response.context.matter,
-        response.context.wave,
-        response.context.returning,
-        response.respondent_key,
-        response.scored.score,
-        response.scored.nps,
-        response.scored.crq,
-        response.submitted_at.as_str(),
-        received_at,
-        response.report_entry,
-        revision,
-    ])?;
+fn insert(
+    transaction: &Transaction<'_>,
+    response: &NewResponse,
+    revision: i64,
+    received_at: &str,
+) -> anyhow::Result<InsertOutcome> {
+    let inserted = transaction
+        .prepare_cached(sql::INSERT_RESPONSE)?
+        .execute(params![
+            response.response_id,
+            response.survey_id,
+            response.survey_version,
+            response.body_sha256,
+            response.scored.answers,
+            response.confidentiality.as_str(),
+            response.context.account,
+            response.context.matter,
+            response.context.wave,
+            response.context.returning,
+            response.respondent_key,
+            response.scored.score,
+            response.scored.nps,
+            response.scored.crq,
+            response.submitted_at.as_str(),
+            received_at,
+            response.report_entry,
+            revision,
+        ])?;
     if inserted == 0 {
-        let (digest, score): (String, String) =
-            transaction.prepare_cached(sql::STORED_DIGEST_AND_SCORE)?.query_row([&response.response_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let (digest, score): (String, String) = transaction
+            .prepare_cached(sql::STORED_DIGEST_AND_SCORE)?
+            .query_row([&response.response_id], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
         return response.against_stored(&digest, &score);
     }
     if let Some(sealed) = &response.sealed_identity {
-        transaction.prepare_cached(sql::INSERT_IDENTITY)?.execute(params![response.response_id, sealed])?;
+        transaction
+            .prepare_cached(sql::INSERT_IDENTITY)?
+            .execute(params![response.response_id, sealed])?;
     }
     let Some(invitation_id) = &response.invitation_id else {
         return Ok(InsertOutcome::Stored);
@@ -161,16 +213,25 @@ fn insert(transaction: &Transaction<'_>, response: &NewResponse, revision: i64, 
     // One response per invitation: the new answers replace the earlier ones in the same
     // transaction, so there is never a moment with both or neither.
     let mut outcome = InsertOutcome::Stored;
-    let earlier: Option<String> =
-        transaction.prepare_cached(sql::INVITATION_ANSWER)?.query_row([invitation_id], |row| row.get(0)).optional()?.flatten();
+    let earlier: Option<String> = transaction
+        .prepare_cached(sql::INVITATION_ANSWER)?
+        .query_row([invitation_id], |row| row.get(0))
+        .optional()?
+        .flatten();
     if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
-        let removed: Option<(String, i64)> =
-            transaction.prepare_cached(sql::DELETE_RESPONSE)?.query_row([&earlier], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+        let removed: Option<(String, i64)> = transaction
+            .prepare_cached(sql::DELETE_RESPONSE)?
+            .query_row([&earlier], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
         if let Some((survey_id, version)) = removed {
-            transaction.prepare_cached(sql::COUNT_REWRITE)?.execute(params![survey_id, version])?;
+            transaction
+                .prepare_cached(sql::COUNT_REWRITE)?
+                .execute(params![survey_id, version])?;
         }
         outcome = InsertOutcome::Replaced;
     }
-    transaction.prepare_cached(sql::SET_INVITATION_ANSWER)?.execute(params![response.response_id, invitation_id])?;
+    transaction
+        .prepare_cached(sql::SET_INVITATION_ANSWER)?
+        .execute(params![response.response_id, invitation_id])?;
     Ok(outcome)
 }

@@ -7,9 +7,9 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rapport_server::auth::{new_token, token_hash, Role};
+use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::identity::IdentityKey;
-use rapport_server::invitation::{now_seconds, Invitation};
+use rapport_server::invitation::{Invitation, now_seconds};
 use rapport_server::store::Store;
 use serde_json::json;
 
@@ -22,7 +22,13 @@ const SECRET_WORDS: &str = "the billing partner shouted at our junior";
 
 fn post(port: u16, body: &serde_json::Value) -> String {
     let body = body.to_string();
-    http(port, &format!("POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()))
+    http(
+        port,
+        &format!(
+            "POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -33,9 +39,24 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
     let key = IdentityKey::load_or_create(&key_file).unwrap();
     let store = Store::open(&url).await.unwrap();
     let mut tokens = Vec::new();
-    for (name, role, accounts) in [("account of that client", Role::Account, vec!["northwind".to_owned()]), ("account of another", Role::Account, vec!["contoso".to_owned()]), ("viewer", Role::Viewer, vec![])] {
+    for (name, role, accounts) in [
+        (
+            "account of that client",
+            Role::Account,
+            vec!["northwind".to_owned()],
+        ),
+        (
+            "account of another",
+            Role::Account,
+            vec!["contoso".to_owned()],
+        ),
+        ("viewer", Role::Viewer, vec![]),
+    ] {
         let token = new_token().unwrap();
-        store.add_token(&token_hash(&token), role, &accounts, None).await.unwrap();
+        store
+            .add_token(&token_hash(&token), role, &accounts, None)
+            .await
+            .unwrap();
         tokens.push((name, Some(token)));
     }
     tokens.push(("forged token", Some(format!("rpt_{}", "0".repeat(64)))));
@@ -52,8 +73,19 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
         firm: Some("Hartley & Voss LLP".to_owned()),
         expires: now_seconds() + 3600,
     };
-    let contact = rapport_scoring::wire::Identity { email: Some(SECRET_EMAIL.to_owned()), name: Some(SECRET_NAME.to_owned()), organisation: None };
-    store.add_invitation(&invitation, &key.respondent_key(SECRET_EMAIL), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
+    let contact = rapport_scoring::wire::Identity {
+        email: Some(SECRET_EMAIL.to_owned()),
+        name: Some(SECRET_NAME.to_owned()),
+        organisation: None,
+    };
+    store
+        .add_invitation(
+            &invitation,
+            &key.respondent_key(SECRET_EMAIL),
+            &key.seal(&invitation.id, &contact).unwrap(),
+        )
+        .await
+        .unwrap();
     store.close().await;
 
     let port = free_port();
@@ -78,16 +110,25 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
     // Seven Northwind responses: the confidential one (detractor, needing a conversation),
     // five other confidential ones and one identified; plus Contoso.
     let mut confidential = portal_response(1);
-    confidential["identity"] = json!({"name": SECRET_NAME, "email": SECRET_EMAIL, "organisation": SECRET_ORGANISATION});
+    confidential["identity"] =
+        json!({"name": SECRET_NAME, "email": SECRET_EMAIL, "organisation": SECRET_ORGANISATION});
     confidential["answers"] = json!({"nps": 1, "trust": 1, "uniqueness": 2, "care": 1, "weakness": SECRET_WORDS, "role": "decision-maker"});
-    confidential["context"] = json!({"account": "northwind", "wave": "2026-h2", "matter": "msa-2026"});
+    confidential["context"] =
+        json!({"account": "northwind", "wave": "2026-h2", "matter": "msa-2026"});
     let answer = post(port, &confidential);
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    assert!(!answer.contains(SECRET_NAME) && !answer.contains(SECRET_EMAIL), "even the receipt holds no identity: {answer}");
+    assert!(
+        !answer.contains(SECRET_NAME) && !answer.contains(SECRET_EMAIL),
+        "even the receipt holds no identity: {answer}"
+    );
     for counter in 2..9u32 {
         let mut response = portal_response(counter);
         response["context"] = json!({"account": if counter == 8 { "contoso" } else { "northwind" }, "wave": "2026-h2"});
-        response["confidentiality"] = json!(if counter == 7 { "identified" } else { "confidential" });
+        response["confidentiality"] = json!(if counter == 7 {
+            "identified"
+        } else {
+            "confidential"
+        });
         response["identity"] = json!({"name": format!("Person {counter}"), "email": format!("p{counter}@client.example")});
         assert!(post(port, &response).starts_with("HTTP/1.1 201"));
     }
@@ -98,7 +139,11 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
     let mut invalid = confidential.clone();
     invalid["answers"]["nps"] = json!(99);
     invalid["identity"]["email"] = json!(format!("{SECRET_EMAIL} <script>"));
-    let mut refusals = vec![post(port, &confidential), post(port, &conflicting), post(port, &invalid)];
+    let mut refusals = vec![
+        post(port, &confidential),
+        post(port, &conflicting),
+        post(port, &invalid),
+    ];
     let link = invitation.sign(&key);
     let mut altered = link.clone();
     altered.replace_range(altered.len() - 3.., "AAA");
@@ -106,7 +151,12 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
     with_altered_link["invitation"] = json!(altered);
     refusals.push(post(port, &with_altered_link));
     for refusal in &refusals {
-        assert!(!refusal.contains(SECRET_NAME) && !refusal.contains(SECRET_EMAIL) && !refusal.contains(SECRET_WORDS), "{refusal}");
+        assert!(
+            !refusal.contains(SECRET_NAME)
+                && !refusal.contains(SECRET_EMAIL)
+                && !refusal.contains(SECRET_WORDS),
+            "{refusal}"
+        );
     }
 
     let paths = [
@@ -133,28 +183,59 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
     let mut asked = 0;
     for (who, token) in &tokens {
         for path in paths {
-            let authorization = token.as_ref().map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
-            let answer = http(port, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{authorization}Connection: close\r\n\r\n"));
+            let authorization = token
+                .as_ref()
+                .map(|token| format!("Authorization: Bearer {token}\r\n"))
+                .unwrap_or_default();
+            let answer = http(
+                port,
+                &format!(
+                    "GET {path} HTTP/1.1\r\nHost: x\r\n{authorization}Connection: close\r\n\r\n"
+                ),
+            );
             assert!(answer.starts_with("HTTP/1.1 "), "{who} {path}: no answer");
-            for secret in [SECRET_NAME, SECRET_EMAIL, SECRET_ORGANISATION, SECRET_WORDS, "oriane", "Vexley"] {
-                assert!(!answer.contains(secret), "{who} asking {path} got {secret:?}:\n{answer}");
+            for secret in [
+                SECRET_NAME,
+                SECRET_EMAIL,
+                SECRET_ORGANISATION,
+                SECRET_WORDS,
+                "oriane",
+                "Vexley",
+            ] {
+                assert!(
+                    !answer.contains(secret),
+                    "{who} asking {path} got {secret:?}:\n{answer}"
+                );
             }
             asked += 1;
         }
         // Writing a follow-up for the secret response must fail the same way as for one
         // that does not exist.
-        let authorization = token.as_ref().map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
+        let authorization = token
+            .as_ref()
+            .map(|token| format!("Authorization: Bearer {token}\r\n"))
+            .unwrap_or_default();
         let update = r#"{"status":"done"}"#;
         let put = |id: &str| {
             let answer = http(
                 port,
-                &format!("PUT /api/v1/surveys/client-portal/follow-ups/responses/{id} HTTP/1.1\r\nHost: x\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{update}", update.len()),
+                &format!(
+                    "PUT /api/v1/surveys/client-portal/follow-ups/responses/{id} HTTP/1.1\r\nHost: x\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{update}",
+                    update.len()
+                ),
             );
             let status = answer[9..12].to_owned();
-            let body = answer.split_once("\r\n\r\n").map(|(_, body)| body.replace(id, "ID")).unwrap_or_default();
+            let body = answer
+                .split_once("\r\n\r\n")
+                .map(|(_, body)| body.replace(id, "ID"))
+                .unwrap_or_default();
             (status, body)
         };
-        assert_eq!(put("00000000-0000-4000-8000-000000000001"), put("00000000-0000-4000-8000-0000000000ff"), "{who}: the confidential response is indistinguishable from none");
+        assert_eq!(
+            put("00000000-0000-4000-8000-000000000001"),
+            put("00000000-0000-4000-8000-0000000000ff"),
+            "{who}: the confidential response is indistinguishable from none"
+        );
     }
     assert_eq!(asked, tokens.len() * paths.len());
 
@@ -162,7 +243,10 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
     let _ = child.kill();
     let _ = child.wait();
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
-    assert!(log.contains("DEBUG") || log.contains("debug"), "the log ran at debug level");
+    assert!(
+        log.contains("DEBUG") || log.contains("debug"),
+        "the log ran at debug level"
+    );
     for secret in [SECRET_NAME, SECRET_EMAIL, SECRET_ORGANISATION, SECRET_WORDS] {
         assert!(!log.contains(secret), "the log holds {secret:?}");
     }

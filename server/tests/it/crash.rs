@@ -21,10 +21,29 @@ use crate::support::{free_port, fresh_database_url, on_postgres, portal_response
 
 fn start(database_url: &str, dir: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
-        .args(["--identity-key-file", dir.join("identity.key").to_str().unwrap()])
-        .args(["--www-dir", dir.to_str().unwrap(), "--widget-dir", dir.to_str().unwrap()])
-        .args(["--rate-limit-burst", "1000000", "--rate-limit-per-minute", "100000000"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            database_url,
+        ])
+        .args([
+            "--identity-key-file",
+            dir.join("identity.key").to_str().unwrap(),
+        ])
+        .args([
+            "--www-dir",
+            dir.to_str().unwrap(),
+            "--widget-dir",
+            dir.to_str().unwrap(),
+        ])
+        .args([
+            "--rate-limit-burst",
+            "1000000",
+            "--rate-limit-per-minute",
+            "100000000",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -46,8 +65,13 @@ fn post(port: u16, counter: u32) -> Option<u16> {
     response["answers"]["nps"] = json!(counter % 11);
     let body = response.to_string();
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let request = format!("POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let request = format!(
+        "POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     stream.write_all(request.as_bytes()).ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
@@ -67,7 +91,11 @@ fn next(seed: &mut u64) -> u64 {
 async fn responses_acknowledged_before_a_sigkill_are_all_stored_once() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(dir.path()).await;
-    let mut seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     let printed_seed = seed;
     let next_id = Arc::new(AtomicU32::new(1));
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
@@ -81,7 +109,12 @@ async fn responses_acknowledged_before_a_sigkill_are_all_stored_once() {
         let running = Arc::new(AtomicBool::new(true));
         let senders: Vec<_> = (0..4)
             .map(|_| {
-                let (next_id, acknowledged, unanswered, running) = (Arc::clone(&next_id), Arc::clone(&acknowledged), Arc::clone(&unanswered), Arc::clone(&running));
+                let (next_id, acknowledged, unanswered, running) = (
+                    Arc::clone(&next_id),
+                    Arc::clone(&acknowledged),
+                    Arc::clone(&unanswered),
+                    Arc::clone(&running),
+                );
                 std::thread::spawn(move || {
                     while running.load(Ordering::Relaxed) {
                         let counter = next_id.fetch_add(1, Ordering::Relaxed);
@@ -115,7 +148,10 @@ async fn responses_acknowledged_before_a_sigkill_are_all_stored_once() {
     let resent: Vec<u32> = unanswered.lock().unwrap().iter().copied().collect();
     for counter in &resent {
         let status = post(port, *counter).expect("the restarted server answers");
-        assert!(status == 200 || status == 201, "resend of {counter} got {status}");
+        assert!(
+            status == 200 || status == 201,
+            "resend of {counter} got {status}"
+        );
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -135,20 +171,34 @@ async fn responses_acknowledged_before_a_sigkill_are_all_stored_once() {
     let sent: BTreeSet<u32> = acknowledged.iter().chain(&resent).copied().collect();
     println!(
         "crash test ({}, seed {printed_seed}): {KILLS} SIGKILLs; acknowledged {}, unanswered then resent {}, stored {}, lost {}, duplicated {}",
-        if on_postgres() { "PostgreSQL" } else { "SQLite" },
+        if on_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         acknowledged.len(),
         resent.len(),
         stored.len(),
         lost.len(),
         rows - stored.len() as u64,
     );
-    assert!(acknowledged.len() > 50, "the test must get some responses through: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() > 50,
+        "the test must get some responses through: {}",
+        acknowledged.len()
+    );
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
-    assert_eq!(stored, sent, "after the resends, exactly what was sent is stored");
+    assert_eq!(
+        stored, sent,
+        "after the resends, exactly what was sent is stored"
+    );
     assert_eq!(rows, stored.len() as u64, "no response is stored twice");
 
     let integrity = integrity_check(&database_url).await;
-    assert_eq!(integrity, "ok", "the database is intact after {KILLS} kills");
+    assert_eq!(
+        integrity, "ok",
+        "the database is intact after {KILLS} kills"
+    );
 }
 
 /// SQLite's `PRAGMA integrity_check`; on PostgreSQL, which guards its own files, the check
@@ -161,8 +211,15 @@ async fn integrity_check(url: &str) -> String {
             .fetch_one(&mut connection)
             .await
             .unwrap();
-        return if orphans == 0 { "ok".to_owned() } else { format!("{orphans} orphaned identities") };
+        return if orphans == 0 {
+            "ok".to_owned()
+        } else {
+            format!("{orphans} orphaned identities")
+        };
     }
     let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
-    sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut connection).await.unwrap()
+    sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap()
 }

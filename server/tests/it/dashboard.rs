@@ -402,20 +402,55 @@ async fn an_account_with_many_items_shows_them_a_page_at_a_time_and_saving_retur
     }
     let admin = token(&server, Role::Admin, &[]).await;
     let items = |page: &Page| page.text.matches("<article class=\"item\">").count();
-    let first = get(&server, "/dashboard?survey=client-portal&account=fabrikam", Some(&admin)).await;
+    let first = get(
+        &server,
+        "/dashboard?survey=client-portal&account=fabrikam",
+        Some(&admin),
+    )
+    .await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(items(&first), 20);
-    assert!(first.text.contains("Responses 1–20 of 25, newest first"), "the page says where it is");
+    assert!(
+        first.text.contains("Responses 1–20 of 25, newest first"),
+        "the page says where it is"
+    );
     assert!(first.text.contains("<a rel=\"next\" href=\"/dashboard?survey=client-portal&amp;account=fabrikam&amp;page=2#follow-up-account\">Next</a>"));
     assert!(!first.text.contains("rel=\"prev\""));
-    assert!(first.text.contains("Person 25<") && first.text.contains("Person 6<") && !first.text.contains("Person 5<"), "newest first");
+    assert!(
+        first.text.contains("Person 25<")
+            && first.text.contains("Person 6<")
+            && !first.text.contains("Person 5<"),
+        "newest first"
+    );
 
-    let second = get(&server, "/dashboard?survey=client-portal&account=fabrikam&page=2", Some(&admin)).await;
+    let second = get(
+        &server,
+        "/dashboard?survey=client-portal&account=fabrikam&page=2",
+        Some(&admin),
+    )
+    .await;
     assert_eq!(items(&second), 5);
-    assert!(second.text.contains("Responses 21–25 of 25, newest first") && second.text.contains("rel=\"prev\"") && !second.text.contains("rel=\"next\""));
-    assert!(second.text.contains("Person 1<") && second.text.contains("Person 5<") && !second.text.contains("Person 6<"));
-    assert!(second.text.contains("<input type=\"hidden\" name=\"page\" value=\"2\">"));
-    let beyond = get(&server, "/dashboard?survey=client-portal&account=fabrikam&page=99", Some(&admin)).await;
+    assert!(
+        second.text.contains("Responses 21–25 of 25, newest first")
+            && second.text.contains("rel=\"prev\"")
+            && !second.text.contains("rel=\"next\"")
+    );
+    assert!(
+        second.text.contains("Person 1<")
+            && second.text.contains("Person 5<")
+            && !second.text.contains("Person 6<")
+    );
+    assert!(
+        second
+            .text
+            .contains("<input type=\"hidden\" name=\"page\" value=\"2\">")
+    );
+    let beyond = get(
+        &server,
+        "/dashboard?survey=client-portal&account=fabrikam&page=99",
+        Some(&admin),
+    )
+    .await;
     assert_eq!(items(&beyond), 5, "a page past the end shows the last");
 
     let saved = post_form(
@@ -427,5 +462,8 @@ async fn an_account_with_many_items_shows_them_a_page_at_a_time_and_saving_retur
     )
     .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
-    assert_eq!(saved.headers[header::LOCATION], "/dashboard?survey=client-portal&account=fabrikam&page=2&saved=1#follow-ups");
+    assert_eq!(
+        saved.headers[header::LOCATION],
+        "/dashboard?survey=client-portal&account=fabrikam&page=2&saved=1#follow-ups"
+    );
 }

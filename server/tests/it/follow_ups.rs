@@ -5,10 +5,10 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use rapport_server::auth::{new_token, token_hash, Role};
-use serde_json::{json, Value};
+use rapport_server::auth::{Role, new_token, token_hash};
+use serde_json::{Value, json};
 
-use crate::support::{portal_response, TestServer};
+use crate::support::{TestServer, portal_response};
 
 const SECRET_NAME: &str = "Sigrid Secret";
 const SECRET_EMAIL: &str = "secret.person@client.example";
@@ -16,8 +16,16 @@ const SECRET_WORDS: &str = "the partner never listens";
 
 async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
     let token = new_token().unwrap();
-    let accounts: Vec<String> = accounts.iter().map(|account| (*account).to_owned()).collect();
-    server.state.store.add_token(&token_hash(&token), role, &accounts, None).await.unwrap();
+    let accounts: Vec<String> = accounts
+        .iter()
+        .map(|account| (*account).to_owned())
+        .collect();
+    server
+        .state
+        .store
+        .add_token(&token_hash(&token), role, &accounts, None)
+        .await
+        .unwrap();
     token
 }
 
@@ -30,10 +38,30 @@ fn id(counter: u32) -> String {
 async fn programme() -> TestServer {
     let server = TestServer::new().await;
     let cases = [
-        (1, "northwind", "identified", json!({"nps": 4, "trust": 5, "uniqueness": 5, "care": 5, "strength": "Sharp drafting", "weakness": "Slow replies"})),
-        (2, "northwind", "identified", json!({"nps": 10, "trust": 7, "uniqueness": 6, "care": 7})),
-        (3, "northwind", "confidential", json!({"nps": 1, "trust": 2, "uniqueness": 2, "care": 2, "weakness": SECRET_WORDS})),
-        (4, "contoso", "identified", json!({"nps": 8, "trust": 2, "uniqueness": 3, "care": 3})),
+        (
+            1,
+            "northwind",
+            "identified",
+            json!({"nps": 4, "trust": 5, "uniqueness": 5, "care": 5, "strength": "Sharp drafting", "weakness": "Slow replies"}),
+        ),
+        (
+            2,
+            "northwind",
+            "identified",
+            json!({"nps": 10, "trust": 7, "uniqueness": 6, "care": 7}),
+        ),
+        (
+            3,
+            "northwind",
+            "confidential",
+            json!({"nps": 1, "trust": 2, "uniqueness": 2, "care": 2, "weakness": SECRET_WORDS}),
+        ),
+        (
+            4,
+            "contoso",
+            "identified",
+            json!({"nps": 8, "trust": 2, "uniqueness": 3, "care": 3}),
+        ),
     ];
     for (counter, account, confidentiality, answers) in cases {
         let mut response = portal_response(counter);
@@ -51,7 +79,13 @@ async fn programme() -> TestServer {
     server
 }
 
-async fn call(server: &TestServer, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
@@ -83,22 +117,50 @@ async fn the_admin_sees_identified_items_with_reasons_and_confidential_ones_only
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_no_secret(&body);
     let accounts = body["accounts"].as_array().unwrap();
-    assert_eq!(accounts.iter().map(|account| account["account"].as_str().unwrap()).collect::<Vec<_>>(), ["contoso", "northwind"]);
+    assert_eq!(
+        accounts
+            .iter()
+            .map(|account| account["account"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["contoso", "northwind"]
+    );
 
     let northwind = &accounts[1];
     let items = northwind["items"].as_array().unwrap();
-    assert_eq!(items.len(), 1, "the promoter needs no conversation: {northwind}");
+    assert_eq!(
+        items.len(),
+        1,
+        "the promoter needs no conversation: {northwind}"
+    );
     assert_eq!(items[0]["response_id"], id(1));
     assert_eq!(items[0]["respondent"]["name"], "Known Person 1");
     assert_eq!(items[0]["reasons"], json!([{"kind": "detractor"}]));
-    assert_eq!((items[0]["strength"].as_str(), items[0]["weakness"].as_str()), (Some("Sharp drafting"), Some("Slow replies")));
-    assert_eq!(items[0]["follow_up"], json!({"status": "open", "note": null, "updated_at": null}));
-    assert_eq!(northwind["confidential_feedback"], json!([{"wave": "2026-h2", "follow_up": {"status": "open", "note": null, "updated_at": null}}]));
+    assert_eq!(
+        (items[0]["strength"].as_str(), items[0]["weakness"].as_str()),
+        (Some("Sharp drafting"), Some("Slow replies"))
+    );
+    assert_eq!(
+        items[0]["follow_up"],
+        json!({"status": "open", "note": null, "updated_at": null})
+    );
+    assert_eq!(
+        northwind["confidential_feedback"],
+        json!([{"wave": "2026-h2", "follow_up": {"status": "open", "note": null, "updated_at": null}}])
+    );
 
     let contoso = &accounts[0];
     let reasons = &contoso["items"][0]["reasons"];
-    assert_eq!(reasons[0], json!({"kind": "relationship", "category": "opponent"}), "{contoso}");
-    assert!(reasons.as_array().unwrap().contains(&json!({"kind": "low_element", "element": "trust", "rating": 2})));
+    assert_eq!(
+        reasons[0],
+        json!({"kind": "relationship", "category": "opponent"}),
+        "{contoso}"
+    );
+    assert!(
+        reasons
+            .as_array()
+            .unwrap()
+            .contains(&json!({"kind": "low_element", "element": "trust", "rating": 2}))
+    );
     assert_eq!(contoso["confidential_feedback"], json!([]));
 }
 
@@ -116,17 +178,51 @@ async fn an_account_token_sees_its_own_account_and_a_viewer_or_a_stranger_nothin
     let viewer = token(&server, Role::Viewer, &[]).await;
     let (status, body) = call(&server, "GET", LIST, Some(&viewer), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("aggregate reports only"));
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("aggregate reports only")
+    );
     let (status, body) = call(&server, "GET", LIST, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let (status, _) = call(&server, "GET", LIST, Some("rpt_not-a-token"), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = call(&server, "GET", "/api/v1/surveys/nope/follow-ups", Some(&northwind), None).await;
+    let (status, _) = call(
+        &server,
+        "GET",
+        "/api/v1/surveys/nope/follow-ups",
+        Some(&northwind),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body) = call(&server, "GET", &format!("{LIST}?wave=2025-h1"), Some(&northwind), None).await;
-    assert_eq!((status, body["accounts"].clone()), (StatusCode::OK, json!([])), "another wave has nothing to discuss");
-    let (status, body) = call(&server, "GET", &format!("{LIST}?account=contoso"), Some(&northwind), None).await;
-    assert_eq!((status, body["accounts"].clone()), (StatusCode::OK, json!([])), "asking for another account shows nothing of it");
+    let (status, body) = call(
+        &server,
+        "GET",
+        &format!("{LIST}?wave=2025-h1"),
+        Some(&northwind),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["accounts"].clone()),
+        (StatusCode::OK, json!([])),
+        "another wave has nothing to discuss"
+    );
+    let (status, body) = call(
+        &server,
+        "GET",
+        &format!("{LIST}?account=contoso"),
+        Some(&northwind),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["accounts"].clone()),
+        (StatusCode::OK, json!([])),
+        "asking for another account shows nothing of it"
+    );
 }
 
 #[tokio::test]
@@ -135,13 +231,34 @@ async fn the_list_of_one_account_is_that_account_of_the_whole_list() {
     let admin = token(&server, Role::Admin, &[]).await;
     let (_, whole) = call(&server, "GET", LIST, Some(&admin), None).await;
     for (idx, account) in ["contoso", "northwind"].into_iter().enumerate() {
-        let (status, body) = call(&server, "GET", &format!("{LIST}?account={account}"), Some(&admin), None).await;
+        let (status, body) = call(
+            &server,
+            "GET",
+            &format!("{LIST}?account={account}"),
+            Some(&admin),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["accounts"], json!([whole["accounts"][idx].clone()]), "{account}");
+        assert_eq!(
+            body["accounts"],
+            json!([whole["accounts"][idx].clone()]),
+            "{account}"
+        );
         assert_no_secret(&body);
     }
-    let (status, body) = call(&server, "GET", &format!("{LIST}?account=fabrikam"), Some(&admin), None).await;
-    assert_eq!((status, body["accounts"].clone()), (StatusCode::OK, json!([])));
+    let (status, body) = call(
+        &server,
+        "GET",
+        &format!("{LIST}?account=fabrikam"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["accounts"].clone()),
+        (StatusCode::OK, json!([]))
+    );
 }
 
 #[tokio::test]
@@ -150,41 +267,106 @@ async fn a_follow_up_is_recorded_and_shown_and_every_refusal_looks_the_same() {
     let northwind = token(&server, Role::Account, &["northwind"]).await;
     let item = |counter: u32| format!("{LIST}/responses/{}", id(counter));
     let update = json!({"status": "in_progress", "note": "Call booked for Tuesday"});
-    let (status, body) = call(&server, "PUT", &item(1), Some(&northwind), Some(update.clone())).await;
+    let (status, body) = call(
+        &server,
+        "PUT",
+        &item(1),
+        Some(&northwind),
+        Some(update.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "in_progress");
     let (_, list) = call(&server, "GET", LIST, Some(&northwind), None).await;
     let follow_up = &list["accounts"][0]["items"][0]["follow_up"];
-    assert_eq!((follow_up["status"].as_str(), follow_up["note"].as_str()), (Some("in_progress"), Some("Call booked for Tuesday")));
-    assert!(follow_up["updated_at"].as_str().is_some_and(|at| at.ends_with('Z')), "{follow_up}");
-    let (status, _) = call(&server, "PUT", &item(1), Some(&northwind), Some(json!({"status": "done"}))).await;
+    assert_eq!(
+        (follow_up["status"].as_str(), follow_up["note"].as_str()),
+        (Some("in_progress"), Some("Call booked for Tuesday"))
+    );
+    assert!(
+        follow_up["updated_at"]
+            .as_str()
+            .is_some_and(|at| at.ends_with('Z')),
+        "{follow_up}"
+    );
+    let (status, _) = call(
+        &server,
+        "PUT",
+        &item(1),
+        Some(&northwind),
+        Some(json!({"status": "done"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (_, list) = call(&server, "GET", LIST, Some(&northwind), None).await;
-    assert_eq!(list["accounts"][0]["items"][0]["follow_up"]["status"], "done");
-    assert_eq!(list["accounts"][0]["items"][0]["follow_up"]["note"], Value::Null, "a new update replaces the note");
+    assert_eq!(
+        list["accounts"][0]["items"][0]["follow_up"]["status"],
+        "done"
+    );
+    assert_eq!(
+        list["accounts"][0]["items"][0]["follow_up"]["note"],
+        Value::Null,
+        "a new update replaces the note"
+    );
 
     // Not on this caller's list: the confidential response, a promoter, another account's,
     // one that does not exist. Each gets the same answer, so none can be told apart.
     let mut refusals = Vec::new();
     for counter in [3, 2, 4, 99] {
-        let (status, body) = call(&server, "PUT", &item(counter), Some(&northwind), Some(update.clone())).await;
+        let (status, body) = call(
+            &server,
+            "PUT",
+            &item(counter),
+            Some(&northwind),
+            Some(update.clone()),
+        )
+        .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-        assert_no_secret(&json!(body["error"].as_str().unwrap().replace(&id(counter), "ID")));
+        assert_no_secret(&json!(
+            body["error"].as_str().unwrap().replace(&id(counter), "ID")
+        ));
         refusals.push(body["error"].as_str().unwrap().replace(&id(counter), "ID"));
     }
-    assert!(refusals.windows(2).all(|pair| pair[0] == pair[1]), "{refusals:?}");
+    assert!(
+        refusals.windows(2).all(|pair| pair[0] == pair[1]),
+        "{refusals:?}"
+    );
 
-    let (status, body) = call(&server, "PUT", &item(1), Some(&northwind), Some(json!({"status": "forgotten"}))).await;
+    let (status, body) = call(
+        &server,
+        "PUT",
+        &item(1),
+        Some(&northwind),
+        Some(json!({"status": "forgotten"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["details"][0]["field"], "status");
-    let (status, body) = call(&server, "PUT", &item(1), Some(&northwind), Some(json!({"status": "done", "note": "x".repeat(2001)}))).await;
+    let (status, body) = call(
+        &server,
+        "PUT",
+        &item(1),
+        Some(&northwind),
+        Some(json!({"status": "done", "note": "x".repeat(2001)})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["details"][0]["field"], "note");
     let viewer = token(&server, Role::Viewer, &[]).await;
-    let (status, _) = call(&server, "PUT", &item(1), Some(&viewer), Some(update.clone())).await;
+    let (status, _) = call(
+        &server,
+        "PUT",
+        &item(1),
+        Some(&viewer),
+        Some(update.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, list) = call(&server, "GET", LIST, Some(&northwind), None).await;
-    assert_eq!(list["accounts"][0]["items"][0]["follow_up"]["status"], "done", "refused updates change nothing");
+    assert_eq!(
+        list["accounts"][0]["items"][0]["follow_up"]["status"], "done",
+        "refused updates change nothing"
+    );
 }
 
 #[tokio::test]
@@ -192,15 +374,42 @@ async fn the_confidential_feedback_flag_is_followed_up_per_account_and_wave() {
     let server = programme().await;
     let northwind = token(&server, Role::Account, &["northwind"]).await;
     let flag = |account: &str| format!("{LIST}/accounts/{account}?wave=2026-h2");
-    let (status, body) = call(&server, "PUT", &flag("northwind"), Some(&northwind), Some(json!({"status": "done", "note": "Discussed with the GC"}))).await;
+    let (status, body) = call(
+        &server,
+        "PUT",
+        &flag("northwind"),
+        Some(&northwind),
+        Some(json!({"status": "done", "note": "Discussed with the GC"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, list) = call(&server, "GET", LIST, Some(&northwind), None).await;
-    assert_eq!(list["accounts"][0]["confidential_feedback"][0]["follow_up"]["status"], "done");
-    assert_eq!(list["accounts"][0]["confidential_feedback"][0]["follow_up"]["note"], "Discussed with the GC");
+    assert_eq!(
+        list["accounts"][0]["confidential_feedback"][0]["follow_up"]["status"],
+        "done"
+    );
+    assert_eq!(
+        list["accounts"][0]["confidential_feedback"][0]["follow_up"]["note"],
+        "Discussed with the GC"
+    );
     assert_no_secret(&list);
-    let (status, _) = call(&server, "PUT", &flag("contoso"), Some(&northwind), Some(json!({"status": "done"}))).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "another account's flag is out of reach");
+    let (status, _) = call(
+        &server,
+        "PUT",
+        &flag("contoso"),
+        Some(&northwind),
+        Some(json!({"status": "done"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another account's flag is out of reach"
+    );
     let admin = token(&server, Role::Admin, &[]).await;
     let (_, list) = call(&server, "GET", LIST, Some(&admin), None).await;
-    assert_eq!(list["accounts"][1]["confidential_feedback"][0]["follow_up"]["status"], "done", "one status, whoever looks");
+    assert_eq!(
+        list["accounts"][1]["confidential_feedback"][0]["follow_up"]["status"], "done",
+        "one status, whoever looks"
+    );
 }

@@ -3,10 +3,10 @@
 //! with a clear message and store nothing.
 
 use axum::http::StatusCode;
-use rapport_server::invitation::{now_seconds, Invitation};
-use serde_json::{json, Value};
+use rapport_server::invitation::{Invitation, now_seconds};
+use serde_json::{Value, json};
 
-use crate::support::{portal_response, record_invitation, TestServer};
+use crate::support::{TestServer, portal_response, record_invitation};
 
 fn invitation(id: &str, expires: i64) -> Invitation {
     Invitation {
@@ -35,32 +35,82 @@ fn invited_response(counter: u32, token: &str) -> Value {
 }
 
 #[tokio::test]
-async fn an_invited_answer_takes_its_context_from_the_link_and_a_second_answer_replaces_the_first() {
+async fn an_invited_answer_takes_its_context_from_the_link_and_a_second_answer_replaces_the_first()
+{
     let server = TestServer::new().await;
     let token = recorded(&server, &invitation("inv-a", now_seconds() + 3600)).await;
     let (status, info) = server.get(&format!("/api/v1/invitations/{token}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((info["firm"].as_str(), info["answered"].as_bool()), (Some("Hartley & Voss LLP"), Some(false)));
+    assert_eq!(
+        (info["firm"].as_str(), info["answered"].as_bool()),
+        (Some("Hartley & Voss LLP"), Some(false))
+    );
 
-    let (status, body) = server.post_json("client-portal", &invited_response(1, &token)).await;
+    let (status, body) = server
+        .post_json("client-portal", &invited_response(1, &token))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let records = server.state.store.response_records("client-portal", 1).await.unwrap();
-    assert_eq!(records[0].context.account.as_deref(), Some("northwind"), "the link, not the page, says which account");
+    let records = server
+        .state
+        .store
+        .response_records("client-portal", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        records[0].context.account.as_deref(),
+        Some("northwind"),
+        "the link, not the page, says which account"
+    );
     assert_eq!(records[0].context.wave.as_deref(), Some("2026-h2"));
-    assert_eq!(records[0].respondent_key.as_deref(), Some(server.state.identity_key.respondent_key("ana.ruiz@client.example").as_str()));
-    let sealed = server.state.store.sealed_identity("00000000-0000-4000-8000-000000000001").await.unwrap().unwrap();
-    let identity = server.state.identity_key.open("00000000-0000-4000-8000-000000000001", &sealed).unwrap();
-    assert_eq!(identity.email.as_deref(), Some("ana.ruiz@client.example"), "the invitation's contact is kept, sealed");
+    assert_eq!(
+        records[0].respondent_key.as_deref(),
+        Some(
+            server
+                .state
+                .identity_key
+                .respondent_key("ana.ruiz@client.example")
+                .as_str()
+        )
+    );
+    let sealed = server
+        .state
+        .store
+        .sealed_identity("00000000-0000-4000-8000-000000000001")
+        .await
+        .unwrap()
+        .unwrap();
+    let identity = server
+        .state
+        .identity_key
+        .open("00000000-0000-4000-8000-000000000001", &sealed)
+        .unwrap();
+    assert_eq!(
+        identity.email.as_deref(),
+        Some("ana.ruiz@client.example"),
+        "the invitation's contact is kept, sealed"
+    );
 
     let mut second = invited_response(2, &token);
     second["answers"]["nps"] = json!(3);
     let (status, body) = server.post_json("client-portal", &second).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "replaced");
-    assert_eq!(server.count("client-portal").await, 1, "one response per invitation");
-    let records = server.state.store.response_records("client-portal", 1).await.unwrap();
+    assert_eq!(
+        server.count("client-portal").await,
+        1,
+        "one response per invitation"
+    );
+    let records = server
+        .state
+        .store
+        .response_records("client-portal", 1)
+        .await
+        .unwrap();
     assert_eq!(records[0].answers.nps.map(|answer| answer.get()), Some(3));
-    assert_eq!(server.get(&format!("/api/v1/invitations/{token}")).await.1["answered"], true);
+    assert_eq!(
+        server.get(&format!("/api/v1/invitations/{token}")).await.1["answered"],
+        true
+    );
 }
 
 #[tokio::test]
@@ -68,7 +118,8 @@ async fn altered_expired_foreign_and_unknown_links_are_refused_clearly() {
     let server = TestServer::new().await;
     let token = recorded(&server, &invitation("inv-b", now_seconds() + 3600)).await;
     let expired = recorded(&server, &invitation("inv-c", now_seconds() - 10)).await;
-    let unknown = invitation("inv-never-recorded", now_seconds() + 3600).sign(&server.state.identity_key);
+    let unknown =
+        invitation("inv-never-recorded", now_seconds() + 3600).sign(&server.state.identity_key);
     let mut foreign = invitation("inv-d", now_seconds() + 3600);
     foreign.survey = "post-negotiation".to_owned();
     let foreign = recorded(&server, &foreign).await;
@@ -80,11 +131,19 @@ async fn altered_expired_foreign_and_unknown_links_are_refused_clearly() {
         (foreign.as_str(), "is for another survey"),
         (unknown.as_str(), "not known to this server"),
     ] {
-        let (status, body) = server.post_json("client-portal", &invited_response(9, link)).await;
+        let (status, body) = server
+            .post_json("client-portal", &invited_response(9, link))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["details"][0]["field"], "invitation");
-        assert!(body.to_string().contains(message), "{body} should say {message}");
-        assert!(!body.to_string().contains("ana.ruiz"), "a refusal must not reveal the contact");
+        assert!(
+            body.to_string().contains(message),
+            "{body} should say {message}"
+        );
+        assert!(
+            !body.to_string().contains("ana.ruiz"),
+            "a refusal must not reveal the contact"
+        );
     }
     assert_eq!(server.count("client-portal").await, 0);
     let (status, body) = server.get(&format!("/api/v1/invitations/{altered}")).await;
@@ -96,14 +155,37 @@ async fn altered_expired_foreign_and_unknown_links_are_refused_clearly() {
 async fn reports_count_completion_from_recorded_invitations_by_wave_account_and_earlier_choice() {
     let server = TestServer::new().await;
     let admin = rapport_server::auth::new_token().unwrap();
-    server.state.store.add_token(&rapport_server::auth::token_hash(&admin), rapport_server::auth::Role::Admin, &[], None).await.unwrap();
+    server
+        .state
+        .store
+        .add_token(
+            &rapport_server::auth::token_hash(&admin),
+            rapport_server::auth::Role::Admin,
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
     let northwind = rapport_server::auth::new_token().unwrap();
-    server.state.store.add_token(&rapport_server::auth::token_hash(&northwind), rapport_server::auth::Role::Account, &["northwind".to_owned()], None).await.unwrap();
+    server
+        .state
+        .store
+        .add_token(
+            &rapport_server::auth::token_hash(&northwind),
+            rapport_server::auth::Role::Account,
+            &["northwind".to_owned()],
+            None,
+        )
+        .await
+        .unwrap();
     // Ten contacts invited in two waves. In 2026-h1, six answer (three confidential, three
     // identified); in 2026-h2, one of the three confidential answers again and all three
     // identified do.
     let mut counter = 0;
-    for (wave, answered) in [("2026-h1", [0, 1, 2, 3, 4, 5].as_slice()), ("2026-h2", [0, 3, 4, 5].as_slice())] {
+    for (wave, answered) in [
+        ("2026-h1", [0, 1, 2, 3, 4, 5].as_slice()),
+        ("2026-h2", [0, 3, 4, 5].as_slice()),
+    ] {
         for contact in 0..10usize {
             let mut invited = invitation(&format!("{wave}-{contact}"), now_seconds() + 3600);
             invited.wave = Some(wave.to_owned());
@@ -112,7 +194,11 @@ async fn reports_count_completion_from_recorded_invitations_by_wave_account_and_
             if answered.contains(&contact) {
                 counter += 1;
                 let mut response = invited_response(counter, &token);
-                response["confidentiality"] = json!(if wave == "2026-h1" && contact < 3 { "confidential" } else { "identified" });
+                response["confidentiality"] = json!(if wave == "2026-h1" && contact < 3 {
+                    "confidential"
+                } else {
+                    "identified"
+                });
                 let (status, body) = server.post_json("client-portal", &response).await;
                 assert_eq!(status, StatusCode::CREATED, "{body}");
             }
@@ -121,24 +207,51 @@ async fn reports_count_completion_from_recorded_invitations_by_wave_account_and_
     let report = |token: String| {
         let server = &server;
         async move {
-            let request = axum::http::Request::get("/api/v1/surveys/client-portal/report").header("authorization", format!("Bearer {token}")).body(axum::body::Body::empty()).unwrap();
+            let request = axum::http::Request::get("/api/v1/surveys/client-portal/report")
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
             server.send(request).await
         }
     };
     let (status, body) = report(admin).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let completion = &body["completion"];
-    assert_eq!((completion["overall"]["invited"].as_u64(), completion["overall"]["answered"].as_u64()), (Some(20), Some(10)));
-    assert_eq!(completion["by_wave"][0], json!({"value": "2026-h1", "invited": 10, "answered": 6, "rate": 0.6, "suppressed": false}));
+    assert_eq!(
+        (
+            completion["overall"]["invited"].as_u64(),
+            completion["overall"]["answered"].as_u64()
+        ),
+        (Some(20), Some(10))
+    );
+    assert_eq!(
+        completion["by_wave"][0],
+        json!({"value": "2026-h1", "invited": 10, "answered": 6, "rate": 0.6, "suppressed": false})
+    );
     assert_eq!(completion["by_wave"][1]["rate"], 0.4);
     let groups = &completion["by_previous_choice"][0]["groups"];
-    let group = |choice: &str| groups.as_array().unwrap().iter().find(|group| group["value"] == choice).cloned().unwrap();
+    let group = |choice: &str| {
+        groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|group| group["value"] == choice)
+            .cloned()
+            .unwrap()
+    };
     // Three confidential and three identified are below the minimum group size of 5: counts only.
-    assert_eq!(group("confidential"), json!({"value": "confidential", "invited": 3, "answered": null, "rate": null, "suppressed": true}));
+    assert_eq!(
+        group("confidential"),
+        json!({"value": "confidential", "invited": 3, "answered": null, "rate": null, "suppressed": true})
+    );
     assert_eq!(group("no answer")["invited"], 4);
 
     let (status, body) = report(northwind).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["completion"]["overall"]["invited"], 20);
-    assert_eq!(body["completion"]["by_previous_choice"], json!([]), "an account caller gets no breakdown by earlier choice");
+    assert_eq!(
+        body["completion"]["by_previous_choice"],
+        json!([]),
+        "an account caller gets no breakdown by earlier choice"
+    );
 }

@@ -22,18 +22,29 @@ impl Drop for Running {
     }
 }
 
-
 fn start(dir: &std::path::Path, database_url: &str) -> Running {
     std::fs::create_dir_all(dir.join("www")).unwrap();
     std::fs::create_dir_all(dir.join("widget")).unwrap();
-    std::fs::write(dir.join("www/index.html"), "<!doctype html><title>Portal</title><rapport-survey></rapport-survey>").unwrap();
+    std::fs::write(
+        dir.join("www/index.html"),
+        "<!doctype html><title>Portal</title><rapport-survey></rapport-survey>",
+    )
+    .unwrap();
     std::fs::write(dir.join("widget/rapport_core_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_rapport"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(["--database-url", database_url])
-        .args(["--www-dir", dir.join("www").to_str().unwrap(), "--widget-dir", dir.join("widget").to_str().unwrap()])
-        .args(["--identity-key-file", dir.join("identity.key").to_str().unwrap()])
+        .args([
+            "--www-dir",
+            dir.join("www").to_str().unwrap(),
+            "--widget-dir",
+            dir.join("widget").to_str().unwrap(),
+        ])
+        .args([
+            "--identity-key-file",
+            dir.join("identity.key").to_str().unwrap(),
+        ])
         .args(["--allow-origin", "https://portal.example"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -54,10 +65,23 @@ async fn pages_bundle_cors_ingest_and_graceful_shutdown() {
     let mut server = start(dir.path(), &database_url);
     let port = server.port;
 
-    let page = http(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert!(page.starts_with("HTTP/1.1 200") && page.contains("<rapport-survey>"), "{page}");
-    let wasm = http(port, "GET /widget/rapport_core_bg.wasm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    assert!(wasm.to_lowercase().contains("content-type: application/wasm"), "{wasm}");
+    let page = http(
+        port,
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("<rapport-survey>"),
+        "{page}"
+    );
+    let wasm = http(
+        port,
+        "GET /widget/rapport_core_bg.wasm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        wasm.to_lowercase()
+            .contains("content-type: application/wasm"),
+        "{wasm}"
+    );
 
     let preflight = |origin: &str| {
         http(
@@ -69,18 +93,30 @@ async fn pages_bundle_cors_ingest_and_graceful_shutdown() {
         )
         .to_lowercase()
     };
-    assert!(preflight("https://portal.example").contains("access-control-allow-origin: https://portal.example"));
+    assert!(
+        preflight("https://portal.example")
+            .contains("access-control-allow-origin: https://portal.example")
+    );
     assert!(!preflight("https://evil.example").contains("access-control-allow-origin"));
 
     let body = r#"{"format":1,"response_id":"00000000-0000-4000-8000-0000000000b1","survey_id":"client-portal","survey_version":1,"answers":{"nps":10},"confidentiality":"confidential","submitted_at":"2026-11-23T09:30:00Z"}"#;
     let posted = http(
         port,
-        &format!("POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+        &format!(
+            "POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
     );
     assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
 
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = server.child.try_wait().unwrap() {
@@ -91,9 +127,26 @@ async fn pages_bundle_cors_ingest_and_graceful_shutdown() {
     };
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
     let mut log = String::new();
-    server.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
-    assert!(log.contains("stopped after finishing in-flight requests"), "{log}");
-    assert!(!log.contains(&std::fs::read_to_string(dir.path().join("identity.key")).unwrap().trim().to_owned()), "the key must never be logged");
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("stopped after finishing in-flight requests"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(
+            &std::fs::read_to_string(dir.path().join("identity.key"))
+                .unwrap()
+                .trim()
+                .to_owned()
+        ),
+        "the key must never be logged"
+    );
 }
 
 /// A restarted server reads the report columns of its surveys in the background, so the
@@ -110,7 +163,10 @@ async fn a_started_server_reads_report_columns_before_anyone_asks() {
             );
             let posted = http(
                 server.port,
-                &format!("POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+                &format!(
+                    "POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
             );
             assert!(posted.starts_with("HTTP/1.1 201"), "{posted}");
         }
@@ -127,7 +183,9 @@ async fn a_started_server_reads_report_columns_before_anyone_asks() {
     });
     let deadline = Instant::now() + Duration::from_secs(30);
     let line = loop {
-        let line = received.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("the server logged no \"report columns read\"");
+        let line = received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the server logged no \"report columns read\"");
         if line.contains("report columns read") {
             break line;
         }

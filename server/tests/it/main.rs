@@ -4,43 +4,43 @@
 /// A fresh server state on a temporary SQLite file, and request helpers.
 mod support;
 
-/// `POST /api/v1/surveys/{id}/responses`: storage, idempotency, every refusal.
-mod ingest;
-/// Survey definitions over HTTP and `rapport survey`.
-mod surveys;
 /// The confidentiality audit: every endpoint, export, page, error and log line, every role.
 mod audit;
 /// Where identity goes, and where it must not.
 mod confidentiality;
-/// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.
-mod hostile_input;
-/// Signed invitation links: context, replacement, refusals.
-mod invitations;
-/// The results dashboard: sign-in, roles, escaping, follow-ups and the CSV download.
-mod dashboard;
-/// The report columns kept in memory agree with the database after every kind of write.
-mod report_cache;
-/// Reports and the CSV export through every role: what each may and may not see.
-mod roles;
-/// The close-the-loop list and follow-up status through every role.
-mod follow_ups;
-/// A full or read-only database: 503s, never a false 2xx, then recovery.
-mod storage_full;
-/// SIGKILL under load loses no acknowledged response.
-mod crash;
-/// Upgrading a database an older release left behind.
-mod migrations;
-/// Several server processes on one database.
-mod replicas;
-/// Health, readiness and metrics.
-mod operations;
-/// `rapport score` on JSONL files, including the DOMAIN.md tables.
-mod score_command;
-/// The OpenAPI document: committed, complete, well-formed, and true to real answers.
-mod openapi;
 /// `--config FILE`: the example file, precedence, and refusals of a bad file.
 mod config_file;
+/// SIGKILL under load loses no acknowledged response.
+mod crash;
+/// The results dashboard: sign-in, roles, escaping, follow-ups and the CSV download.
+mod dashboard;
+/// The close-the-loop list and follow-up status through every role.
+mod follow_ups;
+/// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.
+mod hostile_input;
+/// `POST /api/v1/surveys/{id}/responses`: storage, idempotency, every refusal.
+mod ingest;
+/// Signed invitation links: context, replacement, refusals.
+mod invitations;
 /// The router behind a real listener in this process: concurrent resends.
 mod listener;
 /// The real binary on a real port: static files, CORS, graceful shutdown.
 mod live_server;
+/// Upgrading a database an older release left behind.
+mod migrations;
+/// The OpenAPI document: committed, complete, well-formed, and true to real answers.
+mod openapi;
+/// Health, readiness and metrics.
+mod operations;
+/// Several server processes on one database.
+mod replicas;
+/// The report columns kept in memory agree with the database after every kind of write.
+mod report_cache;
+/// Reports and the CSV export through every role: what each may and may not see.
+mod roles;
+/// `rapport score` on JSONL files, including the DOMAIN.md tables.
+mod score_command;
+/// A full or read-only database: 503s, never a false 2xx, then recovery.
+mod storage_full;
+/// Survey definitions over HTTP and `rapport survey`.
+mod surveys;

@@ -4,17 +4,33 @@
 use std::borrow::Cow;
 
 use rapport_server::store::Store;
-use sqlx::migrate::Migrator;
 use sqlx::Connection as _;
+use sqlx::migrate::Migrator;
 
 use crate::support::{fresh_database_url, on_postgres};
 
 /// The migrations every release up to invitations had (0001–0003).
 async fn older_migrator() -> Migrator {
     let backend = if on_postgres() { "postgres" } else { "sqlite" };
-    let mut migrator = Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend)).await.unwrap();
-    assert!(migrator.migrations.len() > 3, "this test needs migrations newer than 0003");
-    migrator.migrations = Cow::Owned(migrator.migrations.iter().filter(|migration| migration.version <= 3).cloned().collect());
+    let mut migrator = Migrator::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend),
+    )
+    .await
+    .unwrap();
+    assert!(
+        migrator.migrations.len() > 3,
+        "this test needs migrations newer than 0003"
+    );
+    migrator.migrations = Cow::Owned(
+        migrator
+            .migrations
+            .iter()
+            .filter(|migration| migration.version <= 3)
+            .cloned()
+            .collect(),
+    );
     migrator
 }
 
@@ -26,20 +42,46 @@ const INSERT_RESPONSE: &str = "INSERT INTO responses (response_id, survey_id, su
 async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
-    let definition = serde_json::to_string(&rapport_scoring::template("client-portal").unwrap()).unwrap();
+    let definition =
+        serde_json::to_string(&rapport_scoring::template("client-portal").unwrap()).unwrap();
     let answers = r#"{"nps":3,"ratings":{"trust":2},"texts":{},"choices":{}}"#;
     let score = r#"{"nps_category":"detractor","elements":{"trust":2},"levels":{"relationship":2.0},"crq":2.0,"relationship":"opponent"}"#;
     if on_postgres() {
         let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
         older_migrator().await.run(&mut connection).await.unwrap();
-        sqlx::query(INSERT_SURVEY).bind("client-portal").bind(&definition).execute(&mut connection).await.unwrap();
-        sqlx::query(INSERT_RESPONSE).bind(answers).bind(score).execute(&mut connection).await.unwrap();
+        sqlx::query(INSERT_SURVEY)
+            .bind("client-portal")
+            .bind(&definition)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        sqlx::query(INSERT_RESPONSE)
+            .bind(answers)
+            .bind(score)
+            .execute(&mut connection)
+            .await
+            .unwrap();
     } else {
-        let options: sqlx::sqlite::SqliteConnectOptions = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
-        let mut connection = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+        let options: sqlx::sqlite::SqliteConnectOptions = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .create_if_missing(true);
+        let mut connection = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
         older_migrator().await.run(&mut connection).await.unwrap();
-        sqlx::query(INSERT_SURVEY).bind("client-portal").bind(&definition).execute(&mut connection).await.unwrap();
-        sqlx::query(INSERT_RESPONSE).bind(answers).bind(score).execute(&mut connection).await.unwrap();
+        sqlx::query(INSERT_SURVEY)
+            .bind("client-portal")
+            .bind(&definition)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        sqlx::query(INSERT_RESPONSE)
+            .bind(answers)
+            .bind(score)
+            .execute(&mut connection)
+            .await
+            .unwrap();
         connection.close().await.unwrap();
     }
 
@@ -53,17 +95,45 @@ async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
     assert_eq!(rows[0].score.crq, Some(2.0));
     // The older row has no report entry: reports read its answers until one is filled in,
     // and the report is the same before and after.
-    let survey = store.survey("client-portal", Some(1)).await.unwrap().unwrap();
-    let options = rapport_scoring::ReportOptions { segments: vec![rapport_scoring::SegmentField::Account], min_group_size: Some(1) };
-    let before = rapport_scoring::report_of(&survey, &store.report_input(&survey).await.unwrap(), &options);
+    let survey = store
+        .survey("client-portal", Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let options = rapport_scoring::ReportOptions {
+        segments: vec![rapport_scoring::SegmentField::Account],
+        min_group_size: Some(1),
+    };
+    let before = rapport_scoring::report_of(
+        &survey,
+        &store.report_input(&survey).await.unwrap(),
+        &options,
+    );
     assert_eq!(before.overall.n, 1);
-    assert_eq!(before.overall.nps.as_ref().map(|nps| nps.detractors), Some(1));
+    assert_eq!(
+        before.overall.nps.as_ref().map(|nps| nps.detractors),
+        Some(1)
+    );
     assert_eq!(before.segments[0].groups[0].value, "northwind");
     let progress = std::sync::Mutex::new(Vec::new());
-    assert_eq!(store.fill_report_entries(|filled| progress.lock().unwrap().push(filled)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .fill_report_entries(|filled| progress.lock().unwrap().push(filled))
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(*progress.lock().unwrap(), [1], "progress is reported");
-    assert_eq!(store.fill_report_entries(|_| {}).await.unwrap(), 0, "nothing is left to fill");
-    let after = rapport_scoring::report_of(&survey, &store.report_input(&survey).await.unwrap(), &options);
+    assert_eq!(
+        store.fill_report_entries(|_| {}).await.unwrap(),
+        0,
+        "nothing is left to fill"
+    );
+    let after = rapport_scoring::report_of(
+        &survey,
+        &store.report_input(&survey).await.unwrap(),
+        &options,
+    );
     assert_eq!(after, before);
     store.close().await;
     // Opening again finds nothing left to migrate.

@@ -9,12 +9,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use rapport_server::auth::{new_token, token_hash, Role};
+use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::identity::IdentityKey;
 use rapport_server::store::Store;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::support::{free_port, fresh_database_url, http, plain_invitation, portal_response, record_invitation};
+use crate::support::{
+    free_port, fresh_database_url, http, plain_invitation, portal_response, record_invitation,
+};
 
 struct Replica {
     child: Child,
@@ -31,10 +33,26 @@ impl Drop for Replica {
 fn start(database_url: &str, key_file: &std::path::Path, dir: &std::path::Path) -> Replica {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            database_url,
+        ])
         .args(["--identity-key-file", key_file.to_str().unwrap()])
-        .args(["--www-dir", dir.to_str().unwrap(), "--widget-dir", dir.to_str().unwrap()])
-        .args(["--rate-limit-burst", "100000", "--rate-limit-per-minute", "1000000"])
+        .args([
+            "--www-dir",
+            dir.to_str().unwrap(),
+            "--widget-dir",
+            dir.to_str().unwrap(),
+        ])
+        .args([
+            "--rate-limit-burst",
+            "100000",
+            "--rate-limit-per-minute",
+            "1000000",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -45,10 +63,20 @@ fn start(database_url: &str, key_file: &std::path::Path, dir: &std::path::Path) 
 fn wait_ready(replica: &Replica) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if std::net::TcpStream::connect(("127.0.0.1", replica.port)).is_ok() && http(replica.port, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 200") {
+        if std::net::TcpStream::connect(("127.0.0.1", replica.port)).is_ok()
+            && http(
+                replica.port,
+                "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .starts_with("HTTP/1.1 200")
+        {
             return;
         }
-        assert!(Instant::now() < deadline, "replica on port {} did not become ready", replica.port);
+        assert!(
+            Instant::now() < deadline,
+            "replica on port {} did not become ready",
+            replica.port
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -58,15 +86,29 @@ fn post(port: u16, body: &Value) -> (u16, Value) {
     let body = body.to_string();
     let answer = http(
         port,
-        &format!("POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+        &format!(
+            "POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
     );
-    let status = answer.get(9..12).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let json = answer.split_once("\r\n\r\n").and_then(|(_, body)| serde_json::from_str(body).ok()).unwrap_or(Value::Null);
+    let status = answer
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let json = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(Value::Null);
     (status, json)
 }
 
 fn report(port: u16, token: &str) -> Value {
-    let answer = http(port, &format!("GET /api/v1/surveys/client-portal/report?by=account HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"));
+    let answer = http(
+        port,
+        &format!(
+            "GET /api/v1/surveys/client-portal/report?by=account HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        ),
+    );
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap()
 }
@@ -79,7 +121,9 @@ async fn replicas_store_every_response_once_and_agree() {
     let key = IdentityKey::load_or_create(&key_file).unwrap();
 
     // Three replicas started at once on an empty database: all must come up, migrated once.
-    let replicas: Vec<Replica> = (0..3).map(|_| start(&database_url, &key_file, dir.path())).collect();
+    let replicas: Vec<Replica> = (0..3)
+        .map(|_| start(&database_url, &key_file, dir.path()))
+        .collect();
     for replica in &replicas {
         wait_ready(replica);
     }
@@ -95,7 +139,8 @@ async fn replicas_store_every_response_once_and_agree() {
                     .map(|idx| {
                         let counter = thread * 30 + idx + 1;
                         let mut response = portal_response(counter);
-                        response["context"]["account"] = json!(["northwind", "contoso", "fabrikam"][counter as usize % 3]);
+                        response["context"]["account"] =
+                            json!(["northwind", "contoso", "fabrikam"][counter as usize % 3]);
                         response["answers"]["nps"] = json!(counter % 11);
                         post(ports[counter as usize % ports.len()], &response).0
                     })
@@ -103,7 +148,10 @@ async fn replicas_store_every_response_once_and_agree() {
             })
         })
         .collect();
-    let statuses: Vec<u16> = threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
+    let statuses: Vec<u16> = threads
+        .into_iter()
+        .flat_map(|thread| thread.join().unwrap())
+        .collect();
     assert!(statuses.iter().all(|status| *status == 201), "{statuses:?}");
 
     // The same response at the same moment to every replica, twenty times over: one is
@@ -121,16 +169,29 @@ async fn replicas_store_every_response_once_and_agree() {
                 })
             })
             .collect();
-        let answers: Vec<(u16, Value)> = senders.into_iter().map(|sender| sender.join().unwrap()).collect();
+        let answers: Vec<(u16, Value)> = senders
+            .into_iter()
+            .map(|sender| sender.join().unwrap())
+            .collect();
         let mut codes: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
         codes.sort_unstable();
         assert_eq!(codes, [200, 200, 201], "{answers:?}");
-        assert!(answers.windows(2).all(|pair| pair[0].1["score"] == pair[1].1["score"]), "{answers:?}");
+        assert!(
+            answers
+                .windows(2)
+                .all(|pair| pair[0].1["score"] == pair[1].1["score"]),
+            "{answers:?}"
+        );
     }
 
     // One invitation answered at the same moment, with two different responses, on two
     // replicas: one answer stands, the other replaced it.
-    let invitation = plain_invitation("inv-race", "ana.ruiz@client.example", "northwind", Some("2026-h2"));
+    let invitation = plain_invitation(
+        "inv-race",
+        "ana.ruiz@client.example",
+        "northwind",
+        Some("2026-h2"),
+    );
     let token = record_invitation(&store, &key, &invitation).await;
     let barrier = Arc::new(Barrier::new(2));
     let racers: Vec<_> = [(ports[0], 2001u32), (ports[1], 2002)]
@@ -146,23 +207,43 @@ async fn replicas_store_every_response_once_and_agree() {
             })
         })
         .collect();
-    let mut codes: Vec<u16> = racers.into_iter().map(|racer| racer.join().unwrap().0).collect();
+    let mut codes: Vec<u16> = racers
+        .into_iter()
+        .map(|racer| racer.join().unwrap().0)
+        .collect();
     codes.sort_unstable();
     assert_eq!(codes, [200, 201], "one stored, then replaced by the other");
 
     // 120 + 20 + 1 responses, each once.
     assert_eq!(store.count_responses("client-portal").await.unwrap(), 141);
-    let answered_by = store.invitation_state("inv-race").await.unwrap().flatten().expect("the invitation is answered");
+    let answered_by = store
+        .invitation_state("inv-race")
+        .await
+        .unwrap()
+        .flatten()
+        .expect("the invitation is answered");
     let racing = |id: &str| id.ends_with("7d1") || id.ends_with("7d2");
-    let invited = store.export_rows("client-portal", 1).await.unwrap().into_iter().filter(|row| racing(&row.response_id)).count();
+    let invited = store
+        .export_rows("client-portal", 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| racing(&row.response_id))
+        .count();
     assert_eq!(invited, 1, "exactly one of the two racing answers remains");
     assert!(racing(&answered_by), "{answered_by}");
 
     // Every replica reports the same figures.
     let admin = new_token().unwrap();
-    store.add_token(&token_hash(&admin), Role::Admin, &[], None).await.unwrap();
+    store
+        .add_token(&token_hash(&admin), Role::Admin, &[], None)
+        .await
+        .unwrap();
     let reports: Vec<Value> = ports.iter().map(|port| report(*port, &admin)).collect();
     assert_eq!(reports[0]["n"], 141);
-    assert!(reports.windows(2).all(|pair| pair[0] == pair[1]), "replicas disagree");
+    assert!(
+        reports.windows(2).all(|pair| pair[0] == pair[1]),
+        "replicas disagree"
+    );
     store.close().await;
 }

@@ -5,30 +5,52 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use rapport_scoring::{report_of, ReportOptions, SegmentField};
-use rapport_server::auth::{new_token, token_hash, Role};
+use rapport_scoring::{ReportOptions, SegmentField, report_of};
+use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::store::Store;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::support::{database_url, plain_invitation, portal_response, record_invitation, TestServer};
+use crate::support::{
+    TestServer, database_url, plain_invitation, portal_response, record_invitation,
+};
 
 const SEGMENTS: [&str; 3] = ["wave", "account", "role"];
 
 /// The report an admin gets over HTTP from `server`, and the one computed from a store
 /// opened afresh on the same database.
 async fn cached_and_fresh(server: &TestServer, token: &str) -> (Value, Value) {
-    let request = Request::get(format!("/api/v1/surveys/client-portal/report?by={}", SEGMENTS.join(",")))
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
+    let request = Request::get(format!(
+        "/api/v1/surveys/client-portal/report?by={}",
+        SEGMENTS.join(",")
+    ))
+    .header("authorization", format!("Bearer {token}"))
+    .body(Body::empty())
+    .unwrap();
     let (status, body) = server.send(request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let fresh = Store::open(database_url(server)).await.unwrap();
-    let survey = fresh.survey("client-portal", Some(1)).await.unwrap().unwrap();
+    let survey = fresh
+        .survey("client-portal", Some(1))
+        .await
+        .unwrap()
+        .unwrap();
     let input = fresh.report_input(&survey).await.unwrap();
-    let segments = SEGMENTS.iter().map(|field| SegmentField::parse(&survey, field).unwrap()).collect();
-    let report = report_of(&survey, &input, &ReportOptions { segments, min_group_size: None });
-    (body["report"].clone(), serde_json::to_value(report).unwrap())
+    let segments = SEGMENTS
+        .iter()
+        .map(|field| SegmentField::parse(&survey, field).unwrap())
+        .collect();
+    let report = report_of(
+        &survey,
+        &input,
+        &ReportOptions {
+            segments,
+            min_group_size: None,
+        },
+    );
+    (
+        body["report"].clone(),
+        serde_json::to_value(report).unwrap(),
+    )
 }
 
 /// A response from `email` at `account` in `wave`, scoring `nps`.
@@ -37,8 +59,16 @@ fn response(counter: u32, email: &str, account: &str, wave: &str, nps: u8) -> Va
     response["identity"]["email"] = json!(email);
     response["context"] = json!({"account": account, "wave": wave});
     response["answers"]["nps"] = json!(nps);
-    response["answers"]["role"] = json!(if counter.is_multiple_of(2) { "decision-maker" } else { "day-to-day" });
-    response["confidentiality"] = json!(if counter.is_multiple_of(3) { "identified" } else { "confidential" });
+    response["answers"]["role"] = json!(if counter.is_multiple_of(2) {
+        "decision-maker"
+    } else {
+        "day-to-day"
+    });
+    response["confidentiality"] = json!(if counter.is_multiple_of(3) {
+        "identified"
+    } else {
+        "confidential"
+    });
     response
 }
 
@@ -52,16 +82,32 @@ async fn post(server: &TestServer, body: &Value) -> StatusCode {
 async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
     let server = TestServer::new().await;
     let token = new_token().unwrap();
-    server.state.store.add_token(&token_hash(&token), Role::Admin, &[], None).await.unwrap();
+    server
+        .state
+        .store
+        .add_token(&token_hash(&token), Role::Admin, &[], None)
+        .await
+        .unwrap();
 
     let (cached, fresh) = cached_and_fresh(&server, &token).await;
     assert_eq!(cached, fresh, "no responses yet");
 
     // Respondents who answer both waves, so that erasing one changes the wave comparison.
-    let people = ["ana@northwind.example", "ben@northwind.example", "cy@contoso.example", "di@contoso.example", "ed@contoso.example", "fay@northwind.example"];
+    let people = [
+        "ana@northwind.example",
+        "ben@northwind.example",
+        "cy@contoso.example",
+        "di@contoso.example",
+        "ed@contoso.example",
+        "fay@northwind.example",
+    ];
     for (counter, email) in (1..).zip(people) {
         let account = email.split(['@', '.']).nth(1).unwrap();
-        post(&server, &response(counter, email, account, "2026-h1", (counter % 11) as u8)).await;
+        post(
+            &server,
+            &response(counter, email, account, "2026-h1", (counter % 11) as u8),
+        )
+        .await;
     }
     let (cached, fresh) = cached_and_fresh(&server, &token).await;
     assert_eq!(cached["overall"]["n"], 6, "{cached}");
@@ -69,7 +115,11 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
 
     for (counter, email) in (11..).zip(people) {
         let account = email.split(['@', '.']).nth(1).unwrap();
-        post(&server, &response(counter, email, account, "2026-h2", (counter % 7) as u8 + 4)).await;
+        post(
+            &server,
+            &response(counter, email, account, "2026-h2", (counter % 7) as u8 + 4),
+        )
+        .await;
     }
     let (cached, fresh) = cached_and_fresh(&server, &token).await;
     assert_eq!(cached["overall"]["n"], 12, "{cached}");
@@ -77,15 +127,27 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
 
     // Many at once, with reports read while they land.
     let writes = (100..140).map(|counter| {
-        let body = response(counter, &format!("p{counter}@fabrikam.example"), "fabrikam", "2026-h2", (counter % 11) as u8);
+        let body = response(
+            counter,
+            &format!("p{counter}@fabrikam.example"),
+            "fabrikam",
+            "2026-h2",
+            (counter % 11) as u8,
+        );
         let server = &server;
         async move { post(server, &body).await }
     });
     let reads = (0..8).map(|_| cached_and_fresh(&server, &token));
-    let (_, during) = tokio::join!(futures_util::future::join_all(writes), futures_util::future::join_all(reads));
+    let (_, during) = tokio::join!(
+        futures_util::future::join_all(writes),
+        futures_util::future::join_all(reads)
+    );
     for (cached, _) in &during {
         let n = cached["overall"]["n"].as_u64().unwrap();
-        assert!((12..=52).contains(&n), "a report counts what was committed before it, once: {n}");
+        assert!(
+            (12..=52).contains(&n),
+            "a report counts what was committed before it, once: {n}"
+        );
     }
     let (cached, fresh) = cached_and_fresh(&server, &token).await;
     assert_eq!(cached["overall"]["n"], 52, "{cached}");
@@ -93,7 +155,12 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
 
     // An invitation answered, then answered again: the first answer's row goes.
     let key = &server.state.identity_key;
-    let invitation = plain_invitation("inv-cache", "gil@northwind.example", "northwind", Some("2026-h2"));
+    let invitation = plain_invitation(
+        "inv-cache",
+        "gil@northwind.example",
+        "northwind",
+        Some("2026-h2"),
+    );
     let link = record_invitation(&server.state.store, key, &invitation).await;
     for (counter, nps) in [(200, 0), (201, 10)] {
         let mut answer = portal_response(counter);
@@ -102,15 +169,26 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
         answer["answers"]["nps"] = json!(nps);
         post(&server, &answer).await;
         let (cached, fresh) = cached_and_fresh(&server, &token).await;
-        assert_eq!(cached["overall"]["n"], 53, "one response per invitation: {cached}");
+        assert_eq!(
+            cached["overall"]["n"], 53,
+            "one response per invitation: {cached}"
+        );
         assert_eq!(cached, fresh, "after invitation answer {counter}");
     }
 
     // Erasure unlinks a respondent's answers across waves.
     let before = cached_and_fresh(&server, &token).await.0;
-    let (responses, _) = server.state.store.erase_respondent(&key.respondent_key(people[0])).await.unwrap();
+    let (responses, _) = server
+        .state
+        .store
+        .erase_respondent(&key.respondent_key(people[0]))
+        .await
+        .unwrap();
     assert_eq!(responses, 2);
     let (cached, fresh) = cached_and_fresh(&server, &token).await;
-    assert_ne!(cached, before, "the wave comparison no longer follows the erased respondent");
+    assert_ne!(
+        cached, before,
+        "the wave comparison no longer follows the erased respondent"
+    );
     assert_eq!(cached, fresh, "after an erasure");
 }

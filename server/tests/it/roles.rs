@@ -6,11 +6,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use rapport_server::api::app;
-use rapport_server::auth::{new_token, token_hash, Role};
-use serde_json::{json, Value};
+use rapport_server::auth::{Role, new_token, token_hash};
+use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-use crate::support::{portal_response, TestServer};
+use crate::support::{TestServer, portal_response};
 
 const SECRET_EMAIL: &str = "secret.person@client.example";
 const SECRET_NAME: &str = "Sigrid Secret";
@@ -24,8 +24,16 @@ struct Tokens {
 
 async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
     let token = new_token().unwrap();
-    let accounts: Vec<String> = accounts.iter().map(|account| (*account).to_owned()).collect();
-    server.state.store.add_token(&token_hash(&token), role, &accounts, None).await.unwrap();
+    let accounts: Vec<String> = accounts
+        .iter()
+        .map(|account| (*account).to_owned())
+        .collect();
+    server
+        .state
+        .store
+        .add_token(&token_hash(&token), role, &accounts, None)
+        .await
+        .unwrap();
     token
 }
 
@@ -34,20 +42,29 @@ async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
 async fn programme() -> (TestServer, Tokens) {
     let server = TestServer::new().await;
     let mut counter = 100;
-    for (account, confidentiality, n) in [("northwind", "identified", 6), ("northwind", "confidential", 3), ("contoso", "identified", 2)] {
+    for (account, confidentiality, n) in [
+        ("northwind", "identified", 6),
+        ("northwind", "confidential", 3),
+        ("contoso", "identified", 2),
+    ] {
         for idx in 0..n {
             counter += 1;
             let mut response = portal_response(counter);
             response["context"] = json!({"account": account, "wave": "2026-h2"});
             response["confidentiality"] = json!(confidentiality);
-            response["answers"]["nps"] = json!(if confidentiality == "confidential" { 2 } else { 9 });
+            response["answers"]["nps"] = json!(if confidentiality == "confidential" {
+                2
+            } else {
+                9
+            });
             response["identity"] = if confidentiality == "confidential" {
                 json!({"name": SECRET_NAME, "email": SECRET_EMAIL, "organisation": "Northwind"})
             } else {
                 json!({"name": format!("Known Person {idx}"), "email": format!("known{idx}@{account}.example")})
             };
             if counter == 101 {
-                response["answers"]["strength"] = json!("=HYPERLINK(\"http://evil.example\",\"click\")");
+                response["answers"]["strength"] =
+                    json!("=HYPERLINK(\"http://evil.example\",\"click\")");
             }
             let (status, body) = server.post_json("client-portal", &response).await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -68,16 +85,34 @@ async fn get(server: &TestServer, path: &str, token: Option<&str>) -> (StatusCod
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
-    let response = app(server.state.clone()).oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let response = app(server.state.clone())
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
-    (status, String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+    (
+        status,
+        String::from_utf8(
+            response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+        .unwrap(),
+    )
 }
 
 const REPORT: &str = "/api/v1/surveys/client-portal/report?by=account,confidentiality";
 const CSV: &str = "/api/v1/surveys/client-portal/responses.csv";
 
 fn assert_no_secret(body: &str, what: &str) {
-    assert!(!body.contains(SECRET_EMAIL) && !body.contains(SECRET_NAME), "{what} leaks a confidential identity:\n{body}");
+    assert!(
+        !body.contains(SECRET_EMAIL) && !body.contains(SECRET_NAME),
+        "{what} leaks a confidential identity:\n{body}"
+    );
 }
 
 #[tokio::test]
@@ -87,7 +122,10 @@ async fn without_a_valid_token_nothing_is_shown_and_the_refusal_says_nothing_els
         for token in [None, Some("rpt_not-a-real-token"), Some("")] {
             let (status, body) = get(&server, path, token).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} {token:?}");
-            assert!(!body.contains("northwind") && !body.contains("no-such-survey"), "{body}");
+            assert!(
+                !body.contains("northwind") && !body.contains("no-such-survey"),
+                "{body}"
+            );
             assert_no_secret(&body, "a refusal");
         }
     }
@@ -99,12 +137,21 @@ async fn the_admin_sees_every_response_with_identity_and_formulas_are_defused() 
     let (status, body) = get(&server, REPORT, Some(&tokens.admin)).await;
     assert_eq!(status, StatusCode::OK);
     let report: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((report["n"].as_u64(), report["suppressed"].as_bool()), (Some(11), Some(false)));
+    assert_eq!(
+        (report["n"].as_u64(), report["suppressed"].as_bool()),
+        (Some(11), Some(false))
+    );
     let (status, csv) = get(&server, CSV, Some(&tokens.admin)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(csv.lines().count(), 12, "header and eleven rows");
-    assert!(csv.contains(SECRET_EMAIL), "the programme lead holds confidential identity");
-    assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""), "{csv}");
+    assert!(
+        csv.contains(SECRET_EMAIL),
+        "the programme lead holds confidential identity"
+    );
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""),
+        "{csv}"
+    );
 }
 
 #[tokio::test]
@@ -116,20 +163,46 @@ async fn an_account_token_sees_its_own_account_and_confidential_answers_only_in_
     let report: Value = serde_json::from_str(&body).unwrap();
     // Three confidential answers are fewer than the minimum group size, and the caller can
     // see the identified rows, so including them would give them away by subtraction.
-    assert_eq!((report["n"].as_u64(), report["withheld_protected"].as_u64()), (Some(6), Some(3)));
+    assert_eq!(
+        (report["n"].as_u64(), report["withheld_protected"].as_u64()),
+        (Some(6), Some(3))
+    );
     let by_account = &report["report"]["segments"][0]["groups"];
-    assert_eq!(by_account.as_array().unwrap().len(), 1, "no other account appears: {by_account}");
+    assert_eq!(
+        by_account.as_array().unwrap().len(),
+        1,
+        "no other account appears: {by_account}"
+    );
     assert_eq!(by_account[0]["value"], "northwind");
     let by_choice = &report["report"]["segments"][1]["groups"];
-    assert!(by_choice.as_array().unwrap().iter().all(|group| group["value"] == "identified"), "{by_choice}");
-    assert_eq!(report["report"]["overall"]["nps"]["detractors"], 0, "no confidential score reaches the account");
+    assert!(
+        by_choice
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|group| group["value"] == "identified"),
+        "{by_choice}"
+    );
+    assert_eq!(
+        report["report"]["overall"]["nps"]["detractors"], 0,
+        "no confidential score reaches the account"
+    );
     assert!(!body.contains("contoso"));
 
     let (status, csv) = get(&server, CSV, Some(&tokens.northwind)).await;
     assert_eq!(status, StatusCode::OK);
     assert_no_secret(&csv, "the account CSV");
-    assert_eq!(csv.lines().count(), 7, "header and the six identified Northwind rows:\n{csv}");
-    assert!(csv.lines().skip(1).all(|line| line.contains(",northwind,") && line.contains(",identified,")), "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        7,
+        "header and the six identified Northwind rows:\n{csv}"
+    );
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|line| line.contains(",northwind,") && line.contains(",identified,")),
+        "{csv}"
+    );
 }
 
 #[tokio::test]
@@ -138,8 +211,14 @@ async fn a_small_account_gets_counts_only() {
     let (status, body) = get(&server, REPORT, Some(&tokens.contoso)).await;
     assert_eq!(status, StatusCode::OK);
     let report: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((report["n"].as_u64(), report["suppressed"].as_bool()), (Some(2), Some(true)));
-    assert!(report["report"].is_null(), "two respondents must not show scores: {body}");
+    assert_eq!(
+        (report["n"].as_u64(), report["suppressed"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert!(
+        report["report"].is_null(),
+        "two respondents must not show scores: {body}"
+    );
 }
 
 #[tokio::test]
@@ -156,7 +235,15 @@ async fn a_viewer_gets_aggregates_and_no_rows() {
 }
 
 /// Posts `n` responses to `account` with the given choice, NPS answer and wave.
-async fn post_many(server: &TestServer, counter: &mut u32, account: &str, confidentiality: &str, nps: u8, wave: &str, n: usize) {
+async fn post_many(
+    server: &TestServer,
+    counter: &mut u32,
+    account: &str,
+    confidentiality: &str,
+    nps: u8,
+    wave: &str,
+    n: usize,
+) {
     for _ in 0..n {
         *counter += 1;
         let mut response = portal_response(*counter);
@@ -176,24 +263,51 @@ async fn one_confidential_answer_cannot_be_recovered_by_subtracting_the_identifi
     let server = TestServer::new().await;
     let mut counter = 300;
     post_many(&server, &mut counter, "acme", "identified", 9, "2026-h2", 6).await;
-    post_many(&server, &mut counter, "acme", "confidential", 0, "2026-h2", 1).await;
+    post_many(
+        &server,
+        &mut counter,
+        "acme",
+        "confidential",
+        0,
+        "2026-h2",
+        1,
+    )
+    .await;
     let acme = token(&server, Role::Account, &["acme"]).await;
 
     let (status, body) = get(&server, "/api/v1/surveys/client-portal/report", Some(&acme)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let report: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((report["n"].as_u64(), report["withheld_protected"].as_u64()), (Some(6), Some(1)));
+    assert_eq!(
+        (report["n"].as_u64(), report["withheld_protected"].as_u64()),
+        (Some(6), Some(1))
+    );
     let (_, csv) = get(&server, CSV, Some(&acme)).await;
     let rows = csv.lines().count() as u64 - 1;
-    assert_eq!(report["n"].as_u64(), Some(rows), "the report covers exactly the rows the caller can read");
+    assert_eq!(
+        report["n"].as_u64(),
+        Some(rows),
+        "the report covers exactly the rows the caller can read"
+    );
     assert_eq!(report["report"]["overall"]["nps"]["mean"], 9.0, "{body}");
-    assert_eq!(report["report"]["overall"]["nps"]["detractors"], 0, "{body}");
+    assert_eq!(
+        report["report"]["overall"]["nps"]["detractors"], 0,
+        "{body}"
+    );
 
     // The programme lead still sees the whole picture.
     let admin = token(&server, Role::Admin, &[]).await;
-    let (_, body) = get(&server, "/api/v1/surveys/client-portal/report", Some(&admin)).await;
+    let (_, body) = get(
+        &server,
+        "/api/v1/surveys/client-portal/report",
+        Some(&admin),
+    )
+    .await;
     let report: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((report["n"].as_u64(), report["withheld_protected"].as_u64()), (Some(7), Some(0)));
+    assert_eq!(
+        (report["n"].as_u64(), report["withheld_protected"].as_u64()),
+        (Some(7), Some(0))
+    );
 }
 
 /// Five respondents meet the minimum group size, but when one of them is confidential and the
@@ -204,9 +318,27 @@ async fn a_breakdown_group_with_few_confidential_answers_among_identified_ones_s
     let server = TestServer::new().await;
     let mut counter = 400;
     post_many(&server, &mut counter, "acme", "identified", 9, "2026-h1", 6).await;
-    post_many(&server, &mut counter, "acme", "confidential", 3, "2026-h1", 5).await;
+    post_many(
+        &server,
+        &mut counter,
+        "acme",
+        "confidential",
+        3,
+        "2026-h1",
+        5,
+    )
+    .await;
     post_many(&server, &mut counter, "acme", "identified", 9, "2026-h2", 4).await;
-    post_many(&server, &mut counter, "acme", "confidential", 0, "2026-h2", 1).await;
+    post_many(
+        &server,
+        &mut counter,
+        "acme",
+        "confidential",
+        0,
+        "2026-h2",
+        1,
+    )
+    .await;
     let acme = token(&server, Role::Account, &["acme"]).await;
 
     let wave_groups = |body: &str| -> Vec<(String, u64, bool, bool)> {
@@ -215,16 +347,51 @@ async fn a_breakdown_group_with_few_confidential_answers_among_identified_ones_s
             .as_array()
             .unwrap()
             .iter()
-            .map(|group| (group["value"].as_str().unwrap().to_owned(), group["n"].as_u64().unwrap(), group["suppressed"].as_bool().unwrap(), group["figures"].is_null()))
+            .map(|group| {
+                (
+                    group["value"].as_str().unwrap().to_owned(),
+                    group["n"].as_u64().unwrap(),
+                    group["suppressed"].as_bool().unwrap(),
+                    group["figures"].is_null(),
+                )
+            })
             .collect()
     };
-    let (status, body) = get(&server, "/api/v1/surveys/client-portal/report?by=wave", Some(&acme)).await;
+    let (status, body) = get(
+        &server,
+        "/api/v1/surveys/client-portal/report?by=wave",
+        Some(&acme),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["withheld_protected"], 0, "ten confidential answers in all: none withheld");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["withheld_protected"],
+        0,
+        "ten confidential answers in all: none withheld"
+    );
     // Five confidential answers among eleven form an aggregate the rules allow.
-    assert_eq!(wave_groups(&body), [("2026-h1".to_owned(), 11, false, false), ("2026-h2".to_owned(), 5, true, true)], "{body}");
+    assert_eq!(
+        wave_groups(&body),
+        [
+            ("2026-h1".to_owned(), 11, false, false),
+            ("2026-h2".to_owned(), 5, true, true)
+        ],
+        "{body}"
+    );
 
     let admin = token(&server, Role::Admin, &[]).await;
-    let (_, body) = get(&server, "/api/v1/surveys/client-portal/report?by=wave", Some(&admin)).await;
-    assert_eq!(wave_groups(&body), [("2026-h1".to_owned(), 11, false, false), ("2026-h2".to_owned(), 5, false, false)], "{body}");
+    let (_, body) = get(
+        &server,
+        "/api/v1/surveys/client-portal/report?by=wave",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(
+        wave_groups(&body),
+        [
+            ("2026-h1".to_owned(), 11, false, false),
+            ("2026-h2".to_owned(), 5, false, false)
+        ],
+        "{body}"
+    );
 }

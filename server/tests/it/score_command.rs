@@ -7,17 +7,26 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name)
 }
 
 fn rapport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rapport")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn the_domain_wave_table_comes_out_of_rapport_score() {
     let output = rapport(&["score", fixture("domain-waves.jsonl").to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let groups = &report["wave_comparisons"][0]["groups"];
     let row = |idx: usize| {
@@ -35,10 +44,27 @@ fn the_domain_wave_table_comes_out_of_rapport_score() {
 
 #[test]
 fn the_opt_in_rates_come_out_of_rapport_score_by_segment() {
-    let output = rapport(&["score", fixture("domain-opt-in.jsonl").to_str().unwrap(), "--by", "returning", "--format", "table"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = rapport(&[
+        "score",
+        fixture("domain-opt-in.jsonl").to_str().unwrap(),
+        "--by",
+        "returning",
+        "--format",
+        "table",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let table = String::from_utf8(output.stdout).unwrap();
-    let line = |label: &str| table.lines().find(|line| line.trim_start().starts_with(label)).unwrap_or_else(|| panic!("no {label} row in\n{table}")).to_owned();
+    let line = |label: &str| {
+        table
+            .lines()
+            .find(|line| line.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} row in\n{table}"))
+            .to_owned()
+    };
     assert!(line("all responses").ends_with("26%"), "{table}");
     assert!(line("new").ends_with("38%"), "{table}");
     assert!(line("returning").ends_with("14%"), "{table}");
@@ -59,12 +85,25 @@ fn a_bad_line_fails_with_its_number_and_field_and_prints_no_report() {
     assert!(!output.status.success());
     assert!(output.stdout.is_empty(), "no partial report may be printed");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("line 4: answers.nps must be 0..=10, got 11"), "{stderr}");
+    assert!(
+        stderr.contains("line 4: answers.nps must be 0..=10, got 11"),
+        "{stderr}"
+    );
 
-    std::fs::write(&path, format!("{}\n{{\"format\": 1, \"oops\": true}}\n", good.lines().next().unwrap())).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{}\n{{\"format\": 1, \"oops\": true}}\n",
+            good.lines().next().unwrap()
+        ),
+    )
+    .unwrap();
     let output = rapport(&["score", path.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success() && stderr.contains("line 2: oops: unknown field `oops`"), "{stderr}");
+    assert!(
+        !output.status.success() && stderr.contains("line 2: oops: unknown field `oops`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -73,14 +112,26 @@ fn an_unknown_segment_or_survey_is_refused_clearly() {
     let output = rapport(&["score", waves.to_str().unwrap(), "--by", "colour"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot segment by \"colour\""));
-    let output = rapport(&["score", waves.to_str().unwrap(), "--survey", "no-such-template"]);
+    let output = rapport(&[
+        "score",
+        waves.to_str().unwrap(),
+        "--survey",
+        "no-such-template",
+    ]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("neither a built-in template"));
 }
 
 /// Six `client-portal` responses, one per line, with a blank line in the middle that must be
 /// skipped.
 fn six_responses(dir: &std::path::Path) -> PathBuf {
-    let answers = [(10, 7, "identified"), (9, 6, "identified"), (8, 5, "confidential"), (6, 3, "confidential"), (3, 2, "confidential"), (10, 6, "identified")];
+    let answers = [
+        (10, 7, "identified"),
+        (9, 6, "identified"),
+        (8, 5, "confidential"),
+        (6, 3, "confidential"),
+        (3, 2, "confidential"),
+        (10, 6, "identified"),
+    ];
     let mut lines: Vec<String> = answers
         .iter()
         .enumerate()
@@ -110,9 +161,16 @@ fn the_whole_json_report_of_a_small_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = six_responses(dir.path());
     let output = rapport(&["score", path.to_str().unwrap(), "--by", "confidentiality"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["overall"]["n"], 6, "the blank line is skipped, every other line counts");
+    assert_eq!(
+        report["overall"]["n"], 6,
+        "the blank line is skipped, every other line counts"
+    );
     insta::assert_json_snapshot!(report);
 }
 
@@ -120,8 +178,21 @@ fn the_whole_json_report_of_a_small_file() {
 fn the_table_of_a_small_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = six_responses(dir.path());
-    let output = rapport(&["score", path.to_str().unwrap(), "--survey", "client-portal", "--by", "account", "--format", "table"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = rapport(&[
+        "score",
+        path.to_str().unwrap(),
+        "--survey",
+        "client-portal",
+        "--by",
+        "account",
+        "--format",
+        "table",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
 }
 
@@ -132,13 +203,32 @@ async fn rapport_report_reads_the_database_in_each_format() {
         let mut response = crate::support::portal_response(counter + 1);
         response["answers"]["nps"] = (if counter < 4 { 10 } else { 0 }).into();
         response["context"]["account"] = (if counter < 5 { "northwind" } else { "contoso" }).into();
-        assert_eq!(server.post_json("client-portal", &response).await.0, axum::http::StatusCode::CREATED);
+        assert_eq!(
+            server.post_json("client-portal", &response).await.0,
+            axum::http::StatusCode::CREATED
+        );
     }
     let database = crate::support::database_url(&server).to_owned();
-    let report = |format: &str| rapport(&["report", "--survey", "client-portal", "--by", "account", "--format", format, "--database-url", &database]);
+    let report = |format: &str| {
+        rapport(&[
+            "report",
+            "--survey",
+            "client-portal",
+            "--by",
+            "account",
+            "--format",
+            format,
+            "--database-url",
+            &database,
+        ])
+    };
 
     let json = report("json");
-    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    assert!(
+        json.status.success(),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
     let parsed: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(parsed["overall"]["n"], 6);
     // Four promoters and two detractors of six: NPS = (4 - 2) / 6.
@@ -146,12 +236,26 @@ async fn rapport_report_reads_the_database_in_each_format() {
 
     let csv = String::from_utf8(report("csv").stdout).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "field,value,n,suppressed,nps,nps_low_95,nps_high_95,mean_0_10,crq,confidential_share");
+    assert_eq!(
+        lines[0],
+        "field,value,n,suppressed,nps,nps_low_95,nps_high_95,mean_0_10,crq,confidential_share"
+    );
     assert!(lines[1].starts_with("all,all,6,false,33.3333,"), "{csv}");
-    assert!(lines.iter().any(|line| line.starts_with("account,contoso,1,true,,")), "a group of one shows its count only:\n{csv}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("account,contoso,1,true,,")),
+        "a group of one shows its count only:\n{csv}"
+    );
 
     let table = String::from_utf8(report("table").stdout).unwrap();
-    assert!(table.contains("by account") && table.contains("northwind"), "{table}");
+    assert!(
+        table.contains("by account") && table.contains("northwind"),
+        "{table}"
+    );
     let missing = rapport(&["report", "--survey", "nope", "--database-url", &database]);
-    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("no survey \"nope\""));
+    assert!(
+        !missing.status.success()
+            && String::from_utf8_lossy(&missing.stderr).contains("no survey \"nope\"")
+    );
 }

@@ -6,18 +6,18 @@
 //! sets). A test asked to run on PostgreSQL without one fails; it is never skipped.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
-use rapport_server::api::{app, AppState, Counters};
+use rapport_server::api::{AppState, Counters, app};
 use rapport_server::identity::IdentityKey;
-use rapport_server::invitation::{now_seconds, Invitation};
+use rapport_server::invitation::{Invitation, now_seconds};
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::store::Store;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sqlx::Connection as _;
 use tempfile::TempDir;
 use tower::ServiceExt as _;
@@ -44,14 +44,30 @@ pub(crate) fn on_postgres() -> bool {
 pub(crate) async fn fresh_database_url(dir: &Path) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     if !on_postgres() {
-        return format!("sqlite://{}", dir.join(format!("t{}.db", NEXT.fetch_add(1, Ordering::Relaxed))).display());
+        return format!(
+            "sqlite://{}",
+            dir.join(format!("t{}.db", NEXT.fetch_add(1, Ordering::Relaxed)))
+                .display()
+        );
     }
     let server = std::env::var("RAPPORT_TEST_POSTGRES_URL")
         .expect("RAPPORT_TEST_BACKEND=postgres needs RAPPORT_TEST_POSTGRES_URL, the URL of a PostgreSQL database this suite may create databases beside; `cargo xtask test` starts one");
-    let name = format!("rapport_it_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-    let mut admin = sqlx::PgConnection::connect(&server).await.expect("connecting to RAPPORT_TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-    let base = server.rsplit_once('/').expect("a PostgreSQL URL ends with /DATABASE").0;
+    let name = format!(
+        "rapport_it_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = sqlx::PgConnection::connect(&server)
+        .await
+        .expect("connecting to RAPPORT_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let base = server
+        .rsplit_once('/')
+        .expect("a PostgreSQL URL ends with /DATABASE")
+        .0;
     format!("{base}/{name}")
 }
 
@@ -72,10 +88,17 @@ impl TestServer {
             widget_dir: dir.path().join("widget"),
             allowed_origins: vec!["https://portal.example".to_owned()],
             counters: Arc::new(Counters::default()),
-            rate_limiter: Arc::new(RateLimiter::new(RateLimit { burst: 10_000, per_minute: 60_000 })),
+            rate_limiter: Arc::new(RateLimiter::new(RateLimit {
+                burst: 10_000,
+                per_minute: 60_000,
+            })),
             trust_forwarded_for: true,
         };
-        TestServer { state, _dir: dir, database_url }
+        TestServer {
+            state,
+            _dir: dir,
+            database_url,
+        }
     }
 
     /// Everything this server's database holds; see [`stored_bytes`].
@@ -89,20 +112,33 @@ impl TestServer {
         let response = app(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     pub(crate) async fn post_json(&self, survey: &str, body: &Value) -> (StatusCode, Value) {
-        self.post_raw(survey, "application/json", body.to_string()).await
+        self.post_raw(survey, "application/json", body.to_string())
+            .await
     }
 
-    pub(crate) async fn post_raw(&self, survey: &str, content_type: &str, body: String) -> (StatusCode, Value) {
-        let request = Request::post(format!("/api/v1/surveys/{survey}/responses")).header("content-type", content_type).body(Body::from(body)).unwrap();
+    pub(crate) async fn post_raw(
+        &self,
+        survey: &str,
+        content_type: &str,
+        body: String,
+    ) -> (StatusCode, Value) {
+        let request = Request::post(format!("/api/v1/surveys/{survey}/responses"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
         self.send(request).await
     }
 
     pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     pub(crate) async fn count(&self, survey: &str) -> u64 {
@@ -112,7 +148,12 @@ impl TestServer {
 
 /// An invitation to `client-portal` for `contact` at `account`, valid for an hour, with
 /// none of the optional details but the wave.
-pub(crate) fn plain_invitation(id: &str, contact: &str, account: &str, wave: Option<&str>) -> Invitation {
+pub(crate) fn plain_invitation(
+    id: &str,
+    contact: &str,
+    account: &str,
+    wave: Option<&str>,
+) -> Invitation {
     Invitation {
         id: id.to_owned(),
         survey: "client-portal".to_owned(),
@@ -128,9 +169,23 @@ pub(crate) fn plain_invitation(id: &str, contact: &str, account: &str, wave: Opt
 
 /// Records `invitation` in `store` as `rapport invite` does (its contact keyed and sealed
 /// under `key`) and returns its signed token.
-pub(crate) async fn record_invitation(store: &Store, key: &IdentityKey, invitation: &Invitation) -> String {
-    let contact = rapport_scoring::wire::Identity { email: Some(invitation.contact.clone()), ..Default::default() };
-    store.add_invitation(invitation, &key.respondent_key(&invitation.contact), &key.seal(&invitation.id, &contact).unwrap()).await.unwrap();
+pub(crate) async fn record_invitation(
+    store: &Store,
+    key: &IdentityKey,
+    invitation: &Invitation,
+) -> String {
+    let contact = rapport_scoring::wire::Identity {
+        email: Some(invitation.contact.clone()),
+        ..Default::default()
+    };
+    store
+        .add_invitation(
+            invitation,
+            &key.respondent_key(&invitation.contact),
+            &key.seal(&invitation.id, &contact).unwrap(),
+        )
+        .await
+        .unwrap();
     invitation.sign(key)
 }
 
@@ -179,7 +234,13 @@ pub(crate) async fn stored_bytes(url: &str) -> Vec<u8> {
                 _ => format!("coalesce(\"{column}\"::text, '')"),
             })
             .collect();
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT concat_ws(' ', {}) FROM \"{table}\"", cells.join(", "))).fetch_all(&mut connection).await.unwrap();
+        let rows: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT concat_ws(' ', {}) FROM \"{table}\"",
+            cells.join(", ")
+        ))
+        .fetch_all(&mut connection)
+        .await
+        .unwrap();
         for row in rows {
             bytes.extend(row.into_bytes());
             bytes.push(b'\n');
@@ -190,14 +251,20 @@ pub(crate) async fn stored_bytes(url: &str) -> Vec<u8> {
 
 /// A port nobody listens on now.
 pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// One HTTP/1.1 request over a plain socket; returns the status line, headers and body.
 pub(crate) fn http(port: u16, request: &str) -> String {
     use std::io::{Read as _, Write as _};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);
