@@ -1,8 +1,9 @@
 //! `cargo xtask test`: runs every test of the project, in a fixed order, and stops at the
 //! first failure.
 //!
-//! Stages: set-up, native tests (with a throwaway PostgreSQL), wasm tests in headless
-//! Chromium, then the widget bundle, the release server and the end-to-end tests. This is
+//! Stages: set-up, the formatting and lint gate, native tests (with a throwaway PostgreSQL),
+//! wasm tests in headless Chromium, then the widget bundle, the release server and the
+//! end-to-end tests. This is
 //! what CI runs (`.ci/run`), so it must work on a fresh clone without a terminal, and it
 //! must never skip a stage silently.
 
@@ -47,13 +48,18 @@ impl Stages {
 
 pub(crate) fn run() -> Result<()> {
     let mut stages = Stages {
-        total: 4,
+        total: 5,
         finished: Vec::new(),
     };
 
     stages.run(
         "set-up (Rust target, Debian packages, npm packages, wasm-bindgen CLI)",
         || setup::run(setup::Needs::EVERYTHING),
+    )?;
+
+    stages.run(
+        "format and lint (cargo fmt --check; cargo clippy -D warnings, native and wasm32)",
+        format_and_lint,
     )?;
 
     println!();
@@ -78,6 +84,46 @@ pub(crate) fn run() -> Result<()> {
     drop(postgres);
     stages.print_summary();
     Ok(())
+}
+
+/// The gate that keeps the tree in the house style: rustfmt over the workspace and the fuzz
+/// workspace beside it, then clippy with warnings as errors over every target, on the host
+/// and on wasm32 (the crates that build for the browser).
+fn format_and_lint() -> Result<()> {
+    execute(cargo()?.args(["fmt", "--all", "--check"]))
+        .context("the tree is not formatted: run `cargo fmt --all` and commit the result")?;
+    let fuzz_manifest = repo_root().join("fuzz").join("Cargo.toml");
+    execute(
+        cargo()?
+            .args(["fmt", "--check", "--manifest-path"])
+            .arg(&fuzz_manifest),
+    )
+    .context("fuzz/ is not formatted: run `cargo fmt` in fuzz/ and commit the result")?;
+    execute(cargo()?.args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "rapport-widget",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .context("clippy found warnings on the host")?;
+    execute(cargo()?.args([
+        "clippy",
+        "--package",
+        "rapport-scoring",
+        "--package",
+        "rapport-widget",
+        "--all-targets",
+        "--target",
+        WASM_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .context("clippy found warnings on wasm32")
 }
 
 fn native_tests(postgres_url: &str) -> Result<()> {
