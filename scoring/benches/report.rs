@@ -93,6 +93,7 @@ fn input() -> ReportInput {
                 ..Context::default()
             },
             respondent_key: Some(format!("respondent-{respondent}")),
+            arrival: rapport_scoring::disclosure::Arrival::Invitation,
         };
         input.push_record(&record);
     }

@@ -11,6 +11,7 @@
 //! - [`aggregate`]: the mergeable tally and its figures;
 //! - [`entry`]: the compact bytes a report needs from one response, written at ingest;
 //! - [`report`]: segments, suppression, comparisons and topics;
+//! - [`disclosure`]: what of the responses a role other than admin may see;
 //! - [`close_loop`]: which responses need a conversation with the client, and why;
 //! - [`completion`]: completion rates from recorded invitations;
 //! - [`stats`]: the t distribution and Welch's test.
@@ -24,6 +25,7 @@ pub mod aggregate;
 pub mod close_loop;
 pub mod completion;
 pub mod definition;
+pub mod disclosure;
 pub mod entry;
 pub mod ids;
 pub mod report;

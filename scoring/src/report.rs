@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Figures, Moments, Tally};
 use crate::definition::{Question, SurveyDefinition};
+use crate::disclosure::{Arrival, BatchId, RowRelease};
 use crate::entry::{EntryError, EntryLayout};
 use crate::ids::{QuestionId, SurveyId, TopicId};
 use crate::score::{NO_NPS, NpsCategory, Observation, Scorer};
@@ -32,6 +33,8 @@ pub struct ResponseRecord {
     /// A stable key that follows one respondent across waves (the invitation contact, or the
     /// email they typed), used only to link waves and never reported.
     pub respondent_key: Option<String>,
+    /// How it reached the server.
+    pub arrival: Arrival,
 }
 
 impl ResponseRecord {
@@ -49,6 +52,7 @@ impl ResponseRecord {
             confidentiality: valid.wire.confidentiality,
             context: valid.wire.context.clone(),
             respondent_key,
+            arrival: Arrival::Unverified,
         }
     }
 }
@@ -337,6 +341,8 @@ pub struct EntryContext<'a> {
     pub returning: Option<bool>,
     /// The key following the respondent across waves.
     pub respondent_key: Option<&'a str>,
+    /// How the response reached the server.
+    pub arrival: Arrival,
 }
 
 /// What a report is computed from: one survey version's responses in columns (compact
@@ -355,9 +361,17 @@ pub struct ReportInput {
     waves: Interned,
     respondents: Interned,
     returning: Vec<Option<bool>>,
+    arrivals: Vec<Arrival>,
+    /// Set only on what [`crate::disclosure::release`] lets a role other than admin see:
+    /// each row's published batch, or [`NO_BATCH`] for an identified row. Filters and
+    /// breakdowns then count each batch whole or not at all.
+    batches: Option<Vec<BatchId>>,
     /// One column per role or choice question, in definition order.
     choices: Vec<Interned>,
 }
+
+/// The batch of a row that belongs to none: an identified answer.
+const NO_BATCH: BatchId = BatchId::MAX;
 
 impl ReportInput {
     /// An empty input for a survey version.
@@ -373,6 +387,8 @@ impl ReportInput {
             waves: Interned::default(),
             respondents: Interned::default(),
             returning: Vec::new(),
+            arrivals: Vec::new(),
+            batches: None,
             choices,
         }
     }
@@ -397,6 +413,10 @@ impl ReportInput {
         self.waves.push(context.wave);
         self.respondents.push(context.respondent_key);
         self.returning.push(context.returning);
+        self.arrivals.push(context.arrival);
+        if let Some(batches) = &mut self.batches {
+            batches.push(NO_BATCH);
+        }
         Ok(())
     }
 
@@ -409,6 +429,7 @@ impl ReportInput {
             wave: record.context.wave.as_deref(),
             returning: record.context.returning,
             respondent_key: record.respondent_key.as_deref(),
+            arrival: record.arrival,
         };
         self.push_entry(&entry, context)
             .expect("an entry encoded by this layout decodes");
@@ -444,9 +465,61 @@ impl ReportInput {
         self.observations[row].confidentiality
     }
 
-    /// The responses for which `keep` holds, in the same order.
+    /// How the `row`-th response reached the server.
+    pub fn arrival(&self, row: usize) -> Arrival {
+        self.arrivals[row]
+    }
+
+    /// A number standing for the account of the `row`-th response: equal for equal accounts.
+    pub fn account_code(&self, row: usize) -> usize {
+        self.accounts.code(row)
+    }
+
+    /// Whether this input is a release for a role other than admin, whose filters and
+    /// breakdowns count each published batch whole or not at all.
+    pub fn is_released(&self) -> bool {
+        self.batches.is_some()
+    }
+
+    /// The rows `release` lets be seen, each with its batch. Used by
+    /// [`crate::disclosure::release`].
+    pub(crate) fn released(&self, release: &[RowRelease]) -> ReportInput {
+        let rows: Vec<usize> = (0..self.len())
+            .filter(|row| matches!(release[*row], RowRelease::Live | RowRelease::Published(_)))
+            .collect();
+        let mut visible = self.select(&rows);
+        visible.batches = Some(
+            rows.iter()
+                .map(|row| match release[*row] {
+                    RowRelease::Published(batch) => batch,
+                    _ => NO_BATCH,
+                })
+                .collect(),
+        );
+        visible
+    }
+
+    /// The responses for which `keep` holds, in the same order. On a release, a published
+    /// batch of which `keep` would drop any row is dropped whole.
     pub fn filter(&self, keep: impl Fn(&ReportInput, usize) -> bool) -> ReportInput {
-        let rows: Vec<usize> = (0..self.len()).filter(|row| keep(self, *row)).collect();
+        let mut rows: Vec<usize> = (0..self.len()).filter(|row| keep(self, *row)).collect();
+        if let Some(batches) = &self.batches {
+            let mut kept_whole = whole_batches(batches, rows.iter().copied());
+            // A batch is kept whole when every one of its rows was kept.
+            let all = whole_batches(batches, 0..self.len());
+            for (batch, n) in kept_whole.iter_mut() {
+                *n = u64::from(all.get(batch) == Some(n));
+            }
+            rows.retain(|row| {
+                let batch = batches[*row];
+                batch == NO_BATCH || kept_whole.get(&batch) == Some(&1)
+            });
+        }
+        self.select(&rows)
+    }
+
+    /// The given rows, in the given order, with every column.
+    fn select(&self, rows: &[usize]) -> ReportInput {
         let topic_stride = 2 * self.layout.topic_bytes();
         ReportInput {
             layout: self.layout.clone(),
@@ -461,6 +534,11 @@ impl ReportInput {
             waves: self.waves.select(&rows),
             respondents: self.respondents.select(&rows),
             returning: rows.iter().map(|row| self.returning[*row]).collect(),
+            arrivals: rows.iter().map(|row| self.arrivals[*row]).collect(),
+            batches: self
+                .batches
+                .as_ref()
+                .map(|batches| rows.iter().map(|row| batches[*row]).collect()),
             choices: self
                 .choices
                 .iter()
@@ -468,6 +546,17 @@ impl ReportInput {
                 .collect(),
         }
     }
+}
+
+/// How many of `rows` each published batch has.
+fn whole_batches(batches: &[BatchId], rows: impl Iterator<Item = usize>) -> HashMap<BatchId, u64> {
+    let mut counts = HashMap::new();
+    for row in rows {
+        if batches[row] != NO_BATCH {
+            *counts.entry(batches[row]).or_insert(0) += 1;
+        }
+    }
+    counts
 }
 
 /// Builds a report. Records must all answer `definition` (same id and version).
@@ -533,7 +622,9 @@ pub fn report_of(
             &by_choice[ConfidentialityChoice::Identified as usize],
             min_group_size,
         ),
-        wave_comparisons: if follows_respondents {
+        // The wave comparison follows single respondents from one wave to the next, so no
+        // figure of it is a union of whole batches: it is for the programme team alone.
+        wave_comparisons: if follows_respondents && !input.is_released() {
             compare_waves(
                 &scorer,
                 input,
@@ -754,17 +845,52 @@ fn segment_groups(
         .iter()
         .map(|name| group_of_name[name.as_str()])
         .collect();
+    let row_group = |row: usize| group_of_code[codes[row]];
+    // On a release, a published batch counts in a group only when all of it falls there.
+    let counted: Option<Vec<bool>> = input.batches.as_ref().map(|batches| {
+        let mut group_of_batch: HashMap<BatchId, Option<usize>> = HashMap::new();
+        for (row, batch) in batches.iter().enumerate() {
+            if *batch != NO_BATCH {
+                let group = row_group(row);
+                group_of_batch
+                    .entry(*batch)
+                    .and_modify(|whole| {
+                        if *whole != Some(group) {
+                            *whole = None;
+                        }
+                    })
+                    .or_insert(Some(group));
+            }
+        }
+        batches
+            .iter()
+            .map(|batch| *batch == NO_BATCH || group_of_batch[batch].is_some())
+            .collect()
+    });
+    let is_counted = |row: usize| counted.as_ref().is_none_or(|counted| counted[row]);
     let mut counts = vec![0u64; group_of_name.len()];
-    for code in &codes {
-        counts[group_of_code[*code]] += 1;
+    for row in 0..codes.len() {
+        if is_counted(row) {
+            counts[row_group(row)] += 1;
+        }
     }
-    let shown = |group: usize| counts[group] > 0 && counts[group] >= min_group_size;
+    // Each group's place in value order, so that which groups are hidden never depends on
+    // the order the responses arrived in.
+    let mut rank = vec![0usize; counts.len()];
+    for (position, group) in group_of_name.values().enumerate() {
+        rank[*group] = position;
+    }
+    let hidden = hidden_groups(&counts, &rank, min_group_size);
+    let shown = |group: usize| counts[group] > 0 && !hidden[group];
     let partials = in_parts(codes.len(), |rows| {
         let mut tallies: Vec<Option<Tally>> = (0..counts.len())
             .map(|group| shown(group).then(|| Tally::new(scorer)))
             .collect();
         for row in rows {
-            if let Some(tally) = &mut tallies[group_of_code[codes[row]]] {
+            if !is_counted(row) {
+                continue;
+            }
+            if let Some(tally) = &mut tallies[row_group(row)] {
                 tally.add(scorer, &input.observations[row]);
             }
         }
@@ -788,11 +914,44 @@ fn segment_groups(
             SegmentGroup {
                 value: value.to_owned(),
                 n,
-                suppressed: n < min_group_size,
+                suppressed: hidden[group],
                 figures: tallies[group].as_ref().map(|tally| tally.figures(scorer)),
             }
         })
         .collect()
+}
+
+/// Which groups of a breakdown show counts only, given each group's count: every group
+/// below the minimum size, and then, if those hold fewer than the minimum size together,
+/// the next smallest groups until they do (complementary suppression). Otherwise the total
+/// minus the groups shown would give the hidden ones away.
+/// Ties between equal counts go to the group that comes first in value order (`rank`).
+fn hidden_groups(counts: &[u64], rank: &[usize], min_group_size: u64) -> Vec<bool> {
+    let mut hidden: Vec<bool> = counts
+        .iter()
+        .map(|n| *n > 0 && *n < min_group_size)
+        .collect();
+    let mut hidden_total: u64 = counts
+        .iter()
+        .zip(&hidden)
+        .filter(|(_, hidden)| **hidden)
+        .map(|(n, _)| n)
+        .sum();
+    if hidden_total == 0 {
+        return hidden;
+    }
+    let mut next: Vec<usize> = (0..counts.len())
+        .filter(|group| counts[*group] > 0 && !hidden[*group])
+        .collect();
+    next.sort_by_key(|group| (counts[*group], rank[*group]));
+    for group in next {
+        if hidden_total >= min_group_size {
+            break;
+        }
+        hidden[group] = true;
+        hidden_total += counts[group];
+    }
+    hidden
 }
 
 /// Σx and Σx² of the 0–10 answers, and of the overall CRQ, of a set of observations.

@@ -13,6 +13,9 @@ mod close_loop;
 mod completion;
 /// Loading survey definitions from TOML and JSON, and the errors that name the bad field.
 mod definitions;
+/// Disclosure control: an adversarial solver plays the account manager against the
+/// reports other roles than admin receive.
+mod disclosure;
 /// Properties of the mergeable tally: bounds, merge, order, suppression.
 mod properties;
 /// Reports: hand-checked figures, the DOMAIN.md tables, snapshots of the JSON.

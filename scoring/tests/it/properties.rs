@@ -1,6 +1,7 @@
 //! Properties of aggregation that must hold for any data: NPS bounds, merging chunks equals
 //! one pass, order does not matter, filtering the columns equals reporting the filtered
-//! responses, and suppression never leaks a small group's scores.
+//! responses, and suppression never leaks a small group's scores,
+//! directly or as the total minus the groups shown.
 
 use proptest::prelude::*;
 use rapport_scoring::aggregate::Tally;
@@ -57,6 +58,7 @@ fn arbitrary_record() -> impl Strategy<Value = ResponseRecord> {
                     ..Context::default()
                 },
                 respondent_key: Some(format!("person-{}", account * 3 + wave % 2)),
+                arrival: rapport_scoring::disclosure::Arrival::Invitation,
             }
         })
 }
@@ -166,9 +168,15 @@ proptest! {
         let min = u64::from(min_group_size);
         for segmentation in &report.segments {
             for group in &segmentation.groups {
-                prop_assert_eq!(group.suppressed, group.n < min);
-                prop_assert_eq!(group.figures.is_none(), group.n < min);
+                prop_assert!(group.n >= min || group.suppressed);
+                prop_assert_eq!(group.figures.is_none(), group.suppressed);
             }
+            // Complementary suppression: the hidden groups hold at least the minimum size
+            // together, or every group is hidden, so the total minus the groups shown never
+            // gives a small group away.
+            let hidden: u64 = segmentation.groups.iter().filter(|group| group.suppressed).map(|group| group.n).sum();
+            let all_hidden = segmentation.groups.iter().all(|group| group.suppressed);
+            prop_assert!(hidden == 0 || hidden >= min || all_hidden);
         }
         if let Some(comparison) = &report.confidentiality_comparison
             && (comparison.confidential.n < min || comparison.identified.n < min)

@@ -1,0 +1,205 @@
+//! Disclosure control: what of a survey version's responses a role other than the programme
+//! admin may see, so that no protected (confidential or anonymous) answer can be recovered
+//! from the results, however many of them are compared.
+//!
+//! The threat is a curious account manager (DOMAIN.md, "The threat model"): they see every
+//! result their role allows, as often as they like, and know who they emailed yesterday. So
+//! they can subtract two reports taken an answer apart, subtract the groups shown from the
+//! total, or post answers of their own to lift a group over the minimum size. The rules:
+//!
+//! 1. **Identified answers are live.** Their respondents waived confidentiality.
+//! 2. **Protected answers are published in batches.** A protected answer counts toward a
+//!    batch only if it is *verified*: it came through an invitation or a portal's signed
+//!    context ([`Arrival`]), so nobody can lift a batch with answers they made up. Per
+//!    account and confidentiality choice, verified protected answers are taken in the order
+//!    they were received and published in consecutive batches of exactly `k` (the survey's
+//!    minimum group size); the last, incomplete batch waits. Unverified protected answers are
+//!    never shown to these roles. A batch, once published, never changes: later answers only
+//!    add batches after it.
+//! 3. **A protected answer enters a figure only with its whole batch.** Every figure these
+//!    roles see (overall, each breakdown group, each filter) counts a batch whole or not at
+//!    all: a breakdown group that would hold only part of a batch leaves that batch out, and
+//!    a filter that keeps only part of a batch drops the rest of it. So every set of
+//!    protected answers behind any figure is a union of whole batches, and so is any
+//!    difference or complement of such sets: none holds fewer than `k` answers.
+//! 4. **Counts below `k` of protected answers are never shown**: the number of waiting
+//!    answers is only ever described as "fewer than `k`", whatever it is.
+//!
+//! Complementary suppression of breakdown groups (hidden groups together hold at least `k`
+//! answers) is applied to every report in [`crate::report`], for every role.
+//!
+//! This module decides, it never renders: the server applies [`release`] to every result it
+//! gives a non-admin role, and the dashboard shows what comes back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::ReportInput;
+use crate::wire::ConfidentialityChoice;
+
+/// How a response reached the server, which decides whether it can vouch for who answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum Arrival {
+    /// Through an invitation link: the server made the invitation, so it vouches for the
+    /// contact, account and matter.
+    Invitation,
+    /// With a context the embedding portal signed with the survey's secret.
+    SignedContext,
+    /// Neither: anyone could have sent it.
+    #[default]
+    Unverified,
+}
+
+impl Arrival {
+    /// Whether the server can vouch for who answered.
+    pub fn is_verified(self) -> bool {
+        self != Arrival::Unverified
+    }
+
+    /// The name stored and reported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arrival::Invitation => "invitation",
+            Arrival::SignedContext => "signed_context",
+            Arrival::Unverified => "unverified",
+        }
+    }
+
+    /// Parses [`Arrival::as_str`]'s names.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "invitation" => Some(Arrival::Invitation),
+            "signed_context" => Some(Arrival::SignedContext),
+            "unverified" => Some(Arrival::Unverified),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an answer is protected: confidential or anonymous.
+pub fn is_protected(confidentiality: ConfidentialityChoice) -> bool {
+    confidentiality != ConfidentialityChoice::Identified
+}
+
+/// A batch of published protected answers, numbered in the order batches were completed.
+pub type BatchId = u32;
+
+/// What a role other than admin may see of one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowRelease {
+    /// An identified answer: shown as it is.
+    Live,
+    /// A protected answer in a published batch: shown only inside figures that hold its
+    /// whole batch.
+    Published(BatchId),
+    /// A verified protected answer waiting for its batch to fill.
+    Waiting,
+    /// An unverified protected answer: never shown to these roles.
+    Unverified,
+}
+
+/// The responses of a survey version as a role other than admin may see them.
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// What may be seen of each row of the input, by row.
+    rows: Vec<RowRelease>,
+    /// The last row of each batch, by batch: the answer that completed it.
+    batch_last_rows: Vec<usize>,
+    /// The rows that may be seen (live and published), with their batches, in order.
+    visible: ReportInput,
+    /// The batch size.
+    batch_size: u32,
+}
+
+impl Release {
+    /// What may be seen of the `row`-th response of the input.
+    pub fn row(&self, row: usize) -> RowRelease {
+        self.rows[row]
+    }
+
+    /// The row of the input whose answer completed `batch`.
+    pub fn batch_last_row(&self, batch: BatchId) -> usize {
+        self.batch_last_rows[batch as usize]
+    }
+
+    /// How many batches are published.
+    pub fn n_batches(&self) -> usize {
+        self.batch_last_rows.len()
+    }
+
+    /// The rows that may be seen, as a report input whose filters and breakdowns count each
+    /// batch whole or not at all.
+    pub fn visible(&self) -> &ReportInput {
+        &self.visible
+    }
+
+    /// The visible rows, taken out of the release.
+    pub fn into_visible(self) -> ReportInput {
+        self.visible
+    }
+
+    /// The batch size: the minimum group size it was released with.
+    pub fn batch_size(&self) -> u32 {
+        self.batch_size
+    }
+
+    /// Whether any verified protected answer waits for its batch. Only for the admin role:
+    /// said to anyone else, it would tell that someone answered in confidence.
+    pub fn has_waiting(&self) -> bool {
+        self.rows.contains(&RowRelease::Waiting)
+    }
+}
+
+/// Decides what of `input` a role other than admin may see, with batches of
+/// `min_group_size` (at least 1).
+pub fn release(input: &ReportInput, min_group_size: u32) -> Release {
+    let batch_size = min_group_size.max(1) as usize;
+    let mut rows = vec![RowRelease::Live; input.len()];
+    // The verified protected rows still waiting, per account and choice.
+    let mut waiting: std::collections::HashMap<(usize, ConfidentialityChoice), Vec<usize>> =
+        std::collections::HashMap::new();
+    let mut batch_last_rows = Vec::new();
+    for (row, release) in rows.iter_mut().enumerate() {
+        let choice = input.confidentiality(row);
+        if !is_protected(choice) {
+            continue;
+        }
+        if !input.arrival(row).is_verified() {
+            *release = RowRelease::Unverified;
+            continue;
+        }
+        *release = RowRelease::Waiting;
+        let unit = waiting
+            .entry((input.account_code(row), choice))
+            .or_default();
+        unit.push(row);
+        if unit.len() % batch_size == 0 {
+            batch_last_rows.push(row);
+        }
+    }
+    // Second pass: number each full batch, in the order batches were completed.
+    let mut batch_of_last_row: std::collections::HashMap<usize, BatchId> = batch_last_rows
+        .iter()
+        .enumerate()
+        .map(|(batch, row)| (*row, batch as BatchId))
+        .collect();
+    for members in waiting.values() {
+        for chunk in members.chunks_exact(batch_size) {
+            let last = *chunk.last().expect("chunks are never empty");
+            let batch = batch_of_last_row
+                .remove(&last)
+                .expect("every full chunk ends on a recorded last row");
+            for row in chunk {
+                rows[*row] = RowRelease::Published(batch);
+            }
+        }
+    }
+    let visible = input.released(&rows);
+    Release {
+        rows,
+        batch_last_rows,
+        visible,
+        batch_size: batch_size as u32,
+    }
+}
