@@ -36,6 +36,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
+use rapport_scoring::disclosure::Arrival;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::validate_answers;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
@@ -591,6 +592,11 @@ pub(crate) async fn ingest(
         report_entry,
         submitted_at: response.submitted_at.clone(),
         sealed_identity,
+        arrival: if invitation.is_some() {
+            Arrival::Invitation
+        } else {
+            Arrival::Unverified
+        },
         invitation_id: invitation.map(|invitation| invitation.id),
     };
     let score_json = row.scored.score_json().to_owned();

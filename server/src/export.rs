@@ -4,12 +4,13 @@
 //!   `account` caller gets it over their accounts only. For anyone but an admin, a report
 //!   over fewer respondents than the minimum group size carries counts only.
 //!
-//!   An `account` caller also sees the identified rows behind that report (in the CSV), so
-//!   an aggregate that mixes a few confidential or anonymous answers with identified ones
-//!   would give those few away by subtraction. This module must never let that happen: for
-//!   an `account` caller, confidential and anonymous responses enter a report only when at
-//!   least the minimum group size of them are in it, and any breakdown group that holds
-//!   some, but fewer than that, shows counts only.
+//!   For every role but admin, the report is computed over what
+//!   [`rapport_scoring::disclosure::release`] lets them see: identified answers as they
+//!   arrive, and confidential and anonymous answers only in published batches of at least
+//!   the minimum group size, each batch counted whole or not at all in every figure. So no
+//!   difference between two reports, and no total minus the groups shown, ever isolates
+//!   fewer protected answers than that. This module must never compute a non-admin result
+//!   from anything else.
 //! - `GET /api/v1/surveys/{id}/responses.csv[?version=N]`: one row per response. Admins get
 //!   every row with identity; `account` callers get the identified responses of their
 //!   accounts (confidential ones only ever reach them inside aggregates); viewers get 403.
@@ -25,6 +26,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rapport_scoring::completion::{Completion, completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
+use rapport_scoring::disclosure::{self, RowRelease};
 use rapport_scoring::wire::ConfidentialityChoice;
 use rapport_scoring::{Report, ReportInput, ReportOptions, SegmentField, report_of};
 use serde::{Deserialize, Serialize};
@@ -56,9 +58,12 @@ pub struct RoleReport {
     pub n: u64,
     /// True when the whole report is below the minimum group size: counts only.
     pub suppressed: bool,
-    /// Confidential and anonymous responses left out of this report because, for an
-    /// `account` caller, there are fewer of them than the minimum group size. Zero otherwise.
-    pub withheld_protected: u64,
+    /// For every role but admin: confidential and anonymous answers reach this report only
+    /// in published batches of this many verified answers, each counted whole, so fewer than
+    /// this many may be waiting for the next batch. Absent for admins, who see every answer
+    /// as it arrives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected_batch_size: Option<u32>,
     /// The report; null when suppressed.
     #[schema(value_type = Option<crate::openapi::scoring::Report>, required = true)]
     pub report: Option<Report>,
@@ -77,21 +82,73 @@ async fn completion_for(
     caller: &Caller,
     definition: &SurveyDefinition,
 ) -> Result<Option<Completion>, ApiError> {
-    let invitations: Vec<_> = state
+    let stored: Vec<_> = state
         .store
         .invitation_records(definition.id.as_str())
         .await?
         .into_iter()
-        .filter(|record| caller.sees_account(Some(&record.account)))
+        .filter(|stored| caller.sees_account(Some(&stored.record.account)))
         .collect();
-    if invitations.is_empty() {
+    if stored.is_empty() {
         return Ok(None);
     }
+    // For every role but admin, an invitation counts as answered only once its answer can
+    // be seen: a protected answer waiting for its batch would otherwise show as one more
+    // answered invitation, beside a report that did not move.
+    let waiting = if caller.role == Role::Admin {
+        std::collections::HashSet::new()
+    } else {
+        waiting_answers(state, definition, &stored).await?
+    };
+    let invitations: Vec<_> = stored
+        .into_iter()
+        .map(|stored| {
+            let mut record = stored.record;
+            if stored
+                .answer
+                .is_some_and(|answer| waiting.contains(&answer))
+            {
+                record.answered = None;
+            }
+            record
+        })
+        .collect();
     let mut completion = completion(&invitations, definition.min_group_size);
-    if caller.role == Role::Account {
+    if caller.role != Role::Admin {
+        // Completion by the choice made in the wave before follows single respondents
+        // between waves, like the wave comparison: for the programme team alone.
         completion.by_previous_choice.clear();
     }
     Ok(Some(completion))
+}
+
+/// The answers (response id and version) of `stored` invitations that wait for their batch.
+async fn waiting_answers(
+    state: &AppState,
+    definition: &SurveyDefinition,
+    stored: &[crate::store::StoredInvitation],
+) -> Result<std::collections::HashSet<(String, u32)>, ApiError> {
+    let mut versions: Vec<u32> = stored
+        .iter()
+        .filter_map(|stored| stored.answer.as_ref().map(|(_, version)| *version))
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    let mut waiting = std::collections::HashSet::new();
+    for version in versions {
+        let survey = self::definition(state, definition.id.as_str(), Some(version)).await?;
+        let columns = state.store.report_input(&survey).await?;
+        let release = disclosure::release(&columns, survey.min_group_size);
+        for row in 0..columns.len() {
+            if matches!(
+                release.row(row),
+                RowRelease::Waiting | RowRelease::Unverified
+            ) {
+                waiting.insert((columns.response_id(row), version));
+            }
+        }
+    }
+    Ok(waiting)
 }
 
 /// A survey version (the latest when `version` is `None`), or the 404 every results
@@ -131,12 +188,15 @@ pub async fn role_report(
     let columns = state.store.report_input(&definition).await?;
     // Filtering and folding up to millions of rows is CPU work: off the async workers.
     let (compiled, who) = (Arc::clone(&definition), caller.clone());
-    let (n, suppressed, withheld_protected, report) =
-        tokio::task::spawn_blocking(move || restricted_report(&compiled, &who, &columns, segments))
-            .await
-            .map_err(|error| {
-                ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}"))
-            })?;
+    let RestrictedReport {
+        n,
+        suppressed,
+        report,
+    } = tokio::task::spawn_blocking(move || restricted_report(&compiled, &who, &columns, segments))
+        .await
+        .map_err(|error| {
+            ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}"))
+        })?;
     let accounts = if caller.role == Role::Account {
         caller.accounts.clone()
     } else {
@@ -148,54 +208,59 @@ pub async fn role_report(
         accounts,
         n,
         suppressed,
-        withheld_protected,
+        protected_batch_size: (caller.role != Role::Admin).then_some(definition.min_group_size),
         report,
         completion,
     })
 }
 
-/// What [`role_report`] computes from the rows: how many the caller's report covers, whether
-/// it is suppressed, how many protected responses were withheld, and the report.
+/// What [`role_report`] computes from the rows.
+#[derive(Debug)]
+struct RestrictedReport {
+    /// How many responses the caller's report covers.
+    n: u64,
+    /// Whether it shows counts only.
+    suppressed: bool,
+    /// The report, unless suppressed.
+    report: Option<Report>,
+}
+
+/// The report over the rows `caller` may see: every row for an admin; for anyone else only
+/// what [`disclosure::release`] lets them see, and an account caller only their accounts.
 fn restricted_report(
     definition: &SurveyDefinition,
     caller: &Caller,
     columns: &ReportInput,
     segments: Vec<SegmentField>,
-) -> (u64, bool, u64, Option<Report>) {
-    let mut input: Cow<'_, ReportInput> = if caller.role == Role::Account {
-        Cow::Owned(columns.filter(|input, row| caller.sees_account(input.account(row))))
-    } else {
-        Cow::Borrowed(columns)
+) -> RestrictedReport {
+    let input: Cow<'_, ReportInput> = match caller.role {
+        Role::Admin => Cow::Borrowed(columns),
+        Role::Viewer => {
+            Cow::Owned(disclosure::release(columns, definition.min_group_size).into_visible())
+        }
+        Role::Account => Cow::Owned(
+            disclosure::release(columns, definition.min_group_size)
+                .visible()
+                .filter(|input, row| caller.sees_account(input.account(row))),
+        ),
     };
-    let min_group_size = u64::from(definition.min_group_size);
-    let n_protected = (0..input.len())
-        .filter(|row| is_protected(input.confidentiality(*row)))
-        .count() as u64;
-    let withheld_protected =
-        if caller.role == Role::Account && n_protected > 0 && n_protected < min_group_size {
-            input =
-                Cow::Owned(input.filter(|input, row| !is_protected(input.confidentiality(row))));
-            n_protected
-        } else {
-            0
-        };
     let n = input.len() as u64;
-    let suppressed = caller.role != Role::Admin && n < min_group_size;
+    let suppressed = caller.role != Role::Admin && n < u64::from(definition.min_group_size);
     let report = (!suppressed).then(|| {
-        let mut report = report_of(
+        report_of(
             definition,
             &input,
             &ReportOptions {
-                segments: segments.clone(),
+                segments,
                 min_group_size: None,
             },
-        );
-        if caller.role == Role::Account {
-            suppress_groups_with_few_protected(definition, &input, &segments, &mut report);
-        }
-        report
+        )
     });
-    (n, suppressed, withheld_protected, report)
+    RestrictedReport {
+        n,
+        suppressed,
+        report,
+    }
 }
 
 /// The role-restricted report.
@@ -221,55 +286,6 @@ pub async fn report(
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     Ok(Json(role_report(&state, &caller, &id, &query).await?).into_response())
-}
-
-/// Confidential and anonymous responses: those whose answers an `account` caller may only
-/// ever see inside a large enough group.
-fn is_protected(confidentiality: ConfidentialityChoice) -> bool {
-    confidentiality != ConfidentialityChoice::Identified
-}
-
-/// Turns every breakdown group that holds at least one but fewer than the minimum group size
-/// of protected responses into counts only, so that subtracting the identified rows the
-/// caller can see never isolates them.
-fn suppress_groups_with_few_protected(
-    definition: &SurveyDefinition,
-    input: &ReportInput,
-    segments: &[SegmentField],
-    report: &mut Report,
-) {
-    let protected = input.filter(|input, row| is_protected(input.confidentiality(row)));
-    if protected.is_empty() || segments.is_empty() {
-        return;
-    }
-    // The scoring crate offers no way to ask which group a record falls in, so the protected
-    // responses get their own breakdown, read for its group sizes only.
-    let protected_breakdown = report_of(
-        definition,
-        &protected,
-        &ReportOptions {
-            segments: segments.to_vec(),
-            min_group_size: None,
-        },
-    );
-    let min_group_size = u64::from(definition.min_group_size);
-    for (segmentation, protected_segmentation) in report
-        .segments
-        .iter_mut()
-        .zip(&protected_breakdown.segments)
-    {
-        for group in &mut segmentation.groups {
-            let n_protected = protected_segmentation
-                .groups
-                .iter()
-                .find(|protected_group| protected_group.value == group.value)
-                .map_or(0, |protected_group| protected_group.n);
-            if n_protected > 0 && n_protected < min_group_size {
-                group.suppressed = true;
-                group.figures = None;
-            }
-        }
-    }
 }
 
 /// Quotes a CSV cell, and defuses text a spreadsheet would run as a formula.

@@ -10,7 +10,9 @@
 //! responses appear as items, with the respondent, reasons and what they said. Confidential
 //! and anonymous responses that need a conversation appear only as a flag on their account
 //! (one per wave): no count, no text, no reason, for every role, so the list can never
-//! point at who said what. Admins see every account; `account` callers their own; viewers,
+//! point at who said what. For an `account` caller, such a flag is raised only by answers
+//! of published batches (`rapport_scoring::disclosure`), under the wave of the answer that
+//! completed the batch: one confidential respondent alone never raises it. Admins see every account; `account` callers their own; viewers,
 //! who see aggregates only, are refused.
 
 use std::collections::{BTreeMap, HashMap};
@@ -22,6 +24,7 @@ use rapport_scoring::SurveyDefinition;
 use rapport_scoring::close_loop::{
     Reason, conversation_reasons, needs_conversation, strength_and_weakness,
 };
+use rapport_scoring::disclosure::{self, RowRelease};
 use rapport_scoring::score::RelationshipCategory;
 use rapport_scoring::wire::{ConfidentialityChoice, Identity};
 use serde::{Deserialize, Serialize};
@@ -238,12 +241,22 @@ pub async fn follow_up_overview(
     let mut identified: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
     // The rows as reports read them, kept in memory; only the few listed are read in full.
     let columns = state.store.report_input(&survey).await?;
+    // An account caller sees a protected answer's flag only once its batch is published,
+    // and under the wave of the answer that completed the batch, so that every flag they
+    // see stands for whole batches (see `rapport_scoring::disclosure`).
+    let release =
+        (caller.role != Role::Admin).then(|| disclosure::release(&columns, survey.min_group_size));
     for row in 0..columns.len() {
-        let (account, wave, observation) = (
-            columns.account(row),
-            columns.wave(row),
-            columns.observation(row),
-        );
+        let (account, observation) = (columns.account(row), columns.observation(row));
+        let wave = match release.as_ref().map(|release| release.row(row)) {
+            None | Some(RowRelease::Live) => columns.wave(row),
+            Some(RowRelease::Published(batch)) => columns.wave(
+                release
+                    .as_ref()
+                    .map_or(row, |release| release.batch_last_row(batch)),
+            ),
+            Some(RowRelease::Waiting | RowRelease::Unverified) => continue,
+        };
         if !caller.sees_account(account)
             || (query.wave.is_some() && wave != query.wave.as_deref())
             || !needs_conversation(survey.scorer(), observation)

@@ -26,6 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use rapport_scoring::completion::InvitationRecord;
 use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::disclosure::Arrival;
 use rapport_scoring::entry::EntryLayout;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::validate::Answers;
@@ -323,6 +324,8 @@ pub struct NewResponse {
     pub sealed_identity: Option<Vec<u8>>,
     /// The invitation answered, whose earlier answers this response replaces.
     pub invitation_id: Option<String>,
+    /// How it reached the server.
+    pub arrival: Arrival,
 }
 
 /// A response's validated answers and the server's score, in the form their columns take:
@@ -355,6 +358,15 @@ impl ScoredColumns {
     pub fn score_json(&self) -> &str {
         &self.score
     }
+}
+
+/// A recorded invitation and, once answered, its answer's response id and survey version.
+#[derive(Debug, Clone)]
+pub struct StoredInvitation {
+    /// What completion rates count.
+    pub record: InvitationRecord,
+    /// The response that answers it, and its survey version.
+    pub answer: Option<(String, u32)>,
 }
 
 /// One stored response as an export reads it. The identity is still sealed: only the
@@ -467,6 +479,11 @@ fn now() -> Timestamp {
 }
 
 /// The stored name of a confidentiality choice, back as the choice.
+fn parse_arrival(stored: &str) -> anyhow::Result<Arrival> {
+    Arrival::parse(stored)
+        .ok_or_else(|| anyhow::anyhow!("stored response has an unknown arrival {stored:?}"))
+}
+
 fn parse_confidentiality(stored: &str) -> anyhow::Result<ConfidentialityChoice> {
     match stored {
         "anonymous" => Ok(ConfidentialityChoice::Anonymous),
@@ -544,7 +561,7 @@ mod sql {
     macro_rules! insert_response_columns {
         () => {
             "INSERT INTO responses (response_id, survey_id, survey_version, body_sha256, answers, confidentiality, account, matter, wave, \
-             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry, revision) "
+             returning_respondent, respondent_key, score, nps, crq, submitted_at, received_at, report_entry, revision, arrival) "
         };
     }
     /// The start of an insert of responses, up to its `VALUES`, for the multi-row form.
@@ -552,7 +569,7 @@ mod sql {
     /// Inserts one response unless its id is stored already.
     pub(super) const INSERT_RESPONSE: &str = concat!(
         insert_response_columns!(),
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (response_id) DO NOTHING"
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (response_id) DO NOTHING"
     );
     /// A stored response's body digest and score, by id.
     pub(super) const STORED_DIGEST_AND_SCORE: &str =
@@ -630,6 +647,7 @@ async fn insert_in(
         .bind(now().as_str())
         .bind(&response.report_entry)
         .bind(revision)
+        .bind(response.arrival.as_str())
         .execute(&mut *transaction)
         .await?
         .rows_affected();
@@ -1056,7 +1074,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         on_pool!(&self.pool, |pool| {
             let mut rows = sqlx::query(
-                "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key FROM responses \
+                "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key, arrival FROM responses \
                  WHERE survey_id = $1 AND survey_version = $2 AND revision > $3 AND revision <= $4 ORDER BY revision, received_at, response_id",
             )
             .bind(survey.id.as_str())
@@ -1071,6 +1089,7 @@ impl Store {
                     wave: row.try_get(4)?,
                     returning: row.try_get(5)?,
                     respondent_key: row.try_get(6)?,
+                    arrival: parse_arrival(row.try_get(7)?)?,
                 };
                 let entry: Option<&[u8]> = row.try_get(0)?;
                 let response_id: &str = row.try_get(1)?;
@@ -1157,10 +1176,11 @@ impl Store {
             Option<String>,
             Option<bool>,
             Option<String>,
+            String,
         );
         let rows: Vec<RecordRow> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
-                "SELECT answers, confidentiality, account, matter, wave, returning_respondent, respondent_key FROM responses \
+                "SELECT answers, confidentiality, account, matter, wave, returning_respondent, respondent_key, arrival FROM responses \
                  WHERE survey_id = $1 AND survey_version = $2 ORDER BY revision, received_at, response_id",
             )
             .bind(survey_id)
@@ -1170,7 +1190,16 @@ impl Store {
         });
         rows.into_iter()
             .map(
-                |(answers, confidentiality, account, matter, wave, returning, respondent_key)| {
+                |(
+                    answers,
+                    confidentiality,
+                    account,
+                    matter,
+                    wave,
+                    returning,
+                    respondent_key,
+                    arrival,
+                )| {
                     Ok(ResponseRecord {
                         answers: serde_json::from_str(&answers)?,
                         confidentiality: parse_confidentiality(&confidentiality)?,
@@ -1181,6 +1210,7 @@ impl Store {
                             returning,
                         },
                         respondent_key,
+                        arrival: parse_arrival(&arrival)?,
                     })
                 },
             )
@@ -1430,32 +1460,48 @@ impl Store {
         row.map(export_row).transpose()
     }
 
-    /// Every recorded invitation of a survey with the choice made in its answer, if any.
+    /// Every recorded invitation of a survey with the choice made in its answer, if any, and
+    /// that answer's response id and survey version.
     pub async fn invitation_records(
         &self,
         survey_id: &str,
-    ) -> anyhow::Result<Vec<InvitationRecord>> {
-        let rows: Vec<(String, Option<String>, String, Option<String>)> = on_pool!(
-            &self.pool,
-            |pool| {
-                sqlx::query_as(
-                "SELECT i.account, i.wave, i.contact_key, r.confidentiality FROM invitations i \
+    ) -> anyhow::Result<Vec<StoredInvitation>> {
+        type InvitationRow = (
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        );
+        let rows: Vec<InvitationRow> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT i.account, i.wave, i.contact_key, r.confidentiality, r.response_id, r.survey_version FROM invitations i \
                  LEFT JOIN responses r ON r.response_id = i.response_id WHERE i.survey_id = $1 ORDER BY i.created_at, i.invitation_id",
             )
             .bind(survey_id)
             .fetch_all(pool)
             .await?
-            }
-        );
+        });
         rows.into_iter()
-            .map(|(account, wave, contact_key, answered)| {
-                Ok(InvitationRecord {
-                    account,
-                    wave,
-                    contact_key,
-                    answered: answered.as_deref().map(parse_confidentiality).transpose()?,
-                })
-            })
+            .map(
+                |(account, wave, contact_key, answered, response_id, version)| {
+                    Ok(StoredInvitation {
+                        record: InvitationRecord {
+                            account,
+                            wave,
+                            contact_key,
+                            answered: answered.as_deref().map(parse_confidentiality).transpose()?,
+                        },
+                        answer: match (response_id, version) {
+                            (Some(response_id), Some(version)) => {
+                                Some((response_id, u32::try_from(version)?))
+                            }
+                            _ => None,
+                        },
+                    })
+                },
+            )
             .collect()
     }
 
@@ -1626,7 +1672,8 @@ impl GroupCommit {
                             .push_bind(response.submitted_at.as_str())
                             .push_bind(received_at.as_str())
                             .push_bind(&response.report_entry)
-                            .push_bind(revision_of(response));
+                            .push_bind(revision_of(response))
+                            .push_bind(response.arrival.as_str());
                     });
                     builder.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
                     let ids: Vec<String> = builder

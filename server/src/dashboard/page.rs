@@ -77,18 +77,14 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
         definition.version,
         scope_text(input.caller)
     );
-    if input.report.withheld_protected > 0 {
+    if let Some(batch_size) = input.report.protected_batch_size {
         let _ = writeln!(
             body,
-            "<p class=\"notice\" role=\"note\">{} confidential or anonymous {} left out of this view: there are fewer than {} of them in your accounts, \
-             so including them could reveal who said what.</p>",
-            input.report.withheld_protected,
-            if input.report.withheld_protected == 1 {
-                "response is"
-            } else {
-                "responses are"
-            },
-            definition.min_group_size
+            "<p class=\"notice\" role=\"note\" id=\"publication\">Answers given in confidence are added to these figures in groups of at least {batch_size}, \
+             and only whole groups are counted anywhere on this page, so that nobody can work out who said what. \
+             Until a group is complete, up to {} such answers may not be included yet. \
+             Answers from people who chose to be named appear as soon as they arrive.</p>",
+            batch_size.saturating_sub(1)
         );
     }
     match &input.report.report {

@@ -193,6 +193,7 @@ fn insert(
             received_at,
             response.report_entry,
             revision,
+            response.arrival.as_str(),
         ])?;
     if inserted == 0 {
         let (digest, score): (String, String) = transaction

@@ -10,7 +10,7 @@ use rapport_server::auth::{Role, new_token, token_hash};
 use serde_json::json;
 use tower::ServiceExt as _;
 
-use crate::support::{TestServer, portal_response};
+use crate::support::{TestServer, portal_response, post_invited};
 
 const SECRET_NAME: &str = "Sigrid Secret";
 const SECRET_EMAIL: &str = "secret.person@client.example";
@@ -32,7 +32,8 @@ async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
 }
 
 /// Northwind: six identified detractors (the first with markup in its weakness) and six
-/// confidential detractors with a known identity. Contoso: six identified promoters.
+/// confidential detractors with a known identity, through invitations (a batch of five is
+/// published, one waits). Contoso: six identified promoters.
 async fn programme() -> TestServer {
     let server = TestServer::new().await;
     let mut counter = 0;
@@ -55,8 +56,12 @@ async fn programme() -> TestServer {
             if counter == 1 {
                 response["answers"]["weakness"] = json!(MARKUP);
             }
-            let (status, body) = server.post_json("client-portal", &response).await;
-            assert_eq!(status, StatusCode::CREATED, "{body}");
+            if confidentiality == "confidential" {
+                post_invited(&server, &mut response, account, "2026-h2").await;
+            } else {
+                let (status, body) = server.post_json("client-portal", &response).await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+            }
         }
     }
     server
@@ -259,6 +264,12 @@ async fn an_account_manager_sees_their_accounts_and_no_confidential_identity() {
     assert!(
         page.text
             .contains("Confidential feedback in 2026-h2 needs a conversation")
+    );
+    assert!(
+        page.text.contains("id=\"publication\"")
+            && page.text.contains("in groups of at least 5")
+            && page.text.contains("up to 4 such answers"),
+        "the account manager is told how confidential answers are published"
     );
     let csv = get(
         &server,

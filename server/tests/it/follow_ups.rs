@@ -8,7 +8,7 @@ use axum::http::{Request, StatusCode};
 use rapport_server::auth::{Role, new_token, token_hash};
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, portal_response};
+use crate::support::{TestServer, portal_response, post_invited};
 
 const SECRET_NAME: &str = "Sigrid Secret";
 const SECRET_EMAIL: &str = "secret.person@client.example";
@@ -34,7 +34,7 @@ fn id(counter: u32) -> String {
 }
 
 /// Northwind: an identified detractor (1), an identified promoter (2), a confidential
-/// detractor (3). Contoso: an identified opponent (4).
+/// detractor through an invitation (3). Contoso: an identified opponent (4).
 async fn programme() -> TestServer {
     let server = TestServer::new().await;
     let cases = [
@@ -73,10 +73,25 @@ async fn programme() -> TestServer {
         } else {
             json!({"name": format!("Known Person {counter}"), "email": format!("known{counter}@{account}.example")})
         };
-        let (status, body) = server.post_json("client-portal", &response).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        if confidentiality == "confidential" {
+            post_invited(&server, &mut response, account, "2026-h2").await;
+        } else {
+            let (status, body) = server.post_json("client-portal", &response).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
     }
     server
+}
+
+/// Four more verified confidential Northwind answers, all promoters: with the detractor
+/// they fill a batch of five, which is published.
+async fn publish_a_batch(server: &TestServer) {
+    for counter in 50..54 {
+        let mut response = portal_response(counter);
+        response["answers"] = json!({"nps": 10, "trust": 7, "uniqueness": 7, "care": 7});
+        response.as_object_mut().unwrap().remove("identity");
+        post_invited(server, &mut response, "northwind", "2026-h2").await;
+    }
 }
 
 async fn call(
@@ -372,6 +387,7 @@ async fn a_follow_up_is_recorded_and_shown_and_every_refusal_looks_the_same() {
 #[tokio::test]
 async fn the_confidential_feedback_flag_is_followed_up_per_account_and_wave() {
     let server = programme().await;
+    publish_a_batch(&server).await;
     let northwind = token(&server, Role::Account, &["northwind"]).await;
     let flag = |account: &str| format!("{LIST}/accounts/{account}?wave=2026-h2");
     let (status, body) = call(

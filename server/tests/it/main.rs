@@ -14,6 +14,9 @@ mod config_file;
 mod crash;
 /// The results dashboard: sign-in, roles, escaping, follow-ups and the CSV download.
 mod dashboard;
+/// The curious account manager: reports and flags move only by whole batches of verified
+/// confidential answers.
+mod disclosure;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
 /// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.

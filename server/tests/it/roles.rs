@@ -10,7 +10,7 @@ use rapport_server::auth::{Role, new_token, token_hash};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-use crate::support::{TestServer, portal_response};
+use crate::support::{TestServer, portal_response, post_invited};
 
 const SECRET_EMAIL: &str = "secret.person@client.example";
 const SECRET_NAME: &str = "Sigrid Secret";
@@ -37,8 +37,8 @@ async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
     token
 }
 
-/// Nine Northwind responses (six identified, three confidential with a known identity) and
-/// two identified Contoso responses.
+/// Nine Northwind responses (six identified, three confidential through invitations, with a
+/// known identity) and two identified Contoso responses.
 async fn programme() -> (TestServer, Tokens) {
     let server = TestServer::new().await;
     let mut counter = 100;
@@ -66,8 +66,12 @@ async fn programme() -> (TestServer, Tokens) {
                 response["answers"]["strength"] =
                     json!("=HYPERLINK(\"http://evil.example\",\"click\")");
             }
-            let (status, body) = server.post_json("client-portal", &response).await;
-            assert_eq!(status, StatusCode::CREATED, "{body}");
+            if confidentiality == "confidential" {
+                post_invited(&server, &mut response, account, "2026-h2").await;
+            } else {
+                let (status, body) = server.post_json("client-portal", &response).await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+            }
         }
     }
     let tokens = Tokens {
@@ -161,12 +165,17 @@ async fn an_account_token_sees_its_own_account_and_confidential_answers_only_in_
     assert_eq!(status, StatusCode::OK);
     assert_no_secret(&body, "the account report");
     let report: Value = serde_json::from_str(&body).unwrap();
-    // Three confidential answers are fewer than the minimum group size, and the caller can
-    // see the identified rows, so including them would give them away by subtraction.
+    // Three confidential answers are fewer than a batch, and the caller can see the
+    // identified rows, so including them would give them away by subtraction. Nothing says
+    // how many wait: only the batch size, the same whatever waits.
     assert_eq!(
-        (report["n"].as_u64(), report["withheld_protected"].as_u64()),
-        (Some(6), Some(3))
+        (
+            report["n"].as_u64(),
+            report["protected_batch_size"].as_u64()
+        ),
+        (Some(6), Some(5))
     );
+    assert!(report.get("withheld_protected").is_none(), "{body}");
     let by_account = &report["report"]["segments"][0]["groups"];
     assert_eq!(
         by_account.as_array().unwrap().len(),
@@ -227,14 +236,16 @@ async fn a_viewer_gets_aggregates_and_no_rows() {
     let (status, body) = get(&server, REPORT, Some(&tokens.viewer)).await;
     assert_eq!(status, StatusCode::OK);
     assert_no_secret(&body, "the viewer report");
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["n"], 11);
+    // The three confidential answers wait for a batch of five, for viewers too.
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["n"], 8);
     let (status, body) = get(&server, CSV, Some(&tokens.viewer)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_no_secret(&body, "the viewer's refused export");
     assert!(!body.contains("known0@"), "{body}");
 }
 
-/// Posts `n` responses to `account` with the given choice, NPS answer and wave.
+/// Posts `n` responses to `account` with the given choice, NPS answer and wave: the
+/// identified ones from a page, the others through invitations.
 async fn post_many(
     server: &TestServer,
     counter: &mut u32,
@@ -250,8 +261,12 @@ async fn post_many(
         response["context"] = json!({"account": account, "wave": wave});
         response["confidentiality"] = json!(confidentiality);
         response["answers"]["nps"] = json!(nps);
-        let (status, body) = server.post_json("client-portal", &response).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        if confidentiality == "identified" {
+            let (status, body) = server.post_json("client-portal", &response).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        } else {
+            post_invited(server, &mut response, account, wave).await;
+        }
     }
 }
 
@@ -279,8 +294,11 @@ async fn one_confidential_answer_cannot_be_recovered_by_subtracting_the_identifi
     assert_eq!(status, StatusCode::OK, "{body}");
     let report: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
-        (report["n"].as_u64(), report["withheld_protected"].as_u64()),
-        (Some(6), Some(1))
+        (
+            report["n"].as_u64(),
+            report["protected_batch_size"].as_u64()
+        ),
+        (Some(6), Some(5))
     );
     let (_, csv) = get(&server, CSV, Some(&acme)).await;
     let rows = csv.lines().count() as u64 - 1;
@@ -305,14 +323,19 @@ async fn one_confidential_answer_cannot_be_recovered_by_subtracting_the_identifi
     .await;
     let report: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
-        (report["n"].as_u64(), report["withheld_protected"].as_u64()),
-        (Some(7), Some(0))
+        (
+            report["n"].as_u64(),
+            report.get("protected_batch_size").is_none()
+        ),
+        (Some(7), true)
     );
 }
 
 /// Five respondents meet the minimum group size, but when one of them is confidential and the
 /// four others are identified rows the caller can read, the group's figures would give that
-/// one answer away.
+/// one answer away. The one waits for its batch; the wave it is missing from is then too
+/// small to show, and the other wave is hidden with it, since the total minus one wave
+/// would be the other.
 #[tokio::test]
 async fn a_breakdown_group_with_few_confidential_answers_among_identified_ones_shows_counts_only() {
     let server = TestServer::new().await;
@@ -364,18 +387,21 @@ async fn a_breakdown_group_with_few_confidential_answers_among_identified_ones_s
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["withheld_protected"],
-        0,
-        "ten confidential answers in all: none withheld"
-    );
-    // Five confidential answers among eleven form an aggregate the rules allow.
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["n"], 15);
     assert_eq!(
         wave_groups(&body),
         [
-            ("2026-h1".to_owned(), 11, false, false),
-            ("2026-h2".to_owned(), 5, true, true)
+            ("2026-h1".to_owned(), 11, true, true),
+            ("2026-h2".to_owned(), 4, true, true)
         ],
+        "{body}"
+    );
+    // Five confidential answers among the account's fifteen form an aggregate the rules
+    // allow: the overall figures show them.
+    let (_, body) = get(&server, "/api/v1/surveys/client-portal/report", Some(&acme)).await;
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        report["report"]["overall"]["nps"]["detractors"], 5,
         "{body}"
     );
 

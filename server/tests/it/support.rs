@@ -189,6 +189,23 @@ pub(crate) async fn record_invitation(
     invitation.sign(key)
 }
 
+/// Posts `response` through a new invitation for `account` and `wave`, so that it is
+/// verified, and checks that it was stored.
+pub(crate) async fn post_invited(
+    server: &TestServer,
+    response: &mut Value,
+    account: &str,
+    wave: &str,
+) {
+    let id = format!("inv-{}", response["response_id"].as_str().unwrap());
+    let invitation = plain_invitation(&id, &format!("{id}@client.example"), account, Some(wave));
+    let token =
+        record_invitation(&server.state.store, &server.state.identity_key, &invitation).await;
+    response["invitation"] = json!(token);
+    let (status, body) = server.post_json("client-portal", response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
 /// A valid `client-portal` response with a deterministic id from `counter`.
 pub(crate) fn portal_response(counter: u32) -> Value {
     json!({

@@ -1,0 +1,201 @@
+//! The curious account manager over HTTP: what an `account` token and a `viewer` token get
+//! from the report, the close-the-loop list and the completion figures while protected
+//! answers arrive one at a time, with answers of their own injected. Nothing they get may
+//! change by fewer than a batch of protected answers.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use rapport_server::api::app;
+use rapport_server::auth::{Role, new_token, token_hash};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+use crate::support::{TestServer, plain_invitation, portal_response, record_invitation};
+
+async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
+    let token = new_token().unwrap();
+    let accounts: Vec<String> = accounts
+        .iter()
+        .map(|account| (*account).to_owned())
+        .collect();
+    server
+        .state
+        .store
+        .add_token(&token_hash(&token), role, &accounts, None)
+        .await
+        .unwrap();
+    token
+}
+
+async fn get(server: &TestServer, path: &str, token: &str) -> Value {
+    let request = Request::get(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app(server.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Everything the reader can get that could move with a protected answer: the report under
+/// every breakdown and the close-the-loop list (for an account token).
+async fn everything(server: &TestServer, token: &str, with_list: bool) -> Vec<Value> {
+    let mut seen = Vec::new();
+    for by in [
+        "",
+        "?by=account",
+        "?by=matter",
+        "?by=wave",
+        "?by=returning",
+        "?by=confidentiality",
+        "?by=nps-category",
+        "?by=role",
+    ] {
+        seen.push(
+            get(
+                server,
+                &format!("/api/v1/surveys/client-portal/report{by}"),
+                token,
+            )
+            .await,
+        );
+    }
+    if with_list {
+        seen.push(get(server, "/api/v1/surveys/client-portal/follow-ups", token).await);
+    }
+    seen
+}
+
+/// How an answer arrives.
+#[derive(Clone, Copy)]
+enum Kind<'a> {
+    /// Identified, from the page.
+    Identified,
+    /// Confidential, from the page: anyone could have posted it.
+    Injected,
+    /// Confidential, through the invitation whose token this is.
+    Invited(&'a str),
+}
+
+/// Records the invitation that response `counter` will answer, before anything is read, so
+/// that the number of invitations stays the same while answers arrive.
+async fn invite(server: &TestServer, counter: u32) -> String {
+    let invitation = plain_invitation(
+        &format!("inv-{counter}"),
+        &format!("contact-{counter}@northwind.example"),
+        "northwind",
+        Some("2026-h2"),
+    );
+    record_invitation(&server.state.store, &server.state.identity_key, &invitation).await
+}
+
+/// One Northwind answer: identified from the page, or confidential through its invitation
+/// (verified) or from the page (unverified, as anyone could post it).
+async fn answer(server: &TestServer, counter: u32, kind: Kind<'_>, nps: u8) {
+    let mut response = portal_response(counter);
+    response["answers"]["nps"] = json!(nps);
+    response["context"] = json!({"account": "northwind", "wave": "2026-h2", "matter": "msa"});
+    match kind {
+        Kind::Identified => {
+            response["confidentiality"] = json!("identified");
+            response["identity"] = json!({"name": format!("Known {counter}")});
+            let (status, body) = server.post_json("client-portal", &response).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        Kind::Injected => {
+            response.as_object_mut().unwrap().remove("identity");
+            let (status, body) = server.post_json("client-portal", &response).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        Kind::Invited(token) => {
+            response.as_object_mut().unwrap().remove("identity");
+            response["invitation"] = json!(token);
+            let (status, body) = server.post_json("client-portal", &response).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn reports_move_by_whole_batches_of_verified_confidential_answers_only() {
+    let server = TestServer::new().await;
+    for counter in 1..=6 {
+        answer(&server, counter, Kind::Identified, 9).await;
+    }
+    let mut tokens = std::collections::HashMap::new();
+    for counter in (20..25).chain([30]) {
+        tokens.insert(counter, invite(&server, counter).await);
+    }
+    let northwind = token(&server, Role::Account, &["northwind"]).await;
+    let viewer = token(&server, Role::Viewer, &[]).await;
+    let mut account_before = everything(&server, &northwind, true).await;
+    let mut viewer_before = everything(&server, &viewer, false).await;
+
+    // Four answers the account manager posted, with scores they know: they count for
+    // nothing, so they cannot lift a group over the minimum size.
+    for counter in 10..14 {
+        answer(&server, counter, Kind::Injected, 10).await;
+    }
+    // Then the real confidential answers arrive one at a time. Until the fifth, nothing the
+    // readers can get moves at all; the fifth publishes the batch.
+    for (step, counter) in (20..25).enumerate() {
+        let nps = if step == 2 { 0 } else { 8 };
+        answer(&server, counter, Kind::Invited(&tokens[&counter]), nps).await;
+        let account_now = everything(&server, &northwind, true).await;
+        let viewer_now = everything(&server, &viewer, false).await;
+        if step < 4 {
+            assert_eq!(account_now, account_before, "after {} answers", step + 1);
+            assert_eq!(viewer_now, viewer_before, "after {} answers", step + 1);
+        } else {
+            assert_ne!(account_now, account_before, "a full batch is published");
+            assert_ne!(viewer_now, viewer_before, "a full batch is published");
+            let report = &account_now[0];
+            assert_eq!(report["n"], 11, "six identified and one batch of five");
+            assert_eq!(
+                report["report"]["overall"]["confidentiality"]["confidential"],
+                5
+            );
+            let flags = &account_now.last().unwrap()["accounts"][0]["confidential_feedback"];
+            assert_eq!(flags.as_array().map(Vec::len), Some(1), "{flags}");
+        }
+        account_before = account_now;
+        viewer_before = viewer_now;
+    }
+    // One more confidential detractor: the batch after it waits, and so does its flag.
+    answer(&server, 30, Kind::Invited(&tokens[&30]), 0).await;
+    assert_eq!(everything(&server, &northwind, true).await, account_before);
+    assert_eq!(everything(&server, &viewer, false).await, viewer_before);
+
+    // The programme lead sees every answer as it arrives, injected ones included.
+    let admin = token(&server, Role::Admin, &[]).await;
+    let report = get(&server, "/api/v1/surveys/client-portal/report", &admin).await;
+    assert_eq!(report["n"], 16);
+    assert!(report.get("protected_batch_size").is_none());
+}
+
+#[tokio::test]
+async fn one_confidential_detractor_alone_raises_no_flag_for_the_account_manager() {
+    let server = TestServer::new().await;
+    answer(&server, 1, Kind::Identified, 9).await;
+    let invitation = invite(&server, 2).await;
+    answer(&server, 2, Kind::Invited(&invitation), 0).await;
+    let northwind = token(&server, Role::Account, &["northwind"]).await;
+    let list = get(
+        &server,
+        "/api/v1/surveys/client-portal/follow-ups",
+        &northwind,
+    )
+    .await;
+    assert_eq!(list["accounts"], json!([]), "{list}");
+    let admin = token(&server, Role::Admin, &[]).await;
+    let list = get(&server, "/api/v1/surveys/client-portal/follow-ups", &admin).await;
+    assert_eq!(
+        list["accounts"][0]["confidential_feedback"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "the programme team still sees the flag: {list}"
+    );
+}
