@@ -174,7 +174,7 @@ pub fn release(input: &ReportInput, min_group_size: u32) -> Release {
             .entry((input.account_code(row), choice))
             .or_default();
         unit.push(row);
-        if unit.len() % batch_size == 0 {
+        if unit.len().is_multiple_of(batch_size) {
             batch_last_rows.push(row);
         }
     }

@@ -529,10 +529,10 @@ impl ReportInput {
                 .flat_map(|row| &self.topics[row * topic_stride..(row + 1) * topic_stride])
                 .copied()
                 .collect(),
-            accounts: self.accounts.select(&rows),
-            matters: self.matters.select(&rows),
-            waves: self.waves.select(&rows),
-            respondents: self.respondents.select(&rows),
+            accounts: self.accounts.select(rows),
+            matters: self.matters.select(rows),
+            waves: self.waves.select(rows),
+            respondents: self.respondents.select(rows),
             returning: rows.iter().map(|row| self.returning[*row]).collect(),
             arrivals: rows.iter().map(|row| self.arrivals[*row]).collect(),
             batches: self
@@ -542,7 +542,7 @@ impl ReportInput {
             choices: self
                 .choices
                 .iter()
-                .map(|column| column.select(&rows))
+                .map(|column| column.select(rows))
                 .collect(),
         }
     }

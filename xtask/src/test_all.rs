@@ -116,7 +116,9 @@ fn format_and_lint() -> Result<()> {
         "rapport-scoring",
         "--package",
         "rapport-widget",
-        "--all-targets",
+        // Benchmarks run on the host only: criterion does not build for wasm32.
+        "--lib",
+        "--tests",
         "--target",
         WASM_TARGET,
         "--",
