@@ -1,7 +1,8 @@
 //! `rapport demo-seed`: a demo programme with enough generated responses for the dashboard
 //! to show something true, and one API token per role to sign in with.
 //!
-//! The responses answer the built-in `client-portal` survey: several accounts, two waves,
+//! The responses answer the built-in `client-portal` survey (confidential ones through
+//! invitations recorded for them, as a real programme's would be): several accounts, two waves,
 //! optional confidentiality with both choices, every respondent role, strengths and
 //! weaknesses in words. They are generated as wire-format documents and stored through
 //! [`crate::api::ingest`], the path every real response takes: validated, scored by
@@ -21,6 +22,7 @@ use crate::api::{AppState, Counters};
 use crate::auth::{Role, new_token, token_hash};
 use crate::config::DemoSeedArgs;
 use crate::identity::IdentityKey;
+use crate::invitation::{Invitation, now_seconds};
 use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::store::Store;
 
@@ -286,8 +288,11 @@ pub async fn seed_responses(
                 .context("a demo insert task failed")??;
             stored += 1;
         }
-        let response: ResponseV1 =
+        let mut response: ResponseV1 =
             serde_json::from_value(document).context("a generated demo response does not parse")?;
+        if response.confidentiality != rapport_scoring::ConfidentialityChoice::Identified {
+            response.invitation = Some(invite(state, &response).await?);
+        }
         let (state, definition) = (state.clone(), Arc::clone(&definition));
         tasks.spawn(async move {
             let answer = crate::api::ingest(&state, &definition, response)
@@ -306,6 +311,42 @@ pub async fn seed_responses(
         stored += 1;
     }
     Ok(stored)
+}
+
+/// Records an invitation for the respondent of a demo response and returns its signed
+/// token, as `rapport invite` would have emailed it: confidential answers reach account
+/// managers only when they are verified, and a real programme's come through invitations.
+async fn invite(state: &AppState, response: &ResponseV1) -> anyhow::Result<String> {
+    let identity = response.identity.clone().unwrap_or_default();
+    let contact = identity
+        .email
+        .clone()
+        .context("a generated demo response has no email")?;
+    let invitation = Invitation {
+        id: format!("demo-{}", response.response_id),
+        survey: DEMO_SURVEY.to_owned(),
+        contact: contact.clone(),
+        name: identity.name.clone(),
+        account: response
+            .context
+            .account
+            .clone()
+            .context("a generated demo response has no account")?,
+        matter: response.context.matter.clone(),
+        wave: response.context.wave.clone(),
+        firm: None,
+        expires: now_seconds() + 90 * 24 * 3600,
+    };
+    let sealed = state.identity_key.seal(&invitation.id, &identity)?;
+    state
+        .store
+        .add_invitation(
+            &invitation,
+            &state.identity_key.respondent_key(&contact),
+            &sealed,
+        )
+        .await?;
+    Ok(invitation.sign(&state.identity_key))
 }
 
 /// A token created for the demo: role, accounts and the token itself.

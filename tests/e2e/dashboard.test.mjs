@@ -45,7 +45,7 @@ async function post(fields) {
 before(async () => {
   server = await startServer();
   // The demo programme first (it only seeds an empty survey), then the responses this test
-  // looks for: six confidential detractors at northwind with a known identity, and one
+  // looks for: six invited confidential detractors at northwind with a known identity, and one
   // identified detractor there whose answers hold markup.
   const seeded = execFileSync(rapportBin, ['demo-seed', '--responses', '400', '--database-url', server.databaseUrl, '--identity-key-file', `${server.dir}/identity.key`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   for (const line of seeded.trim().split('\n')) {
@@ -54,12 +54,19 @@ before(async () => {
     if (role === 'account') assert.equal(accounts, 'northwind');
   }
   assert.ok(tokens.admin && tokens.account && tokens.viewer, seeded);
+  // The confidential detractors answer emailed invitations, as `rapport invite` makes them:
+  // only verified confidential answers ever reach an account manager, in whole batches.
   for (let idx = 0; idx < 6; idx++) {
+    const link = execFileSync(rapportBin, [
+      'invite', '--survey', 'client-portal', '--contact', `detractor${idx}@northwind.example`,
+      '--account', 'northwind', '--wave', '2026-h2', '--base-url', server.url,
+      '--database-url', server.databaseUrl, '--identity-key-file', `${server.dir}/identity.key`,
+    ], { encoding: 'utf8' }).trim();
     await post({
       answers: { nps: 2, trust: 2, commitment: 3, satisfaction: 2, uniqueness: 2, reliability: 3, responsiveness: 2, care: 2, weakness: 'Nobody listens', role: 'day-to-day' },
       confidentiality: 'confidential',
       identity: { name: SECRET_NAME, email: SECRET_EMAIL, organisation: 'Northwind' },
-      context: { account: 'northwind', wave: '2026-h2' },
+      invitation: link.slice(link.lastIndexOf('/') + 1),
     });
   }
   await post({
