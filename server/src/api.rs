@@ -592,6 +592,7 @@ pub(crate) async fn ingest(
         report_entry,
         submitted_at: response.submitted_at.clone(),
         sealed_identity,
+        batch_size: definition.min_group_size,
         arrival: if invitation.is_some() {
             Arrival::Invitation
         } else {
@@ -613,6 +614,13 @@ pub(crate) async fn ingest(
                 "response {} was already stored with a different body",
                 response.response_id
             )));
+        }
+        InsertOutcome::PublishedBefore => {
+            return Err(ApiError::Conflict(
+                "You have already answered this survey, and your answers are now part of the \
+                 results shared in confidence, so they can no longer be changed. Thank you."
+                    .to_owned(),
+            ));
         }
     };
     Ok((

@@ -326,6 +326,9 @@ pub struct NewResponse {
     pub invitation_id: Option<String>,
     /// How it reached the server.
     pub arrival: Arrival,
+    /// The survey's minimum group size: the size of the batches in which protected answers
+    /// are published.
+    pub batch_size: u32,
 }
 
 /// A response's validated answers and the server's score, in the form their columns take:
@@ -469,6 +472,17 @@ pub enum InsertOutcome {
     Duplicate(ResponseScore),
     /// The id was used before for a different body.
     Conflict,
+    /// Nothing stored: the invitation was answered before in confidence, and that answer is
+    /// in a published batch, which must never change (see `rapport_scoring::disclosure`).
+    PublishedBefore,
+}
+
+/// Whether an answer stands in a published batch, from what [`sql::EARLIER_ANSWER_PLACE`]
+/// returns: it is protected and verified, and its position is within the whole batches of
+/// `batch_size` that its account and choice have filled.
+fn in_published_batch((position, total, protected): (i64, i64, i64), batch_size: u32) -> bool {
+    let batch_size = i64::from(batch_size.max(1));
+    protected == 1 && position >= 1 && position <= total / batch_size * batch_size
 }
 
 fn now() -> Timestamp {
@@ -586,6 +600,18 @@ mod sql {
     /// Removes a response (its identity goes with it, by cascade); returns its survey version.
     pub(super) const DELETE_RESPONSE: &str =
         "DELETE FROM responses WHERE response_id = $1 RETURNING survey_id, survey_version";
+    /// Where an earlier response (`$1`) stands among the verified answers of its account and
+    /// choice in its survey version, in the order reports read them: its position (from 1),
+    /// how many there are, and whether it is protected and verified (1) or not (0). With the
+    /// batch size, this tells whether it is in a published batch
+    /// (`rapport_scoring::disclosure`).
+    pub(super) const EARLIER_ANSWER_PLACE: &str = "WITH earlier AS (SELECT survey_id, survey_version, account, confidentiality, arrival, revision, received_at, response_id FROM responses WHERE response_id = $1), \
+         unit AS (SELECT r.revision, r.received_at, r.response_id FROM responses r, earlier e WHERE r.survey_id = e.survey_id AND r.survey_version = e.survey_version \
+           AND (r.account = e.account OR (r.account IS NULL AND e.account IS NULL)) AND r.confidentiality = e.confidentiality AND r.arrival <> 'unverified') \
+         SELECT (SELECT COUNT(*) FROM unit u, earlier e WHERE u.revision < e.revision OR (u.revision = e.revision AND (u.received_at < e.received_at \
+           OR (u.received_at = e.received_at AND u.response_id <= e.response_id)))), \
+         (SELECT COUNT(*) FROM unit), \
+         (SELECT COUNT(*) FROM earlier WHERE confidentiality <> 'identified' AND arrival <> 'unverified')";
     /// Records the response (`$1`) that answers an invitation (`$2`).
     pub(super) const SET_INVITATION_ANSWER: &str =
         "UPDATE invitations SET response_id = $1 WHERE invitation_id = $2";
@@ -628,6 +654,33 @@ async fn insert_in(
     response: &NewResponse,
     revision: i64,
 ) -> anyhow::Result<InsertOutcome> {
+    // One response per invitation: the new answers replace the earlier ones, in the same
+    // transaction, so there is never a moment with both or neither, unless the earlier ones
+    // were published in confidence. The first statement locks the invitation's row, so two
+    // replicas answering the same invitation at once take turns instead of both keeping
+    // their answers.
+    let mut earlier = None;
+    if let Some(invitation_id) = &response.invitation_id {
+        sqlx::query(sql::LOCK_INVITATION)
+            .bind(invitation_id)
+            .execute(&mut *transaction)
+            .await?;
+        let answer: Option<String> = sqlx::query_scalar(sql::INVITATION_ANSWER)
+            .bind(invitation_id)
+            .fetch_optional(&mut *transaction)
+            .await?
+            .flatten();
+        earlier = answer.filter(|earlier| *earlier != response.response_id);
+        if let Some(earlier) = &earlier {
+            let place: (i64, i64, i64) = sqlx::query_as(sql::EARLIER_ANSWER_PLACE)
+                .bind(earlier)
+                .fetch_one(&mut *transaction)
+                .await?;
+            if in_published_batch(place, response.batch_size) {
+                return Ok(InsertOutcome::PublishedBefore);
+            }
+        }
+    }
     let inserted = sqlx::query(sql::INSERT_RESPONSE)
         .bind(&response.response_id)
         .bind(&response.survey_id)
@@ -670,23 +723,10 @@ async fn insert_in(
     let Some(invitation_id) = &response.invitation_id else {
         return Ok(InsertOutcome::Stored);
     };
-    // One response per invitation: the new answers replace the earlier ones, in the same
-    // transaction, so there is never a moment with both or neither. The first statement locks
-    // the invitation's row, so two replicas answering the same invitation at once take turns
-    // instead of both keeping their answers.
     let mut outcome = InsertOutcome::Stored;
-    sqlx::query(sql::LOCK_INVITATION)
-        .bind(invitation_id)
-        .execute(&mut *transaction)
-        .await?;
-    let earlier: Option<String> = sqlx::query_scalar(sql::INVITATION_ANSWER)
-        .bind(invitation_id)
-        .fetch_optional(&mut *transaction)
-        .await?
-        .flatten();
-    if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
+    if let Some(earlier) = &earlier {
         let removed: Option<(String, i64)> = sqlx::query_as(sql::DELETE_RESPONSE)
-            .bind(&earlier)
+            .bind(earlier)
             .fetch_optional(&mut *transaction)
             .await?;
         if let Some((survey_id, version)) = removed {

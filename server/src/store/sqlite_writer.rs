@@ -23,8 +23,8 @@ use rusqlite::{
 use tokio::sync::mpsc;
 
 use super::{
-    InsertOutcome, MAX_BATCH, NewResponse, PendingInsert, SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS, now,
-    settle_batch, sql, start_batch,
+    InsertOutcome, MAX_BATCH, NewResponse, PendingInsert, SQLITE_BUSY_TIMEOUT, SQLITE_PRAGMAS,
+    in_published_batch, now, settle_batch, sql, start_batch,
 };
 use crate::metrics::Histogram;
 
@@ -165,13 +165,34 @@ fn write_batch(
 }
 
 /// Writes one response in `transaction`: the row and its sealed identity, or, if its id is
-/// stored already (by this batch, an earlier one or another process), nothing.
+/// stored already (by this batch, an earlier one or another process), nothing. An invitation
+/// answered before has its earlier answers replaced, unless they were published in
+/// confidence.
 fn insert(
     transaction: &Transaction<'_>,
     response: &NewResponse,
     revision: i64,
     received_at: &str,
 ) -> anyhow::Result<InsertOutcome> {
+    // One response per invitation: the new answers replace the earlier ones in the same
+    // transaction, so there is never a moment with both or neither.
+    let mut earlier = None;
+    if let Some(invitation_id) = &response.invitation_id {
+        let answer: Option<String> = transaction
+            .prepare_cached(sql::INVITATION_ANSWER)?
+            .query_row([invitation_id], |row| row.get(0))
+            .optional()?
+            .flatten();
+        earlier = answer.filter(|earlier| *earlier != response.response_id);
+        if let Some(earlier) = &earlier {
+            let place: (i64, i64, i64) = transaction
+                .prepare_cached(sql::EARLIER_ANSWER_PLACE)?
+                .query_row([earlier], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+            if in_published_batch(place, response.batch_size) {
+                return Ok(InsertOutcome::PublishedBefore);
+            }
+        }
+    }
     let inserted = transaction
         .prepare_cached(sql::INSERT_RESPONSE)?
         .execute(params![
@@ -211,18 +232,11 @@ fn insert(
     let Some(invitation_id) = &response.invitation_id else {
         return Ok(InsertOutcome::Stored);
     };
-    // One response per invitation: the new answers replace the earlier ones in the same
-    // transaction, so there is never a moment with both or neither.
     let mut outcome = InsertOutcome::Stored;
-    let earlier: Option<String> = transaction
-        .prepare_cached(sql::INVITATION_ANSWER)?
-        .query_row([invitation_id], |row| row.get(0))
-        .optional()?
-        .flatten();
-    if let Some(earlier) = earlier.filter(|earlier| *earlier != response.response_id) {
+    if let Some(earlier) = &earlier {
         let removed: Option<(String, i64)> = transaction
             .prepare_cached(sql::DELETE_RESPONSE)?
-            .query_row([&earlier], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row([earlier], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         if let Some((survey_id, version)) = removed {
             transaction

@@ -168,6 +168,30 @@ async fn reports_move_by_whole_batches_of_verified_confidential_answers_only() {
     assert_eq!(everything(&server, &northwind, true).await, account_before);
     assert_eq!(everything(&server, &viewer, false).await, viewer_before);
 
+    // A published answer never changes: answering its invitation again is refused, since
+    // the change would show as the difference of two reports. The waiting one may change.
+    let mut again = portal_response(40);
+    again.as_object_mut().unwrap().remove("identity");
+    again["answers"]["nps"] = json!(10);
+    again["invitation"] = json!(tokens[&22]);
+    let (status, body) = server.post_json("client-portal", &again).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("can no longer be changed"),
+        "{body}"
+    );
+    assert_eq!(everything(&server, &northwind, true).await, account_before);
+    let mut again = portal_response(41);
+    again.as_object_mut().unwrap().remove("identity");
+    again["invitation"] = json!(tokens[&30]);
+    let (status, body) = server.post_json("client-portal", &again).await;
+    assert_eq!(status, StatusCode::OK, "the waiting answer is replaced: {body}");
+    assert_eq!(body["status"], "replaced");
+    assert_eq!(everything(&server, &northwind, true).await, account_before);
+
     // The programme lead sees every answer as it arrives, injected ones included.
     let admin = token(&server, Role::Admin, &[]).await;
     let report = get(&server, "/api/v1/surveys/client-portal/report", &admin).await;
