@@ -284,6 +284,12 @@ pub struct SurveyDefinition {
     pub title: Text,
     /// How identity is treated.
     pub confidentiality: ConfidentialityMode,
+    /// Who holds a confidential respondent's identity, as the widget names them ("the client
+    /// feedback team at Hartley & Voss"). The widget says that only they can see who the
+    /// respondent is, and that the team being rated never sees who said what. Without it,
+    /// the widget says "the people who run this feedback programme".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programme_team: Option<Text>,
     /// Pyramid levels from the base up. May be empty for a survey without CRQ elements.
     #[serde(default)]
     pub levels: Vec<Level>,
@@ -432,6 +438,9 @@ impl SurveyDefinition {
             ));
         }
         check_text("title", &self.title)?;
+        if let Some(team) = &self.programme_team {
+            check_text("programme_team", team)?;
+        }
         if !(1..=1000).contains(&self.min_group_size) {
             return Err(DefinitionError::invalid(
                 "min_group_size",

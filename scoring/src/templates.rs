@@ -457,6 +457,7 @@ fn base(id: &str, title: Phrase, levels: Vec<Level>, questions: Vec<Question>) -
         show_provisional_result: true,
         topics: default_topics(),
         allowed_origins: Vec::new(),
+        programme_team: None,
     }
 }
 

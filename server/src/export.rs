@@ -354,6 +354,7 @@ pub async fn responses_csv(
         "name",
         "email",
         "organisation",
+        "identity_note",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -406,6 +407,7 @@ pub async fn responses_csv(
             identity_cell(|identity| identity.name.as_ref()),
             identity_cell(|identity| identity.email.as_ref()),
             identity_cell(|identity| identity.organisation.as_ref()),
+            identity_note(row.confidentiality, identity.is_some()).to_owned(),
         ];
         for question in &definition.questions {
             let id = question.id();
@@ -473,6 +475,19 @@ pub async fn responses_csv(
         filename: format!("{}-v{}-responses.csv", definition.id, definition.version),
         text: out,
     })
+}
+
+/// What the `identity_note` column says of a row: a confidential row whose identity the
+/// programme team holds is marked so that nobody passes it on with the answers.
+fn identity_note(confidentiality: ConfidentialityChoice, has_identity: bool) -> &'static str {
+    match (confidentiality, has_identity) {
+        (ConfidentialityChoice::Confidential, true) => {
+            "CONFIDENTIAL: never show this person's identity with these answers to the account team"
+        }
+        (ConfidentialityChoice::Confidential, false) => "confidential, no identity given",
+        (ConfidentialityChoice::Anonymous, _) => "anonymous",
+        (ConfidentialityChoice::Identified, _) => "",
+    }
 }
 
 /// The role-restricted CSV export.

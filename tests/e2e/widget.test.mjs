@@ -124,6 +124,8 @@ test('the whole survey can be answered with the keyboard alone', async () => {
 test('the confidentiality choice explains itself and shows identity fields only when identified', async () => {
   const { page, context } = await openPortal();
   assert.equal(await page.getByText(/who gave them is never shown/).count(), 1);
+  // Before choosing, the respondent is told who can see who they are, and who never can.
+  assert.equal(await page.getByText(/Who can see who you are: only the people who run this feedback programme\. The team you are rating never sees who said what\./).count(), 1);
   assert.equal(await page.getByText(/can see your answers with your name/).count(), 1);
   assert.equal(await page.getByRole('radio', { name: /Keep my answers confidential/ }).isChecked(), true);
   assert.equal(await page.getByLabel('Email').count(), 0, 'no identity fields while confidential');

@@ -25,6 +25,11 @@ pub struct Strings {
     pub identified_explained: &'static str,
     /// Notice for surveys that are always confidential.
     pub confidential_notice: &'static str,
+    /// Who can see a confidential respondent's identity: `{team}` stands for the programme
+    /// team the survey names, or [`Strings::default_programme_team`].
+    pub identity_holder: &'static str,
+    /// The programme team when the survey names none.
+    pub default_programme_team: &'static str,
     /// Notice for anonymous surveys.
     pub anonymous_notice: &'static str,
     /// Notice when an invitation already says who answers.
@@ -89,6 +94,8 @@ const EN: Strings = Strings {
     be_identified: "Share my name with my answers",
     identified_explained: "The team you are rating can see your answers with your name, so they can follow up with you.",
     confidential_notice: "Your details are held confidentially and never shown with your answers to the team you are rating.",
+    identity_holder: "Who can see who you are: {team}. The team you are rating never sees who said what.",
+    default_programme_team: "only the people who run this feedback programme",
     anonymous_notice: "This survey is anonymous: nothing that identifies you is asked for or kept.",
     invitation_notice: "You were invited personally, so we do not ask who you are again.",
     name: "Name",
@@ -126,6 +133,8 @@ const FR: Strings = Strings {
     be_identified: "Associer mon nom à mes réponses",
     identified_explained: "L'équipe évaluée voit vos réponses avec votre nom et peut revenir vers vous.",
     confidential_notice: "Vos coordonnées restent confidentielles et ne sont jamais montrées avec vos réponses à l'équipe évaluée.",
+    identity_holder: "Qui peut voir qui vous êtes : {team}. L'équipe évaluée ne voit jamais qui a dit quoi.",
+    default_programme_team: "uniquement les personnes qui mènent ce programme d'écoute client",
     anonymous_notice: "Cette enquête est anonyme : rien qui vous identifie n'est demandé ni conservé.",
     invitation_notice: "Vous avez été invité personnellement : nous ne vous redemandons pas qui vous êtes.",
     name: "Nom",
@@ -163,6 +172,8 @@ const DE: Strings = Strings {
     be_identified: "Meinen Namen mit meinen Antworten teilen",
     identified_explained: "Das bewertete Team sieht Ihre Antworten mit Ihrem Namen und kann sich bei Ihnen melden.",
     confidential_notice: "Ihre Angaben werden vertraulich behandelt und dem bewerteten Team nie mit Ihren Antworten gezeigt.",
+    identity_holder: "Wer sehen kann, wer Sie sind: {team}. Das bewertete Team sieht nie, wer was gesagt hat.",
+    default_programme_team: "nur die Personen, die dieses Feedback-Programm leiten",
     anonymous_notice: "Diese Umfrage ist anonym: Nichts, was Sie identifiziert, wird erfragt oder gespeichert.",
     invitation_notice: "Sie wurden persönlich eingeladen, daher fragen wir nicht erneut, wer Sie sind.",
     name: "Name",
@@ -200,6 +211,8 @@ const NL: Strings = Strings {
     be_identified: "Mijn naam bij mijn antwoorden delen",
     identified_explained: "Het beoordeelde team ziet uw antwoorden met uw naam en kan contact met u opnemen.",
     confidential_notice: "Uw gegevens blijven vertrouwelijk en worden nooit met uw antwoorden aan het beoordeelde team getoond.",
+    identity_holder: "Wie kan zien wie u bent: {team}. Het beoordeelde team ziet nooit wie wat heeft gezegd.",
+    default_programme_team: "alleen de mensen die dit feedbackprogramma leiden",
     anonymous_notice: "Deze enquête is anoniem: niets wat u identificeert wordt gevraagd of bewaard.",
     invitation_notice: "U bent persoonlijk uitgenodigd, dus we vragen niet opnieuw wie u bent.",
     name: "Naam",
@@ -237,6 +250,8 @@ const ES: Strings = Strings {
     be_identified: "Compartir mi nombre con mis respuestas",
     identified_explained: "El equipo evaluado ve sus respuestas con su nombre y puede contactarle.",
     confidential_notice: "Sus datos se guardan de forma confidencial y nunca se muestran con sus respuestas al equipo evaluado.",
+    identity_holder: "Quién puede ver quién es usted: {team}. El equipo evaluado nunca ve quién dijo qué.",
+    default_programme_team: "solo las personas que dirigen este programa de opinión",
     anonymous_notice: "Esta encuesta es anónima: no se pide ni se guarda nada que le identifique.",
     invitation_notice: "Ha sido invitado personalmente, así que no le preguntamos de nuevo quién es.",
     name: "Nombre",

@@ -348,12 +348,23 @@ fn confidentiality_section(state: &UseReducerHandle<SurveyState>, words: &String
     } else {
         html! {}
     };
+    // Who holds a confidential respondent's identity, said before they choose.
+    let locale = state.locale.clone();
+    let team = state
+        .definition
+        .programme_team
+        .as_ref()
+        .map_or(words.default_programme_team, |team| team.get(&locale));
+    let identity_holder = html! {
+        <p class="notice" id="identity-holder">{ words.identity_holder.replace("{team}", team) }</p>
+    };
     let body = match state.definition.confidentiality {
         ConfidentialityMode::Anonymous => {
             html! { <p class="notice">{ words.anonymous_notice }</p> }
         }
         ConfidentialityMode::Confidential => html! { <>
             <p class="notice">{ words.confidential_notice }</p>
+            { identity_holder }
             { invitation_notice }
             { if state.asks_identity() { identity_fields(state, words) } else { html! {} } }
         </> },
@@ -381,6 +392,7 @@ fn confidentiality_section(state: &UseReducerHandle<SurveyState>, words: &String
                     { option(ConfidentialityChoice::Confidential, words.keep_confidential, words.confidential_explained, "confidential") }
                     { option(ConfidentialityChoice::Identified, words.be_identified, words.identified_explained, "identified") }
                 </fieldset>
+                { identity_holder }
                 { invitation_notice }
                 { if state.asks_identity() { identity_fields(state, words) } else { html! {} } }
             </> }

@@ -38,6 +38,7 @@ fn a_minimal_toml_definition_loads_with_defaults() {
     assert_eq!(definition.min_group_size, 5);
     assert_eq!(definition.thresholds.ambassador, 5.5);
     assert!(definition.show_provisional_result);
+    assert_eq!(definition.programme_team, None);
     assert_eq!(
         definition
             .title
@@ -85,6 +86,14 @@ fn errors_name_the_bad_field() {
             MINIMAL.replace("id = \"trust\"", "id = \"Trust!\""),
             "questions[1]",
             "question id must be 1..=64 characters of a-z, 0-9, '-' or '_' starting with a letter or digit, got \"Trust!\"",
+        ),
+        (
+            MINIMAL.replace(
+                "confidentiality = \"optional\"",
+                "confidentiality = \"optional\"\nprogramme_team = { fr = \"l'équipe\" }",
+            ),
+            "programme_team",
+            "English (`en`) wording is required",
         ),
         (
             format!("colour = \"red\"\n{MINIMAL}"),

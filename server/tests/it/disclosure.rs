@@ -188,7 +188,11 @@ async fn reports_move_by_whole_batches_of_verified_confidential_answers_only() {
     again.as_object_mut().unwrap().remove("identity");
     again["invitation"] = json!(tokens[&30]);
     let (status, body) = server.post_json("client-portal", &again).await;
-    assert_eq!(status, StatusCode::OK, "the waiting answer is replaced: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the waiting answer is replaced: {body}"
+    );
     assert_eq!(body["status"], "replaced");
     assert_eq!(everything(&server, &northwind, true).await, account_before);
 

@@ -152,6 +152,12 @@ async fn the_admin_sees_every_response_with_identity_and_formulas_are_defused() 
         csv.contains(SECRET_EMAIL),
         "the programme lead holds confidential identity"
     );
+    // Every row with a confidential identity says so, and no other row does.
+    let note =
+        "CONFIDENTIAL: never show this person's identity with these answers to the account team";
+    for line in csv.lines().skip(1) {
+        assert_eq!(line.contains(SECRET_EMAIL), line.contains(note), "{line}");
+    }
     assert!(
         csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""),
         "{csv}"
