@@ -120,6 +120,15 @@ fn report(c: &mut Criterion) {
     group.bench_function("one account's input", |b| {
         b.iter(|| black_box(input.filter(|input, row| input.account(row) == Some("account-007"))))
     });
+    // What every report for a role other than admin adds: deciding the published batches
+    // and copying the visible rows, then the viewer's whole report over them.
+    group.bench_function("release for roles other than admin", |b| {
+        b.iter(|| black_box(rapport_scoring::disclosure::release(&input, 5)))
+    });
+    let released = rapport_scoring::disclosure::release(&input, 5).into_visible();
+    group.bench_function("whole report over the release, by account", |b| {
+        b.iter(|| black_box(report_of(&definition, &released, &by_account)))
+    });
     group.bench_function("tally alone", |b| {
         b.iter(|| {
             let mut tally = Tally::new(&scorer);

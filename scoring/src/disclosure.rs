@@ -123,6 +123,16 @@ impl Release {
         self.batch_last_rows[batch as usize]
     }
 
+    /// The row of the input whose answer completed the latest published batch among the
+    /// rows for which `keep` holds: when the figures over those rows last changed by a batch.
+    pub fn latest_batch_row(&self, keep: impl Fn(usize) -> bool) -> Option<usize> {
+        self.batch_last_rows
+            .iter()
+            .rev()
+            .copied()
+            .find(|row| keep(*row))
+    }
+
     /// How many batches are published.
     pub fn n_batches(&self) -> usize {
         self.batch_last_rows.len()
@@ -156,10 +166,9 @@ impl Release {
 pub fn release(input: &ReportInput, min_group_size: u32) -> Release {
     let batch_size = min_group_size.max(1) as usize;
     let mut rows = vec![RowRelease::Live; input.len()];
-    // The verified protected rows still waiting, per account and choice.
-    let mut waiting: std::collections::HashMap<(usize, ConfidentialityChoice), Vec<usize>> =
-        std::collections::HashMap::new();
-    let mut batch_last_rows = Vec::new();
+    // The verified protected rows of each account and choice (by account code and choice
+    // index), in order; full chunks of them are the batches.
+    let mut units: Vec<Vec<usize>> = vec![Vec::new(); input.n_account_codes() * 3];
     for (row, release) in rows.iter_mut().enumerate() {
         let choice = input.confidentiality(row);
         if !is_protected(choice) {
@@ -170,26 +179,22 @@ pub fn release(input: &ReportInput, min_group_size: u32) -> Release {
             continue;
         }
         *release = RowRelease::Waiting;
-        let unit = waiting
-            .entry((input.account_code(row), choice))
-            .or_default();
+        let unit = &mut units[input.account_code(row) * 3 + choice as usize];
         unit.push(row);
-        if unit.len().is_multiple_of(batch_size) {
-            batch_last_rows.push(row);
-        }
     }
-    // Second pass: number each full batch, in the order batches were completed.
-    let mut batch_of_last_row: std::collections::HashMap<usize, BatchId> = batch_last_rows
+    // Number the batches in the order they were completed: by the row of their last answer.
+    let mut batch_last_rows: Vec<usize> = units
         .iter()
-        .enumerate()
-        .map(|(batch, row)| (*row, batch as BatchId))
+        .flat_map(|members| members.chunks_exact(batch_size))
+        .map(|chunk| *chunk.last().expect("chunks are never empty"))
         .collect();
-    for members in waiting.values() {
+    batch_last_rows.sort_unstable();
+    for members in &units {
         for chunk in members.chunks_exact(batch_size) {
             let last = *chunk.last().expect("chunks are never empty");
-            let batch = batch_of_last_row
-                .remove(&last)
-                .expect("every full chunk ends on a recorded last row");
+            let batch = batch_last_rows
+                .binary_search(&last)
+                .expect("every full chunk's last row is listed") as BatchId;
             for row in chunk {
                 rows[*row] = RowRelease::Published(batch);
             }

@@ -475,6 +475,11 @@ impl ReportInput {
         self.accounts.code(row)
     }
 
+    /// How many distinct account codes [`ReportInput::account_code`] can return.
+    pub(crate) fn n_account_codes(&self) -> usize {
+        self.accounts.values.len()
+    }
+
     /// Whether this input is a release for a role other than admin, whose filters and
     /// breakdowns count each published batch whole or not at all.
     pub fn is_released(&self) -> bool {
@@ -504,15 +509,12 @@ impl ReportInput {
     pub fn filter(&self, keep: impl Fn(&ReportInput, usize) -> bool) -> ReportInput {
         let mut rows: Vec<usize> = (0..self.len()).filter(|row| keep(self, *row)).collect();
         if let Some(batches) = &self.batches {
-            let mut kept_whole = whole_batches(batches, rows.iter().copied());
             // A batch is kept whole when every one of its rows was kept.
-            let all = whole_batches(batches, 0..self.len());
-            for (batch, n) in kept_whole.iter_mut() {
-                *n = u64::from(all.get(batch) == Some(n));
-            }
+            let kept = batch_sizes(batches, rows.iter().copied());
+            let all = batch_sizes(batches, 0..self.len());
             rows.retain(|row| {
                 let batch = batches[*row];
-                batch == NO_BATCH || kept_whole.get(&batch) == Some(&1)
+                batch == NO_BATCH || kept[batch as usize] == all[batch as usize]
             });
         }
         self.select(&rows)
@@ -548,12 +550,21 @@ impl ReportInput {
     }
 }
 
-/// How many of `rows` each published batch has.
-fn whole_batches(batches: &[BatchId], rows: impl Iterator<Item = usize>) -> HashMap<BatchId, u64> {
-    let mut counts = HashMap::new();
+/// One more than the largest batch id in `batches`: the length of a table by batch id.
+fn n_batch_slots(batches: &[BatchId]) -> usize {
+    batches
+        .iter()
+        .filter(|batch| **batch != NO_BATCH)
+        .max()
+        .map_or(0, |batch| *batch as usize + 1)
+}
+
+/// How many of `rows` each published batch has, by batch id (batch ids are dense).
+fn batch_sizes(batches: &[BatchId], rows: impl Iterator<Item = usize>) -> Vec<u32> {
+    let mut counts = vec![0u32; n_batch_slots(batches)];
     for row in rows {
         if batches[row] != NO_BATCH {
-            *counts.entry(batches[row]).or_insert(0) += 1;
+            counts[batches[row] as usize] += 1;
         }
     }
     counts
@@ -848,23 +859,24 @@ fn segment_groups(
     let row_group = |row: usize| group_of_code[codes[row]];
     // On a release, a published batch counts in a group only when all of it falls there.
     let counted: Option<Vec<bool>> = input.batches.as_ref().map(|batches| {
-        let mut group_of_batch: HashMap<BatchId, Option<usize>> = HashMap::new();
+        // Each batch's group, or SPLIT once two of its rows fall in different groups.
+        const UNSEEN: usize = usize::MAX - 1;
+        const SPLIT: usize = usize::MAX;
+        let mut group_of_batch = vec![UNSEEN; n_batch_slots(batches)];
         for (row, batch) in batches.iter().enumerate() {
             if *batch != NO_BATCH {
                 let group = row_group(row);
-                group_of_batch
-                    .entry(*batch)
-                    .and_modify(|whole| {
-                        if *whole != Some(group) {
-                            *whole = None;
-                        }
-                    })
-                    .or_insert(Some(group));
+                let whole = &mut group_of_batch[*batch as usize];
+                if *whole == UNSEEN {
+                    *whole = group;
+                } else if *whole != group {
+                    *whole = SPLIT;
+                }
             }
         }
         batches
             .iter()
-            .map(|batch| *batch == NO_BATCH || group_of_batch[batch].is_some())
+            .map(|batch| *batch == NO_BATCH || group_of_batch[*batch as usize] != SPLIT)
             .collect()
     });
     let is_counted = |row: usize| counted.as_ref().is_none_or(|counted| counted[row]);
