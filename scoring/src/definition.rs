@@ -311,6 +311,10 @@ pub struct SurveyDefinition {
     /// survey from the browser, besides the server's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
+    /// Accept only answers the server can vouch for: through an invitation, or with the
+    /// embedding portal's signed context. Others are refused with a clear error.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_signed_context: bool,
 }
 
 fn default_min_group_size() -> u32 {

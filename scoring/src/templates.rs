@@ -458,6 +458,7 @@ fn base(id: &str, title: Phrase, levels: Vec<Level>, questions: Vec<Question>) -
         topics: default_topics(),
         allowed_origins: Vec::new(),
         programme_team: None,
+        require_signed_context: false,
     }
 }
 

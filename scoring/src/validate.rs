@@ -449,10 +449,181 @@ fn check_identity(identity: &Identity, errors: &mut Vec<ValidationError>) {
 }
 
 /// Characters that show nothing: zero-width space, joiners, word joiner, soft hyphen,
-/// Mongolian vowel separator. Text made only of them (and spaces) is blank; a label
+/// Mongolian vowel separator, byte-order mark, the combining grapheme joiner, Hangul
+/// fillers and tag characters. Text made only of them (and spaces) is blank; a label
 /// holding any could pass for another label that looks the same.
 fn is_invisible(ch: char) -> bool {
-    matches!(ch, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{00AD}' | '\u{180E}')
+    matches!(ch,
+        '\u{200B}'..='\u{200D}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{00AD}'
+        | '\u{034F}'
+        | '\u{115F}'
+        | '\u{1160}'
+        | '\u{17B4}'
+        | '\u{17B5}'
+        | '\u{180E}'
+        | '\u{3164}'
+        | '\u{FEFF}'
+        | '\u{FFA0}'
+        | '\u{E0000}'..='\u{E007F}')
+}
+
+/// Marks and controls that change the direction text is shown in: the left-to-right,
+/// right-to-left and Arabic letter marks, embeddings, overrides and isolates.
+fn is_bidirectional_control(ch: char) -> bool {
+    matches!(ch, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Spaces that look like the ordinary space but are other characters: no-break, thin,
+/// figure, em and the like. The ideographic space (U+3000) is not among them: it is as wide
+/// as a CJK character, and names written in those scripts use it.
+fn is_look_alike_space(ch: char) -> bool {
+    matches!(
+        ch,
+        '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}'
+    )
+}
+
+/// Why an account, matter or wave label is refused. The message names the problem, never
+/// the label: refusals are logged and pass through proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelError {
+    /// Empty, or only spaces and invisible characters.
+    Blank,
+    /// Longer than [`MAX_CONTEXT_CHARS`].
+    TooLong,
+    /// Starts or ends with a space.
+    OuterSpace,
+    /// Holds a control character: a tab, a line break, NUL, an escape.
+    Control,
+    /// Holds a line or paragraph separator (U+2028, U+2029).
+    Separator,
+    /// Holds a bidirectional mark, embedding, override or isolate.
+    Bidirectional,
+    /// Holds an invisible character (zero-width, soft hyphen, byte-order mark, …).
+    Invisible,
+    /// Holds a space that is not the ordinary space (no-break, thin, em, …).
+    LookAlikeSpace,
+}
+
+impl LabelError {
+    /// What is wrong, as the end of a sentence that starts with the field's name.
+    pub fn problem(self) -> &'static str {
+        match self {
+            LabelError::Blank => "must not be blank",
+            LabelError::TooLong => "must be at most 200 characters",
+            LabelError::OuterSpace => "must not start or end with a space",
+            LabelError::Control => "must not contain control characters, tabs or line breaks",
+            LabelError::Separator => "must not contain line or paragraph separators",
+            LabelError::Bidirectional => {
+                "must not contain bidirectional marks, embeddings, overrides or isolates"
+            }
+            LabelError::Invisible => "must not contain invisible characters",
+            LabelError::LookAlikeSpace => "must not contain spaces other than the ordinary space",
+        }
+    }
+}
+
+impl std::fmt::Display for LabelError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.problem())
+    }
+}
+
+impl std::error::Error for LabelError {}
+
+/// An account, matter or wave label: NFC-normalised, at most [`MAX_CONTEXT_CHARS`]
+/// characters, and free of what would let two labels that read the same be different
+/// strings (invisible, bidirectional, control and separator characters, look-alike
+/// spaces, spaces at either end). Letters of every script are kept: a Cyrillic "о" in a
+/// Latin name is not refused, since no rule can tell it from a real name in Cyrillic
+/// (docs/SECURITY.md says why).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(String);
+
+impl Label {
+    /// Checks `text` and returns it in Unicode Normalization Form C (with the `nfc`
+    /// feature, which the server enables), so that "é" typed as one character and as "e"
+    /// with a combining accent are one label.
+    pub fn new(text: &str) -> Result<Label, LabelError> {
+        if text
+            .chars()
+            .all(|ch| ch.is_whitespace() || is_invisible(ch))
+        {
+            return Err(LabelError::Blank);
+        }
+        for ch in text.chars() {
+            let problem = if matches!(ch, '\u{2028}' | '\u{2029}') {
+                LabelError::Separator
+            } else if ch.is_control() {
+                LabelError::Control
+            } else if is_bidirectional_control(ch) {
+                LabelError::Bidirectional
+            } else if is_invisible(ch) {
+                LabelError::Invisible
+            } else if is_look_alike_space(ch) {
+                LabelError::LookAlikeSpace
+            } else {
+                continue;
+            };
+            return Err(problem);
+        }
+        if text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace) {
+            return Err(LabelError::OuterSpace);
+        }
+        // Without the `nfc` feature (the widget), labels are checked but left as typed: the
+        // server, which stores them, normalises.
+        #[cfg(feature = "nfc")]
+        let normalised = if unicode_normalization::is_nfc(text) {
+            text.to_owned()
+        } else {
+            use unicode_normalization::UnicodeNormalization as _;
+            text.nfc().collect()
+        };
+        #[cfg(not(feature = "nfc"))]
+        let normalised = text.to_owned();
+        if normalised.chars().count() > MAX_CONTEXT_CHARS {
+            return Err(LabelError::TooLong);
+        }
+        Ok(Label(normalised))
+    }
+
+    /// The label.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Label> for String {
+    fn from(label: Label) -> String {
+        label.0
+    }
+}
+
+impl TryFrom<String> for Label {
+    type Error = LabelError;
+    fn try_from(text: String) -> Result<Label, LabelError> {
+        Label::new(&text)
+    }
+}
+
+/// `context` with its account, matter and wave in the form they are stored and reported
+/// in: NFC-normalised. A label [`validate`] would refuse is left as it is; call this on a
+/// validated response.
+pub fn normalised_context(context: &Context) -> Context {
+    let normalise = |label: &Option<String>| {
+        label.as_ref().map(|text| match Label::new(text) {
+            Ok(label) => String::from(label),
+            Err(_) => text.clone(),
+        })
+    };
+    Context {
+        account: normalise(&context.account),
+        matter: normalise(&context.matter),
+        wave: normalise(&context.wave),
+        returning: context.returning,
+    }
 }
 
 fn check_context(context: &Context, errors: &mut Vec<ValidationError>) {
@@ -462,13 +633,13 @@ fn check_context(context: &Context, errors: &mut Vec<ValidationError>) {
         ("context.wave", &context.wave),
     ] {
         if let Some(value) = value
-            && check_text(|| field.to_owned(), value, MAX_CONTEXT_CHARS, errors)
-            && value.chars().any(is_invisible)
+            && let Err(problem) = Label::new(value)
         {
-            // "north\u{200B}wind" would be reported as a second account that reads the same.
+            // "north\u{200B}wind" or "northwind " would be reported as a second account
+            // that reads the same.
             errors.push(ValidationError::BadText {
                 field: field.to_owned(),
-                problem: "must not contain invisible characters",
+                problem: problem.problem(),
             });
         }
     }
@@ -592,4 +763,53 @@ fn check_answers(
         }
     }
     answers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Label, LabelError};
+
+    #[test]
+    fn labels_are_nfc_and_refuse_what_disguises_them() {
+        let accepted = [
+            ("northwind", "northwind"),
+            ("Caf\u{0065}\u{0301} Lumière", "Café Lumière"),
+            ("Москва Экспорт", "Москва Экспорт"),
+            ("שירות מצוין", "שירות מצוין"),
+            ("株式会社\u{3000}山田", "株式会社\u{3000}山田"),
+            ("2026-h2", "2026-h2"),
+        ];
+        for (text, stored) in accepted {
+            assert_eq!(
+                Label::new(text).map(String::from),
+                Ok(stored.to_owned()),
+                "{text:?}"
+            );
+        }
+        let refused = [
+            ("", LabelError::Blank),
+            (" \u{200B} ", LabelError::Blank),
+            ("northwind ", LabelError::OuterSpace),
+            ("\tnorthwind", LabelError::Control),
+            ("\u{3000}northwind", LabelError::OuterSpace),
+            ("north\twind", LabelError::Control),
+            ("north\nwind", LabelError::Control),
+            ("north\u{0000}wind", LabelError::Control),
+            ("north\u{2028}wind", LabelError::Separator),
+            ("north\u{2029}wind", LabelError::Separator),
+            ("northwind\u{200E}", LabelError::Bidirectional),
+            ("\u{200F}northwind", LabelError::Bidirectional),
+            ("north\u{202E}wind", LabelError::Bidirectional),
+            ("north\u{2067}wind", LabelError::Bidirectional),
+            ("north\u{200B}wind", LabelError::Invisible),
+            ("north\u{00AD}wind", LabelError::Invisible),
+            ("north\u{FEFF}wind", LabelError::Invisible),
+            ("north\u{00A0}wind", LabelError::LookAlikeSpace),
+            ("north\u{2009}wind", LabelError::LookAlikeSpace),
+            (&*"x".repeat(201), LabelError::TooLong),
+        ];
+        for (text, problem) in refused {
+            assert_eq!(Label::new(text), Err(problem), "{text:?}");
+        }
+    }
 }

@@ -359,6 +359,23 @@ pub struct ResponseV1 {
     /// The scores the widget computed; the server recomputes and compares them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisional: Option<ResponseScore>,
+    /// The embedding portal's signature over the survey, `context.account`,
+    /// `context.matter`, `identity.name` and `identity.email`: with it, the server can vouch
+    /// for who answered, as an invitation does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_context: Option<SignedContext>,
+}
+
+/// A portal's signature of the context it embeds the survey in (HMAC-SHA256 under the
+/// survey's portal secret; the server's reference describes the signed message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SignedContext {
+    /// When the signature stops being accepted, in seconds since the Unix epoch.
+    pub expires: i64,
+    /// The signature, as 64 lowercase hexadecimal digits.
+    pub signature: String,
 }
 
 /// The answers object, refusing a question answered twice: JSON allows duplicate keys and

@@ -137,7 +137,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors);
-    let widget = ServeDir::new(&state.widget_dir);
+    let widget = crate::widget_assets::service(&state.widget_dir);
     let pages = ServeDir::new(&state.www_dir).append_index_html_on_directories(true);
     let landing = ServeFile::new(state.www_dir.join("landing.html"));
     Router::new()
@@ -149,6 +149,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::dashboard::routes())
         .nest_service("/widget", widget)
         .fallback_service(pages)
+        .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .with_state(state)
 }
 
@@ -275,6 +276,13 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// Parses a JSON body: malformed JSON is a 400, a well-formed document of the wrong shape a
 /// 422 naming the field.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // JSON is UTF-8 (RFC 8259); other bytes are not JSON at all, wherever they stand.
+    if let Err(error) = std::str::from_utf8(body) {
+        return Err(ApiError::MalformedJson(format!(
+            "the body is not valid UTF-8 (byte {})",
+            error.valid_up_to()
+        )));
+    }
     // Whether the body is well-formed JSON at all decides 400 or 422; serde_json alone
     // would call an integer where a name belongs a syntax error.
     let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
@@ -538,8 +546,29 @@ pub(crate) async fn ingest(
         Some(token) => Some(checked_invitation(state, token, definition.id.as_str()).await?),
         None => None,
     };
+    // A portal's signed context vouches for who answers, as an invitation does.
+    let signed_identity = match (&response.signed_context, &invitation) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "signed_context",
+                "a response answers an invitation or carries a portal's signed context, not both",
+            ));
+        }
+        (Some(signed), None) => Some(
+            crate::portal::verify(&state.identity_key, &response, signed, now_seconds())
+                .map_err(|error| ApiError::invalid_field("signed_context", error.to_string()))?,
+        ),
+        (None, _) => None,
+    };
+    if definition.require_signed_context && invitation.is_none() && signed_identity.is_none() {
+        return Err(ApiError::Forbidden(format!(
+            "survey {} accepts answers only through an invitation link or with its portal's signed context",
+            definition.id
+        )));
+    }
     let anonymous = response.confidentiality == ConfidentialityChoice::Anonymous;
-    // An invitation says who answers; what the respondent typed, if anything, comes first.
+    // An invitation or a signed context says who answers, and what the respondent typed
+    // never replaces it.
     let invited_identity = invitation.as_ref().map(|invitation| Identity {
         name: invitation.name.clone(),
         email: Some(invitation.contact.clone()),
@@ -548,7 +577,9 @@ pub(crate) async fn ingest(
     let identity = if anonymous {
         None
     } else {
-        response.identity.clone().or(invited_identity)
+        invited_identity
+            .or(signed_identity.clone())
+            .or_else(|| response.identity.clone())
     };
     let sealed_identity = identity
         .as_ref()
@@ -573,7 +604,8 @@ pub(crate) async fn ingest(
             wave: invitation.wave.clone(),
             returning: response.context.returning,
         },
-        None => response.context.clone(),
+        // Stored as NFC, so that one label typed in two encodings is one account.
+        None => rapport_scoring::validate::normalised_context(&response.context),
     };
     let report_entry = definition
         .layout()
@@ -593,10 +625,10 @@ pub(crate) async fn ingest(
         submitted_at: response.submitted_at.clone(),
         sealed_identity,
         batch_size: definition.min_group_size,
-        arrival: if invitation.is_some() {
-            Arrival::Invitation
-        } else {
-            Arrival::Unverified
+        arrival: match (&invitation, &signed_identity) {
+            (Some(_), _) => Arrival::Invitation,
+            (None, Some(_)) => Arrival::SignedContext,
+            (None, None) => Arrival::Unverified,
         },
         invitation_id: invitation.map(|invitation| invitation.id),
     };

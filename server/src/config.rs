@@ -55,9 +55,10 @@ impl Cli {
     }
 }
 
-/// The keys a configuration file may hold, each with the id of the option it sets (the
+/// The keys a configuration file may hold, each with the id of an option it sets (the
 /// option's field name, which is also its flag without `--` and with `-` for `_`, except
-/// that `public_url` sets `rapport invite --base-url`).
+/// that `public_url` sets `rapport invite --base-url` as well as `rapport serve
+/// --public-url`). A key listed twice sets both options.
 pub const FILE_KEYS: &[(&str, &str)] = &[
     ("listen", "listen"),
     ("database_url", "database_url"),
@@ -69,6 +70,7 @@ pub const FILE_KEYS: &[(&str, &str)] = &[
     ("trust_forwarded_for", "trust_forwarded_for"),
     ("identity_key_file", "identity_key_file"),
     ("public_url", "base_url"),
+    ("public_url", "public_url"),
 ];
 
 /// A configuration file, typed so that a bad value is refused when the file is read.
@@ -126,12 +128,11 @@ impl ConfigFile {
 
     /// The file's settings as option defaults: (option id, values).
     fn defaults(&self) -> Vec<(&'static str, Vec<String>)> {
-        let option_id = |key: &str| {
+        let option_ids = |key: &'static str| {
             FILE_KEYS
                 .iter()
-                .find(|(file_key, _)| *file_key == key)
+                .filter(move |(file_key, _)| *file_key == key)
                 .map(|(_, id)| *id)
-                .expect("every file key has an option")
         };
         let path = |path: &PathBuf| path.to_string_lossy().into_owned();
         let settings: [(&'static str, Option<Vec<String>>); 10] = [
@@ -168,7 +169,8 @@ impl ConfigFile {
         ];
         settings
             .into_iter()
-            .filter_map(|(key, values)| values.map(|values| (option_id(key), values)))
+            .filter_map(|(key, values)| values.map(|values| (key, values)))
+            .flat_map(|(key, values)| option_ids(key).map(move |id| (id, values.clone())))
             .collect()
     }
 }
@@ -252,6 +254,17 @@ pub enum KeyCommand {
     /// Append a fresh current key to the key file. Older keys stay in the file, so what
     /// they sealed stays readable; restart every server to use the new key.
     Rotate {
+        /// The identity key file.
+        #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
+        identity_key_file: PathBuf,
+    },
+    /// Print the portal secret of a survey: what a client portal's backend signs the
+    /// context it embeds the survey in with (see docs/EMBEDDING.md). Keep it on the
+    /// portal's server, never in a page.
+    PortalSecret {
+        /// The survey.
+        #[arg(long)]
+        survey: String,
         /// The identity key file.
         #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
         identity_key_file: PathBuf,
@@ -361,6 +374,35 @@ pub struct ServeArgs {
     /// the database's backups.
     #[arg(long, env = "RAPPORT_IDENTITY_KEY_FILE", default_value = "rapport.key")]
     pub identity_key_file: PathBuf,
+    /// The address people reach this server at, such as `https://feedback.example.com`.
+    /// When it starts with `https://`, the server is behind HTTPS (its own proxy or load
+    /// balancer ends TLS) and the dashboard's session cookie is marked `Secure`.
+    #[arg(long, env = "RAPPORT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds a client may take to send a request's line and headers; also how long an
+    /// idle keep-alive connection stays open.
+    #[arg(long, env = "RAPPORT_HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_seconds: u64,
+    /// Seconds a client may take to send a request's whole body, counted from its headers.
+    #[arg(long, env = "RAPPORT_BODY_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub body_timeout_seconds: u64,
+}
+
+impl ServeArgs {
+    /// Whether the server is reached over HTTPS, as its public address says.
+    pub fn behind_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.trim().to_ascii_lowercase().starts_with("https://"))
+    }
+
+    /// The connection time limits.
+    pub fn connection_limits(&self) -> crate::connection::ConnectionLimits {
+        crate::connection::ConnectionLimits {
+            header: std::time::Duration::from_secs(self.header_timeout_seconds),
+            body: std::time::Duration::from_secs(self.body_timeout_seconds),
+        }
+    }
 }
 
 /// `rapport invite`.

@@ -138,16 +138,71 @@ fn sqlite_unavailable(code: rusqlite::ErrorCode) -> Option<&'static str> {
     }
 }
 
+/// Whether `field` holds who answered (`identity`, `identity.name`, …): its values are
+/// never written into an error.
+fn is_identity_field(field: &str) -> bool {
+    field == "identity" || field.starts_with("identity.") || field.starts_with("identity[")
+}
+
+/// The path of an identity field cut to the fields an identity has: an unknown key sent
+/// inside `identity` (`identity.Ana Ruiz`) is a value too.
+fn identity_path(field: &str) -> String {
+    let known = field
+        .strip_prefix("identity.")
+        .and_then(|rest| rest.split(['.', '[']).next())
+        .filter(|name| ["name", "email", "organisation"].contains(name));
+    match known {
+        Some(name) => format!("identity.{name}"),
+        None => "identity".to_owned(),
+    }
+}
+
+/// A parser's message about an identity field without the value it quotes: serde writes
+/// `invalid type: string "Ana Ruiz", expected struct Identity`, and an identity sent in the
+/// wrong shape must not come back in the refusal, nor reach the logs and proxies a
+/// refusal passes through. What is kept names only JSON types and the expected shape.
+fn without_values(message: String) -> String {
+    let expected = message
+        .rfind(", expected ")
+        .map(|at| &message[at..])
+        .unwrap_or_default();
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // The kind of value comes before its quoted or back-quoted text: `string`,
+            // `integer`, `floating point`, `map`, `null`.
+            let kind = rest
+                .split(['"', '`', ','])
+                .next()
+                .unwrap_or_default()
+                .trim();
+            return format!("{prefix}{kind}{expected}");
+        }
+    }
+    for prefix in ["unknown field", "unknown variant"] {
+        if message.starts_with(prefix) {
+            return format!("{prefix}{expected}");
+        }
+    }
+    if message.contains(['"', '`']) {
+        return "is not valid".to_owned();
+    }
+    message
+}
+
 impl ApiError {
-    /// A validation error about one field.
+    /// A validation error about one field. A message about an identity field is stripped
+    /// of any value it quotes.
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let message = message.into();
+        let mut field = field.into();
+        let message = if is_identity_field(&field) {
+            field = identity_path(&field);
+            without_values(message.into())
+        } else {
+            message.into()
+        };
         ApiError::Invalid {
             message: message.clone(),
-            details: vec![FieldError {
-                field: field.into(),
-                message,
-            }],
+            details: vec![FieldError { field, message }],
         }
     }
 

@@ -26,7 +26,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rapport_scoring::completion::{Completion, completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
-use rapport_scoring::disclosure::{self, RowRelease};
+use rapport_scoring::disclosure::RowRelease;
 use rapport_scoring::wire::ConfidentialityChoice;
 use rapport_scoring::{Report, ReportInput, ReportOptions, SegmentField, report_of};
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ErrorBody};
-use crate::store::CompiledSurvey;
+use crate::store::{CompiledSurvey, ReportColumns};
 
 /// Query of the report and export endpoints.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -44,6 +44,10 @@ pub struct ReportQuery {
     pub by: Option<String>,
     /// Survey version; the latest by default.
     pub version: Option<u32>,
+    /// `true`: only the answers the server can vouch for (through an invitation or with a
+    /// portal's signed context), leaving out what anyone could have posted.
+    #[serde(default)]
+    pub verified: Option<bool>,
 }
 
 /// A report as a caller may see it.
@@ -64,6 +68,11 @@ pub struct RoleReport {
     /// as it arrives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protected_batch_size: Option<u32>,
+    /// For every role but admin: when the latest batch of confidential and anonymous
+    /// answers in this report was published (the time its last answer was received);
+    /// absent while none is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<String>,
     /// The report; null when suppressed.
     #[schema(value_type = Option<crate::openapi::scoring::Report>, required = true)]
     pub report: Option<Report>,
@@ -138,7 +147,7 @@ async fn waiting_answers(
     for version in versions {
         let survey = self::definition(state, definition.id.as_str(), Some(version)).await?;
         let columns = state.store.report_input(&survey).await?;
-        let release = disclosure::release(&columns, survey.min_group_size);
+        let release = columns.release(survey.min_group_size);
         for row in 0..columns.len() {
             if matches!(
                 release.row(row),
@@ -165,6 +174,10 @@ pub(crate) async fn definition(
         .ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
 }
 
+/// The most different fields one report may be broken down by: the dashboard's four
+/// standing breakdowns (wave, role, account, new or returning) and as many more.
+pub const MAX_BREAKDOWNS: usize = 8;
+
 /// The report of survey `survey_id` as `caller` may see it. The one place the role
 /// restriction of reports lives: the API's `report` endpoint and the dashboard both call it.
 pub async fn role_report(
@@ -174,29 +187,46 @@ pub async fn role_report(
     query: &ReportQuery,
 ) -> Result<RoleReport, ApiError> {
     let definition = definition(state, survey_id, query.version).await?;
-    let segments = query
-        .by
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .filter(|field| !field.is_empty())
+    // Each field once, and few of them: `by=wave` repeated thousands of times asked for
+    // the same breakdown thousands of times over.
+    let mut fields: Vec<&str> = Vec::new();
+    for field in query.by.as_deref().unwrap_or_default().split(',') {
+        let field = field.trim();
+        if !field.is_empty() && !fields.contains(&field) {
+            if fields.len() == MAX_BREAKDOWNS {
+                return Err(ApiError::invalid_field(
+                    "by",
+                    format!("by may name at most {MAX_BREAKDOWNS} different fields"),
+                ));
+            }
+            fields.push(field);
+        }
+    }
+    let segments = fields
+        .into_iter()
         .map(|field| {
-            SegmentField::parse(&definition, field.trim())
+            SegmentField::parse(&definition, field)
                 .map_err(|error| ApiError::invalid_field("by", error.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let columns = state.store.report_input(&definition).await?;
     // Filtering and folding up to millions of rows is CPU work: off the async workers.
-    let (compiled, who) = (Arc::clone(&definition), caller.clone());
+    let (compiled, who, rows) = (
+        Arc::clone(&definition),
+        caller.clone(),
+        Arc::clone(&columns),
+    );
+    let verified_only = query.verified == Some(true);
     let RestrictedReport {
         n,
         suppressed,
         report,
-    } = tokio::task::spawn_blocking(move || restricted_report(&compiled, &who, &columns, segments))
-        .await
-        .map_err(|error| {
-            ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}"))
-        })?;
+        latest_batch_row,
+    } = tokio::task::spawn_blocking(move || {
+        restricted_report(&compiled, &who, &rows, segments, verified_only)
+    })
+    .await
+    .map_err(|error| ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}")))?;
     let accounts = if caller.role == Role::Account {
         caller.accounts.clone()
     } else {
@@ -209,6 +239,10 @@ pub async fn role_report(
         n,
         suppressed,
         protected_batch_size: (caller.role != Role::Admin).then_some(definition.min_group_size),
+        published_at: match latest_batch_row {
+            Some(row) => state.store.received_at(&columns.response_id(row)).await?,
+            None => None,
+        },
         report,
         completion,
     })
@@ -223,26 +257,38 @@ struct RestrictedReport {
     suppressed: bool,
     /// The report, unless suppressed.
     report: Option<Report>,
+    /// For every role but admin, the row whose answer completed the latest published batch
+    /// the report counts.
+    latest_batch_row: Option<usize>,
 }
 
 /// The report over the rows `caller` may see: every row for an admin; for anyone else only
-/// what [`disclosure::release`] lets them see, and an account caller only their accounts.
+/// what [`rapport_scoring::disclosure::release`] lets them see, and an account caller only their accounts.
 fn restricted_report(
     definition: &SurveyDefinition,
     caller: &Caller,
-    columns: &ReportInput,
+    columns: &ReportColumns,
     segments: Vec<SegmentField>,
+    verified_only: bool,
 ) -> RestrictedReport {
-    let input: Cow<'_, ReportInput> = match caller.role {
-        Role::Admin => Cow::Borrowed(columns),
-        Role::Viewer => {
-            Cow::Owned(disclosure::release(columns, definition.min_group_size).into_visible())
-        }
-        Role::Account => Cow::Owned(
-            disclosure::release(columns, definition.min_group_size)
+    // The release is decided once per set of rows and kept beside the report columns.
+    let release = (caller.role != Role::Admin).then(|| columns.release(definition.min_group_size));
+    let latest_batch_row = release.as_ref().and_then(|release| {
+        release.latest_batch_row(|row| caller.sees_account(columns.account(row)))
+    });
+    let input: Cow<'_, ReportInput> = match &release {
+        None => Cow::Borrowed(columns),
+        Some(release) if caller.role == Role::Viewer => Cow::Borrowed(release.visible()),
+        Some(release) => Cow::Owned(
+            release
                 .visible()
                 .filter(|input, row| caller.sees_account(input.account(row))),
         ),
+    };
+    let input = if verified_only {
+        Cow::Owned(input.filter(|input, row| input.arrival(row).is_verified()))
+    } else {
+        input
     };
     let n = input.len() as u64;
     let suppressed = caller.role != Role::Admin && n < u64::from(definition.min_group_size);
@@ -260,6 +306,7 @@ fn restricted_report(
         n,
         suppressed,
         report,
+        latest_batch_row,
     }
 }
 

@@ -24,7 +24,7 @@ use rapport_scoring::SurveyDefinition;
 use rapport_scoring::close_loop::{
     Reason, conversation_reasons, needs_conversation, strength_and_weakness,
 };
-use rapport_scoring::disclosure::{self, RowRelease};
+use rapport_scoring::disclosure::RowRelease;
 use rapport_scoring::score::RelationshipCategory;
 use rapport_scoring::wire::{ConfidentialityChoice, Identity};
 use serde::{Deserialize, Serialize};
@@ -244,8 +244,7 @@ pub async fn follow_up_overview(
     // An account caller sees a protected answer's flag only once its batch is published,
     // and under the wave of the answer that completed the batch, so that every flag they
     // see stands for whole batches (see `rapport_scoring::disclosure`).
-    let release =
-        (caller.role != Role::Admin).then(|| disclosure::release(&columns, survey.min_group_size));
+    let release = (caller.role != Role::Admin).then(|| columns.release(survey.min_group_size));
     for row in 0..columns.len() {
         let (account, observation) = (columns.account(row), columns.observation(row));
         let wave = match release.as_ref().map(|release| release.row(row)) {

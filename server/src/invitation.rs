@@ -46,6 +46,38 @@ pub struct Invitation {
     pub expires: i64,
 }
 
+/// An account, matter or wave of an invitation that breaks the label rules of
+/// [`rapport_scoring::validate::Label`]; the message names the field, never the label.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {problem}")]
+pub struct LabelRefused {
+    /// `account`, `matter` or `wave`.
+    pub field: &'static str,
+    /// What is wrong.
+    pub problem: rapport_scoring::validate::LabelError,
+}
+
+impl Invitation {
+    /// This invitation with its account, matter and wave checked and NFC-normalised by the
+    /// rules a response's context follows, so that invited and uninvited answers of one
+    /// account carry one label.
+    pub fn with_checked_labels(mut self) -> Result<Invitation, LabelRefused> {
+        use rapport_scoring::validate::Label;
+        let check = |field: &'static str, text: &str| {
+            Label::new(text)
+                .map(String::from)
+                .map_err(|problem| LabelRefused { field, problem })
+        };
+        self.account = check("account", &self.account)?;
+        self.matter = self
+            .matter
+            .map(|matter| check("matter", &matter))
+            .transpose()?;
+        self.wave = self.wave.map(|wave| check("wave", &wave)).transpose()?;
+        Ok(self)
+    }
+}
+
 /// Why a token was refused. The messages are shown to the respondent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvitationError {
@@ -200,6 +232,34 @@ mod tests {
             Invitation::verify(&token, &key, 2_000_000_000),
             Err(InvitationError::Expired("2033-05-18".into()))
         );
+    }
+
+    #[test]
+    fn invitation_labels_follow_the_context_rules() {
+        let mut decomposed = invitation();
+        decomposed.account = "Cafe\u{0301} Lumie\u{0300}re".into();
+        decomposed.wave = Some("2026-h2".into());
+        let checked = decomposed.with_checked_labels().expect("a good label");
+        assert_eq!(checked.account, "Café Lumière");
+        for (field, edit) in [
+            (
+                "account",
+                (|invitation: &mut Invitation| invitation.account = "northwind ".into())
+                    as fn(&mut Invitation),
+            ),
+            ("matter", |invitation| {
+                invitation.matter = Some("msa\u{200B}2026".into())
+            }),
+            ("wave", |invitation| {
+                invitation.wave = Some("2026\u{2028}h2".into())
+            }),
+        ] {
+            let mut bad = invitation();
+            edit(&mut bad);
+            let refused = bad.with_checked_labels().expect_err(field);
+            assert_eq!(refused.field, field);
+            assert!(refused.to_string().starts_with(field), "{refused}");
+        }
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! - [`identity`]: sealing respondent identity with the identity key;
 //! - [`invitation`]: signed invitation tokens for email links and portals;
 //! - [`api`]: the HTTP API and static files, as `fn app(state) -> Router`;
+//! - [`connection`]: how `rapport serve` serves connections, with header, body and idle
+//!   time limits;
+//! - [`headers`]: the security headers every response carries;
 //! - [`auth`]: API tokens and the roles that restrict what a caller sees;
 //! - [`export`]: role-restricted reports and the CSV export;
 //! - [`dashboard`]: the results dashboard, HTML rendered from what `export` and
@@ -17,7 +20,8 @@
 //! - [`metrics`]: what the server counts, and `GET /metrics`;
 //! - [`openapi`]: the OpenAPI document of `/api/v1`, generated from the handlers;
 //! - [`rate_limit`]: the per-client limit on response ingest;
-//! - [`score_file`]: `rapport score`, reports from a JSONL file of responses.
+//! - [`score_file`]: `rapport score`, reports from a JSONL file of responses;
+//! - [`widget_assets`]: the widget bundle, public to every origin, with its caching.
 //!
 //! Nothing in this crate computes a score itself: every number comes from `rapport-scoring`.
 #![forbid(unsafe_code)]
@@ -26,17 +30,21 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod connection;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod export;
 pub mod follow_up;
+pub mod headers;
 pub mod identity;
 pub mod invitation;
 pub mod metrics;
 pub mod openapi;
+pub mod portal;
 pub mod rate_limit;
 pub mod score_file;
 pub mod store;
+pub mod widget_assets;
 
 pub use api::{AppState, app};

@@ -9,6 +9,7 @@ use rapport_server::config::{
     Cli, Command, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs,
     SurveyCommand, TokenCommand,
 };
+use rapport_server::dashboard::SecureCookies;
 use rapport_server::identity::IdentityKey;
 use rapport_server::invitation::{Invitation, now_seconds, parse_lifetime};
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
@@ -51,6 +52,8 @@ fn main() -> std::process::ExitCode {
         Command::Key { command: KeyCommand::Rotate { identity_key_file } } => IdentityKey::rotate_file(&identity_key_file).map(|keys| {
             println!("added a new current identity key; {} now holds {keys} keys. Restart every server to seal with it.", identity_key_file.display());
         }),
+        Command::Key { command: KeyCommand::PortalSecret { survey, identity_key_file } } => IdentityKey::load(&identity_key_file)
+            .map(|key| println!("{}", rapport_server::portal::portal_secret(&key, &survey))),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -72,6 +75,12 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
     match command {
         SurveyCommand::Add { file, database } => {
             let definition = score_file::load_definition(&file.to_string_lossy())?;
+            if definition.allowed_origins.is_empty() {
+                eprintln!(
+                    "warning: survey {id} lists no allowed origin, so pages on other sites will not be able to send answers to it: browsers refuse until one is listed. Add the sites that embed it to allowed_origins, for example allowed_origins = [\"https://portal.example.com\"], or start the server with --allow-origin. Pages served by this server itself and invitation links work without it.",
+                    id = definition.id
+                );
+            }
             let store = Store::open(&database.database_url).await?;
             match store.add_survey(&definition).await? {
                 AddOutcome::Added { version } => {
@@ -260,7 +269,9 @@ async fn invite(args: InviteArgs) -> anyhow::Result<()> {
             wave: person.wave,
             firm: args.firm.clone(),
             expires: now_seconds() + lifetime,
-        };
+        }
+        .with_checked_labels()
+        .with_context(|| format!("the invitation for {}", person.contact))?;
         let contact = rapport_scoring::wire::Identity {
             name: invitation.name.clone(),
             email: Some(invitation.contact.clone()),
@@ -340,13 +351,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(address = %listener.local_addr()?, "rapport is serving; open http://{}/", listener.local_addr()?);
-    axum::serve(
+    let router = app(state).layer(axum::Extension(SecureCookies(args.behind_https())));
+    // Header, body and idle time limits cut a client that sends slowly or not at all.
+    rapport_server::connection::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router,
+        args.connection_limits(),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
+    .await;
     store.close().await;
     tracing::info!("stopped after finishing in-flight requests");
     Ok(())

@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use rapport_scoring::completion::InvitationRecord;
 use rapport_scoring::definition::SurveyDefinition;
-use rapport_scoring::disclosure::Arrival;
+use rapport_scoring::disclosure::{Arrival, Release};
 use rapport_scoring::entry::EntryLayout;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::validate::Answers;
@@ -67,6 +67,8 @@ pub struct ReportColumns {
     ids: Vec<u128>,
     /// The ids of rows that hold anything else, by row.
     other_ids: HashMap<usize, String>,
+    /// What roles other than admin may see of these rows, decided once per set of rows.
+    release: std::sync::OnceLock<Arc<Release>>,
 }
 
 impl ReportColumns {
@@ -75,7 +77,20 @@ impl ReportColumns {
             input: ReportInput::new(survey),
             ids: Vec::new(),
             other_ids: HashMap::new(),
+            release: std::sync::OnceLock::new(),
         }
+    }
+
+    /// What roles other than admin may see of these rows, with batches of `batch_size` (the
+    /// survey version's minimum group size, the same for every call on one version):
+    /// decided on the first call and kept until rows are added.
+    pub fn release(&self, batch_size: u32) -> Arc<Release> {
+        Arc::clone(self.release.get_or_init(|| {
+            Arc::new(rapport_scoring::disclosure::release(
+                &self.input,
+                batch_size,
+            ))
+        }))
     }
 
     /// The response id of the `row`-th response.
@@ -1112,6 +1127,8 @@ impl Store {
         up_to: i64,
         columns: &mut ReportColumns,
     ) -> anyhow::Result<()> {
+        // New rows can complete batches: the release is decided again when next asked for.
+        columns.release = std::sync::OnceLock::new();
         on_pool!(&self.pool, |pool| {
             let mut rows = sqlx::query(
                 "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key, arrival FROM responses \
@@ -1261,6 +1278,16 @@ impl Store {
     pub async fn sealed_identity(&self, response_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(on_pool!(&self.pool, |pool| sqlx::query_scalar(
             "SELECT sealed FROM respondent_identities WHERE response_id = $1"
+        )
+        .bind(response_id)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// When a response was received, if it is stored.
+    pub async fn received_at(&self, response_id: &str) -> anyhow::Result<Option<String>> {
+        Ok(on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT received_at FROM responses WHERE response_id = $1"
         )
         .bind(response_id)
         .fetch_optional(pool)
@@ -1601,6 +1628,67 @@ impl Store {
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         on_pool!(&self.pool, |pool| pool.close().await);
+    }
+
+    /// Stores a dashboard session: the hash of its random id, the hash of the token it
+    /// stands for, and when it ends (seconds since the Unix epoch). Sessions that have
+    /// ended are deleted on the way.
+    pub async fn add_dashboard_session(
+        &self,
+        session_sha256: &str,
+        token_sha256: &str,
+        expires_at: i64,
+        now_seconds: i64,
+    ) -> anyhow::Result<()> {
+        on_pool!(&self.pool, |pool| {
+            sqlx::query("DELETE FROM dashboard_sessions WHERE expires_at <= $1")
+                .bind(now_seconds)
+                .execute(pool)
+                .await?;
+            sqlx::query("INSERT INTO dashboard_sessions (session_sha256, token_sha256, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(session_sha256)
+                .bind(token_sha256)
+                .bind(expires_at)
+                .bind(now().as_str())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The caller of an unexpired dashboard session, by the hash of its id; `None` for an
+    /// unknown, ended or revoked session, or one whose token was removed.
+    pub async fn caller_for_dashboard_session(
+        &self,
+        session_sha256: &str,
+        now_seconds: i64,
+    ) -> anyhow::Result<Option<Caller>> {
+        let token_sha256: Option<String> = on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar(
+                "SELECT token_sha256 FROM dashboard_sessions WHERE session_sha256 = $1 AND expires_at > $2",
+            )
+            .bind(session_sha256)
+            .bind(now_seconds)
+            .fetch_optional(pool)
+            .await?
+        });
+        match token_sha256 {
+            Some(token_sha256) => self.caller_for_token_hash(&token_sha256).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes a dashboard session (signing out); returns whether there was one.
+    pub async fn remove_dashboard_session(&self, session_sha256: &str) -> anyhow::Result<bool> {
+        let removed = on_pool!(&self.pool, |pool| {
+            sqlx::query("DELETE FROM dashboard_sessions WHERE session_sha256 = $1")
+                .bind(session_sha256)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(removed > 0)
     }
 }
 

@@ -58,7 +58,7 @@ before(async () => {
   // only verified confidential answers ever reach an account manager, in whole batches.
   for (let idx = 0; idx < 6; idx++) {
     const link = execFileSync(rapportBin, [
-      'invite', '--survey', 'client-portal', '--contact', `detractor${idx}@northwind.example`,
+      'invite', '--survey', 'client-portal', '--contact', SECRET_EMAIL, '--name', SECRET_NAME,
       '--account', 'northwind', '--wave', '2026-h2', '--base-url', server.url,
       '--database-url', server.databaseUrl, '--identity-key-file', `${server.dir}/identity.key`,
     ], { encoding: 'utf8' }).trim();

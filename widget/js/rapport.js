@@ -1,12 +1,28 @@
 // Rapport survey widget loader. Include with
-//   <script type="module" src="https://your-server/widget/rapport.js"></script>
-// then place <rapport-survey survey="client-portal"></rapport-survey> anywhere.
+//   <script type="module" src="https://your-server/widget/rapport.js"
+//           integrity="sha384-…" crossorigin="anonymous"></script>
+// (`cargo xtask dist` prints the integrity of each build), then place
+// <rapport-survey survey="client-portal"></rapport-survey> anywhere.
 // It registers the custom element, gives each one a shadow root with the widget's
 // stylesheet, and mounts the WebAssembly widget inside. No inline scripts or styles, no
 // eval: it runs under a Content-Security-Policy allowing only 'self' and 'wasm-unsafe-eval'.
+//
+// `cargo xtask dist` replaces the import below with the generated bindings themselves, so
+// the snippet's integrity covers all of the widget's JavaScript, and fills in the
+// content-hashed name of the wasm and its SHA-384, which the browser checks on download.
 import init, { mount as mountWasm, stylesheet } from './rapport_core.js';
 
-const ready = init();
+const WASM_FILE = 'rapport_core_bg.wasm';
+const WASM_INTEGRITY = '';
+
+// The wasm is fetched and compiled as soon as the loader runs, before any element asks for
+// it. It is public and needs no cookies; its server sends Access-Control-Allow-Origin: *.
+const ready = init({
+  module_or_path: fetch(new URL(WASM_FILE, import.meta.url), { integrity: WASM_INTEGRITY, credentials: 'omit' }),
+});
+// A failure is reported on each element (rapport:error); this keeps it from also being an
+// unhandled rejection.
+ready.catch(() => {});
 const serverOrigin = new URL('..', import.meta.url).href.replace(/\/$/, '');
 let sheet = null;
 
@@ -38,6 +54,11 @@ function configOf(element, overrides = {}) {
     account: overrides.account || attr('account') || null,
     matter: overrides.matter || attr('matter') || null,
     wave: overrides.wave || attr('wave') || null,
+    // A portal's signed context (docs/SIGNED-CONTEXT.md): who is signed in, vouched for.
+    contact_name: overrides.contactName || attr('contact-name') || null,
+    contact_email: overrides.contactEmail || attr('contact-email') || null,
+    expires: Number(overrides.expires || attr('expires')) || null,
+    signature: overrides.signature || attr('signature') || null,
   };
   const definition = overrides.definition || attr('definition') || inlineDefinition(element, overrides);
   config.definition = definition && typeof definition !== 'string' ? JSON.stringify(definition) : definition;
@@ -66,7 +87,7 @@ export async function mount(element, config = {}) {
   };
 }
 
-const OBSERVED = ['survey', 'endpoint', 'server', 'locale', 'token', 'definition', 'headers', 'account', 'matter', 'wave'];
+const OBSERVED = ['survey', 'endpoint', 'server', 'locale', 'token', 'definition', 'headers', 'account', 'matter', 'wave', 'contact-name', 'contact-email', 'expires', 'signature'];
 
 class RapportSurvey extends HTMLElement {
   static get observedAttributes() { return OBSERVED; }

@@ -46,6 +46,10 @@ pub struct Strings {
     pub sending: &'static str,
     /// Shown when the response waits to be sent.
     pub queued: &'static str,
+    /// Heading when this page may not send the answers (the site's configuration refuses).
+    pub blocked_heading: &'static str,
+    /// What that means for the respondent: not sent, kept, sent once the site is fixed.
+    pub blocked: &'static str,
     /// Thank-you heading.
     pub thanks: &'static str,
     /// Intro of the provisional result.
@@ -104,6 +108,8 @@ const EN: Strings = Strings {
     submit: "Send my answers",
     sending: "Sending…",
     queued: "Your answers are saved on this device and will be sent as soon as the connection is back. You can close this page.",
+    blocked_heading: "Your answers have not been sent yet",
+    blocked: "This website is not set up to deliver your answers to the survey service, so they could not be sent. They are saved on this device and will be sent when you open this page again after the website has fixed this. You do not need to answer again.",
     thanks: "Thank you for your feedback",
     provisional_intro: "A first reading of your answers:",
     recommendation: "Recommendation",
@@ -143,6 +149,8 @@ const FR: Strings = Strings {
     submit: "Envoyer mes réponses",
     sending: "Envoi…",
     queued: "Vos réponses sont enregistrées sur cet appareil et seront envoyées dès le retour de la connexion. Vous pouvez fermer cette page.",
+    blocked_heading: "Vos réponses n'ont pas encore été envoyées",
+    blocked: "Ce site n'est pas configuré pour transmettre vos réponses au service d'enquête : elles n'ont donc pas pu être envoyées. Elles sont enregistrées sur cet appareil et seront envoyées lorsque vous rouvrirez cette page, une fois le problème corrigé par le site. Vous n'avez pas besoin de répondre à nouveau.",
     thanks: "Merci pour votre retour",
     provisional_intro: "Une première lecture de vos réponses :",
     recommendation: "Recommandation",
@@ -182,6 +190,8 @@ const DE: Strings = Strings {
     submit: "Antworten senden",
     sending: "Wird gesendet…",
     queued: "Ihre Antworten sind auf diesem Gerät gespeichert und werden gesendet, sobald die Verbindung wieder besteht. Sie können die Seite schließen.",
+    blocked_heading: "Ihre Antworten wurden noch nicht gesendet",
+    blocked: "Diese Website ist nicht dafür eingerichtet, Ihre Antworten an den Umfragedienst zu übermitteln, daher konnten sie nicht gesendet werden. Sie sind auf diesem Gerät gespeichert und werden gesendet, wenn Sie diese Seite erneut öffnen, nachdem die Website das behoben hat. Sie müssen nicht noch einmal antworten.",
     thanks: "Vielen Dank für Ihr Feedback",
     provisional_intro: "Eine erste Auswertung Ihrer Antworten:",
     recommendation: "Empfehlung",
@@ -221,6 +231,8 @@ const NL: Strings = Strings {
     submit: "Antwoorden versturen",
     sending: "Versturen…",
     queued: "Uw antwoorden zijn op dit apparaat bewaard en worden verstuurd zodra de verbinding terug is. U kunt deze pagina sluiten.",
+    blocked_heading: "Uw antwoorden zijn nog niet verstuurd",
+    blocked: "Deze website is niet ingericht om uw antwoorden aan de enquêtedienst door te geven, dus konden ze niet worden verstuurd. Ze zijn op dit apparaat bewaard en worden verstuurd wanneer u deze pagina opnieuw opent nadat de website dit heeft opgelost. U hoeft niet opnieuw te antwoorden.",
     thanks: "Dank u voor uw feedback",
     provisional_intro: "Een eerste lezing van uw antwoorden:",
     recommendation: "Aanbeveling",
@@ -260,6 +272,8 @@ const ES: Strings = Strings {
     submit: "Enviar mis respuestas",
     sending: "Enviando…",
     queued: "Sus respuestas están guardadas en este dispositivo y se enviarán en cuanto vuelva la conexión. Puede cerrar esta página.",
+    blocked_heading: "Sus respuestas aún no se han enviado",
+    blocked: "Este sitio web no está configurado para entregar sus respuestas al servicio de encuestas, por eso no se han podido enviar. Están guardadas en este dispositivo y se enviarán cuando vuelva a abrir esta página, una vez que el sitio lo haya corregido. No necesita responder de nuevo.",
     thanks: "Gracias por su opinión",
     provisional_intro: "Una primera lectura de sus respuestas:",
     recommendation: "Recomendación",

@@ -60,6 +60,14 @@ pub struct Config {
     pub matter: Option<String>,
     /// Survey wave the host page knows.
     pub wave: Option<String>,
+    /// The signed-in contact's name, as the portal signed it.
+    pub contact_name: Option<String>,
+    /// The signed-in contact's email, as the portal signed it.
+    pub contact_email: Option<String>,
+    /// When the portal's signature expires, seconds since the Unix epoch.
+    pub expires: Option<i64>,
+    /// The portal's signature of survey, account, matter, name and email.
+    pub signature: Option<String>,
 }
 
 impl Config {
@@ -113,10 +121,20 @@ async fn load_definition(config: &Config) -> Result<SurveyDefinition, String> {
             .map_err(|error| format!("inline survey definition: {error}"));
     }
     let url = format!("{}/api/v1/surveys/{}", config.server, config.survey);
-    if let Some(text) = net::get_text(&url).await
-        && let Ok(definition) = SurveyDefinition::from_json(&text)
+    let loaded = net::get_text(&url).await;
+    if let Ok(Some(text)) = &loaded
+        && let Ok(definition) = SurveyDefinition::from_json(text)
     {
         return Ok(definition);
+    }
+    // A browser reads a survey's definition from the server only on the origins that may
+    // send answers to it, so a refusal here foretells a refused send: say so at once.
+    if loaded.is_err() && net::refused_by_browser(&url).await {
+        let origin = net::page_origin();
+        web_sys::console::warn_1(&JsValue::from_str(&format!(
+            "rapport: the browser refused to load survey {} from {} for {origin} (CORS), and will refuse its answers too. Add {origin} to allowed_origins of survey {}, or start the server with --allow-origin {origin}.",
+            config.survey, config.server, config.survey
+        )));
     }
     rapport_scoring::template(&config.survey)
         .ok_or_else(|| format!("survey {:?} could not be loaded", config.survey))
@@ -176,6 +194,18 @@ pub fn Survey(props: &SurveyProps) -> Html {
             let locale = i18n::choose_locale(config.locales.iter().map(String::as_str));
             let mut state = SurveyState::new(definition, locale, random_response_id(), now());
             state.invitation = config.token.clone();
+            if let (Some(signature), Some(expires), Some(email)) =
+                (&config.signature, config.expires, &config.contact_email)
+            {
+                state.signed = Some(crate::state::SignedContact {
+                    context: rapport_scoring::wire::SignedContext {
+                        expires,
+                        signature: signature.clone(),
+                    },
+                    name: config.contact_name.clone(),
+                    email: email.clone(),
+                });
+            }
             state.context = Context {
                 account: config.account.clone(),
                 matter: config.matter.clone(),
@@ -278,8 +308,9 @@ pub fn Survey(props: &SurveyProps) -> Html {
 }
 
 /// Applies how a delivery ended: the thank-you and `rapport:submitted` on a 2xx (and the
-/// draft is forgotten), the server's message next to the answers on a 4xx, the waiting
-/// screen otherwise.
+/// draft is forgotten), the server's message next to the answers on a 4xx, the truth about
+/// a refusal (and `rapport:error` with what to configure) when this page may not send, the
+/// waiting screen otherwise.
 fn settle(
     state: &UseReducerHandle<SurveyState>,
     host: &HtmlElement,
@@ -307,6 +338,25 @@ fn settle(
                 &serde_json::json!({ "message": message, "fields": fields }),
             );
             state.dispatch(Action::Refused(message, fields));
+        }
+        SendOutcome::Blocked(blocked) => {
+            let origin = net::page_origin();
+            emit(
+                host,
+                "error",
+                &serde_json::json!({
+                    "message": blocked.advice(pending, &origin),
+                    "reason": blocked.reason,
+                    "status": blocked.status,
+                    "server_message": blocked.server_message,
+                    "survey": pending.survey_id,
+                    "endpoint": pending.url,
+                    "origin": origin,
+                    "response_id": pending.response_id,
+                    "kept": true,
+                }),
+            );
+            state.dispatch(Action::Blocked);
         }
         SendOutcome::Retry => state.dispatch(Action::Queue),
     }

@@ -2,9 +2,18 @@
 //! response with retries, and the local outbox and draft that keep answers safe across
 //! reloads and outages.
 //!
-//! A response enters the outbox before its first send and leaves it only on a 2xx, so an
-//! acknowledged response is never sent again and an unacknowledged one is never lost. The
-//! response id makes any repeat harmless: the server recognises it.
+//! A response enters the outbox before its first send and leaves it only on a 2xx or a 4xx
+//! about the answers themselves, so an acknowledged response is never sent again and an
+//! unacknowledged one is never lost. The response id makes any repeat harmless: the server
+//! recognises it.
+//!
+//! A refusal is not an outage. When the browser will not let this page send to the endpoint
+//! (CORS, or a 401/403), the response stays in the outbox but is not retried on this page:
+//! nothing the respondent does can fix it, only the site's configuration can, and the
+//! response goes out when the page is loaded again after that. A failed `fetch` looks the
+//! same to a script whether the network is down or CORS refused it, so [`send`] tells them
+//! apart by asking the endpoint again in `no-cors` mode, which CORS never blocks: if that
+//! request gets an answer, the endpoint is reachable and the browser refused the send.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,6 +60,62 @@ pub enum SendOutcome {
     Retry,
     /// A 4xx: the message and field errors to show.
     Refused(String, BTreeMap<String, String>),
+    /// The browser or the endpoint refuses this page: the response stays in the outbox
+    /// and waits for the site's configuration to be fixed.
+    Blocked(Blocked),
+}
+
+/// Why a send was refused although the endpoint is reachable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blocked {
+    /// `cors` when the browser refused the request, `forbidden` for a 401 or 403.
+    pub reason: &'static str,
+    /// The HTTP status, for a 401 or 403.
+    pub status: Option<u16>,
+    /// The endpoint's own message, for a 401 or 403.
+    pub server_message: Option<String>,
+}
+
+impl Blocked {
+    /// What the host page's developer must configure, in one sentence for the console and
+    /// the `rapport:error` event.
+    pub fn advice(&self, pending: &Pending, page_origin: &str) -> String {
+        let rapport_endpoint = pending.is_rapport_endpoint() && self.reason == "cors";
+        let what = match (&self.server_message, self.status) {
+            (Some(message), Some(status)) => {
+                format!("{} answered HTTP {status}: {message}", pending.url)
+            }
+            (None, Some(status)) => format!("{} answered HTTP {status}", pending.url),
+            _ => format!(
+                "the browser refused to send the response to {} from {page_origin} (CORS)",
+                pending.url
+            ),
+        };
+        let fix = if rapport_endpoint {
+            format!(
+                "add {page_origin} to allowed_origins of survey {} (then `rapport survey add` it), or start the server with --allow-origin {page_origin}",
+                pending.survey_id
+            )
+        } else if self.reason == "cors" {
+            format!(
+                "make the endpoint answer CORS for {page_origin}: an OPTIONS preflight allowing POST and the Content-Type header, and Access-Control-Allow-Origin on its answers"
+            )
+        } else {
+            "give this page what the endpoint requires to accept answers".to_owned()
+        };
+        format!(
+            "rapport: {what}. To fix it, {fix}. The response {} is kept on the respondent's device and is sent when the page is loaded again.",
+            pending.response_id
+        )
+    }
+}
+
+impl Pending {
+    /// Whether this goes to a Rapport server's own ingest URL for its survey.
+    pub fn is_rapport_endpoint(&self) -> bool {
+        self.url
+            .ends_with(&format!("/api/v1/surveys/{}/responses", self.survey_id))
+    }
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -137,15 +202,16 @@ async fn text_of(response: &Response) -> String {
     }
 }
 
-/// GETs a URL and returns its body when the status is 2xx.
-pub async fn get_text(url: &str) -> Option<String> {
+/// GETs a URL: its body when the status is 2xx, `Ok(None)` for another status, and an
+/// error when no answer could be read (network, or the browser refused it).
+pub async fn get_text(url: &str) -> Result<Option<String>, JsValue> {
     let init = RequestInit::new();
     init.set_method("GET");
-    let response = fetch(url, &init).await.ok()?;
+    let response = fetch(url, &init).await?;
     if response.ok() {
-        Some(text_of(&response).await)
+        Ok(Some(text_of(&response).await))
     } else {
-        None
+        Ok(None)
     }
 }
 
@@ -161,7 +227,15 @@ pub async fn send(pending: &Pending) -> SendOutcome {
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(&pending.body));
     let Ok(response) = fetch(&pending.url, &init).await else {
-        return SendOutcome::Retry;
+        return if refused_by_browser(&pending.url).await {
+            SendOutcome::Blocked(Blocked {
+                reason: "cors",
+                status: None,
+                server_message: None,
+            })
+        } else {
+            SendOutcome::Retry
+        };
     };
     let status = response.status();
     if (200..300).contains(&status) {
@@ -172,6 +246,16 @@ pub async fn send(pending: &Pending) -> SendOutcome {
     }
     let body = text_of(&response).await;
     let parsed: Option<serde_json::Value> = serde_json::from_str(&body).ok();
+    if status == 401 || status == 403 {
+        return SendOutcome::Blocked(Blocked {
+            reason: "forbidden",
+            status: Some(status),
+            server_message: parsed
+                .as_ref()
+                .and_then(|value| value["error"].as_str())
+                .map(str::to_owned),
+        });
+    }
     let message = parsed
         .as_ref()
         .and_then(|value| value["error"].as_str())
@@ -193,6 +277,37 @@ pub async fn send(pending: &Pending) -> SendOutcome {
         })
         .unwrap_or_default();
     SendOutcome::Refused(message, fields)
+}
+
+/// The origin of the page the widget runs in.
+pub fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|window| window.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// After a `fetch` to `url` failed without an answer: whether the browser refused it (CORS)
+/// rather than the network failing. A same-origin request is never refused by CORS, and an
+/// offline browser has no network; otherwise a `no-cors` GET of the same URL, which CORS
+/// does not block and which sends no body, shows whether the endpoint answers at all.
+pub async fn refused_by_browser(url: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    if !window.navigator().on_line() {
+        return false;
+    }
+    let same_origin = web_sys::Url::new_with_base(url, &page_origin())
+        .is_ok_and(|parsed| parsed.origin() == page_origin());
+    if same_origin {
+        return false;
+    }
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(web_sys::RequestMode::NoCors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    fetch(url, &init).await.is_ok()
 }
 
 /// The wait before retry number `attempt` (from 0): exponential from one second, capped at
@@ -220,10 +335,10 @@ async fn wait_or_online(delay: Duration) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Sends until acknowledged or refused, waiting with [`backoff`] between tries, and keeps
-/// the outbox in step. `on_retry` is told each time a try fails. If this page is already
-/// delivering the same response, this waits for that delivery and returns its outcome
-/// instead of sending a second copy.
+/// Sends until acknowledged, refused or blocked, waiting with [`backoff`] between tries,
+/// and keeps the outbox in step. `on_retry` is told each time a try fails. If this page is
+/// already delivering the same response, this waits for that delivery and returns its
+/// outcome instead of sending a second copy.
 pub async fn deliver(pending: Pending, on_retry: impl Fn()) -> SendOutcome {
     let response_id = pending.response_id.clone();
     let claimed = IN_FLIGHT.with(|in_flight| in_flight.borrow_mut().insert(response_id.clone()));
@@ -251,6 +366,7 @@ pub async fn deliver(pending: Pending, on_retry: impl Fn()) -> SendOutcome {
 async fn deliver_claimed(pending: &Pending, on_retry: impl Fn()) -> SendOutcome {
     outbox_put(pending);
     let mut attempt = 0;
+    let mut blocked_before = false;
     loop {
         if !outbox()
             .iter()
@@ -261,9 +377,23 @@ async fn deliver_claimed(pending: &Pending, on_retry: impl Fn()) -> SendOutcome 
         }
         match send(pending).await {
             SendOutcome::Retry => {
+                blocked_before = false;
                 on_retry();
                 wait_or_online(backoff(attempt, js_sys::Math::random())).await;
                 attempt += 1;
+            }
+            // A connection that dropped just as the endpoint came back looks like a CORS
+            // refusal once; only a second refusal in a row counts.
+            SendOutcome::Blocked(ref blocked) if blocked.reason == "cors" && !blocked_before => {
+                blocked_before = true;
+            }
+            SendOutcome::Blocked(blocked) => {
+                // It stays in the outbox: the answers are sent when the page is loaded
+                // again after the configuration is fixed.
+                web_sys::console::error_1(&JsValue::from_str(
+                    &blocked.advice(pending, &page_origin()),
+                ));
+                return SendOutcome::Blocked(blocked);
             }
             outcome => {
                 outbox_remove(&pending.response_id);

@@ -11,7 +11,7 @@ use rapport_scoring::definition::{ConfidentialityMode, Question, SurveyDefinitio
 use rapport_scoring::ids::{Locale, QuestionId, ResponseId};
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::wire::{
-    ConfidentialityChoice, Context, FormatVersion, Identity, ResponseV1, Timestamp,
+    ConfidentialityChoice, Context, FormatVersion, Identity, ResponseV1, SignedContext, Timestamp,
 };
 use rapport_scoring::{Scorer, validate};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,9 @@ pub enum Phase {
     Sending,
     /// The endpoint could not be reached; the response waits in local storage and is retried.
     Queued,
+    /// This page may not send to the endpoint (CORS or a 401/403): the response waits in
+    /// local storage, unsent, until the page is loaded again after the site is fixed.
+    Blocked,
     /// Sent and acknowledged; the provisional score to show.
     Done(ResponseScore),
 }
@@ -66,6 +69,17 @@ pub struct Draft {
     pub identity: IdentityDraft,
 }
 
+/// A portal's signed context and the contact it vouches for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedContact {
+    /// The signature and its expiry, sent with the response.
+    pub context: SignedContext,
+    /// The contact's name, as signed.
+    pub name: Option<String>,
+    /// The contact's email, as signed.
+    pub email: String,
+}
+
 /// The whole state of one widget.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SurveyState {
@@ -82,6 +96,9 @@ pub struct SurveyState {
     /// The invitation token, when the survey was opened from a link; it carries identity,
     /// so identity is not asked again.
     pub invitation: Option<String>,
+    /// The portal's signed context, when the host page gave one: it says who answers, so
+    /// identity is not asked.
+    pub signed: Option<SignedContact>,
     /// Account, matter and wave given by the host page.
     pub context: Context,
     /// This response's idempotency key.
@@ -113,6 +130,9 @@ pub enum Action {
     Queue,
     /// The endpoint refused the response with this message and field errors.
     Refused(String, BTreeMap<String, String>),
+    /// The browser or the endpoint refused this page: nothing the respondent can change
+    /// will help, and the response waits for the site to be fixed.
+    Blocked,
     /// A saved draft was found after a reload.
     Restore(Draft),
     /// The restored response was already submitted and still waits in the outbox: show
@@ -141,6 +161,7 @@ impl SurveyState {
             confidentiality,
             identity: IdentityDraft::default(),
             invitation: None,
+            signed: None,
             context: Context::default(),
             response_id,
             started_at,
@@ -153,7 +174,7 @@ impl SurveyState {
     /// (it already says who answers); in optional mode only once the respondent chooses to
     /// be identified.
     pub fn asks_identity(&self) -> bool {
-        if self.invitation.is_some() {
+        if self.invitation.is_some() || self.signed.is_some() {
             return false;
         }
         match self.definition.confidentiality {
@@ -188,6 +209,17 @@ impl SurveyState {
     }
 
     fn identity(&self) -> Option<Identity> {
+        // The signed contact is sent as signed (the server checks it), whatever the choice:
+        // a confidential respondent's identity is held confidentially.
+        if let Some(signed) = &self.signed
+            && self.confidentiality != ConfidentialityChoice::Anonymous
+        {
+            return Some(Identity {
+                name: signed.name.clone(),
+                email: Some(signed.email.clone()),
+                organisation: None,
+            });
+        }
         if !self.asks_identity() {
             return None;
         }
@@ -226,6 +258,11 @@ impl SurveyState {
             started_at: Some(self.started_at.clone()),
             submitted_at,
             provisional: None,
+            signed_context: self
+                .signed
+                .as_ref()
+                .filter(|_| self.definition.confidentiality != ConfidentialityMode::Anonymous)
+                .map(|signed| signed.context.clone()),
         }
     }
 
@@ -319,6 +356,9 @@ impl Reducible for SurveyState {
                 next.phase = Phase::Done(self.provisional().unwrap_or_default());
             }
             Action::Queue if matches!(next.phase, Phase::Sending) => next.phase = Phase::Queued,
+            Action::Blocked if matches!(next.phase, Phase::Sending | Phase::Queued) => {
+                next.phase = Phase::Blocked;
+            }
             Action::Refused(message, fields)
                 if matches!(next.phase, Phase::Sending | Phase::Queued) =>
             {

@@ -417,6 +417,9 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
         Phase::Queued => {
             return html! { <div class="rapport done queued" role="status"><h2>{ words.thanks }</h2><p>{ words.queued }</p></div> };
         }
+        Phase::Blocked => {
+            return html! { <div class="rapport done blocked" role="alert"><h2>{ words.blocked_heading }</h2><p>{ words.blocked }</p></div> };
+        }
         Phase::Filling | Phase::Sending => {}
     }
     let onsubmit = {

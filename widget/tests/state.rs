@@ -77,6 +77,36 @@ fn an_anonymous_survey_opened_from_an_invitation_link_sends_no_token_and_can_be_
 }
 
 #[wasm_bindgen_test]
+fn a_blocked_send_is_not_an_outage_and_keeps_the_answers_out_of_reach_of_a_second_send() {
+    let sending = fresh(ConfidentialityMode::Optional)
+        .reduce(Action::Answer("nps".into(), json!(9)))
+        .reduce(Action::Answer("trust".into(), json!(6)))
+        .reduce(Action::Submit(at(1)));
+    assert_eq!(sending.phase, Phase::Sending);
+    let blocked = sending.clone().reduce(Action::Blocked);
+    assert_eq!(blocked.phase, Phase::Blocked);
+    assert_eq!(blocked.answers.get("nps"), Some(&json!(9)));
+    // A response that waited for the network can turn out to be refused, too.
+    let queued = sending.reduce(Action::Queue);
+    assert_eq!(queued.reduce(Action::Blocked).phase, Phase::Blocked);
+    // Nothing the respondent does sends it again or changes it on this page.
+    for action in [
+        Action::Submit(at(2)),
+        Action::Answer("nps".into(), json!(1)),
+        Action::Queue,
+    ] {
+        let same = blocked.clone().reduce(action);
+        assert!(Rc::ptr_eq(&blocked, &same));
+    }
+    // A form being filled in is never blocked.
+    let filling = fresh(ConfidentialityMode::Optional);
+    assert!(Rc::ptr_eq(
+        &filling,
+        &filling.clone().reduce(Action::Blocked)
+    ));
+}
+
+#[wasm_bindgen_test]
 fn submitting_validates_then_sends_once_and_a_refusal_returns_to_the_form() {
     let state = fresh(ConfidentialityMode::Optional);
     let state = state.reduce(Action::Submit(at(1)));
@@ -187,5 +217,39 @@ fn validation_messages_are_in_the_respondents_language_and_keyed_by_question() {
     assert_eq!(
         state.errors.get("identity.email").map(String::as_str),
         Some("Veuillez saisir une adresse e-mail valide, ou laisser le champ vide.")
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_portals_signed_contact_is_sent_as_signed_and_never_asked_for() {
+    let mut state = (*fresh(ConfidentialityMode::Optional)).clone();
+    state.signed = Some(rapport_widget::state::SignedContact {
+        context: rapport_scoring::wire::SignedContext {
+            expires: 1_900_000_000,
+            signature: "ab".repeat(32),
+        },
+        name: Some("Grace Hopper".into()),
+        email: "grace.hopper@northwind.example".into(),
+    });
+    let state = Rc::new(state);
+    assert!(
+        !state.asks_identity(),
+        "the portal already said who answers"
+    );
+    // Whatever is typed, the signed contact is what is sent, with the signature.
+    let state = state
+        .reduce(Action::Choose(ConfidentialityChoice::Identified))
+        .reduce(Action::EditIdentity(
+            IdentityField::Email,
+            "someone@else.example".into(),
+        ));
+    let wire = state.to_wire(at(1));
+    assert_eq!(
+        wire.identity.and_then(|identity| identity.email).as_deref(),
+        Some("grace.hopper@northwind.example")
+    );
+    assert_eq!(
+        wire.signed_context.map(|signed| signed.expires),
+        Some(1_900_000_000)
     );
 }

@@ -253,6 +253,22 @@ fn no_file_contains_machine_specific_absolute_paths() {
 }
 
 #[test]
+fn the_signed_context_guide_shows_the_tested_snippets_verbatim() {
+    // The server's suite runs the files in docs/signed-context/; the guide must show them
+    // as they are, or a reader would copy code nobody tested.
+    let guide = std::fs::read_to_string(repo_root().join("docs/SIGNED-CONTEXT.md"))
+        .expect("docs/SIGNED-CONTEXT.md should exist");
+    for snippet in ["sign.mjs", "sign.py", "sign.rs"] {
+        let path = repo_root().join("docs/signed-context").join(snippet);
+        let code = std::fs::read_to_string(&path).expect("the snippet should exist");
+        assert!(
+            guide.contains(&code),
+            "docs/SIGNED-CONTEXT.md does not show docs/signed-context/{snippet} verbatim"
+        );
+    }
+}
+
+#[test]
 fn readme_shows_the_two_commands() {
     let path = PathBuf::from("README.md");
     let text = std::fs::read_to_string(repo_root().join(&path)).expect("README.md should exist");

@@ -36,6 +36,7 @@ pub(crate) fn response(
         started_at: None,
         submitted_at: Timestamp::parse("2026-11-23T09:30:00Z").unwrap(),
         provisional: None,
+        signed_context: None,
     }
 }
 

@@ -3,9 +3,12 @@
 //!
 //! - `GET /dashboard[?survey=ID&version=N&by=F&account=A]`: the sign-in form without a
 //!   session; otherwise the dashboard of one survey (the one with most responses by default).
-//! - `POST /dashboard/login`: a form with an API token; a valid token becomes the session
-//!   cookie (`HttpOnly`, `SameSite=Strict`, `Path=/dashboard`), so it is never in a URL.
-//! - `POST /dashboard/logout`: clears the cookie.
+//! - `POST /dashboard/login`: a form with an API token; a valid token opens a session. The
+//!   session cookie (`HttpOnly`, `SameSite=Strict`, `Path=/dashboard`, and `Secure` when
+//!   the server is behind HTTPS, see [`SecureCookies`]) holds a random session id, never the
+//!   token; the database keeps only the id's SHA-256, with the token's hash and an expiry.
+//! - `POST /dashboard/logout`: deletes the session, so its cookie no longer signs anyone
+//!   in even if it was copied, and clears the cookie.
 //! - `GET /dashboard/surveys/{id}/responses.csv[?version=N]`: the CSV export of
 //!   [`crate::export::responses_csv`], with the cookie instead of a bearer header.
 //! - `POST /dashboard/surveys/{id}/follow-ups`: a form that records a follow-up status
@@ -28,11 +31,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use crate::api::AppState;
-use crate::auth::{Caller, Role, caller_for_token};
+use crate::auth::{Caller, Role, caller_for_token, token_hash};
 use crate::error::ApiError;
 use crate::export::{self, ReportQuery};
 use crate::follow_up::{self, FollowUpQuery, FollowUpUpdate};
@@ -41,8 +44,15 @@ use crate::store::FollowUpStatus;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "rapport_session";
 
-/// How long a session cookie lasts, in seconds (eight hours: a working day).
+/// How long a session lasts, in seconds (eight hours: a working day).
 const SESSION_SECONDS: u32 = 8 * 60 * 60;
+
+/// Whether the session cookie is marked `Secure`: `true` when the server is reached over
+/// HTTPS (`rapport serve --public-url https://…`). It is a request extension that
+/// `rapport serve` adds to the router; without it, cookies are not marked, as on a local
+/// demo over plain HTTP, where a browser would refuse to store a `Secure` cookie.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SecureCookies(pub bool);
 
 /// The Content-Security-Policy of every dashboard page: no script at all, styles only from
 /// this server's stylesheet, forms only back to this server, never framed.
@@ -132,7 +142,8 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Whether a token may be stored in a cookie as it is: what `rapport token create` makes.
+/// Whether a token or session id has the form `rapport token create` and sign-in make, and
+/// so may be looked up.
 fn cookie_safe(token: &str) -> bool {
     !token.is_empty()
         && token.len() <= 200
@@ -141,8 +152,8 @@ fn cookie_safe(token: &str) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
 }
 
-/// The token in the session cookie, if any.
-fn session_token(headers: &HeaderMap) -> Option<&str> {
+/// The session id in the session cookie, if any.
+fn session_id(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -156,10 +167,29 @@ fn session_token(headers: &HeaderMap) -> Option<&str> {
 
 /// The signed-in caller, or `None` without a valid session.
 async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
-    match session_token(headers) {
-        Some(token) => caller_for_token(state, token).await,
+    match session_id(headers) {
+        Some(id) => Ok(state
+            .store
+            .caller_for_dashboard_session(&token_hash(id), crate::invitation::now_seconds())
+            .await?),
         None => Ok(None),
     }
+}
+
+/// A fresh random session id, `rps_` and 64 hex characters.
+fn new_session_id() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("no randomness for a session id: {error}"))?;
+    Ok(format!("rps_{}", hex::encode(bytes)))
+}
+
+/// The `Set-Cookie` value of the session cookie: `value` for `max_age` seconds.
+fn session_cookie(value: &str, max_age: u32, secure: SecureCookies) -> String {
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if secure.0 { "; Secure" } else { "" }
+    )
 }
 
 /// Whether a POST comes from a page of this server. Browsers send `Sec-Fetch-Site`; older
@@ -231,6 +261,7 @@ async fn show(
     let report_query = ReportQuery {
         by: Some(segments.join(",")),
         version: Some(definition.version),
+        verified: None,
     };
     let follow_up_query = FollowUpQuery {
         version: Some(definition.version),
@@ -277,6 +308,7 @@ struct LoginForm {
 
 async fn login(
     State(state): State<Arc<AppState>>,
+    secure: Option<Extension<SecureCookies>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -297,16 +329,21 @@ async fn login(
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
     }
-    // `Secure` when the page was served over HTTPS; on plain HTTP (a local demo) the browser
-    // would refuse to store it.
-    let secure = headers
-        .get(header::ORIGIN)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|origin| origin.starts_with("https://"));
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{}",
-        if secure { "; Secure" } else { "" }
-    );
+    // The cookie holds a random id that stands for the token; the token itself never
+    // leaves the form it was typed into.
+    let id = new_session_id()?;
+    let now = crate::invitation::now_seconds();
+    state
+        .store
+        .add_dashboard_session(
+            &token_hash(&id),
+            &token_hash(token),
+            now + i64::from(SESSION_SECONDS),
+            now,
+        )
+        .await?;
+    let secure = secure.map(|Extension(secure)| secure).unwrap_or_default();
+    let cookie = session_cookie(&id, SESSION_SECONDS, secure);
     let mut response = Redirect::to("/dashboard").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -316,17 +353,28 @@ async fn login(
     Ok(response)
 }
 
-async fn logout(headers: HeaderMap) -> Response {
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    secure: Option<Extension<SecureCookies>>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     if !same_origin(&headers) {
-        return cross_origin_refusal();
+        return Ok(cross_origin_refusal());
+    }
+    // The session ends on the server: a copy of the cookie signs nobody in afterwards.
+    if let Some(id) = session_id(&headers) {
+        state
+            .store
+            .remove_dashboard_session(&token_hash(id))
+            .await?;
     }
     let mut response = Redirect::to("/dashboard").into_response();
-    let cleared =
-        format!("{SESSION_COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0");
+    let secure = secure.map(|Extension(secure)| secure).unwrap_or_default();
+    let cleared = session_cookie("", 0, secure);
     if let Ok(value) = HeaderValue::from_str(&cleared) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
-    response
+    Ok(response)
 }
 
 /// Query of the CSV download.
@@ -464,17 +512,14 @@ mod tests {
     }
 
     #[test]
-    fn the_session_token_is_read_from_its_cookie_only() {
+    fn the_session_id_is_read_from_its_cookie_only() {
         assert_eq!(
-            session_token(&headers(&[("cookie", "a=b; rapport_session=rpt_abc; c=d")])),
-            Some("rpt_abc")
+            session_id(&headers(&[("cookie", "a=b; rapport_session=rps_abc; c=d")])),
+            Some("rps_abc")
         );
+        assert_eq!(session_id(&headers(&[("cookie", "other=rps_abc")])), None);
         assert_eq!(
-            session_token(&headers(&[("cookie", "other=rpt_abc")])),
-            None
-        );
-        assert_eq!(
-            session_token(&headers(&[("cookie", "rapport_session=a\"b")])),
+            session_id(&headers(&[("cookie", "rapport_session=a\"b")])),
             None
         );
     }

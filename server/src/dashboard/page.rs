@@ -83,8 +83,12 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
             "<p class=\"notice\" role=\"note\" id=\"publication\">Answers given in confidence are added to these figures in groups of at least {batch_size}, \
              and only whole groups are counted anywhere on this page, so that nobody can work out who said what. \
              Until a group is complete, up to {} such answers may not be included yet. \
-             Answers from people who chose to be named appear as soon as they arrive.</p>",
-            batch_size.saturating_sub(1)
+             Answers from people who chose to be named appear as soon as they arrive.{}</p>",
+            batch_size.saturating_sub(1),
+            match input.report.published_at.as_deref().and_then(readable_time) {
+                Some(when) => format!(" The last group was added on {when}."),
+                None => " No group is complete yet.".to_owned(),
+            }
         );
     }
     match &input.report.report {
@@ -1152,4 +1156,45 @@ fn follow_ups(
     }
     pager(body);
     body.push_str("</section>\n");
+}
+
+/// A stored RFC 3339 time (`2026-11-23T09:30:00.123Z`) as a person reads it:
+/// "23 November 2026 at 09:30 UTC". `None` for anything else.
+fn readable_time(stored: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (date, time) = stored.split_once('T')?;
+    let mut parts = date.splitn(3, '-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let month = MONTHS.get(month.parse::<usize>().ok()?.checked_sub(1)?)?;
+    let day: u32 = day.parse().ok()?;
+    let hours_minutes = time.get(..5)?;
+    Some(format!("{day} {month} {year} at {hours_minutes} UTC"))
+}
+
+#[cfg(test)]
+mod readable_time_tests {
+    use super::readable_time;
+
+    #[test]
+    fn stored_times_read_as_words_and_anything_else_as_nothing() {
+        assert_eq!(
+            readable_time("2026-11-23T09:30:00.123Z").as_deref(),
+            Some("23 November 2026 at 09:30 UTC")
+        );
+        assert_eq!(readable_time("2026-13-23T09:30:00Z"), None);
+        assert_eq!(readable_time("yesterday"), None);
+    }
 }

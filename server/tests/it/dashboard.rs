@@ -31,6 +31,36 @@ async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
     token
 }
 
+/// Signs in with a new token of `role` and returns the session cookie's value.
+async fn session(server: &TestServer, role: Role, accounts: &[&str]) -> String {
+    let token = token(server, role, accounts).await;
+    let signed_in = post_form(
+        server,
+        "/dashboard/login",
+        &format!("token={token}"),
+        None,
+        "same-origin",
+    )
+    .await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.text
+    );
+    cookie_value(&signed_in)
+}
+
+/// The value the response's `Set-Cookie` gives the session cookie.
+fn cookie_value(page: &Page) -> String {
+    let cookie = page.headers[header::SET_COOKIE].to_str().unwrap();
+    cookie
+        .strip_prefix("rapport_session=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no session cookie in {cookie}"))
+        .to_owned()
+}
+
 /// Northwind: six identified detractors (the first with markup in its weakness) and six
 /// confidential detractors with a known identity, through invitations (a batch of five is
 /// published, one waits). Contoso: six identified promoters.
@@ -174,13 +204,43 @@ async fn a_valid_token_becomes_an_http_only_strict_cookie_and_a_wrong_one_nothin
         "the token is never put in a URL"
     );
     let cookie = signed_in.headers[header::SET_COOKIE].to_str().unwrap();
+    let session = cookie_value(&signed_in);
     assert!(
-        cookie.starts_with(&format!("rapport_session={admin};")),
-        "{cookie}"
+        session.starts_with("rps_") && session.len() == 68,
+        "a random session id: {cookie}"
+    );
+    assert!(
+        !cookie.contains(&admin) && !cookie.contains(&admin["rpt_".len()..]),
+        "the cookie must not hold the token: {cookie}"
     );
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/dashboard"] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
+    assert!(
+        !cookie.contains("Secure"),
+        "not behind HTTPS, so not Secure: {cookie}"
+    );
+    assert!(
+        get(&server, "/dashboard", Some(&session))
+            .await
+            .text
+            .contains("pyramid"),
+        "the session signs the admin in"
+    );
+    assert!(
+        get(&server, "/dashboard", Some(&admin))
+            .await
+            .text
+            .contains("action=\"/dashboard/login\""),
+        "the token itself is no session"
+    );
+    let stored = server.stored_bytes().await;
+    assert!(
+        !stored
+            .windows(session.len())
+            .any(|window| window == session.as_bytes()),
+        "only the session id's hash is stored"
+    );
     let refused = post_form(
         &server,
         "/dashboard/login",
@@ -195,7 +255,7 @@ async fn a_valid_token_becomes_an_http_only_strict_cookie_and_a_wrong_one_nothin
         &server,
         "/dashboard/logout",
         "",
-        Some(&admin),
+        Some(&session),
         "same-origin",
     )
     .await;
@@ -204,6 +264,107 @@ async fn a_valid_token_becomes_an_http_only_strict_cookie_and_a_wrong_one_nothin
             .to_str()
             .unwrap()
             .contains("Max-Age=0")
+    );
+}
+
+/// Signing out ends the session on the server: a copy of the old cookie, replayed after
+/// the browser cleared it, signs nobody in, while another session of the same token lives.
+#[tokio::test]
+async fn after_sign_out_the_old_cookie_no_longer_works() {
+    let server = programme().await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let signed_in = post_form(
+            &server,
+            "/dashboard/login",
+            &format!("token={admin}"),
+            None,
+            "same-origin",
+        )
+        .await;
+        sessions.push(cookie_value(&signed_in));
+    }
+    assert_ne!(sessions[0], sessions[1], "every sign-in makes a new id");
+    let signed_out = post_form(
+        &server,
+        "/dashboard/logout",
+        "",
+        Some(&sessions[0]),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+    let replayed = get(&server, "/dashboard", Some(&sessions[0])).await;
+    assert!(
+        replayed.text.contains("action=\"/dashboard/login\"") && !replayed.text.contains("pyramid"),
+        "a revoked session shows the sign-in form"
+    );
+    let csv = get(
+        &server,
+        "/dashboard/surveys/client-portal/responses.csv",
+        Some(&sessions[0]),
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::SEE_OTHER, "and downloads nothing");
+    assert!(
+        get(&server, "/dashboard", Some(&sessions[1]))
+            .await
+            .text
+            .contains("pyramid"),
+        "the other session is still signed in"
+    );
+}
+
+/// `Secure` is set by what the server knows of itself (`--public-url https://…`), never by
+/// a request header a client chooses.
+#[tokio::test]
+async fn the_cookie_is_secure_only_behind_https() {
+    use rapport_server::dashboard::SecureCookies;
+    let server = TestServer::new().await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let login = |origin: &'static str| {
+        Request::post("/dashboard/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, origin)
+            .body(Body::from(format!("token={admin}")))
+            .unwrap()
+    };
+    for (behind_https, origin, secure) in [
+        (false, "https://feedback.example", false),
+        (false, "http://feedback.example", false),
+        (true, "http://feedback.example", true),
+        (true, "https://feedback.example", true),
+    ] {
+        let response = app(server.state.clone())
+            .layer(axum::Extension(SecureCookies(behind_https)))
+            .oneshot(login(origin))
+            .await
+            .unwrap();
+        let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert_eq!(
+            cookie.contains("; Secure"),
+            secure,
+            "behind HTTPS: {behind_https}, Origin: {origin}: {cookie}"
+        );
+    }
+    let logout = app(server.state.clone())
+        .layer(axum::Extension(SecureCookies(true)))
+        .oneshot(
+            Request::post("/dashboard/logout")
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        logout.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .ends_with("Max-Age=0; Secure"),
+        "the cookie is cleared with the attributes it was set with"
     );
 }
 
@@ -242,7 +403,7 @@ async fn forms_posted_from_another_site_are_refused() {
 #[tokio::test]
 async fn an_account_manager_sees_their_accounts_and_no_confidential_identity() {
     let server = programme().await;
-    let northwind = token(&server, Role::Account, &["northwind"]).await;
+    let northwind = session(&server, Role::Account, &["northwind"]).await;
     let page = get(
         &server,
         "/dashboard?survey=client-portal&account=northwind",
@@ -289,7 +450,7 @@ async fn an_account_manager_sees_their_accounts_and_no_confidential_identity() {
 #[tokio::test]
 async fn free_text_is_escaped() {
     let server = programme().await;
-    let admin = token(&server, Role::Admin, &[]).await;
+    let admin = session(&server, Role::Admin, &[]).await;
     let page = get(
         &server,
         "/dashboard?survey=client-portal&account=northwind",
@@ -310,7 +471,7 @@ async fn free_text_is_escaped() {
 #[tokio::test]
 async fn a_viewer_gets_aggregates_without_csv_or_close_the_loop() {
     let server = programme().await;
-    let viewer = token(&server, Role::Viewer, &[]).await;
+    let viewer = session(&server, Role::Viewer, &[]).await;
     let page = get(&server, "/dashboard", Some(&viewer)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("id=\"pyramid-chart\""));
@@ -344,7 +505,7 @@ async fn a_viewer_gets_aggregates_without_csv_or_close_the_loop() {
 #[tokio::test]
 async fn the_follow_up_form_records_a_status_and_returns_to_the_account() {
     let server = programme().await;
-    let northwind = token(&server, Role::Account, &["northwind"]).await;
+    let northwind = session(&server, Role::Account, &["northwind"]).await;
     let response_id = "00000000-0000-4000-8000-000000000002";
     let saved = post_form(
         &server,
@@ -411,7 +572,7 @@ async fn an_account_with_many_items_shows_them_a_page_at_a_time_and_saving_retur
         let (status, body) = server.post_json("client-portal", &response).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
-    let admin = token(&server, Role::Admin, &[]).await;
+    let admin = session(&server, Role::Admin, &[]).await;
     let items = |page: &Page| page.text.matches("<article class=\"item\">").count();
     let first = get(
         &server,

@@ -153,6 +153,14 @@ async fn reports_move_by_whole_batches_of_verified_confidential_answers_only() {
             assert_ne!(viewer_now, viewer_before, "a full batch is published");
             let report = &account_now[0];
             assert_eq!(report["n"], 11, "six identified and one batch of five");
+            assert!(
+                report["published_at"]
+                    .as_str()
+                    .is_some_and(|at| at.starts_with("20")),
+                "the report says when the batch was published: {}",
+                report["published_at"]
+            );
+            assert!(account_before[0].get("published_at").is_none());
             assert_eq!(
                 report["report"]["overall"]["confidentiality"]["confidential"],
                 5
@@ -225,5 +233,28 @@ async fn one_confidential_detractor_alone_raises_no_flag_for_the_account_manager
             .map(Vec::len),
         Some(1),
         "the programme team still sees the flag: {list}"
+    );
+}
+
+#[tokio::test]
+async fn a_report_can_leave_out_what_anyone_could_have_posted() {
+    let server = TestServer::new().await;
+    for counter in 1..=6 {
+        answer(&server, counter, Kind::Identified, 9).await;
+    }
+    let invitation = invite(&server, 7).await;
+    answer(&server, 7, Kind::Invited(&invitation), 3).await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let all = get(&server, "/api/v1/surveys/client-portal/report", &admin).await;
+    let verified = get(
+        &server,
+        "/api/v1/surveys/client-portal/report?verified=true",
+        &admin,
+    )
+    .await;
+    assert_eq!(
+        (all["n"].as_u64(), verified["n"].as_u64()),
+        (Some(7), Some(1)),
+        "six answers came from the page, one through an invitation"
     );
 }

@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 
 use crate::support::{TestServer, portal_response};
 
+/// An identity that must never come back in a refusal.
+const IDENTITY: &str = "Northwind CEO";
+
 /// A valid response body as text, with `edit` applied to its JSON.
 fn body(edit: impl FnOnce(&mut Value)) -> String {
     let mut response = portal_response(7);
@@ -206,8 +209,8 @@ async fn every_hostile_document_is_refused_clearly_and_stores_nothing() {
     let cases = cases.into_iter().chain([(
         "invalid UTF-8",
         invalid_utf8,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "answers.strength",
+        StatusCode::BAD_REQUEST,
+        "not valid UTF-8",
     )]);
     for (name, document, status, needle) in cases {
         let request = axum::http::Request::post("/api/v1/surveys/client-portal/responses")
@@ -266,5 +269,253 @@ async fn unusual_but_honest_text_is_stored_exactly_as_typed() {
         server.count("client-portal").await,
         words.len() as u64,
         "and the table is still there"
+    );
+}
+
+/// An identity in the wrong shape is refused naming the field, and the refusal holds no
+/// part of what was sent: it is logged and passes through proxies.
+#[tokio::test]
+async fn no_identity_value_is_echoed_in_an_error() {
+    let server = TestServer::new().await;
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("identity as a string", json!(IDENTITY), "identity"),
+        (
+            "a name as a number",
+            json!({"name": 12345678}),
+            "identity.name",
+        ),
+        (
+            "a name as an object",
+            json!({"name": {"first": IDENTITY}}),
+            "identity.name",
+        ),
+        ("an unknown key", json!({IDENTITY: "x"}), "identity"),
+        (
+            "an email that is not one",
+            json!({"email": IDENTITY}),
+            "identity.email",
+        ),
+        (
+            "a name with a control character",
+            json!({"name": format!("{IDENTITY}\u{7}")}),
+            "identity.name",
+        ),
+    ];
+    for (name, identity, field) in cases {
+        let mut response = portal_response(30);
+        response["identity"] = identity;
+        let (status, answer) = server.post_json("client-portal", &response).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {answer}");
+        assert!(
+            answer["details"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|detail| detail["field"].as_str().unwrap().starts_with(field)),
+            "{name}: the refusal names {field}: {answer}"
+        );
+        let text = answer.to_string();
+        for part in ["Northwind", "CEO", "12345678"] {
+            assert!(
+                !text.contains(part),
+                "{name}: the refusal echoes {part:?}: {text}"
+            );
+        }
+    }
+    assert_eq!(server.count("client-portal").await, 0);
+}
+
+/// Account, matter and wave labels that could pass for another label are refused naming
+/// the field; labels in any script are kept, NFC-normalised.
+#[tokio::test]
+async fn look_alike_labels_are_refused_and_labels_are_stored_as_nfc() {
+    let server = TestServer::new().await;
+    let refused = [
+        (
+            "account",
+            "northwind ",
+            "must not start or end with a space",
+        ),
+        (
+            "account",
+            " northwind",
+            "must not start or end with a space",
+        ),
+        ("account", "north\twind", "control characters"),
+        ("wave", "2026\nh2", "control characters"),
+        ("account", "northwind\u{200E}", "bidirectional"),
+        ("matter", "msa\u{2066}2026", "bidirectional"),
+        ("account", "north\u{2028}wind", "separators"),
+        ("wave", "2026-h2\u{2029}", "separators"),
+        ("account", "north\u{00AD}wind", "invisible"),
+        ("matter", "msa\u{FEFF}", "invisible"),
+        (
+            "account",
+            "north\u{00A0}wind",
+            "spaces other than the ordinary space",
+        ),
+    ];
+    for (counter, (field, label, needle)) in refused.into_iter().enumerate() {
+        let mut response = portal_response(200 + counter as u32);
+        response["context"][field] = json!(label);
+        let (status, answer) = server.post_json("client-portal", &response).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{label:?}: {answer}"
+        );
+        let detail = &answer["details"][0];
+        assert_eq!(
+            detail["field"],
+            format!("context.{field}"),
+            "{label:?}: {answer}"
+        );
+        assert!(
+            detail["message"].as_str().unwrap().contains(needle),
+            "{label:?}: {answer}"
+        );
+    }
+    assert_eq!(server.count("client-portal").await, 0);
+
+    // Real names in other scripts, and one name typed decomposed (e + U+0301).
+    let accepted = [
+        ("Café Lumière", "Cafe\u{301} Lumie\u{300}re"),
+        ("Москва Экспорт", "Москва Экспорт"),
+        ("שירות מצוין", "שירות מצוין"),
+        ("Nоrthwind", "Nоrthwind"),
+    ];
+    for (counter, (_, label)) in accepted.iter().enumerate() {
+        let mut response = portal_response(300 + counter as u32);
+        response["context"]["account"] = json!(label);
+        let (status, answer) = server.post_json("client-portal", &response).await;
+        assert_eq!(status, StatusCode::CREATED, "{label:?}: {answer}");
+    }
+    let mut stored: Vec<String> = server
+        .state
+        .store
+        .response_records("client-portal", 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|record| record.context.account)
+        .collect();
+    stored.sort();
+    let mut expected: Vec<String> = accepted.iter().map(|(nfc, _)| (*nfc).to_owned()).collect();
+    expected.sort();
+    assert_eq!(stored, expected, "stored in NFC, every script kept");
+}
+
+/// `by` names each field once and a handful at most: the same field repeated thousands of
+/// times is one breakdown, and more different fields than the limit are refused.
+#[tokio::test]
+async fn by_is_deduplicated_and_limited() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use rapport_server::auth::{Role, new_token, token_hash};
+    let server = TestServer::new().await;
+    let (status, answer) = server
+        .post_json("client-portal", &portal_response(400))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let token = new_token().unwrap();
+    server
+        .state
+        .store
+        .add_token(&token_hash(&token), Role::Admin, &[], None)
+        .await
+        .unwrap();
+    let report = |by: String| {
+        Request::get(format!("/api/v1/surveys/client-portal/report?by={by}"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, once) = server.send(report("wave".to_owned())).await;
+    assert_eq!(status, StatusCode::OK, "{once}");
+    let (status, repeated) = server.send(report(vec!["wave"; 3000].join(","))).await;
+    assert_eq!(status, StatusCode::OK, "{repeated}");
+    assert_eq!(repeated, once, "a repeated field is one breakdown");
+    let (status, _) = server
+        .send(report(
+            "wave,account,matter,returning,confidentiality,nps-category,role,wave".to_owned(),
+        ))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "seven different fields are within the limit"
+    );
+    let fields =
+        "wave,account,matter,returning,confidentiality,nps-category,role,strength,weakness";
+    let (status, refused) = server.send(report(fields.to_owned())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["details"][0]["field"], "by", "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("at most 8"),
+        "{refused}"
+    );
+}
+
+/// `rapport invite` holds invitation labels to the same rules, and stores them as NFC, so
+/// that invited and uninvited answers of one account carry one label.
+#[tokio::test]
+async fn rapport_invite_refuses_look_alike_labels_and_stores_nfc() {
+    let server = TestServer::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("identity.key");
+    let invite = |account: &str, wave: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(["invite", "--survey", "client-portal"])
+            .args(["--contact", "ana.ruiz@client.example"])
+            .args(["--account", account, "--wave", wave])
+            .args(["--database-url", crate::support::database_url(&server)])
+            .args(["--identity-key-file", key.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    for (account, wave, needle) in [
+        (
+            "northwind ",
+            "2026-h2",
+            "account must not start or end with a space",
+        ),
+        (
+            "north\u{200E}wind",
+            "2026-h2",
+            "account must not contain bidirectional",
+        ),
+        (
+            "northwind",
+            "2026\th2",
+            "wave must not contain control characters",
+        ),
+    ] {
+        let output = invite(account, wave);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "{account:?} {wave:?} was accepted"
+        );
+        assert!(stderr.contains(needle), "{account:?} {wave:?}: {stderr}");
+    }
+    let output = invite("Cafe\u{301} Lumière", "2026-h2");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stored = server
+        .state
+        .store
+        .invitation_records("client-portal")
+        .await
+        .unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .map(|invitation| invitation.record.account.as_str())
+            .collect::<Vec<_>>(),
+        ["Café Lumière"],
+        "one invitation, its account in NFC"
     );
 }

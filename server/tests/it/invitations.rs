@@ -255,3 +255,29 @@ async fn reports_count_completion_from_recorded_invitations_by_wave_account_and_
         "an account caller gets no breakdown by earlier choice"
     );
 }
+
+/// Regression: a typed identity replaced the contact an invitation was made for, so anyone
+/// holding a link could file answers under another name.
+#[tokio::test]
+async fn a_typed_identity_never_replaces_the_invited_contact() {
+    let server = TestServer::new().await;
+    let token = recorded(&server, &invitation("inv-typed", now_seconds() + 3600)).await;
+    let mut response = invited_response(30, &token);
+    response["identity"] = json!({"name": "Northwind CEO", "email": "ceo@northwind.example"});
+    let (status, body) = server.post_json("client-portal", &response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = "00000000-0000-4000-8000-00000000001e";
+    let sealed = server
+        .state
+        .store
+        .sealed_identity(id)
+        .await
+        .unwrap()
+        .unwrap();
+    let identity = server.state.identity_key.open(id, &sealed).unwrap();
+    assert_eq!(
+        (identity.name.as_deref(), identity.email.as_deref()),
+        (Some("Ana Ruiz"), Some("ana.ruiz@client.example")),
+        "the invitation says who answered"
+    );
+}

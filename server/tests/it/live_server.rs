@@ -23,6 +23,11 @@ impl Drop for Running {
 }
 
 fn start(dir: &std::path::Path, database_url: &str) -> Running {
+    start_with(dir, database_url, &[])
+}
+
+/// Starts `rapport serve` with `extra` flags besides those every test uses.
+fn start_with(dir: &std::path::Path, database_url: &str, extra: &[&str]) -> Running {
     std::fs::create_dir_all(dir.join("www")).unwrap();
     std::fs::create_dir_all(dir.join("widget")).unwrap();
     std::fs::write(
@@ -46,6 +51,7 @@ fn start(dir: &std::path::Path, database_url: &str) -> Running {
             dir.join("identity.key").to_str().unwrap(),
         ])
         .args(["--allow-origin", "https://portal.example"])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -201,4 +207,59 @@ async fn a_started_server_reads_report_columns_before_anyone_asks() {
         }
     }
     assert!(plain.contains("report columns read responses=3"), "{plain}");
+}
+
+/// `rapport serve --header-timeout-seconds 2`: a client that sends its headers a byte at a
+/// time is cut after two seconds, while pages still carry their security headers.
+#[tokio::test]
+async fn the_binary_cuts_slow_headers_at_its_configured_limit() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = crate::support::fresh_database_url(dir.path()).await;
+    let server = start_with(
+        dir.path(),
+        &database_url,
+        &["--header-timeout-seconds", "2"],
+    );
+    let page = http(
+        server.port,
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .to_lowercase();
+    for header in [
+        "x-content-type-options: nosniff",
+        "referrer-policy: no-referrer",
+        "content-security-policy: default-src 'self'",
+    ] {
+        assert!(page.contains(header), "{header} missing: {page}");
+    }
+
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let started = Instant::now();
+    let closed = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        .iter()
+        .any(|byte| {
+            if stream.write_all(&[*byte]).is_err() {
+                return true;
+            }
+            let mut buffer = [0u8; 256];
+            // A read that times out means open; 0 bytes or a reset means closed.
+            match stream.read(&mut buffer) {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(error) => !matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+            }
+        });
+    let elapsed = started.elapsed();
+    assert!(closed, "the slow connection was never cut");
+    assert!(
+        elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(6),
+        "cut at the 2 s limit, after {elapsed:?}"
+    );
 }

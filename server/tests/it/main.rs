@@ -35,6 +35,9 @@ mod migrations;
 mod openapi;
 /// Health, readiness and metrics.
 mod operations;
+/// Signed portal context: verified, refused when forged or stale, required when the survey
+/// says so; the guide's signing snippets checked against the server.
+mod portal;
 /// Several server processes on one database.
 mod replicas;
 /// The report columns kept in memory agree with the database after every kind of write.
@@ -43,6 +46,8 @@ mod report_cache;
 mod roles;
 /// `rapport score` on JSONL files, including the DOMAIN.md tables.
 mod score_command;
+/// Security headers on every response; the pages checked against their policy.
+mod security_headers;
 /// A full or read-only database: 503s, never a false 2xx, then recovery.
 mod storage_full;
 /// Survey definitions over HTTP and `rapport survey`.

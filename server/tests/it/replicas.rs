@@ -21,6 +21,8 @@ use crate::support::{
 struct Replica {
     child: Child,
     port: u16,
+    /// Where the replica's log goes, to show when it fails to start.
+    log: std::path::PathBuf,
 }
 
 impl Drop for Replica {
@@ -32,6 +34,7 @@ impl Drop for Replica {
 
 fn start(database_url: &str, key_file: &std::path::Path, dir: &std::path::Path) -> Replica {
     let port = free_port();
+    let log = dir.join(format!("replica-{port}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_rapport"))
         .args([
             "serve",
@@ -54,13 +57,13 @@ fn start(database_url: &str, key_file: &std::path::Path, dir: &std::path::Path) 
             "1000000",
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    Replica { child, port }
+    Replica { child, port, log }
 }
 
-fn wait_ready(replica: &Replica) {
+fn wait_ready(replica: &mut Replica) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if std::net::TcpStream::connect(("127.0.0.1", replica.port)).is_ok()
@@ -72,10 +75,13 @@ fn wait_ready(replica: &Replica) {
         {
             return;
         }
+        let exited = replica.child.try_wait().unwrap();
         assert!(
-            Instant::now() < deadline,
-            "replica on port {} did not become ready",
-            replica.port
+            Instant::now() < deadline && exited.is_none(),
+            "replica on port {} did not become ready ({}); its log:\n{}",
+            replica.port,
+            exited.map_or("still running".to_owned(), |status| status.to_string()),
+            std::fs::read_to_string(&replica.log).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -121,10 +127,10 @@ async fn replicas_store_every_response_once_and_agree() {
     let key = IdentityKey::load_or_create(&key_file).unwrap();
 
     // Three replicas started at once on an empty database: all must come up, migrated once.
-    let replicas: Vec<Replica> = (0..3)
+    let mut replicas: Vec<Replica> = (0..3)
         .map(|_| start(&database_url, &key_file, dir.path()))
         .collect();
-    for replica in &replicas {
+    for replica in &mut replicas {
         wait_ready(replica);
     }
     let ports: Vec<u16> = replicas.iter().map(|replica| replica.port).collect();

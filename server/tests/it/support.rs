@@ -198,7 +198,12 @@ pub(crate) async fn post_invited(
     wave: &str,
 ) {
     let id = format!("inv-{}", response["response_id"].as_str().unwrap());
-    let invitation = plain_invitation(&id, &format!("{id}@client.example"), account, Some(wave));
+    // The invitation is made for the person the response names, if it names one: the
+    // invitation, not what is typed, says who answers.
+    let contact = response["identity"]["email"]
+        .as_str()
+        .map_or_else(|| format!("{id}@client.example"), str::to_owned);
+    let invitation = plain_invitation(&id, &contact, account, Some(wave));
     let token =
         record_invitation(&server.state.store, &server.state.identity_key, &invitation).await;
     response["invitation"] = json!(token);

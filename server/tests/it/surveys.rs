@@ -164,6 +164,43 @@ async fn the_command_line_adds_surveys_lists_them_and_issues_tokens() {
 }
 
 #[tokio::test]
+async fn survey_add_warns_when_no_origin_may_send_answers_from_another_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::support::fresh_database_url(dir.path()).await;
+    let file = dir.path().join("pulse.toml");
+    let add = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(["survey", "add", file.to_str().unwrap()])
+            .args(["--database-url", &database])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stderr).unwrap()
+    };
+
+    let mut definition = template("post-negotiation").unwrap();
+    assert!(definition.allowed_origins.is_empty());
+    definition.min_group_size = 9;
+    std::fs::write(&file, definition.to_toml()).unwrap();
+    let warned = add();
+    assert!(
+        warned.contains("warning: survey post-negotiation lists no allowed origin")
+            && warned.contains("pages on other sites will not be able to send answers to it")
+            && warned.contains("allowed_origins"),
+        "{warned}"
+    );
+
+    definition.allowed_origins = vec!["https://portal.example.com".to_owned()];
+    std::fs::write(&file, definition.to_toml()).unwrap();
+    let quiet = add();
+    assert!(!quiet.contains("warning"), "{quiet}");
+}
+
+#[tokio::test]
 async fn a_survey_admits_the_origins_its_definition_lists_and_no_others() {
     let server = TestServer::new().await;
     let mut definition = template("post-negotiation").unwrap();
