@@ -108,8 +108,6 @@ pub struct Release {
     batch_last_rows: Vec<usize>,
     /// The rows that may be seen (live and published), with their batches, in order.
     visible: ReportInput,
-    /// The batch size.
-    batch_size: u32,
 }
 
 impl Release {
@@ -133,11 +131,6 @@ impl Release {
             .find(|row| keep(*row))
     }
 
-    /// How many batches are published.
-    pub fn n_batches(&self) -> usize {
-        self.batch_last_rows.len()
-    }
-
     /// The rows that may be seen, as a report input whose filters and breakdowns count each
     /// batch whole or not at all.
     pub fn visible(&self) -> &ReportInput {
@@ -147,17 +140,6 @@ impl Release {
     /// The visible rows, taken out of the release.
     pub fn into_visible(self) -> ReportInput {
         self.visible
-    }
-
-    /// The batch size: the minimum group size it was released with.
-    pub fn batch_size(&self) -> u32 {
-        self.batch_size
-    }
-
-    /// Whether any verified protected answer waits for its batch. Only for the admin role:
-    /// said to anyone else, it would tell that someone answered in confidence.
-    pub fn has_waiting(&self) -> bool {
-        self.rows.contains(&RowRelease::Waiting)
     }
 }
 
@@ -205,6 +187,5 @@ pub fn release(input: &ReportInput, min_group_size: u32) -> Release {
         rows,
         batch_last_rows,
         visible,
-        batch_size: batch_size as u32,
     }
 }

@@ -247,14 +247,13 @@ pub async fn follow_up_overview(
     let release = (caller.role != Role::Admin).then(|| columns.release(survey.min_group_size));
     for row in 0..columns.len() {
         let (account, observation) = (columns.account(row), columns.observation(row));
-        let wave = match release.as_ref().map(|release| release.row(row)) {
-            None | Some(RowRelease::Live) => columns.wave(row),
-            Some(RowRelease::Published(batch)) => columns.wave(
-                release
-                    .as_ref()
-                    .map_or(row, |release| release.batch_last_row(batch)),
-            ),
-            Some(RowRelease::Waiting | RowRelease::Unverified) => continue,
+        let wave = match &release {
+            None => columns.wave(row),
+            Some(release) => match release.row(row) {
+                RowRelease::Live => columns.wave(row),
+                RowRelease::Published(batch) => columns.wave(release.batch_last_row(batch)),
+                RowRelease::Waiting | RowRelease::Unverified => continue,
+            },
         };
         if !caller.sees_account(account)
             || (query.wave.is_some() && wave != query.wave.as_deref())

@@ -6,30 +6,15 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use rapport_server::api::app;
-use rapport_server::auth::{Role, new_token, token_hash};
+use rapport_server::auth::Role;
 use serde_json::json;
 use tower::ServiceExt as _;
 
-use crate::support::{TestServer, portal_response, post_invited};
+use crate::support::{TestServer, portal_response, post_invited, token};
 
 const SECRET_NAME: &str = "Sigrid Secret";
 const SECRET_EMAIL: &str = "secret.person@client.example";
 const MARKUP: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
-
-async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
-    let token = new_token().unwrap();
-    let accounts: Vec<String> = accounts
-        .iter()
-        .map(|account| (*account).to_owned())
-        .collect();
-    server
-        .state
-        .store
-        .add_token(&token_hash(&token), role, &accounts, None)
-        .await
-        .unwrap();
-    token
-}
 
 /// Signs in with a new token of `role` and returns the session cookie's value.
 async fn session(server: &TestServer, role: Role, accounts: &[&str]) -> String {

@@ -7,26 +7,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use rapport_server::api::app;
-use rapport_server::auth::{Role, new_token, token_hash};
+use rapport_server::auth::Role;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-use crate::support::{TestServer, plain_invitation, portal_response, record_invitation};
-
-async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
-    let token = new_token().unwrap();
-    let accounts: Vec<String> = accounts
-        .iter()
-        .map(|account| (*account).to_owned())
-        .collect();
-    server
-        .state
-        .store
-        .add_token(&token_hash(&token), role, &accounts, None)
-        .await
-        .unwrap();
-    token
-}
+use crate::support::{TestServer, plain_invitation, portal_response, record_invitation, token};
 
 async fn get(server: &TestServer, path: &str, token: &str) -> Value {
     let request = Request::get(path)

@@ -5,29 +5,14 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use rapport_server::auth::{Role, new_token, token_hash};
+use rapport_server::auth::Role;
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, portal_response, post_invited};
+use crate::support::{TestServer, portal_response, post_invited, token};
 
 const SECRET_NAME: &str = "Sigrid Secret";
 const SECRET_EMAIL: &str = "secret.person@client.example";
 const SECRET_WORDS: &str = "the partner never listens";
-
-async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
-    let token = new_token().unwrap();
-    let accounts: Vec<String> = accounts
-        .iter()
-        .map(|account| (*account).to_owned())
-        .collect();
-    server
-        .state
-        .store
-        .add_token(&token_hash(&token), role, &accounts, None)
-        .await
-        .unwrap();
-    token
-}
 
 fn id(counter: u32) -> String {
     format!("00000000-0000-4000-8000-{counter:012x}")

@@ -6,11 +6,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use rapport_server::api::app;
-use rapport_server::auth::{Role, new_token, token_hash};
+use rapport_server::auth::Role;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-use crate::support::{TestServer, portal_response, post_invited};
+use crate::support::{TestServer, portal_response, post_invited, token};
 
 const SECRET_EMAIL: &str = "secret.person@client.example";
 const SECRET_NAME: &str = "Sigrid Secret";
@@ -20,21 +20,6 @@ struct Tokens {
     northwind: String,
     contoso: String,
     viewer: String,
-}
-
-async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
-    let token = new_token().unwrap();
-    let accounts: Vec<String> = accounts
-        .iter()
-        .map(|account| (*account).to_owned())
-        .collect();
-    server
-        .state
-        .store
-        .add_token(&token_hash(&token), role, &accounts, None)
-        .await
-        .unwrap();
-    token
 }
 
 /// Nine Northwind responses (six identified, three confidential through invitations, with a

@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use rapport_server::api::{AppState, Counters, app};
+use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::identity::IdentityKey;
 use rapport_server::invitation::{Invitation, now_seconds};
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
@@ -209,6 +210,22 @@ pub(crate) async fn post_invited(
     response["invitation"] = json!(token);
     let (status, body) = server.post_json("client-portal", response).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// A new API token for `role` over `accounts`, stored as `rapport token create` stores it.
+pub(crate) async fn token(server: &TestServer, role: Role, accounts: &[&str]) -> String {
+    let token = new_token().unwrap();
+    let accounts: Vec<String> = accounts
+        .iter()
+        .map(|account| (*account).to_owned())
+        .collect();
+    server
+        .state
+        .store
+        .add_token(&token_hash(&token), role, &accounts, None)
+        .await
+        .unwrap();
+    token
 }
 
 /// A valid `client-portal` response with a deterministic id from `counter`.
