@@ -343,13 +343,21 @@ pub struct ResponseV1 {
     /// The confidentiality choice.
     pub confidentiality: ConfidentialityChoice,
     /// Identity typed by the respondent; never sent for an anonymous survey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_object"
+    )]
     pub identity: Option<Identity>,
     /// The signed invitation token from an email link or portal, passed through untouched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitation: Option<String>,
     /// Account, matter and wave, when the host page knows them.
-    #[serde(default, skip_serializing_if = "is_empty_context")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_empty_context",
+        deserialize_with = "object"
+    )]
     pub context: Context,
     /// When the respondent opened the survey.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -407,6 +415,35 @@ fn unique_answers<'de, D: serde::Deserializer<'de>>(
         }
     }
     deserializer.deserialize_map(Answers)
+}
+
+/// A struct read only from a JSON object: serde's derive would also take an array of the
+/// fields in order, which the wire format does not allow.
+fn object<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    optional_object(deserializer)?
+        .ok_or_else(|| serde::de::Error::invalid_type(serde::de::Unexpected::Unit, &"an object"))
+}
+
+/// [`object`], or `None` for `null`.
+fn optional_object<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    struct ObjectOnly<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
+        type Value = Option<T>;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(ObjectOnly(std::marker::PhantomData))
 }
 
 fn is_empty_context(context: &Context) -> bool {

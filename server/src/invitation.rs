@@ -1,15 +1,22 @@
 //! Signed invitations for thank-you emails and portals.
 //!
-//! A token binds the survey, the contact, the account, the matter, the wave and an expiry,
-//! signed with HMAC-SHA256 under a key derived from the identity key, so nobody can forge
-//! or alter one. Its form is `base64url(payload).base64url(tag)`. The payload carries the
-//! contact's email because the landing page needs no login; the token is a secret link, as
-//! an email link is. Verification compares tags in constant time.
+//! A token binds the survey, the contact, the account, the matter, the wave and an expiry.
+//! It is sealed with XChaCha20-Poly1305 under a key derived from the identity key, so the
+//! link is opaque (nobody who sees it, in a mail log or a browser history, reads the
+//! contact's name or email from it) and nobody can forge or alter one. Its form is
+//! `base64url(nonce ‖ ciphertext)`, with no dot. The sealed payload carries the contact
+//! because the landing page needs no login and the server keeps no table of invitations.
+//!
+//! Links made before sealing were signed, not sealed: `base64url(payload).base64url(tag)`
+//! with an HMAC-SHA256 tag. They still verify until they expire, so emails already sent
+//! keep working; no new link takes that form.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -106,34 +113,93 @@ fn signing_key(key: &[u8; 32]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+fn sealing_key(key: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"rapport invitation sealing key v2");
+    hasher.update(key);
+    hasher.finalize().into()
+}
+
+/// Associated data of every sealed invitation, so a ciphertext made for another purpose
+/// under the same key never opens as an invitation.
+const SEALED_CONTEXT: &[u8] = b"rapport-invitation-v2";
+const NONCE_LEN: usize = 24;
+
 impl Invitation {
-    /// The signed token.
+    /// The sealed, opaque token for this invitation's link.
     pub fn sign(&self, identity_key: &IdentityKey) -> String {
-        let payload =
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("an invitation serialises"));
-        let mut mac = HmacSha256::new_from_slice(&signing_key(identity_key.key_bytes()))
-            .expect("HMAC takes any key length");
-        mac.update(payload.as_bytes());
-        format!(
-            "{payload}.{}",
-            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-        )
+        let plaintext = serde_json::to_vec(self).expect("an invitation serialises");
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).expect("the operating system provides randomness");
+        let cipher = XChaCha20Poly1305::new(&sealing_key(identity_key.key_bytes()).into());
+        let sealed = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plaintext,
+                    aad: SEALED_CONTEXT,
+                },
+            )
+            .expect("sealing a short message cannot fail");
+        let mut token = nonce.to_vec();
+        token.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(token)
     }
 
-    /// Checks a token's signature (under any of the keys, so links sent before a rotation
-    /// still work) and expiry (at `now`, seconds) and returns what it says.
+    /// Opens a token (under any of the keys, so links sent before a rotation still work),
+    /// checks its expiry (at `now`, seconds) and returns what it says.
     pub fn verify(
         token: &str,
         identity_key: &IdentityKey,
         now: i64,
     ) -> Result<Self, InvitationError> {
+        let invitation = if token.contains('.') {
+            Self::open_signed(token, identity_key)?
+        } else {
+            Self::open_sealed(token, identity_key)?
+        };
+        if now >= invitation.expires {
+            let date =
+                rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000);
+            return Err(InvitationError::Expired(date.as_str()[..10].to_owned()));
+        }
+        Ok(invitation)
+    }
+
+    fn open_sealed(token: &str, identity_key: &IdentityKey) -> Result<Self, InvitationError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(token)
+            .map_err(|_| InvitationError::Altered)?;
+        if bytes.len() <= NONCE_LEN {
+            return Err(InvitationError::Altered);
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        let plaintext = identity_key
+            .all_key_bytes()
+            .find_map(|key| {
+                XChaCha20Poly1305::new(&sealing_key(key).into())
+                    .decrypt(
+                        XNonce::from_slice(nonce),
+                        Payload {
+                            msg: sealed,
+                            aad: SEALED_CONTEXT,
+                        },
+                    )
+                    .ok()
+            })
+            .ok_or(InvitationError::Altered)?;
+        serde_json::from_slice(&plaintext).map_err(|_| InvitationError::Altered)
+    }
+
+    /// A link of the earlier, signed form: checked in constant time, never issued any more.
+    fn open_signed(token: &str, identity_key: &IdentityKey) -> Result<Self, InvitationError> {
         let (payload, tag) = token.split_once('.').ok_or(InvitationError::Altered)?;
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
             .map_err(|_| InvitationError::Altered)?;
         let signed_by_us = identity_key.all_key_bytes().any(|key| {
-            let mut mac =
-                HmacSha256::new_from_slice(&signing_key(key)).expect("HMAC takes any key length");
+            let mut mac = <HmacSha256 as Mac>::new_from_slice(&signing_key(key))
+                .expect("HMAC takes any key length");
             mac.update(payload.as_bytes());
             mac.verify_slice(&tag).is_ok()
         });
@@ -143,14 +209,7 @@ impl Invitation {
         let bytes = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| InvitationError::Altered)?;
-        let invitation: Invitation =
-            serde_json::from_slice(&bytes).map_err(|_| InvitationError::Altered)?;
-        if now >= invitation.expires {
-            let date =
-                rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000);
-            return Err(InvitationError::Expired(date.as_str()[..10].to_owned()));
-        }
-        Ok(invitation)
+        serde_json::from_slice(&bytes).map_err(|_| InvitationError::Altered)
     }
 }
 
@@ -201,9 +260,79 @@ mod tests {
     }
 
     #[test]
-    fn a_signed_invitation_verifies_and_any_change_is_refused() {
+    fn a_sealed_invitation_opens_and_any_change_is_refused() {
         let key = IdentityKey::generate().unwrap();
         let token = invitation().sign(&key);
+        assert_eq!(
+            Invitation::verify(&token, &key, 1_900_000_000).unwrap(),
+            invitation()
+        );
+        assert!(!token.contains('.'), "a sealed link has one part: {token}");
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        for index in [0, NONCE_LEN, bytes.len() - 1] {
+            bytes[index] ^= 1;
+            assert_eq!(
+                Invitation::verify(&URL_SAFE_NO_PAD.encode(&bytes), &key, 0),
+                Err(InvitationError::Altered),
+                "a change at byte {index} must be refused"
+            );
+            bytes[index] ^= 1;
+        }
+        assert_eq!(
+            Invitation::verify(&token[..token.len() - 4], &key, 0),
+            Err(InvitationError::Altered)
+        );
+        assert_eq!(
+            Invitation::verify(&token, &IdentityKey::generate().unwrap(), 0),
+            Err(InvitationError::Altered)
+        );
+        for garbage in ["garbage", "", "AAAA", "a.b"] {
+            assert_eq!(
+                Invitation::verify(garbage, &key, 0),
+                Err(InvitationError::Altered)
+            );
+        }
+        assert_eq!(
+            Invitation::verify(&token, &key, 2_000_000_000),
+            Err(InvitationError::Expired("2033-05-18".into()))
+        );
+    }
+
+    #[test]
+    fn a_link_reveals_nothing_of_the_contact_and_no_two_links_are_alike() {
+        let key = IdentityKey::generate().unwrap();
+        let first = invitation().sign(&key);
+        let second = invitation().sign(&key);
+        assert_ne!(first, second, "each link has its own nonce");
+        let decoded = URL_SAFE_NO_PAD.decode(&first).unwrap();
+        let readable = String::from_utf8_lossy(&decoded);
+        for secret in ["ana@client.example", "Ana Ruiz", "northwind", "msa-2026"] {
+            assert!(!first.contains(secret) && !readable.contains(secret));
+            for shift in 0..3 {
+                // The contact's email as it would appear, at any alignment, in base64.
+                let padded = format!("{}{secret}", &"xx"[..shift]);
+                let encoded = URL_SAFE_NO_PAD.encode(padded.as_bytes());
+                let fragment = &encoded[4..encoded.len() - 3];
+                assert!(!first.contains(fragment), "{secret} readable in {first}");
+            }
+        }
+    }
+
+    /// A link of the signed form that earlier versions issued.
+    fn signed_link(invitation: &Invitation, key: &IdentityKey) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(invitation).unwrap());
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&signing_key(key.key_bytes())).unwrap();
+        mac.update(payload.as_bytes());
+        format!(
+            "{payload}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    }
+
+    #[test]
+    fn links_sent_before_sealing_still_open_and_still_refuse_changes() {
+        let key = IdentityKey::generate().unwrap();
+        let token = signed_link(&invitation(), &key);
         assert_eq!(
             Invitation::verify(&token, &key, 1_900_000_000).unwrap(),
             invitation()
@@ -222,10 +351,6 @@ mod tests {
         );
         assert_eq!(
             Invitation::verify(&token, &IdentityKey::generate().unwrap(), 0),
-            Err(InvitationError::Altered)
-        );
-        assert_eq!(
-            Invitation::verify("garbage", &key, 0),
             Err(InvitationError::Altered)
         );
         assert_eq!(

@@ -173,6 +173,16 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             role.as_str()
         );
     }
+    // The same label rules as a response's context, so a token for "northwind " or a
+    // look-alike never silently sees nothing.
+    let accounts = accounts
+        .iter()
+        .map(|account| {
+            rapport_scoring::validate::Label::new(account)
+                .map(String::from)
+                .map_err(|problem| anyhow::anyhow!("--account {account:?} {problem}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let store = Store::open(&database.database_url).await?;
     let token = new_token()?;
     store

@@ -178,6 +178,14 @@ fn unknown_fields_and_bad_ids_never_parse() {
         assert!(error.contains(needle), "{error} should contain {needle}");
     };
     refuse(&|doc| doc["extra"] = json!(1), "unknown field `extra`");
+    refuse(
+        &|doc| doc["identity"] = json!(["Ana Ruiz", "ana@client.example"]),
+        "expected an object",
+    );
+    refuse(
+        &|doc| doc["context"] = json!(["northwind", "msa-2026"]),
+        "expected an object",
+    );
     refuse(&|doc| doc["format"] = json!(2), "unsupported wire format 2");
     refuse(
         &|doc| doc["response_id"] = json!("123"),

@@ -279,6 +279,7 @@ async fn no_identity_value_is_echoed_in_an_error() {
     let server = TestServer::new().await;
     let cases: Vec<(&str, Value, &str)> = vec![
         ("identity as a string", json!(IDENTITY), "identity"),
+        ("identity as an array", json!([IDENTITY]), "identity"),
         (
             "a name as a number",
             json!({"name": 12345678}),
