@@ -265,7 +265,10 @@ pub struct Report {
     pub topics: Vec<TopicShare>,
 }
 
-const NONE_VALUE: &str = "(none)";
+/// The value of the breakdown group that holds the responses without a value for the
+/// field (no account, no wave, the question unanswered). It counts like any other group,
+/// for suppression too.
+pub const NONE_VALUE: &str = "(none)";
 
 /// A column of optional text (account, wave, …), each distinct value held once and every row
 /// as a small code, so a million rows of a hundred accounts hold a hundred strings. The
