@@ -25,6 +25,8 @@ use rapport_scoring::{
     template,
 };
 
+use super::solver::{self, Finding, Rng, solve};
+
 const ELEMENTS: [&str; 7] = [
     "trust",
     "commitment",
@@ -46,18 +48,6 @@ const BREAKDOWNS: [Option<&str>; 8] = [
     Some("nps-category"),
     Some("role"),
 ];
-
-/// A small deterministic generator (xorshift64*), so every run sees the same programmes.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    }
-}
 
 /// A generated programme: responses in the order they arrive, and which of them are the
 /// real protected answers the attacker wants.
@@ -327,132 +317,15 @@ fn hide_groups_with_few_protected(
 /// For each figure, the real protected answers behind it: those whose change moves it.
 fn answer_sets(programme: &Programme, mechanism: Mechanism) -> Vec<BTreeSet<usize>> {
     let base = collect(programme, mechanism, None);
-    let mut sets: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
-    for (victim_idx, victim) in programme.victims.iter().enumerate() {
-        let changed = collect(programme, mechanism, Some(*victim));
-        for (key, value) in &base {
-            if changed.get(key).is_some_and(|other| other != value) {
-                sets.entry(key).or_default().insert(victim_idx);
-            }
-        }
-    }
-    let distinct: BTreeSet<BTreeSet<usize>> = sets.into_values().collect();
-    distinct.into_iter().collect()
-}
-
-/// What the solver recovered.
-#[derive(Debug)]
-enum Finding {
-    /// One figure stands on fewer than k protected answers.
-    SmallFigure(usize),
-    /// Two figures, one inside the other, differ by fewer than k protected answers.
-    Difference(usize),
-    /// One protected answer is a linear combination of the figures.
-    Combination,
-}
-
-const PRIMES: [u64; 2] = [2_305_843_009_213_693_951, 4_611_686_018_427_387_847];
-
-fn mul_mod(a: u64, b: u64, p: u64) -> u64 {
-    (u128::from(a) * u128::from(b) % u128::from(p)) as u64
-}
-
-fn inverse(a: u64, p: u64) -> u64 {
-    // Fermat: a^(p−2).
-    let (mut base, mut exponent, mut result) = (a, p - 2, 1u64);
-    while exponent > 0 {
-        if exponent & 1 == 1 {
-            result = mul_mod(result, base, p);
-        }
-        base = mul_mod(base, base, p);
-        exponent >>= 1;
-    }
-    result
-}
-
-/// Whether the unit vector of `column` lies in the row space of `rows` over GF(p).
-fn unit_in_span(rows: &[Vec<u64>], n_columns: usize, column: usize, p: u64) -> bool {
-    // Row-reduce the rows into an echelon basis keyed by pivot column.
-    let mut basis: Vec<(usize, Vec<u64>)> = Vec::new();
-    for row in rows {
-        let mut row = row.clone();
-        for (pivot, basis_row) in &basis {
-            if row[*pivot] != 0 {
-                let factor = row[*pivot];
-                for (entry, basis_entry) in row.iter_mut().zip(basis_row) {
-                    *entry = (*entry + p - mul_mod(factor, *basis_entry, p)) % p;
-                }
-            }
-        }
-        if let Some(pivot) = (0..n_columns).find(|column| row[*column] != 0) {
-            let scale = inverse(row[pivot], p);
-            for entry in &mut row {
-                *entry = mul_mod(*entry, scale, p);
-            }
-            basis.push((pivot, row));
-        }
-    }
-    let mut target = vec![0u64; n_columns];
-    target[column] = 1;
-    for (pivot, basis_row) in &basis {
-        if target[*pivot] != 0 {
-            let factor = target[*pivot];
-            for (entry, basis_entry) in target.iter_mut().zip(basis_row) {
-                *entry = (*entry + p - mul_mod(factor, *basis_entry, p)) % p;
-            }
-        }
-    }
-    target.iter().all(|entry| *entry == 0)
-}
-
-/// Everything the solver can isolate from the sets of answers behind the figures.
-fn solve(sets: &[BTreeSet<usize>], n_victims: usize, k: usize) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for set in sets {
-        if !set.is_empty() && set.len() < k {
-            findings.push(Finding::SmallFigure(set.len()));
-        }
-    }
-    for outer in sets {
-        for inner in sets {
-            if inner.len() < outer.len() && inner.is_subset(outer) {
-                let difference = outer.len() - inner.len();
-                if difference < k {
-                    findings.push(Finding::Difference(difference));
-                }
-            }
-        }
-    }
-    for prime in PRIMES {
-        let rows: Vec<Vec<u64>> = sets
-            .iter()
-            .map(|set| {
-                (0..n_victims)
-                    .map(|victim| u64::from(set.contains(&victim)))
-                    .collect()
-            })
-            .collect();
-        for victim in 0..n_victims {
-            if unit_in_span(&rows, n_victims, victim, prime) {
-                findings.push(Finding::Combination);
-            }
-        }
-    }
-    findings
+    let changed: Vec<_> = programme
+        .victims
+        .iter()
+        .map(|victim| collect(programme, mechanism, Some(*victim)))
+        .collect();
+    solver::answer_sets(&base, &changed)
 }
 
 const SEEDS: std::ops::Range<u64> = 1..7;
-
-impl Finding {
-    /// How many protected answers the finding isolates, or `None` for one answer by a
-    /// combination.
-    fn isolated(&self) -> Option<usize> {
-        match self {
-            Finding::SmallFigure(n) | Finding::Difference(n) => Some(*n),
-            Finding::Combination => None,
-        }
-    }
-}
 
 #[test]
 fn the_solver_recovers_nothing_from_released_reports() {

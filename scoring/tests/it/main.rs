@@ -24,5 +24,7 @@ mod reports;
 mod schema;
 /// Per-response scores, checked by hand.
 mod scoring;
+/// The solver the disclosure tests share with the server's suite.
+mod solver;
 /// Checking wire-format responses against a survey.
 mod validation;

@@ -4,6 +4,9 @@
 /// A fresh server state on a temporary SQLite file, and request helpers.
 mod support;
 
+/// The adversarial solver over HTTP: no protected answer can be derived from all that a
+/// viewer and the account managers get, on this backend.
+mod adversary;
 /// The confidentiality audit: every endpoint, export, page, error and log line, every role.
 mod audit;
 /// Where identity goes, and where it must not.
