@@ -106,7 +106,7 @@ pub fn app(state: AppState) -> Router {
                 let (Some(survey), Ok(origin)) = (survey, origin.to_str()) else {
                     return false;
                 };
-                matches!(store.survey(&survey, None).await, Ok(Some(definition)) if definition.allowed_origins.iter().any(|allowed| allowed == origin))
+                matches!(store.survey(&survey, None).await, Ok(Some(survey)) if survey.definition().allowed_origins.iter().any(|allowed| allowed == origin))
             }
         },
     );
@@ -513,9 +513,10 @@ pub(crate) async fn get_invitation(
 /// the widget or from the demo generator.
 pub(crate) async fn ingest(
     state: &AppState,
-    definition: &CompiledSurvey,
+    survey: &CompiledSurvey,
     response: ResponseV1,
 ) -> Result<Response, ApiError> {
+    let definition = survey.definition();
     let answers = validate_answers(definition, &response).map_err(|errors| ApiError::Invalid {
         message: format!(
             "the response breaks {} rule(s) of survey {} version {}",
@@ -531,7 +532,7 @@ pub(crate) async fn ingest(
             })
             .collect(),
     })?;
-    let score = definition.scorer().score(&answers);
+    let score = survey.scorer().score(&answers);
     if let Some(provisional) = &response.provisional
         && !provisional.agrees_with(&score)
     {
@@ -607,9 +608,7 @@ pub(crate) async fn ingest(
         // Stored as NFC, so that one label typed in two encodings is one account.
         None => rapport_scoring::validate::normalised_context(&response.context),
     };
-    let report_entry = definition
-        .layout()
-        .encode(&answers, response.confidentiality);
+    let report_entry = survey.layout().encode(&answers, response.confidentiality);
     let response_id = response.response_id.to_string();
     let row = NewResponse {
         response_id: response_id.clone(),

@@ -147,7 +147,7 @@ async fn waiting_answers(
     for version in versions {
         let survey = self::definition(state, definition.id.as_str(), Some(version)).await?;
         let columns = state.store.report_input(&survey).await?;
-        let release = columns.release(survey.min_group_size);
+        let release = columns.release(survey.definition().min_group_size);
         for row in 0..columns.len() {
             if matches!(
                 release.row(row),
@@ -186,7 +186,8 @@ pub async fn role_report(
     survey_id: &str,
     query: &ReportQuery,
 ) -> Result<RoleReport, ApiError> {
-    let definition = definition(state, survey_id, query.version).await?;
+    let survey = definition(state, survey_id, query.version).await?;
+    let definition = survey.definition();
     // Each field once, and few of them: `by=wave` repeated thousands of times asked for
     // the same breakdown thousands of times over.
     let mut fields: Vec<&str> = Vec::new();
@@ -205,17 +206,13 @@ pub async fn role_report(
     let segments = fields
         .into_iter()
         .map(|field| {
-            SegmentField::parse(&definition, field)
+            SegmentField::parse(definition, field)
                 .map_err(|error| ApiError::invalid_field("by", error.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let columns = state.store.report_input(&definition).await?;
+    let columns = state.store.report_input(&survey).await?;
     // Filtering and folding up to millions of rows is CPU work: off the async workers.
-    let (compiled, who, rows) = (
-        Arc::clone(&definition),
-        caller.clone(),
-        Arc::clone(&columns),
-    );
+    let (compiled, who, rows) = (Arc::clone(&survey), caller.clone(), Arc::clone(&columns));
     let verified_only = query.verified == Some(true);
     let RestrictedReport {
         n,
@@ -223,7 +220,7 @@ pub async fn role_report(
         report,
         latest_batch_row,
     } = tokio::task::spawn_blocking(move || {
-        restricted_report(&compiled, &who, &rows, segments, verified_only)
+        restricted_report(compiled.definition(), &who, &rows, segments, verified_only)
     })
     .await
     .map_err(|error| ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}")))?;
@@ -232,7 +229,7 @@ pub async fn role_report(
     } else {
         Vec::new()
     };
-    let completion = completion_for(state, caller, &definition).await?;
+    let completion = completion_for(state, caller, definition).await?;
     Ok(RoleReport {
         role: caller.role,
         accounts,
@@ -274,10 +271,10 @@ fn restricted_report(
     // The release is decided once per set of rows and kept beside the report columns.
     let release = (caller.role != Role::Admin).then(|| columns.release(definition.min_group_size));
     let latest_batch_row = release.as_ref().and_then(|release| {
-        release.latest_batch_row(|row| caller.sees_account(columns.account(row)))
+        release.latest_batch_row(|row| caller.sees_account(columns.input().account(row)))
     });
     let input: Cow<'_, ReportInput> = match &release {
-        None => Cow::Borrowed(columns),
+        None => Cow::Borrowed(columns.input()),
         Some(release) if caller.role == Role::Viewer => Cow::Borrowed(release.visible()),
         Some(release) => Cow::Owned(
             release
@@ -384,7 +381,8 @@ pub async fn responses_csv(
     if caller.role == Role::Viewer {
         return Err(ApiError::Forbidden("viewers see aggregate reports only; the response export needs an admin or account token".to_owned()));
     }
-    let definition = definition(state, survey_id, version).await?;
+    let survey = definition(state, survey_id, version).await?;
+    let definition = survey.definition();
     let question_ids: Vec<String> = definition
         .questions
         .iter()

@@ -220,7 +220,7 @@ pub async fn follow_up_overview(
     let survey = definition(state, survey_id, query.version).await?;
     let statuses: HashMap<FollowUpSubject, FollowUpRow> = state
         .store
-        .follow_ups(survey.id.as_str())
+        .follow_ups(survey.definition().id.as_str())
         .await?
         .into_iter()
         .map(|row| (row.subject.clone(), row))
@@ -244,14 +244,16 @@ pub async fn follow_up_overview(
     // An account caller sees a protected answer's flag only once its batch is published,
     // and under the wave of the answer that completed the batch, so that every flag they
     // see stands for whole batches (see `rapport_scoring::disclosure`).
-    let release = (caller.role != Role::Admin).then(|| columns.release(survey.min_group_size));
-    for row in 0..columns.len() {
-        let (account, observation) = (columns.account(row), columns.observation(row));
+    let release =
+        (caller.role != Role::Admin).then(|| columns.release(survey.definition().min_group_size));
+    let input = columns.input();
+    for row in 0..input.len() {
+        let (account, observation) = (input.account(row), input.observation(row));
         let wave = match &release {
-            None => columns.wave(row),
+            None => input.wave(row),
             Some(release) => match release.row(row) {
-                RowRelease::Live => columns.wave(row),
-                RowRelease::Published(batch) => columns.wave(release.batch_last_row(batch)),
+                RowRelease::Live => input.wave(row),
+                RowRelease::Published(batch) => input.wave(release.batch_last_row(batch)),
                 RowRelease::Waiting | RowRelease::Unverified => continue,
             },
         };
@@ -308,7 +310,7 @@ pub async fn follow_up_overview(
     let mut rows: HashMap<String, ExportRow> = state
         .store
         .export_rows_by_id(
-            survey.id.as_str(),
+            survey.definition().id.as_str(),
             &wanted.iter().map(String::as_str).collect::<Vec<_>>(),
         )
         .await?
@@ -353,9 +355,13 @@ pub async fn follow_up_overview(
         let Some(entry) = accounts.get_mut(&row.account) else {
             continue;
         };
-        entry
-            .items
-            .push(follow_up_item(state, &survey, row, reasons, state_of)?);
+        entry.items.push(follow_up_item(
+            state,
+            survey.definition(),
+            row,
+            reasons,
+            state_of,
+        )?);
     }
     let mut accounts: Vec<AccountFollowUps> = accounts.into_values().collect();
     let without_account = usize::from(
@@ -372,8 +378,8 @@ pub async fn follow_up_overview(
     );
     summaries.rotate_left(without_account);
     let list = FollowUpList {
-        survey: survey.id.to_string(),
-        version: survey.version,
+        survey: survey.definition().id.to_string(),
+        version: survey.definition().version,
         wave: query.wave.clone(),
         accounts,
     };
@@ -437,10 +443,10 @@ pub async fn set_response_follow_up(
 ) -> Result<FollowUpState, ApiError> {
     refuse_viewer(caller)?;
     let note = checked_note(update)?;
-    let definition = definition(state, survey_id, None).await?;
+    let survey = definition(state, survey_id, None).await?;
     let on_list = state
         .store
-        .export_row(definition.id.as_str(), response_id)
+        .export_row(survey.definition().id.as_str(), response_id)
         .await?
         .is_some_and(|row| {
             row.confidentiality == ConfidentialityChoice::Identified
@@ -454,7 +460,7 @@ pub async fn set_response_follow_up(
     }
     record(
         state,
-        &definition,
+        survey.definition(),
         &FollowUpSubject::Response(response_id.to_owned()),
         update.status,
         note,
@@ -492,7 +498,7 @@ pub async fn set_account_follow_up(
 ) -> Result<FollowUpState, ApiError> {
     refuse_viewer(caller)?;
     let note = checked_note(update)?;
-    let definition = definition(state, survey_id, None).await?;
+    let survey = definition(state, survey_id, None).await?;
     if !caller.sees_account(Some(account)) {
         return Err(ApiError::NotFound(format!(
             "no close-the-loop flag for account {account:?} in survey {survey_id:?} for this token"
@@ -502,7 +508,7 @@ pub async fn set_account_follow_up(
         account: account.to_owned(),
         wave: wave.unwrap_or_default().to_owned(),
     };
-    record(state, &definition, &subject, update.status, note).await
+    record(state, survey.definition(), &subject, update.status, note).await
 }
 
 /// `GET /api/v1/surveys/{id}/follow-ups`.

@@ -130,7 +130,7 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
     store.close().await;
     let report = rapport_scoring::report_of(
         &definition,
-        &input,
+        input.input(),
         &rapport_scoring::ReportOptions {
             segments,
             min_group_size: None,

@@ -106,7 +106,7 @@ async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
     };
     let before = rapport_scoring::report_of(
         &survey,
-        &store.report_input(&survey).await.unwrap(),
+        store.report_input(&survey).await.unwrap().input(),
         &options,
     );
     assert_eq!(before.overall.n, 1);
@@ -131,7 +131,7 @@ async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
     );
     let after = rapport_scoring::report_of(
         &survey,
-        &store.report_input(&survey).await.unwrap(),
+        store.report_input(&survey).await.unwrap().input(),
         &options,
     );
     assert_eq!(after, before);

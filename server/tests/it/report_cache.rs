@@ -41,7 +41,7 @@ async fn cached_and_fresh(server: &TestServer, token: &str) -> (Value, Value) {
         .collect();
     let report = report_of(
         &survey,
-        &input,
+        input.input(),
         &ReportOptions {
             segments,
             min_group_size: None,

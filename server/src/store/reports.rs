@@ -1,0 +1,417 @@
+//! Reports' reading of stored responses: each survey version's report entries as columns
+//! ([`ReportColumns`]), kept in memory per version ([`ReportCache`]) and brought up to date
+//! by revision, and the background fill of entries for rows stored before they existed.
+//!
+//! The cache is never needed for correctness: every read first asks the database for the
+//! version's revision counters, and columns whose rows were changed or removed since are
+//! read again, whole.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context as _;
+use futures_util::TryStreamExt as _;
+use rapport_scoring::disclosure::Release;
+use rapport_scoring::{EntryContext, ReportInput};
+use sqlx::Row as _;
+use tokio::sync::Mutex;
+
+use super::surveys::CompiledSurvey;
+use super::{Store, parse_arrival, parse_confidentiality};
+
+/// A survey version's responses as reports and the close-the-loop list read them: the
+/// report columns ([`ReportColumns::input`]) and each row's response id.
+#[derive(Debug, Clone)]
+pub struct ReportColumns {
+    input: ReportInput,
+    /// Response ids as 128-bit numbers: every id ingest accepts is a canonical UUID.
+    ids: Vec<u128>,
+    /// The ids of rows that hold anything else, by row.
+    other_ids: HashMap<usize, String>,
+    /// What roles other than admin may see of these rows, decided once per set of rows.
+    release: OnceLock<Arc<Release>>,
+}
+
+impl ReportColumns {
+    fn new(survey: &CompiledSurvey) -> Self {
+        ReportColumns {
+            input: ReportInput::new(survey.definition()),
+            ids: Vec::new(),
+            other_ids: HashMap::new(),
+            release: OnceLock::new(),
+        }
+    }
+
+    /// The report columns, what every report of the version is computed from.
+    pub fn input(&self) -> &ReportInput {
+        &self.input
+    }
+
+    /// How many responses the columns hold.
+    pub fn len(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Whether the columns hold no response.
+    pub fn is_empty(&self) -> bool {
+        self.input.is_empty()
+    }
+
+    /// What roles other than admin may see of these rows, with batches of `batch_size` (the
+    /// survey version's minimum group size, the same for every call on one version):
+    /// decided on the first call and kept until rows are added.
+    pub fn release(&self, batch_size: u32) -> Arc<Release> {
+        Arc::clone(self.release.get_or_init(|| {
+            Arc::new(rapport_scoring::disclosure::release(
+                &self.input,
+                batch_size,
+            ))
+        }))
+    }
+
+    /// The response id of the `row`-th response.
+    pub fn response_id(&self, row: usize) -> String {
+        match self.other_ids.get(&row) {
+            Some(id) => id.clone(),
+            None => {
+                let hex = format!("{:032x}", self.ids[row]);
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &hex[..8],
+                    &hex[8..12],
+                    &hex[12..16],
+                    &hex[16..20],
+                    &hex[20..]
+                )
+            }
+        }
+    }
+
+    fn push_id(&mut self, response_id: &str) {
+        let packed = packed_uuid(response_id);
+        if packed.is_none() {
+            self.other_ids
+                .insert(self.ids.len(), response_id.to_owned());
+        }
+        self.ids.push(packed.unwrap_or_default());
+    }
+}
+
+/// A canonical UUID (lowercase hex, hyphens after the 8th, 12th, 16th and 20th digit) as the
+/// number its digits spell; `None` for any other text.
+fn packed_uuid(id: &str) -> Option<u128> {
+    if id.len() != 36 {
+        return None;
+    }
+    let mut packed = 0u128;
+    for (at, byte) in id.bytes().enumerate() {
+        let digit = match byte {
+            b'-' if matches!(at, 8 | 13 | 18 | 23) => continue,
+            _ if matches!(at, 8 | 13 | 18 | 23) => return None,
+            b'0'..=b'9' => byte - b'0',
+            b'a'..=b'f' => byte - b'a' + 10,
+            _ => return None,
+        };
+        packed = packed << 4 | u128::from(digit);
+    }
+    Some(packed)
+}
+
+/// The report columns of the survey versions last reported on, each with the revision
+/// counters it was read at (see [`Store::report_input`]). A cache only: every entry can be
+/// rebuilt from the database, and a replica without it gives the same reports.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ReportCache {
+    slots: Arc<std::sync::Mutex<HashMap<(String, u32), ReportSlot>>>,
+}
+
+/// One version's columns, behind a lock that one reader at a time holds while it brings
+/// them up to date, so that concurrent reports read the new rows once.
+type ReportSlot = Arc<Mutex<Option<CachedInput>>>;
+
+/// A version's columns as held, with the counters they were read at.
+#[derive(Debug)]
+struct CachedInput {
+    revision: i64,
+    rewrites: i64,
+    columns: Arc<ReportColumns>,
+}
+
+impl ReportCache {
+    /// How many versions' columns are kept. A million responses take about 40 MB.
+    const VERSIONS: usize = 8;
+
+    /// The slot of a version, made (and another version's dropped, if the cache is full
+    /// and one is not in use) if it has none.
+    fn slot(&self, survey_id: &str, version: u32) -> anyhow::Result<ReportSlot> {
+        let mut slots = self
+            .slots
+            .lock()
+            .map_err(|_| anyhow::anyhow!("report cache poisoned"))?;
+        if let Some(slot) = slots.get(&(survey_id.to_owned(), version)) {
+            return Ok(Arc::clone(slot));
+        }
+        if slots.len() >= Self::VERSIONS {
+            let idle = slots
+                .iter()
+                .find(|(_, slot)| Arc::strong_count(slot) == 1)
+                .map(|(key, _)| key.clone());
+            if let Some(key) = idle {
+                slots.remove(&key);
+            }
+        }
+        let slot = ReportSlot::default();
+        slots.insert((survey_id.to_owned(), version), Arc::clone(&slot));
+        Ok(slot)
+    }
+}
+
+/// A version's revision counters (`report_revisions`); both 0 for a version never written.
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+struct RevisionCounters {
+    revision: i64,
+    rewrites: i64,
+}
+
+/// A row's stored answers and confidentiality, what its report entry is computed from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct StoredAnswers {
+    answers: String,
+    confidentiality: String,
+}
+
+impl StoredAnswers {
+    /// The report entry of the row: for rows stored before entries existed, or whose entry
+    /// no longer decodes.
+    fn entry(&self, survey: &CompiledSurvey) -> anyhow::Result<Vec<u8>> {
+        Ok(survey.layout().encode(
+            &serde_json::from_str(&self.answers)?,
+            parse_confidentiality(&self.confidentiality)?,
+        ))
+    }
+}
+
+/// A response without a report entry, as the background fill reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct MissingEntry {
+    response_id: String,
+    survey_id: String,
+    survey_version: i64,
+    #[sqlx(flatten)]
+    stored: StoredAnswers,
+}
+
+impl Store {
+    /// What a report of one survey version is computed from: every response, in the order
+    /// committed, as columns. Each row's report entry is decoded as it arrives; a row
+    /// without one (stored before entries existed, and not yet filled in) or with one that
+    /// does not decode is read from its answers instead, so the report is the same.
+    ///
+    /// The columns are kept in memory per version (see [`ReportCache`]). Each call reads
+    /// the version's revision counter, one row, and then only the rows committed since the
+    /// last call; if rows already read were changed or removed since, the version is read
+    /// again, whole. Nothing about correctness depends on the cache: a replica that has
+    /// never read a version reads it all, and every replica gets the same columns.
+    pub async fn report_input(
+        &self,
+        survey: &CompiledSurvey,
+    ) -> anyhow::Result<Arc<ReportColumns>> {
+        let definition = survey.definition();
+        let slot = self
+            .reports
+            .slot(definition.id.as_str(), definition.version)?;
+        let mut cached = slot.lock().await;
+        let counters: RevisionCounters = on_pool!(&self.pool, |pool| {
+            sqlx::query_as("SELECT revision, rewrites FROM report_revisions WHERE survey_id = $1 AND survey_version = $2")
+                .bind(definition.id.as_str())
+                .bind(i64::from(definition.version))
+                .fetch_optional(pool)
+                .await?
+                .unwrap_or_default()
+        });
+        let RevisionCounters { revision, rewrites } = counters;
+        let read_since = match cached.as_ref() {
+            Some(held) if held.rewrites == rewrites && held.revision == revision => None,
+            Some(held) if held.rewrites == rewrites && held.revision < revision => {
+                Some(held.revision)
+            }
+            _ => {
+                *cached = None;
+                Some(-1)
+            }
+        };
+        if let Some(since) = read_since {
+            let held = cached.get_or_insert_with(|| CachedInput {
+                revision: -1,
+                rewrites,
+                columns: Arc::new(ReportColumns::new(survey)),
+            });
+            // Columns shared with a report still being computed are copied, not changed
+            // under it.
+            let read = self
+                .read_report_rows(survey, since, revision, Arc::make_mut(&mut held.columns))
+                .await;
+            if let Err(error) = read {
+                // Half-appended columns are never kept.
+                *cached = None;
+                return Err(error);
+            }
+            held.revision = revision;
+        }
+        cached
+            .as_ref()
+            .map(|held| Arc::clone(&held.columns))
+            .context("report cache emptied while held")
+    }
+
+    /// Reads into memory the report columns of the latest version of the surveys with the
+    /// most responses, as many as are kept, and returns how many responses they hold.
+    pub async fn read_report_columns(&self) -> anyhow::Result<u64> {
+        let mut surveys = self.list_surveys().await?;
+        surveys.sort_by_key(|summary| std::cmp::Reverse(summary.responses));
+        let mut read = 0;
+        for summary in surveys
+            .iter()
+            .filter(|summary| summary.responses > 0)
+            .take(ReportCache::VERSIONS)
+        {
+            if let Some(survey) = self.survey(&summary.id, Some(summary.version)).await? {
+                read += self.report_input(&survey).await?.len() as u64;
+            }
+        }
+        Ok(read)
+    }
+
+    /// Appends to `columns` the rows of one survey version with a revision in
+    /// `(after, up_to]`, in committed order. Selects only what the
+    /// `responses_for_report_revisions` index holds, so the database reads that index and
+    /// never the table's much wider rows.
+    async fn read_report_rows(
+        &self,
+        survey: &CompiledSurvey,
+        after: i64,
+        up_to: i64,
+        columns: &mut ReportColumns,
+    ) -> anyhow::Result<()> {
+        let definition = survey.definition();
+        // New rows can complete batches: the release is decided again when next asked for.
+        columns.release = OnceLock::new();
+        on_pool!(&self.pool, |pool| {
+            let mut rows = sqlx::query(
+                "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key, arrival FROM responses \
+                 WHERE survey_id = $1 AND survey_version = $2 AND revision > $3 AND revision <= $4 ORDER BY revision, received_at, response_id",
+            )
+            .bind(definition.id.as_str())
+            .bind(i64::from(definition.version))
+            .bind(after)
+            .bind(up_to)
+            .fetch(pool);
+            // Read by position and borrowed from the row, not copied into a struct: this is
+            // the loop every report's rows pass through.
+            while let Some(row) = rows.try_next().await? {
+                let context = EntryContext {
+                    account: row.try_get(2)?,
+                    matter: row.try_get(3)?,
+                    wave: row.try_get(4)?,
+                    returning: row.try_get(5)?,
+                    respondent_key: row.try_get(6)?,
+                    arrival: parse_arrival(row.try_get(7)?)?,
+                };
+                let entry: Option<&[u8]> = row.try_get(0)?;
+                let response_id: &str = row.try_get(1)?;
+                if entry.is_none_or(|entry| columns.input.push_entry(entry, context).is_err()) {
+                    let stored: StoredAnswers = sqlx::query_as(
+                        "SELECT answers, confidentiality FROM responses WHERE response_id = $1",
+                    )
+                    .bind(response_id)
+                    .fetch_one(pool)
+                    .await?;
+                    columns.input.push_entry(&stored.entry(survey)?, context)?;
+                }
+                columns.push_id(response_id);
+            }
+        });
+        Ok(())
+    }
+
+    /// Fills in the report entry of responses stored before entries existed, a chunk per
+    /// transaction, and returns how many it filled. Safe to run on several replicas at once:
+    /// an entry is a function of the row, so whoever writes it writes the same bytes.
+    pub async fn fill_report_entries(&self, progress: impl Fn(u64)) -> anyhow::Result<u64> {
+        const CHUNK: i64 = 1000;
+        let mut filled = 0u64;
+        loop {
+            let rows: Vec<MissingEntry> = on_pool!(&self.pool, |pool| {
+                sqlx::query_as("SELECT response_id, survey_id, survey_version, answers, confidentiality FROM responses WHERE report_entry IS NULL LIMIT $1")
+                    .bind(CHUNK)
+                    .fetch_all(pool)
+                    .await?
+            });
+            if rows.is_empty() {
+                return Ok(filled);
+            }
+            let mut entries = Vec::with_capacity(rows.len());
+            for missing in rows {
+                let version = u32::try_from(missing.survey_version)
+                    .context("stored survey version out of range")?;
+                let survey = self
+                    .survey(&missing.survey_id, Some(version))
+                    .await?
+                    .with_context(|| {
+                        format!(
+                            "response {} answers a survey version that is not stored",
+                            missing.response_id
+                        )
+                    })?;
+                entries.push((missing.stored.entry(&survey)?, missing.response_id));
+            }
+            on_pool!(&self.pool, |pool| {
+                let mut transaction = pool.begin().await?;
+                for (entry, response_id) in &entries {
+                    sqlx::query("UPDATE responses SET report_entry = $1 WHERE response_id = $2 AND report_entry IS NULL")
+                        .bind(entry)
+                        .bind(response_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                transaction.commit().await?;
+            });
+            filled += entries.len() as u64;
+            progress(filled);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CompiledSurvey, ReportColumns};
+
+    #[test]
+    fn report_columns_give_back_every_response_id_as_stored() {
+        let survey = CompiledSurvey::new(
+            rapport_scoring::template("client-portal").expect("built-in template"),
+        );
+        let mut columns = ReportColumns::new(&survey);
+        let ids = [
+            "00000000-0000-4000-8000-000000000001",
+            "ffffffff-ffff-4fff-bfff-ffffffffffff",
+            "0A1B2C3D-0000-4000-8000-000000000000",
+            "0a1b2c3d000040008000000000000000",
+            "0a1b2c3d-0000-4000-8000-00000000000",
+            "0a1b2c3d-0000-4000-8000-0000000000000",
+            "+a1b2c3d-0000-4000-8000-000000000000",
+            "not a uuid",
+            "",
+        ];
+        for id in ids {
+            columns.push_id(id);
+        }
+        let back: Vec<String> = (0..ids.len()).map(|row| columns.response_id(row)).collect();
+        assert_eq!(back, ids);
+        assert_eq!(
+            columns.other_ids.len(),
+            7,
+            "only canonical UUIDs are packed"
+        );
+    }
+}
