@@ -2,12 +2,13 @@
 //!
 //! Each chart is an `<svg role="img">` named by its `<title>` and described by its `<desc>`,
 //! which states the numbers in words; the page puts a table of the same numbers beside it.
-//! Colours are presentation attributes, not `style`, so the strict CSP allows them. This
-//! module only draws what it is given: it never decides what a role may see.
+//! Colours are presentation attributes, not `style`, so the strict CSP allows them. Labels
+//! from data are spliced into `html!`, which escapes them. This module only draws what it is
+//! given: it never decides what a role may see.
 
-use std::fmt::Write as _;
+use maud::{Markup, html};
 
-use super::html::{Esc, esc, one_decimal, signed};
+use super::html::{one_decimal, signed};
 
 /// Fill of promoters (9–10).
 pub(crate) const PROMOTER: &str = "#1a7f37";
@@ -21,17 +22,33 @@ const STRENGTH: &str = "#1a7f37";
 const WEAKNESS: &str = "#c62828";
 /// Axis and grid lines.
 const GRID: &str = "#d0d7de";
+/// The zero line of an NPS axis, darker than the grid.
+const ZERO_LINE: &str = "#8c959f";
 /// Text inside charts.
 const INK: &str = "#111827";
+/// Dots, lines and whiskers of NPS values.
+const NPS_MARK: &str = "#24549c";
+/// Text that stands where a value is not shown.
+const MUTED_INK: &str = "#52606d";
+/// Fill of a pyramid level nobody rated.
+const UNRATED: &str = "#eef1f4";
 
-/// Opens an `<svg>` with its accessible name and description.
-fn open(id: &str, width: u32, height: u32, title: &str, desc: &str) -> String {
-    format!(
-        "<svg class=\"chart\" id=\"{id}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" \
-         preserveAspectRatio=\"xMidYMid meet\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
-        Esc(title),
-        Esc(desc)
-    )
+/// A coordinate or length as the charts write it: one decimal.
+fn coordinate(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+/// An `<svg>` of `width` by `height` with its accessible name and description around
+/// `content`.
+fn chart(id: &str, width: u32, height: u32, title: &str, desc: &str, content: Markup) -> Markup {
+    html! {
+        svg class="chart" id=(id) viewBox={ "0 0 " (width) " " (height) } role="img"
+            aria-labelledby={ (id) "-title " (id) "-desc" } preserveAspectRatio="xMidYMid meet" {
+            title id={ (id) "-title" } { (title) }
+            desc id={ (id) "-desc" } { (desc) }
+            (content)
+        }
+    }
 }
 
 /// One segment of a stacked bar.
@@ -48,7 +65,7 @@ pub(crate) struct Part {
 }
 
 /// A single horizontal bar split into parts, each labelled with its share when wide enough.
-pub(crate) fn stacked_bar(id: &str, title: &str, parts: &[Part]) -> String {
+pub(crate) fn stacked_bar(id: &str, title: &str, parts: &[Part]) -> Markup {
     let total: u64 = parts.iter().map(|part| part.count).sum();
     let desc = parts
         .iter()
@@ -63,31 +80,31 @@ pub(crate) fn stacked_bar(id: &str, title: &str, parts: &[Part]) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     let (width, height) = (600.0, 44.0);
-    let mut svg = open(id, 600, 44, title, &desc);
+    // Each drawn part with where it starts and how wide it is; empty parts take no room.
     let mut x = 0.0;
-    for part in parts {
-        if part.count == 0 || total == 0 {
-            continue;
+    let drawn: Vec<(f64, f64, &Part)> = parts
+        .iter()
+        .filter(|part| part.count != 0 && total != 0)
+        .map(|part| {
+            let part_width = width * part.count as f64 / total as f64;
+            let start = x;
+            x += part_width;
+            (start, part_width, part)
+        })
+        .collect();
+    let content = html! {
+        @for (x, part_width, part) in drawn {
+            rect x=(coordinate(x)) y="0" width=(coordinate(part_width)) height=(height)
+                fill=(part.fill) {}
+            @if part_width > 44.0 {
+                text x=(coordinate(x + part_width / 2.0)) y="28" text-anchor="middle"
+                    font-size="17" font-weight="600" fill=(part.ink) {
+                    (share_text(part.count, total))
+                }
+            }
         }
-        let part_width = width * part.count as f64 / total as f64;
-        let _ = write!(
-            svg,
-            "<rect x=\"{x:.1}\" y=\"0\" width=\"{part_width:.1}\" height=\"{height}\" fill=\"{}\"/>",
-            part.fill
-        );
-        if part_width > 44.0 {
-            let _ = write!(
-                svg,
-                "<text x=\"{:.1}\" y=\"28\" text-anchor=\"middle\" font-size=\"17\" font-weight=\"600\" fill=\"{}\">{}</text>",
-                x + part_width / 2.0,
-                part.ink,
-                share_text(part.count, total)
-            );
-        }
-        x += part_width;
-    }
-    svg.push_str("</svg>");
-    svg
+    };
+    chart(id, 600, 44, title, &desc, content)
 }
 
 fn share_text(count: u64, total: u64) -> String {
@@ -99,7 +116,7 @@ fn share_text(count: u64, total: u64) -> String {
 }
 
 /// The 0–10 distribution: eleven columns coloured by NPS category, counts on top.
-pub(crate) fn distribution(id: &str, counts: &[u64; 11]) -> String {
+pub(crate) fn distribution(id: &str, counts: &[u64; 11]) -> Markup {
     let desc = counts
         .iter()
         .enumerate()
@@ -108,45 +125,35 @@ pub(crate) fn distribution(id: &str, counts: &[u64; 11]) -> String {
         .join(", ");
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let (width, bottom, top) = (660.0, 206.0, 24.0);
-    let mut svg = open(
+    let slot = width / 11.0;
+    let content = html! {
+        line x1="0" y1=(bottom) x2=(width) y2=(bottom) stroke=(GRID) {}
+        @for (answer, count) in counts.iter().enumerate() {
+            @let fill = match answer {
+                0..=6 => DETRACTOR,
+                7 | 8 => PASSIVE,
+                _ => PROMOTER,
+            };
+            @let bar_height = (bottom - top) * *count as f64 / max;
+            @let x = slot * answer as f64 + 8.0;
+            @let center = coordinate(x + (slot - 16.0) / 2.0);
+            rect x=(coordinate(x)) y=(coordinate(bottom - bar_height))
+                width=(coordinate(slot - 16.0)) height=(coordinate(bar_height)) rx="3"
+                fill=(fill) {}
+            text x=(center) y=(coordinate(bottom - bar_height - 6.0)) text-anchor="middle"
+                font-size="15" fill=(INK) { (count) }
+            text x=(center) y="228" text-anchor="middle" font-size="16" font-weight="600"
+                fill=(INK) { (answer) }
+        }
+    };
+    chart(
         id,
         660,
         240,
         "Answers to the 0–10 recommendation question",
         &format!("Responses per answer, 0 to 10: {desc}."),
-    );
-    let _ = write!(
-        svg,
-        "<line x1=\"0\" y1=\"{bottom}\" x2=\"{width}\" y2=\"{bottom}\" stroke=\"{GRID}\"/>"
-    );
-    let slot = width / 11.0;
-    for (answer, count) in counts.iter().enumerate() {
-        let fill = match answer {
-            0..=6 => DETRACTOR,
-            7 | 8 => PASSIVE,
-            _ => PROMOTER,
-        };
-        let bar_height = (bottom - top) * *count as f64 / max;
-        let x = slot * answer as f64 + 8.0;
-        let _ = write!(
-            svg,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar_height:.1}\" rx=\"3\" fill=\"{fill}\"/>",
-            bottom - bar_height,
-            slot - 16.0
-        );
-        let center = x + (slot - 16.0) / 2.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{center:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"15\" fill=\"{INK}\">{count}</text>",
-            bottom - bar_height - 6.0
-        );
-        let _ = write!(
-            svg,
-            "<text x=\"{center:.1}\" y=\"228\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"600\" fill=\"{INK}\">{answer}</text>"
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+        content,
+    )
 }
 
 /// A relationship category's colour band: the fill and the category name for a CRQ score.
@@ -199,7 +206,7 @@ pub(crate) struct PyramidLevel {
 
 /// The CRQ pyramid: one band per level, base at the bottom, each filled by its score's
 /// relationship band and labelled with its name and score.
-pub(crate) fn pyramid(id: &str, levels: &[PyramidLevel]) -> String {
+pub(crate) fn pyramid(id: &str, levels: &[PyramidLevel]) -> Markup {
     let desc = levels
         .iter()
         .map(|level| match (level.score, level.band) {
@@ -211,49 +218,45 @@ pub(crate) fn pyramid(id: &str, levels: &[PyramidLevel]) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     let (width, height) = (420.0, 300.0);
-    let mut svg = open(
-        id,
-        420,
-        300,
-        "The relationship quality pyramid",
-        &format!("Mean score of each level on the 1–7 scale, from the base up: {desc}."),
-    );
     let n_levels = levels.len().max(1) as f64;
     let gap = 6.0;
     let band_height = (height - gap * (n_levels - 1.0)) / n_levels;
     // The outline is a triangle; level `idx` (0 = base) is the slice between two heights.
     let half_width_at = |y: f64| (width / 2.0) * (y / height);
-    for (idx, level) in levels.iter().enumerate() {
-        let y_bottom = height - idx as f64 * (band_height + gap);
-        let y_top = y_bottom - band_height;
-        // The top slice keeps a flat top so its label fits.
-        let (top_half, bottom_half) = (half_width_at(y_top).max(48.0), half_width_at(y_bottom));
-        let center = width / 2.0;
-        let fill = level.band.map_or("#eef1f4", |band| band.fill);
-        let _ = write!(
-            svg,
-            "<polygon points=\"{:.1},{y_bottom:.1} {:.1},{y_bottom:.1} {:.1},{y_top:.1} {:.1},{y_top:.1}\" fill=\"{fill}\" stroke=\"#ffffff\" stroke-width=\"3\"/>",
-            center - bottom_half,
-            center + bottom_half,
-            center + top_half,
-            center - top_half
-        );
-        let score_text = level
-            .score
-            .map_or_else(|| "no answers".to_owned(), one_decimal);
-        let middle = (y_top + y_bottom) / 2.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{center}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"15\" fill=\"{INK}\">{}</text>\
-             <text x=\"{center}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"22\" font-weight=\"700\" fill=\"{INK}\">{}</text>",
-            middle - 6.0,
-            esc(&level.label),
-            middle + 18.0,
-            score_text
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+    let center = width / 2.0;
+    let content = html! {
+        @for (idx, level) in levels.iter().enumerate() {
+            @let y_bottom = height - idx as f64 * (band_height + gap);
+            @let y_top = y_bottom - band_height;
+            // The top slice keeps a flat top so its label fits.
+            @let top_half = half_width_at(y_top).max(48.0);
+            @let bottom_half = half_width_at(y_bottom);
+            @let points = format!(
+                "{:.1},{y_bottom:.1} {:.1},{y_bottom:.1} {:.1},{y_top:.1} {:.1},{y_top:.1}",
+                center - bottom_half,
+                center + bottom_half,
+                center + top_half,
+                center - top_half
+            );
+            @let middle = (y_top + y_bottom) / 2.0;
+            polygon points=(points) fill=(level.band.map_or(UNRATED, |band| band.fill))
+                stroke="#ffffff" stroke-width="3" {}
+            text x=(center) y=(coordinate(middle - 6.0)) text-anchor="middle" font-size="15"
+                fill=(INK) { (level.label) }
+            text x=(center) y=(coordinate(middle + 18.0)) text-anchor="middle" font-size="22"
+                font-weight="700" fill=(INK) {
+                (level.score.map_or_else(|| "no answers".to_owned(), one_decimal))
+            }
+        }
+    };
+    chart(
+        id,
+        420,
+        300,
+        "The relationship quality pyramid",
+        &format!("Mean score of each level on the 1–7 scale, from the base up: {desc}."),
+        content,
+    )
 }
 
 /// One point of a trend.
@@ -266,7 +269,7 @@ pub(crate) struct TrendPoint {
 }
 
 /// NPS across waves: a line through the waves' NPS, with each interval as a whisker.
-pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> String {
+pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> Markup {
     let desc = points
         .iter()
         .map(|point| match point.nps {
@@ -282,7 +285,6 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     let (width, left, right, top, bottom) = (640.0, 52.0, 24.0, 16.0, 220.0);
-    let mut svg = open(id, 640, 260, "NPS by wave", &format!("{desc}."));
     // The axis spans the intervals shown, in steps of 20, and always holds zero, so a change
     // between waves is visible instead of flattened on a −100…+100 scale.
     let shown = points.iter().filter_map(|point| point.nps);
@@ -302,22 +304,6 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> String {
     let ticks: Vec<f64> = (0..=((axis_high - axis_low) / 20.0).round() as i32)
         .map(|step| axis_low + 20.0 * f64::from(step))
         .collect();
-    for tick in ticks {
-        let y = y_of(tick);
-        let stroke = if tick == 0.0 { "#8c959f" } else { GRID };
-        let _ = write!(
-            svg,
-            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{stroke}\"/>",
-            width - right
-        );
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"13\" fill=\"{INK}\">{}</text>",
-            left - 8.0,
-            y + 4.0,
-            signed(tick)
-        );
-    }
     let n_points = points.len().max(1) as f64;
     let x_of = |idx: usize| left + (width - left - right) * (idx as f64 + 0.5) / n_points;
     let line: Vec<String> = points
@@ -329,44 +315,31 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> String {
                 .map(|(nps, _, _)| format!("{:.1},{:.1}", x_of(idx), y_of(nps)))
         })
         .collect();
-    if line.len() > 1 {
-        let _ = write!(
-            svg,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"#24549c\" stroke-width=\"3\"/>",
-            line.join(" ")
-        );
-    }
-    for (idx, point) in points.iter().enumerate() {
-        let x = x_of(idx);
-        let _ = write!(
-            svg,
-            "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"14\" fill=\"{INK}\">{}</text>",
-            bottom + 26.0,
-            esc(&point.label)
-        );
-        if let Some((nps, low, high)) = point.nps {
-            let _ = write!(
-                svg,
-                "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#24549c\" stroke-width=\"2\"/>",
-                y_of(low),
-                y_of(high)
-            );
-            let _ = write!(
-                svg,
-                "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"#24549c\"/>",
-                y_of(nps)
-            );
-            let _ = write!(
-                svg,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"15\" font-weight=\"700\" fill=\"{INK}\">{}</text>",
-                x + 10.0,
-                y_of(nps) - 8.0,
-                signed(nps)
-            );
+    let content = html! {
+        @for tick in ticks {
+            @let y = coordinate(y_of(tick));
+            line x1=(left) y1=(y) x2=(coordinate(width - right)) y2=(y)
+                stroke=(if tick == 0.0 { ZERO_LINE } else { GRID }) {}
+            text x=(coordinate(left - 8.0)) y=(coordinate(y_of(tick) + 4.0)) text-anchor="end"
+                font-size="13" fill=(INK) { (signed(tick)) }
         }
-    }
-    svg.push_str("</svg>");
-    svg
+        @if line.len() > 1 {
+            polyline points=(line.join(" ")) fill="none" stroke=(NPS_MARK) stroke-width="3" {}
+        }
+        @for (idx, point) in points.iter().enumerate() {
+            @let x = coordinate(x_of(idx));
+            text x=(x) y=(coordinate(bottom + 26.0)) text-anchor="middle" font-size="14"
+                fill=(INK) { (point.label) }
+            @if let Some((nps, low, high)) = point.nps {
+                line x1=(x) y1=(coordinate(y_of(low))) x2=(x) y2=(coordinate(y_of(high)))
+                    stroke=(NPS_MARK) stroke-width="2" {}
+                circle cx=(x) cy=(coordinate(y_of(nps))) r="6" fill=(NPS_MARK) {}
+                text x=(coordinate(x_of(idx) + 10.0)) y=(coordinate(y_of(nps) - 8.0))
+                    font-size="15" font-weight="700" fill=(INK) { (signed(nps)) }
+            }
+        }
+    };
+    chart(id, 640, 260, "NPS by wave", &format!("{desc}."), content)
 }
 
 /// One row of a comparison of groups.
@@ -379,7 +352,7 @@ pub(crate) struct GroupRow {
 }
 
 /// Groups side by side: each group's NPS as a dot with its interval, on one −100…+100 axis.
-pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> String {
+pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> Markup {
     let desc = rows
         .iter()
         .map(|row| match row.nps {
@@ -397,69 +370,46 @@ pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> String {
     let row_height = 40.0;
     let (width, left, right, top) = (640.0, 190.0, 20.0, 26.0);
     let height = top + row_height * rows.len() as f64 + 8.0;
-    let mut svg = open(id, 640, height.ceil() as u32, title, &format!("{desc}."));
     let x_of = |value: f64| left + (value + 100.0) / 200.0 * (width - left - right);
-    for tick in [-100.0, -50.0, 0.0, 50.0, 100.0] {
-        let x = x_of(tick);
-        let stroke = if tick == 0.0 { "#8c959f" } else { GRID };
-        let _ = write!(
-            svg,
-            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{stroke}\"/>",
-            height - 4.0
-        );
-        let _ = write!(
-            svg,
-            "<text x=\"{x:.1}\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" fill=\"{INK}\">{}</text>",
-            signed(tick)
-        );
-    }
-    for (idx, row) in rows.iter().enumerate() {
-        let y = top + row_height * (idx as f64 + 0.5) + 4.0;
-        let label: String = if row.label.chars().count() > 24 {
-            format!("{}…", row.label.chars().take(23).collect::<String>())
-        } else {
-            row.label.clone()
-        };
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"{INK}\">{}</text>",
-            left - 10.0,
-            y + 5.0,
-            esc(&label)
-        );
-        match row.nps {
-            Some((nps, low, high)) => {
-                let _ = write!(
-                    svg,
-                    "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#24549c\" stroke-width=\"3\"/>",
-                    x_of(low),
-                    x_of(high)
-                );
-                let _ = write!(
-                    svg,
-                    "<circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"#24549c\"/>",
-                    x_of(nps)
-                );
-                let _ = write!(
-                    svg,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"700\" fill=\"{INK}\">{}</text>",
-                    x_of(nps),
-                    y - 10.0,
-                    signed(nps)
-                );
-            }
-            None => {
-                let _ = write!(
-                    svg,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"#52606d\">too few responses to show</text>",
-                    x_of(-100.0) + 6.0,
-                    y + 5.0
-                );
+    let content = html! {
+        @for tick in [-100.0, -50.0, 0.0, 50.0, 100.0] {
+            @let x = coordinate(x_of(tick));
+            line x1=(x) y1=(top) x2=(x) y2=(coordinate(height - 4.0))
+                stroke=(if tick == 0.0 { ZERO_LINE } else { GRID }) {}
+            text x=(x) y="16" text-anchor="middle" font-size="13" fill=(INK) { (signed(tick)) }
+        }
+        @for (idx, row) in rows.iter().enumerate() {
+            @let y = top + row_height * (idx as f64 + 0.5) + 4.0;
+            @let label = if row.label.chars().count() > 24 {
+                format!("{}…", row.label.chars().take(23).collect::<String>())
+            } else {
+                row.label.clone()
+            };
+            text x=(coordinate(left - 10.0)) y=(coordinate(y + 5.0)) text-anchor="end"
+                font-size="14" fill=(INK) { (label) }
+            @match row.nps {
+                Some((nps, low, high)) => {
+                    line x1=(coordinate(x_of(low))) y1=(coordinate(y)) x2=(coordinate(x_of(high)))
+                        y2=(coordinate(y)) stroke=(NPS_MARK) stroke-width="3" {}
+                    circle cx=(coordinate(x_of(nps))) cy=(coordinate(y)) r="7" fill=(NPS_MARK) {}
+                    text x=(coordinate(x_of(nps))) y=(coordinate(y - 10.0)) text-anchor="middle"
+                        font-size="12" font-weight="700" fill=(INK) { (signed(nps)) }
+                }
+                None => {
+                    text x=(coordinate(x_of(-100.0) + 6.0)) y=(coordinate(y + 5.0))
+                        font-size="13" fill=(MUTED_INK) { "too few responses to show" }
+                }
             }
         }
-    }
-    svg.push_str("</svg>");
-    svg
+    };
+    chart(
+        id,
+        640,
+        height.ceil() as u32,
+        title,
+        &format!("{desc}."),
+        content,
+    )
 }
 
 /// One topic's shares.
@@ -474,7 +424,7 @@ pub(crate) struct TopicBar {
 }
 
 /// Topic shares: for each topic, a strength bar and a weakness bar.
-pub(crate) fn topics(id: &str, bars: &[TopicBar]) -> String {
+pub(crate) fn topics(id: &str, bars: &[TopicBar]) -> Markup {
     let desc = bars
         .iter()
         .map(|bar| {
@@ -494,43 +444,29 @@ pub(crate) fn topics(id: &str, bars: &[TopicBar]) -> String {
         .max(0.01);
     let (width, left, right, row_height) = (640.0, 170.0, 60.0, 46.0);
     let height = row_height * bars.len() as f64 + 10.0;
-    let mut svg = open(
+    let content = html! {
+        @for (idx, bar) in bars.iter().enumerate() {
+            @let y = row_height * idx as f64 + 6.0;
+            text x=(coordinate(left - 10.0)) y=(coordinate(y + 22.0)) text-anchor="end"
+                font-size="14" fill=(INK) { (bar.label) }
+            @let halves = [(0.0, bar.strength, STRENGTH), (18.0, bar.weakness, WEAKNESS)];
+            @for (offset, share, fill) in halves {
+                @let bar_width = (width - left - right) * share / max;
+                rect x=(left) y=(coordinate(y + offset)) width=(coordinate(bar_width)) height="15"
+                    rx="2" fill=(fill) {}
+                text x=(coordinate(left + bar_width + 6.0)) y=(coordinate(y + offset + 12.0))
+                    font-size="13" fill=(INK) { (format!("{:.0}%", share * 100.0)) }
+            }
+        }
+    };
+    chart(
         id,
         640,
         height.ceil() as u32,
         "Topics named as greatest strength and greatest weakness",
         &format!("Share of respondents who mention each topic: {desc}."),
-    );
-    for (idx, bar) in bars.iter().enumerate() {
-        let y = row_height * idx as f64 + 6.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"{INK}\">{}</text>",
-            left - 10.0,
-            y + 22.0,
-            esc(&bar.label)
-        );
-        for (offset, share, fill) in [
-            (0.0, bar.strength, STRENGTH),
-            (18.0, bar.weakness, WEAKNESS),
-        ] {
-            let bar_width = (width - left - right) * share / max;
-            let _ = write!(
-                svg,
-                "<rect x=\"{left}\" y=\"{:.1}\" width=\"{bar_width:.1}\" height=\"15\" rx=\"2\" fill=\"{fill}\"/>",
-                y + offset
-            );
-            let _ = write!(
-                svg,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"{INK}\">{:.0}%</text>",
-                left + bar_width + 6.0,
-                y + offset + 12.0,
-                share * 100.0
-            );
-        }
-    }
-    svg.push_str("</svg>");
-    svg
+        content,
+    )
 }
 
 #[cfg(test)]
@@ -583,7 +519,7 @@ mod tests {
                 }],
             ),
         ];
-        for chart in charts {
+        for chart in charts.map(Markup::into_string) {
             assert!(
                 chart.contains("role=\"img\"")
                     && chart.contains("<title id=")
@@ -606,7 +542,8 @@ mod tests {
                 label: "<img src=x onerror=alert(1)>".into(),
                 nps: None,
             }],
-        );
+        )
+        .into_string();
         assert!(!chart.contains("<img"), "{chart}");
         assert!(chart.contains("&lt;img"), "{chart}");
     }

@@ -1,35 +1,21 @@
-//! HTML building blocks of the dashboard: escaping, number formats, the page frame.
+//! HTML building blocks of the dashboard: the page frame, number formats, URL encoding.
 //!
-//! Every piece of text that did not come from this crate's own string literals goes through
-//! [`Esc`] (or [`esc`]) on its way into the page: answers, notes, names, account, matter and
-//! wave labels, survey titles. The frame links one stylesheet and no script, so the pages run
-//! under a CSP that forbids inline script and style.
+//! The pages are written with maud's `html!`, which escapes every splice unless it is
+//! wrapped in `PreEscaped`; this module never wraps text from data that way, so answers,
+//! notes, names, account, matter and wave labels and survey titles reach the page escaped.
+//! The frame links one stylesheet and no script, so the pages run under a CSP that forbids
+//! inline script and style.
 
-use std::fmt::{self, Display, Write as _};
+use std::fmt::Write as _;
 
-/// Text escaped for HTML element content and double-quoted attribute values.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Esc<'a>(pub(crate) &'a str);
+use maud::{DOCTYPE, Markup, html};
 
-impl Display for Esc<'_> {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for character in self.0.chars() {
-            match character {
-                '&' => formatter.write_str("&amp;")?,
-                '<' => formatter.write_str("&lt;")?,
-                '>' => formatter.write_str("&gt;")?,
-                '"' => formatter.write_str("&quot;")?,
-                '\'' => formatter.write_str("&#39;")?,
-                other => formatter.write_char(other)?,
-            }
-        }
-        Ok(())
-    }
-}
+/// What a table cell or card shows where a figure is missing: an en dash.
+pub(crate) const MISSING: &str = "–";
 
-/// `text` escaped for HTML, as an owned string.
-pub(crate) fn esc(text: &str) -> String {
-    Esc(text).to_string()
+/// `value` written by `write`, or [`MISSING`] without a value.
+pub(crate) fn or_missing<T>(value: Option<T>, write: impl FnOnce(T) -> String) -> String {
+    value.map_or_else(|| MISSING.to_owned(), write)
 }
 
 /// Percent-encodes `text` for a URL query value or path segment.
@@ -89,12 +75,19 @@ pub(crate) fn humanise(id: &str) -> String {
 }
 
 /// A whole page: the frame around `body`, with the dashboard stylesheet and no script.
-pub(crate) fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<link rel=\"stylesheet\" href=\"/dashboard.css\">\n</head>\n<body>\n{body}\n</body>\n</html>\n",
-        Esc(title)
-    )
+pub(crate) fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/dashboard.css";
+            }
+            body { (body) }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -103,14 +96,22 @@ mod tests {
 
     #[test]
     fn markup_in_text_is_escaped() {
-        assert_eq!(
-            esc("<script>alert('x')</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        let text = "<script>alert('x')</script><img src=x onerror=\"a&b\">";
+        let page = page(text, html! { p title=(text) { (text) } }).into_string();
+        assert!(
+            !page.contains("<script") && !page.contains("<img"),
+            "{page}"
         );
-        assert_eq!(
-            esc("<img src=x onerror=\"a&b\">"),
-            "&lt;img src=x onerror=&quot;a&amp;b&quot;&gt;"
-        );
+        let escaped = "&lt;script&gt;alert('x')&lt;/script&gt;\
+                       &lt;img src=x onerror=&quot;a&amp;b&quot;&gt;";
+        assert_eq!(page.matches(escaped).count(), 3, "{page}");
+    }
+
+    #[test]
+    fn the_frame_links_the_stylesheet_and_no_script() {
+        let page = page("Title", html! {}).into_string();
+        assert!(page.contains("<link rel=\"stylesheet\" href=\"/dashboard.css\">"));
+        assert!(!page.contains("<script") && !page.contains("style="));
     }
 
     #[test]
@@ -124,5 +125,7 @@ mod tests {
         assert_eq!(p_value(0.31), "p = 0.31");
         assert_eq!(humanise("day-to-day"), "Day to day");
         assert_eq!(url_encode("a b&c/é"), "a%20b%26c%2F%C3%A9");
+        assert_eq!(or_missing(Some(4.0), one_decimal), "4.0");
+        assert_eq!(or_missing(None, one_decimal), MISSING);
     }
 }

@@ -130,15 +130,7 @@ impl IntoResponse for PageError {
         };
         // The API's conversion logs internal errors and picks the status; only the body changes.
         let status = self.0.into_response().status();
-        let body = format!(
-            "<main class=\"narrow\"><h1>The dashboard cannot show this</h1><p class=\"error\" role=\"alert\">{}</p><p><a href=\"/dashboard\">Back to the dashboard</a></p></main>",
-            html::Esc(&message)
-        );
-        (
-            status,
-            axum::response::Html(html::page("Rapport dashboard", &body)),
-        )
-            .into_response()
+        (status, page::failure(&message)).into_response()
     }
 }
 
@@ -216,7 +208,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 fn cross_origin_refusal() -> Response {
-    (StatusCode::FORBIDDEN, axum::response::Html(html::page("Rapport dashboard", "<main class=\"narrow\"><h1>Refused</h1><p class=\"error\" role=\"alert\">This form must be sent from the dashboard itself.</p></main>"))).into_response()
+    (StatusCode::FORBIDDEN, page::cross_origin_refusal()).into_response()
 }
 
 async fn show(

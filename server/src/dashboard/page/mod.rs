@@ -1,0 +1,294 @@
+//! The dashboard's pages as HTML: the sign-in form, the failure pages and the results of one
+//! survey, one module per section of the results.
+//!
+//! The results page renders a [`RoleReport`] and a [`FollowUpList`] exactly as the API
+//! returned them for the caller: a group the report shows counts only for is shown as counts
+//! only, with the reason; a section the role has no right to (the CSV, the close-the-loop
+//! list for a viewer) is not rendered at all. Every piece is written with maud's `html!`, so
+//! every text from data is escaped; nothing here wraps such text in `PreEscaped`.
+
+mod confidentiality;
+mod distribution;
+mod follow_ups;
+mod login;
+mod pyramid;
+mod segments;
+mod shared;
+mod summary;
+mod topics;
+mod trend;
+mod waves;
+
+use axum::response::Html;
+use maud::{Markup, html};
+use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::report::Segmentation;
+use rapport_scoring::{Report, SegmentField};
+
+pub(crate) use login::login;
+
+use super::DashboardQuery;
+use super::html::{page, url_encode};
+use crate::auth::{Caller, Role};
+use crate::export::RoleReport;
+use crate::follow_up::{AccountSummary, FollowUpList};
+use crate::store::SurveySummary;
+
+/// The title of the pages that are not about one survey.
+const DASHBOARD_TITLE: &str = "Rapport dashboard";
+
+/// What the results page is drawn from.
+#[derive(Debug)]
+pub(crate) struct DashboardPage<'a> {
+    /// Who is looking.
+    pub(crate) caller: &'a Caller,
+    /// Every survey, for the picker.
+    pub(crate) surveys: &'a [SurveySummary],
+    /// The survey shown.
+    pub(crate) definition: &'a SurveyDefinition,
+    /// Its report, as the caller may see it.
+    pub(crate) report: &'a RoleReport,
+    /// The close-the-loop list with the opened account in full, and every account's
+    /// summary; `None` for a viewer.
+    pub(crate) follow_ups: Option<(&'a FollowUpList, &'a [AccountSummary])>,
+    /// The page's query.
+    pub(crate) query: &'a DashboardQuery,
+}
+
+/// The results page.
+pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
+    let definition = input.definition;
+    let title = definition.title.english();
+    let body = html! {
+        (header(input))
+        main class="dashboard" {
+            div class="title-row" {
+                h1 { (title) }
+                p class="meta" {
+                    "Survey " code { (definition.id.as_str()) } ", version " (definition.version)
+                    " · " (scope_text(input.caller))
+                }
+            }
+            @if let Some(batch_size) = input.report.protected_batch_size {
+                (publication(batch_size, input.report.published_at.as_deref()))
+            }
+            @match &input.report.report {
+                None => (counts_only(input.report.n, definition.min_group_size)),
+                Some(report) => (results(definition, report, input.follow_ups.is_some())),
+            }
+            @if let Some((list, summaries)) = input.follow_ups {
+                (follow_ups::section(definition, list, summaries, input.query))
+            }
+        }
+    };
+    page(&format!("{title} · {DASHBOARD_TITLE}"), body).into_string()
+}
+
+/// The page shown when the dashboard cannot show what was asked, with the reason.
+pub(crate) fn failure(message: &str) -> Html<String> {
+    let body = html! {
+        main class="narrow" {
+            h1 { "The dashboard cannot show this" }
+            p class="error" role="alert" { (message) }
+            p { a href="/dashboard" { "Back to the dashboard" } }
+        }
+    };
+    Html(page(DASHBOARD_TITLE, body).into_string())
+}
+
+/// The page shown when a form was posted from another site.
+pub(crate) fn cross_origin_refusal() -> Html<String> {
+    let body = html! {
+        main class="narrow" {
+            h1 { "Refused" }
+            p class="error" role="alert" { "This form must be sent from the dashboard itself." }
+        }
+    };
+    Html(page(DASHBOARD_TITLE, body).into_string())
+}
+
+/// Every section of a report the caller may see figures of, in page order.
+fn results(definition: &SurveyDefinition, report: &Report, with_follow_ups: bool) -> Markup {
+    let field =
+        |segmentation: &Segmentation| SegmentField::parse(definition, &segmentation.field).ok();
+    let segment = |wanted: &SegmentField| {
+        report
+            .segments
+            .iter()
+            .find(|segmentation| field(segmentation).as_ref() == Some(wanted))
+    };
+    let not_waves = report
+        .segments
+        .iter()
+        .filter(|segmentation| field(segmentation) != Some(SegmentField::Wave));
+    html! {
+        (nav(with_follow_ups))
+        (summary::section(definition, &report.overall))
+        (distribution::section(report.overall.nps.as_ref()))
+        (pyramid::section(definition, &report.overall))
+        (trend::section(segment(&SegmentField::Wave), definition.min_group_size))
+        (segments::section(definition, not_waves))
+        (confidentiality::section(
+            definition,
+            &report.overall,
+            segment(&SegmentField::Returning),
+            report.confidentiality_comparison.as_ref(),
+        ))
+        (waves::section(definition, &report.wave_comparisons))
+        (topics::section(report))
+    }
+}
+
+/// Who is signed in, and so what the page covers.
+fn scope_text(caller: &Caller) -> String {
+    match caller.role {
+        Role::Admin => "signed in as programme lead (every response)".to_owned(),
+        Role::Account => format!(
+            "signed in as account manager for {}",
+            caller.accounts.join(", ")
+        ),
+        Role::Viewer => "signed in as viewer (aggregates only)".to_owned(),
+    }
+}
+
+/// The top bar: the survey picker, the CSV download for roles that may have it, sign-out.
+fn header(input: &DashboardPage<'_>) -> Markup {
+    let definition = input.definition;
+    html! {
+        header class="top" {
+            p class="brand" { "Rapport " span { "results" } }
+            form method="get" action="/dashboard" class="picker" {
+                label for="survey" { "Survey" }
+                select id="survey" name="survey" {
+                    @for survey in input.surveys {
+                        option value=(survey.id) selected[survey.id == definition.id.as_str()] {
+                            (survey.title) " (" (survey.responses) " responses)"
+                        }
+                    }
+                }
+                button type="submit" { "Show" }
+            }
+            div class="actions" {
+                @if input.caller.role != Role::Viewer {
+                    a class="button" id="csv-download"
+                        href={
+                            "/dashboard/surveys/" (url_encode(definition.id.as_str()))
+                            "/responses.csv?version=" (definition.version)
+                        }
+                        download { "Download CSV" }
+                }
+                form method="post" action="/dashboard/logout" {
+                    button type="submit" class="secondary" { "Sign out" }
+                }
+            }
+        }
+    }
+}
+
+/// Links to the sections of the results.
+fn nav(with_follow_ups: bool) -> Markup {
+    let links = [
+        ("summary", "Summary"),
+        ("distribution", "0–10"),
+        ("pyramid", "CRQ pyramid"),
+        ("trend", "Trend"),
+        ("segments", "Segments"),
+        ("confidentiality", "Confidentiality"),
+        ("waves", "Waves"),
+        ("topics", "Topics"),
+    ];
+    let follow_ups = with_follow_ups.then_some(("follow-ups", "Close the loop"));
+    html! {
+        nav class="sections" aria-label="Sections" {
+            ul {
+                @for (anchor, label) in links.into_iter().chain(follow_ups) {
+                    li { a href={ "#" (anchor) } { (label) } }
+                }
+            }
+        }
+    }
+}
+
+/// How confidential answers reach the figures of a role other than admin.
+fn publication(batch_size: u32, published_at: Option<&str>) -> Markup {
+    let latest = match published_at.and_then(readable_time) {
+        Some(when) => format!(" The last group was added on {when}."),
+        None => " No group is complete yet.".to_owned(),
+    };
+    html! {
+        p class="notice" role="note" id="publication" {
+            "Answers given in confidence are added to these figures in groups of at least "
+            (batch_size)
+            ", and only whole groups are counted anywhere on this page, so that nobody can work \
+             out who said what. Until a group is complete, up to "
+            (batch_size.saturating_sub(1))
+            " such answers may not be included yet. Answers from people who chose to be named \
+             appear as soon as they arrive."
+            (latest)
+        }
+    }
+}
+
+/// The only result of a report below the minimum group size: its count.
+fn counts_only(n: u64, min_group_size: u32) -> Markup {
+    html! {
+        section class="panel" id="summary" {
+            h2 { "Results" }
+            p class="suppressed" {
+                (n) " " (if n == 1 { "response" } else { "responses" })
+                " so far: fewer than " (min_group_size) ", the smallest group whose scores are \
+                 shown, so only the count is shown to protect confidentiality."
+            }
+        }
+    }
+}
+
+/// A stored RFC 3339 time (`2026-11-23T09:30:00.123Z`) as a person reads it:
+/// "23 November 2026 at 09:30 UTC". `None` for anything else.
+fn readable_time(stored: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (date, time) = stored.split_once('T')?;
+    let mut parts = date.splitn(3, '-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let month = MONTHS.get(month.parse::<usize>().ok()?.checked_sub(1)?)?;
+    let day: u32 = day.parse().ok()?;
+    let hours_minutes = time.get(..5)?;
+    Some(format!("{day} {month} {year} at {hours_minutes} UTC"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_read_as_words_and_anything_else_as_nothing() {
+        assert_eq!(
+            readable_time("2026-11-23T09:30:00.123Z").as_deref(),
+            Some("23 November 2026 at 09:30 UTC")
+        );
+        assert_eq!(readable_time("2026-13-23T09:30:00Z"), None);
+        assert_eq!(readable_time("yesterday"), None);
+    }
+
+    #[test]
+    fn failure_messages_are_escaped() {
+        let Html(page) = failure("no survey \"<b>x</b>\"");
+        assert!(
+            page.contains("no survey &quot;&lt;b&gt;x&lt;/b&gt;&quot;") && !page.contains("<b>"),
+            "{page}"
+        );
+    }
+}

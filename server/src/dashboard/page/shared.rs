@@ -1,0 +1,128 @@
+//! Pieces that several sections of the results page draw the same way: tables, legends,
+//! group rows and the words for hidden figures.
+
+use maud::{Markup, html};
+use rapport_scoring::aggregate::{Figures, NpsFigures};
+
+use super::super::charts::Part;
+use super::super::html::{humanise, one_decimal, or_missing, percent, signed};
+
+/// A table of figures: its caption, one heading per column, and the rows of `body`.
+pub(super) fn table<Heading: AsRef<str>>(
+    class: Option<&str>,
+    caption: &str,
+    columns: &[Heading],
+    body: Markup,
+) -> Markup {
+    html! {
+        table class=[class] {
+            caption { (caption) }
+            thead {
+                tr {
+                    @for column in columns {
+                        th scope="col" { (column.as_ref()) }
+                    }
+                }
+            }
+            tbody { (body) }
+        }
+    }
+}
+
+/// A table folded away under "Show as a table", beside the chart of the same numbers.
+pub(super) fn folded(table: Markup) -> Markup {
+    html! {
+        details {
+            summary { "Show as a table" }
+            (table)
+        }
+    }
+}
+
+/// A small colour square for a legend, drawn with the same fill as the chart.
+pub(super) fn swatch(fill: &str) -> Markup {
+    html! {
+        svg class="swatch" viewBox="0 0 10 10" aria-hidden="true" {
+            rect width="10" height="10" rx="2" fill=(fill) {}
+        }
+    }
+}
+
+/// The legend of a stacked bar: each part's colour, name, count and share of `total`.
+pub(super) fn legend(parts: &[Part], total: u64) -> Markup {
+    html! {
+        ul class="legend" {
+            @for part in parts {
+                @let share = if total == 0 { 0.0 } else { part.count as f64 / total as f64 };
+                li { (swatch(part.fill)) (part.label) ": " (part.count) " (" (percent(share)) ")" }
+            }
+        }
+    }
+}
+
+/// An element's short name, from its id (`care` becomes `Care`).
+pub(super) fn element_label(id: &str) -> String {
+    humanise(id)
+}
+
+/// An NPS with its 95% interval, as the charts take it.
+pub(super) fn nps_interval(nps: &NpsFigures) -> (f64, f64, f64) {
+    (nps.nps, nps.interval_95.low, nps.interval_95.high)
+}
+
+/// Why a group shows its count only.
+pub(super) fn hidden_text(n: u64, min_group_size: u32) -> String {
+    format!(
+        "{n} {}: fewer than {min_group_size}, so scores are hidden to protect confidentiality",
+        if n == 1 { "response" } else { "responses" }
+    )
+}
+
+/// The columns of a group's row beside its name and count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum GroupColumns {
+    /// NPS with its interval, mean 0–10 and CRQ.
+    Scores,
+    /// The scores and the share who chose confidentiality.
+    ScoresAndConfidentiality,
+}
+
+/// One table row of a group: its scores, or its count and why there is nothing more.
+pub(super) fn group_row(
+    label: &str,
+    n: u64,
+    figures: Option<&Figures>,
+    min_group_size: u32,
+    columns: GroupColumns,
+) -> Markup {
+    let with_share = columns == GroupColumns::ScoresAndConfidentiality;
+    html! {
+        tr {
+            th scope="row" { (label) }
+            td { (n) }
+            @match figures {
+                Some(figures) => {
+                    @let nps = figures.nps.as_ref();
+                    td {
+                        (or_missing(nps, |nps| format!(
+                            "{} ({} to {})",
+                            signed(nps.nps),
+                            signed(nps.interval_95.low),
+                            signed(nps.interval_95.high)
+                        )))
+                    }
+                    td { (or_missing(nps, |nps| one_decimal(nps.mean))) }
+                    td { (or_missing(figures.crq.as_ref(), |crq| one_decimal(crq.mean))) }
+                    @if with_share {
+                        td { (or_missing(figures.confidentiality.confidential_share, percent)) }
+                    }
+                }
+                None => {
+                    td colspan=(if with_share { 4 } else { 3 }) class="suppressed" {
+                        (hidden_text(n, min_group_size))
+                    }
+                }
+            }
+        }
+    }
+}

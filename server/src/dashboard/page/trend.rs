@@ -1,0 +1,56 @@
+//! The trend across waves: NPS by wave as a line with intervals, and the table by wave.
+
+use maud::{Markup, html};
+use rapport_scoring::report::Segmentation;
+
+use super::super::charts::{self, TrendPoint};
+use super::shared::{GroupColumns, group_row, nps_interval, table};
+
+/// The trend section, from the wave breakdown.
+pub(super) fn section(waves: Option<&Segmentation>, min_group_size: u32) -> Markup {
+    html! {
+        section class="panel" id="trend" aria-labelledby="trend-heading" {
+            h2 id="trend-heading" { "Trend across waves" }
+            @match waves {
+                Some(waves) => {
+                    (charts::trend("trend-chart", &points(waves)))
+                    (table(
+                        None,
+                        "Results by wave",
+                        &["Wave", "Responses", "NPS (95% interval)", "Mean 0–10", "CRQ"],
+                        html! {
+                            @for group in &waves.groups {
+                                (group_row(
+                                    &group.value,
+                                    group.n,
+                                    group.figures.as_ref(),
+                                    min_group_size,
+                                    GroupColumns::Scores,
+                                ))
+                            }
+                        },
+                    ))
+                }
+                None => {
+                    p { "No wave breakdown." }
+                }
+            }
+        }
+    }
+}
+
+/// Each wave's NPS and interval, or nothing where it is hidden or unanswered.
+fn points(waves: &Segmentation) -> Vec<TrendPoint> {
+    waves
+        .groups
+        .iter()
+        .map(|group| TrendPoint {
+            label: group.value.clone(),
+            nps: group
+                .figures
+                .as_ref()
+                .and_then(|figures| figures.nps.as_ref())
+                .map(nps_interval),
+        })
+        .collect()
+}
