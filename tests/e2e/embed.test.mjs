@@ -56,7 +56,9 @@ before(async () => {
   host = http.createServer((request, response) => {
     const url = new URL(request.url, hostUrl);
     const endpoint = url.searchParams.get('endpoint');
-    const csp = `default-src 'self'; script-src 'self' ${rapport.url} 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ${rapport.url} ${foreignUrl} ${downUrl}`;
+    // With ?strict=1 the page's own policy leaves the foreign endpoint out of connect-src.
+    const connect = url.searchParams.get('strict') === '1' ? '' : ` ${foreignUrl}`;
+    const csp = `default-src 'self'; script-src 'self' ${rapport.url} 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ${rapport.url}${connect} ${downUrl}`;
     response.writeHead(200, { 'content-type': 'text/html', 'content-security-policy': csp }).end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Client portal</title>
 ${snippet({ survey: url.searchParams.get('survey') || 'portal-pulse', endpoint })}
 </head><body><h1>Client portal</h1></body></html>`);
@@ -290,5 +292,29 @@ test('a foreign endpoint without CORS and one that answers 403 are refusals, one
   await new Promise((resolve) => setTimeout(resolve, 2000));
   assert.equal(await page.getByText('Your answers have not been sent yet').count(), 0);
   assert.equal((await outbox(page)).length, 1);
+  await context.close();
+});
+
+test('a host page whose own CSP leaves out the endpoint is a refusal that names connect-src, not an outage', { timeout: 60_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const warnings = [];
+  page.on('console', (message) => warnings.push(message.text()));
+  collector.mode = 'cors';
+  const posts = collector.posts;
+  await page.goto(`${hostUrl}/?strict=1&endpoint=${encodeURIComponent(`${foreignUrl}/collect`)}`);
+  await page.getByRole('heading', { name: 'Portal pulse' }).waitFor();
+  const refused = nextEvent(page, 'error');
+  await fillAndSend(page);
+  const detail = await refused;
+  assert.equal(detail.reason, 'csp');
+  assert.match(detail.message, /Content-Security-Policy/);
+  assert.ok(detail.message.includes(`add ${foreignUrl} to connect-src`), detail.message);
+  await page.getByText('Your answers have not been sent yet').waitFor();
+  assert.equal(await page.getByText(/as soon as the connection is back/).count(), 0, 'not told it is an outage');
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  assert.equal(collector.posts, posts, 'nothing was sent, and nothing retried');
+  assert.equal((await outbox(page)).length, 1, 'the answers are kept');
+  assert.ok(warnings.some((text) => text.startsWith('rapport:') && text.includes('connect-src')), 'the console tells the developer');
   await context.close();
 });

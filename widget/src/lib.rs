@@ -129,12 +129,23 @@ async fn load_definition(config: &Config) -> Result<SurveyDefinition, String> {
     }
     // A browser reads a survey's definition from the server only on the origins that may
     // send answers to it, so a refusal here foretells a refused send: say so at once.
-    if loaded.is_err() && net::refused_by_browser(&url).await {
+    if loaded.is_err() {
+        net::watch_policy_violations();
         let origin = net::page_origin();
-        web_sys::console::warn_1(&JsValue::from_str(&format!(
-            "rapport: the browser refused to load survey {} from {} for {origin} (CORS), and will refuse its answers too. Add {origin} to allowed_origins of survey {}, or start the server with --allow-origin {origin}.",
-            config.survey, config.server, config.survey
-        )));
+        let advice = match net::refused_by_browser(&url).await {
+            Some(net::BrowserRefusal::Cors) => Some(format!(
+                "rapport: the browser refused to load survey {} from {} for {origin} (CORS), and will refuse its answers too. Add {origin} to allowed_origins of survey {}, or start the server with --allow-origin {origin}.",
+                config.survey, config.server, config.survey
+            )),
+            Some(net::BrowserRefusal::PagePolicy) => Some(format!(
+                "rapport: this page's Content-Security-Policy does not allow connecting to {} (connect-src), so survey {} could not be loaded from it. Add {} to connect-src in this page's Content-Security-Policy.",
+                config.server, config.survey, config.server
+            )),
+            None => None,
+        };
+        if let Some(advice) = advice {
+            web_sys::console::warn_1(&JsValue::from_str(&advice));
+        }
     }
     rapport_scoring::template(&config.survey)
         .ok_or_else(|| format!("survey {:?} could not be loaded", config.survey))

@@ -14,8 +14,11 @@
 //! same to a script whether the network is down or CORS refused it, so [`send`] tells them
 //! apart by asking the endpoint again in `no-cors` mode, which CORS never blocks: if that
 //! request gets an answer, the endpoint is reachable and the browser refused the send.
+//! The host page's own Content-Security-Policy can refuse the send too (`connect-src`),
+//! and then refuses the `no-cors` request as well; the browser reports that to the page as
+//! a `securitypolicyviolation` event, which [`watch_policy_violations`] listens for.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -34,6 +37,46 @@ thread_local! {
     static IN_FLIGHT: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
     /// How deliveries finished on this page, for a caller that waited on another's.
     static SETTLED: RefCell<BTreeMap<String, SendOutcome>> = const { RefCell::new(BTreeMap::new()) };
+    /// Origins the host page's Content-Security-Policy refused a connection to, as the
+    /// browser reported them.
+    static POLICY_REFUSED: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    /// Whether [`watch_policy_violations`] listens already.
+    static WATCHING_POLICY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Listens, once per page, for the browser's reports that the host page's
+/// Content-Security-Policy refused a connection (`connect-src`), and remembers the refused
+/// origins, so that a send the policy blocks is told apart from an outage.
+pub fn watch_policy_violations() {
+    if WATCHING_POLICY.replace(true) {
+        return;
+    }
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
+        return;
+    };
+    let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
+        |event: web_sys::Event| {
+            let field = |name: &str| {
+                js_sys::Reflect::get(&event, &JsValue::from_str(name))
+                    .ok()
+                    .and_then(|value| value.as_string())
+            };
+            if field("effectiveDirective").as_deref() != Some("connect-src") {
+                return;
+            }
+            if let Some(origin) = field("blockedURI")
+                .and_then(|blocked| web_sys::Url::new(&blocked).ok())
+                .map(|url| url.origin())
+            {
+                POLICY_REFUSED.with(|refused| refused.borrow_mut().insert(origin));
+            }
+        },
+    );
+    let _ = document.add_event_listener_with_callback(
+        "securitypolicyviolation",
+        listener.as_ref().unchecked_ref(),
+    );
+    listener.forget();
 }
 
 /// A response waiting to be acknowledged.
@@ -65,10 +108,32 @@ pub enum SendOutcome {
     Blocked(Blocked),
 }
 
+/// Why the browser refused a request: the endpoint's CORS answer, or the host page's own
+/// Content-Security-Policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserRefusal {
+    /// The endpoint does not allow this page's origin (CORS).
+    Cors,
+    /// The page's Content-Security-Policy does not allow connecting to the endpoint.
+    PagePolicy,
+}
+
+impl BrowserRefusal {
+    /// The reason reported in `rapport:error`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            BrowserRefusal::Cors => "cors",
+            BrowserRefusal::PagePolicy => "csp",
+        }
+    }
+}
+
 /// Why a send was refused although the endpoint is reachable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Blocked {
-    /// `cors` when the browser refused the request, `forbidden` for a 401 or 403.
+    /// `cors` when the browser refused the request for the endpoint's CORS answer, `csp`
+    /// when the host page's Content-Security-Policy refused it, `forbidden` for a 401 or
+    /// 403.
     pub reason: &'static str,
     /// The HTTP status, for a 401 or 403.
     pub status: Option<u16>,
@@ -81,17 +146,26 @@ impl Blocked {
     /// the `rapport:error` event.
     pub fn advice(&self, pending: &Pending, page_origin: &str) -> String {
         let rapport_endpoint = pending.is_rapport_endpoint() && self.reason == "cors";
+        let endpoint_origin = web_sys::Url::new(&pending.url)
+            .map(|url| url.origin())
+            .unwrap_or_else(|_| pending.url.clone());
         let what = match (&self.server_message, self.status) {
             (Some(message), Some(status)) => {
                 format!("{} answered HTTP {status}: {message}", pending.url)
             }
             (None, Some(status)) => format!("{} answered HTTP {status}", pending.url),
+            _ if self.reason == "csp" => format!(
+                "this page's Content-Security-Policy does not allow connecting to {endpoint_origin} (connect-src), so the response to {} could not be sent",
+                pending.url
+            ),
             _ => format!(
                 "the browser refused to send the response to {} from {page_origin} (CORS)",
                 pending.url
             ),
         };
-        let fix = if rapport_endpoint {
+        let fix = if self.reason == "csp" {
+            format!("add {endpoint_origin} to connect-src in this page's Content-Security-Policy")
+        } else if rapport_endpoint {
             format!(
                 "add {page_origin} to allowed_origins of survey {} (then `rapport survey add` it), or start the server with --allow-origin {page_origin}",
                 pending.survey_id
@@ -226,15 +300,15 @@ pub async fn send(pending: &Pending) -> SendOutcome {
     }
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(&pending.body));
+    watch_policy_violations();
     let Ok(response) = fetch(&pending.url, &init).await else {
-        return if refused_by_browser(&pending.url).await {
-            SendOutcome::Blocked(Blocked {
-                reason: "cors",
+        return match refused_by_browser(&pending.url).await {
+            Some(refusal) => SendOutcome::Blocked(Blocked {
+                reason: refusal.reason(),
                 status: None,
                 server_message: None,
-            })
-        } else {
-            SendOutcome::Retry
+            }),
+            None => SendOutcome::Retry,
         };
     };
     let status = response.status();
@@ -286,28 +360,51 @@ pub fn page_origin() -> String {
         .unwrap_or_default()
 }
 
-/// After a `fetch` to `url` failed without an answer: whether the browser refused it (CORS)
-/// rather than the network failing. A same-origin request is never refused by CORS, and an
-/// offline browser has no network; otherwise a `no-cors` GET of the same URL, which CORS
-/// does not block and which sends no body, shows whether the endpoint answers at all.
-pub async fn refused_by_browser(url: &str) -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
+/// After a `fetch` to `url` failed without an answer: whether the browser refused it (the
+/// page's Content-Security-Policy, or CORS) rather than the network failing. The browser
+/// reports a policy refusal to the page as an event, which may come just after the failed
+/// `fetch`, so this waits a moment for it. A same-origin request is never refused by CORS,
+/// and an offline browser has no network; otherwise a `no-cors` GET of the same URL, which
+/// CORS does not block and which sends no body, shows whether the endpoint answers at all.
+pub async fn refused_by_browser(url: &str) -> Option<BrowserRefusal> {
+    let window = web_sys::window()?;
     if !window.navigator().on_line() {
-        return false;
+        return None;
     }
-    let same_origin = web_sys::Url::new_with_base(url, &page_origin())
-        .is_ok_and(|parsed| parsed.origin() == page_origin());
-    if same_origin {
-        return false;
+    let target = web_sys::Url::new_with_base(url, &page_origin()).ok()?;
+    let refused_by_policy =
+        || POLICY_REFUSED.with(|refused| refused.borrow().contains(&target.origin()));
+    if !refused_by_policy() {
+        sleep(Duration::from_millis(50)).await;
+    }
+    if refused_by_policy() {
+        return Some(BrowserRefusal::PagePolicy);
+    }
+    if target.origin() == page_origin() {
+        return None;
     }
     let init = RequestInit::new();
     init.set_method("GET");
     init.set_mode(web_sys::RequestMode::NoCors);
     init.set_credentials(web_sys::RequestCredentials::Omit);
     init.set_cache(web_sys::RequestCache::NoStore);
-    fetch(url, &init).await.is_ok()
+    fetch(url, &init)
+        .await
+        .is_ok()
+        .then_some(BrowserRefusal::Cors)
+}
+
+/// Waits for `delay`.
+async fn sleep(delay: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                delay.as_millis().min(i32::MAX as u128) as i32,
+            );
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// The wait before retry number `attempt` (from 0): exponential from one second, capped at
