@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::definition::MAX_LEVELS;
 use crate::ids::{LevelId, QuestionId};
 use crate::score::{Observation, RawMeasure, RelationshipCategory, Scorer};
-use crate::stats::{Interval, mean_sd_interval};
+use crate::stats::{Interval, MeanSpread, mean_sd_interval};
 use crate::wire::ConfidentialityChoice;
 
 /// Count, sum and sum of squares of exact scaled integer scores.
@@ -47,7 +47,11 @@ impl Moments {
             return None;
         }
         let scale = scale as f64;
-        let (mean, sd, interval_95) = mean_sd_interval(
+        let MeanSpread {
+            mean,
+            sd,
+            interval_95,
+        } = mean_sd_interval(
             self.n,
             self.sum as f64 / scale,
             self.sum_squares as f64 / (scale * scale),

@@ -8,10 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::answer::Answers;
 use crate::definition::{Question, SurveyDefinition, TextPurpose};
 use crate::ids::QuestionId;
 use crate::score::{NpsCategory, Observation, RelationshipCategory, ResponseScore, Scorer};
-use crate::validate::Answers;
 
 /// The highest element rating (1–7) that counts as low: the disagreeing side of the scale.
 pub const LOW_RATING: u8 = 3;

@@ -31,72 +31,13 @@
 //! This module decides, it never renders: the server applies [`release`] to every result it
 //! gives a non-admin role, and the dashboard shows what comes back.
 
-use serde::{Deserialize, Serialize};
-
 use crate::report::ReportInput;
+pub use crate::visibility::{Arrival, BatchId, RowRelease};
 use crate::wire::ConfidentialityChoice;
-
-/// How a response reached the server, which decides whether it can vouch for who answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub enum Arrival {
-    /// Through an invitation link: the server made the invitation, so it vouches for the
-    /// contact, account and matter.
-    Invitation,
-    /// With a context the embedding portal signed with the survey's secret.
-    SignedContext,
-    /// Neither: anyone could have sent it.
-    #[default]
-    Unverified,
-}
-
-impl Arrival {
-    /// Whether the server can vouch for who answered.
-    pub fn is_verified(self) -> bool {
-        self != Arrival::Unverified
-    }
-
-    /// The name stored and reported.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Arrival::Invitation => "invitation",
-            Arrival::SignedContext => "signed_context",
-            Arrival::Unverified => "unverified",
-        }
-    }
-
-    /// Parses [`Arrival::as_str`]'s names.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "invitation" => Some(Arrival::Invitation),
-            "signed_context" => Some(Arrival::SignedContext),
-            "unverified" => Some(Arrival::Unverified),
-            _ => None,
-        }
-    }
-}
 
 /// Whether an answer is protected: confidential or anonymous.
 pub fn is_protected(confidentiality: ConfidentialityChoice) -> bool {
     confidentiality != ConfidentialityChoice::Identified
-}
-
-/// A batch of published protected answers, numbered in the order batches were completed.
-pub type BatchId = u32;
-
-/// What a role other than admin may see of one response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowRelease {
-    /// An identified answer: shown as it is.
-    Live,
-    /// A protected answer in a published batch: shown only inside figures that hold its
-    /// whole batch.
-    Published(BatchId),
-    /// A verified protected answer waiting for its batch to fill.
-    Waiting,
-    /// An unverified protected answer: never shown to these roles.
-    Unverified,
 }
 
 /// The responses of a survey version as a role other than admin may see them.

@@ -23,11 +23,11 @@
 //! [`EntryLayout::decode`] checks every byte against the version and refuses anything else,
 //! so a damaged or foreign entry is never counted: the caller falls back to the answers.
 
+use crate::answer::Answers;
 use crate::definition::{Question, SurveyDefinition, TextPurpose};
-use crate::ids::QuestionId;
-use crate::report::mentions_lowered;
+use crate::ids::{OptionId, QuestionId};
+use crate::mention::mentions_lowered;
 use crate::score::{NO_NPS, NO_RATING, Observation, Scorer};
-use crate::validate::Answers;
 use crate::wire::ConfidentialityChoice;
 
 /// The format byte of entries this version writes.
@@ -44,7 +44,7 @@ pub struct EntryError(&'static str);
 #[derive(Debug, Clone)]
 struct ChoiceLayout {
     id: QuestionId,
-    options: Vec<crate::ids::OptionId>,
+    options: Vec<OptionId>,
 }
 
 /// A survey version compiled for encoding and decoding entries. Build one per version.
@@ -408,7 +408,7 @@ mod tests {
                 .collect();
             let expected = texts
                 .iter()
-                .any(|text| crate::report::mentions(text, &topic.keywords));
+                .any(|text| crate::mention::mentions(text, &topic.keywords));
             assert_eq!(
                 weakness_topics.contains(&topic.id.to_string()),
                 expected,

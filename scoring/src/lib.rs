@@ -6,7 +6,7 @@
 //! - [`definition`]: the survey definition model and its validation;
 //! - [`templates`]: the built-in templates in five languages;
 //! - [`wire`]: the response wire format, version 1;
-//! - [`validate`]: checking a response against its survey version;
+//! - [`validate`](mod@validate): checking a response against its survey version;
 //! - [`score`]: per-response scores;
 //! - [`aggregate`]: the mergeable tally and its figures;
 //! - [`entry`]: the compact bytes a report needs from one response, written at ingest;
@@ -16,23 +16,37 @@
 //! - [`completion`]: completion rates from recorded invitations;
 //! - [`stats`]: the t distribution and Welch's test.
 //!
+//! The modules form layers, each using only those below it, never one above: `ids`, then
+//! `definition` (with `templates` on it), then the typed answer values (`answer`) and what
+//! scoring says of a response as data (`outcome`), then `wire`, `validate`, `score`,
+//! `aggregate` and `stats`, then `entry` (with `mention`, the one definition of a topic
+//! mention), then `report` (with `visibility`, the values of disclosure control it stores),
+//! and on top `disclosure`, `close_loop` and `completion`. The items of the private modules
+//! (`answer`, `outcome`, `mention`, `visibility`) are public through the modules that
+//! re-export them, such as `validate::Answers`, `score::ResponseScore`,
+//! `disclosure::Arrival` and `report::mentions`. A tidy check in `xtask` refuses a cycle.
+//!
 //! This crate does no I/O, touches no DOM and knows no database. It must build for
 //! `wasm32-unknown-unknown` and for the host with the same code.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod aggregate;
+mod answer;
 pub mod close_loop;
 pub mod completion;
 pub mod definition;
 pub mod disclosure;
 pub mod entry;
 pub mod ids;
+mod mention;
+mod outcome;
 pub mod report;
 pub mod score;
 pub mod stats;
 pub mod templates;
 pub mod validate;
+mod visibility;
 pub mod wire;
 
 pub use aggregate::{Figures, Tally};

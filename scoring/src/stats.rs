@@ -151,29 +151,40 @@ fn t_quantile_95(df: u64) -> f64 {
     quantile
 }
 
+/// The mean of a sample with its spread, as [`mean_sd_interval`] computes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeanSpread {
+    /// The mean.
+    pub mean: f64,
+    /// The sample standard deviation; `None` when `n < 2`.
+    pub sd: Option<f64>,
+    /// The t-based 95% interval of the mean; `None` when `n < 2`.
+    pub interval_95: Option<Interval>,
+}
+
 /// Mean, sample standard deviation and t-based 95% interval from `n`, Σx and Σx².
 /// `None` for the spread when `n < 2`.
-pub fn mean_sd_interval(
-    n: u64,
-    sum: f64,
-    sum_squares: f64,
-) -> (f64, Option<f64>, Option<Interval>) {
+pub fn mean_sd_interval(n: u64, sum: f64, sum_squares: f64) -> MeanSpread {
     let n_f = n as f64;
     let mean = sum / n_f;
     if n < 2 {
-        return (mean, None, None);
+        return MeanSpread {
+            mean,
+            sd: None,
+            interval_95: None,
+        };
     }
     let variance = ((sum_squares - sum * sum / n_f) / (n_f - 1.0)).max(0.0);
     let sd = variance.sqrt();
     let half_width = t_quantile_95(n - 1) * sd / n_f.sqrt();
-    (
+    MeanSpread {
         mean,
-        Some(sd),
-        Some(Interval {
+        sd: Some(sd),
+        interval_95: Some(Interval {
             low: mean - half_width,
             high: mean + half_width,
         }),
-    )
+    }
 }
 
 /// The result of Welch's unequal-variances t-test of two group means.

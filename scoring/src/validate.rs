@@ -5,84 +5,11 @@
 //! value. Nothing is ever silently fixed: an out-of-range answer, an unknown question, an
 //! identity sent to an anonymous survey are refused, not dropped or clamped.
 
-use std::collections::BTreeMap;
+use serde::Serialize;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::answer::{Answers, NpsAnswer, Rating};
 use crate::definition::{ConfidentialityMode, Question, SurveyDefinition};
-use crate::ids::{OptionId, QuestionId};
 use crate::wire::{ConfidentialityChoice, Context, Identity, ResponseV1};
-
-/// An answer to the 0–10 recommendation question. Cannot hold 11.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u8", into = "u8")]
-pub struct NpsAnswer(u8);
-
-impl NpsAnswer {
-    /// The answer, 0..=10.
-    pub fn get(self) -> u8 {
-        self.0
-    }
-}
-
-impl TryFrom<u8> for NpsAnswer {
-    type Error = String;
-    fn try_from(value: u8) -> Result<Self, String> {
-        if value <= 10 {
-            Ok(NpsAnswer(value))
-        } else {
-            Err(format!("nps answer must be 0..=10, got {value}"))
-        }
-    }
-}
-
-impl From<NpsAnswer> for u8 {
-    fn from(answer: NpsAnswer) -> u8 {
-        answer.0
-    }
-}
-
-/// A rating on the 1–7 agreement scale. Cannot hold 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u8", into = "u8")]
-pub struct Rating(u8);
-
-impl Rating {
-    /// The rating, 1..=7.
-    pub fn get(self) -> u8 {
-        self.0
-    }
-}
-
-impl TryFrom<u8> for Rating {
-    type Error = String;
-    fn try_from(value: u8) -> Result<Self, String> {
-        if (1..=7).contains(&value) {
-            Ok(Rating(value))
-        } else {
-            Err(format!("rating must be 1..=7, got {value}"))
-        }
-    }
-}
-
-impl From<Rating> for u8 {
-    fn from(rating: Rating) -> u8 {
-        rating.0
-    }
-}
-
-/// Typed answers of one response.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Answers {
-    /// The 0–10 answer, if given.
-    pub nps: Option<NpsAnswer>,
-    /// 1–7 ratings of elements and contract-experience items.
-    pub ratings: BTreeMap<QuestionId, Rating>,
-    /// Open-text answers, never empty.
-    pub texts: BTreeMap<QuestionId, String>,
-    /// Chosen options of role and choice questions.
-    pub choices: BTreeMap<QuestionId, Vec<OptionId>>,
-}
 
 /// A response that passed validation against its survey version.
 #[derive(Debug, Clone, PartialEq)]
@@ -671,12 +598,14 @@ fn check_answers(
         match question {
             Question::Nps { .. } => {
                 if let Some(number) = scale_value(field, value, 0, 10, errors) {
-                    answers.nps = Some(NpsAnswer(number));
+                    answers.nps =
+                        Some(NpsAnswer::try_from(number).expect("scale_value checked 0..=10"));
                 }
             }
             Question::Element { .. } | Question::Experience { .. } => {
                 if let Some(number) = scale_value(field, value, 1, 7, errors) {
-                    answers.ratings.insert(id.clone(), Rating(number));
+                    let rating = Rating::try_from(number).expect("scale_value checked 1..=7");
+                    answers.ratings.insert(id.clone(), rating);
                 }
             }
             Question::Text { max_chars, .. } => match value.as_str() {

@@ -1,7 +1,8 @@
 //! The response wire format, version 1: the JSON the widget posts and the server accepts.
 //!
 //! These types only describe the shape of the document; they carry no business rules.
-//! Whether a document is acceptable for a given survey is decided by [`crate::validate`].
+//! Whether a document is acceptable for a given survey is decided by
+//! [`crate::validate`](mod@crate::validate).
 //! Every struct refuses unknown fields, so a typo is an error, never silently ignored.
 //! The JSON Schema in `docs/wire-format-v1.schema.json` is generated from these types.
 
@@ -11,7 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Locale, QuestionId, ResponseId, SurveyId};
-use crate::score::ResponseScore;
+use crate::outcome::ResponseScore;
 
 /// The only wire-format version this crate speaks.
 pub const FORMAT_VERSION: u32 = 1;

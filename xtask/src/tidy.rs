@@ -2,14 +2,15 @@
 //!
 //! They keep house rules from rotting: every Rust file starts with a `//!` module doc, no
 //! test is switched off with an ignore attribute, no file leaks absolute paths of the
-//! machine it was written on, and the README keeps its "Two commands" section. Each failure
-//! names the file and line. The strings these checks look for are assembled at run time, so
+//! machine it was written on, the README keeps its "Two commands" section, and the modules
+//! of `scoring` use each other in no cycle. Each failure names the file and line. The strings these checks look for are assembled at run time, so
 //! this file passes its own checks without being excluded.
 //!
 //! This module only reads files; it must never modify the repository.
 
 #![cfg(test)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -223,6 +224,148 @@ fn check_readme_two_commands(path: &Path, text: &str) -> Vec<Violation> {
         .collect()
 }
 
+/// The top-level module a source file of a crate belongs to, from its path below `src`:
+/// `score.rs` and `score/inner.rs` are both `score`. The crate root is `None`.
+fn top_module(relative: &Path) -> Option<String> {
+    let first = relative.components().next()?.as_os_str().to_str()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (!matches!(name, "lib" | "main")).then(|| name.to_owned())
+}
+
+/// The modules of `modules` that `text` (a file of module `module`) names through
+/// `crate::name`, `crate::{name, ..}` or `super::name`, with the line of each mention.
+/// Comment lines are skipped: a doc link is no dependency.
+fn module_references(module: &str, modules: &BTreeSet<String>, text: &str) -> Vec<(String, usize)> {
+    let code: String = text
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("//") {
+                ""
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let identifier_at = |at: usize| -> &str {
+        let rest = &code[at..];
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        &rest[..end]
+    };
+    let mut heads: Vec<usize> = Vec::new();
+    for prefix in ["crate::", "super::"] {
+        for (start, _) in code.match_indices(prefix) {
+            let joined_to_a_name = code[..start]
+                .chars()
+                .next_back()
+                .is_some_and(|before| before.is_alphanumeric() || before == '_');
+            if joined_to_a_name {
+                continue;
+            }
+            let after = start + prefix.len();
+            if !code[after..].starts_with('{') {
+                heads.push(after);
+                continue;
+            }
+            // A group: every path that starts at its top level names a module.
+            let mut depth = 0;
+            let mut expect_head = false;
+            for (offset, ch) in code[after..].char_indices() {
+                match ch {
+                    '{' => {
+                        depth += 1;
+                        expect_head = depth == 1;
+                    }
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    ',' => expect_head = depth == 1,
+                    ch if ch.is_whitespace() => {}
+                    _ => {
+                        if expect_head {
+                            heads.push(after + offset);
+                        }
+                        expect_head = false;
+                    }
+                }
+            }
+        }
+    }
+    let mut references: Vec<(String, usize)> = heads
+        .into_iter()
+        .map(|at| (identifier_at(at), at))
+        .filter(|(name, _)| *name != module && modules.contains(*name))
+        .map(|(name, at)| (name.to_owned(), code[..at].matches('\n').count() + 1))
+        .collect();
+    references.sort();
+    references.dedup();
+    references
+}
+
+/// Every use of one module by another that lies on a cycle of the module graph, given each
+/// file's path below `src` and its text.
+fn check_module_cycles(src: &Path, files: &[(PathBuf, String)]) -> Vec<Violation> {
+    let modules: BTreeSet<String> = files
+        .iter()
+        .filter_map(|(relative, _)| top_module(relative))
+        .collect();
+    let mut uses: BTreeMap<String, Vec<(String, PathBuf, usize)>> = BTreeMap::new();
+    for (relative, text) in files {
+        let Some(module) = top_module(relative) else {
+            continue;
+        };
+        for (used, line) in module_references(&module, &modules, text) {
+            uses.entry(module.clone())
+                .or_default()
+                .push((used, src.join(relative), line));
+        }
+    }
+    let reachable_from = |start: &str| -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut to_visit = vec![start.to_owned()];
+        while let Some(module) = to_visit.pop() {
+            for (used, _, _) in uses.get(&module).into_iter().flatten() {
+                if seen.insert(used.clone()) {
+                    to_visit.push(used.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reach: BTreeMap<&String, BTreeSet<String>> = modules
+        .iter()
+        .map(|module| (module, reachable_from(module)))
+        .collect();
+    let mut violations = Vec::new();
+    for (module, used_modules) in &uses {
+        for (used, path, line) in used_modules {
+            if !reach[used].contains(module) {
+                continue;
+            }
+            let cycle: Vec<&str> = modules
+                .iter()
+                .filter(|other| reach[module].contains(*other) && reach[*other].contains(module))
+                .map(String::as_str)
+                .collect();
+            violations.push(Violation {
+                path: path.clone(),
+                line: *line,
+                message: format!(
+                    "`{module}` uses `{used}`, which leads back to `{module}` (modules in \
+                     the cycle: {}); move what both need to a module below them",
+                    cycle.join(", ")
+                ),
+            });
+        }
+    }
+    violations
+}
+
 #[test]
 fn every_rust_file_starts_with_a_module_doc() {
     let violations = text_files()
@@ -330,4 +473,64 @@ fn readme_check_requires_both_commands_inside_the_section() {
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].line, 3);
     assert_eq!(check_readme_two_commands(path, "# R\n").len(), 1);
+}
+
+#[test]
+fn scoring_modules_use_each_other_in_no_cycle() {
+    let src = PathBuf::from("scoring/src");
+    let root = repo_root().join(&src);
+    let files: Vec<(PathBuf, String)> = walk(&root, &root)
+        .into_iter()
+        .filter(|relative| is_rust(relative))
+        .map(|relative| {
+            let text = std::fs::read_to_string(root.join(&relative))
+                .expect("a scoring source file should be readable");
+            (relative, text)
+        })
+        .collect();
+    assert!(
+        files.len() > 5,
+        "expected the scoring sources, found {files:?}"
+    );
+    assert_no_violations("scoring module cycles", check_module_cycles(&src, &files));
+}
+
+#[test]
+fn module_cycles_are_found_through_paths_groups_and_super() {
+    let src = Path::new("src");
+    let file = |name: &str, text: &str| (PathBuf::from(name), text.to_owned());
+    let acyclic = [
+        file("lib.rs", "//! Root.\npub mod a;\npub mod b;\npub mod c;\n"),
+        file("a.rs", "//! A.\nuse crate::b::Thing;\n"),
+        file("b.rs", "//! B.\nuse crate::{\n    c::Other,\n};\n"),
+        file(
+            "c.rs",
+            "//! C, which links to [`crate::a`] only in a comment.\n",
+        ),
+    ];
+    assert!(check_module_cycles(src, &acyclic).is_empty());
+    let mut cyclic = acyclic.to_vec();
+    cyclic[3] = file("c.rs", "//! C.\nfn f() { super::a::g() }\n");
+    let violations = check_module_cycles(src, &cyclic);
+    let listed: Vec<String> = violations.iter().map(Violation::to_string).collect();
+    assert_eq!(violations.len(), 3, "{listed:?}");
+    assert!(
+        listed[0].starts_with("src/a.rs:2: `a` uses `b`"),
+        "{listed:?}"
+    );
+    assert!(
+        listed[1].starts_with("src/b.rs:3: `b` uses `c`"),
+        "{listed:?}"
+    );
+    assert!(
+        listed[2].contains("(modules in the cycle: a, b, c)"),
+        "{listed:?}"
+    );
+    // A module's own tests that reach into it through `super` are no cycle.
+    let own_tests = file(
+        "c.rs",
+        "//! C.\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n",
+    );
+    cyclic[3] = own_tests;
+    assert!(check_module_cycles(src, &cyclic).is_empty());
 }
