@@ -7,19 +7,14 @@
 //! - `viewer`, an executive: aggregate reports only.
 //!
 //! Tokens are random, shown once, and stored only as a SHA-256 hash. A missing or unknown
-//! token is refused the same way whatever the reason, and the refusal names no account.
+//! token is refused the same way whatever the reason, and the refusal names no account
+//! (see [`crate::http_auth`], which finds the caller of a request).
+//!
+//! The store keeps tokens by role, so this module is a leaf below it: it must never import
+//! the state, the store or a handler.
 
-use std::sync::Arc;
-
-use axum::Json;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-use crate::api::AppState;
 
 /// A role.
 #[derive(
@@ -88,59 +83,4 @@ pub fn new_token() -> anyhow::Result<String> {
 /// The stored form of a token.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// The caller a token belongs to, or `None` for an unknown token. Every way of presenting
-/// a token (the API's bearer header, the dashboard's session cookie) goes through here.
-pub async fn caller_for_token(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<Caller>, crate::error::ApiError> {
-    let token = token.trim();
-    if token.is_empty() {
-        return Ok(None);
-    }
-    Ok(state
-        .store
-        .caller_for_token_hash(&token_hash(token))
-        .await?)
-}
-
-/// Refusal of a request without a valid token.
-#[derive(Debug)]
-pub struct Unauthorised;
-
-impl IntoResponse for Unauthorised {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": "a valid API token is required: send it as 'Authorization: Bearer <token>'" });
-        (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            Json(body),
-        )
-            .into_response()
-    }
-}
-
-impl FromRequestParts<Arc<AppState>> for Caller {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| Unauthorised.into_response())?;
-        match caller_for_token(state, token).await {
-            Ok(Some(caller)) => Ok(caller),
-            Ok(None) => Err(Unauthorised.into_response()),
-            Err(error) => Err(error.into_response()),
-        }
-    }
 }

@@ -5,8 +5,8 @@
 //! invitations recorded for them, as a real programme's would be): several accounts, two waves,
 //! optional confidentiality with both choices, every respondent role, strengths and
 //! weaknesses in words. They are generated as wire-format documents and stored through
-//! [`crate::api::ingest`], the path every real response takes: validated, scored by
-//! `scoring`, identity sealed. The generator is seeded, so the same arguments give the same
+//! the ingest service ([`crate::ingest::Ingest`]), the path every real response takes:
+//! validated, scored by `scoring`, identity sealed. The generator is seeded, so the same arguments give the same
 //! programme. It must never run against a database that already holds responses of the
 //! survey: demo answers must not mix with real ones.
 
@@ -18,12 +18,12 @@ use rapport_scoring::wire::ResponseV1;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::api::{AppState, Counters};
 use crate::auth::{Role, new_token, token_hash};
 use crate::config::DemoSeedArgs;
 use crate::identity::IdentityKey;
+use crate::ingest::Ingest;
 use crate::invitation::{Invitation, now_seconds};
-use crate::rate_limit::{RateLimit, RateLimiter};
+use crate::metrics::Counters;
 use crate::store::Store;
 
 /// The survey the demo answers.
@@ -262,19 +262,20 @@ fn organisation(account: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Stores a demo programme of about `n_responses` responses in `state`'s database, through
-/// the ingest path. Returns how many were stored.
+/// Stores a demo programme of about `n_responses` responses in `store`, through the ingest
+/// service, with identity sealed under `identity_key`. Returns how many were stored.
 pub async fn seed_responses(
-    state: &AppState,
+    store: &Store,
+    identity_key: &IdentityKey,
     n_responses: usize,
     seed: u64,
 ) -> anyhow::Result<u64> {
-    let definition = state
-        .store
+    let survey = store
         .survey(DEMO_SURVEY, Some(1))
         .await?
         .context("the built-in client-portal survey is missing")?;
-    let definition = Arc::new(definition);
+    // The demo's own count of score mismatches; nobody serves it.
+    let counters = Arc::new(Counters::default());
     let mut stored = 0u64;
     let mut tasks = JoinSet::new();
     // Many responses in flight at once let the store's group commit write them in batches.
@@ -291,18 +292,24 @@ pub async fn seed_responses(
         let mut response: ResponseV1 =
             serde_json::from_value(document).context("a generated demo response does not parse")?;
         if response.confidentiality != rapport_scoring::ConfidentialityChoice::Identified {
-            response.invitation = Some(invite(state, &response).await?);
+            response.invitation = Some(invite(store, identity_key, &response).await?);
         }
-        let (state, definition) = (state.clone(), Arc::clone(&definition));
+        let (store, identity_key, counters, survey) = (
+            store.clone(),
+            identity_key.clone(),
+            Arc::clone(&counters),
+            Arc::clone(&survey),
+        );
         tasks.spawn(async move {
-            let answer = crate::api::ingest(&state, &definition, response)
+            let ingest = Ingest {
+                store: &store,
+                identity_key: &identity_key,
+                counters: &counters,
+            };
+            ingest
+                .ingest(&survey, response)
                 .await
-                .map_err(|error| anyhow::anyhow!("storing a demo response: {error}"))?;
-            anyhow::ensure!(
-                answer.status().is_success(),
-                "a demo response was refused with {}",
-                answer.status()
-            );
+                .context("storing a demo response")?;
             Ok::<(), anyhow::Error>(())
         });
     }
@@ -316,7 +323,11 @@ pub async fn seed_responses(
 /// Records an invitation for the respondent of a demo response and returns its signed
 /// token, as `rapport invite` would have emailed it: confidential answers reach account
 /// managers only when they are verified, and a real programme's come through invitations.
-async fn invite(state: &AppState, response: &ResponseV1) -> anyhow::Result<String> {
+async fn invite(
+    store: &Store,
+    identity_key: &IdentityKey,
+    response: &ResponseV1,
+) -> anyhow::Result<String> {
     let identity = response.identity.clone().unwrap_or_default();
     let contact = identity
         .email
@@ -337,16 +348,11 @@ async fn invite(state: &AppState, response: &ResponseV1) -> anyhow::Result<Strin
         firm: None,
         expires: now_seconds() + 90 * 24 * 3600,
     };
-    let sealed = state.identity_key.seal(&invitation.id, &identity)?;
-    state
-        .store
-        .add_invitation(
-            &invitation,
-            &state.identity_key.respondent_key(&contact),
-            &sealed,
-        )
+    let sealed = identity_key.seal(&invitation.id, &identity)?;
+    store
+        .add_invitation(&invitation, &identity_key.respondent_key(&contact), &sealed)
         .await?;
-    Ok(invitation.sign(&state.identity_key))
+    Ok(invitation.sign(identity_key))
 }
 
 /// A token created for the demo: role, accounts and the token itself.
@@ -364,10 +370,18 @@ pub struct DemoToken {
 /// removes them before it makes new ones.
 pub const DEMO_TOKEN_LABEL: &str = "demo-seed (replaced by the next demo-seed)";
 
+/// The tokens one demo start made, and how many an earlier start made that stopped working.
+#[derive(Debug, Clone)]
+pub struct DemoTokens {
+    /// One new token per role.
+    pub tokens: Vec<DemoToken>,
+    /// How many tokens of an earlier start were removed.
+    pub removed: u64,
+}
+
 /// Creates one token per role (an `account` token for the first demo account), after removing
-/// the ones an earlier start made, so that only the tokens printed last sign in; returns the
-/// new tokens and how many earlier ones stopped working.
-pub async fn create_tokens(store: &Store) -> anyhow::Result<(Vec<DemoToken>, u64)> {
+/// the ones an earlier start made, so that only the tokens printed last sign in.
+pub async fn create_tokens(store: &Store) -> anyhow::Result<DemoTokens> {
     let removed = store.remove_tokens_labelled(DEMO_TOKEN_LABEL).await?;
     let mut tokens = Vec::new();
     for (role, accounts) in [
@@ -385,7 +399,7 @@ pub async fn create_tokens(store: &Store) -> anyhow::Result<(Vec<DemoToken>, u64
             token,
         });
     }
-    Ok((tokens, removed))
+    Ok(DemoTokens { tokens, removed })
 }
 
 /// `rapport demo-seed`: seeds the demo programme unless the survey already has responses,
@@ -393,22 +407,9 @@ pub async fn create_tokens(store: &Store) -> anyhow::Result<(Vec<DemoToken>, u64
 pub async fn run(args: &DemoSeedArgs) -> anyhow::Result<()> {
     let identity_key = IdentityKey::load_or_create(&args.identity_key_file)?;
     let store = Store::open(&args.database.database_url).await?;
-    let state = AppState {
-        store: store.clone(),
-        identity_key,
-        www_dir: "www".into(),
-        widget_dir: "dist/widget".into(),
-        allowed_origins: Vec::new(),
-        counters: Arc::new(Counters::default()),
-        rate_limiter: Arc::new(RateLimiter::new(RateLimit {
-            burst: u32::MAX,
-            per_minute: u32::MAX,
-        })),
-        trust_forwarded_for: false,
-    };
     let existing = store.count_responses(DEMO_SURVEY).await?;
     if existing == 0 {
-        let stored = seed_responses(&state, args.responses, args.seed).await?;
+        let stored = seed_responses(&store, &identity_key, args.responses, args.seed).await?;
         eprintln!(
             "demo: stored {stored} generated responses to {DEMO_SURVEY} ({} accounts, waves {} and {})",
             accounts(args.responses).len(),
@@ -418,7 +419,7 @@ pub async fn run(args: &DemoSeedArgs) -> anyhow::Result<()> {
     } else {
         eprintln!("demo: {DEMO_SURVEY} already has {existing} responses; nothing generated");
     }
-    let (tokens, removed) = create_tokens(&store).await?;
+    let DemoTokens { tokens, removed } = create_tokens(&store).await?;
     if removed > 0 {
         eprintln!("demo: the {removed} token(s) printed by the previous start no longer work");
     }

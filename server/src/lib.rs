@@ -1,27 +1,30 @@
 //! The Rapport server and command-line tool, as a library so that tests drive the same
 //! code the `rapport` binary runs.
 //!
-//! - [`config`]: configuration from flags, environment variables and an optional TOML file,
-//!   parsed once into typed structs;
-//! - [`store`]: the only module that knows SQL;
-//! - [`identity`]: sealing respondent identity with the identity key;
-//! - [`invitation`]: signed invitation tokens for email links and portals;
-//! - [`api`]: the HTTP API and static files, as `fn app(state) -> Router`;
-//! - [`connection`]: how `rapport serve` serves connections, with header, body and idle
-//!   time limits;
-//! - [`headers`]: the security headers every response carries;
-//! - [`auth`]: API tokens and the roles that restrict what a caller sees;
-//! - [`export`]: role-restricted reports and the CSV export;
-//! - [`dashboard`]: the results dashboard, HTML rendered from what `export` and
-//!   `follow_up` return for the signed-in caller;
-//! - [`follow_up`]: the close-the-loop list per account, and follow-up status;
-//! - [`demo`]: `rapport demo-seed`, a generated demo programme stored through ingest;
-//! - [`error`]: the one error type every handler returns;
-//! - [`metrics`]: what the server counts, and `GET /metrics`;
-//! - [`openapi`]: the OpenAPI document of `/api/v1`, generated from the handlers;
-//! - [`rate_limit`]: the per-client limit on response ingest;
-//! - [`score_file`]: `rapport score`, reports from a JSONL file of responses;
-//! - [`widget_assets`]: the widget bundle, public to every origin, with its caching.
+//! Its modules form layers; each may import only the layers below it, and the tidy test
+//! in `xtask` fails on any import cycle between them.
+//!
+//! - The router, at the top: [`api`] (`fn app(state) -> Router`), which merges each
+//!   feature's `routes()` with [`openapi`], the document of `/api/v1` generated from the
+//!   handlers.
+//! - Adapters, which parse a request, call a service and map its answer to HTTP: the
+//!   `http` module of each feature ([`ingest::http`], [`export::http`],
+//!   [`follow_up::http`], [`invitations::http`]), [`surveys`] (survey definitions),
+//!   [`dashboard`] (HTML rendered from what `export` and `follow_up` return),
+//!   [`http_auth`] (the bearer-token extractor), [`http_metrics`] (request counts and
+//!   `GET /metrics`) and [`http_json`] (request bodies).
+//! - Services, callable without axum, returning domain values and domain errors:
+//!   [`ingest`] (validate, score, seal and store one response), [`export`] (role-restricted
+//!   reports and the CSV export), [`follow_up`] (the close-the-loop list and statuses),
+//!   [`invitations`] (what a link says, and whether it may be answered); and the commands
+//!   [`demo`] (`rapport demo-seed`, through ingest) and [`score_file`] (`rapport score`).
+//! - [`state`]: `AppState`, what every handler shares.
+//! - [`store`]: the only module that knows SQL.
+//! - Primitives that import none of the above: [`config`], [`identity`], [`invitation`]
+//!   (signed invitation tokens), [`portal`], [`auth`] (roles and token hashing),
+//!   [`metrics`], [`rate_limit`], [`error`] (the one error type every handler returns),
+//!   [`schemas`] (the scoring types in the OpenAPI document), [`connection`], [`headers`]
+//!   and [`widget_assets`].
 //!
 //! Nothing in this crate computes a score itself: every number comes from `rapport-scoring`.
 #![forbid(unsafe_code)]
@@ -37,14 +40,23 @@ pub mod error;
 pub mod export;
 pub mod follow_up;
 pub mod headers;
+pub mod http_auth;
+pub mod http_json;
+pub mod http_metrics;
 pub mod identity;
+pub mod ingest;
 pub mod invitation;
+pub mod invitations;
 pub mod metrics;
 pub mod openapi;
 pub mod portal;
 pub mod rate_limit;
+pub mod schemas;
 pub mod score_file;
+pub mod state;
 pub mod store;
+pub mod surveys;
 pub mod widget_assets;
 
-pub use api::{AppState, app};
+pub use api::app;
+pub use state::AppState;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use rapport_server::api::{AppState, Counters, app};
+use rapport_server::api::app;
 use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::config::{
     Cli, Command, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs,
@@ -12,8 +12,10 @@ use rapport_server::config::{
 use rapport_server::dashboard::SecureCookies;
 use rapport_server::identity::IdentityKey;
 use rapport_server::invitation::{Invitation, now_seconds, parse_lifetime};
+use rapport_server::metrics::Counters;
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::score_file;
+use rapport_server::state::AppState;
 use rapport_server::store::{AddOutcome, Store};
 
 /// A request allocates and frees many small strings and maps, on two threads at once;
@@ -112,7 +114,7 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
 
 async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let store = Store::open(&args.database.database_url).await?;
-    let Some(definition) = store.survey(&args.survey, args.version).await? else {
+    let Some(survey) = store.survey(&args.survey, args.version).await? else {
         anyhow::bail!(
             "no survey {:?}{} in the database",
             args.survey,
@@ -124,12 +126,12 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let segments = args
         .by
         .iter()
-        .map(|field| rapport_scoring::SegmentField::parse(&definition, field))
+        .map(|field| rapport_scoring::SegmentField::parse(survey.definition(), field))
         .collect::<Result<Vec<_>, _>>()?;
-    let input = store.report_input(&definition).await?;
+    let input = store.report_input(&survey).await?;
     store.close().await;
     let report = rapport_scoring::report_of(
-        &definition,
+        survey.definition(),
         input.input(),
         &rapport_scoring::ReportOptions {
             segments,

@@ -1,4 +1,4 @@
-//! What the server counts while it runs, and `GET /metrics` in the Prometheus text format.
+//! What the server counts while it runs, rendered in the Prometheus text format.
 //!
 //! - `rapport_http_requests_total{route, method, status}` and
 //!   `rapport_http_request_duration_seconds{route}` (a histogram) for every API route, by
@@ -10,19 +10,15 @@
 //!
 //! The counts are per process; Prometheus sums replicas. Nothing here is needed for
 //! correctness, and nothing here names a respondent.
+//!
+//! These are primitives that `store` records into as well, so this module must never
+//! import the state, a handler or the store: the middleware that counts requests and the
+//! `GET /metrics` handler live in [`crate::http_metrics`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use crate::api::AppState;
 
 /// Upper bounds of the request-duration buckets, in seconds.
 const DURATION_BUCKETS: [f64; 12] = [
@@ -157,35 +153,4 @@ impl Counters {
         );
         out
     }
-}
-
-/// Middleware on the API routes: counts each request and its duration under its route
-/// template.
-pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    // Both are cheap clones: the matched path is shared, and a standard method is a constant.
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    state.counters.record_request(
-        route,
-        method.as_str(),
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
-}
-
-/// `GET /metrics`.
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let body = state.counters.render(&state.store.batch_sizes());
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
 }

@@ -9,7 +9,7 @@
 //!   `Report`, `SurveyDefinition`), with the very derive that publishes
 //!   `docs/wire-format-v1.schema.json`, so the wire format has one description, not two
 //!   that could drift. Their schemas are placed under `components/schemas`, where the
-//!   stand-ins of [`scoring`] refer to them.
+//!   stand-ins of [`crate::schemas`] refer to them.
 //!
 //! This module must never describe a body by hand where a derive can: the document is
 //! checked against `docs/openapi.json` and real responses are validated against it.
@@ -30,73 +30,6 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 /// The name of the bearer-token security scheme that result endpoints require.
 pub const API_TOKEN_SCHEME: &str = "api_token";
 
-/// Stand-ins for `rapport-scoring` types in utoipa annotations. Each refers to the
-/// component of the same name, which [`document`] fills with the schemars schema of the
-/// real type.
-pub mod scoring {
-    use std::borrow::Cow;
-
-    use utoipa::openapi::{Ref, RefOr, Schema};
-
-    macro_rules! stand_ins {
-        ($($(#[$doc:meta])* $name:ident => $real:ty,)*) => {
-            $(
-                $(#[$doc])*
-                #[derive(Debug)]
-                pub struct $name;
-
-                impl utoipa::PartialSchema for $name {
-                    fn schema() -> RefOr<Schema> {
-                        RefOr::Ref(Ref::from_schema_name(stringify!($name)))
-                    }
-                }
-
-                impl utoipa::ToSchema for $name {
-                    fn name() -> Cow<'static, str> {
-                        Cow::Borrowed(stringify!($name))
-                    }
-                }
-            )*
-
-            /// The schemars schemas of every stand-in's real type, and of the types they
-            /// refer to, keyed by component name.
-            pub(crate) fn components() -> serde_json::Map<String, serde_json::Value> {
-                let mut settings = schemars::generate::SchemaSettings::draft2020_12();
-                settings.definitions_path = "/components/schemas".into();
-                let mut generator = settings.into_generator();
-                $(
-                    let reference = generator.subschema_for::<$real>();
-                    assert_eq!(
-                        reference.get("$ref").and_then(serde_json::Value::as_str),
-                        Some(concat!("#/components/schemas/", stringify!($name))),
-                        "the stand-in must carry the schemars name of its type",
-                    );
-                )*
-                generator.take_definitions(true)
-            }
-        };
-    }
-
-    stand_ins! {
-        /// A response in wire format v1 (`rapport_scoring::wire::ResponseV1`).
-        ResponseV1 => rapport_scoring::wire::ResponseV1,
-        /// The server's score of one response (`rapport_scoring::score::ResponseScore`).
-        ResponseScore => rapport_scoring::score::ResponseScore,
-        /// An aggregate report (`rapport_scoring::Report`).
-        Report => rapport_scoring::Report,
-        /// A survey definition (`rapport_scoring::definition::SurveyDefinition`).
-        SurveyDefinition => rapport_scoring::definition::SurveyDefinition,
-        /// Completion rates from invitations (`rapport_scoring::completion::Completion`).
-        Completion => rapport_scoring::completion::Completion,
-        /// Why a response needs a conversation (`rapport_scoring::close_loop::Reason`).
-        Reason => rapport_scoring::close_loop::Reason,
-        /// A relationship category (`rapport_scoring::score::RelationshipCategory`).
-        RelationshipCategory => rapport_scoring::score::RelationshipCategory,
-        /// Who answered (`rapport_scoring::wire::Identity`).
-        Identity => rapport_scoring::wire::Identity,
-    }
-}
-
 /// The document's operations and the server's own schemas.
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -105,15 +38,15 @@ pub mod scoring {
         description = "Survey definitions, response ingest (wire format v1), invitation links, and role-restricted reports and exports."
     ),
     paths(
-        crate::api::list_surveys,
-        crate::api::get_survey,
-        crate::api::post_response,
-        crate::api::get_invitation,
-        crate::export::report,
-        crate::export::csv,
-        crate::follow_up::list,
-        crate::follow_up::put_response,
-        crate::follow_up::put_account,
+        crate::surveys::list_surveys,
+        crate::surveys::get_survey,
+        crate::ingest::http::post_response,
+        crate::invitations::http::get_invitation,
+        crate::export::http::report,
+        crate::export::http::csv,
+        crate::follow_up::http::list,
+        crate::follow_up::http::put_response,
+        crate::follow_up::http::put_account,
         openapi_json,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
@@ -154,7 +87,7 @@ pub fn document() -> Value {
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
         .expect("the document has component schemas");
-    for (name, schema) in scoring::components() {
+    for (name, schema) in crate::schemas::components() {
         // A server schema of the same name would be silently replaced; refuse instead.
         let placeholder = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
         if let Some(existing) = schemas.get(&name) {

@@ -10,6 +10,7 @@ mod bench_server;
 mod demo;
 mod dist;
 mod fuzz;
+mod layers;
 mod postgres;
 mod process;
 mod setup;

@@ -259,13 +259,24 @@ pub(crate) fn pyramid(id: &str, levels: &[PyramidLevel]) -> Markup {
     )
 }
 
+/// An NPS and its 95% interval, as a chart marks it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct NpsMark {
+    /// The NPS.
+    pub(crate) nps: f64,
+    /// The low end of its 95% interval.
+    pub(crate) low: f64,
+    /// The high end of its 95% interval.
+    pub(crate) high: f64,
+}
+
 /// One point of a trend.
 #[derive(Debug, Clone)]
 pub(crate) struct TrendPoint {
     /// The wave.
     pub(crate) label: String,
     /// NPS and its 95% interval; `None` when hidden or unanswered.
-    pub(crate) nps: Option<(f64, f64, f64)>,
+    pub(crate) nps: Option<NpsMark>,
 }
 
 /// NPS across waves: a line through the waves' NPS, with each interval as a whisker.
@@ -273,7 +284,7 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> Markup {
     let desc = points
         .iter()
         .map(|point| match point.nps {
-            Some((nps, low, high)) => format!(
+            Some(NpsMark { nps, low, high }) => format!(
                 "{}: NPS {} (95% interval {} to {})",
                 point.label,
                 signed(nps),
@@ -288,12 +299,9 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> Markup {
     // The axis spans the intervals shown, in steps of 20, and always holds zero, so a change
     // between waves is visible instead of flattened on a −100…+100 scale.
     let shown = points.iter().filter_map(|point| point.nps);
-    let (low, high) = shown.fold(
-        (0.0_f64, 0.0_f64),
-        |(low, high), (_, interval_low, interval_high)| {
-            (low.min(interval_low), high.max(interval_high))
-        },
-    );
+    let (low, high) = shown.fold((0.0_f64, 0.0_f64), |(low, high), mark| {
+        (low.min(mark.low), high.max(mark.high))
+    });
     let (axis_low, axis_high) = (
         ((low / 20.0).floor() * 20.0).max(-100.0),
         ((high / 20.0).ceil() * 20.0)
@@ -312,7 +320,7 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> Markup {
         .filter_map(|(idx, point)| {
             point
                 .nps
-                .map(|(nps, _, _)| format!("{:.1},{:.1}", x_of(idx), y_of(nps)))
+                .map(|NpsMark { nps, .. }| format!("{:.1},{:.1}", x_of(idx), y_of(nps)))
         })
         .collect();
     let content = html! {
@@ -330,7 +338,7 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> Markup {
             @let x = coordinate(x_of(idx));
             text x=(x) y=(coordinate(bottom + 26.0)) text-anchor="middle" font-size="14"
                 fill=(INK) { (point.label) }
-            @if let Some((nps, low, high)) = point.nps {
+            @if let Some(NpsMark { nps, low, high }) = point.nps {
                 line x1=(x) y1=(coordinate(y_of(low))) x2=(x) y2=(coordinate(y_of(high)))
                     stroke=(NPS_MARK) stroke-width="2" {}
                 circle cx=(x) cy=(coordinate(y_of(nps))) r="6" fill=(NPS_MARK) {}
@@ -348,7 +356,7 @@ pub(crate) struct GroupRow {
     /// The group's name.
     pub(crate) label: String,
     /// NPS and its 95% interval; `None` when the group shows counts only.
-    pub(crate) nps: Option<(f64, f64, f64)>,
+    pub(crate) nps: Option<NpsMark>,
 }
 
 /// Groups side by side: each group's NPS as a dot with its interval, on one −100…+100 axis.
@@ -356,7 +364,7 @@ pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> Markup {
     let desc = rows
         .iter()
         .map(|row| match row.nps {
-            Some((nps, low, high)) => format!(
+            Some(NpsMark { nps, low, high }) => format!(
                 "{}: NPS {} ({} to {})",
                 row.label,
                 signed(nps),
@@ -388,7 +396,7 @@ pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> Markup {
             text x=(coordinate(left - 10.0)) y=(coordinate(y + 5.0)) text-anchor="end"
                 font-size="14" fill=(INK) { (label) }
             @match row.nps {
-                Some((nps, low, high)) => {
+                Some(NpsMark { nps, low, high }) => {
                     line x1=(coordinate(x_of(low))) y1=(coordinate(y)) x2=(coordinate(x_of(high)))
                         y2=(coordinate(y)) stroke=(NPS_MARK) stroke-width="3" {}
                     circle cx=(coordinate(x_of(nps))) cy=(coordinate(y)) r="7" fill=(NPS_MARK) {}
@@ -499,7 +507,11 @@ mod tests {
                 "d",
                 &[TrendPoint {
                     label: "2026-h1".into(),
-                    nps: Some((10.0, -5.0, 25.0)),
+                    nps: Some(NpsMark {
+                        nps: 10.0,
+                        low: -5.0,
+                        high: 25.0,
+                    }),
                 }],
             ),
             group_dots(

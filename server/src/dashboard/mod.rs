@@ -34,11 +34,12 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
-use crate::api::AppState;
-use crate::auth::{Caller, Role, caller_for_token, token_hash};
+use crate::auth::{Caller, Role, token_hash};
 use crate::error::ApiError;
-use crate::export::{self, ReportQuery};
-use crate::follow_up::{self, FollowUpQuery, FollowUpUpdate};
+use crate::export::{self, ReportRequest, ResultsError};
+use crate::follow_up::{self, FollowUpError, FollowUpUpdate, ListScope};
+use crate::http_auth::caller_for_token;
+use crate::state::AppState;
 use crate::store::FollowUpStatus;
 
 /// The session cookie's name.
@@ -111,6 +112,18 @@ struct PageError(ApiError);
 impl From<ApiError> for PageError {
     fn from(error: ApiError) -> Self {
         PageError(error)
+    }
+}
+
+impl From<ResultsError> for PageError {
+    fn from(error: ResultsError) -> Self {
+        PageError(error.into())
+    }
+}
+
+impl From<FollowUpError> for PageError {
+    fn from(error: FollowUpError) -> Self {
+        PageError(error.into())
     }
 }
 
@@ -228,11 +241,12 @@ async fn show(
     }) else {
         return Err(ApiError::NotFound("there is no survey yet".to_owned()).into());
     };
-    let definition = state
+    let survey = state
         .store
         .survey(&survey_id, query.version)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no survey {survey_id:?}")))?;
+    let definition = survey.definition();
     let mut segments = vec!["wave".to_owned()];
     if let Some(role_question) = definition.role_question() {
         segments.push(role_question.id().to_string());
@@ -250,15 +264,13 @@ async fn show(
             segments.push(extra.to_owned());
         }
     }
-    let report_query = ReportQuery {
-        by: Some(segments.join(",")),
-        version: Some(definition.version),
-        verified: None,
+    let report_request = ReportRequest {
+        segments: export::segment_fields(definition, segments.iter().map(String::as_str))?,
+        verified_only: false,
     };
-    let follow_up_query = FollowUpQuery {
+    let scope = ListScope {
         version: Some(definition.version),
         wave: None,
-        account: None,
     };
     // Both read every response of the version (its compact entry); the list is built on
     // another worker thread meanwhile, so a large survey costs the longer of the two, not the
@@ -267,11 +279,10 @@ async fn show(
         let (state, caller, survey_id) = (state.clone(), caller.clone(), survey_id.clone());
         let choice = follow_up::AccountChoice::Prefer(query.account.clone());
         tokio::spawn(async move {
-            follow_up::follow_up_overview(&state, &caller, &survey_id, &follow_up_query, &choice)
-                .await
+            follow_up::follow_up_overview(&state, &caller, &survey_id, &scope, &choice).await
         })
     });
-    let report = export::role_report(&state, &caller, &survey_id, &report_query).await?;
+    let report = export::role_report(&state, &caller, &survey, report_request).await?;
     let follow_ups =
         match follow_ups {
             Some(task) => Some(task.await.map_err(|error| {
@@ -282,11 +293,9 @@ async fn show(
     let body = page::dashboard(&page::DashboardPage {
         caller: &caller,
         surveys: &surveys,
-        definition: &definition,
+        definition,
         report: &report,
-        follow_ups: follow_ups
-            .as_ref()
-            .map(|(list, summaries)| (list, summaries.as_slice())),
+        follow_ups: follow_ups.as_ref(),
         query: &query,
     });
     Ok(axum::response::Html(body).into_response())
@@ -309,7 +318,7 @@ async fn login(
     }
     let token = form.token.trim();
     let caller = if cookie_safe(token) {
-        caller_for_token(&state, token).await?
+        caller_for_token(&state.store, token).await?
     } else {
         None
     };
@@ -389,6 +398,18 @@ async fn csv(
         .into_response())
 }
 
+/// What a follow-up form records: an account's confidential-feedback flag, or (for any other
+/// `subject`, or none) an identified response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FormSubject {
+    /// An account's confidential-feedback flag for one wave (`subject=flag`).
+    Flag,
+    /// Any other value: the form names a response.
+    #[serde(other)]
+    Response,
+}
+
 /// The follow-up form: one item (`response_id`) or one account's confidential-feedback
 /// flag (`account` and `wave`).
 #[derive(Debug, Deserialize)]
@@ -398,7 +419,7 @@ struct FollowUpForm {
     response_id: Option<String>,
     /// `flag` for an account's confidential-feedback flag.
     #[serde(default)]
-    subject: Option<String>,
+    subject: Option<FormSubject>,
     /// The account (of the item or the flag); the page returns to it.
     #[serde(default)]
     account: Option<String>,
@@ -434,8 +455,8 @@ async fn record_follow_up(
         status,
         note: form.note.clone(),
     };
-    match (form.subject.as_deref(), &form.response_id, &form.account) {
-        (Some("flag"), _, Some(account)) => {
+    match (form.subject, &form.response_id, &form.account) {
+        (Some(FormSubject::Flag), _, Some(account)) => {
             let wave = form.wave.as_deref().filter(|wave| !wave.is_empty());
             follow_up::set_account_follow_up(&state, &caller, &id, account, wave, &update).await?;
         }
@@ -501,6 +522,36 @@ mod tests {
             ("host", "h:1")
         ])));
         assert!(same_origin(&headers(&[("host", "h:1")])));
+    }
+
+    /// `subject=flag` names an account's flag; any other subject, empty or absent, names a
+    /// response, as the form always read it.
+    #[tokio::test]
+    async fn a_follow_up_form_names_a_flag_only_with_subject_flag() {
+        use axum::extract::FromRequest;
+        async fn subject(body: &'static str) -> Option<FormSubject> {
+            let request = axum::http::Request::post("/")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let Form(form) = Form::<FollowUpForm>::from_request(request, &())
+                .await
+                .unwrap();
+            form.subject
+        }
+        assert_eq!(
+            subject("subject=flag&account=a&status=done").await,
+            Some(FormSubject::Flag)
+        );
+        assert_eq!(
+            subject("subject=item&response_id=r&status=done").await,
+            Some(FormSubject::Response)
+        );
+        assert_eq!(
+            subject("subject=&response_id=r&status=done").await,
+            Some(FormSubject::Response)
+        );
+        assert_eq!(subject("response_id=r&status=done").await, None);
     }
 
     #[test]

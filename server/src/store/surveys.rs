@@ -51,18 +51,9 @@ impl CompiledSurvey {
     }
 }
 
-/// The definition, for the dashboard, which reads a compiled survey as its definition.
-/// Everything else asks for it by name ([`CompiledSurvey::definition`]); this goes once the
-/// dashboard does too.
-impl std::ops::Deref for CompiledSurvey {
-    type Target = SurveyDefinition;
-    fn deref(&self) -> &SurveyDefinition {
-        &self.definition
-    }
-}
-
-/// A survey and its latest version, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A survey and its latest version, as `GET /api/v1/surveys` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SurveyListing)]
 pub struct SurveySummary {
     /// Survey id.
     pub id: String,

@@ -105,7 +105,7 @@ async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
         min_group_size: Some(1),
     };
     let before = rapport_scoring::report_of(
-        &survey,
+        survey.definition(),
         store.report_input(&survey).await.unwrap().input(),
         &options,
     );
@@ -130,7 +130,7 @@ async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
         "nothing is left to fill"
     );
     let after = rapport_scoring::report_of(
-        &survey,
+        survey.definition(),
         store.report_input(&survey).await.unwrap().input(),
         &options,
     );

@@ -100,18 +100,42 @@ fn documented_operations(document: &Value) -> BTreeSet<(String, String)> {
     operations
 }
 
-/// The routes of the `/api/v1` router in `api.rs`, read from its source: each
-/// `.route("/path", get(..).post(..))` between `let api = Router::new()` and the `;` that
-/// ends it.
+/// A source file of the server, by its path below `src/`.
+fn server_source(path: &str) -> Option<String> {
+    std::fs::read_to_string(format!("{}/src/{path}", env!("CARGO_MANIFEST_DIR"))).ok()
+}
+
+/// The routes of the `/api/v1` router, read from its source: each
+/// `.route("/path", get(..).post(..))` between `let api = Router::new()` in `api.rs` and the
+/// `;` that ends it, and in the `routes()` of each feature module it merges there
+/// (`.merge(crate::feature::routes())`).
 fn routes_in_source() -> BTreeSet<(String, String)> {
-    let source =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api.rs")).unwrap();
+    let source = server_source("api.rs").unwrap();
     let start = source
         .find("let api = Router::new()")
         .expect("api.rs builds the /api/v1 router as `let api = Router::new()`");
     let router = &source[start..start + source[start..].find(';').unwrap()];
+    let mut routers = vec![router.to_owned()];
+    for merged in router.split(".merge(crate::").skip(1) {
+        let module = merged
+            .split("::routes()")
+            .next()
+            .expect("a merged feature's `routes()`");
+        let file = module.replace("::", "/");
+        let text = server_source(&format!("{file}.rs"))
+            .or_else(|| server_source(&format!("{file}/mod.rs")))
+            .unwrap_or_else(|| panic!("no source file for module {module}"));
+        let start = text
+            .find("pub fn routes()")
+            .unwrap_or_else(|| panic!("{module} has no `pub fn routes()`"));
+        let end = text[start..].find("\n}\n").expect("the end of `routes()`");
+        routers.push(text[start..start + end].to_owned());
+    }
     let mut routes = BTreeSet::new();
-    for call in router.split(".route(").skip(1) {
+    for call in routers
+        .iter()
+        .flat_map(|router| router.split(".route(").skip(1))
+    {
         let path = call
             .trim_start()
             .strip_prefix('"')
@@ -145,7 +169,7 @@ async fn every_route_under_api_v1_is_documented_and_every_operation_is_served() 
     assert_eq!(
         routes_in_source(),
         listed,
-        "API_ROUTES must list exactly the routes of the /api/v1 router in api.rs"
+        "API_ROUTES must list exactly the routes of the /api/v1 router in api.rs and the features it merges"
     );
 
     let server = TestServer::new().await;

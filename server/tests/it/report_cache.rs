@@ -37,10 +37,10 @@ async fn cached_and_fresh(server: &TestServer, token: &str) -> (Value, Value) {
     let input = fresh.report_input(&survey).await.unwrap();
     let segments = SEGMENTS
         .iter()
-        .map(|field| SegmentField::parse(&survey, field).unwrap())
+        .map(|field| SegmentField::parse(survey.definition(), field).unwrap())
         .collect();
     let report = report_of(
-        &survey,
+        survey.definition(),
         input.input(),
         &ReportOptions {
             segments,

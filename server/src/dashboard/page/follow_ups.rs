@@ -9,7 +9,7 @@ use super::super::DashboardQuery;
 use super::super::html::{MISSING, humanise, one_decimal, url_encode};
 use super::shared::{element_label, table};
 use crate::follow_up::{
-    AccountFollowUps, AccountSummary, FollowUpItem, FollowUpList, FollowUpState,
+    AccountFollowUps, AccountSummary, FollowUpItem, FollowUpList, FollowUpState, StatusCounts,
 };
 use crate::store::FollowUpStatus;
 
@@ -82,7 +82,7 @@ fn accounts(
         html! {
             @for account in summaries {
                 @let name = account_name(&account.account);
-                @let [open, in_progress, done] = account.by_status;
+                @let StatusCounts { open, in_progress, done } = account.by_status;
                 @let current = opened.is_some_and(|opened| opened.account == account.account);
                 tr aria-current=[current.then_some("true")] class=[current.then_some("current")] {
                     th scope="row" {

@@ -1,7 +1,7 @@
 //! The dashboard's pages as HTML: the sign-in form, the failure pages and the results of one
 //! survey, one module per section of the results.
 //!
-//! The results page renders a [`RoleReport`] and a [`FollowUpList`] exactly as the API
+//! The results page renders a [`RoleReport`] and a [`crate::follow_up::FollowUpList`] exactly as the API
 //! returned them for the caller: a group the report shows counts only for is shown as counts
 //! only, with the reason; a section the role has no right to (the CSV, the close-the-loop
 //! list for a viewer) is not rendered at all. Every piece is written with maud's `html!`, so
@@ -31,7 +31,7 @@ use super::DashboardQuery;
 use super::html::{page, url_encode};
 use crate::auth::{Caller, Role};
 use crate::export::RoleReport;
-use crate::follow_up::{AccountSummary, FollowUpList};
+use crate::follow_up::FollowUpOverview;
 use crate::store::SurveySummary;
 
 /// The title of the pages that are not about one survey.
@@ -50,7 +50,7 @@ pub(crate) struct DashboardPage<'a> {
     pub(crate) report: &'a RoleReport,
     /// The close-the-loop list with the opened account in full, and every account's
     /// summary; `None` for a viewer.
-    pub(crate) follow_ups: Option<(&'a FollowUpList, &'a [AccountSummary])>,
+    pub(crate) follow_ups: Option<&'a FollowUpOverview>,
     /// The page's query.
     pub(crate) query: &'a DashboardQuery,
 }
@@ -76,8 +76,8 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                 None => (counts_only(input.report.n, definition.min_group_size)),
                 Some(report) => (results(definition, report, input.follow_ups.is_some())),
             }
-            @if let Some((list, summaries)) = input.follow_ups {
-                (follow_ups::section(definition, list, summaries, input.query))
+            @if let Some(overview) = input.follow_ups {
+                (follow_ups::section(definition, &overview.list, &overview.summaries, input.query))
             }
         }
     };

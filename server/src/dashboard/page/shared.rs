@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 use rapport_scoring::aggregate::{Figures, NpsFigures};
 
-use super::super::charts::Part;
+use super::super::charts::{NpsMark, Part};
 use super::super::html::{humanise, one_decimal, or_missing, percent, signed};
 
 /// A table of figures: its caption, one heading per column, and the rows of `body`.
@@ -66,8 +66,12 @@ pub(super) fn element_label(id: &str) -> String {
 }
 
 /// An NPS with its 95% interval, as the charts take it.
-pub(super) fn nps_interval(nps: &NpsFigures) -> (f64, f64, f64) {
-    (nps.nps, nps.interval_95.low, nps.interval_95.high)
+pub(super) fn nps_interval(nps: &NpsFigures) -> NpsMark {
+    NpsMark {
+        nps: nps.nps,
+        low: nps.interval_95.low,
+        high: nps.interval_95.high,
+    }
 }
 
 /// Why a group shows its count only.

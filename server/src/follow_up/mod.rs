@@ -14,12 +14,15 @@
 //! of published batches (`rapport_scoring::disclosure`), under the wave of the answer that
 //! completed the batch: one confidential respondent alone never raises it. Admins see every account; `account` callers their own; viewers,
 //! who see aggregates only, are refused.
+//!
+//! These are services: they take typed parameters and return the list, the overview or a
+//! [`FollowUpError`], never HTTP. [`http`] adapts them to the API, and the dashboard calls
+//! them too. This module must never import axum.
+
+pub mod http;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
 use rapport_scoring::SurveyDefinition;
 use rapport_scoring::close_loop::{
     Reason, conversation_reasons, needs_conversation, strength_and_weakness,
@@ -29,10 +32,8 @@ use rapport_scoring::score::RelationshipCategory;
 use rapport_scoring::wire::{ConfidentialityChoice, Identity};
 use serde::{Deserialize, Serialize};
 
-use crate::api::AppState;
 use crate::auth::{Caller, Role};
-use crate::error::{ApiError, ErrorBody};
-use crate::export::definition;
+use crate::state::AppState;
 use crate::store::{ExportRow, FollowUpRow, FollowUpStatus, FollowUpSubject};
 
 /// The longest follow-up note accepted, in characters.
@@ -76,17 +77,17 @@ pub struct FollowUpItem {
     /// Wave.
     pub wave: Option<String>,
     /// Who answered (they waived confidentiality).
-    #[schema(value_type = Option<crate::openapi::scoring::Identity>)]
+    #[schema(value_type = Option<crate::schemas::Identity>)]
     pub respondent: Option<Identity>,
     /// Why it needs a conversation.
-    #[schema(value_type = Vec<crate::openapi::scoring::Reason>)]
+    #[schema(value_type = Vec<crate::schemas::Reason>)]
     pub reasons: Vec<Reason>,
     /// The 0–10 answer.
     pub nps: Option<u8>,
     /// Overall CRQ.
     pub crq: Option<f64>,
     /// Relationship category.
-    #[schema(value_type = Option<crate::openapi::scoring::RelationshipCategory>)]
+    #[schema(value_type = Option<crate::schemas::RelationshipCategory>)]
     pub relationship: Option<RelationshipCategory>,
     /// Their greatest strength, in their words.
     pub strength: Option<String>,
@@ -126,26 +127,6 @@ impl From<&FollowUpRow> for FollowUpState {
     }
 }
 
-/// Query of the list and of an account flag's update.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FollowUpQuery {
-    /// Survey version; the latest by default.
-    pub version: Option<u32>,
-    /// Only this wave.
-    pub wave: Option<String>,
-    /// Only this account.
-    pub account: Option<String>,
-}
-
-/// Query of an account flag's update: which wave's flag.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FlagQuery {
-    /// The wave of the flag; none for responses without a wave.
-    pub wave: Option<String>,
-}
-
 /// Body of a status update.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -157,11 +138,70 @@ pub struct FollowUpUpdate {
     pub note: Option<String>,
 }
 
-fn refuse_viewer(caller: &Caller) -> Result<(), ApiError> {
+/// Why a close-the-loop request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowUpError {
+    /// Viewers see aggregates only.
+    #[error(
+        "viewers see aggregate reports only; the close-the-loop list needs an admin or account token"
+    )]
+    ViewerRefused,
+    /// No such survey, or no such version of it.
+    #[error("no survey {0:?}")]
+    NoSurvey(String),
+    /// A note longer than [`MAX_NOTE_CHARS`].
+    #[error("a note has at most {MAX_NOTE_CHARS} characters")]
+    NoteTooLong,
+    /// The response is not on the caller's list, whatever the reason.
+    #[error("no close-the-loop item {response_id:?} in survey {survey_id:?} for this token")]
+    NotOnList {
+        /// The survey.
+        survey_id: String,
+        /// The response asked for.
+        response_id: String,
+    },
+    /// An account the caller may not see.
+    #[error(
+        "no close-the-loop flag for account {account:?} in survey {survey_id:?} for this token"
+    )]
+    OtherAccount {
+        /// The survey.
+        survey_id: String,
+        /// The account asked for.
+        account: String,
+    },
+    /// The database or the key failed.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+fn refuse_viewer(caller: &Caller) -> Result<(), FollowUpError> {
     if caller.role == Role::Viewer {
-        return Err(ApiError::Forbidden("viewers see aggregate reports only; the close-the-loop list needs an admin or account token".to_owned()));
+        return Err(FollowUpError::ViewerRefused);
     }
     Ok(())
+}
+
+/// How many items and flags have each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    /// Not followed up yet.
+    pub open: usize,
+    /// Being followed up.
+    pub in_progress: usize,
+    /// Followed up.
+    pub done: usize,
+}
+
+impl StatusCounts {
+    /// Counts one more item or flag of `status`.
+    fn add(&mut self, status: FollowUpStatus) {
+        match status {
+            FollowUpStatus::Open => self.open += 1,
+            FollowUpStatus::InProgress => self.in_progress += 1,
+            FollowUpStatus::Done => self.done += 1,
+        }
+    }
 }
 
 /// One account's line in the overview: how much there is to discuss, without the items.
@@ -173,8 +213,8 @@ pub struct AccountSummary {
     pub items: usize,
     /// Waves whose confidential feedback is flagged, in wave order.
     pub flagged_waves: Vec<Option<String>>,
-    /// Items and flags by status: open, in progress, done.
-    pub by_status: [usize; 3],
+    /// Items and flags by status.
+    pub by_status: StatusCounts,
 }
 
 /// Which accounts a list holds in full.
@@ -189,20 +229,41 @@ pub enum AccountChoice {
     Prefer(Option<String>),
 }
 
-/// The close-the-loop list of a survey version, restricted to what `caller` may see.
+/// Which close-the-loop list: a survey version and, optionally, one wave.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListScope {
+    /// Survey version; the latest when `None`.
+    pub version: Option<u32>,
+    /// Only this wave.
+    pub wave: Option<String>,
+}
+
+/// The list with the chosen accounts in full, and one summary line per account the caller
+/// sees.
+#[derive(Debug, Clone)]
+pub struct FollowUpOverview {
+    /// The list, with the chosen accounts only.
+    pub list: FollowUpList,
+    /// Every account the caller sees with something to discuss, named accounts first.
+    pub summaries: Vec<AccountSummary>,
+}
+
+/// The close-the-loop list of a survey version, restricted to what `caller` may see: every
+/// account, or only `account`.
 pub async fn follow_up_list(
     state: &AppState,
     caller: &Caller,
     survey_id: &str,
-    query: &FollowUpQuery,
-) -> Result<FollowUpList, ApiError> {
-    let choice = match &query.account {
-        Some(account) => AccountChoice::Only(account.clone()),
+    scope: &ListScope,
+    account: Option<&str>,
+) -> Result<FollowUpList, FollowUpError> {
+    let choice = match account {
+        Some(account) => AccountChoice::Only(account.to_owned()),
         None => AccountChoice::All,
     };
-    Ok(follow_up_overview(state, caller, survey_id, query, &choice)
+    Ok(follow_up_overview(state, caller, survey_id, scope, &choice)
         .await?
-        .0)
+        .list)
 }
 
 /// The close-the-loop list with only the chosen accounts in full, and a summary line for
@@ -213,11 +274,13 @@ pub async fn follow_up_overview(
     state: &AppState,
     caller: &Caller,
     survey_id: &str,
-    query: &FollowUpQuery,
+    scope: &ListScope,
     choice: &AccountChoice,
-) -> Result<(FollowUpList, Vec<AccountSummary>), ApiError> {
+) -> Result<FollowUpOverview, FollowUpError> {
     refuse_viewer(caller)?;
-    let survey = definition(state, survey_id, query.version).await?;
+    let survey = state
+        .survey_or(survey_id, scope.version, FollowUpError::NoSurvey)
+        .await?;
     let statuses: HashMap<FollowUpSubject, FollowUpRow> = state
         .store
         .follow_ups(survey.definition().id.as_str())
@@ -230,11 +293,6 @@ pub async fn follow_up_overview(
             .get(subject)
             .map(FollowUpState::from)
             .unwrap_or_default()
-    };
-    let status_idx = |subject: &FollowUpSubject| match state_of(subject).status {
-        FollowUpStatus::Open => 0,
-        FollowUpStatus::InProgress => 1,
-        FollowUpStatus::Done => 2,
     };
     // `None` sorts first in a BTreeMap; responses without an account are moved last below.
     let mut summaries: BTreeMap<Option<String>, AccountSummary> = BTreeMap::new();
@@ -258,7 +316,7 @@ pub async fn follow_up_overview(
             },
         };
         if !caller.sees_account(account)
-            || (query.wave.is_some() && wave != query.wave.as_deref())
+            || (scope.wave.is_some() && wave != scope.wave.as_deref())
             || !needs_conversation(survey.scorer(), observation)
         {
             continue;
@@ -270,7 +328,7 @@ pub async fn follow_up_overview(
                 account: account.clone(),
                 items: 0,
                 flagged_waves: Vec::new(),
-                by_status: [0; 3],
+                by_status: StatusCounts::default(),
             });
         if observation.confidentiality != ConfidentialityChoice::Identified {
             if !summary.flagged_waves.contains(&wave) {
@@ -278,14 +336,16 @@ pub async fn follow_up_overview(
                     account: account.clone().unwrap_or_default(),
                     wave: wave.clone().unwrap_or_default(),
                 };
-                summary.by_status[status_idx(&subject)] += 1;
+                summary.by_status.add(state_of(&subject).status);
                 summary.flagged_waves.push(wave);
             }
             continue;
         }
         let response_id = columns.response_id(row);
         summary.items += 1;
-        summary.by_status[status_idx(&FollowUpSubject::Response(response_id.clone()))] += 1;
+        summary
+            .by_status
+            .add(state_of(&FollowUpSubject::Response(response_id.clone())).status);
         identified.entry(account).or_default().push(response_id);
     }
     let first_account = summaries
@@ -380,10 +440,10 @@ pub async fn follow_up_overview(
     let list = FollowUpList {
         survey: survey.definition().id.to_string(),
         version: survey.definition().version,
-        wave: query.wave.clone(),
+        wave: scope.wave.clone(),
         accounts,
     };
-    Ok((list, summaries))
+    Ok(FollowUpOverview { list, summaries })
 }
 
 fn follow_up_item(
@@ -392,7 +452,7 @@ fn follow_up_item(
     row: ExportRow,
     reasons: Vec<Reason>,
     state_of: impl Fn(&FollowUpSubject) -> FollowUpState,
-) -> Result<FollowUpItem, ApiError> {
+) -> Result<FollowUpItem, FollowUpError> {
     let respondent = row
         .sealed_identity
         .as_deref()
@@ -416,34 +476,34 @@ fn follow_up_item(
     })
 }
 
-fn checked_note(update: &FollowUpUpdate) -> Result<Option<&str>, ApiError> {
+fn checked_note(update: &FollowUpUpdate) -> Result<Option<&str>, FollowUpError> {
     let note = update
         .note
         .as_deref()
         .map(str::trim)
         .filter(|note| !note.is_empty());
     if note.is_some_and(|note| note.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ApiError::invalid_field(
-            "note",
-            format!("a note has at most {MAX_NOTE_CHARS} characters"),
-        ));
+        return Err(FollowUpError::NoteTooLong);
     }
     Ok(note)
 }
 
 /// Records the follow-up status of one identified response on the caller's list. Anything
 /// not on that list (unknown, confidential, anonymous, another account's, needing no
-/// conversation) gets the same 404, so the answer reveals nothing about it.
+/// conversation) gets the same refusal, [`FollowUpError::NotOnList`], so the answer
+/// reveals nothing about it.
 pub async fn set_response_follow_up(
     state: &AppState,
     caller: &Caller,
     survey_id: &str,
     response_id: &str,
     update: &FollowUpUpdate,
-) -> Result<FollowUpState, ApiError> {
+) -> Result<FollowUpState, FollowUpError> {
     refuse_viewer(caller)?;
     let note = checked_note(update)?;
-    let survey = definition(state, survey_id, None).await?;
+    let survey = state
+        .survey_or(survey_id, None, FollowUpError::NoSurvey)
+        .await?;
     let on_list = state
         .store
         .export_row(survey.definition().id.as_str(), response_id)
@@ -454,9 +514,10 @@ pub async fn set_response_follow_up(
                 && !conversation_reasons(&row.score).is_empty()
         });
     if !on_list {
-        return Err(ApiError::NotFound(format!(
-            "no close-the-loop item {response_id:?} in survey {survey_id:?} for this token"
-        )));
+        return Err(FollowUpError::NotOnList {
+            survey_id: survey_id.to_owned(),
+            response_id: response_id.to_owned(),
+        });
     }
     record(
         state,
@@ -475,7 +536,7 @@ async fn record(
     subject: &FollowUpSubject,
     status: FollowUpStatus,
     note: Option<&str>,
-) -> Result<FollowUpState, ApiError> {
+) -> Result<FollowUpState, FollowUpError> {
     let updated_at = state
         .store
         .set_follow_up(definition.id.as_str(), subject, status, note)
@@ -495,116 +556,21 @@ pub async fn set_account_follow_up(
     account: &str,
     wave: Option<&str>,
     update: &FollowUpUpdate,
-) -> Result<FollowUpState, ApiError> {
+) -> Result<FollowUpState, FollowUpError> {
     refuse_viewer(caller)?;
     let note = checked_note(update)?;
-    let survey = definition(state, survey_id, None).await?;
+    let survey = state
+        .survey_or(survey_id, None, FollowUpError::NoSurvey)
+        .await?;
     if !caller.sees_account(Some(account)) {
-        return Err(ApiError::NotFound(format!(
-            "no close-the-loop flag for account {account:?} in survey {survey_id:?} for this token"
-        )));
+        return Err(FollowUpError::OtherAccount {
+            survey_id: survey_id.to_owned(),
+            account: account.to_owned(),
+        });
     }
     let subject = FollowUpSubject::Account {
         account: account.to_owned(),
         wave: wave.unwrap_or_default().to_owned(),
     };
     record(state, survey.definition(), &subject, update.status, note).await
-}
-
-/// `GET /api/v1/surveys/{id}/follow-ups`.
-#[utoipa::path(
-    get,
-    path = "/api/v1/surveys/{id}/follow-ups",
-    tag = "close the loop",
-    params(("id" = String, Path, description = "Survey id."), FollowUpQuery),
-    security(("api_token" = [])),
-    responses(
-        (status = 200, description = "Per account the caller may see, the identified responses that need a conversation and the confidential-feedback flags.", body = FollowUpList),
-        (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
-        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
-        (status = 404, description = "No such survey or version.", body = ErrorBody),
-    ),
-)]
-pub async fn list(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Query(query): Query<FollowUpQuery>,
-) -> Result<Json<FollowUpList>, ApiError> {
-    Ok(Json(follow_up_list(&state, &caller, &id, &query).await?))
-}
-
-/// `PUT /api/v1/surveys/{id}/follow-ups/responses/{response_id}`.
-#[utoipa::path(
-    put,
-    path = "/api/v1/surveys/{id}/follow-ups/responses/{response_id}",
-    tag = "close the loop",
-    params(("id" = String, Path, description = "Survey id."), ("response_id" = String, Path, description = "The response on the caller's list.")),
-    request_body = FollowUpUpdate,
-    security(("api_token" = [])),
-    responses(
-        (status = 200, description = "The status now recorded.", body = FollowUpState),
-        (status = 400, description = "The body is not well-formed JSON.", body = ErrorBody),
-        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
-        (status = 404, description = "Not on the caller's list (whatever the reason: the answer is the same).", body = ErrorBody),
-        (status = 422, description = "A bad status or a note over 2,000 characters; `details` names the field.", body = ErrorBody),
-        (status = 503, description = "The database cannot take writes now; nothing was recorded.", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
-    ),
-)]
-pub async fn put_response(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((id, response_id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Result<Json<FollowUpState>, ApiError> {
-    let update: FollowUpUpdate = crate::api::parse_json(&body)?;
-    Ok(Json(
-        set_response_follow_up(&state, &caller, &id, &response_id, &update).await?,
-    ))
-}
-
-/// `PUT /api/v1/surveys/{id}/follow-ups/accounts/{account}[?wave=W]`.
-#[utoipa::path(
-    put,
-    path = "/api/v1/surveys/{id}/follow-ups/accounts/{account}",
-    tag = "close the loop",
-    params(("id" = String, Path, description = "Survey id."), ("account" = String, Path, description = "The account whose flag this is."), FlagQuery),
-    request_body = FollowUpUpdate,
-    security(("api_token" = [])),
-    responses(
-        (status = 200, description = "The status now recorded.", body = FollowUpState),
-        (status = 400, description = "The body is not well-formed JSON.", body = ErrorBody),
-        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
-        (status = 404, description = "No such survey, or an account the caller may not see.", body = ErrorBody),
-        (status = 422, description = "A bad status or a note over 2,000 characters; `details` names the field.", body = ErrorBody),
-        (status = 503, description = "The database cannot take writes now; nothing was recorded.", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
-    ),
-)]
-pub async fn put_account(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((id, account)): Path<(String, String)>,
-    Query(query): Query<FlagQuery>,
-    body: axum::body::Bytes,
-) -> Result<Json<FollowUpState>, ApiError> {
-    let update: FollowUpUpdate = crate::api::parse_json(&body)?;
-    Ok(Json(
-        set_account_follow_up(
-            &state,
-            &caller,
-            &id,
-            &account,
-            query.wave.as_deref(),
-            &update,
-        )
-        .await?,
-    ))
 }

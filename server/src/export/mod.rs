@@ -16,39 +16,27 @@
 //!   accounts (confidential ones only ever reach them inside aggregates); viewers get 403.
 //!
 //! Every cell a person typed is guarded against spreadsheet formula injection.
+//!
+//! These are services: they take typed parameters (a survey version, its
+//! [`SegmentField`]s, whether only verified answers count) and return [`RoleReport`],
+//! [`CsvExport`] or [`ResultsError`], never HTTP. [`http`] adapts them to the API, and the
+//! dashboard calls them too. This module must never import axum.
+
+pub mod http;
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use rapport_scoring::completion::{Completion, completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
 use rapport_scoring::disclosure::RowRelease;
 use rapport_scoring::wire::ConfidentialityChoice;
 use rapport_scoring::{Report, ReportInput, ReportOptions, SegmentField, report_of};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::api::AppState;
 use crate::auth::{Caller, Role};
-use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
 use crate::store::{CompiledSurvey, ReportColumns};
-
-/// Query of the report and export endpoints.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReportQuery {
-    /// Segment field(s), comma-separated.
-    pub by: Option<String>,
-    /// Survey version; the latest by default.
-    pub version: Option<u32>,
-    /// `true`: only the answers the server can vouch for (through an invitation or with a
-    /// portal's signed context), leaving out what anyone could have posted.
-    #[serde(default)]
-    pub verified: Option<bool>,
-}
 
 /// A report as a caller may see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -74,14 +62,14 @@ pub struct RoleReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
     /// The report; null when suppressed.
-    #[schema(value_type = Option<crate::openapi::scoring::Report>, required = true)]
+    #[schema(value_type = Option<crate::schemas::Report>, required = true)]
     pub report: Option<Report>,
     /// Completion rates of the survey's recorded invitations (all versions), over the
     /// caller's accounts; absent when no invitation was recorded. An `account` caller gets
     /// no breakdown by the previous wave's choice: beside the identified rows they see, it
     /// would tell who chose confidentiality.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::openapi::scoring::Completion>)]
+    #[schema(value_type = Option<crate::schemas::Completion>)]
     pub completion: Option<Completion>,
 }
 
@@ -90,7 +78,7 @@ async fn completion_for(
     state: &AppState,
     caller: &Caller,
     definition: &SurveyDefinition,
-) -> Result<Option<Completion>, ApiError> {
+) -> Result<Option<Completion>, ResultsError> {
     let stored: Vec<_> = state
         .store
         .invitation_records(definition.id.as_str())
@@ -136,7 +124,7 @@ async fn waiting_answers(
     state: &AppState,
     definition: &SurveyDefinition,
     stored: &[crate::store::StoredInvitation],
-) -> Result<std::collections::HashSet<(String, u32)>, ApiError> {
+) -> Result<std::collections::HashSet<(String, u32)>, ResultsError> {
     let mut versions: Vec<u32> = stored
         .iter()
         .filter_map(|stored| stored.answer.as_ref().map(|(_, version)| *version))
@@ -145,7 +133,13 @@ async fn waiting_answers(
     versions.dedup();
     let mut waiting = std::collections::HashSet::new();
     for version in versions {
-        let survey = self::definition(state, definition.id.as_str(), Some(version)).await?;
+        let survey = state
+            .survey_or(
+                definition.id.as_str(),
+                Some(version),
+                ResultsError::NoSurvey,
+            )
+            .await?;
         let columns = state.store.report_input(&survey).await?;
         let release = columns.release(survey.definition().min_group_size);
         for row in 0..columns.len() {
@@ -160,60 +154,83 @@ async fn waiting_answers(
     Ok(waiting)
 }
 
-/// A survey version (the latest when `version` is `None`), or the 404 every results
-/// endpoint answers for a missing one.
-pub(crate) async fn definition(
-    state: &AppState,
-    id: &str,
-    version: Option<u32>,
-) -> Result<Arc<CompiledSurvey>, ApiError> {
-    state
-        .store
-        .survey(id, version)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))
+/// Why a result was not given.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// No such survey, or no such version of it.
+    #[error("no survey {0:?}")]
+    NoSurvey(String),
+    /// More different breakdowns than [`MAX_BREAKDOWNS`].
+    #[error("by may name at most {MAX_BREAKDOWNS} different fields")]
+    TooManyBreakdowns,
+    /// A breakdown that names no field of the survey.
+    #[error(transparent)]
+    UnknownBreakdown(rapport_scoring::report::ReportError),
+    /// Viewers see aggregates only, never rows.
+    #[error(
+        "viewers see aggregate reports only; the response export needs an admin or account token"
+    )]
+    ViewerRefused,
+    /// The database, the key or the computation failed.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
 }
 
 /// The most different fields one report may be broken down by: the dashboard's four
 /// standing breakdowns (wave, role, account, new or returning) and as many more.
 pub const MAX_BREAKDOWNS: usize = 8;
 
-/// The report of survey `survey_id` as `caller` may see it. The one place the role
-/// restriction of reports lives: the API's `report` endpoint and the dashboard both call it.
-pub async fn role_report(
-    state: &AppState,
-    caller: &Caller,
-    survey_id: &str,
-    query: &ReportQuery,
-) -> Result<RoleReport, ApiError> {
-    let survey = definition(state, survey_id, query.version).await?;
-    let definition = survey.definition();
+/// The breakdowns named by `names` (trimmed; empty names are skipped), each field once and
+/// at most [`MAX_BREAKDOWNS`] of them, parsed for `definition`.
+pub fn segment_fields<'a>(
+    definition: &SurveyDefinition,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<SegmentField>, ResultsError> {
     // Each field once, and few of them: `by=wave` repeated thousands of times asked for
     // the same breakdown thousands of times over.
     let mut fields: Vec<&str> = Vec::new();
-    for field in query.by.as_deref().unwrap_or_default().split(',') {
+    for field in names {
         let field = field.trim();
         if !field.is_empty() && !fields.contains(&field) {
             if fields.len() == MAX_BREAKDOWNS {
-                return Err(ApiError::invalid_field(
-                    "by",
-                    format!("by may name at most {MAX_BREAKDOWNS} different fields"),
-                ));
+                return Err(ResultsError::TooManyBreakdowns);
             }
             fields.push(field);
         }
     }
-    let segments = fields
+    fields
         .into_iter()
-        .map(|field| {
-            SegmentField::parse(definition, field)
-                .map_err(|error| ApiError::invalid_field("by", error.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let columns = state.store.report_input(&survey).await?;
+        .map(|field| SegmentField::parse(definition, field).map_err(ResultsError::UnknownBreakdown))
+        .collect()
+}
+
+/// Which report of a survey version: its breakdowns, and whether only verified answers
+/// count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportRequest {
+    /// The breakdowns, in order (see [`segment_fields`]).
+    pub segments: Vec<SegmentField>,
+    /// Only the answers the server can vouch for (through an invitation or with a portal's
+    /// signed context), leaving out what anyone could have posted.
+    pub verified_only: bool,
+}
+
+/// The report of `survey` (one version) as `caller` may see it. The one place the role
+/// restriction of reports lives: the API's `report` endpoint and the dashboard both call it.
+pub async fn role_report(
+    state: &AppState,
+    caller: &Caller,
+    survey: &Arc<CompiledSurvey>,
+    request: ReportRequest,
+) -> Result<RoleReport, ResultsError> {
+    let definition = survey.definition();
+    let ReportRequest {
+        segments,
+        verified_only,
+    } = request;
+    let columns = state.store.report_input(survey).await?;
     // Filtering and folding up to millions of rows is CPU work: off the async workers.
-    let (compiled, who, rows) = (Arc::clone(&survey), caller.clone(), Arc::clone(&columns));
-    let verified_only = query.verified == Some(true);
+    let (compiled, who, rows) = (Arc::clone(survey), caller.clone(), Arc::clone(&columns));
     let RestrictedReport {
         n,
         suppressed,
@@ -223,7 +240,7 @@ pub async fn role_report(
         restricted_report(compiled.definition(), &who, &rows, segments, verified_only)
     })
     .await
-    .map_err(|error| ApiError::Internal(anyhow::anyhow!("computing the report failed: {error}")))?;
+    .map_err(|error| anyhow::anyhow!("computing the report failed: {error}"))?;
     let accounts = if caller.role == Role::Account {
         caller.accounts.clone()
     } else {
@@ -307,31 +324,6 @@ fn restricted_report(
     }
 }
 
-/// The role-restricted report.
-#[utoipa::path(
-    get,
-    path = "/api/v1/surveys/{id}/report",
-    tag = "results",
-    params(("id" = String, Path, description = "Survey id."), ReportQuery),
-    security(("api_token" = [])),
-    responses(
-        (status = 200, description = "The report over what the caller's role may see.", body = RoleReport),
-        (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
-        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 404, description = "No such survey or version.", body = ErrorBody),
-        (status = 422, description = "`by` names no field of this survey.", body = ErrorBody),
-    ),
-)]
-pub async fn report(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Query(query): Query<ReportQuery>,
-) -> Result<Response, ApiError> {
-    Ok(Json(role_report(&state, &caller, &id, &query).await?).into_response())
-}
-
 /// Quotes a CSV cell, and defuses text a spreadsheet would run as a formula.
 pub fn csv_cell(text: &str) -> String {
     let defused = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -346,27 +338,13 @@ pub fn csv_cell(text: &str) -> String {
     }
 }
 
-/// A CSV file: its name and its text.
+/// A CSV file: its name and its text (served as an attachment by [`http`]).
 #[derive(Debug, Clone)]
 pub struct CsvExport {
     /// The file name offered for download.
     pub filename: String,
     /// The file's text, header first.
     pub text: String,
-}
-
-impl IntoResponse for CsvExport {
-    fn into_response(self) -> Response {
-        let disposition = format!("attachment; filename=\"{}\"", self.filename);
-        (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
-            self.text,
-        )
-            .into_response()
-    }
 }
 
 /// The rows of survey `survey_id` that `caller` may see, as CSV. The one place the role
@@ -377,11 +355,13 @@ pub async fn responses_csv(
     caller: &Caller,
     survey_id: &str,
     version: Option<u32>,
-) -> Result<CsvExport, ApiError> {
+) -> Result<CsvExport, ResultsError> {
     if caller.role == Role::Viewer {
-        return Err(ApiError::Forbidden("viewers see aggregate reports only; the response export needs an admin or account token".to_owned()));
+        return Err(ResultsError::ViewerRefused);
     }
-    let survey = definition(state, survey_id, version).await?;
+    let survey = state
+        .survey_or(survey_id, version, ResultsError::NoSurvey)
+        .await?;
     let definition = survey.definition();
     let question_ids: Vec<String> = definition
         .questions
@@ -533,34 +513,6 @@ fn identity_note(confidentiality: ConfidentialityChoice, has_identity: bool) -> 
         (ConfidentialityChoice::Anonymous, _) => "anonymous",
         (ConfidentialityChoice::Identified, _) => "",
     }
-}
-
-/// The role-restricted CSV export.
-#[utoipa::path(
-    get,
-    path = "/api/v1/surveys/{id}/responses.csv",
-    tag = "results",
-    params(("id" = String, Path, description = "Survey id."), ("version" = Option<u32>, Query, description = "The survey version; the latest by default.")),
-    security(("api_token" = [])),
-    responses(
-        (status = 200, description = "One row per response the caller may see, after a header row.", content_type = "text/csv", body = String,
-            headers(("Content-Disposition" = String, description = "An attachment named after the survey and version."))),
-        (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
-        (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
-        (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
-        (status = 404, description = "No such survey or version.", body = ErrorBody),
-    ),
-)]
-pub async fn csv(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Query(query): Query<ReportQuery>,
-) -> Result<Response, ApiError> {
-    Ok(responses_csv(&state, &caller, &id, query.version)
-        .await?
-        .into_response())
 }
 
 #[cfg(test)]
