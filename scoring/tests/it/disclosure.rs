@@ -25,19 +25,10 @@ use rapport_scoring::{
     template,
 };
 
-use super::solver::{self, Finding, Rng, solve};
+use super::solver::{
+    self, ACCOUNTS, ELEMENTS, Finding, ROLES, Rng, other_rating, same_category_other, solve,
+};
 
-const ELEMENTS: [&str; 7] = [
-    "trust",
-    "commitment",
-    "satisfaction",
-    "uniqueness",
-    "reliability",
-    "responsiveness",
-    "care",
-];
-const ROLES: [&str; 3] = ["decision-maker", "day-to-day", "operational"];
-const ACCOUNTS: [&str; 3] = ["northwind", "contoso", "fabrikam"];
 const BREAKDOWNS: [Option<&str>; 8] = [
     None,
     Some("account"),
@@ -79,18 +70,10 @@ fn answers(rng: &mut Rng) -> Answers {
 /// changed: every figure it is counted in moves, and no breakdown group changes members.
 fn perturbed(answers: &Answers) -> Answers {
     let mut changed = answers.clone();
-    let nps = answers.nps.unwrap().get();
-    let other = match nps {
-        0..=5 => nps + 1,
-        6 => 0,
-        7 => 8,
-        8 => 7,
-        9 => 10,
-        _ => 9,
-    };
+    let other = same_category_other(answers.nps.unwrap().get());
     changed.nps = Some(NpsAnswer::try_from(other).unwrap());
     for rating in changed.ratings.values_mut() {
-        *rating = Rating::try_from(rating.get() % 7 + 1).unwrap();
+        *rating = Rating::try_from(other_rating(rating.get())).unwrap();
     }
     changed
 }

@@ -5,9 +5,43 @@
 //! prime fields) is a finding.
 //!
 //! Shared with the server's suite, which plays the same attack over HTTP on each backend
-//! (it includes this file by path), so both use one solver.
+//! (it includes this file by path), so both use one solver, one generated programme's
+//! vocabulary and one rule for changing an answer.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The rated elements of `client-portal`.
+pub(crate) const ELEMENTS: [&str; 7] = [
+    "trust",
+    "commitment",
+    "satisfaction",
+    "uniqueness",
+    "reliability",
+    "responsiveness",
+    "care",
+];
+/// The options of its role question.
+pub(crate) const ROLES: [&str; 3] = ["decision-maker", "day-to-day", "operational"];
+/// The accounts of a generated programme.
+pub(crate) const ACCOUNTS: [&str; 3] = ["northwind", "contoso", "fabrikam"];
+
+/// Another 0–10 answer of the same category (detractor, passive, promoter), so a changed
+/// answer moves every figure it is counted in and no breakdown group changes members.
+pub(crate) fn same_category_other(nps: u8) -> u8 {
+    match nps {
+        0..=5 => nps + 1,
+        6 => 0,
+        7 => 8,
+        8 => 7,
+        9 => 10,
+        _ => 9,
+    }
+}
+
+/// Another 1–7 rating: each moves by one step round the scale.
+pub(crate) fn other_rating(rating: u8) -> u8 {
+    rating % 7 + 1
+}
 
 /// A small deterministic generator (xorshift64*), so every run sees the same programmes.
 pub(crate) struct Rng(pub(crate) u64);

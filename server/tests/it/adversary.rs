@@ -32,19 +32,10 @@ use crate::support::{TestServer, portal_response, record_invitation, token};
 #[path = "../../../scoring/tests/it/solver.rs"]
 mod solver;
 
-use solver::{Finding, Rng, answer_sets, solve};
+use solver::{
+    ACCOUNTS, ELEMENTS, Finding, ROLES, Rng, answer_sets, other_rating, same_category_other, solve,
+};
 
-const ELEMENTS: [&str; 7] = [
-    "trust",
-    "commitment",
-    "satisfaction",
-    "uniqueness",
-    "reliability",
-    "responsiveness",
-    "care",
-];
-const ROLES: [&str; 3] = ["decision-maker", "day-to-day", "operational"];
-const ACCOUNTS: [&str; 3] = ["northwind", "contoso", "fabrikam"];
 /// Every way a reader can ask for the report. (Every survey version too, but the
 /// programme has one, and `?version=1` is the report itself.)
 const REPORTS: [&str; 9] = [
@@ -100,17 +91,9 @@ fn answers(rng: &mut Rng) -> Value {
 /// moved: every figure the answer is counted in moves, and no group changes members.
 fn perturbed(answers: &Value) -> Value {
     let mut changed = answers.clone();
-    let nps = answers["nps"].as_u64().unwrap();
-    changed["nps"] = json!(match nps {
-        0..=5 => nps + 1,
-        6 => 0,
-        7 => 8,
-        8 => 7,
-        9 => 10,
-        _ => 9,
-    });
+    changed["nps"] = json!(same_category_other(answers["nps"].as_u64().unwrap() as u8));
     for element in ELEMENTS {
-        changed[element] = json!(answers[element].as_u64().unwrap() % 7 + 1);
+        changed[element] = json!(other_rating(answers[element].as_u64().unwrap() as u8));
     }
     changed
 }
