@@ -29,14 +29,14 @@ use std::sync::Arc;
 
 use rapport_scoring::completion::{Completion, completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
-use rapport_scoring::disclosure::RowRelease;
+use rapport_scoring::disclosure::{Release, RowRelease};
 use rapport_scoring::wire::ConfidentialityChoice;
 use rapport_scoring::{Report, ReportInput, ReportOptions, SegmentField, report_of};
 use serde::Serialize;
 
 use crate::auth::{Caller, Role};
 use crate::state::AppState;
-use crate::store::{CompiledSurvey, ReportColumns};
+use crate::store::{CompiledSurvey, ReportColumns, StoredInvitation};
 
 /// A report as a caller may see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -79,11 +79,12 @@ async fn completion_for(
     caller: &Caller,
     definition: &SurveyDefinition,
 ) -> Result<Option<Completion>, ResultsError> {
-    let stored: Vec<_> = state
+    let recorded = state
         .store
         .invitation_records(definition.id.as_str())
-        .await?
-        .into_iter()
+        .await?;
+    let stored: Vec<&StoredInvitation> = recorded
+        .iter()
         .filter(|stored| caller.sees_account(Some(&stored.record.account)))
         .collect();
     if stored.is_empty() {
@@ -92,24 +93,20 @@ async fn completion_for(
     // For every role but admin, an invitation counts as answered only once its answer can
     // be seen: a protected answer waiting for its batch would otherwise show as one more
     // answered invitation, beside a report that did not move.
-    let waiting = if caller.role == Role::Admin {
-        std::collections::HashSet::new()
-    } else {
-        waiting_answers(state, definition, &stored).await?
-    };
-    let invitations: Vec<_> = stored
-        .into_iter()
-        .map(|stored| {
-            let mut record = stored.record;
-            if stored
-                .answer
-                .is_some_and(|answer| waiting.contains(&answer))
-            {
-                record.answered = None;
-            }
-            record
-        })
-        .collect();
+    let mut visibility = AnswerVisibility::default();
+    let mut invitations = Vec::with_capacity(stored.len());
+    for stored in stored {
+        let mut record = stored.record.clone();
+        if caller.role != Role::Admin
+            && let Some((response_id, version)) = &stored.answer
+            && !visibility
+                .visible(state, definition, response_id, *version)
+                .await?
+        {
+            record.answered = None;
+        }
+        invitations.push(record);
+    }
     let mut completion = completion(&invitations, definition.min_group_size);
     if caller.role != Role::Admin {
         // Completion by the choice made in the wave before follows single respondents
@@ -119,39 +116,46 @@ async fn completion_for(
     Ok(Some(completion))
 }
 
-/// The answers (response id and version) of `stored` invitations that wait for their batch.
-async fn waiting_answers(
-    state: &AppState,
-    definition: &SurveyDefinition,
-    stored: &[crate::store::StoredInvitation],
-) -> Result<std::collections::HashSet<(String, u32)>, ResultsError> {
-    let mut versions: Vec<u32> = stored
-        .iter()
-        .filter_map(|stored| stored.answer.as_ref().map(|(_, version)| *version))
-        .collect();
-    versions.sort_unstable();
-    versions.dedup();
-    let mut waiting = std::collections::HashSet::new();
-    for version in versions {
-        let survey = state
-            .survey_or(
-                definition.id.as_str(),
-                Some(version),
-                ResultsError::NoSurvey,
-            )
-            .await?;
-        let columns = state.store.report_input(&survey).await?;
-        let release = columns.release(survey.definition().min_group_size);
-        for row in 0..columns.len() {
-            if matches!(
+/// Whether answers can be seen by roles other than admin, looked up in the release of each
+/// survey version's report columns, each read once.
+#[derive(Default)]
+struct AnswerVisibility {
+    versions: std::collections::HashMap<u32, (Arc<ReportColumns>, Arc<Release>)>,
+}
+
+impl AnswerVisibility {
+    /// Whether the answer `response_id`, to `version` of the survey, is in what roles other
+    /// than admin see: not waiting for its batch, and not unverified. An answer the columns
+    /// do not hold yet (committed after they were read) is not.
+    async fn visible(
+        &mut self,
+        state: &AppState,
+        definition: &SurveyDefinition,
+        response_id: &str,
+        version: u32,
+    ) -> Result<bool, ResultsError> {
+        let (columns, release) = match self.versions.entry(version) {
+            std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let survey = state
+                    .survey_or(
+                        definition.id.as_str(),
+                        Some(version),
+                        ResultsError::NoSurvey,
+                    )
+                    .await?;
+                let columns = state.store.report_input(&survey).await?;
+                let release = columns.release(survey.definition().min_group_size);
+                slot.insert((columns, release))
+            }
+        };
+        Ok(columns.row_of(response_id).is_some_and(|row| {
+            !matches!(
                 release.row(row),
                 RowRelease::Waiting | RowRelease::Unverified
-            ) {
-                waiting.insert((columns.response_id(row), version));
-            }
-        }
+            )
+        }))
     }
-    Ok(waiting)
 }
 
 /// Why a result was not given.

@@ -2,6 +2,9 @@
 //! counted, and answered by the response that the writers record against them
 //! ([`super::responses`]).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rapport_scoring::completion::InvitationRecord;
 
 use super::{Store, now, parse_confidentiality, sql};
@@ -93,11 +96,26 @@ impl Store {
     }
 
     /// Every recorded invitation of a survey with the choice made in its answer, if any, and
-    /// that answer's response id and survey version.
+    /// that answer's response id and survey version, in the order they were made.
+    ///
+    /// Kept in memory per survey (see [`InvitationCache`]): each call reads the survey's
+    /// invitation counter, one row, and reads the invitations again only if it moved.
     pub async fn invitation_records(
         &self,
         survey_id: &str,
-    ) -> anyhow::Result<Vec<StoredInvitation>> {
+    ) -> anyhow::Result<Arc<[StoredInvitation]>> {
+        // The counter is read before the rows: rows newer than the counter they are kept
+        // with are read again on the next call, never the other way round.
+        let revision: i64 = on_pool!(&self.pool, |pool| {
+            sqlx::query_scalar("SELECT revision FROM invitation_revisions WHERE survey_id = $1")
+                .bind(survey_id)
+                .fetch_optional(pool)
+                .await?
+                .unwrap_or(0)
+        });
+        if let Some(held) = self.invitations.get(survey_id, revision)? {
+            return Ok(held);
+        }
         let rows: Vec<InvitationRow> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
                 "SELECT i.account, i.wave, i.contact_key, r.confidentiality, r.response_id, r.survey_version FROM invitations i \
@@ -107,6 +125,62 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter().map(StoredInvitation::try_from).collect()
+        let records: Arc<[StoredInvitation]> = rows
+            .into_iter()
+            .map(StoredInvitation::try_from)
+            .collect::<anyhow::Result<_>>()?;
+        self.invitations
+            .keep(survey_id, revision, Arc::clone(&records))?;
+        Ok(records)
+    }
+}
+
+/// The invitations of the surveys last asked about, each with the survey's invitation
+/// counter (`invitation_revisions`, which triggers move on every change completion can see)
+/// at the time they were read. A cache only: a replica without it gives the same figures.
+#[derive(Debug, Clone, Default)]
+pub(super) struct InvitationCache {
+    slots: Arc<Mutex<HashMap<String, (i64, Arc<[StoredInvitation]>)>>>,
+}
+
+impl InvitationCache {
+    /// How many surveys' invitations are kept.
+    const SURVEYS: usize = 8;
+
+    /// The invitations held for `survey_id`, if they were read at `revision`.
+    fn get(
+        &self,
+        survey_id: &str,
+        revision: i64,
+    ) -> anyhow::Result<Option<Arc<[StoredInvitation]>>> {
+        let slots = self
+            .slots
+            .lock()
+            .map_err(|_| anyhow::anyhow!("invitation cache poisoned"))?;
+        Ok(slots
+            .get(survey_id)
+            .filter(|(held, _)| *held == revision)
+            .map(|(_, records)| Arc::clone(records)))
+    }
+
+    /// Keeps `records`, read at `revision`, for `survey_id`, in place of what was held.
+    fn keep(
+        &self,
+        survey_id: &str,
+        revision: i64,
+        records: Arc<[StoredInvitation]>,
+    ) -> anyhow::Result<()> {
+        let mut slots = self
+            .slots
+            .lock()
+            .map_err(|_| anyhow::anyhow!("invitation cache poisoned"))?;
+        if slots.len() >= Self::SURVEYS && !slots.contains_key(survey_id) {
+            let dropped = slots.keys().next().cloned();
+            if let Some(dropped) = dropped {
+                slots.remove(&dropped);
+            }
+        }
+        slots.insert(survey_id.to_owned(), (revision, records));
+        Ok(())
     }
 }

@@ -94,6 +94,7 @@ pub struct Store {
     batch_sizes: Arc<std::sync::Mutex<Histogram>>,
     surveys: surveys::SurveyCache,
     reports: reports::ReportCache,
+    invitations: invitations::InvitationCache,
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +193,7 @@ impl Store {
             batch_sizes,
             surveys: Arc::default(),
             reports: reports::ReportCache::default(),
+            invitations: invitations::InvitationCache::default(),
         };
         store.register_builtin_templates().await?;
         Ok(store)

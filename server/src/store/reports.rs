@@ -30,6 +30,8 @@ pub struct ReportColumns {
     other_ids: HashMap<usize, String>,
     /// What roles other than admin may see of these rows, decided once per set of rows.
     release: OnceLock<Arc<Release>>,
+    /// The row of each id in `ids`, built when first asked for, once per set of rows.
+    rows_by_id: OnceLock<HashMap<u128, usize>>,
 }
 
 impl ReportColumns {
@@ -39,6 +41,7 @@ impl ReportColumns {
             ids: Vec::new(),
             other_ids: HashMap::new(),
             release: OnceLock::new(),
+            rows_by_id: OnceLock::new(),
         }
     }
 
@@ -84,6 +87,29 @@ impl ReportColumns {
                     &hex[20..]
                 )
             }
+        }
+    }
+
+    /// The row of the response `response_id`, if these columns hold it.
+    pub fn row_of(&self, response_id: &str) -> Option<usize> {
+        match packed_uuid(response_id) {
+            Some(packed) => self
+                .rows_by_id
+                .get_or_init(|| {
+                    self.ids
+                        .iter()
+                        .enumerate()
+                        .filter(|(row, _)| !self.other_ids.contains_key(row))
+                        .map(|(row, id)| (*id, row))
+                        .collect()
+                })
+                .get(&packed)
+                .copied(),
+            None => self
+                .other_ids
+                .iter()
+                .find(|(_, id)| id.as_str() == response_id)
+                .map(|(row, _)| *row),
         }
     }
 
@@ -296,6 +322,7 @@ impl Store {
         let definition = survey.definition();
         // New rows can complete batches: the release is decided again when next asked for.
         columns.release = OnceLock::new();
+        columns.rows_by_id = OnceLock::new();
         on_pool!(&self.pool, |pool| {
             let mut rows = sqlx::query(
                 "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key, arrival FROM responses \

@@ -1,10 +1,12 @@
-//! The report columns a server keeps in memory per survey version: after every kind of
-//! write (new responses, concurrent ones, an invitation answered again, a respondent
-//! erased), the report it answers is the one computed by a store that never read the
-//! survey before.
+//! The report columns a server keeps in memory per survey version, and the invitations it
+//! keeps per survey: after every kind of write (new responses, concurrent ones, an
+//! invitation made, answered and answered again, a respondent erased), the report and the
+//! completion rates it answers are the ones computed by a store that never read the survey
+//! before.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use rapport_scoring::completion::completion;
 use rapport_scoring::{ReportOptions, SegmentField, report_of};
 use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::store::Store;
@@ -16,8 +18,8 @@ use crate::support::{
 
 const SEGMENTS: [&str; 3] = ["wave", "account", "role"];
 
-/// The report an admin gets over HTTP from `server`, and the one computed from a store
-/// opened afresh on the same database.
+/// The report and completion an admin gets over HTTP from `server`, and the ones computed
+/// from a store opened afresh on the same database.
 async fn cached_and_fresh(server: &TestServer, token: &str) -> (Value, Value) {
     let request = Request::get(format!(
         "/api/v1/surveys/client-portal/report?by={}",
@@ -47,9 +49,21 @@ async fn cached_and_fresh(server: &TestServer, token: &str) -> (Value, Value) {
             min_group_size: None,
         },
     );
+    let records = fresh.invitation_records("client-portal").await.unwrap();
+    // The invitations as held, answers included, which the figures below may suppress.
+    let held = server
+        .state
+        .store
+        .invitation_records("client-portal")
+        .await
+        .unwrap();
+    assert_eq!(format!("{held:?}"), format!("{records:?}"));
+    let invitations: Vec<_> = records.iter().map(|stored| stored.record.clone()).collect();
+    let completion = (!invitations.is_empty())
+        .then(|| completion(&invitations, survey.definition().min_group_size));
     (
-        body["report"].clone(),
-        serde_json::to_value(report).unwrap(),
+        json!({"report": body["report"], "completion": body["completion"]}),
+        json!({"report": report, "completion": completion}),
     )
 }
 
@@ -110,7 +124,7 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
         .await;
     }
     let (cached, fresh) = cached_and_fresh(&server, &token).await;
-    assert_eq!(cached["overall"]["n"], 6, "{cached}");
+    assert_eq!(cached["report"]["overall"]["n"], 6, "{cached}");
     assert_eq!(cached, fresh, "after the first responses");
 
     for (counter, email) in (11..).zip(people) {
@@ -122,7 +136,7 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
         .await;
     }
     let (cached, fresh) = cached_and_fresh(&server, &token).await;
-    assert_eq!(cached["overall"]["n"], 12, "{cached}");
+    assert_eq!(cached["report"]["overall"]["n"], 12, "{cached}");
     assert_eq!(cached, fresh, "after responses added to read columns");
 
     // Many at once, with reports read while they land.
@@ -143,14 +157,14 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
         futures_util::future::join_all(reads)
     );
     for (cached, _) in &during {
-        let n = cached["overall"]["n"].as_u64().unwrap();
+        let n = cached["report"]["overall"]["n"].as_u64().unwrap();
         assert!(
             (12..=52).contains(&n),
             "a report counts what was committed before it, once: {n}"
         );
     }
     let (cached, fresh) = cached_and_fresh(&server, &token).await;
-    assert_eq!(cached["overall"]["n"], 52, "{cached}");
+    assert_eq!(cached["report"]["overall"]["n"], 52, "{cached}");
     assert_eq!(cached, fresh, "after concurrent responses");
 
     // An invitation answered, then answered again: the first answer's row goes.
@@ -162,6 +176,9 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
         Some("2026-h2"),
     );
     let link = record_invitation(&server.state.store, key, &invitation).await;
+    let (cached, fresh) = cached_and_fresh(&server, &token).await;
+    assert_eq!(cached["completion"]["overall"]["invited"], 1, "{cached}");
+    assert_eq!(cached, fresh, "after an invitation was made");
     for (counter, nps) in [(200, 0), (201, 10)] {
         let mut answer = portal_response(counter);
         answer.as_object_mut().unwrap().remove("identity");
@@ -170,11 +187,40 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
         post(&server, &answer).await;
         let (cached, fresh) = cached_and_fresh(&server, &token).await;
         assert_eq!(
-            cached["overall"]["n"], 53,
+            cached["report"]["overall"]["n"], 53,
             "one response per invitation: {cached}"
         );
         assert_eq!(cached, fresh, "after invitation answer {counter}");
     }
+    // The same contact, invited to the wave before, did not answer it.
+    let earlier = plain_invitation(
+        "inv-cache-h1",
+        "gil@northwind.example",
+        "northwind",
+        Some("2026-h1"),
+    );
+    record_invitation(&server.state.store, key, &earlier).await;
+    let (cached, fresh) = cached_and_fresh(&server, &token).await;
+    assert_eq!(cached["completion"]["overall"]["invited"], 2, "{cached}");
+    assert_eq!(
+        cached["completion"]["by_previous_choice"][0]["groups"][0]["invited"], 1,
+        "{cached}"
+    );
+    assert_eq!(cached, fresh, "after an invitation to the wave before");
+    // Erasing the contact unlinks their invitations from each other.
+    server
+        .state
+        .store
+        .erase_respondent(&key.respondent_key("gil@northwind.example"))
+        .await
+        .unwrap();
+    let (cached, fresh) = cached_and_fresh(&server, &token).await;
+    assert_eq!(
+        cached["completion"]["by_previous_choice"][0]["groups"],
+        json!([]),
+        "{cached}"
+    );
+    assert_eq!(cached, fresh, "after the invited contact was erased");
 
     // Erasure unlinks a respondent's answers across waves.
     let before = cached_and_fresh(&server, &token).await.0;
