@@ -266,6 +266,25 @@ impl<'a> Ingest<'a> {
         };
         let report_entry = survey.layout().encode(&answers, response.confidentiality);
         let response_id = response.response_id.to_string();
+        // An answer to an invitation may replace the invitation's earlier answer, to any
+        // version, only while it waits for its batch, whose size is that version's.
+        let mut batch_sizes = std::collections::BTreeMap::new();
+        if invitation.is_some() {
+            let latest = self
+                .store
+                .survey(definition.id.as_str(), None)
+                .await?
+                .map_or(definition.version, |latest| latest.definition().version);
+            for version in 1..=latest.max(definition.version) {
+                if let Some(earlier) = self
+                    .store
+                    .survey(definition.id.as_str(), Some(version))
+                    .await?
+                {
+                    batch_sizes.insert(version, earlier.definition().min_group_size);
+                }
+            }
+        }
         let row = NewResponse {
             response_id: response_id.clone(),
             survey_id: definition.id.to_string(),
@@ -279,7 +298,7 @@ impl<'a> Ingest<'a> {
             report_entry,
             submitted_at: response.submitted_at.clone(),
             sealed_identity,
-            batch_size: definition.min_group_size,
+            batch_sizes,
             arrival: match (&invitation, &signed_identity) {
                 (Some(_), _) => Arrival::Invitation,
                 (None, Some(_)) => Arrival::SignedContext,

@@ -92,20 +92,66 @@ async fn write_batch(
         .collect();
     let received_at = now();
     let mut transaction = sqlx::Connection::begin(connection).await?;
-    // Every counter this batch needs, first and in one order, so that two writers never
-    // wait for each other's.
-    let mut versions: Vec<(&str, u32)> = responses
+    // An invitation answered before may have its earlier answer replaced, which must not
+    // happen once that answer is in a published batch. The batch is decided by the
+    // counter of the earlier answer's version, which may not be one this batch adds to: it
+    // is locked too, so that no other writer completes that batch between the check and
+    // the replacement. Invitations first, then counters, each in one order, so that two
+    // writers never wait for each other's.
+    let mut invitations: Vec<&str> = responses
         .iter()
-        .map(|response| (response.survey_id.as_str(), response.survey_version))
+        .filter_map(|response| response.invitation_id.as_deref())
         .collect();
+    invitations.sort_unstable();
+    invitations.dedup();
+    let mut earlier_versions = Vec::new();
+    for invitation_id in invitations {
+        transaction.lock_invitation(invitation_id).await?;
+        let earlier: Option<SurveyVersion> = sqlx::query_as(sql::INVITATION_ANSWER_VERSION)
+            .bind(invitation_id)
+            .fetch_optional(&mut *transaction)
+            .await?;
+        earlier_versions.extend(earlier);
+    }
+    // Every counter this batch adds to (`true`) or only reads batches by (`false`).
+    let mut versions: Vec<(&str, i64, bool)> = responses
+        .iter()
+        .map(|response| {
+            (
+                response.survey_id.as_str(),
+                i64::from(response.survey_version),
+                true,
+            )
+        })
+        .chain(
+            earlier_versions
+                .iter()
+                .map(|earlier| (earlier.survey_id.as_str(), earlier.survey_version, false)),
+        )
+        .collect();
+    // Sorted with `true` after `false`, so the deduplication keeps an added-to counter.
     versions.sort_unstable();
-    versions.dedup();
+    versions.dedup_by(|later, kept| {
+        let same = (later.0, later.1) == (kept.0, kept.1);
+        if same {
+            kept.2 |= later.2;
+        }
+        same
+    });
     let mut revisions = HashMap::with_capacity(versions.len());
-    for (survey_id, version) in versions {
-        revisions.insert(
-            (survey_id, version),
-            next_revision(&mut transaction, survey_id, version).await?,
-        );
+    for (survey_id, version, adds) in versions {
+        if adds {
+            revisions.insert(
+                (survey_id, u32::try_from(version)?),
+                next_revision(&mut transaction, survey_id, version).await?,
+            );
+        } else {
+            sqlx::query(sql::LOCK_REVISION)
+                .bind(survey_id)
+                .bind(version)
+                .execute(&mut *transaction)
+                .await?;
+        }
     }
     // Every response's version is in the map: it was built from them.
     let revision_of =
@@ -206,11 +252,11 @@ fn push_value<'args>(
 async fn next_revision(
     transaction: &mut PgConnection,
     survey_id: &str,
-    version: u32,
+    version: i64,
 ) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar(sql::NEXT_REVISION)
         .bind(survey_id)
-        .bind(i64::from(version))
+        .bind(version)
         .fetch_one(&mut *transaction)
         .await?)
 }

@@ -2,6 +2,8 @@
 //! ([`InsertOutcome`]), and the insert of one response inside a writer's transaction,
 //! written once for both backends over the statements of [`ResponseTransaction`].
 
+use std::collections::BTreeMap;
+
 use rapport_scoring::disclosure::Arrival;
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::wire::{ConfidentialityChoice, Context, Timestamp};
@@ -45,9 +47,12 @@ pub struct NewResponse {
     pub invitation_id: Option<String>,
     /// How it reached the server.
     pub arrival: Arrival,
-    /// The survey's minimum group size: the size of the batches in which protected answers
-    /// are published.
-    pub batch_size: u32,
+    /// The minimum group size of every version of the survey, by version: the size of the
+    /// batches in which protected answers to that version are published. Needed for an
+    /// answer to an invitation, whose earlier answer, to whichever version, it may replace
+    /// only while that answer waits for its batch; a version missing here counts every
+    /// protected answer to it as published.
+    pub batch_sizes: BTreeMap<u32, u32>,
 }
 
 /// What storing a response did.
@@ -75,9 +80,22 @@ pub(super) struct AnswerPlace {
     pub(super) total: i64,
     /// 1 if it is protected and verified, 0 if not.
     pub(super) protected: i64,
+    /// The survey version it answered, whose minimum group size its batches have.
+    pub(super) survey_version: i64,
 }
 
 impl AnswerPlace {
+    /// Whether the answer stands in a published batch of its version, with the batch sizes
+    /// of [`NewResponse::batch_sizes`].
+    fn published_in(&self, batch_sizes: &BTreeMap<u32, u32>) -> bool {
+        let batch_size = u32::try_from(self.survey_version)
+            .ok()
+            .and_then(|version| batch_sizes.get(&version))
+            .copied()
+            .unwrap_or(1);
+        self.in_published_batch(batch_size)
+    }
+
     /// Whether the answer stands in a published batch: it is protected and verified, and its
     /// position is within the whole batches of `batch_size` that its account and choice have
     /// filled.
@@ -153,7 +171,7 @@ pub(super) async fn insert(
             && transaction
                 .answer_place(earlier)
                 .await?
-                .in_published_batch(response.batch_size)
+                .published_in(&response.batch_sizes)
         {
             return Ok(InsertOutcome::PublishedBefore);
         }

@@ -7,6 +7,13 @@
 /// Takes the next revision of a survey version (`$1`, `$2`); returns it.
 pub(super) const NEXT_REVISION: &str = "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 1, 0) \
      ON CONFLICT (survey_id, survey_version) DO UPDATE SET revision = report_revisions.revision + 1 RETURNING revision";
+/// Locks a survey version's counter row (`$1`, `$2`) without moving it, making it if the
+/// version has none (a row of zeros, the same as none).
+pub(super) const LOCK_REVISION: &str = "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 0, 0) \
+     ON CONFLICT (survey_id, survey_version) DO UPDATE SET revision = report_revisions.revision";
+/// The survey version of the response that answers an invitation (`$1`), if any.
+pub(super) const INVITATION_ANSWER_VERSION: &str = "SELECT r.survey_id, r.survey_version FROM invitations i \
+     JOIN responses r ON r.response_id = i.response_id WHERE i.invitation_id = $1";
 /// Counts a change to rows of a survey version (`$1`, `$2`) that were already counted.
 pub(super) const COUNT_REWRITE: &str = "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ($1, $2, 0, 1) \
      ON CONFLICT (survey_id, survey_version) DO UPDATE SET rewrites = report_revisions.rewrites + 1";
@@ -31,15 +38,16 @@ pub(super) const DELETE_RESPONSE: &str =
 /// Where an earlier response (`$1`) stands among the verified answers of its account and
 /// choice in its survey version, in the order reports read them: its `position` (from 1),
 /// how many there are (`total`), and whether it is protected and verified (`protected`, 1)
-/// or not (0). With the batch size, this tells whether it is in a published batch
-/// (`rapport_scoring::disclosure`).
+/// or not (0), and its `survey_version`. With that version's batch size, this tells whether
+/// it is in a published batch (`rapport_scoring::disclosure`).
 pub(super) const EARLIER_ANSWER_PLACE: &str = "WITH earlier AS (SELECT survey_id, survey_version, account, confidentiality, arrival, revision, received_at, response_id FROM responses WHERE response_id = $1), \
      unit AS (SELECT r.revision, r.received_at, r.response_id FROM responses r, earlier e WHERE r.survey_id = e.survey_id AND r.survey_version = e.survey_version \
        AND (r.account = e.account OR (r.account IS NULL AND e.account IS NULL)) AND r.confidentiality = e.confidentiality AND r.arrival <> 'unverified') \
      SELECT (SELECT COUNT(*) FROM unit u, earlier e WHERE u.revision < e.revision OR (u.revision = e.revision AND (u.received_at < e.received_at \
        OR (u.received_at = e.received_at AND u.response_id <= e.response_id)))) AS position, \
      (SELECT COUNT(*) FROM unit) AS total, \
-     (SELECT COUNT(*) FROM earlier WHERE confidentiality <> 'identified' AND arrival <> 'unverified') AS protected";
+     (SELECT COUNT(*) FROM earlier WHERE confidentiality <> 'identified' AND arrival <> 'unverified') AS protected, \
+     (SELECT survey_version FROM earlier) AS survey_version";
 /// Records the response (`$1`) that answers an invitation (`$2`).
 pub(super) const SET_INVITATION_ANSWER: &str =
     "UPDATE invitations SET response_id = $1 WHERE invitation_id = $2";

@@ -193,6 +193,7 @@ impl ResponseTransaction for Transaction<'_> {
                     position: row.get("position")?,
                     total: row.get("total")?,
                     protected: row.get("protected")?,
+                    survey_version: row.get("survey_version")?,
                 })
             })?)
     }

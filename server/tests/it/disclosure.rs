@@ -243,3 +243,114 @@ async fn a_report_can_leave_out_what_anyone_could_have_posted() {
         "six answers came from the page, one through an invitation"
     );
 }
+
+/// Holds, in a transaction of its own, the counter of version 1 of client-portal, and adds
+/// to that version `copies` copies of the answer `earlier` (new ids, the next revision), as
+/// a writer on another replica would; commits when `release` fires.
+macro_rules! complete_batch_under_lock {
+    ($connection:ty, $url:expr, $earlier:expr, $copies:expr, $locked:expr, $release:expr) => {{
+        use sqlx::Connection as _;
+        let mut connection = <$connection>::connect($url).await.unwrap();
+        let mut transaction = connection.begin().await.unwrap();
+        let revision: i64 = sqlx::query_scalar(
+            "INSERT INTO report_revisions (survey_id, survey_version, revision, rewrites) VALUES ('client-portal', 1, 1, 0) \
+             ON CONFLICT (survey_id, survey_version) DO UPDATE SET revision = report_revisions.revision + 1 RETURNING revision",
+        )
+        .fetch_one(&mut *transaction)
+        .await
+        .unwrap();
+        sqlx::query("CREATE TEMP TABLE copied AS SELECT * FROM responses WHERE response_id = $1")
+            .bind($earlier)
+            .execute(&mut *transaction)
+            .await
+            .unwrap();
+        for copy in 0..$copies {
+            sqlx::query("UPDATE copied SET response_id = $1, revision = $2")
+                .bind(format!("00000000-0000-4000-9000-{copy:012x}"))
+                .bind(revision)
+                .execute(&mut *transaction)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO responses SELECT * FROM copied")
+                .execute(&mut *transaction)
+                .await
+                .unwrap();
+        }
+        $locked.send(()).unwrap();
+        $release.await.unwrap();
+        transaction.commit().await.unwrap();
+    }};
+}
+
+/// Regression: on PostgreSQL, answering an invitation again to a newer survey version
+/// checked whether the earlier answer was published without holding its version's counter,
+/// so another replica could complete the earlier answer's batch between the check and the
+/// replacement, and the published batch lost an answer.
+#[tokio::test]
+async fn an_answer_is_not_replaced_while_another_writer_completes_its_batch() {
+    let server = TestServer::new().await;
+    let link = invite(&server, 50).await;
+    answer(&server, 50, Kind::Invited(&link), 3).await;
+    let mut definition = rapport_scoring::templates::template("client-portal").unwrap();
+    definition.min_group_size = 6;
+    server.state.store.add_survey(&definition).await.unwrap();
+
+    let earlier = portal_response(50)["response_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = crate::support::database_url(&server).to_owned();
+    let (locked_tx, locked) = tokio::sync::oneshot::channel();
+    let (release_tx, release) = tokio::sync::oneshot::channel::<()>();
+    // Four more verified confidential answers of Northwind to version 1, whose batch of
+    // five (its minimum group size) then holds the earlier answer.
+    let other_writer = tokio::spawn(async move {
+        if crate::support::on_postgres() {
+            complete_batch_under_lock!(sqlx::PgConnection, &url, &earlier, 4, locked_tx, release);
+        } else {
+            complete_batch_under_lock!(
+                sqlx::SqliteConnection,
+                &url,
+                &earlier,
+                4,
+                locked_tx,
+                release
+            );
+        }
+    });
+    locked.await.unwrap();
+
+    let mut again = portal_response(51);
+    again.as_object_mut().unwrap().remove("identity");
+    again["survey_version"] = json!(2);
+    again["invitation"] = json!(link);
+    let state = server.state.clone();
+    let replacing = tokio::spawn(async move {
+        let request = Request::post("/api/v1/surveys/client-portal/responses")
+            .header("content-type", "application/json")
+            .body(Body::from(again.to_string()))
+            .unwrap();
+        let response = app(state).oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    });
+    // The replacement reaches its check while the other writer still holds the counter.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    release_tx.send(()).unwrap();
+    other_writer.await.unwrap();
+    let (status, body) = replacing.await.unwrap();
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the earlier answer is in the batch the other writer published: {body}"
+    );
+    let admin = token(&server, Role::Admin, &[]).await;
+    let report = get(
+        &server,
+        "/api/v1/surveys/client-portal/report?version=1",
+        &admin,
+    )
+    .await;
+    assert_eq!(report["n"], 5, "the published batch keeps its five answers");
+}
