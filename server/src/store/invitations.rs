@@ -140,7 +140,14 @@ impl Store {
 /// at the time they were read. A cache only: a replica without it gives the same figures.
 #[derive(Debug, Clone, Default)]
 pub(super) struct InvitationCache {
-    slots: Arc<Mutex<HashMap<String, (i64, Arc<[StoredInvitation]>)>>>,
+    slots: Arc<Mutex<HashMap<String, HeldInvitations>>>,
+}
+
+/// A survey's invitations as held, with the counter they were read at.
+#[derive(Debug, Clone)]
+struct HeldInvitations {
+    revision: i64,
+    records: Arc<[StoredInvitation]>,
 }
 
 impl InvitationCache {
@@ -159,8 +166,8 @@ impl InvitationCache {
             .map_err(|_| anyhow::anyhow!("invitation cache poisoned"))?;
         Ok(slots
             .get(survey_id)
-            .filter(|(held, _)| *held == revision)
-            .map(|(_, records)| Arc::clone(records)))
+            .filter(|held| held.revision == revision)
+            .map(|held| Arc::clone(&held.records)))
     }
 
     /// Keeps `records`, read at `revision`, for `survey_id`, in place of what was held.
@@ -180,7 +187,7 @@ impl InvitationCache {
                 slots.remove(&dropped);
             }
         }
-        slots.insert(survey_id.to_owned(), (revision, records));
+        slots.insert(survey_id.to_owned(), HeldInvitations { revision, records });
         Ok(())
     }
 }
