@@ -3,6 +3,10 @@
 //! A fresh database is filled with generated responses, written as the server's ingest
 //! writes them (the load itself is not timed). Then, in the same run:
 //!
+//! - the first `GET /api/v1/surveys/client-portal/report` after each of several starts of
+//!   the release `rapport serve` (which reads every row), timed from the start of the
+//!   process and from its first answer to `/healthz`; with `--baseline`, the same for an
+//!   earlier `rapport` on the same database, for a before-and-after comparison;
 //! - `GET /api/v1/surveys/client-portal/report` with an admin token, against the release
 //!   `rapport serve` (each request timed by the client, on an open connection);
 //! - `rapport report --survey client-portal --format json`, timed as a whole process;
@@ -52,6 +56,103 @@ pub(crate) struct ReportArgs {
     /// The Python used to create DuckDB's virtual environment.
     #[arg(long, default_value = "python3")]
     python: String,
+    /// An earlier `rapport` binary whose cold reads (the first report after each start, and
+    /// `rapport report`) are timed too, on the same database.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+}
+
+/// The first report after each of several starts of `rapport serve`.
+#[derive(Debug, Default)]
+struct ColdStarts {
+    /// From the start of the process to the report's last byte.
+    from_start: Vec<Duration>,
+    /// From the server's first answer to `/healthz` to the report's last byte.
+    from_healthy: Vec<Duration>,
+}
+
+/// The admin's `GET …/report` on an open connection: how long it took, and the report.
+async fn get_report(
+    connection: &mut Connection,
+    path: &str,
+    authorization: &str,
+) -> anyhow::Result<(Duration, Value)> {
+    let started = Instant::now();
+    let (status, body) = connection
+        .send("GET", path, &[("authorization", authorization)], b"")
+        .await?;
+    let took = started.elapsed();
+    anyhow::ensure!(
+        status == 200,
+        "GET {path} answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    Ok((
+        took,
+        serde_json::from_slice::<Value>(&body)?["report"].take(),
+    ))
+}
+
+/// Starts `rapport` on `url` `starts` times, each time timing the first report, and returns
+/// the times with the last server still running and a connection to it.
+async fn cold_starts(
+    rapport: &Path,
+    url: &str,
+    work_dir: &Path,
+    (path, authorization): (&str, &str),
+    starts: usize,
+) -> anyhow::Result<(ColdStarts, Server, Connection)> {
+    let mut times = ColdStarts::default();
+    let mut running: Option<(Server, Connection)> = None;
+    for _ in 0..starts {
+        if let Some((server, _)) = running.take() {
+            server.stop().await?;
+        }
+        let started = Instant::now();
+        let server = Server::start(rapport, url, work_dir).await?;
+        let healthy = Instant::now();
+        let mut connection = Connection::open(server.address).await?;
+        get_report(&mut connection, path, authorization).await?;
+        times.from_start.push(started.elapsed());
+        times.from_healthy.push(healthy.elapsed());
+        running = Some((server, connection));
+    }
+    let (server, connection) = running.context("no starts")?;
+    Ok((times, server, connection))
+}
+
+/// `rapport report --format json` on `url`, `repeats` times: the times and the last report.
+async fn cli_reports(
+    rapport: &Path,
+    url: &str,
+    repeats: usize,
+) -> anyhow::Result<(Vec<Duration>, Value)> {
+    let mut times = Vec::new();
+    let mut report = Value::Null;
+    for _ in 0..repeats {
+        let started = Instant::now();
+        let output = Command::new(rapport)
+            .args([
+                "report",
+                "--survey",
+                SURVEY_ID,
+                "--format",
+                "json",
+                "--database-url",
+                url,
+            ])
+            .output()
+            .await?;
+        times.push(started.elapsed());
+        anyhow::ensure!(
+            output.status.success(),
+            "{} report failed: {}",
+            rapport.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        report = serde_json::from_slice(&output.stdout)?;
+    }
+    Ok((times, report))
 }
 
 /// NPS and CRQ figures, as both sides compute them.
@@ -283,6 +384,17 @@ async fn fill(url: &str, backend: &Backend, responses: u64) -> anyhow::Result<()
         stored == responses,
         "filled {stored} responses, expected {responses}"
     );
+    if let Backend::Postgres(_) = backend {
+        // As autovacuum leaves a table some time after a bulk load: with its visibility map
+        // set, so that a read of an index covering it visits no table rows. Without this,
+        // whichever contender runs before autovacuum happens to finish reads the table
+        // too, and the comparison measures autovacuum's timing.
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::query("VACUUM (ANALYZE) responses")
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+    }
     Ok(())
 }
 
@@ -386,36 +498,26 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
     anyhow::ensure!(output.status.success(), "rapport token create failed");
     let token = String::from_utf8(output.stdout)?.trim().to_owned();
 
-    // Over HTTP. The first report after start reads every row; later ones read only what
-    // was committed since the one before: nothing, or the responses posted in between.
-    let server = Server::start(&target.rapport, &url, &target.work_dir).await?;
-    let mut connection = Connection::open(server.address).await?;
+    // Over HTTP. The first report after a start reads every row (the server starts reading
+    // them in the background as soon as it has opened the database); later ones read only
+    // what was committed since the one before: nothing, or the responses posted in between.
     let authorization = format!("Bearer {token}");
     let path = if args.by.is_empty() {
         format!("/api/v1/surveys/{SURVEY_ID}/report")
     } else {
         format!("/api/v1/surveys/{SURVEY_ID}/report?by={}", args.by)
     };
-    let get_report = async |connection: &mut Connection| -> anyhow::Result<(Duration, Value)> {
-        let started = Instant::now();
-        let (status, body) = connection
-            .send("GET", &path, &[("authorization", &authorization)], b"")
-            .await?;
-        let took = started.elapsed();
-        anyhow::ensure!(
-            status == 200,
-            "GET {path} answered {status}: {}",
-            String::from_utf8_lossy(&body)
-        );
-        Ok((
-            took,
-            serde_json::from_slice::<Value>(&body)?["report"].take(),
-        ))
-    };
-    let (first_time, _) = get_report(&mut connection).await?;
+    let (cold, server, mut connection) = cold_starts(
+        &target.rapport,
+        &url,
+        &target.work_dir,
+        (&path, &authorization),
+        args.repeats,
+    )
+    .await?;
     let mut http_times = Vec::new();
     for _ in 0..args.repeats {
-        http_times.push(get_report(&mut connection).await?.0);
+        http_times.push(get_report(&mut connection, &path, &authorization).await?.0);
     }
     let responses_path = format!("/api/v1/surveys/{SURVEY_ID}/responses");
     let mut after_post_times = Vec::new();
@@ -439,37 +541,42 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
             );
             posted += 1;
         }
-        let (took, report) = get_report(&mut connection).await?;
+        let (took, report) = get_report(&mut connection, &path, &authorization).await?;
         after_post_times.push(took);
         http_report = report;
     }
     server.stop().await?;
 
     // From the command line.
-    let mut cli_times = Vec::new();
-    let mut cli_report = Value::Null;
-    for _ in 0..args.repeats {
-        let started = Instant::now();
-        let output = Command::new(&target.rapport)
-            .args([
-                "report",
-                "--survey",
-                SURVEY_ID,
-                "--format",
-                "json",
-                "--database-url",
+    let (cli_times, cli_report) = cli_reports(&target.rapport, &url, args.repeats).await?;
+
+    // The same cold reads by the baseline, on the same rows, giving the same report.
+    let baseline = match &args.baseline {
+        None => None,
+        Some(baseline) => {
+            let (cold, server, mut connection) = cold_starts(
+                baseline,
                 &url,
-            ])
-            .output()
+                &target.work_dir,
+                (&path, &authorization),
+                args.repeats,
+            )
             .await?;
-        cli_times.push(started.elapsed());
-        anyhow::ensure!(
-            output.status.success(),
-            "rapport report failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        cli_report = serde_json::from_slice(&output.stdout)?;
-    }
+            let (_, report) = get_report(&mut connection, &path, &authorization).await?;
+            server.stop().await?;
+            let (cli_times, baseline_cli_report) =
+                cli_reports(baseline, &url, args.repeats).await?;
+            // Counts and means, not the whole report: the two builds may word or lay out
+            // other parts of it differently.
+            anyhow::ensure!(
+                Figures::of_report(&report)? == Figures::of_report(&http_report)?
+                    && Figures::of_report(&baseline_cli_report)?
+                        == Figures::of_report(&cli_report)?,
+                "the baseline's reports differ from this build's"
+            );
+            Some((cold, cli_times))
+        }
+    };
 
     let (ours_http, ours_cli) = (
         Figures::of_report(&http_report)?,
@@ -535,10 +642,28 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
         args.repeats
     );
     println!("|---|---|---|");
-    println!(
-        "| `GET …/report` (admin, HTTP), the first after the server starts: reads every row | {} | |",
-        milliseconds(first_time)
-    );
+    let cold_rows = |label: &str, cold: &ColdStarts| -> anyhow::Result<()> {
+        println!(
+            "| `GET …/report` (admin, HTTP), the first after a start of {label}: reads every row; from the start of the process | {} | {} |",
+            milliseconds(median(&cold.from_start)),
+            milliseconds(*cold.from_start.iter().min().context("no runs")?)
+        );
+        println!(
+            "| the same, from the server's first answer to `/healthz` | {} | {} |",
+            milliseconds(median(&cold.from_healthy)),
+            milliseconds(*cold.from_healthy.iter().min().context("no runs")?)
+        );
+        Ok(())
+    };
+    cold_rows("this build", &cold)?;
+    if let Some((cold, cli_times)) = &baseline {
+        cold_rows("the baseline", cold)?;
+        println!(
+            "| `rapport report --format json` (whole process), the baseline | {} | {} |",
+            milliseconds(median(cli_times)),
+            milliseconds(*cli_times.iter().min().context("no runs")?)
+        );
+    }
     println!(
         "| `GET …/report`, nothing new since the one before | {} | {} |",
         milliseconds(median(&http_times)),

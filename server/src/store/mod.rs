@@ -20,11 +20,13 @@
 //! one bad row never takes others down with it.
 //!
 //! One file per concern: this one opens and migrates the database; [`surveys`] stores
-//! survey versions and compiles them once; [`reports`] keeps report columns in memory;
+//! survey versions and compiles them once; [`reports`] keeps report columns in memory, and
+//! [`bulk_read`] reads a whole version's rows into them at once (on SQLite through a read-only
+//! connection of its own, on PostgreSQL by `COPY`);
 //! [`exports`] reads stored responses back; [`follow_ups`], [`tokens`] (API tokens and
 //! dashboard sessions), [`invitations`] and [`erase`] hold one concern each.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,6 +66,7 @@ macro_rules! count_rewrite {
     }};
 }
 
+mod bulk_read;
 mod columns;
 mod erase;
 mod exports;
@@ -95,6 +98,9 @@ pub struct Store {
     surveys: surveys::SurveyCache,
     reports: reports::ReportCache,
     invitations: invitations::InvitationCache,
+    /// The SQLite database file, which report columns are read from in bulk by a read-only
+    /// connection of their own ([`bulk_read`]); `None` on PostgreSQL.
+    sqlite_file: Option<Arc<Path>>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +127,7 @@ impl Store {
     /// `postgres://…` (also `postgresql://…`).
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         let (writer, receiver) = mpsc::channel(group_commit::MAX_BATCH * 4);
+        let mut sqlite_file = None;
         let batch_sizes = Arc::new(std::sync::Mutex::new(Histogram::default()));
         let pool = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
@@ -168,6 +175,7 @@ impl Store {
             drop(lock);
             // SQLite has one writer at a time: one thread with a connection of its own.
             sqlite_writer::SqliteWriter::open(&file, receiver)?.spawn(Arc::clone(&batch_sizes))?;
+            sqlite_file = Some(Arc::from(file));
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
@@ -194,6 +202,7 @@ impl Store {
             surveys: Arc::default(),
             reports: reports::ReportCache::default(),
             invitations: invitations::InvitationCache::default(),
+            sqlite_file,
         };
         store.register_builtin_templates().await?;
         Ok(store)

@@ -12,12 +12,19 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context as _;
 use futures_util::TryStreamExt as _;
 use rapport_scoring::disclosure::Release;
+use rapport_scoring::entry::EntryLayout;
 use rapport_scoring::{EntryContext, ReportInput};
 use sqlx::Row as _;
 use tokio::sync::Mutex;
 
+use super::bulk_read;
 use super::surveys::CompiledSurvey;
 use super::{Store, parse_arrival, parse_confidentiality};
+
+/// How many revisions since the columns were last read make a read in bulk worth its start
+/// (a connection of its own, or a `COPY`): a revision is one transaction of the writers,
+/// holding one response or a group commit's batch of them.
+const BULK_FROM_REVISIONS: i64 = 256;
 
 /// A survey version's responses as reports and the close-the-loop list read them: the
 /// report columns ([`ReportColumns::input`]) and each row's response id.
@@ -113,6 +120,35 @@ impl ReportColumns {
         }
     }
 
+    /// Appends a row from its stored report entry, and returns whether it did: not when the
+    /// row has none or it does not decode, for then the report reads the row's answers
+    /// instead ([`ReportColumns::push_computed`]).
+    pub(super) fn push_stored(
+        &mut self,
+        entry: Option<&[u8]>,
+        context: EntryContext<'_>,
+        response_id: &str,
+    ) -> bool {
+        let pushed = entry.is_some_and(|entry| self.input.push_entry(entry, context).is_ok());
+        if pushed {
+            self.push_id(response_id);
+        }
+        pushed
+    }
+
+    /// Appends a row from the report entry computed from its stored answers
+    /// ([`entry_from_answers`]).
+    pub(super) fn push_computed(
+        &mut self,
+        entry: &[u8],
+        context: EntryContext<'_>,
+        response_id: &str,
+    ) -> anyhow::Result<()> {
+        self.input.push_entry(entry, context)?;
+        self.push_id(response_id);
+        Ok(())
+    }
+
     fn push_id(&mut self, response_id: &str) {
         let packed = packed_uuid(response_id);
         if packed.is_none() {
@@ -124,23 +160,40 @@ impl ReportColumns {
 }
 
 /// A canonical UUID (lowercase hex, hyphens after the 8th, 12th, 16th and 20th digit) as the
-/// number its digits spell; `None` for any other text.
+/// number its digits spell; `None` for any other text. Every row a report reads passes
+/// through here, so the digits are gathered into one array and read in two halves of
+/// sixteen, in loops of fixed length that the compiler unrolls.
 fn packed_uuid(id: &str) -> Option<u128> {
-    if id.len() != 36 {
+    let bytes = id.as_bytes();
+    if bytes.len() != 36 || [8, 13, 18, 23].iter().any(|at| bytes[*at] != b'-') {
         return None;
     }
-    let mut packed = 0u128;
-    for (at, byte) in id.bytes().enumerate() {
-        let digit = match byte {
-            b'-' if matches!(at, 8 | 13 | 18 | 23) => continue,
-            _ if matches!(at, 8 | 13 | 18 | 23) => return None,
-            b'0'..=b'9' => byte - b'0',
-            b'a'..=b'f' => byte - b'a' + 10,
-            _ => return None,
-        };
-        packed = packed << 4 | u128::from(digit);
-    }
-    Some(packed)
+    let mut digits = [0u8; 32];
+    digits[..8].copy_from_slice(&bytes[..8]);
+    digits[8..12].copy_from_slice(&bytes[9..13]);
+    digits[12..16].copy_from_slice(&bytes[14..18]);
+    digits[16..20].copy_from_slice(&bytes[19..23]);
+    digits[20..].copy_from_slice(&bytes[24..]);
+    let half = |digits: &[u8; 16]| -> Option<u64> {
+        let mut packed = 0u64;
+        let mut valid = true;
+        for byte in digits {
+            let digit = match byte {
+                b'0'..=b'9' => byte - b'0',
+                b'a'..=b'f' => byte - b'a' + 10,
+                _ => {
+                    valid = false;
+                    0
+                }
+            };
+            packed = packed << 4 | u64::from(digit);
+        }
+        valid.then_some(packed)
+    };
+    let (high, low) = digits.split_at(16);
+    let high = half(high.try_into().ok()?)?;
+    let low = half(low.try_into().ok()?)?;
+    Some(u128::from(high) << 64 | u128::from(low))
 }
 
 /// The report columns of the survey versions last reported on, each with the revision
@@ -209,13 +262,55 @@ struct StoredAnswers {
 impl StoredAnswers {
     /// The report entry of the row: for rows stored before entries existed, or whose entry
     /// no longer decodes.
-    fn entry(&self, survey: &CompiledSurvey) -> anyhow::Result<Vec<u8>> {
-        Ok(survey.layout().encode(
-            &serde_json::from_str(&self.answers)?,
-            parse_confidentiality(&self.confidentiality)?,
-        ))
+    fn entry(&self, layout: &EntryLayout) -> anyhow::Result<Vec<u8>> {
+        entry_from_answers(layout, &self.answers, &self.confidentiality)
     }
 }
+
+/// The report entry of a row computed from its stored answers and confidentiality (as
+/// [`STORED_ANSWERS`] selects them): for rows stored before entries existed, or whose entry
+/// no longer decodes.
+pub(super) fn entry_from_answers(
+    layout: &EntryLayout,
+    answers: &str,
+    confidentiality: &str,
+) -> anyhow::Result<Vec<u8>> {
+    Ok(layout.encode(
+        &serde_json::from_str(answers)?,
+        parse_confidentiality(confidentiality)?,
+    ))
+}
+
+/// The columns every read of report rows selects, in this order: what the
+/// `responses_for_release` index holds, so that the database reads that index and never the
+/// table's much wider rows. [`report_rows`] selects them; the bulk readers
+/// ([`super::bulk_read`]) read them by position.
+pub(super) const REPORT_ROW_COLUMNS: [&str; 8] = [
+    "report_entry",
+    "response_id",
+    "account",
+    "matter",
+    "wave",
+    "returning_respondent",
+    "respondent_key",
+    "arrival",
+];
+
+/// The rows of one survey version with a revision in `(after, up_to]`, in committed order:
+/// the statement every reader of report rows runs, with its four values written as given
+/// (parameters `$1` to `$4`, or literals where a statement takes no parameters).
+pub(super) fn report_rows(survey_id: &str, version: &str, after: &str, up_to: &str) -> String {
+    format!(
+        "SELECT {} FROM responses WHERE survey_id = {survey_id} AND survey_version = {version} \
+         AND revision > {after} AND revision <= {up_to} ORDER BY revision, received_at, response_id",
+        REPORT_ROW_COLUMNS.join(", ")
+    )
+}
+
+/// A row's answers and confidentiality, by response id (`$1`): what a row without a usable
+/// report entry is read from.
+pub(super) const STORED_ANSWERS: &str =
+    "SELECT answers, confidentiality FROM responses WHERE response_id = $1";
 
 /// A response without a report entry, as the background fill reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -309,9 +404,13 @@ impl Store {
     }
 
     /// Appends to `columns` the rows of one survey version with a revision in
-    /// `(after, up_to]`, in committed order. Selects only what the
-    /// `responses_for_report_revisions` index holds, so the database reads that index and
-    /// never the table's much wider rows.
+    /// `(after, up_to]`, in committed order.
+    ///
+    /// A whole version, or many revisions, is read in bulk ([`super::bulk_read`]): on SQLite
+    /// by a read-only connection of its own on a blocking thread, on PostgreSQL by `COPY`.
+    /// The few rows committed since the last report are read through the pool
+    /// ([`Store::read_report_rows_through_pool`]), which costs more per row and nothing to
+    /// start. Both give the same columns.
     async fn read_report_rows(
         &self,
         survey: &CompiledSurvey,
@@ -319,22 +418,74 @@ impl Store {
         up_to: i64,
         columns: &mut ReportColumns,
     ) -> anyhow::Result<()> {
-        let definition = survey.definition();
         // New rows can complete batches: the release is decided again when next asked for.
         columns.release = OnceLock::new();
         columns.rows_by_id = OnceLock::new();
+        if after >= 0 && up_to - after < BULK_FROM_REVISIONS {
+            return self
+                .read_report_rows_through_pool(survey, after, up_to, columns)
+                .await;
+        }
+        match (&self.pool, &self.sqlite_file) {
+            (super::Pool::Sqlite(_), Some(file)) => {
+                let definition = survey.definition();
+                let read = bulk_read::SqliteRead {
+                    file: Arc::clone(file),
+                    layout: survey.layout().clone(),
+                    survey_id: definition.id.as_str().to_owned(),
+                    version: definition.version,
+                    after,
+                    up_to,
+                };
+                // The columns go to the blocking thread and come back filled.
+                let mut taken = std::mem::replace(columns, ReportColumns::new(survey));
+                *columns =
+                    tokio::task::spawn_blocking(move || read.run(&mut taken).map(|()| taken))
+                        .await
+                        .context("the SQLite report reader stopped")??;
+                Ok(())
+            }
+            (super::Pool::Postgres(pool), _) => {
+                bulk_read::read_postgres(pool, survey, after, up_to, columns).await
+            }
+            (super::Pool::Sqlite(_), None) => {
+                self.read_report_rows_through_pool(survey, after, up_to, columns)
+                    .await
+            }
+        }
+    }
+
+    /// The report columns of one survey version read afresh, row by row through the pool,
+    /// with neither the columns kept in memory nor the bulk readers: the reference that the
+    /// bulk readers must equal, row for row (the server's tests compare them).
+    pub async fn report_input_row_by_row(
+        &self,
+        survey: &CompiledSurvey,
+    ) -> anyhow::Result<ReportColumns> {
+        let mut columns = ReportColumns::new(survey);
+        self.read_report_rows_through_pool(survey, -1, i64::MAX, &mut columns)
+            .await?;
+        Ok(columns)
+    }
+
+    /// [`Store::read_report_rows`] through the pool: one query, each row decoded by the
+    /// driver and borrowed from it, not copied into a struct.
+    async fn read_report_rows_through_pool(
+        &self,
+        survey: &CompiledSurvey,
+        after: i64,
+        up_to: i64,
+        columns: &mut ReportColumns,
+    ) -> anyhow::Result<()> {
+        let definition = survey.definition();
+        let statement = report_rows("$1", "$2", "$3", "$4");
         on_pool!(&self.pool, |pool| {
-            let mut rows = sqlx::query(
-                "SELECT report_entry, response_id, account, matter, wave, returning_respondent, respondent_key, arrival FROM responses \
-                 WHERE survey_id = $1 AND survey_version = $2 AND revision > $3 AND revision <= $4 ORDER BY revision, received_at, response_id",
-            )
-            .bind(definition.id.as_str())
-            .bind(i64::from(definition.version))
-            .bind(after)
-            .bind(up_to)
-            .fetch(pool);
-            // Read by position and borrowed from the row, not copied into a struct: this is
-            // the loop every report's rows pass through.
+            let mut rows = sqlx::query(&statement)
+                .bind(definition.id.as_str())
+                .bind(i64::from(definition.version))
+                .bind(after)
+                .bind(up_to)
+                .fetch(pool);
             while let Some(row) = rows.try_next().await? {
                 let context = EntryContext {
                     account: row.try_get(2)?,
@@ -346,16 +497,13 @@ impl Store {
                 };
                 let entry: Option<&[u8]> = row.try_get(0)?;
                 let response_id: &str = row.try_get(1)?;
-                if entry.is_none_or(|entry| columns.input.push_entry(entry, context).is_err()) {
-                    let stored: StoredAnswers = sqlx::query_as(
-                        "SELECT answers, confidentiality FROM responses WHERE response_id = $1",
-                    )
-                    .bind(response_id)
-                    .fetch_one(pool)
-                    .await?;
-                    columns.input.push_entry(&stored.entry(survey)?, context)?;
+                if !columns.push_stored(entry, context, response_id) {
+                    let stored: StoredAnswers = sqlx::query_as(STORED_ANSWERS)
+                        .bind(response_id)
+                        .fetch_one(pool)
+                        .await?;
+                    columns.push_computed(&stored.entry(survey.layout())?, context, response_id)?;
                 }
-                columns.push_id(response_id);
             }
         });
         Ok(())
@@ -390,7 +538,7 @@ impl Store {
                             missing.response_id
                         )
                     })?;
-                entries.push((missing.stored.entry(&survey)?, missing.response_id));
+                entries.push((missing.stored.entry(survey.layout())?, missing.response_id));
             }
             on_pool!(&self.pool, |pool| {
                 let mut transaction = pool.begin().await?;

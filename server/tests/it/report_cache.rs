@@ -238,3 +238,192 @@ async fn every_report_equals_one_read_afresh_after_every_kind_of_write() {
     );
     assert_eq!(cached, fresh, "after an erasure");
 }
+
+/// Every segment field a report of `client-portal` can be broken down by.
+const EVERY_FIELD: [&str; 7] = [
+    "account",
+    "matter",
+    "wave",
+    "returning",
+    "confidentiality",
+    "nps-category",
+    "role",
+];
+
+/// Everything a report reads of `columns`, row by row, and the admin report over them
+/// broken down by every field, as one value to compare.
+fn everything_read(
+    survey: &rapport_server::store::CompiledSurvey,
+    columns: &rapport_server::store::ReportColumns,
+) -> Value {
+    let input = columns.input();
+    let release = columns.release(3);
+    let rows: Vec<Value> = (0..columns.len())
+        .map(|row| {
+            json!([
+                columns.response_id(row),
+                format!("{:?}", input.observation(row)),
+                input.account(row),
+                input.account_code(row),
+                input.wave(row),
+                format!("{:?}", input.confidentiality(row)),
+                format!("{:?}", input.arrival(row)),
+                format!("{:?}", release.row(row)),
+            ])
+        })
+        .collect();
+    let segments = EVERY_FIELD
+        .iter()
+        .map(|field| SegmentField::parse(survey.definition(), field).unwrap())
+        .collect();
+    let report = report_of(
+        survey.definition(),
+        input,
+        &ReportOptions {
+            segments,
+            min_group_size: None,
+        },
+    );
+    json!({"rows": rows, "report": report})
+}
+
+/// Sets the stored report entry of one response, through SQL: `None` as a response stored
+/// before entries existed, or bytes that do not decode.
+async fn set_entry(url: &str, response_id: &str, entry: Option<&[u8]>) {
+    const SET: &str = "UPDATE responses SET report_entry = $1 WHERE response_id = $2";
+    let updated = if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let result = sqlx::query(SET)
+            .bind(entry)
+            .bind(response_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        result.rows_affected()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let result = sqlx::query(SET)
+            .bind(entry)
+            .bind(response_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        result.rows_affected()
+    };
+    assert_eq!(updated, 1, "{response_id}");
+}
+
+/// The first report after a start reads a version's columns in bulk (on SQLite through a
+/// read-only connection of its own, on PostgreSQL by `COPY`): they must be the columns read
+/// row by row through the pool, with the same rows in the same order and the same values,
+/// including rows whose entry is missing or does not decode, and NULL and non-ASCII context.
+#[tokio::test]
+async fn columns_read_in_bulk_equal_the_columns_read_row_by_row() {
+    let server = TestServer::new().await;
+    let accounts = ["northwind", "contoso", "fabrikam", "société-générale"];
+    for counter in 1..=60u32 {
+        let account = accounts[counter as usize % accounts.len()];
+        let wave = if counter % 5 < 2 {
+            "2026-h1"
+        } else {
+            "2026-h2"
+        };
+        let mut body = response(
+            counter,
+            &format!("p{}@{account}.example", counter % 23),
+            account,
+            wave,
+            (counter * 7 % 11) as u8,
+        );
+        body["answers"]["trust"] = json!(counter % 7 + 1);
+        body["answers"]["care"] = json!((counter * 3) % 7 + 1);
+        match counter % 6 {
+            0 => {
+                body.as_object_mut().unwrap().remove("context");
+            }
+            1 => body["context"]["matter"] = json!(format!("matter-{}", counter % 4)),
+            2 => body["context"]["returning"] = json!(counter % 4 == 2),
+            3 => body["context"]["matter"] = json!("matière-ç"),
+            4 => {
+                body.as_object_mut().unwrap().remove("identity");
+                body["confidentiality"] = json!("confidential");
+            }
+            _ => {}
+        }
+        post(&server, &body).await;
+    }
+    // Verified answers, so that the release publishes batches.
+    let key = &server.state.identity_key;
+    for counter in 100..110u32 {
+        let invitation = plain_invitation(
+            &format!("inv-bulk-{counter}"),
+            &format!("v{counter}@northwind.example"),
+            "northwind",
+            Some("2026-h2"),
+        );
+        let link = record_invitation(&server.state.store, key, &invitation).await;
+        let mut answer = portal_response(counter);
+        answer.as_object_mut().unwrap().remove("identity");
+        answer["invitation"] = json!(link);
+        answer["answers"]["nps"] = json!(counter % 11);
+        post(&server, &answer).await;
+    }
+    let url = database_url(&server).to_owned();
+    let id = |counter: u32| {
+        portal_response(counter)["response_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    set_entry(&url, &id(7), None).await;
+    set_entry(&url, &id(11), Some(b"\xff\x00")).await;
+    set_entry(&url, &id(102), Some(b"")).await;
+
+    let fresh = Store::open(&url).await.unwrap();
+    let survey = fresh
+        .survey("client-portal", Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let in_bulk = fresh.report_input(&survey).await.unwrap();
+    let row_by_row = fresh.report_input_row_by_row(&survey).await.unwrap();
+    assert_eq!(in_bulk.len(), 70);
+    let (in_bulk, row_by_row) = (
+        everything_read(&survey, &in_bulk),
+        everything_read(&survey, &row_by_row),
+    );
+    assert_eq!(in_bulk, row_by_row);
+
+    // And both are the report of the stored answers, typed, with no report entry at all.
+    let mut from_answers = rapport_scoring::ReportInput::new(survey.definition());
+    for record in fresh.response_records("client-portal", 1).await.unwrap() {
+        from_answers.push_record(&record);
+    }
+    let segments: Vec<SegmentField> = EVERY_FIELD
+        .iter()
+        .map(|field| SegmentField::parse(survey.definition(), field).unwrap())
+        .collect();
+    let report = report_of(
+        survey.definition(),
+        &from_answers,
+        &ReportOptions {
+            segments,
+            min_group_size: None,
+        },
+    );
+    assert_eq!(in_bulk["report"], serde_json::to_value(report).unwrap());
+    let accounts_read: Vec<&Value> = in_bulk["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| &row[2])
+        .collect();
+    assert!(
+        accounts_read.contains(&&Value::Null)
+            && accounts_read.contains(&&json!("société-générale")),
+        "no account, and one in more than ASCII, are read: {accounts_read:?}"
+    );
+    fresh.close().await;
+}
