@@ -36,11 +36,18 @@ const WEAKNESSES: [&str; 3] = [
 ];
 const ROLES: [&str; 3] = ["decision-maker", "day-to-day", "operational"];
 
-/// Responses shaped like the server benchmark's: 500 accounts, 200,000 respondents, two
-/// waves, 80% of ratings given, a role for 70%, texts for some.
+/// The report columns of [`each_record`]'s responses.
 fn input() -> ReportInput {
     let definition = template("client-portal").expect("built-in template");
     let mut input = ReportInput::new(&definition);
+    each_record(|record| input.push_record(record));
+    input
+}
+
+/// Calls `f` with each of a million responses shaped like the server benchmark's: 500
+/// accounts, 200,000 respondents, two waves, 80% of ratings given, a role for 70%, texts
+/// for some.
+fn each_record(mut f: impl FnMut(&ResponseRecord)) {
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move |below: u64| {
         state ^= state << 13;
@@ -95,9 +102,8 @@ fn input() -> ReportInput {
             respondent_key: Some(format!("respondent-{respondent}")),
             arrival: rapport_scoring::disclosure::Arrival::Invitation,
         };
-        input.push_record(&record);
+        f(&record);
     }
-    input
 }
 
 fn report(c: &mut Criterion) {
@@ -141,5 +147,45 @@ fn report(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, report);
+/// The part of a cold read that is `scoring`'s: filling report columns from one million
+/// stored report entries and their context, as the server's readers do row by row. The
+/// respondent keys are 64 hex digits, as the server's keyed hashes are.
+fn columns(c: &mut Criterion) {
+    let definition = template("client-portal").expect("built-in template");
+    let layout = rapport_scoring::entry::EntryLayout::new(&definition);
+    let mut rows = Vec::with_capacity(N_RESPONSES);
+    each_record(|record| {
+        rows.push((
+            layout.encode(&record.answers, record.confidentiality),
+            record.context.account.clone(),
+            record.context.wave.clone(),
+            record
+                .respondent_key
+                .as_deref()
+                .map(|key| format!("{:0>64}", key.trim_start_matches("respondent-"))),
+        ));
+    });
+    let mut group = c.benchmark_group("columns-1m");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(N_RESPONSES as u64));
+    group.bench_function("report columns from stored entries", |b| {
+        b.iter(|| {
+            let mut input = ReportInput::new(&definition);
+            for (entry, account, wave, respondent) in &rows {
+                let context = rapport_scoring::EntryContext {
+                    account: account.as_deref(),
+                    wave: wave.as_deref(),
+                    respondent_key: respondent.as_deref(),
+                    arrival: rapport_scoring::disclosure::Arrival::Invitation,
+                    ..rapport_scoring::EntryContext::default()
+                };
+                input.push_entry(entry, context).expect("decodes");
+            }
+            black_box(input)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, report, columns);
 criterion_main!(benches);

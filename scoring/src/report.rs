@@ -280,7 +280,7 @@ pub const NONE_VALUE: &str = "(none)";
 struct Interned {
     codes: Vec<u32>,
     values: Arc<Vec<Option<String>>>,
-    by_key: Arc<HashMap<Box<[u8]>, u32>>,
+    by_key: Arc<HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>>,
     none: Option<u32>,
 }
 
