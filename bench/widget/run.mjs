@@ -1,6 +1,7 @@
 // Widget load benchmark: bytes downloaded and time until the 0–10 buttons are usable, for
-// the Rapport widget beside a hand-written vanilla form (the floor), each over N cold loads
-// in headless Chromium, in the same run. Usage (after `cargo xtask dist`):
+// the Rapport widget beside a hand-written vanilla form (the floor) and two peers, each over
+// N cold loads in headless Chromium, in the same run, and the memory each holds once loaded.
+// Usage (after `cargo xtask dist`):
 //   node bench/widget/run.mjs [loads=10]
 import http from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
@@ -71,17 +72,61 @@ const probe = () => {
   requestAnimationFrame(tick);
 };
 
-/** JS heap plus WebAssembly memory of a loaded page, once it has settled. */
-async function memoryOf(page) {
+// Keeps every WebAssembly memory the page instantiates, so its linear memory can be read.
+const wasmMemories = () => {
+  window.__wasmMemories = [];
+  const keep = (result) => {
+    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
+    for (const value of Object.values(instance.exports)) {
+      if (value instanceof WebAssembly.Memory) window.__wasmMemories.push(value);
+    }
+    return result;
+  };
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  WebAssembly.instantiate = (...args) => instantiate(...args).then(keep);
+  WebAssembly.instantiateStreaming = (...args) => instantiateStreaming(...args).then(keep);
+};
+
+/** The used JS heap of `tab` after a full garbage collection, through the DevTools protocol. */
+async function heapAfterGc(context, tab) {
+  const session = await context.newCDPSession(tab);
+  await session.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await session.send('Runtime.getHeapUsage');
+  await session.detach();
+  return usedSize;
+}
+
+/**
+ * The memory of a loaded page, once it has settled, two ways: Chromium's own
+ * `measureUserAgentSpecificMemory` (JS heap with WebAssembly memory, whole page), and the
+ * used JS heap after a garbage collection above that of an empty page, plus WebAssembly
+ * linear memory.
+ */
+async function memoryOf(page, emptyHeap) {
   const context = await browser.newContext();
   await context.addInitScript(probe);
+  await context.addInitScript(wasmMemories);
   const tab = await context.newPage();
   await tab.goto(`${base}/${page}`);
   await tab.waitForFunction(() => window.__usableAt !== undefined, null, { timeout: 30000 });
   await tab.waitForTimeout(500);
   const bytes = await tab.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+  const heap = await heapAfterGc(context, tab);
+  const wasm = await tab.evaluate(() => window.__wasmMemories.reduce((sum, memory) => sum + memory.buffer.byteLength, 0));
   await context.close();
-  return bytes;
+  return { bytes, heapAbove: heap - emptyHeap, wasm };
+}
+
+/** The used JS heap of an empty page after a garbage collection, with the same scripts added. */
+async function emptyPageHeap() {
+  const context = await browser.newContext();
+  await context.addInitScript(probe);
+  await context.addInitScript(wasmMemories);
+  const tab = await context.newPage();
+  await tab.goto(`${base}/empty.html`);
+  const heap = await heapAfterGc(context, tab);
+  await context.close();
+  return heap;
 }
 
 async function measure(page) {
@@ -114,17 +159,22 @@ function bytes(files) {
 
 const median = (values) => { const sorted = [...values].sort((a, b) => a - b); return sorted[Math.floor(sorted.length / 2)]; };
 const rows = [];
+const emptyHeap = await emptyPageHeap();
 const pages = [['vanilla form (floor)', 'vanilla.html'], ['Rapport widget', 'rapport.html'], ['SurveyJS (survey-core + survey-js-ui)', 'surveyjs.html'], ['Formbricks renderer (@formbricks/surveys)', 'formbricks.html']];
 for (const [name, page] of pages) {
   console.error(`measuring ${name}…`);
   const runs = [];
   for (let run = 0; run < loads; run += 1) runs.push(await measure(page));
-  rows.push({ name, usable: median(runs.map((run) => run.usable)), memory: await memoryOf(page), ...bytes(runs[0].files) });
+  rows.push({ name, usable: median(runs.map((run) => run.usable)), memory: await memoryOf(page, emptyHeap), ...bytes(runs[0].files) });
 }
 await browser.close();
 server.close();
-console.log(`| page | downloaded raw | gzip | brotli | time to usable NPS (median of ${loads}) | JS heap + wasm memory |`);
-console.log('|---|---|---|---|---|---|');
-for (const row of rows) console.log(`| ${row.name} | ${row.raw} B | ${row.gzip} B | ${row.brotli} B | ${row.usable.toFixed(0)} ms | ${(row.memory / 1024 / 1024).toFixed(1)} MiB |`);
+const mib = (bytes) => (bytes / 1024 / 1024).toFixed(2);
+console.log(`| page | downloaded raw | gzip | brotli | time to usable NPS (median of ${loads}) | measureUserAgentSpecificMemory | JS heap above an empty page, after GC | wasm linear memory | those two together |`);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const row of rows) {
+  const { bytes: whole, heapAbove, wasm } = row.memory;
+  console.log(`| ${row.name} | ${row.raw} B | ${row.gzip} B | ${row.brotli} B | ${row.usable.toFixed(0)} ms | ${mib(whole)} MiB | ${mib(heapAbove)} MiB | ${mib(wasm)} MiB | ${mib(heapAbove + wasm)} MiB |`);
+}
 const [floor, rapport] = rows;
 console.log(`\nRapport / floor time to usable: ${(rapport.usable / floor.usable).toFixed(2)}x`);
