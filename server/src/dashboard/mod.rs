@@ -252,6 +252,10 @@ async fn show(
         segments.push(role_question.id().to_string());
     }
     segments.extend(["account", "returning"].map(str::to_owned));
+    // The contract-experience section shows each matter's experience.
+    if page::has_experience(definition) {
+        segments.push("matter".to_owned());
+    }
     for extra in query
         .by
         .as_deref()

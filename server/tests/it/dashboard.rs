@@ -624,3 +624,117 @@ async fn an_account_with_many_items_shows_them_a_page_at_a_time_and_saving_retur
         "/dashboard?survey=client-portal&account=fabrikam&page=2&saved=1#follow-ups"
     );
 }
+
+/// The text of the table row whose header cell is `header`, tags removed, cells separated by
+/// `|`; `None` when the page has no such row.
+fn row_text(page: &str, header: &str) -> Option<String> {
+    let at = page.find(&format!(">{header}</th>"))?;
+    let start = page[..at].rfind("<tr")?;
+    let end = at + page[at..].find("</tr>")?;
+    let mut text = String::new();
+    let mut in_tag = false;
+    for character in page[start..end].chars() {
+        match character {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push('|');
+            }
+            _ if !in_tag => text.push(character),
+            _ => {}
+        }
+    }
+    Some(
+        text.split('|')
+            .map(str::trim)
+            .filter(|cell| !cell.is_empty())
+            .collect::<Vec<_>>()
+            .join("|"),
+    )
+}
+
+#[tokio::test]
+async fn contract_experience_shows_each_statement_the_four_areas_and_each_matter() {
+    let server = TestServer::new().await;
+    // Six clients on one matter rate "kept informed" 2 to 7 and "meeting scope" 6; five on
+    // a second matter rate 4 and 6; one client on a third, alone, rates everything 1.
+    for counter in 1..=12u32 {
+        let mut response = portal_response(counter);
+        response["survey_id"] = json!("legal-contract-experience");
+        response["confidentiality"] = json!("identified");
+        let (matter, informed, scope) = match counter {
+            1..=6 => ("msa-2026", counter + 1, 6),
+            7..=11 => ("lease-2026", 4, 6),
+            _ => ("nda-2026", 1, 1),
+        };
+        response["context"] = json!({"account": "northwind", "matter": matter, "wave": "2026-h2"});
+        response["answers"] = json!({
+            "nps": 7,
+            "kept-informed": informed,
+            "meeting-scope": scope,
+        });
+        let (status, body) = server
+            .post_json("legal-contract-experience", &response)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let admin = session(&server, Role::Admin, &[]).await;
+    let page = get(
+        &server,
+        "/dashboard?survey=legal-contract-experience",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("id=\"experience\""), "{}", page.text);
+    let definition = rapport_scoring::template("legal-contract-experience").unwrap();
+    let statement = |id: &str| {
+        definition
+            .question(id)
+            .unwrap()
+            .text()
+            .english()
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+    };
+    // Kept informed: 2 to 7, five 4s and a 1 over twelve clients, mean 48/12 = 4.0.
+    let informed = row_text(&page.text, &statement("kept-informed")).unwrap();
+    assert!(
+        informed.starts_with(&format!(
+            "{}|Keeping the client informed|4.0|",
+            statement("kept-informed")
+        )) && informed.ends_with("|12"),
+        "{informed}"
+    );
+    // Meeting scope: eleven 6s and a 1, mean 67/12 = 5.6.
+    let scope = row_text(&page.text, &statement("meeting-scope")).unwrap();
+    assert!(scope.contains("|Meeting the agreed scope|5.6|"), "{scope}");
+    // An item nobody rated shows a dash, and the fifth item names no area.
+    let quick = row_text(&page.text, &statement("quick-replies")).unwrap();
+    assert!(quick.ends_with("|–|–|0"), "{quick}");
+    // Each matter: the largest with its score (each client's mean of what they rated:
+    // (2+6)/2 … (7+6)/2, so 4 to 6.5, mean 5.25, shown to one decimal) and its four areas; the one alone with
+    // its count only, and the next smallest hidden with it, so that neither can be worked
+    // out from the survey's figures.
+    let msa = row_text(&page.text, "msa-2026").unwrap();
+    assert!(msa.starts_with("msa-2026|6|5.2|"), "{msa}");
+    assert!(msa.ends_with("|4.5|–|–|6.0"), "{msa}");
+    let nda = row_text(&page.text, "nda-2026").unwrap();
+    assert!(
+        nda.starts_with("nda-2026|1|") && nda.contains("fewer than 5"),
+        "{nda}"
+    );
+    let lease = row_text(&page.text, "lease-2026").unwrap();
+    assert!(
+        lease.starts_with("lease-2026|5|")
+            && lease.contains("hidden")
+            && !lease.contains("fewer than"),
+        "{lease}"
+    );
+    assert!(page.text.contains("href=\"#experience\""));
+
+    // A survey without experience statements has no such section.
+    let portal = get(&server, "/dashboard?survey=client-portal", Some(&admin)).await;
+    assert_eq!(portal.status, StatusCode::OK);
+    assert!(!portal.text.contains("id=\"experience\""));
+}

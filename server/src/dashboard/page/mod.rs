@@ -9,6 +9,7 @@
 
 mod confidentiality;
 mod distribution;
+mod experience;
 mod follow_ups;
 mod login;
 mod pyramid;
@@ -122,10 +123,19 @@ fn results(definition: &SurveyDefinition, report: &Report, with_follow_ups: bool
         .iter()
         .filter(|segmentation| field(segmentation) != Some(SegmentField::Wave));
     html! {
-        (nav(with_follow_ups))
+        (nav(with_follow_ups, has_experience(definition)))
         (summary::section(definition, &report.overall))
         (distribution::section(report.overall.nps.as_ref()))
         (pyramid::section(definition, &report.overall))
+        (experience::section(
+            definition,
+            &report.overall,
+            &experience::ExperienceBreakdowns {
+                account: segment(&SegmentField::Account),
+                matter: segment(&SegmentField::Matter),
+                wave: segment(&SegmentField::Wave),
+            },
+        ))
         (trend::section(segment(&SegmentField::Wave), definition.min_group_size))
         (segments::section(definition, not_waves))
         (confidentiality::section(
@@ -185,8 +195,19 @@ fn header(input: &DashboardPage<'_>) -> Markup {
     }
 }
 
+/// Whether the survey asks about the contract experience.
+pub(crate) fn has_experience(definition: &SurveyDefinition) -> bool {
+    definition.questions.iter().any(|question| {
+        matches!(
+            question,
+            rapport_scoring::definition::Question::Experience { .. }
+        )
+    })
+}
+
 /// Links to the sections of the results.
-fn nav(with_follow_ups: bool) -> Markup {
+fn nav(with_follow_ups: bool, with_experience: bool) -> Markup {
+    let experience = with_experience.then_some(("experience", "Contract experience"));
     let links = [
         ("summary", "Summary"),
         ("distribution", "0–10"),
@@ -201,7 +222,13 @@ fn nav(with_follow_ups: bool) -> Markup {
     html! {
         nav class="sections" aria-label="Sections" {
             ul {
-                @for (anchor, label) in links.into_iter().chain(follow_ups) {
+                @for (anchor, label) in links[..3]
+                    .iter()
+                    .copied()
+                    .chain(experience)
+                    .chain(links[3..].iter().copied())
+                    .chain(follow_ups)
+                {
                     li { a href={ "#" (anchor) } { (label) } }
                 }
             }

@@ -111,7 +111,11 @@ fn segment_title(
 }
 
 /// The wording of a group value: a role's or option's label rather than its id.
-fn group_label(definition: &SurveyDefinition, field: Option<&SegmentField>, value: &str) -> String {
+pub(super) fn group_label(
+    definition: &SurveyDefinition,
+    field: Option<&SegmentField>,
+    value: &str,
+) -> String {
     if value == NONE_VALUE {
         return "Not given".to_owned();
     }

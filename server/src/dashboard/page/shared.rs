@@ -74,12 +74,19 @@ pub(super) fn nps_interval(nps: &NpsFigures) -> NpsMark {
     }
 }
 
-/// Why a group shows its count only.
+/// Why a group shows its count only: it is below the minimum size, or it is hidden beside
+/// smaller groups so that theirs cannot be worked out from the totals.
 pub(super) fn hidden_text(n: u64, min_group_size: u32) -> String {
-    format!(
-        "{n} {}: fewer than {min_group_size}, so scores are hidden to protect confidentiality",
-        if n == 1 { "response" } else { "responses" }
-    )
+    let responses = if n == 1 { "response" } else { "responses" };
+    if n < u64::from(min_group_size) {
+        format!(
+            "{n} {responses}: fewer than {min_group_size}, so scores are hidden to protect confidentiality"
+        )
+    } else {
+        format!(
+            "{n} {responses}: scores hidden with a smaller group's, so that neither can be worked out from the totals"
+        )
+    }
 }
 
 /// The columns of a group's row beside its name and count.
