@@ -22,6 +22,12 @@ pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Debian's Chromium, used by the wasm browser tests and the end-to-end tests.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's Firefox ESR, for the end-to-end smoke in Firefox.
+pub(crate) const FIREFOX: &str = "/usr/bin/firefox-esr";
+/// WebKitGTK's WebDriver, for the end-to-end smoke in WebKit.
+pub(crate) const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
+/// Runs WebKit under a virtual X display.
+pub(crate) const XVFB_RUN: &str = "/usr/bin/xvfb-run";
 
 /// Debian's chromedriver, used by `wasm-bindgen-test-runner`.
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -163,6 +169,20 @@ const SYSTEM_PACKAGES: &[SystemPackage] = &[
         package: "postgresql",
         is_installed: || postgres::find_bin_dir().is_some(),
     },
+    // The end-to-end smoke in the other two engines clients use: Firefox over WebDriver
+    // BiDi, and WebKit (Safari's engine) over WebDriver under a virtual display.
+    SystemPackage {
+        package: "firefox-esr",
+        is_installed: || Path::new(FIREFOX).exists(),
+    },
+    SystemPackage {
+        package: "webkit2gtk-driver",
+        is_installed: || Path::new(WEBKIT_DRIVER).exists(),
+    },
+    SystemPackage {
+        package: "xvfb",
+        is_installed: || Path::new(XVFB_RUN).exists(),
+    },
 ];
 
 fn ensure_system_packages() -> Result<()> {
@@ -172,7 +192,11 @@ fn ensure_system_packages() -> Result<()> {
         .map(|package| package.package)
         .collect();
     if missing.is_empty() {
-        println!("setup: ok: Debian packages chromium, chromium-driver, postgresql");
+        let names: Vec<&str> = SYSTEM_PACKAGES
+            .iter()
+            .map(|package| package.package)
+            .collect();
+        println!("setup: ok: Debian packages {}", names.join(", "));
         return Ok(());
     }
     let install_line = format!("apt-get update && apt-get install -y {}", missing.join(" "));
