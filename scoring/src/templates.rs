@@ -185,6 +185,20 @@ const WEAKNESS: Phrase = [
     "Wat is onze grootste zwakte?",
     "¿Cuál es nuestra mayor debilidad?",
 ];
+const NEGOTIATION_STRENGTH: Phrase = [
+    "What did we do best in this negotiation?",
+    "Qu'avons-nous le mieux fait dans cette négociation ?",
+    "Was haben wir in dieser Verhandlung am besten gemacht?",
+    "Wat hebben we in deze onderhandeling het best gedaan?",
+    "¿Qué hicimos mejor en esta negociación?",
+];
+const NEGOTIATION_WEAKNESS: Phrase = [
+    "What could we have done better in this negotiation?",
+    "Qu'aurions-nous pu mieux faire dans cette négociation ?",
+    "Was hätten wir in dieser Verhandlung besser machen können?",
+    "Wat hadden we in deze onderhandeling beter kunnen doen?",
+    "¿Qué podríamos haber hecho mejor en esta negociación?",
+];
 const ROLE: Phrase = [
     "Which best describes your role?",
     "Quelle description correspond le mieux à votre rôle ?",
@@ -478,6 +492,18 @@ pub fn template(name: &str) -> Option<SurveyDefinition> {
             questions.extend(contract_experience_items());
             questions.push(element("trust", "relationship", TRUST));
             questions.push(element("satisfaction", "relationship", SATISFACTION));
+            // Two short open questions, both optional: what went well, and what a client
+            // would have wanted done differently in the negotiation.
+            questions.push(open_text(
+                "strength",
+                TextPurpose::Strength,
+                NEGOTIATION_STRENGTH,
+            ));
+            questions.push(open_text(
+                "weakness",
+                TextPurpose::Weakness,
+                NEGOTIATION_WEAKNESS,
+            ));
             let levels = vec![Level {
                 id: lid("relationship"),
                 label: text(LEVEL_RELATIONSHIP),
