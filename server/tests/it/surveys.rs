@@ -13,7 +13,7 @@ async fn built_in_templates_are_served_and_listed() {
     let (status, body) = server.get("/api/v1/surveys/post-negotiation").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["id"], "post-negotiation");
-    assert_eq!(body["questions"].as_array().unwrap().len(), 8);
+    assert_eq!(body["questions"].as_array().unwrap().len(), 10);
     let (_, list) = server.get("/api/v1/surveys").await;
     let ids: Vec<&str> = list
         .as_array()
