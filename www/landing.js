@@ -1,7 +1,107 @@
-// The email landing page: reads the invitation from /s/{token}, greets the respondent with
-// the firm and the matter it names, and shows the survey for that invitation. An altered or
-// expired link gets a plain explanation instead. No inline script, so a strict CSP holds.
+// The email landing page: reads the invitation from /s/{token}, greets the client in the
+// invitation's language (else the browser's, else English) with the firm and the matter's
+// name, and shows the survey for that invitation in the same language. It thanks the client
+// once the survey says the answers arrived, not before. A link that cannot be used gets a
+// sentence saying what to do, naming the firm when the link still says which firm sent it.
+// No inline script, so a strict CSP holds.
 import '/widget/rapport.js';
+
+// Every word on the page around the survey, in the five languages the survey speaks.
+// `firm` is the firm's name when known; sentences without it still say whom to ask.
+const WORDS = {
+  en: {
+    title: 'Your feedback',
+    checking: 'Checking your invitation…',
+    greeting: (name) => `Dear ${name},`,
+    about: (matter) => `About: ${matter}`,
+    why: (firm) => `${firm || 'We'} would like to hear how the work went for you. It takes about two minutes.`,
+    answered: 'You have already answered this survey. If you send it again, your new answers will replace the earlier ones.',
+    thanks: (name) => (name ? `Thank you, ${name}.` : 'Thank you.'),
+    received: (firm) => (firm ? `Your answers have reached ${firm}.` : 'Your answers have been received.'),
+    refused: 'This link cannot be used',
+    expired: (firm) => `This link has expired. Please ask ${firm || 'the person who sent it to you'} for a new one.`,
+    altered: 'This link is incomplete or has been changed. Please open it again from the email you received; if that does not help, ask the person who sent it to you for a new one.',
+    unknown: (firm) => `This link is not recognised. Please ask ${firm || 'the person who sent it to you'} for a new one.`,
+    unavailable: 'Please try again shortly',
+    unreachable: 'The survey cannot be reached right now. Please check your internet connection and try again in a few minutes.',
+  },
+  fr: {
+    title: 'Votre avis',
+    checking: 'Vérification de votre invitation…',
+    greeting: (name) => `Bonjour ${name},`,
+    about: (matter) => `Objet\u00a0: ${matter}`,
+    why: (firm) => `${firm ? `${firm} aimerait` : 'Nous aimerions'} connaître votre avis sur le travail accompli. Cela prend environ deux minutes.`,
+    answered: 'Vous avez déjà répondu à ce questionnaire. Si vous l’envoyez à nouveau, vos nouvelles réponses remplaceront les précédentes.',
+    thanks: (name) => (name ? `Merci, ${name}.` : 'Merci.'),
+    received: (firm) => (firm ? `Vos réponses ont bien été transmises à ${firm}.` : 'Vos réponses ont bien été reçues.'),
+    refused: 'Ce lien ne peut pas être utilisé',
+    expired: (firm) => `Ce lien a expiré. Veuillez demander un nouveau lien à ${firm || 'la personne qui vous l’a envoyé'}.`,
+    altered: 'Ce lien est incomplet ou a été modifié. Veuillez l’ouvrir à nouveau depuis l’e-mail reçu\u00a0; si cela ne suffit pas, demandez un nouveau lien à la personne qui vous l’a envoyé.',
+    unknown: (firm) => `Ce lien n’est pas reconnu. Veuillez demander un nouveau lien à ${firm || 'la personne qui vous l’a envoyé'}.`,
+    unavailable: 'Veuillez réessayer un peu plus tard',
+    unreachable: 'Le questionnaire est momentanément inaccessible. Veuillez vérifier votre connexion internet et réessayer dans quelques minutes.',
+  },
+  de: {
+    title: 'Ihre Meinung',
+    checking: 'Ihre Einladung wird geprüft …',
+    greeting: (name) => `Guten Tag, ${name},`,
+    about: (matter) => `Betreff: ${matter}`,
+    why: (firm) => `${firm ? `${firm} möchte` : 'Wir möchten'} gern wissen, wie Sie die Zusammenarbeit erlebt haben. Das dauert etwa zwei Minuten.`,
+    answered: 'Sie haben diese Umfrage bereits beantwortet. Wenn Sie sie noch einmal senden, ersetzen Ihre neuen Antworten die früheren.',
+    thanks: (name) => (name ? `Vielen Dank, ${name}.` : 'Vielen Dank.'),
+    received: (firm) => (firm ? `Ihre Antworten sind bei ${firm} eingegangen.` : 'Ihre Antworten sind eingegangen.'),
+    refused: 'Dieser Link kann nicht verwendet werden',
+    expired: (firm) => `Dieser Link ist abgelaufen. Bitte fordern Sie ${firm ? `bei ${firm}` : 'beim Absender'} einen neuen an.`,
+    altered: 'Dieser Link ist unvollständig oder wurde verändert. Bitte öffnen Sie ihn erneut aus der erhaltenen E-Mail; falls das nicht hilft, fordern Sie beim Absender einen neuen an.',
+    unknown: (firm) => `Dieser Link ist uns nicht bekannt. Bitte fordern Sie ${firm ? `bei ${firm}` : 'beim Absender'} einen neuen an.`,
+    unavailable: 'Bitte versuchen Sie es etwas später erneut',
+    unreachable: 'Die Umfrage ist gerade nicht erreichbar. Bitte prüfen Sie Ihre Internetverbindung und versuchen Sie es in einigen Minuten erneut.',
+  },
+  nl: {
+    title: 'Uw mening',
+    checking: 'Uw uitnodiging wordt gecontroleerd…',
+    greeting: (name) => `Beste ${name},`,
+    about: (matter) => `Betreft: ${matter}`,
+    why: (firm) => `${firm ? `${firm} hoort` : 'Wij horen'} graag hoe u de samenwerking hebt ervaren. Het duurt ongeveer twee minuten.`,
+    answered: 'U hebt deze vragenlijst al ingevuld. Als u hem opnieuw verstuurt, vervangen uw nieuwe antwoorden de eerdere.',
+    thanks: (name) => (name ? `Dank u wel, ${name}.` : 'Dank u wel.'),
+    received: (firm) => (firm ? `Uw antwoorden zijn bij ${firm} aangekomen.` : 'Uw antwoorden zijn ontvangen.'),
+    refused: 'Deze link kan niet worden gebruikt',
+    expired: (firm) => `Deze link is verlopen. Vraag ${firm || 'de afzender'} om een nieuwe.`,
+    altered: 'Deze link is onvolledig of gewijzigd. Open hem opnieuw vanuit de e-mail die u hebt ontvangen; lukt dat niet, vraag de afzender dan om een nieuwe.',
+    unknown: (firm) => `Deze link wordt niet herkend. Vraag ${firm || 'de afzender'} om een nieuwe.`,
+    unavailable: 'Probeer het straks opnieuw',
+    unreachable: 'De vragenlijst is nu niet bereikbaar. Controleer uw internetverbinding en probeer het over een paar minuten opnieuw.',
+  },
+  es: {
+    title: 'Su opinión',
+    checking: 'Comprobando su invitación…',
+    greeting: (name) => `Hola, ${name}:`,
+    about: (matter) => `Asunto: ${matter}`,
+    why: (firm) => `${firm ? `A ${firm} le gustaría` : 'Nos gustaría'} conocer su opinión sobre el trabajo realizado. Le llevará unos dos minutos.`,
+    answered: 'Ya ha respondido a esta encuesta. Si la envía de nuevo, sus nuevas respuestas sustituirán a las anteriores.',
+    thanks: (name) => (name ? `Gracias, ${name}.` : 'Gracias.'),
+    received: (firm) => (firm ? `Sus respuestas han llegado a ${firm}.` : 'Hemos recibido sus respuestas.'),
+    refused: 'Este enlace no se puede usar',
+    expired: (firm) => `Este enlace ha caducado. Pida uno nuevo a ${firm || 'la persona que se lo envió'}.`,
+    altered: 'Este enlace está incompleto o ha sido modificado. Ábralo de nuevo desde el correo que recibió; si no funciona, pida uno nuevo a la persona que se lo envió.',
+    unknown: (firm) => `Este enlace no se reconoce. Pida uno nuevo a ${firm || 'la persona que se lo envió'}.`,
+    unavailable: 'Vuelva a intentarlo en unos minutos',
+    unreachable: 'La encuesta no está disponible en este momento. Compruebe su conexión a internet y vuelva a intentarlo en unos minutos.',
+  },
+};
+
+// The invitation's language if it names one of the five; else the first of the browser's
+// languages that is one of them; else English.
+function chooseLanguage(invited) {
+  if (invited && WORDS[invited]) return invited;
+  const preferred = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+  for (const tag of preferred) {
+    const language = String(tag || '').toLowerCase().split('-')[0];
+    if (WORDS[language]) return language;
+  }
+  return 'en';
+}
 
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const status = document.getElementById('status');
@@ -12,30 +112,59 @@ function show(id, text) {
   element.hidden = !text;
 }
 
+function speak(language) {
+  document.documentElement.lang = language;
+  document.title = WORDS[language].title;
+  return WORDS[language];
+}
+
+function refuse(heading, sentence) {
+  document.body.classList.add('refused');
+  show('greeting', heading);
+  status.textContent = sentence;
+}
+
 async function start() {
+  let words = speak(chooseLanguage(null));
+  status.textContent = words.checking;
   let response;
   try {
     response = await fetch(`/api/v1/invitations/${encodeURIComponent(token)}`);
   } catch {
-    status.textContent = 'The survey cannot be reached right now. Please try again in a moment.';
+    refuse(words.unavailable, words.unreachable);
     return;
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    document.body.classList.add('refused');
-    show('greeting', 'This link cannot be used');
-    status.textContent = (body.details && body.details[0] && body.details[0].message) || body.error || 'This invitation link is not valid.';
+    // A refused link may still say which firm sent it and in which language.
+    words = speak(chooseLanguage(body.locale));
+    show('firm', body.firm);
+    const reason = body.reason;
+    if (reason === 'expired') {
+      refuse(words.refused, words.expired(body.firm));
+    } else if (reason === 'altered') {
+      refuse(words.refused, words.altered);
+    } else if (reason === 'unknown' || reason === 'other_survey') {
+      refuse(words.refused, words.unknown(body.firm));
+    } else {
+      refuse(words.unavailable, words.unreachable);
+    }
     return;
   }
+  words = speak(chooseLanguage(body.locale));
   show('firm', body.firm);
-  show('greeting', body.name ? `Thank you, ${body.name}` : 'Thank you');
-  show('matter', body.matter ? `About: ${body.matter}` : '');
-  status.textContent = body.answered
-    ? 'You have already answered. You can update your answers below; the new ones replace the earlier ones.'
-    : 'Two minutes of honest feedback helps us serve you better.';
+  show('greeting', body.name ? words.greeting(body.name) : words.title);
+  // The matter's name for people, never its id: without a name there is no matter line.
+  show('matter', body.matter_name ? words.about(body.matter_name) : '');
+  status.textContent = body.answered ? words.answered : words.why(body.firm);
+  document.addEventListener('rapport:submitted', () => {
+    show('greeting', words.thanks(body.name));
+    status.textContent = words.received(body.firm);
+  });
   const survey = document.createElement('rapport-survey');
   survey.setAttribute('survey', body.survey);
   survey.setAttribute('token', token);
+  survey.setAttribute('locale', document.documentElement.lang);
   document.getElementById('survey').appendChild(survey);
 }
 

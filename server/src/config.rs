@@ -429,12 +429,25 @@ pub struct InviteArgs {
     /// The firm's name shown on the landing page.
     #[arg(long)]
     pub firm: Option<String>,
+    /// The language of the landing page and the survey: en, fr, de, nl or es. Without it,
+    /// the page follows the client's browser.
+    #[arg(long)]
+    pub locale: Option<String>,
+    /// The account's name as the client knows it (the landing page may show it; reports
+    /// keep the id).
+    #[arg(long)]
+    pub account_name: Option<String>,
+    /// The matter's name as the client knows it, shown on the landing page instead of the
+    /// matter's id.
+    #[arg(long)]
+    pub matter_name: Option<String>,
     /// How long the link works: `30d`, `12h`, `90m`.
     #[arg(long, default_value = "30d")]
     pub expires: String,
     /// Invite everyone in a CSV file with a header row naming `contact`, `account` and
-    /// optionally `name`, `matter`, `wave`; prints `contact,url` lines.
-    #[arg(long, conflicts_with_all = ["contact", "account"])]
+    /// optionally `name`, `matter`, `wave`, `locale`, `account_name`, `matter_name`; prints
+    /// `contact,url` lines.
+    #[arg(long, conflicts_with_all = ["contact", "account", "account_name"])]
     pub csv: Option<PathBuf>,
     /// The server's public address, the start of every link.
     #[arg(

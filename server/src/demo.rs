@@ -347,6 +347,7 @@ async fn invite(
         wave: response.context.wave.clone(),
         firm: None,
         expires: now_seconds() + 90 * 24 * 3600,
+        presentation: Default::default(),
     };
     let sealed = identity_key.seal(&invitation.id, &identity)?;
     store

@@ -51,14 +51,97 @@ pub struct Invitation {
     pub firm: Option<String>,
     /// Expiry, seconds since the Unix epoch.
     pub expires: i64,
+    /// How the landing page speaks to the contact: language and display names. Links made
+    /// before it existed carry none, and open with none.
+    #[serde(default, skip_serializing_if = "Presentation::is_empty")]
+    pub presentation: Presentation,
 }
 
-/// An account, matter or wave of an invitation that breaks the label rules of
-/// [`rapport_scoring::validate::Label`]; the message names the field, never the label.
+/// What the landing page needs to speak to the contact, beside the ids that reports use:
+/// the language of the page and the survey, and the names people read for the account and
+/// the matter. Ids stay ids; a display name is only ever shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Presentation {
+    /// The language the landing page and the survey speak.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Language>,
+    /// The account's name as the contact knows it, such as "Northwind Traders".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// The matter's name as the contact knows it, such as "Master services agreement 2026".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matter_name: Option<String>,
+}
+
+impl Presentation {
+    /// Whether it says nothing (then the sealed payload leaves it out).
+    pub fn is_empty(&self) -> bool {
+        self == &Presentation::default()
+    }
+}
+
+/// A language the landing page and the survey speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// English.
+    En,
+    /// French.
+    Fr,
+    /// German.
+    De,
+    /// Dutch.
+    Nl,
+    /// Spanish.
+    Es,
+}
+
+impl Language {
+    /// Every locale, in the order they are listed to people.
+    pub const ALL: [Language; 5] = [
+        Language::En,
+        Language::Fr,
+        Language::De,
+        Language::Nl,
+        Language::Es,
+    ];
+
+    /// The language tag: `en`, `fr`, `de`, `nl` or `es`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Fr => "fr",
+            Language::De => "de",
+            Language::Nl => "nl",
+            Language::Es => "es",
+        }
+    }
+}
+
+/// A locale that the landing page and the survey do not speak.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("locale must be one of en, fr, de, nl, es, got {0:?}")]
+pub struct UnknownLanguage(pub String);
+
+impl std::str::FromStr for Language {
+    type Err = UnknownLanguage;
+
+    fn from_str(text: &str) -> Result<Language, UnknownLanguage> {
+        Language::ALL
+            .into_iter()
+            .find(|locale| locale.as_str() == text)
+            .ok_or_else(|| UnknownLanguage(text.to_owned()))
+    }
+}
+
+/// An account, matter or wave of an invitation, or a display name, that breaks the label
+/// rules of [`rapport_scoring::validate::Label`]; the message names the field, never the
+/// label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} {problem}")]
 pub struct LabelRefused {
-    /// `account`, `matter` or `wave`.
+    /// `account`, `matter`, `wave`, `account name` or `matter name`.
     pub field: &'static str,
     /// What is wrong.
     pub problem: rapport_scoring::validate::LabelError,
@@ -67,7 +150,8 @@ pub struct LabelRefused {
 impl Invitation {
     /// This invitation with its account, matter and wave checked and NFC-normalised by the
     /// rules a response's context follows, so that invited and uninvited answers of one
-    /// account carry one label.
+    /// account carry one label. Display names follow the same rules: spaces and punctuation
+    /// inside, but nothing invisible, no control characters, at most 200 characters.
     pub fn with_checked_labels(mut self) -> Result<Invitation, LabelRefused> {
         use rapport_scoring::validate::Label;
         let check = |field: &'static str, text: &str| {
@@ -81,6 +165,17 @@ impl Invitation {
             .map(|matter| check("matter", &matter))
             .transpose()?;
         self.wave = self.wave.map(|wave| check("wave", &wave)).transpose()?;
+        let presentation = &mut self.presentation;
+        presentation.account_name = presentation
+            .account_name
+            .take()
+            .map(|name| check("account name", &name))
+            .transpose()?;
+        presentation.matter_name = presentation
+            .matter_name
+            .take()
+            .map(|name| check("matter name", &name))
+            .transpose()?;
         Ok(self)
     }
 }
@@ -153,17 +248,28 @@ impl Invitation {
         identity_key: &IdentityKey,
         now: i64,
     ) -> Result<Self, InvitationError> {
-        let invitation = if token.contains('.') {
-            Self::open_signed(token, identity_key)?
+        let invitation = Self::open(token, identity_key)?;
+        invitation.check_expiry(now)?;
+        Ok(invitation)
+    }
+
+    /// Opens a token without looking at its expiry: genuine or [`InvitationError::Altered`].
+    /// Only for saying who a refused link came from; an answer needs [`Invitation::verify`].
+    pub fn open(token: &str, identity_key: &IdentityKey) -> Result<Self, InvitationError> {
+        if token.contains('.') {
+            Self::open_signed(token, identity_key)
         } else {
-            Self::open_sealed(token, identity_key)?
-        };
-        if now >= invitation.expires {
-            let date =
-                rapport_scoring::wire::Timestamp::from_unix_millis(invitation.expires * 1000);
+            Self::open_sealed(token, identity_key)
+        }
+    }
+
+    /// [`InvitationError::Expired`] if the link no longer works at `now` (seconds).
+    pub fn check_expiry(&self, now: i64) -> Result<(), InvitationError> {
+        if now >= self.expires {
+            let date = rapport_scoring::wire::Timestamp::from_unix_millis(self.expires * 1000);
             return Err(InvitationError::Expired(date.as_str()[..10].to_owned()));
         }
-        Ok(invitation)
+        Ok(())
     }
 
     fn open_sealed(token: &str, identity_key: &IdentityKey) -> Result<Self, InvitationError> {
@@ -256,6 +362,11 @@ mod tests {
             wave: None,
             firm: Some("Hartley & Voss LLP".into()),
             expires: 2_000_000_000,
+            presentation: Presentation {
+                locale: Some(Language::Fr),
+                account_name: Some("Northwind Traders".into()),
+                matter_name: Some("Master services agreement 2026".into()),
+            },
         }
     }
 
@@ -306,7 +417,14 @@ mod tests {
         assert_ne!(first, second, "each link has its own nonce");
         let decoded = URL_SAFE_NO_PAD.decode(&first).unwrap();
         let readable = String::from_utf8_lossy(&decoded);
-        for secret in ["ana@client.example", "Ana Ruiz", "northwind", "msa-2026"] {
+        for secret in [
+            "ana@client.example",
+            "Ana Ruiz",
+            "northwind",
+            "msa-2026",
+            "Northwind Traders",
+            "Master services",
+        ] {
             assert!(!first.contains(secret) && !readable.contains(secret));
             for shift in 0..3 {
                 // The contact's email as it would appear, at any alignment, in base64.
@@ -356,6 +474,75 @@ mod tests {
         assert_eq!(
             Invitation::verify(&token, &key, 2_000_000_000),
             Err(InvitationError::Expired("2033-05-18".into()))
+        );
+    }
+
+    /// Regression guard: links mailed before invitations carried a language and display
+    /// names must still open, with none of them.
+    #[test]
+    fn an_invitation_without_presentation_still_opens_and_seals_as_before() {
+        let before = r#"{"id":"inv-1","survey":"post-negotiation","contact":"ana@client.example","account":"northwind","matter":"msa-2026","expires":2000000000}"#;
+        let opened: Invitation = serde_json::from_str(before).expect("an earlier payload opens");
+        assert_eq!(opened.presentation, Presentation::default());
+        assert_eq!(serde_json::to_string(&opened).unwrap(), before);
+        let key = IdentityKey::generate().unwrap();
+        let token = invitation().sign(&key);
+        let reopened = Invitation::verify(&token, &key, 0).unwrap();
+        assert_eq!(reopened.presentation.locale, Some(Language::Fr));
+        assert_eq!(
+            reopened.presentation.matter_name.as_deref(),
+            Some("Master services agreement 2026")
+        );
+    }
+
+    #[test]
+    fn only_the_five_locales_are_accepted() {
+        for locale in Language::ALL {
+            assert_eq!(locale.as_str().parse::<Language>(), Ok(locale));
+            assert_eq!(
+                serde_json::to_value(locale).unwrap(),
+                serde_json::json!(locale.as_str())
+            );
+        }
+        for refused in ["it", "FR", "en-GB", "", "english"] {
+            let error = refused.parse::<Language>().unwrap_err();
+            assert!(
+                error.to_string().contains("en, fr, de, nl, es"),
+                "{refused}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn display_names_may_hold_spaces_and_punctuation_but_nothing_hidden() {
+        let mut named = invitation();
+        named.presentation.account_name = Some("Smith, Jones & Co. (Europe) Ltd.".into());
+        named.presentation.matter_name = Some("Cafe\u{0301}: lease renewal, 2026".into());
+        let checked = named.with_checked_labels().expect("good display names");
+        assert_eq!(
+            checked.presentation.matter_name.as_deref(),
+            Some("Café: lease renewal, 2026")
+        );
+        for (field, bad) in [
+            ("matter name", "Master\nservices"),
+            ("matter name", "Master\u{0007}"),
+            ("matter name", " padded"),
+            ("account name", "\u{200B}"),
+        ] {
+            let mut refused = invitation();
+            if field == "account name" {
+                refused.presentation.account_name = Some(bad.into());
+            } else {
+                refused.presentation.matter_name = Some(bad.into());
+            }
+            let error = refused.with_checked_labels().expect_err(bad);
+            assert_eq!(error.field, field);
+        }
+        let mut long = invitation();
+        long.presentation.matter_name = Some("m".repeat(201));
+        assert_eq!(
+            long.with_checked_labels().unwrap_err().problem,
+            rapport_scoring::validate::LabelError::TooLong
         );
     }
 

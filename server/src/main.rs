@@ -11,7 +11,7 @@ use rapport_server::config::{
 };
 use rapport_server::dashboard::SecureCookies;
 use rapport_server::identity::IdentityKey;
-use rapport_server::invitation::{Invitation, now_seconds, parse_lifetime};
+use rapport_server::invitation::{Invitation, Language, Presentation, now_seconds, parse_lifetime};
 use rapport_server::metrics::Counters;
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::score_file;
@@ -207,6 +207,13 @@ struct Invitee {
     account: String,
     matter: Option<String>,
     wave: Option<String>,
+    presentation: Presentation,
+}
+
+/// A `--locale` or a CSV `locale` cell: one of the five languages, or a clear refusal.
+fn parse_locale(text: Option<&str>) -> anyhow::Result<Option<Language>> {
+    text.map(|text| text.parse::<Language>().map_err(anyhow::Error::from))
+        .transpose()
 }
 
 fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Invitee>> {
@@ -217,6 +224,11 @@ fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Invitee>> {
             account: args.account.clone().context("--account is required")?,
             matter: args.matter.clone(),
             wave: args.wave.clone(),
+            presentation: Presentation {
+                locale: parse_locale(args.locale.as_deref())?,
+                account_name: args.account_name.clone(),
+                matter_name: args.matter_name.clone(),
+            },
         }]);
     };
     let text =
@@ -251,6 +263,23 @@ fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Invitee>> {
                 name: cell(column("name")),
                 matter: cell(column("matter")).or_else(|| args.matter.clone()),
                 wave: cell(column("wave")).or_else(|| args.wave.clone()),
+                presentation: Presentation {
+                    locale: parse_locale(
+                        cell(column("locale"))
+                            .or_else(|| args.locale.clone())
+                            .as_deref(),
+                    )
+                    .with_context(|| format!("line {}", idx + 2))?,
+                    account_name: cell(column("account_name")),
+                    // `--matter-name` names `--matter`, so it stands only for rows that
+                    // keep that matter.
+                    matter_name: cell(column("matter_name")).or_else(|| {
+                        cell(column("matter"))
+                            .is_none()
+                            .then(|| args.matter_name.clone())
+                            .flatten()
+                    }),
+                },
             })
         })
         .collect()
@@ -281,6 +310,7 @@ async fn invite(args: InviteArgs) -> anyhow::Result<()> {
             wave: person.wave,
             firm: args.firm.clone(),
             expires: now_seconds() + lifetime,
+            presentation: person.presentation,
         }
         .with_checked_labels()
         .with_context(|| format!("the invitation for {}", person.contact))?;

@@ -11,7 +11,7 @@ use rapport_scoring::wire::Timestamp;
 use serde::Serialize;
 
 use crate::identity::IdentityKey;
-use crate::invitation::{Invitation, InvitationError, now_seconds};
+use crate::invitation::{Invitation, InvitationError, Language, now_seconds};
 use crate::store::Store;
 
 /// What the landing page may show about an invitation: to whom and about what, and
@@ -24,12 +24,20 @@ pub struct InvitationInfo {
     pub name: Option<String>,
     /// The client account.
     pub account: String,
+    /// The client account's name for people, when the invitation gives one.
+    pub account_name: Option<String>,
     /// The matter or contract.
     pub matter: Option<String>,
+    /// The matter's name for people, when the invitation gives one; the landing page shows
+    /// this, never the matter's id.
+    pub matter_name: Option<String>,
     /// The survey wave.
     pub wave: Option<String>,
     /// The firm's name.
     pub firm: Option<String>,
+    /// The language the invitation asks the page and the survey to speak; without it, the
+    /// page follows the browser.
+    pub locale: Option<Language>,
     /// When the link stops working (RFC 3339, UTC).
     #[schema(format = DateTime)]
     pub expires: String,
@@ -51,23 +59,91 @@ pub enum InvitationRefusal {
     Failed(#[from] anyhow::Error),
 }
 
+impl InvitationRefusal {
+    /// Why, in one machine-readable word: `altered`, `expired`, `other_survey` or `unknown`;
+    /// none for a database failure, which says nothing about the link.
+    pub fn reason(&self) -> Option<RefusalReason> {
+        match self {
+            InvitationRefusal::Token(InvitationError::Altered) => Some(RefusalReason::Altered),
+            InvitationRefusal::Token(InvitationError::Expired(_)) => Some(RefusalReason::Expired),
+            InvitationRefusal::Token(InvitationError::OtherSurvey) => {
+                Some(RefusalReason::OtherSurvey)
+            }
+            InvitationRefusal::Unknown => Some(RefusalReason::Unknown),
+            InvitationRefusal::Failed(_) => None,
+        }
+    }
+}
+
+/// Why a link is refused, for a page to explain in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    /// Changed or copied incompletely: nothing in it can be read.
+    Altered,
+    /// Genuine, but past its expiry.
+    Expired,
+    /// Genuine, but for another survey than the one answered.
+    OtherSurvey,
+    /// Genuine, but this server has no record of it.
+    Unknown,
+}
+
+/// A link the landing page cannot use, with what may still be said about it: who sent it
+/// and in which language, when the link is genuine enough to read. Never the contact.
+#[derive(Debug)]
+pub struct LinkRefused {
+    /// Why.
+    pub refusal: InvitationRefusal,
+    /// The firm that sent the link, when it can be read.
+    pub firm: Option<String>,
+    /// The language of the invitation, when it can be read.
+    pub locale: Option<Language>,
+}
+
+impl From<InvitationRefusal> for LinkRefused {
+    fn from(refusal: InvitationRefusal) -> Self {
+        LinkRefused {
+            refusal,
+            firm: None,
+            locale: None,
+        }
+    }
+}
+
 /// What the invitation of `token` says, and whether it was answered.
 pub async fn invitation_info(
     store: &Store,
     identity_key: &IdentityKey,
     token: &str,
-) -> Result<InvitationInfo, InvitationRefusal> {
-    let invitation = Invitation::verify(token, identity_key, now_seconds())?;
-    let Some(answered_by) = store.invitation_state(&invitation.id).await? else {
-        return Err(InvitationRefusal::Unknown);
+) -> Result<InvitationInfo, LinkRefused> {
+    let invitation = Invitation::open(token, identity_key).map_err(InvitationRefusal::from)?;
+    // A genuine link that is refused still says who sent it, so the page can tell the
+    // client whom to ask for a new one.
+    let refused = |refusal: InvitationRefusal| LinkRefused {
+        refusal,
+        firm: invitation.firm.clone(),
+        locale: invitation.presentation.locale,
     };
+    if let Err(expired) = invitation.check_expiry(now_seconds()) {
+        return Err(refused(expired.into()));
+    }
+    let answered_by = match store.invitation_state(&invitation.id).await {
+        Ok(Some(answered_by)) => answered_by,
+        Ok(None) => return Err(refused(InvitationRefusal::Unknown)),
+        Err(error) => return Err(InvitationRefusal::Failed(error).into()),
+    };
+    let presentation = invitation.presentation;
     Ok(InvitationInfo {
         survey: invitation.survey,
         name: invitation.name,
         account: invitation.account,
+        account_name: presentation.account_name,
         matter: invitation.matter,
+        matter_name: presentation.matter_name,
         wave: invitation.wave,
         firm: invitation.firm,
+        locale: presentation.locale,
         expires: Timestamp::from_unix_millis(invitation.expires * 1000).to_string(),
         answered: answered_by.is_some(),
     })

@@ -272,6 +272,7 @@ async fn play(
                 wave: Some(arrival.wave.clone()),
                 firm: None,
                 expires: now_seconds() + 3600,
+                presentation: Default::default(),
             };
             let link =
                 record_invitation(&server.state.store, &server.state.identity_key, &invitation)

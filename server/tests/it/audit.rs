@@ -72,6 +72,7 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
         wave: Some("2026-h2".to_owned()),
         firm: Some("Hartley & Voss LLP".to_owned()),
         expires: now_seconds() + 3600,
+        presentation: Default::default(),
     };
     let contact = rapport_scoring::wire::Identity {
         email: Some(SECRET_EMAIL.to_owned()),

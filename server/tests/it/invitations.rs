@@ -3,7 +3,8 @@
 //! with a clear message and store nothing.
 
 use axum::http::StatusCode;
-use rapport_server::invitation::{Invitation, now_seconds};
+use rapport_server::identity::IdentityKey;
+use rapport_server::invitation::{Invitation, Language, Presentation, now_seconds};
 use serde_json::{Value, json};
 
 use crate::support::{TestServer, portal_response, record_invitation};
@@ -19,7 +20,19 @@ fn invitation(id: &str, expires: i64) -> Invitation {
         wave: Some("2026-h2".to_owned()),
         firm: Some("Hartley & Voss LLP".to_owned()),
         expires,
+        presentation: Presentation::default(),
     }
+}
+
+/// The invitation of [`invitation`], in French, with display names.
+fn french_invitation(id: &str, expires: i64) -> Invitation {
+    let mut invited = invitation(id, expires);
+    invited.presentation = Presentation {
+        locale: Some(Language::Fr),
+        account_name: Some("Northwind Traders".to_owned()),
+        matter_name: Some("Contrat-cadre de services 2026".to_owned()),
+    };
+    invited
 }
 
 async fn recorded(server: &TestServer, invitation: &Invitation) -> String {
@@ -285,4 +298,202 @@ async fn a_typed_identity_never_replaces_the_invited_contact() {
         (Some("Ana Ruiz"), Some("ana.ruiz@client.example")),
         "the invitation says who answered"
     );
+}
+
+#[tokio::test]
+async fn the_landing_page_reads_the_invitations_language_and_display_names() {
+    let server = TestServer::new().await;
+    let token = recorded(&server, &french_invitation("inv-fr", now_seconds() + 3600)).await;
+    let (status, info) = server.get(&format!("/api/v1/invitations/{token}")).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["locale"], "fr");
+    assert_eq!(info["matter_name"], "Contrat-cadre de services 2026");
+    assert_eq!(info["account_name"], "Northwind Traders");
+    assert_eq!(
+        (info["matter"].as_str(), info["account"].as_str()),
+        (Some("msa-2026"), Some("northwind")),
+        "ids stay ids"
+    );
+
+    // An invitation made without them says so, and the page falls back to the browser.
+    let plain = recorded(&server, &invitation("inv-plain", now_seconds() + 3600)).await;
+    let (status, info) = server.get(&format!("/api/v1/invitations/{plain}")).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(
+        (&info["locale"], &info["matter_name"], &info["account_name"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
+
+    // An answer through the link is still filed under the ids, not the display names.
+    let (status, body) = server
+        .post_json("client-portal", &invited_response(40, &token))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let records = server
+        .state
+        .store
+        .response_records("client-portal", 1)
+        .await
+        .unwrap();
+    assert_eq!(records[0].context.account.as_deref(), Some("northwind"));
+    assert_eq!(records[0].context.matter.as_deref(), Some("msa-2026"));
+}
+
+#[tokio::test]
+async fn a_refused_link_says_why_in_one_word_and_who_sent_it_but_never_whom_it_was_for() {
+    let server = TestServer::new().await;
+    let token = recorded(&server, &french_invitation("inv-r1", now_seconds() + 3600)).await;
+    let expired = recorded(&server, &french_invitation("inv-r2", now_seconds() - 10)).await;
+    let unknown = french_invitation("inv-never-recorded", now_seconds() + 3600)
+        .sign(&server.state.identity_key);
+    let middle = token.len() / 2;
+    let swapped = if &token[middle..=middle] == "x" {
+        "y"
+    } else {
+        "x"
+    };
+    let altered = format!("{}{swapped}{}", &token[..middle], &token[middle + 1..]);
+    for (link, status, reason, firm, locale) in [
+        (
+            altered.as_str(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "altered",
+            Value::Null,
+            Value::Null,
+        ),
+        (
+            expired.as_str(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "expired",
+            json!("Hartley & Voss LLP"),
+            json!("fr"),
+        ),
+        (
+            unknown.as_str(),
+            StatusCode::NOT_FOUND,
+            "unknown",
+            json!("Hartley & Voss LLP"),
+            json!("fr"),
+        ),
+    ] {
+        let (got_status, body) = server.get(&format!("/api/v1/invitations/{link}")).await;
+        assert_eq!(got_status, status, "{reason}: {body}");
+        assert_eq!(body["reason"], reason, "{body}");
+        assert_eq!(body["firm"], firm, "{body}");
+        assert_eq!(body["locale"], locale, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|error| !error.is_empty())
+        );
+        for secret in [
+            "ana.ruiz",
+            "Ana Ruiz",
+            "northwind",
+            "Northwind",
+            "msa-2026",
+            "Contrat",
+        ] {
+            assert!(
+                !body.to_string().contains(secret),
+                "a refused link must not reveal {secret}: {body}"
+            );
+        }
+    }
+}
+
+/// `rapport invite` as a client of it runs it: the locale is one of five, display names are
+/// checked like labels, and what it prints opens with both.
+#[tokio::test]
+async fn rapport_invite_takes_a_locale_and_display_names_and_refuses_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::support::fresh_database_url(dir.path()).await;
+    let key_file = dir.path().join("identity.key");
+    let rapport = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(args)
+            .args(["--database-url", &database])
+            .args(["--identity-key-file", key_file.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let definition = rapport_scoring::template("post-negotiation").unwrap();
+    let file = dir.path().join("survey.toml");
+    std::fs::write(&file, definition.to_toml()).unwrap();
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args([
+            "survey",
+            "add",
+            file.to_str().unwrap(),
+            "--database-url",
+            &database,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let invite = |extra: &[&str]| {
+        let mut args = vec![
+            "invite",
+            "--survey",
+            "post-negotiation",
+            "--contact",
+            "ana.ruiz@client.example",
+            "--account",
+            "northwind",
+            "--matter",
+            "msa-2026",
+            "--base-url",
+            "https://feedback.example",
+        ];
+        args.extend_from_slice(extra);
+        rapport(&args)
+    };
+
+    for refused in ["it", "FR", "en-GB"] {
+        let output = invite(&["--locale", refused]);
+        assert!(!output.status.success(), "--locale {refused} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("en, fr, de, nl, es") && stderr.contains(refused),
+            "{stderr}"
+        );
+    }
+    let output = invite(&["--matter-name", "Master\tservices"]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("matter name must not contain control"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let output = invite(&[
+        "--locale",
+        "de",
+        "--account-name",
+        "Northwind Traders, Inc.",
+        "--matter-name",
+        "Rahmenvertrag 2026 (Dienstleistungen)",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let link = String::from_utf8(output.stdout).unwrap();
+    let token = link.trim().rsplit('/').next().unwrap();
+    let key = IdentityKey::load_or_create(&key_file).unwrap();
+    let opened = Invitation::verify(token, &key, now_seconds()).unwrap();
+    assert_eq!(
+        opened.presentation,
+        Presentation {
+            locale: Some(Language::De),
+            account_name: Some("Northwind Traders, Inc.".to_owned()),
+            matter_name: Some("Rahmenvertrag 2026 (Dienstleistungen)".to_owned()),
+        }
+    );
+    assert_eq!(opened.matter.as_deref(), Some("msa-2026"), "ids stay ids");
 }

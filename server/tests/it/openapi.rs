@@ -569,6 +569,7 @@ async fn every_survey_invitation_and_result_answer_conforms_to_the_document() {
         wave: Some("2026-h2".to_owned()),
         firm: None,
         expires: now_seconds() + 3600,
+        presentation: Default::default(),
     };
     let key = &server.state.identity_key;
     let recorded = record_invitation(&server.state.store, key, &invitation("inv-recorded")).await;

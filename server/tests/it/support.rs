@@ -167,6 +167,7 @@ pub(crate) fn plain_invitation(
         wave: wave.map(str::to_owned),
         firm: None,
         expires: now_seconds() + 3600,
+        presentation: Default::default(),
     }
 }
 
