@@ -16,6 +16,7 @@ const WORDS = {
     about: (matter) => `About: ${matter}`,
     why: (firm) => `${firm || 'We'} would like to hear how the work went for you. It takes about two minutes.`,
     answered: 'You have already answered this survey. If you send it again, your new answers will replace the earlier ones.',
+    answeredFinal: 'You have already answered this survey. Your answers are now part of the results shared in confidence, so they can no longer be changed. Thank you.',
     thanks: (name) => (name ? `Thank you, ${name}.` : 'Thank you.'),
     received: (firm) => (firm ? `Your answers have reached ${firm}.` : 'Your answers have been received.'),
     refused: 'This link cannot be used',
@@ -32,6 +33,7 @@ const WORDS = {
     about: (matter) => `Objet\u00a0: ${matter}`,
     why: (firm) => `${firm ? `${firm} aimerait` : 'Nous aimerions'} connaître votre avis sur le travail accompli. Cela prend environ deux minutes.`,
     answered: 'Vous avez déjà répondu à ce questionnaire. Si vous l’envoyez à nouveau, vos nouvelles réponses remplaceront les précédentes.',
+    answeredFinal: 'Vous avez déjà répondu à ce questionnaire. Vos réponses font désormais partie des résultats partagés en toute confidentialité ; elles ne peuvent donc plus être modifiées. Merci.',
     thanks: (name) => (name ? `Merci, ${name}.` : 'Merci.'),
     received: (firm) => (firm ? `Vos réponses ont bien été transmises à ${firm}.` : 'Vos réponses ont bien été reçues.'),
     refused: 'Ce lien ne peut pas être utilisé',
@@ -48,6 +50,7 @@ const WORDS = {
     about: (matter) => `Betreff: ${matter}`,
     why: (firm) => `${firm ? `${firm} möchte` : 'Wir möchten'} gern wissen, wie Sie die Zusammenarbeit erlebt haben. Das dauert etwa zwei Minuten.`,
     answered: 'Sie haben diese Umfrage bereits beantwortet. Wenn Sie sie noch einmal senden, ersetzen Ihre neuen Antworten die früheren.',
+    answeredFinal: 'Sie haben diese Umfrage bereits beantwortet. Ihre Antworten sind jetzt Teil der vertraulich geteilten Ergebnisse und können daher nicht mehr geändert werden. Vielen Dank.',
     thanks: (name) => (name ? `Vielen Dank, ${name}.` : 'Vielen Dank.'),
     received: (firm) => (firm ? `Ihre Antworten sind bei ${firm} eingegangen.` : 'Ihre Antworten sind eingegangen.'),
     refused: 'Dieser Link kann nicht verwendet werden',
@@ -64,6 +67,7 @@ const WORDS = {
     about: (matter) => `Betreft: ${matter}`,
     why: (firm) => `${firm ? `${firm} hoort` : 'Wij horen'} graag hoe u de samenwerking hebt ervaren. Het duurt ongeveer twee minuten.`,
     answered: 'U hebt deze vragenlijst al ingevuld. Als u hem opnieuw verstuurt, vervangen uw nieuwe antwoorden de eerdere.',
+    answeredFinal: 'U hebt deze vragenlijst al ingevuld. Uw antwoorden maken nu deel uit van de vertrouwelijk gedeelde resultaten en kunnen daarom niet meer worden gewijzigd. Dank u.',
     thanks: (name) => (name ? `Dank u wel, ${name}.` : 'Dank u wel.'),
     received: (firm) => (firm ? `Uw antwoorden zijn bij ${firm} aangekomen.` : 'Uw antwoorden zijn ontvangen.'),
     refused: 'Deze link kan niet worden gebruikt',
@@ -80,6 +84,7 @@ const WORDS = {
     about: (matter) => `Asunto: ${matter}`,
     why: (firm) => `${firm ? `A ${firm} le gustaría` : 'Nos gustaría'} conocer su opinión sobre el trabajo realizado. Le llevará unos dos minutos.`,
     answered: 'Ya ha respondido a esta encuesta. Si la envía de nuevo, sus nuevas respuestas sustituirán a las anteriores.',
+    answeredFinal: 'Ya ha respondido a esta encuesta. Sus respuestas forman parte ahora de los resultados compartidos de forma confidencial, por lo que ya no pueden modificarse. Gracias.',
     thanks: (name) => (name ? `Gracias, ${name}.` : 'Gracias.'),
     received: (firm) => (firm ? `Sus respuestas han llegado a ${firm}.` : 'Hemos recibido sus respuestas.'),
     refused: 'Este enlace no se puede usar',
@@ -156,6 +161,11 @@ async function start() {
   show('greeting', body.name ? words.greeting(body.name) : words.title);
   // The matter's name for people, never its id: without a name there is no matter line.
   show('matter', body.matter_name ? words.about(body.matter_name) : '');
+  if (body.answered && !body.replaceable) {
+    // Answers already part of results shared in confidence never change: no form to send.
+    status.textContent = words.answeredFinal;
+    return;
+  }
   status.textContent = body.answered ? words.answered : words.why(body.firm);
   document.addEventListener('rapport:submitted', () => {
     show('greeting', words.thanks(body.name));

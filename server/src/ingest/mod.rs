@@ -268,23 +268,13 @@ impl<'a> Ingest<'a> {
         let response_id = response.response_id.to_string();
         // An answer to an invitation may replace the invitation's earlier answer, to any
         // version, only while it waits for its batch, whose size is that version's.
-        let mut batch_sizes = std::collections::BTreeMap::new();
-        if invitation.is_some() {
-            let latest = self
-                .store
-                .survey(definition.id.as_str(), None)
+        let batch_sizes = if invitation.is_some() {
+            self.store
+                .publication_batch_sizes(definition.id.as_str(), definition.version)
                 .await?
-                .map_or(definition.version, |latest| latest.definition().version);
-            for version in 1..=latest.max(definition.version) {
-                if let Some(earlier) = self
-                    .store
-                    .survey(definition.id.as_str(), Some(version))
-                    .await?
-                {
-                    batch_sizes.insert(version, earlier.definition().min_group_size);
-                }
-            }
-        }
+        } else {
+            std::collections::BTreeMap::new()
+        };
         let row = NewResponse {
             response_id: response_id.clone(),
             survey_id: definition.id.to_string(),

@@ -43,6 +43,9 @@ pub struct InvitationInfo {
     pub expires: String,
     /// Whether the invitation was answered already.
     pub answered: bool,
+    /// Whether answering again would replace the earlier answers: false once they are part
+    /// of results shared in confidence, which never change.
+    pub replaceable: bool,
 }
 
 /// Why an invitation token is not accepted.
@@ -133,6 +136,19 @@ pub async fn invitation_info(
         Ok(None) => return Err(refused(InvitationRefusal::Unknown)),
         Err(error) => return Err(InvitationRefusal::Failed(error).into()),
     };
+    let replaceable = match &answered_by {
+        None => true,
+        Some(earlier) => {
+            let sizes = store
+                .publication_batch_sizes(&invitation.survey, 1)
+                .await
+                .map_err(InvitationRefusal::Failed)?;
+            !store
+                .answer_published(earlier, &sizes)
+                .await
+                .map_err(InvitationRefusal::Failed)?
+        }
+    };
     let presentation = invitation.presentation;
     Ok(InvitationInfo {
         survey: invitation.survey,
@@ -146,6 +162,7 @@ pub async fn invitation_info(
         locale: presentation.locale,
         expires: Timestamp::from_unix_millis(invitation.expires * 1000).to_string(),
         answered: answered_by.is_some(),
+        replaceable,
     })
 }
 

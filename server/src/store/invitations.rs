@@ -95,6 +95,22 @@ impl Store {
         }))
     }
 
+    /// Whether the stored answer `response_id` stands in a published batch, with the batch
+    /// sizes of [`Store::publication_batch_sizes`]: then answering its invitation again is refused.
+    pub async fn answer_published(
+        &self,
+        response_id: &str,
+        batch_sizes: &std::collections::BTreeMap<u32, u32>,
+    ) -> anyhow::Result<bool> {
+        let place: super::responses::AnswerPlace = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(sql::EARLIER_ANSWER_PLACE)
+                .bind(response_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(place.published_in(batch_sizes))
+    }
+
     /// Every recorded invitation of a survey with the choice made in its answer, if any, and
     /// that answer's response id and survey version, in the order they were made.
     ///

@@ -87,7 +87,7 @@ pub(super) struct AnswerPlace {
 impl AnswerPlace {
     /// Whether the answer stands in a published batch of its version, with the batch sizes
     /// of [`NewResponse::batch_sizes`].
-    fn published_in(&self, batch_sizes: &BTreeMap<u32, u32>) -> bool {
+    pub(super) fn published_in(&self, batch_sizes: &BTreeMap<u32, u32>) -> bool {
         let batch_size = u32::try_from(self.survey_version)
             .ok()
             .and_then(|version| batch_sizes.get(&version))

@@ -244,6 +244,29 @@ impl Store {
             .collect()
     }
 
+    /// The minimum group size of every stored version of a survey, by version: the size of
+    /// the batches in which protected answers to that version are published. Versions are
+    /// numbered from 1; `at_least` is read too, should it be newer than what the database
+    /// says is the latest.
+    pub async fn publication_batch_sizes(
+        &self,
+        survey_id: &str,
+        at_least: u32,
+    ) -> anyhow::Result<std::collections::BTreeMap<u32, u32>> {
+        let latest = self
+            .survey(survey_id, None)
+            .await?
+            .map_or(at_least, |latest| latest.definition().version)
+            .max(at_least);
+        let mut sizes = std::collections::BTreeMap::new();
+        for version in 1..=latest {
+            if let Some(survey) = self.survey(survey_id, Some(version)).await? {
+                sizes.insert(version, survey.definition().min_group_size);
+            }
+        }
+        Ok(sizes)
+    }
+
     /// How many responses a survey has (all versions).
     pub async fn count_responses(&self, survey_id: &str) -> anyhow::Result<u64> {
         let count: i64 = on_pool!(&self.pool, |pool| sqlx::query_scalar(

@@ -177,6 +177,16 @@ async fn reports_move_by_whole_batches_of_verified_confidential_answers_only() {
         "{body}"
     );
     assert_eq!(everything(&server, &northwind, true).await, account_before);
+    // The landing page is told so before the client answers again, for the published
+    // answer, and not for the waiting one.
+    for (counter, replaceable) in [(22, false), (30, true)] {
+        let (status, info) = server
+            .get(&format!("/api/v1/invitations/{}", tokens[&counter]))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{info}");
+        assert_eq!(info["answered"], true, "{info}");
+        assert_eq!(info["replaceable"], replaceable, "{info}");
+    }
     let mut again = portal_response(41);
     again.as_object_mut().unwrap().remove("identity");
     again["invitation"] = json!(tokens[&30]);
