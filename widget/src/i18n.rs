@@ -70,7 +70,8 @@ pub struct Strings {
     pub next_confidential: &'static str,
     /// What happens next for an anonymous respondent.
     pub next_anonymous: &'static str,
-    /// Heading of the summary of the respondent's own ratings.
+    /// Heading of the summary of the respondent's own ratings (the wording the thank-you
+    /// screen has always used, which host pages and their tests may wait for).
     pub your_ratings: &'static str,
     /// The 0–10 answer in that summary.
     pub likelihood: &'static str,
@@ -140,7 +141,7 @@ const EN: Strings = Strings {
     next_identified: "You chose to share your name. The team you rated sees your answers with your name and may contact you about them.",
     next_confidential: "Your answers are confidential: they are counted with other clients' answers, and the team you rated never sees who gave them.",
     next_anonymous: "Your answers are anonymous: nothing that identifies you was kept with them. They are counted with other clients' answers.",
-    your_ratings: "Your ratings",
+    your_ratings: "A first reading of your answers",
     likelihood: "Likelihood to recommend us",
     answered_heading: "You have already answered this survey",
     answered: "Thank you. Your answers were sent from this device.",
@@ -191,7 +192,7 @@ const FR: Strings = Strings {
     next_identified: "Vous avez choisi d'associer votre nom à vos réponses. L'équipe évaluée voit vos réponses avec votre nom et pourra revenir vers vous.",
     next_confidential: "Vos réponses sont confidentielles : elles sont comptées avec celles d'autres clients, et l'équipe évaluée ne voit jamais qui les a données.",
     next_anonymous: "Vos réponses sont anonymes : rien qui vous identifie n'a été conservé avec elles. Elles sont comptées avec celles d'autres clients.",
-    your_ratings: "Vos notes",
+    your_ratings: "Une première lecture de vos réponses",
     likelihood: "Probabilité de nous recommander",
     answered_heading: "Vous avez déjà répondu à cette enquête",
     answered: "Merci. Vos réponses ont été envoyées depuis cet appareil.",
@@ -242,7 +243,7 @@ const DE: Strings = Strings {
     next_identified: "Sie haben sich entschieden, Ihren Namen zu teilen. Das bewertete Team sieht Ihre Antworten mit Ihrem Namen und kann sich bei Ihnen melden.",
     next_confidential: "Ihre Antworten sind vertraulich: Sie werden zusammen mit den Antworten anderer Kunden ausgewertet, und das bewertete Team sieht nie, von wem sie stammen.",
     next_anonymous: "Ihre Antworten sind anonym: Nichts, was Sie identifiziert, wurde mit ihnen gespeichert. Sie werden zusammen mit den Antworten anderer Kunden ausgewertet.",
-    your_ratings: "Ihre Bewertungen",
+    your_ratings: "Eine erste Auswertung Ihrer Antworten",
     likelihood: "Wahrscheinlichkeit einer Empfehlung",
     answered_heading: "Sie haben diese Umfrage bereits beantwortet",
     answered: "Vielen Dank. Ihre Antworten wurden von diesem Gerät gesendet.",
@@ -293,7 +294,7 @@ const NL: Strings = Strings {
     next_identified: "U hebt ervoor gekozen uw naam te delen. Het beoordeelde team ziet uw antwoorden met uw naam en kan contact met u opnemen.",
     next_confidential: "Uw antwoorden zijn vertrouwelijk: ze worden samen met de antwoorden van andere klanten geteld, en het beoordeelde team ziet nooit wie ze gaf.",
     next_anonymous: "Uw antwoorden zijn anoniem: niets wat u identificeert is erbij bewaard. Ze worden samen met de antwoorden van andere klanten geteld.",
-    your_ratings: "Uw scores",
+    your_ratings: "Een eerste lezing van uw antwoorden",
     likelihood: "Kans dat u ons aanbeveelt",
     answered_heading: "U hebt deze enquête al beantwoord",
     answered: "Dank u. Uw antwoorden zijn vanaf dit apparaat verstuurd.",
@@ -344,7 +345,7 @@ const ES: Strings = Strings {
     next_identified: "Ha elegido compartir su nombre. El equipo evaluado ve sus respuestas con su nombre y puede contactarle sobre ellas.",
     next_confidential: "Sus respuestas son confidenciales: se cuentan junto con las de otros clientes, y el equipo evaluado nunca ve quién las dio.",
     next_anonymous: "Sus respuestas son anónimas: no se guardó con ellas nada que le identifique. Se cuentan junto con las de otros clientes.",
-    your_ratings: "Sus valoraciones",
+    your_ratings: "Una primera lectura de sus respuestas",
     likelihood: "Probabilidad de recomendarnos",
     answered_heading: "Ya ha respondido a esta encuesta",
     answered: "Gracias. Sus respuestas se enviaron desde este dispositivo.",
