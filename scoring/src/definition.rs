@@ -66,6 +66,30 @@ pub enum ConfidentialityMode {
     Optional,
 }
 
+/// When the widget asks for the respondent's identity (name, email, organisation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum IdentityRequest {
+    /// Ask every respondent who is not anonymous, confidential ones included: their identity
+    /// is held by the programme team and never shown to the team being rated, so the
+    /// programme can follow them across waves and close the loop without revealing what
+    /// they said. Giving it stays voluntary unless they choose to be identified.
+    Always,
+    /// Ask only a respondent who chooses to be identified (and every respondent of an
+    /// always-confidential survey). The behaviour of surveys that do not say.
+    #[default]
+    WhenIdentified,
+    /// Never ask; identity comes only from an invitation or a portal's signed context.
+    Never,
+}
+
+impl IdentityRequest {
+    fn is_default(&self) -> bool {
+        *self == IdentityRequest::WhenIdentified
+    }
+}
+
 /// What a piece of open text is for. Strength and weakness feed topic shares and the
 /// close-the-loop list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -301,9 +325,17 @@ pub struct SurveyDefinition {
     /// Smallest group whose scores a breakdown may show; smaller groups show counts only.
     #[serde(default = "default_min_group_size")]
     pub min_group_size: u32,
-    /// Whether the widget shows the provisional result on the thank-you screen.
-    #[serde(default = "default_true")]
-    pub show_provisional_result: bool,
+    /// Whether the thank-you screen lists the respondent's own ratings back to them, in
+    /// neutral words ("Trust: 6 of 7"). The respondent never sees a score's category
+    /// (promoter, detractor, ambassador, opponent, ...): those are the programme's words,
+    /// and the provisional score goes only to the host page and the server. Definitions
+    /// stored under the former name `show_provisional_result` still load.
+    #[serde(default = "default_true", alias = "show_provisional_result")]
+    pub show_answer_summary: bool,
+    /// When the widget asks for name, email and organisation. An invitation or a portal's
+    /// signed context says who answers, so identity is never asked with one.
+    #[serde(default, skip_serializing_if = "IdentityRequest::is_default")]
+    pub ask_identity: IdentityRequest,
     /// Topics counted in strength and weakness texts.
     #[serde(default)]
     pub topics: Vec<Topic>,
@@ -444,6 +476,15 @@ impl SurveyDefinition {
         check_text("title", &self.title)?;
         if let Some(team) = &self.programme_team {
             check_text("programme_team", team)?;
+        }
+        // An anonymous survey keeps nothing that identifies anyone, so it cannot ask.
+        if self.confidentiality == ConfidentialityMode::Anonymous
+            && self.ask_identity == IdentityRequest::Always
+        {
+            return Err(DefinitionError::invalid(
+                "ask_identity",
+                "an anonymous survey cannot ask for identity",
+            ));
         }
         if !(1..=1000).contains(&self.min_group_size) {
             return Err(DefinitionError::invalid(

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use crate::definition::{
-    CategoryThresholds, ChoiceOption, ConfidentialityMode, Level, Question, SurveyDefinition, Text,
-    TextPurpose, Topic,
+    CategoryThresholds, ChoiceOption, ConfidentialityMode, IdentityRequest, Level, Question,
+    SurveyDefinition, Text, TextPurpose, Topic,
 };
 use crate::ids::{LevelId, Locale, OptionId, QuestionId, SurveyId, TopicId};
 
@@ -468,7 +468,8 @@ fn base(id: &str, title: Phrase, levels: Vec<Level>, questions: Vec<Question>) -
         questions,
         thresholds: CategoryThresholds::default(),
         min_group_size: 5,
-        show_provisional_result: true,
+        show_answer_summary: true,
+        ask_identity: IdentityRequest::WhenIdentified,
         topics: default_topics(),
         allowed_origins: Vec::new(),
         programme_team: None,

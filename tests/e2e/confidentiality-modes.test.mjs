@@ -117,14 +117,44 @@ test('anonymous mode asks nothing about the respondent and sends nothing identif
   await context.close();
 });
 
-test('a survey that hides the provisional result thanks the respondent without scores', async () => {
-  const { page, context } = await open('hidden-result', { ...baseDefinition, show_provisional_result: false });
+test('a survey that hides the answer summary thanks the respondent without listing ratings', async () => {
+  const { page, context } = await open('hidden-result', { ...baseDefinition, show_answer_summary: false });
   const detail = page.evaluate(() => new Promise((resolve) => {
     document.addEventListener('rapport:submitted', (event) => resolve(event.detail), { once: true });
   }));
   await answerAndSend(page, 10);
   assert.equal((await detail).provisional.nps_category, 'promoter', 'the host page still gets the score');
-  assert.equal(await page.getByText(/A first reading of your answers/).count(), 0);
-  assert.equal(await page.locator('rapport-survey .result').count(), 0);
+  await page.getByText('Your answers have arrived.').waitFor();
+  assert.equal(await page.locator('rapport-survey .summary').count(), 0);
+  await context.close();
+});
+
+test('a definition stored under the former name of the answer summary still hides it', async () => {
+  const { show_answer_summary: _, ...rest } = baseDefinition;
+  const { page, context } = await open('former-name', { ...rest, show_provisional_result: false });
+  await answerAndSend(page, 6);
+  assert.equal(await page.locator('rapport-survey .summary').count(), 0);
+  await context.close();
+});
+
+test('a survey that always asks identity lets a confidential respondent give it, saying who sees it', async () => {
+  const { page, context, errors } = await open('always', { ...baseDefinition, confidentiality: 'optional', ask_identity: 'always' });
+  assert.equal(await page.getByRole('radio', { name: /Keep my answers confidential/ }).isChecked(), true);
+  await page.getByText(/Giving your name or email is up to you\. Who sees them: only the people who run this feedback programme, never the team you are rating\./).waitFor();
+  await page.getByLabel('Email').fill('ana@northwind.example');
+  const body = await answerAndSend(page, 7);
+  assert.equal(body.confidentiality, 'confidential');
+  assert.deepEqual(body.identity, { email: 'ana@northwind.example' });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a survey that never asks identity offers no name to share and sends none', async () => {
+  const { page, context } = await open('never', { ...baseDefinition, confidentiality: 'optional', ask_identity: 'never' });
+  assert.equal(await page.getByRole('radio', { name: /Share my name/ }).count(), 0);
+  assert.equal(await page.locator('rapport-survey input[type="text"], rapport-survey input[type="email"]').count(), 0);
+  const body = await answerAndSend(page, 9);
+  assert.equal(body.confidentiality, 'confidential');
+  assert.equal(body.identity, undefined);
   await context.close();
 });

@@ -79,7 +79,13 @@ test('filled by mouse, the server stores exactly the answers and the thank-you s
   assert.equal((await resend({ ...body, answers: { ...body.answers, nps: 2 } })).status, 409);
   assert.equal(await storedCount(server), before + 1);
   assert.match(event.response_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.equal(await page.locator('rapport-survey .crq').textContent(), (Math.round(((19 / 3 + 5 + 6) / 3) * 10) / 10).toFixed(1));
+  // The respondent sees their own ratings per level, never the category the host page gets.
+  assert.deepEqual(await page.locator('rapport-survey .summary li').allTextContents(), [
+    'Likelihood to recommend us: 9 of 10',
+    `Relationship: ${(Math.round((19 / 3) * 10) / 10).toFixed(1)} of 7`,
+    'Uniqueness: 5 of 7',
+    'Service: 6 of 7',
+  ]);
   await screenshot(page, 'widget-desktop-thanks');
   assert.deepEqual(errors, []);
   await context.close();

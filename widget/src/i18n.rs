@@ -32,8 +32,16 @@ pub struct Strings {
     pub default_programme_team: &'static str,
     /// Notice for anonymous surveys.
     pub anonymous_notice: &'static str,
-    /// Notice when an invitation already says who answers.
-    pub invitation_notice: &'static str,
+    /// Notice when an invitation says who answers and the respondent is identified.
+    pub invitation_identified: &'static str,
+    /// Notice when an invitation says who answers and the respondent stays confidential:
+    /// `{team}` is who holds the name.
+    pub invitation_confidential: &'static str,
+    /// Notice when an invitation opened an anonymous survey: it is not sent.
+    pub invitation_anonymous: &'static str,
+    /// Above the identity fields of a confidential respondent, who may give them or not:
+    /// `{team}` is who holds them.
+    pub confidential_identity: &'static str,
     /// Name field.
     pub name: &'static str,
     /// Email field.
@@ -44,6 +52,8 @@ pub struct Strings {
     pub submit: &'static str,
     /// Submit button while sending.
     pub sending: &'static str,
+    /// Heading of the screen shown while the response waits to be sent.
+    pub queued_heading: &'static str,
     /// Shown when the response waits to be sent.
     pub queued: &'static str,
     /// Heading when this page may not send the answers (the site's configuration refuses).
@@ -52,15 +62,29 @@ pub struct Strings {
     pub blocked: &'static str,
     /// Thank-you heading.
     pub thanks: &'static str,
-    /// Intro of the provisional result.
-    pub provisional_intro: &'static str,
-    /// "Recommendation" label of the NPS category.
-    pub recommendation: &'static str,
-    /// "Relationship quality" label of the CRQ.
-    pub relationship_quality: &'static str,
-    /// Label of the relationship category (Ambassador ... Opponent); it must differ from
-    /// the name of the Relationship level, which the thank-you screen lists too.
-    pub relationship: &'static str,
+    /// Under the thank-you heading: the answers arrived.
+    pub arrived: &'static str,
+    /// What happens next for an identified respondent.
+    pub next_identified: &'static str,
+    /// What happens next for a confidential respondent; `{team}` is who holds identities.
+    pub next_confidential: &'static str,
+    /// What happens next for an anonymous respondent.
+    pub next_anonymous: &'static str,
+    /// Heading of the summary of the respondent's own ratings (the wording the thank-you
+    /// screen has always used, which host pages and their tests may wait for).
+    pub your_ratings: &'static str,
+    /// The 0–10 answer in that summary.
+    pub likelihood: &'static str,
+    /// Heading when this device already sent answers to this survey.
+    pub answered_heading: &'static str,
+    /// Under that heading.
+    pub answered: &'static str,
+    /// With an invitation: answers may be changed, and what happens to the earlier ones.
+    pub update_explained: &'static str,
+    /// The button that opens the form again.
+    pub update_answers: &'static str,
+    /// Above a form that will replace earlier answers.
+    pub replacing: &'static str,
     /// Summary shown above the fields when validation fails.
     pub fix_errors: &'static str,
     /// 1 on the agreement scale.
@@ -81,12 +105,10 @@ pub struct Strings {
     pub email_invalid: &'static str,
     /// Identity chosen but no field filled in.
     pub identity_missing: &'static str,
+    /// "Share my name" chosen without a name or an email.
+    pub name_or_email: &'static str,
     /// Any other problem with an answer.
     pub check_answer: &'static str,
-    /// Promoter, passive, detractor.
-    pub nps_categories: [&'static str; 3],
-    /// Ambassador, ambivalent, stalker, opponent.
-    pub relationship_categories: [&'static str; 4],
 }
 
 const EN: Strings = Strings {
@@ -101,20 +123,31 @@ const EN: Strings = Strings {
     identity_holder: "Who can see who you are: {team}. The team you are rating never sees who said what.",
     default_programme_team: "only the people who run this feedback programme",
     anonymous_notice: "This survey is anonymous: nothing that identifies you is asked for or kept.",
-    invitation_notice: "You were invited personally, so we do not ask who you are again.",
+    invitation_identified: "You were invited personally, so your name comes from your invitation and you do not need to type it. The team you are rating will see it with your answers.",
+    invitation_confidential: "You were invited personally, so we already know who you are and do not ask again. Who sees your name: {team}, never the team you are rating.",
+    invitation_anonymous: "You were invited personally, but this survey is anonymous: your invitation is not sent with your answers, so nobody can see who gave them.",
+    confidential_identity: "Giving your name or email is up to you. Who sees them: {team}, never the team you are rating.",
     name: "Name",
     email: "Email",
     organisation: "Organisation",
     submit: "Send my answers",
     sending: "Sending…",
+    queued_heading: "Your answers are saved",
     queued: "Your answers are saved on this device and will be sent as soon as the connection is back. You can close this page.",
     blocked_heading: "Your answers have not been sent yet",
     blocked: "This website is not set up to deliver your answers to the survey service, so they could not be sent. They are saved on this device and will be sent when you open this page again after the website has fixed this. You do not need to answer again.",
     thanks: "Thank you for your feedback",
-    provisional_intro: "A first reading of your answers:",
-    recommendation: "Recommendation",
-    relationship_quality: "Relationship quality (1–7)",
-    relationship: "Relationship category",
+    arrived: "Your answers have arrived.",
+    next_identified: "You chose to share your name. The team you rated sees your answers with your name and may contact you about them.",
+    next_confidential: "Your answers are confidential: they are counted with other clients' answers, and the team you rated never sees who gave them.",
+    next_anonymous: "Your answers are anonymous: nothing that identifies you was kept with them. They are counted with other clients' answers.",
+    your_ratings: "A first reading of your answers",
+    likelihood: "Likelihood to recommend us",
+    answered_heading: "You have already answered this survey",
+    answered: "Thank you. Your answers were sent from this device.",
+    update_explained: "If you wish, you can answer again. Your new answers replace the ones you sent before.",
+    update_answers: "Change my answers",
+    replacing: "Your new answers will replace the ones you sent before.",
     fix_errors: "Please check the highlighted answers.",
     disagree: "Strongly disagree",
     agree: "Strongly agree",
@@ -125,9 +158,8 @@ const EN: Strings = Strings {
     too_long: "Please shorten this to at most {max} characters.",
     email_invalid: "Please enter a valid email address, or leave it empty.",
     identity_missing: "Please give your name, email or organisation.",
+    name_or_email: "To share your name, please enter your name or your email address.",
     check_answer: "Please check this answer.",
-    nps_categories: ["Promoter", "Passive", "Detractor"],
-    relationship_categories: ["Ambassador", "Ambivalent", "Stalker", "Opponent"],
 };
 
 const FR: Strings = Strings {
@@ -142,20 +174,31 @@ const FR: Strings = Strings {
     identity_holder: "Qui peut voir qui vous êtes : {team}. L'équipe évaluée ne voit jamais qui a dit quoi.",
     default_programme_team: "uniquement les personnes qui mènent ce programme d'écoute client",
     anonymous_notice: "Cette enquête est anonyme : rien qui vous identifie n'est demandé ni conservé.",
-    invitation_notice: "Vous avez été invité personnellement : nous ne vous redemandons pas qui vous êtes.",
+    invitation_identified: "Vous avez été invité personnellement : votre nom vient de votre invitation, vous n'avez pas à le saisir. L'équipe évaluée le verra avec vos réponses.",
+    invitation_confidential: "Vous avez été invité personnellement : nous savons déjà qui vous êtes et ne vous le redemandons pas. Qui voit votre nom : {team}, jamais l'équipe évaluée.",
+    invitation_anonymous: "Vous avez été invité personnellement, mais cette enquête est anonyme : votre invitation n'est pas envoyée avec vos réponses, personne ne peut donc savoir qui les a données.",
+    confidential_identity: "Indiquer votre nom ou votre e-mail est facultatif. Qui les voit : {team}, jamais l'équipe évaluée.",
     name: "Nom",
     email: "E-mail",
     organisation: "Organisation",
     submit: "Envoyer mes réponses",
     sending: "Envoi…",
+    queued_heading: "Vos réponses sont enregistrées",
     queued: "Vos réponses sont enregistrées sur cet appareil et seront envoyées dès le retour de la connexion. Vous pouvez fermer cette page.",
     blocked_heading: "Vos réponses n'ont pas encore été envoyées",
     blocked: "Ce site n'est pas configuré pour transmettre vos réponses au service d'enquête : elles n'ont donc pas pu être envoyées. Elles sont enregistrées sur cet appareil et seront envoyées lorsque vous rouvrirez cette page, une fois le problème corrigé par le site. Vous n'avez pas besoin de répondre à nouveau.",
     thanks: "Merci pour votre retour",
-    provisional_intro: "Une première lecture de vos réponses :",
-    recommendation: "Recommandation",
-    relationship_quality: "Qualité de la relation (1–7)",
-    relationship: "Type de relation",
+    arrived: "Vos réponses nous sont bien parvenues.",
+    next_identified: "Vous avez choisi d'associer votre nom à vos réponses. L'équipe évaluée voit vos réponses avec votre nom et pourra revenir vers vous.",
+    next_confidential: "Vos réponses sont confidentielles : elles sont comptées avec celles d'autres clients, et l'équipe évaluée ne voit jamais qui les a données.",
+    next_anonymous: "Vos réponses sont anonymes : rien qui vous identifie n'a été conservé avec elles. Elles sont comptées avec celles d'autres clients.",
+    your_ratings: "Une première lecture de vos réponses",
+    likelihood: "Probabilité de nous recommander",
+    answered_heading: "Vous avez déjà répondu à cette enquête",
+    answered: "Merci. Vos réponses ont été envoyées depuis cet appareil.",
+    update_explained: "Si vous le souhaitez, vous pouvez répondre à nouveau. Vos nouvelles réponses remplacent celles envoyées auparavant.",
+    update_answers: "Modifier mes réponses",
+    replacing: "Vos nouvelles réponses remplaceront celles envoyées auparavant.",
     fix_errors: "Veuillez vérifier les réponses signalées.",
     disagree: "Pas du tout d'accord",
     agree: "Tout à fait d'accord",
@@ -166,9 +209,8 @@ const FR: Strings = Strings {
     too_long: "Veuillez raccourcir ce texte à {max} caractères au plus.",
     email_invalid: "Veuillez saisir une adresse e-mail valide, ou laisser le champ vide.",
     identity_missing: "Veuillez indiquer votre nom, votre e-mail ou votre organisation.",
+    name_or_email: "Pour associer votre nom, veuillez indiquer votre nom ou votre adresse e-mail.",
     check_answer: "Veuillez vérifier cette réponse.",
-    nps_categories: ["Promoteur", "Passif", "Détracteur"],
-    relationship_categories: ["Ambassadeur", "Ambivalent", "Harceleur", "Opposant"],
 };
 
 const DE: Strings = Strings {
@@ -183,20 +225,31 @@ const DE: Strings = Strings {
     identity_holder: "Wer sehen kann, wer Sie sind: {team}. Das bewertete Team sieht nie, wer was gesagt hat.",
     default_programme_team: "nur die Personen, die dieses Feedback-Programm leiten",
     anonymous_notice: "Diese Umfrage ist anonym: Nichts, was Sie identifiziert, wird erfragt oder gespeichert.",
-    invitation_notice: "Sie wurden persönlich eingeladen, daher fragen wir nicht erneut, wer Sie sind.",
+    invitation_identified: "Sie wurden persönlich eingeladen: Ihr Name stammt aus Ihrer Einladung, Sie müssen ihn nicht eingeben. Das bewertete Team sieht ihn mit Ihren Antworten.",
+    invitation_confidential: "Sie wurden persönlich eingeladen: Wir wissen bereits, wer Sie sind, und fragen nicht erneut. Wer Ihren Namen sieht: {team}, nie das bewertete Team.",
+    invitation_anonymous: "Sie wurden persönlich eingeladen, aber diese Umfrage ist anonym: Ihre Einladung wird nicht mit Ihren Antworten gesendet, daher kann niemand sehen, von wem sie stammen.",
+    confidential_identity: "Ob Sie Ihren Namen oder Ihre E-Mail-Adresse angeben, entscheiden Sie. Wer sie sieht: {team}, nie das bewertete Team.",
     name: "Name",
     email: "E-Mail",
     organisation: "Organisation",
     submit: "Antworten senden",
     sending: "Wird gesendet…",
+    queued_heading: "Ihre Antworten sind gespeichert",
     queued: "Ihre Antworten sind auf diesem Gerät gespeichert und werden gesendet, sobald die Verbindung wieder besteht. Sie können die Seite schließen.",
     blocked_heading: "Ihre Antworten wurden noch nicht gesendet",
     blocked: "Diese Website ist nicht dafür eingerichtet, Ihre Antworten an den Umfragedienst zu übermitteln, daher konnten sie nicht gesendet werden. Sie sind auf diesem Gerät gespeichert und werden gesendet, wenn Sie diese Seite erneut öffnen, nachdem die Website das behoben hat. Sie müssen nicht noch einmal antworten.",
     thanks: "Vielen Dank für Ihr Feedback",
-    provisional_intro: "Eine erste Auswertung Ihrer Antworten:",
-    recommendation: "Empfehlung",
-    relationship_quality: "Beziehungsqualität (1–7)",
-    relationship: "Beziehungstyp",
+    arrived: "Ihre Antworten sind angekommen.",
+    next_identified: "Sie haben sich entschieden, Ihren Namen zu teilen. Das bewertete Team sieht Ihre Antworten mit Ihrem Namen und kann sich bei Ihnen melden.",
+    next_confidential: "Ihre Antworten sind vertraulich: Sie werden zusammen mit den Antworten anderer Kunden ausgewertet, und das bewertete Team sieht nie, von wem sie stammen.",
+    next_anonymous: "Ihre Antworten sind anonym: Nichts, was Sie identifiziert, wurde mit ihnen gespeichert. Sie werden zusammen mit den Antworten anderer Kunden ausgewertet.",
+    your_ratings: "Eine erste Auswertung Ihrer Antworten",
+    likelihood: "Wahrscheinlichkeit einer Empfehlung",
+    answered_heading: "Sie haben diese Umfrage bereits beantwortet",
+    answered: "Vielen Dank. Ihre Antworten wurden von diesem Gerät gesendet.",
+    update_explained: "Wenn Sie möchten, können Sie erneut antworten. Ihre neuen Antworten ersetzen die zuvor gesendeten.",
+    update_answers: "Meine Antworten ändern",
+    replacing: "Ihre neuen Antworten ersetzen die zuvor gesendeten.",
     fix_errors: "Bitte prüfen Sie die markierten Antworten.",
     disagree: "Stimme überhaupt nicht zu",
     agree: "Stimme voll zu",
@@ -207,9 +260,8 @@ const DE: Strings = Strings {
     too_long: "Bitte kürzen Sie den Text auf höchstens {max} Zeichen.",
     email_invalid: "Bitte geben Sie eine gültige E-Mail-Adresse ein oder lassen Sie das Feld leer.",
     identity_missing: "Bitte nennen Sie Ihren Namen, Ihre E-Mail-Adresse oder Ihre Organisation.",
+    name_or_email: "Um Ihren Namen zu teilen, geben Sie bitte Ihren Namen oder Ihre E-Mail-Adresse ein.",
     check_answer: "Bitte prüfen Sie diese Antwort.",
-    nps_categories: ["Promotor", "Passiver", "Kritiker"],
-    relationship_categories: ["Botschafter", "Ambivalent", "Stalker", "Gegner"],
 };
 
 const NL: Strings = Strings {
@@ -224,20 +276,31 @@ const NL: Strings = Strings {
     identity_holder: "Wie kan zien wie u bent: {team}. Het beoordeelde team ziet nooit wie wat heeft gezegd.",
     default_programme_team: "alleen de mensen die dit feedbackprogramma leiden",
     anonymous_notice: "Deze enquête is anoniem: niets wat u identificeert wordt gevraagd of bewaard.",
-    invitation_notice: "U bent persoonlijk uitgenodigd, dus we vragen niet opnieuw wie u bent.",
+    invitation_identified: "U bent persoonlijk uitgenodigd: uw naam komt uit uw uitnodiging, u hoeft hem niet in te vullen. Het beoordeelde team ziet hem bij uw antwoorden.",
+    invitation_confidential: "U bent persoonlijk uitgenodigd: we weten al wie u bent en vragen het niet opnieuw. Wie uw naam ziet: {team}, nooit het beoordeelde team.",
+    invitation_anonymous: "U bent persoonlijk uitgenodigd, maar deze enquête is anoniem: uw uitnodiging wordt niet met uw antwoorden verstuurd, dus niemand kan zien wie ze gaf.",
+    confidential_identity: "Of u uw naam of e-mailadres geeft, kiest u zelf. Wie ze ziet: {team}, nooit het beoordeelde team.",
     name: "Naam",
     email: "E-mail",
     organisation: "Organisatie",
     submit: "Antwoorden versturen",
     sending: "Versturen…",
+    queued_heading: "Uw antwoorden zijn bewaard",
     queued: "Uw antwoorden zijn op dit apparaat bewaard en worden verstuurd zodra de verbinding terug is. U kunt deze pagina sluiten.",
     blocked_heading: "Uw antwoorden zijn nog niet verstuurd",
     blocked: "Deze website is niet ingericht om uw antwoorden aan de enquêtedienst door te geven, dus konden ze niet worden verstuurd. Ze zijn op dit apparaat bewaard en worden verstuurd wanneer u deze pagina opnieuw opent nadat de website dit heeft opgelost. U hoeft niet opnieuw te antwoorden.",
     thanks: "Dank u voor uw feedback",
-    provisional_intro: "Een eerste lezing van uw antwoorden:",
-    recommendation: "Aanbeveling",
-    relationship_quality: "Relatiekwaliteit (1–7)",
-    relationship: "Type relatie",
+    arrived: "Uw antwoorden zijn aangekomen.",
+    next_identified: "U hebt ervoor gekozen uw naam te delen. Het beoordeelde team ziet uw antwoorden met uw naam en kan contact met u opnemen.",
+    next_confidential: "Uw antwoorden zijn vertrouwelijk: ze worden samen met de antwoorden van andere klanten geteld, en het beoordeelde team ziet nooit wie ze gaf.",
+    next_anonymous: "Uw antwoorden zijn anoniem: niets wat u identificeert is erbij bewaard. Ze worden samen met de antwoorden van andere klanten geteld.",
+    your_ratings: "Een eerste lezing van uw antwoorden",
+    likelihood: "Kans dat u ons aanbeveelt",
+    answered_heading: "U hebt deze enquête al beantwoord",
+    answered: "Dank u. Uw antwoorden zijn vanaf dit apparaat verstuurd.",
+    update_explained: "Als u wilt, kunt u opnieuw antwoorden. Uw nieuwe antwoorden vervangen de antwoorden die u eerder stuurde.",
+    update_answers: "Mijn antwoorden wijzigen",
+    replacing: "Uw nieuwe antwoorden vervangen de antwoorden die u eerder stuurde.",
     fix_errors: "Controleer de gemarkeerde antwoorden.",
     disagree: "Helemaal oneens",
     agree: "Helemaal eens",
@@ -248,9 +311,8 @@ const NL: Strings = Strings {
     too_long: "Maak deze tekst korter: hoogstens {max} tekens.",
     email_invalid: "Vul een geldig e-mailadres in, of laat het veld leeg.",
     identity_missing: "Vul uw naam, e-mailadres of organisatie in.",
+    name_or_email: "Om uw naam te delen, vul uw naam of uw e-mailadres in.",
     check_answer: "Controleer dit antwoord.",
-    nps_categories: ["Promotor", "Passief", "Criticaster"],
-    relationship_categories: ["Ambassadeur", "Ambivalent", "Stalker", "Tegenstander"],
 };
 
 const ES: Strings = Strings {
@@ -265,20 +327,31 @@ const ES: Strings = Strings {
     identity_holder: "Quién puede ver quién es usted: {team}. El equipo evaluado nunca ve quién dijo qué.",
     default_programme_team: "solo las personas que dirigen este programa de opinión",
     anonymous_notice: "Esta encuesta es anónima: no se pide ni se guarda nada que le identifique.",
-    invitation_notice: "Ha sido invitado personalmente, así que no le preguntamos de nuevo quién es.",
+    invitation_identified: "Ha sido invitado personalmente: su nombre viene de su invitación y no necesita escribirlo. El equipo evaluado lo verá con sus respuestas.",
+    invitation_confidential: "Ha sido invitado personalmente: ya sabemos quién es y no se lo preguntamos de nuevo. Quién ve su nombre: {team}, nunca el equipo evaluado.",
+    invitation_anonymous: "Ha sido invitado personalmente, pero esta encuesta es anónima: su invitación no se envía con sus respuestas, así que nadie puede ver quién las dio.",
+    confidential_identity: "Dar su nombre o su correo electrónico es opcional. Quién los ve: {team}, nunca el equipo evaluado.",
     name: "Nombre",
     email: "Correo electrónico",
     organisation: "Organización",
     submit: "Enviar mis respuestas",
     sending: "Enviando…",
+    queued_heading: "Sus respuestas están guardadas",
     queued: "Sus respuestas están guardadas en este dispositivo y se enviarán en cuanto vuelva la conexión. Puede cerrar esta página.",
     blocked_heading: "Sus respuestas aún no se han enviado",
     blocked: "Este sitio web no está configurado para entregar sus respuestas al servicio de encuestas, por eso no se han podido enviar. Están guardadas en este dispositivo y se enviarán cuando vuelva a abrir esta página, una vez que el sitio lo haya corregido. No necesita responder de nuevo.",
     thanks: "Gracias por su opinión",
-    provisional_intro: "Una primera lectura de sus respuestas:",
-    recommendation: "Recomendación",
-    relationship_quality: "Calidad de la relación (1–7)",
-    relationship: "Tipo de relación",
+    arrived: "Sus respuestas han llegado.",
+    next_identified: "Ha elegido compartir su nombre. El equipo evaluado ve sus respuestas con su nombre y puede contactarle sobre ellas.",
+    next_confidential: "Sus respuestas son confidenciales: se cuentan junto con las de otros clientes, y el equipo evaluado nunca ve quién las dio.",
+    next_anonymous: "Sus respuestas son anónimas: no se guardó con ellas nada que le identifique. Se cuentan junto con las de otros clientes.",
+    your_ratings: "Una primera lectura de sus respuestas",
+    likelihood: "Probabilidad de recomendarnos",
+    answered_heading: "Ya ha respondido a esta encuesta",
+    answered: "Gracias. Sus respuestas se enviaron desde este dispositivo.",
+    update_explained: "Si lo desea, puede responder de nuevo. Sus nuevas respuestas sustituyen a las que envió antes.",
+    update_answers: "Cambiar mis respuestas",
+    replacing: "Sus nuevas respuestas sustituirán a las que envió antes.",
     fix_errors: "Revise las respuestas señaladas.",
     disagree: "Totalmente en desacuerdo",
     agree: "Totalmente de acuerdo",
@@ -289,9 +362,8 @@ const ES: Strings = Strings {
     too_long: "Acorte este texto a {max} caracteres como máximo.",
     email_invalid: "Introduzca un correo electrónico válido o deje el campo vacío.",
     identity_missing: "Indique su nombre, correo electrónico u organización.",
+    name_or_email: "Para compartir su nombre, indique su nombre o su correo electrónico.",
     check_answer: "Revise esta respuesta.",
-    nps_categories: ["Promotor", "Pasivo", "Detractor"],
-    relationship_categories: ["Embajador", "Ambivalente", "Acosador", "Oponente"],
 };
 
 /// What to tell the respondent about a validation error from `scoring`, in their language,
@@ -348,4 +420,18 @@ pub fn choose_locale<'a>(preferences: impl IntoIterator<Item = &'a str>) -> Loca
         })
         .find(|locale| ["en", "fr", "de", "nl", "es"].contains(&locale.language()))
         .unwrap_or_else(Locale::english)
+}
+
+/// A number as the respondent's language writes it, to one decimal at most: `3.6` in
+/// English, `3,6` in French, German, Dutch and Spanish; a whole number has no decimals
+/// (`6`). Written with integer arithmetic, so the widget carries no float formatting code.
+pub fn decimal(value: f64, locale: &Locale) -> String {
+    let tenths = (value * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    let (whole, tenth) = (tenths.unsigned_abs() / 10, tenths.unsigned_abs() % 10);
+    if tenth == 0 {
+        return format!("{sign}{whole}");
+    }
+    let separator = if locale.language() == "en" { '.' } else { ',' };
+    format!("{sign}{whole}{separator}{tenth}")
 }

@@ -235,6 +235,7 @@ pub fn Survey(props: &SurveyProps) -> Html {
         let state = state.clone();
         let host = props.host.clone();
         let survey_id = survey_id.clone();
+        let invitation = config.token.clone();
         use_effect_with((), move |()| {
             let pending_responses = net::outbox();
             let mut own_response_id = None;
@@ -248,6 +249,10 @@ pub fn Survey(props: &SurveyProps) -> Html {
                     state.dispatch(Action::Resume);
                     own_response_id = Some(draft_response_id);
                 }
+            } else if net::was_answered(&survey_id, invitation.as_deref()) {
+                // Answers from this device already arrived: a blank form would invite a
+                // second response. With an invitation the respondent may still answer again.
+                state.dispatch(Action::AlreadyAnswered);
             }
             emit(&host, "ready", &serde_json::json!({ "survey": survey_id }));
             // Every waiting response is resumed, whichever survey it answers: it carries

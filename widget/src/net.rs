@@ -259,6 +259,48 @@ pub fn clear_draft(survey_id: &str) {
     }
 }
 
+/// Where this device remembers that a survey was answered: per survey, and with an
+/// invitation per invitation, so another invitation to the same survey still shows the form.
+/// The token is kept only as a short hash: storage needs no more to recognise it.
+pub fn answered_key(survey_id: &str, invitation: Option<&str>) -> String {
+    match invitation {
+        Some(token) => {
+            // FNV-1a, 64 bits: stable across builds and browsers, and no dependency.
+            let hash = token.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+            format!("rapport:answered:{survey_id}:{hash:016x}")
+        }
+        None => format!("rapport:answered:{survey_id}"),
+    }
+}
+
+/// Remembers that the endpoint acknowledged the response in `pending`, under the survey and
+/// the invitation it carries.
+pub fn remember_answered(pending: &Pending) {
+    let invitation = serde_json::from_str::<serde_json::Value>(&pending.body)
+        .ok()
+        .and_then(|body| body.get("invitation")?.as_str().map(str::to_owned));
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(
+            &answered_key(&pending.survey_id, invitation.as_deref()),
+            "1",
+        );
+    }
+}
+
+/// Whether this device already sent answers to this survey (with this invitation).
+pub fn was_answered(survey_id: &str, invitation: Option<&str>) -> bool {
+    storage()
+        .and_then(|storage| {
+            storage
+                .get_item(&answered_key(survey_id, invitation))
+                .ok()
+                .flatten()
+        })
+        .is_some()
+}
+
 async fn fetch(url: &str, init: &RequestInit) -> Result<Response, JsValue> {
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
     let response = JsFuture::from(window.fetch_with_str_and_init(url, init)).await?;
@@ -494,6 +536,9 @@ async fn deliver_claimed(pending: &Pending, on_retry: impl Fn()) -> SendOutcome 
             }
             outcome => {
                 outbox_remove(&pending.response_id);
+                if outcome == SendOutcome::Acknowledged {
+                    remember_answered(pending);
+                }
                 return outcome;
             }
         }

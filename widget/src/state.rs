@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use rapport_scoring::definition::{ConfidentialityMode, Question, SurveyDefinition};
+use rapport_scoring::definition::{
+    ConfidentialityMode, IdentityRequest, Question, SurveyDefinition,
+};
 use rapport_scoring::ids::{Locale, QuestionId, ResponseId};
 use rapport_scoring::score::ResponseScore;
 use rapport_scoring::wire::{
@@ -30,8 +32,12 @@ pub enum Phase {
     /// This page may not send to the endpoint (CORS or a 401/403): the response waits in
     /// local storage, unsent, until the page is loaded again after the site is fixed.
     Blocked,
-    /// Sent and acknowledged; the provisional score to show.
+    /// Sent and acknowledged. The provisional score is kept for the host page's event;
+    /// the respondent sees only their own answers, never a category.
     Done(ResponseScore),
+    /// This device already sent answers to this survey (or with this invitation) before the
+    /// page was loaded: say so instead of offering a blank form to send twice.
+    Answered,
 }
 
 /// Identity as typed, before it is trimmed into the wire format.
@@ -109,6 +115,9 @@ pub struct SurveyState {
     pub phase: Phase,
     /// Errors to show, keyed by field (`answers.nps`, `identity.email`, or `form`).
     pub errors: BTreeMap<String, String>,
+    /// The respondent chose to answer again with their invitation: the new answers replace
+    /// the ones sent before, and the form says so.
+    pub replacing: bool,
 }
 
 /// Everything that can happen to the state.
@@ -138,6 +147,10 @@ pub enum Action {
     /// The restored response was already submitted and still waits in the outbox: show
     /// the waiting screen, not a form that could be sent a second time.
     Resume,
+    /// This device already sent answers to this survey: say so rather than show a form.
+    AlreadyAnswered,
+    /// The respondent, invited, chose to answer again; the new answers replace the old.
+    AnswerAgain,
 }
 
 impl SurveyState {
@@ -167,23 +180,47 @@ impl SurveyState {
             started_at,
             phase: Phase::Filling,
             errors: BTreeMap::new(),
+            replacing: false,
         }
     }
 
-    /// Whether identity fields are shown: never for anonymous surveys or with an invitation
-    /// (it already says who answers); in optional mode only once the respondent chooses to
-    /// be identified.
+    /// Whether identity fields are shown, as the survey's `ask_identity` says: never for
+    /// anonymous surveys or when an invitation or a portal's signed context already says who
+    /// answers; with `always`, to confidential and identified respondents alike; with
+    /// `when-identified` (the default), in optional mode only once the respondent chooses to
+    /// be identified, and always in a confidential survey; with `never`, not at all.
     pub fn asks_identity(&self) -> bool {
         if self.invitation.is_some() || self.signed.is_some() {
             return false;
         }
-        match self.definition.confidentiality {
-            ConfidentialityMode::Anonymous => false,
-            ConfidentialityMode::Confidential => true,
-            ConfidentialityMode::Optional => {
+        match (
+            self.definition.confidentiality,
+            self.definition.ask_identity,
+        ) {
+            (ConfidentialityMode::Anonymous, _) | (_, IdentityRequest::Never) => false,
+            (ConfidentialityMode::Confidential, _) | (_, IdentityRequest::Always) => true,
+            (ConfidentialityMode::Optional, IdentityRequest::WhenIdentified) => {
                 self.confidentiality == ConfidentialityChoice::Identified
             }
         }
+    }
+
+    /// Whether the respondent may choose to be identified: only in optional mode, and only
+    /// when a name can come from somewhere (the form, an invitation or a signed context).
+    pub fn may_be_identified(&self) -> bool {
+        self.definition.confidentiality == ConfidentialityMode::Optional
+            && (self.definition.ask_identity != IdentityRequest::Never
+                || self.invitation.is_some()
+                || self.signed.is_some())
+    }
+
+    /// Someone who chooses to be identified through the form must say who they are: a name
+    /// or an email (an organisation alone names nobody).
+    fn identified_without_name_or_email(&self) -> bool {
+        self.confidentiality == ConfidentialityChoice::Identified
+            && self.asks_identity()
+            && self.identity.name.trim().is_empty()
+            && self.identity.email.trim().is_empty()
     }
 
     /// Answered questions and all questions, for the progress indication.
@@ -273,12 +310,12 @@ impl SurveyState {
         submitted_at: Timestamp,
     ) -> Result<ResponseV1, BTreeMap<String, String>> {
         let mut wire = self.to_wire(submitted_at);
-        match validate(&self.definition, &wire) {
+        let mut errors: BTreeMap<String, String> = match validate(&self.definition, &wire) {
             Ok(valid) => {
                 wire.provisional = Some(Scorer::new(&self.definition).score(&valid.answers));
-                Ok(wire)
+                BTreeMap::new()
             }
-            Err(errors) => Err(errors
+            Err(errors) => errors
                 .iter()
                 .map(|error| {
                     (
@@ -286,7 +323,18 @@ impl SurveyState {
                         crate::i18n::validation_message(error, &self.locale),
                     )
                 })
-                .collect()),
+                .collect(),
+        };
+        if self.identified_without_name_or_email() {
+            errors.insert(
+                "identity".to_owned(),
+                crate::i18n::strings(&self.locale).name_or_email.to_owned(),
+            );
+        }
+        if errors.is_empty() {
+            Ok(wire)
+        } else {
+            Err(errors)
         }
     }
 
@@ -319,13 +367,13 @@ impl Reducible for SurveyState {
                 next.answers.remove(&id);
             }
             Action::Choose(choice) if editing => {
-                let allowed = matches!(
-                    (next.definition.confidentiality, choice),
-                    (
-                        ConfidentialityMode::Optional,
-                        ConfidentialityChoice::Confidential | ConfidentialityChoice::Identified
-                    )
-                );
+                let allowed = match choice {
+                    ConfidentialityChoice::Confidential => {
+                        next.definition.confidentiality == ConfidentialityMode::Optional
+                    }
+                    ConfidentialityChoice::Identified => next.may_be_identified(),
+                    ConfidentialityChoice::Anonymous => false,
+                };
                 if allowed {
                     next.confidentiality = choice;
                     next.errors.retain(|field, _| {
@@ -375,6 +423,11 @@ impl Reducible for SurveyState {
                 next.identity = draft.identity;
             }
             Action::Resume if editing => next.phase = Phase::Queued,
+            Action::AlreadyAnswered if editing => next.phase = Phase::Answered,
+            Action::AnswerAgain if matches!(next.phase, Phase::Answered) => {
+                next.phase = Phase::Filling;
+                next.replacing = true;
+            }
             _ => return self,
         }
         Rc::new(next)

@@ -1,22 +1,24 @@
 //! The widget's components: the survey form, its scales and fields, the confidentiality
-//! choice, and the thank-you screen with the provisional score.
+//! choice, and the screens after sending (thank-you, waiting, already answered).
+//!
+//! The respondent never sees a score's category (promoter, detractor, ambassador,
+//! opponent, ...): the provisional score goes to the host page and the server only, and the
+//! thank-you screen lists at most the respondent's own ratings back in neutral words.
 //!
 //! Components render only into the widget's own root inside its shadow root and never
 //! read or change the host page. Styling is by class names only (no inline `style`), so a
 //! strict Content-Security-Policy holds.
 
-use std::rc::Rc;
-
 use rapport_scoring::definition::{ChoiceOption, ConfidentialityMode, Question, SurveyDefinition};
 use rapport_scoring::ids::Locale;
-use rapport_scoring::score::{NpsCategory, RelationshipCategory, ResponseScore};
+use rapport_scoring::score::ResponseScore;
 use rapport_scoring::wire::{ConfidentialityChoice, Timestamp};
 use serde_json::Value;
 use wasm_bindgen::JsCast as _;
 use web_sys::{HtmlElement, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
-use crate::i18n::{Strings, strings};
+use crate::i18n::{Strings, decimal, strings};
 use crate::state::{Action, IdentityField, Phase, SurveyState};
 
 /// Properties of a radio-group scale.
@@ -184,7 +186,7 @@ fn rated_block(
                 let has_error = state.errors.contains_key(&field);
                 html! {
                     <div class={classes!("statement", has_error.then_some("has-error"))} key={id.to_string()}>
-                        <span class="statement-text" id={format!("q-{id}")}>{ question.text().get(locale) }</span>
+                        <span class="statement-text" id={format!("q-{id}")}>{ question.text().get(locale) }{ optional_marker(question.required(), locale) }</span>
                         <Scale values={(1..=7).collect::<Vec<u8>>()} selected={answer_u8(state, id.as_str())} class="scale-7"
                                labelled_by={format!("q-{id}")} described_by={has_error.then(|| AttrValue::from(error_id.clone()))}
                                on_choose={choose(state, id.as_str())} />
@@ -303,6 +305,10 @@ fn choice_question(
 }
 
 fn identity_fields(state: &UseReducerHandle<SurveyState>, words: &Strings) -> Html {
+    // Whoever chooses to be identified gives a name or an email; everything else is up to
+    // the respondent, and marked so.
+    let identified = state.confidentiality == ConfidentialityChoice::Identified;
+    let missing_name_or_email = state.errors.contains_key("identity");
     let field = |kind: IdentityField,
                  key: &'static str,
                  label: &'static str,
@@ -320,12 +326,28 @@ fn identity_fields(state: &UseReducerHandle<SurveyState>, words: &Strings) -> Ht
         });
         let wire_field = format!("identity.{key}");
         let error_id = format!("err-identity-{key}");
+        let names_respondent = kind != IdentityField::Organisation;
+        let described_by: Vec<&str> = [
+            state
+                .errors
+                .contains_key(&wire_field)
+                .then_some(error_id.as_str()),
+            (names_respondent && missing_name_or_email).then_some("err-identity"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let described_by = (!described_by.is_empty()).then(|| described_by.join(" "));
         html! {
             <div class="identity-field">
-                <label for={format!("in-identity-{key}")}>{ label }</label>
+                <label for={format!("in-identity-{key}")}>{ label }{ optional_marker(identified && names_respondent, &state.locale) }</label>
                 <input id={format!("in-identity-{key}")} type={input_type} autocomplete={autocomplete} value={value.to_owned()} {oninput}
-                       aria-describedby={state.errors.contains_key(&wire_field).then(|| error_id.clone())} />
+                       aria-invalid={(names_respondent && missing_name_or_email).then_some("true")}
+                       aria-describedby={described_by} />
                 { error_line(state, &wire_field, &error_id) }
+                // The message for a missing name or email sits under the name field, where
+                // the fix starts.
+                { if kind == IdentityField::Name { error_line(state, "identity", "err-identity") } else { html! {} } }
             </div>
         }
     };
@@ -334,39 +356,53 @@ fn identity_fields(state: &UseReducerHandle<SurveyState>, words: &Strings) -> Ht
             { field(IdentityField::Name, "name", words.name, &state.identity.name, "text", "name") }
             { field(IdentityField::Email, "email", words.email, &state.identity.email, "email", "email") }
             { field(IdentityField::Organisation, "organisation", words.organisation, &state.identity.organisation, "text", "organization") }
-            { error_line(state, "identity", "err-identity") }
         </div>
     }
 }
 
 fn confidentiality_section(state: &UseReducerHandle<SurveyState>, words: &Strings) -> Html {
-    // An invitation already says who answers: identity is never asked again, but the
-    // respondent still chooses whether to be named with their answers.
-    let invited = state.invitation.is_some();
-    let invitation_notice = if invited {
-        html! { <p class="notice">{ words.invitation_notice }</p> }
+    let locale = state.locale.clone();
+    let team = programme_team(&state.definition, words, &locale);
+    // An invitation already says who answers: identity is never asked again, and the
+    // notice says who will see the name under the choice as it stands.
+    let invitation_notice = if state.invitation.is_some() {
+        let notice = match (state.definition.confidentiality, state.confidentiality) {
+            (ConfidentialityMode::Anonymous, _) | (_, ConfidentialityChoice::Anonymous) => {
+                words.invitation_anonymous.to_owned()
+            }
+            (_, ConfidentialityChoice::Identified) => words.invitation_identified.to_owned(),
+            (_, ConfidentialityChoice::Confidential) => {
+                words.invitation_confidential.replace("{team}", team)
+            }
+        };
+        html! { <p class="notice invitation-notice">{ notice }</p> }
     } else {
         html! {}
     };
     // Who holds a confidential respondent's identity, said before they choose.
-    let locale = state.locale.clone();
-    let team = state
-        .definition
-        .programme_team
-        .as_ref()
-        .map_or(words.default_programme_team, |team| team.get(&locale));
     let identity_holder = html! {
         <p class="notice" id="identity-holder">{ words.identity_holder.replace("{team}", team) }</p>
     };
+    let identity = if state.asks_identity() {
+        let voluntary = (state.confidentiality == ConfidentialityChoice::Confidential).then(|| {
+            html! { <p class="notice" id="identity-voluntary">{ words.confidential_identity.replace("{team}", team) }</p> }
+        });
+        html! { <>{ for voluntary }{ identity_fields(state, words) }</> }
+    } else {
+        html! {}
+    };
     let body = match state.definition.confidentiality {
         ConfidentialityMode::Anonymous => {
-            html! { <p class="notice">{ words.anonymous_notice }</p> }
+            html! { <>
+                <p class="notice">{ words.anonymous_notice }</p>
+                { invitation_notice }
+            </> }
         }
         ConfidentialityMode::Confidential => html! { <>
             <p class="notice">{ words.confidential_notice }</p>
             { identity_holder }
             { invitation_notice }
-            { if state.asks_identity() { identity_fields(state, words) } else { html! {} } }
+            { identity }
         </> },
         ConfidentialityMode::Optional => {
             let option = |choice: ConfidentialityChoice,
@@ -386,6 +422,17 @@ fn confidentiality_section(state: &UseReducerHandle<SurveyState>, words: &String
                     </label>
                 }
             };
+            // With `ask_identity = "never"` and nothing that says who answers, there is no
+            // name to share: the survey is then simply confidential.
+            if !state.may_be_identified() {
+                return html! {
+                    <section class="confidentiality" aria-labelledby="confidentiality-heading">
+                        <h3 id="confidentiality-heading">{ words.confidentiality_heading }</h3>
+                        <p class="notice">{ words.confidential_notice }</p>
+                        { identity_holder }
+                    </section>
+                };
+            }
             html! { <>
                 <fieldset class="choices">
                     <legend class="visually-hidden">{ words.confidentiality_heading }</legend>
@@ -394,7 +441,7 @@ fn confidentiality_section(state: &UseReducerHandle<SurveyState>, words: &String
                 </fieldset>
                 { identity_holder }
                 { invitation_notice }
-                { if state.asks_identity() { identity_fields(state, words) } else { html! {} } }
+                { identity }
             </> }
         }
     };
@@ -413,12 +460,13 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
     let locale = state.locale.clone();
     let words = strings(&locale);
     match &state.phase {
-        Phase::Done(score) => return thank_you(&state.definition, score, &locale),
+        Phase::Done(score) => return thank_you(state, score),
+        Phase::Answered => return already_answered(state),
         Phase::Queued => {
-            return html! { <div class="rapport done queued" role="status"><h2>{ words.thanks }</h2><p>{ words.queued }</p></div> };
+            return html! { <div class="rapport done queued" role="status"><FocusedHeading text={words.queued_heading} /><p>{ words.queued }</p></div> };
         }
         Phase::Blocked => {
-            return html! { <div class="rapport done blocked" role="alert"><h2>{ words.blocked_heading }</h2><p>{ words.blocked }</p></div> };
+            return html! { <div class="rapport done blocked" role="alert"><FocusedHeading text={words.blocked_heading} /><p>{ words.blocked }</p></div> };
         }
         Phase::Filling | Phase::Sending => {}
     }
@@ -495,6 +543,7 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
                     <progress max={total.to_string()} value={answered.to_string()} aria-label={words.progress}></progress>
                 </div>
             </header>
+            { if state.replacing { html! { <p class="notice replace-note">{ words.replacing }</p> } } else { html! {} } }
             <div class="live" role="alert" aria-live="assertive">{ summary }</div>
             { for blocks }
             { confidentiality_section(state, words) }
@@ -507,35 +556,113 @@ pub fn SurveyForm(props: &SurveyFormProps) -> Html {
     }
 }
 
-fn thank_you(definition: &Rc<SurveyDefinition>, score: &ResponseScore, locale: &Locale) -> Html {
-    let words = strings(locale);
-    if !definition.show_provisional_result {
-        return html! { <div class="rapport done" role="status"><h2>{ words.thanks }</h2></div> };
+/// Properties of a heading that takes focus when it appears.
+#[derive(Properties, PartialEq, Debug)]
+pub struct FocusedHeadingProps {
+    /// The heading's words.
+    pub text: AttrValue,
+}
+
+/// A heading that takes focus when it appears (`tabindex="-1"`: focusable by script, not a
+/// tab stop), so that after the form is replaced a keyboard or screen-reader user continues
+/// from the new screen instead of from the top of the host page.
+#[component]
+pub fn FocusedHeading(props: &FocusedHeadingProps) -> Html {
+    let heading = use_node_ref();
+    {
+        let heading = heading.clone();
+        use_effect_with(props.text.clone(), move |_| {
+            if let Some(element) = heading.cast::<HtmlElement>() {
+                let _ = element.focus();
+            }
+        });
     }
-    let nps = score.nps_category.map(|category| match category {
-        NpsCategory::Promoter => words.nps_categories[0],
-        NpsCategory::Passive => words.nps_categories[1],
-        NpsCategory::Detractor => words.nps_categories[2],
-    });
-    let relationship = score.relationship.map(|category| {
-        let idx = RelationshipCategory::ALL
-            .iter()
-            .position(|candidate| *candidate == category)
-            .unwrap_or(0);
-        words.relationship_categories[idx]
+    html! { <h2 ref={heading} tabindex="-1" class="screen-heading">{ props.text.clone() }</h2> }
+}
+
+/// The name of the team that holds a confidential respondent's identity.
+fn programme_team<'a>(
+    definition: &'a SurveyDefinition,
+    words: &'a Strings,
+    locale: &Locale,
+) -> &'a str {
+    definition
+        .programme_team
+        .as_ref()
+        .map_or(words.default_programme_team, |team| team.get(locale))
+}
+
+/// The respondent's own ratings, in neutral words: "Relationship: 5,3 of 7".
+fn answer_summary(state: &SurveyState, score: &ResponseScore, words: &Strings) -> Html {
+    let locale = &state.locale;
+    let mut items = Vec::new();
+    for question in &state.definition.questions {
+        if let Question::Nps { id, .. } = question
+            && let Some(value) = state.answers.get(id.as_str()).and_then(Value::as_u64)
+        {
+            items.push((
+                words.likelihood.to_owned(),
+                format!("{value} {} 10", words.of),
+            ));
+        }
+    }
+    for level in &state.definition.levels {
+        if let Some(value) = score.levels.get(&level.id) {
+            items.push((
+                level.label.get(locale).to_owned(),
+                format!("{} {} 7", decimal(*value, locale), words.of),
+            ));
+        }
+    }
+    if items.is_empty() {
+        return html! {};
+    }
+    html! { <>
+        <h3 class="summary-heading">{ words.your_ratings }</h3>
+        <ul class="summary">
+            { for items.into_iter().map(|(label, value)| html! {
+                <li><span class="summary-label">{ label }</span>{ ": " }<span class="summary-value">{ value }</span></li>
+            }) }
+        </ul>
+    </> }
+}
+
+/// The thank-you screen: the answers arrived, the privacy choice made and what happens
+/// next, and (if the survey says so) the respondent's own ratings.
+fn thank_you(state: &SurveyState, score: &ResponseScore) -> Html {
+    let words = strings(&state.locale);
+    let next = match state.confidentiality {
+        ConfidentialityChoice::Identified => words.next_identified,
+        ConfidentialityChoice::Confidential => words.next_confidential,
+        ConfidentialityChoice::Anonymous => words.next_anonymous,
+    };
+    html! {
+        <div class="rapport done" role="status" lang={state.locale.to_string()}>
+            <FocusedHeading text={words.thanks} />
+            <p class="arrived">{ words.arrived }</p>
+            <p class="privacy">{ next }</p>
+            { if state.definition.show_answer_summary { answer_summary(state, score, words) } else { html! {} } }
+        </div>
+    }
+}
+
+/// Shown when this device already sent answers to the survey: with an invitation, the
+/// respondent may answer again, told plainly that the new answers replace the earlier ones.
+fn already_answered(state: &UseReducerHandle<SurveyState>) -> Html {
+    let words = strings(&state.locale);
+    let again = state.invitation.is_some().then(|| {
+        let state = state.clone();
+        let onclick = Callback::from(move |_: MouseEvent| state.dispatch(Action::AnswerAgain));
+        html! { <>
+            <p class="replace-note">{ words.update_explained }</p>
+            <button type="button" class="submit" {onclick}>{ words.update_answers }</button>
+        </> }
     });
     html! {
-        <div class="rapport done" role="status">
-            <h2>{ words.thanks }</h2>
-            <p>{ words.provisional_intro }</p>
-            <dl class="result">
-                { for nps.map(|label| html! { <><dt>{ words.recommendation }</dt><dd class="nps-category">{ label }</dd></> }) }
-                { for score.crq.map(|crq| html! { <><dt>{ words.relationship_quality }</dt><dd class="crq">{ format!("{crq:.1}") }</dd></> }) }
-                { for definition.levels.iter().filter_map(|level| score.levels.get(&level.id).map(|value| html! {
-                    <><dt class="level">{ level.label.get(locale) }</dt><dd class="level-score">{ format!("{value:.1}") }</dd></>
-                })) }
-                { for relationship.map(|label| html! { <><dt>{ words.relationship }</dt><dd class="relationship">{ label }</dd></> }) }
-            </dl>
+        <div class="rapport done answered" role="status" lang={state.locale.to_string()}>
+            <FocusedHeading text={words.answered_heading} />
+            <p>{ words.answered }</p>
+            { for again }
         </div>
     }
 }

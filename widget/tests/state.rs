@@ -253,3 +253,177 @@ fn a_portals_signed_contact_is_sent_as_signed_and_never_asked_for() {
         Some(1_900_000_000)
     );
 }
+
+fn with_identity_request(
+    mode: ConfidentialityMode,
+    request: rapport_scoring::definition::IdentityRequest,
+) -> Rc<SurveyState> {
+    let mut definition = template("client-portal").unwrap();
+    definition.confidentiality = mode;
+    definition.ask_identity = request;
+    Rc::new(SurveyState::new(
+        Rc::new(definition),
+        Locale::english(),
+        ResponseId::from_random_bytes([9; 16]),
+        Timestamp::from_unix_millis(0),
+    ))
+}
+
+#[wasm_bindgen_test]
+fn share_my_name_without_a_name_or_an_email_is_not_sent() {
+    let mut state = (*fresh(ConfidentialityMode::Optional)).clone();
+    state.locale = choose_locale(["de"]);
+    let state = Rc::new(state)
+        .reduce(Action::Answer("nps".into(), json!(7)))
+        .reduce(Action::Choose(ConfidentialityChoice::Identified))
+        .reduce(Action::EditIdentity(
+            IdentityField::Organisation,
+            "Northwind".into(),
+        ))
+        .reduce(Action::EditIdentity(IdentityField::Name, "   ".into()))
+        .reduce(Action::Submit(at(1)));
+    assert_eq!(
+        state.phase,
+        Phase::Filling,
+        "an organisation alone names nobody"
+    );
+    assert_eq!(
+        state.errors.get("identity").map(String::as_str),
+        Some("Um Ihren Namen zu teilen, geben Sie bitte Ihren Namen oder Ihre E-Mail-Adresse ein.")
+    );
+    let state = state
+        .reduce(Action::EditIdentity(IdentityField::Name, "Ana Ruiz".into()))
+        .reduce(Action::Submit(at(2)));
+    assert_eq!(state.phase, Phase::Sending, "errors: {:?}", state.errors);
+    // A confidential respondent owes no name.
+    let confidential = fresh(ConfidentialityMode::Optional)
+        .reduce(Action::Answer("nps".into(), json!(7)))
+        .reduce(Action::Submit(at(1)));
+    assert_eq!(confidential.phase, Phase::Sending);
+}
+
+#[wasm_bindgen_test]
+fn a_survey_that_always_asks_identity_lets_a_confidential_respondent_give_it() {
+    use rapport_scoring::definition::IdentityRequest;
+    let state = with_identity_request(ConfidentialityMode::Optional, IdentityRequest::Always);
+    assert_eq!(state.confidentiality, ConfidentialityChoice::Confidential);
+    assert!(state.asks_identity());
+    let state = state
+        .reduce(Action::Answer("nps".into(), json!(5)))
+        .reduce(Action::EditIdentity(
+            IdentityField::Email,
+            "ana@client.example".into(),
+        ));
+    let wire = state.to_wire(at(1));
+    assert_eq!(wire.confidentiality, ConfidentialityChoice::Confidential);
+    assert_eq!(
+        wire.identity.and_then(|identity| identity.email).as_deref(),
+        Some("ana@client.example")
+    );
+    // Giving it is voluntary while confidential: empty fields send no identity.
+    let empty = with_identity_request(ConfidentialityMode::Optional, IdentityRequest::Always)
+        .reduce(Action::Answer("nps".into(), json!(5)))
+        .reduce(Action::Submit(at(1)));
+    assert_eq!(empty.phase, Phase::Sending, "errors: {:?}", empty.errors);
+    assert_eq!(empty.to_wire(at(1)).identity, None);
+    // An invitation says who answers, so nothing is asked even then.
+    let mut invited =
+        (*with_identity_request(ConfidentialityMode::Optional, IdentityRequest::Always)).clone();
+    invited.invitation = Some("signed-invitation-token".into());
+    assert!(!invited.asks_identity());
+}
+
+#[wasm_bindgen_test]
+fn a_survey_that_never_asks_identity_offers_no_name_to_share_unless_an_invitation_gives_one() {
+    use rapport_scoring::definition::IdentityRequest;
+    let state = with_identity_request(ConfidentialityMode::Optional, IdentityRequest::Never);
+    assert!(!state.may_be_identified());
+    let state = state.reduce(Action::Choose(ConfidentialityChoice::Identified));
+    assert_eq!(state.confidentiality, ConfidentialityChoice::Confidential);
+    assert!(!state.asks_identity());
+    let mut invited =
+        (*with_identity_request(ConfidentialityMode::Optional, IdentityRequest::Never)).clone();
+    invited.invitation = Some("signed-invitation-token".into());
+    let invited = Rc::new(invited).reduce(Action::Choose(ConfidentialityChoice::Identified));
+    assert_eq!(invited.confidentiality, ConfidentialityChoice::Identified);
+    assert!(!invited.asks_identity());
+    // The default keeps today's behaviour: asked only once identified.
+    let default = with_identity_request(
+        ConfidentialityMode::Optional,
+        IdentityRequest::WhenIdentified,
+    );
+    assert!(!default.asks_identity());
+    assert!(
+        default
+            .reduce(Action::Choose(ConfidentialityChoice::Identified))
+            .asks_identity()
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_answered_survey_shows_no_form_until_an_invited_respondent_chooses_to_answer_again() {
+    let answered = fresh(ConfidentialityMode::Optional).reduce(Action::AlreadyAnswered);
+    assert_eq!(answered.phase, Phase::Answered);
+    let submitted = answered.clone().reduce(Action::Submit(at(1)));
+    assert!(
+        Rc::ptr_eq(&answered, &submitted),
+        "nothing can be sent from the answered screen"
+    );
+    let again = answered.reduce(Action::AnswerAgain);
+    assert_eq!(again.phase, Phase::Filling);
+    assert!(
+        again.replacing,
+        "the form says the new answers replace the old"
+    );
+}
+
+#[wasm_bindgen_test]
+fn decimals_use_the_respondents_separator_and_whole_numbers_none() {
+    use rapport_widget::i18n::decimal;
+    let cases = [
+        ("en", 3.6, "3.6"),
+        ("fr", 3.6, "3,6"),
+        ("de", 5.333, "5,3"),
+        ("nl", 4.96, "5"),
+        ("es", 6.0, "6"),
+        ("fr-CA", 1.25, "1,3"),
+    ];
+    for (tag, value, expected) in cases {
+        assert_eq!(
+            decimal(value, &choose_locale([tag])),
+            expected,
+            "{tag} {value}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_widget_has_no_word_for_a_respondents_category_in_any_language() {
+    let labels = [
+        "promot",
+        "passiv",
+        "detract",
+        "détract",
+        "kritiker",
+        "criticaster",
+        "ambassad",
+        "botschafter",
+        "embajador",
+        "ambival",
+        "stalker",
+        "harceleur",
+        "acosador",
+        "opponent",
+        "opposant",
+        "gegner",
+        "tegenstander",
+        "oponente",
+    ];
+    for tag in ["en", "fr", "de", "nl", "es"] {
+        let words =
+            format!("{:?}", rapport_widget::i18n::strings(&choose_locale([tag]))).to_lowercase();
+        for label in labels {
+            assert!(!words.contains(label), "{tag} has {label}");
+        }
+    }
+}

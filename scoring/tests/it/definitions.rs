@@ -37,7 +37,11 @@ fn a_minimal_toml_definition_loads_with_defaults() {
     assert_eq!(definition.version, 2);
     assert_eq!(definition.min_group_size, 5);
     assert_eq!(definition.thresholds.ambassador, 5.5);
-    assert!(definition.show_provisional_result);
+    assert!(definition.show_answer_summary);
+    assert_eq!(
+        definition.ask_identity,
+        rapport_scoring::definition::IdentityRequest::WhenIdentified
+    );
     assert_eq!(definition.programme_team, None);
     assert_eq!(
         definition
@@ -96,6 +100,19 @@ fn errors_name_the_bad_field() {
             "English (`en`) wording is required",
         ),
         (
+            MINIMAL.replace(
+                "confidentiality = \"optional\"",
+                "confidentiality = \"anonymous\"\nask_identity = \"always\"",
+            ),
+            "ask_identity",
+            "an anonymous survey cannot ask for identity",
+        ),
+        (
+            format!("ask_identity = \"sometimes\"\n{MINIMAL}"),
+            "ask_identity",
+            "unknown variant `sometimes`",
+        ),
+        (
             format!("colour = \"red\"\n{MINIMAL}"),
             "colour",
             "unknown field `colour`",
@@ -119,6 +136,38 @@ fn errors_name_the_bad_field() {
             "{error} should mention {message}"
         );
     }
+}
+
+#[test]
+fn a_definition_stored_under_the_former_name_of_the_answer_summary_still_loads() {
+    let hidden = SurveyDefinition::parse(&format!("show_provisional_result = false\n{MINIMAL}"))
+        .expect("the former name is still accepted");
+    assert!(!hidden.show_answer_summary);
+    let mut json = serde_json::to_value(template("client-portal").unwrap()).unwrap();
+    let object = json.as_object_mut().unwrap();
+    assert!(object.remove("show_answer_summary").is_some());
+    object.insert("show_provisional_result".to_owned(), false.into());
+    let loaded = SurveyDefinition::from_json(&json.to_string()).unwrap();
+    assert!(!loaded.show_answer_summary);
+}
+
+#[test]
+fn when_identity_is_asked_loads_from_toml_and_defaults_to_only_when_identified() {
+    use rapport_scoring::definition::IdentityRequest;
+    for (written, expected) in [
+        ("always", IdentityRequest::Always),
+        ("when-identified", IdentityRequest::WhenIdentified),
+        ("never", IdentityRequest::Never),
+    ] {
+        let definition =
+            SurveyDefinition::parse(&format!("ask_identity = \"{written}\"\n{MINIMAL}")).unwrap();
+        assert_eq!(definition.ask_identity, expected);
+        let again = SurveyDefinition::from_json(&serde_json::to_string(&definition).unwrap());
+        assert_eq!(again.unwrap().ask_identity, expected);
+    }
+    // The default is not written out, so stored definitions and templates read as before.
+    let toml = template("client-portal").unwrap().to_toml();
+    assert!(!toml.contains("ask_identity"), "{toml}");
 }
 
 #[test]

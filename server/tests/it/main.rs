@@ -24,6 +24,8 @@ mod disclosure;
 mod follow_ups;
 /// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.
 mod hostile_input;
+/// A survey that asks confidential respondents for identity: stored, accepted, sealed.
+mod identity_modes;
 /// `POST /api/v1/surveys/{id}/responses`: storage, idempotency, every refusal.
 mod ingest;
 /// Signed invitation links: context, replacement, refusals.
