@@ -34,11 +34,11 @@ const TITLE_PORTAL: Phrase = [
     "¿Cómo lo estamos haciendo?",
 ];
 const TITLE_NEGOTIATION: Phrase = [
-    "Thank you. How did the negotiation feel?",
-    "Merci. Comment avez-vous vécu la négociation ?",
-    "Vielen Dank. Wie haben Sie die Verhandlung erlebt?",
-    "Dank u. Hoe heeft u de onderhandeling ervaren?",
-    "Gracias. ¿Cómo vivió la negociación?",
+    "How did the negotiation feel?",
+    "Comment avez-vous vécu la négociation ?",
+    "Wie haben Sie die Verhandlung erlebt?",
+    "Hoe heeft u de onderhandeling ervaren?",
+    "¿Cómo vivió la negociación?",
 ];
 const TITLE_LEGAL: Phrase = [
     "Your contract experience",
