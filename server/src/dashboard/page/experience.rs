@@ -3,12 +3,14 @@
 //! four items where legal teams are most often inconsistent are named as such.
 
 use maud::{Markup, html};
+use rapport_scoring::SegmentField;
 use rapport_scoring::aggregate::{Figures, MeanFigures};
 use rapport_scoring::definition::{Question, SurveyDefinition};
 use rapport_scoring::report::Segmentation;
 use rapport_scoring::stats::Interval;
 
 use super::super::html::{one_decimal, or_missing};
+use super::segments::group_label;
 use super::shared::{hidden_text, table};
 
 /// The four places where legal teams are inconsistent, by the id of the item that asks about
@@ -20,7 +22,7 @@ const INCONSISTENCY_AREAS: [(&str, &str); 4] = [
     ("meeting-scope", "Meeting the agreed scope"),
 ];
 
-/// The breakdowns the section shows, when the report has them: each with its heading.
+/// The breakdowns the section shows, when the report has them.
 pub(super) struct ExperienceBreakdowns<'a> {
     /// By account.
     pub(super) account: Option<&'a Segmentation>,
@@ -91,13 +93,13 @@ pub(super) fn section(
                     }
                 },
             ))
-            @for (heading, id, segmentation) in [
-                ("By account", "experience-accounts", breakdowns.account),
-                ("By matter", "experience-matters", breakdowns.matter),
-                ("Wave by wave", "experience-waves", breakdowns.wave),
+            @for (heading, id, field, segmentation) in [
+                ("By account", "experience-accounts", SegmentField::Account, breakdowns.account),
+                ("By matter", "experience-matters", SegmentField::Matter, breakdowns.matter),
+                ("Wave by wave", "experience-waves", SegmentField::Wave, breakdowns.wave),
             ] {
                 @if let Some(segmentation) = segmentation {
-                    (breakdown(heading, id, &statements, segmentation, min))
+                    (breakdown(definition, heading, id, &field, &statements, segmentation, min))
                 }
             }
         }
@@ -126,8 +128,10 @@ fn interval_words(interval: Option<Interval>) -> String {
 /// One breakdown: each group's experience score with its interval and each of the four
 /// areas' means; a group below the minimum size shows its count only.
 fn breakdown(
+    definition: &SurveyDefinition,
     heading: &str,
     id: &str,
+    field: &SegmentField,
     statements: &[(&str, &str)],
     segmentation: &Segmentation,
     min_group_size: u32,
@@ -146,7 +150,7 @@ fn breakdown(
             &columns,
             html! {
                 @for group in &segmentation.groups {
-                    @let label = if group.value == rapport_scoring::NONE_VALUE { "Not given" } else { group.value.as_str() };
+                    @let label = group_label(definition, Some(field), &group.value);
                     tr {
                         th scope="row" { (label) }
                         td { (group.n) }
