@@ -325,8 +325,9 @@ pub struct SurveyDefinition {
     /// Smallest group whose scores a breakdown may show; smaller groups show counts only.
     #[serde(default = "default_min_group_size")]
     pub min_group_size: u32,
-    /// Whether the thank-you screen lists the respondent's own ratings back to them, in
-    /// neutral words ("Trust: 6 of 7"). The respondent never sees a score's category
+    /// Whether the thank-you screen lists the respondent's own answers back to them, in
+    /// neutral words: the 0–10 answer and each level's mean ("Likelihood to recommend us:
+    /// 9 of 10", "Relationship: 6.3 of 7"). The respondent never sees a score's category
     /// (promoter, detractor, ambassador, opponent, ...): those are the programme's words,
     /// and the provisional score goes only to the host page and the server. Definitions
     /// stored under the former name `show_provisional_result` still load.
