@@ -143,6 +143,11 @@ impl EntryLayout {
         self.topic_keywords.len().div_ceil(8)
     }
 
+    /// How many rated items an observation of this version holds.
+    pub(crate) fn rated_len(&self) -> usize {
+        self.rated.len()
+    }
+
     /// How many topics the version defines.
     pub fn n_topics(&self) -> usize {
         self.topic_keywords.len()

@@ -22,6 +22,9 @@ use crate::stats::{GroupMoments, WelchTest, welch};
 use crate::validate::ValidResponse;
 use crate::visibility::{Arrival, BatchId, RowRelease};
 use crate::wire::{ConfidentialityChoice, Context};
+pub use snapshot::SnapshotError;
+
+mod snapshot;
 
 /// One response as reports see it.
 #[derive(Debug, Clone, PartialEq)]

@@ -378,9 +378,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         let started = std::time::Instant::now();
         match background.read_report_columns().await {
-            Ok(0) => {}
-            Ok(responses) => tracing::info!(
-                responses,
+            Ok(read) if read.responses == 0 => {}
+            Ok(read) => tracing::info!(
+                responses = read.responses,
+                from_snapshots = read.from_snapshots,
                 seconds = started.elapsed().as_secs_f64(),
                 "report columns read"
             ),

@@ -18,6 +18,8 @@ mod definitions;
 mod disclosure;
 /// Properties of the mergeable tally: bounds, merge, order, suppression.
 mod properties;
+/// Report columns stored as snapshots and read back.
+mod report_snapshots;
 /// Reports: hand-checked figures, the DOMAIN.md tables, snapshots of the JSON.
 mod reports;
 /// The published JSON Schema of the wire format stays in step with the types.

@@ -74,6 +74,7 @@ mod follow_ups;
 mod group_commit;
 mod invitations;
 mod postgres_writer;
+mod report_snapshots;
 mod reports;
 mod responses;
 mod sql;
@@ -85,7 +86,7 @@ pub use columns::ScoredColumns;
 pub use exports::ExportRow;
 pub use follow_ups::{FollowUpRow, FollowUpStatus, FollowUpSubject};
 pub use invitations::StoredInvitation;
-pub use reports::ReportColumns;
+pub use reports::{ReportColumns, ResponsesRead};
 pub use responses::{InsertOutcome, NewResponse};
 pub use surveys::{AddOutcome, CompiledSurvey, SurveySummary};
 

@@ -18,6 +18,7 @@ use sqlx::Row as _;
 use tokio::sync::Mutex;
 
 use super::bulk_read;
+use super::report_snapshots::{SNAPSHOT_INTERVAL, SNAPSHOT_MIN_ROWS};
 use super::surveys::CompiledSurvey;
 use super::{Store, parse_arrival, parse_confidentiality};
 
@@ -30,11 +31,11 @@ const BULK_FROM_REVISIONS: i64 = 256;
 /// report columns ([`ReportColumns::input`]) and each row's response id.
 #[derive(Debug, Clone)]
 pub struct ReportColumns {
-    input: ReportInput,
+    pub(super) input: ReportInput,
     /// Response ids as 128-bit numbers: every id ingest accepts is a canonical UUID.
-    ids: Vec<u128>,
+    pub(super) ids: Vec<u128>,
     /// The ids of rows that hold anything else, by row.
-    other_ids: HashMap<usize, String>,
+    pub(super) other_ids: HashMap<usize, String>,
     /// What roles other than admin may see of these rows, decided once per set of rows.
     release: OnceLock<Arc<Release>>,
     /// The row of each id in `ids`, built when first asked for, once per set of rows.
@@ -43,10 +44,23 @@ pub struct ReportColumns {
 
 impl ReportColumns {
     fn new(survey: &CompiledSurvey) -> Self {
+        Self::from_parts(
+            ReportInput::new(survey.definition()),
+            Vec::new(),
+            HashMap::new(),
+        )
+    }
+
+    /// Columns of `input`, with each row's response id.
+    pub(super) fn from_parts(
+        input: ReportInput,
+        ids: Vec<u128>,
+        other_ids: HashMap<usize, String>,
+    ) -> Self {
         ReportColumns {
-            input: ReportInput::new(survey.definition()),
-            ids: Vec::new(),
-            other_ids: HashMap::new(),
+            input,
+            ids,
+            other_ids,
             release: OnceLock::new(),
             rows_by_id: OnceLock::new(),
         }
@@ -202,6 +216,8 @@ fn packed_uuid(id: &str) -> Option<u128> {
 #[derive(Debug, Clone, Default)]
 pub(super) struct ReportCache {
     slots: Arc<std::sync::Mutex<HashMap<(String, u32), ReportSlot>>>,
+    /// When this server last stored each version's snapshot on its own.
+    snapshots_stored: Arc<std::sync::Mutex<HashMap<(String, u32), std::time::Instant>>>,
 }
 
 /// One version's columns, behind a lock that one reader at a time holds while it brings
@@ -210,15 +226,36 @@ type ReportSlot = Arc<Mutex<Option<CachedInput>>>;
 
 /// A version's columns as held, with the counters they were read at.
 #[derive(Debug)]
-struct CachedInput {
-    revision: i64,
-    rewrites: i64,
-    columns: Arc<ReportColumns>,
+pub(super) struct CachedInput {
+    pub(super) revision: i64,
+    pub(super) rewrites: i64,
+    pub(super) columns: Arc<ReportColumns>,
+    /// How many of the rows the last snapshot stored or read holds
+    /// ([`super::report_snapshots`]).
+    pub(super) snapshot_rows: usize,
 }
 
 impl ReportCache {
     /// How many versions' columns are kept. A million responses take about 40 MB.
     const VERSIONS: usize = 8;
+
+    /// Whether a report may store a snapshot of a version on its own now: not within
+    /// [`SNAPSHOT_INTERVAL`] of the last it stored, since every change to rows already read
+    /// (an invitation answered again) drops the version's snapshot and would otherwise
+    /// have the next report write the whole version again. Records the time when it may.
+    fn may_store_snapshot(&self, survey_id: &str, version: u32) -> bool {
+        let Ok(mut stored) = self.snapshots_stored.lock() else {
+            return false;
+        };
+        let now = std::time::Instant::now();
+        match stored.get(&(survey_id.to_owned(), version)) {
+            Some(last) if now.duration_since(*last) < SNAPSHOT_INTERVAL => false,
+            _ => {
+                stored.insert((survey_id.to_owned(), version), now);
+                true
+            }
+        }
+    }
 
     /// The slot of a version, made (and another version's dropped, if the cache is full
     /// and one is not in use) if it has none.
@@ -245,11 +282,26 @@ impl ReportCache {
     }
 }
 
+/// What [`Store::read_report_columns`] read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResponsesRead {
+    /// Responses now in memory.
+    pub responses: u64,
+    /// Of those, responses read from stored snapshots rather than row by row.
+    pub from_snapshots: u64,
+}
+
+/// A version's columns, up to date, and how many of their rows a stored snapshot gave.
+struct ColumnsRead {
+    columns: Arc<ReportColumns>,
+    from_snapshot: usize,
+}
+
 /// A version's revision counters (`report_revisions`); both 0 for a version never written.
 #[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
-struct RevisionCounters {
-    revision: i64,
-    rewrites: i64,
+pub(super) struct RevisionCounters {
+    pub(super) revision: i64,
+    pub(super) rewrites: i64,
 }
 
 /// A row's stored answers and confidentiality, what its report entry is computed from.
@@ -337,6 +389,11 @@ impl Store {
         &self,
         survey: &CompiledSurvey,
     ) -> anyhow::Result<Arc<ReportColumns>> {
+        Ok(self.bring_up_to_date(survey).await?.columns)
+    }
+
+    /// [`Store::report_input`], and how the columns were brought up to date.
+    async fn bring_up_to_date(&self, survey: &CompiledSurvey) -> anyhow::Result<ColumnsRead> {
         let definition = survey.definition();
         let slot = self
             .reports
@@ -351,21 +408,27 @@ impl Store {
                 .unwrap_or_default()
         });
         let RevisionCounters { revision, rewrites } = counters;
+        let mut from_snapshot = 0;
+        let held_usable = cached
+            .as_ref()
+            .is_some_and(|held| held.rewrites == rewrites && held.revision <= revision);
+        if !held_usable {
+            // Columns never read, or whose rows were changed since: the stored snapshot, if
+            // one of these rows is kept, and the rows committed after it.
+            *cached = self.stored_snapshot(survey, counters).await?;
+            from_snapshot = cached.as_ref().map_or(0, |held| held.columns.len());
+        }
         let read_since = match cached.as_ref() {
-            Some(held) if held.rewrites == rewrites && held.revision == revision => None,
-            Some(held) if held.rewrites == rewrites && held.revision < revision => {
-                Some(held.revision)
-            }
-            _ => {
-                *cached = None;
-                Some(-1)
-            }
+            Some(held) if held.revision == revision => None,
+            Some(held) => Some(held.revision),
+            None => Some(-1),
         };
         if let Some(since) = read_since {
             let held = cached.get_or_insert_with(|| CachedInput {
                 revision: -1,
                 rewrites,
                 columns: Arc::new(ReportColumns::new(survey)),
+                snapshot_rows: 0,
             });
             // Columns shared with a report still being computed are copied, not changed
             // under it.
@@ -379,25 +442,90 @@ impl Store {
             }
             held.revision = revision;
         }
-        cached
-            .as_ref()
-            .map(|held| Arc::clone(&held.columns))
-            .context("report cache emptied while held")
+        let held = cached.as_mut().context("report cache emptied while held")?;
+        let rows = held.columns.len();
+        if rows >= SNAPSHOT_MIN_ROWS
+            && rows - held.snapshot_rows >= (held.snapshot_rows / 8).max(SNAPSHOT_MIN_ROWS)
+            && self
+                .reports
+                .may_store_snapshot(definition.id.as_str(), definition.version)
+        {
+            // Enough rows since the last snapshot that the next start would read them
+            // for longer than it reads a snapshot: store one, without the report waiting.
+            held.snapshot_rows = rows;
+            let store = self.clone();
+            let (survey_id, version) = (definition.id.as_str().to_owned(), definition.version);
+            let columns = Arc::clone(&held.columns);
+            let counters = RevisionCounters {
+                revision: held.revision,
+                rewrites: held.rewrites,
+            };
+            tokio::spawn(async move {
+                store
+                    .store_snapshot_logged(&survey_id, version, counters, columns)
+                    .await;
+            });
+        }
+        Ok(ColumnsRead {
+            columns: Arc::clone(&held.columns),
+            from_snapshot,
+        })
+    }
+
+    /// Stores a snapshot of a survey version's report columns, brought up to date first,
+    /// so that the next start reads it rather than every row; returns how many responses it
+    /// holds, or `None` when rows already read changed while it was written (it is then not
+    /// stored). Reports store one on their own once enough rows were added since the last;
+    /// this is for `rapport` commands and tests that want one now.
+    pub async fn store_report_snapshot(
+        &self,
+        survey: &CompiledSurvey,
+    ) -> anyhow::Result<Option<usize>> {
+        let definition = survey.definition();
+        let slot = self
+            .reports
+            .slot(definition.id.as_str(), definition.version)?;
+        self.bring_up_to_date(survey).await?;
+        let (columns, counters) = {
+            let mut cached = slot.lock().await;
+            let held = cached.as_mut().context("report cache emptied while held")?;
+            held.snapshot_rows = held.columns.len();
+            (
+                Arc::clone(&held.columns),
+                RevisionCounters {
+                    revision: held.revision,
+                    rewrites: held.rewrites,
+                },
+            )
+        };
+        let rows = columns.len();
+        Ok(self
+            .store_snapshot(
+                definition.id.as_str(),
+                definition.version,
+                counters,
+                columns,
+            )
+            .await?
+            .then_some(rows))
     }
 
     /// Reads into memory the report columns of the latest version of the surveys with the
-    /// most responses, as many as are kept, and returns how many responses they hold.
-    pub async fn read_report_columns(&self) -> anyhow::Result<u64> {
+    /// most responses, as many as are kept, and returns how many responses they hold and
+    /// how many of those came from stored snapshots.
+    pub async fn read_report_columns(&self) -> anyhow::Result<ResponsesRead> {
         let mut surveys = self.list_surveys().await?;
         surveys.sort_by_key(|summary| std::cmp::Reverse(summary.responses));
-        let mut read = 0;
+        let mut read = ResponsesRead::default();
         for summary in surveys
             .iter()
             .filter(|summary| summary.responses > 0)
             .take(ReportCache::VERSIONS)
         {
             if let Some(survey) = self.survey(&summary.id, Some(summary.version)).await? {
-                read += self.report_input(&survey).await?.len() as u64;
+                let columns = self.bring_up_to_date(&survey).await?;
+                read.responses += columns.columns.len() as u64;
+                read.from_snapshots += columns.from_snapshot as u64;
             }
         }
         Ok(read)

@@ -315,13 +315,10 @@ async fn set_entry(url: &str, response_id: &str, entry: Option<&[u8]>) {
     assert_eq!(updated, 1, "{response_id}");
 }
 
-/// The first report after a start reads a version's columns in bulk (on SQLite through a
-/// read-only connection of its own, on PostgreSQL by `COPY`): they must be the columns read
-/// row by row through the pool, with the same rows in the same order and the same values,
-/// including rows whose entry is missing or does not decode, and NULL and non-ASCII context.
-#[tokio::test]
-async fn columns_read_in_bulk_equal_the_columns_read_row_by_row() {
-    let server = TestServer::new().await;
+/// Posts 70 responses of every kind (NULL and non-ASCII context, confidential, verified by
+/// invitation) to `server`, and gives three of them a report entry that is missing or does
+/// not decode; returns the database's URL.
+async fn responses_of_every_kind(server: &TestServer) -> String {
     let accounts = ["northwind", "contoso", "fabrikam", "société-générale"];
     for counter in 1..=60u32 {
         let account = accounts[counter as usize % accounts.len()];
@@ -352,7 +349,7 @@ async fn columns_read_in_bulk_equal_the_columns_read_row_by_row() {
             }
             _ => {}
         }
-        post(&server, &body).await;
+        post(server, &body).await;
     }
     // Verified answers, so that the release publishes batches.
     let key = &server.state.identity_key;
@@ -368,9 +365,9 @@ async fn columns_read_in_bulk_equal_the_columns_read_row_by_row() {
         answer.as_object_mut().unwrap().remove("identity");
         answer["invitation"] = json!(link);
         answer["answers"]["nps"] = json!(counter % 11);
-        post(&server, &answer).await;
+        post(server, &answer).await;
     }
-    let url = database_url(&server).to_owned();
+    let url = database_url(server).to_owned();
     let id = |counter: u32| {
         portal_response(counter)["response_id"]
             .as_str()
@@ -381,6 +378,17 @@ async fn columns_read_in_bulk_equal_the_columns_read_row_by_row() {
     set_entry(&url, &id(11), Some(b"\xff\x00")).await;
     set_entry(&url, &id(102), Some(b"")).await;
 
+    url
+}
+
+/// The first report after a start reads a version's columns in bulk (on SQLite through a
+/// read-only connection of its own, on PostgreSQL by `COPY`): they must be the columns read
+/// row by row through the pool, with the same rows in the same order and the same values,
+/// including rows whose entry is missing or does not decode, and NULL and non-ASCII context.
+#[tokio::test]
+async fn columns_read_in_bulk_equal_the_columns_read_row_by_row() {
+    let server = TestServer::new().await;
+    let url = responses_of_every_kind(&server).await;
     let fresh = Store::open(&url).await.unwrap();
     let survey = fresh
         .survey("client-portal", Some(1))
@@ -426,4 +434,168 @@ async fn columns_read_in_bulk_equal_the_columns_read_row_by_row() {
         "no account, and one in more than ASCII, are read: {accounts_read:?}"
     );
     fresh.close().await;
+}
+
+/// Runs `statement` on the database at `url` and returns the first column of its rows, as
+/// bytes: what the tests below read of stored snapshots, outside the store.
+async fn bytes_of(url: &str, statement: &str) -> Vec<Vec<u8>> {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let rows = sqlx::query_scalar(statement)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let rows = sqlx::query_scalar(statement)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    }
+}
+
+/// Runs `statement`, which changes rows, on the database at `url`.
+async fn execute(url: &str, statement: &str) {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+/// What a store opened afresh on `url` reads at start (how many responses, how many from a
+/// snapshot), and its columns of the portal survey beside the ones it reads row by row.
+async fn read_at_start(url: &str) -> (rapport_server::store::ResponsesRead, Value, Value) {
+    let fresh = Store::open(url).await.unwrap();
+    let read = fresh.read_report_columns().await.unwrap();
+    let survey = fresh
+        .survey("client-portal", Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let held = fresh.report_input(&survey).await.unwrap();
+    let row_by_row = fresh.report_input_row_by_row(&survey).await.unwrap();
+    let compared = (
+        everything_read(&survey, &held),
+        everything_read(&survey, &row_by_row),
+    );
+    fresh.close().await;
+    (read, compared.0, compared.1)
+}
+
+/// A start reads a stored snapshot of the columns and only the rows committed after it, and
+/// gets the columns a read of every row gives, row for row; a snapshot that does not decode
+/// is passed over and every row read.
+#[tokio::test]
+async fn a_stored_snapshot_and_the_rows_since_equal_the_columns_read_row_by_row() {
+    let server = TestServer::new().await;
+    let url = responses_of_every_kind(&server).await;
+    let survey = server
+        .state
+        .store
+        .survey("client-portal", Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = server
+        .state
+        .store
+        .store_report_snapshot(&survey)
+        .await
+        .unwrap();
+    assert_eq!(stored, Some(70));
+    for counter in 200..205u32 {
+        let body = response(
+            counter,
+            &format!("late{counter}@contoso.example"),
+            "contoso",
+            "2026-h2",
+            3,
+        );
+        assert_eq!(post(&server, &body).await, StatusCode::CREATED);
+    }
+
+    let (read, held, row_by_row) = read_at_start(&url).await;
+    assert_eq!(read.responses, 75);
+    assert_eq!(
+        read.from_snapshots, 70,
+        "the snapshot is read, and the rows after it"
+    );
+    assert_eq!(held, row_by_row);
+
+    execute(&url, "UPDATE report_snapshots SET columns = response_ids").await;
+    let (read, held, row_by_row) = read_at_start(&url).await;
+    assert_eq!(read.responses, 75);
+    assert_eq!(
+        read.from_snapshots, 0,
+        "a snapshot that does not decode is passed over"
+    );
+    assert_eq!(held, row_by_row);
+}
+
+/// An erasure deletes every stored snapshot that holds the respondent's key, in its own
+/// transaction: afterwards no snapshot's bytes hold it, and a start reads every row.
+#[tokio::test]
+async fn an_erasure_leaves_no_snapshot_holding_the_respondent() {
+    let server = TestServer::new().await;
+    let url = responses_of_every_kind(&server).await;
+    let store = &server.state.store;
+    let survey = store
+        .survey("client-portal", Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.store_report_snapshot(&survey).await.unwrap(),
+        Some(70)
+    );
+    let erased = server
+        .state
+        .identity_key
+        .respondent_key("p3@contoso.example");
+    let holding = |snapshots: &[Vec<u8>]| {
+        snapshots.iter().any(|bytes| {
+            bytes
+                .windows(erased.len())
+                .any(|window| window == erased.as_bytes())
+        })
+    };
+    let before = bytes_of(&url, "SELECT columns FROM report_snapshots").await;
+    assert_eq!(before.len(), 1);
+    assert!(
+        holding(&before),
+        "the snapshot holds the respondent's key before the erasure"
+    );
+
+    let (responses, _) = store.erase_respondent(&erased).await.unwrap();
+    assert!(responses > 0);
+    let after = bytes_of(&url, "SELECT columns FROM report_snapshots").await;
+    assert!(
+        !holding(&after),
+        "no snapshot holds the erased respondent's key"
+    );
+    assert!(
+        after.is_empty(),
+        "the version's snapshot is gone with the erasure"
+    );
+
+    let (read, held, row_by_row) = read_at_start(&url).await;
+    assert_eq!((read.responses, read.from_snapshots), (70, 0));
+    assert_eq!(held, row_by_row);
+    // A snapshot stored again holds the columns as they are now, without the key.
+    assert_eq!(
+        store.store_report_snapshot(&survey).await.unwrap(),
+        Some(70)
+    );
+    let again = bytes_of(&url, "SELECT columns FROM report_snapshots").await;
+    assert_eq!(again.len(), 1);
+    assert!(!holding(&again));
 }
