@@ -184,6 +184,28 @@ fn columns(c: &mut Criterion) {
             black_box(input)
         })
     });
+    // What a start reads instead, once a server has stored the columns: the snapshot of the
+    // same million rows, written and read back.
+    let mut stored = ReportInput::new(&definition);
+    for (entry, account, wave, respondent) in &rows {
+        let context = rapport_scoring::EntryContext {
+            account: account.as_deref(),
+            wave: wave.as_deref(),
+            respondent_key: respondent.as_deref(),
+            arrival: rapport_scoring::disclosure::Arrival::Invitation,
+            ..rapport_scoring::EntryContext::default()
+        };
+        stored.push_entry(entry, context).expect("decodes");
+    }
+    let snapshot = stored.to_snapshot();
+    group.bench_function("snapshot of the columns, written", |b| {
+        b.iter(|| black_box(stored.to_snapshot()))
+    });
+    group.bench_function("snapshot of the columns, read back", |b| {
+        b.iter(|| {
+            black_box(ReportInput::from_snapshot(&definition, &snapshot).expect("reads back"))
+        })
+    });
     group.finish();
 }
 

@@ -13,7 +13,8 @@
 //! 0–10 answer, the ratings and the confidentiality; the topic bits; new-or-returning (0
 //! unknown, 1 new, 2 returning); arrival; then each interned column (account, matter, wave,
 //! respondent, then the choice columns): its dictionary (a `u32` count, then per entry a tag
-//! and the bytes it names) and a `u32` code per row.
+//! and the bytes it names), the width of its codes (1, 2 or 4 bytes, the fewest that number
+//! the dictionary) and a code per row.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,10 +102,10 @@ impl ReportInput {
         }
         let rows = usize::try_from(bytes.u64()?).map_err(|_| SnapshotError("too many rows"))?;
         let observations = bytes.take(rows.checked_mul(rated + 2).ok_or(TOO_SHORT)?)?;
-        input.observations = observations
-            .chunks_exact(rated + 2)
-            .map(|row| observation(row, rated))
-            .collect::<Result<_, _>>()?;
+        input.observations = Vec::with_capacity(rows);
+        for row in observations.chunks_exact(rated + 2) {
+            input.observations.push(observation(row, rated)?);
+        }
         input.topics = bytes
             .take(rows.checked_mul(2 * topic_bytes).ok_or(TOO_SHORT)?)?
             .to_vec();
@@ -210,8 +211,12 @@ impl Interned {
                 write_bytes(out, key);
             }
         }
+        // Each code in as few bytes as the dictionary needs: most columns hold a few
+        // hundred values or fewer.
+        let width = code_width(self.values.len());
+        out.push(width as u8);
         for code in &self.codes {
-            out.extend_from_slice(&code.to_le_bytes());
+            out.extend_from_slice(&code.to_le_bytes()[..width]);
         }
     }
 
@@ -257,11 +262,22 @@ impl Interned {
             }
             values.push(value);
         }
-        let codes: Vec<u32> = bytes
-            .take(rows.checked_mul(4).ok_or(TOO_SHORT)?)?
-            .chunks_exact(4)
-            .map(|code| u32::from_le_bytes([code[0], code[1], code[2], code[3]]))
-            .collect();
+        let width = usize::from(bytes.byte()?);
+        if width != code_width(values.len()) {
+            return Err(SnapshotError("codes of the wrong width"));
+        }
+        let packed = bytes.take(rows.checked_mul(width).ok_or(TOO_SHORT)?)?;
+        let codes: Vec<u32> = match width {
+            1 => packed.iter().map(|code| u32::from(*code)).collect(),
+            2 => packed
+                .chunks_exact(2)
+                .map(|code| u32::from(u16::from_le_bytes([code[0], code[1]])))
+                .collect(),
+            _ => packed
+                .chunks_exact(4)
+                .map(|code| u32::from_le_bytes([code[0], code[1], code[2], code[3]]))
+                .collect(),
+        };
         if codes.iter().any(|code| *code >= count) {
             return Err(SnapshotError("a code outside its dictionary"));
         }
@@ -271,6 +287,15 @@ impl Interned {
             by_key: Arc::new(by_key),
             none,
         })
+    }
+}
+
+/// How many bytes each code of a dictionary of `values` entries takes: 1, 2 or 4.
+fn code_width(values: usize) -> usize {
+    match values {
+        0..=0x100 => 1,
+        0x101..=0x1_0000 => 2,
+        _ => 4,
     }
 }
 

@@ -81,6 +81,7 @@ impl Store {
                 revision,
                 rewrites,
                 snapshot_rows: columns.len(),
+                from_snapshot: columns.len(),
                 columns: Arc::new(columns),
             })),
             Err(error) => {

@@ -233,6 +233,8 @@ pub(super) struct CachedInput {
     /// How many of the rows the last snapshot stored or read holds
     /// ([`super::report_snapshots`]).
     pub(super) snapshot_rows: usize,
+    /// How many of the rows were read from a stored snapshot, not row by row.
+    pub(super) from_snapshot: usize,
 }
 
 impl ReportCache {
@@ -408,7 +410,6 @@ impl Store {
                 .unwrap_or_default()
         });
         let RevisionCounters { revision, rewrites } = counters;
-        let mut from_snapshot = 0;
         let held_usable = cached
             .as_ref()
             .is_some_and(|held| held.rewrites == rewrites && held.revision <= revision);
@@ -416,7 +417,6 @@ impl Store {
             // Columns never read, or whose rows were changed since: the stored snapshot, if
             // one of these rows is kept, and the rows committed after it.
             *cached = self.stored_snapshot(survey, counters).await?;
-            from_snapshot = cached.as_ref().map_or(0, |held| held.columns.len());
         }
         let read_since = match cached.as_ref() {
             Some(held) if held.revision == revision => None,
@@ -429,6 +429,7 @@ impl Store {
                 rewrites,
                 columns: Arc::new(ReportColumns::new(survey)),
                 snapshot_rows: 0,
+                from_snapshot: 0,
             });
             // Columns shared with a report still being computed are copied, not changed
             // under it.
@@ -468,7 +469,7 @@ impl Store {
         }
         Ok(ColumnsRead {
             columns: Arc::clone(&held.columns),
-            from_snapshot,
+            from_snapshot: held.from_snapshot,
         })
     }
 
