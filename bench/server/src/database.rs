@@ -574,6 +574,32 @@ fn push_copy_line(text: &mut String, fields: &[Option<String>]) {
     text.push('\n');
 }
 
+/// How many report snapshots the database at `url` holds (see the server's
+/// `store::report_snapshots`).
+pub(crate) async fn report_snapshots(url: &str) -> anyhow::Result<i64> {
+    let pool = Pool::connect(url, 1).await?;
+    Ok(on_pool!(&pool, |pool| {
+        let count = sqlx::query_scalar("SELECT COUNT(*) FROM report_snapshots")
+            .fetch_one(pool)
+            .await?;
+        pool.close().await;
+        count
+    }))
+}
+
+/// Deletes every report snapshot of the database at `url`, so that the next start reads
+/// every row, as the first start after an upgrade or an erasure does.
+pub(crate) async fn delete_report_snapshots(url: &str) -> anyhow::Result<()> {
+    let pool = Pool::connect(url, 1).await?;
+    on_pool!(&pool, |pool| {
+        sqlx::query("DELETE FROM report_snapshots")
+            .execute(pool)
+            .await?;
+        pool.close().await;
+    });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,30 +667,4 @@ mod tests {
         );
         std::fs::remove_dir_all(dir).unwrap();
     }
-}
-
-/// How many report snapshots the database at `url` holds (see the server's
-/// `store::report_snapshots`).
-pub(crate) async fn report_snapshots(url: &str) -> anyhow::Result<i64> {
-    let pool = Pool::connect(url, 1).await?;
-    Ok(on_pool!(&pool, |pool| {
-        let count = sqlx::query_scalar("SELECT COUNT(*) FROM report_snapshots")
-            .fetch_one(pool)
-            .await?;
-        pool.close().await;
-        count
-    }))
-}
-
-/// Deletes every report snapshot of the database at `url`, so that the next start reads
-/// every row, as the first start after an upgrade or an erasure does.
-pub(crate) async fn delete_report_snapshots(url: &str) -> anyhow::Result<()> {
-    let pool = Pool::connect(url, 1).await?;
-    on_pool!(&pool, |pool| {
-        sqlx::query("DELETE FROM report_snapshots")
-            .execute(pool)
-            .await?;
-        pool.close().await;
-    });
-    Ok(())
 }
