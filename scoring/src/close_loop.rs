@@ -2,16 +2,17 @@
 //!
 //! After a wave, the account manager meets each client to discuss its feedback. A response
 //! needs that conversation when it is a detractor (0–6), when its relationship is a Stalker
-//! or an Opponent, or when it rates any CRQ element low ([`LOW_RATING`] or below on the
-//! 1–7 scale). This module only names the reasons; who may see which response is the
-//! server's business.
+//! or an Opponent, when it rates any CRQ element low ([`LOW_RATING`] or below on the 1–7
+//! scale), or when it rates any contract-experience item at or below the survey's
+//! `close_loop.experience_threshold` (default 3). This module only names the reasons; who
+//! may see which response is the server's business.
 
 use serde::{Deserialize, Serialize};
 
 use crate::answer::Answers;
 use crate::definition::{Question, SurveyDefinition, TextPurpose};
 use crate::ids::QuestionId;
-use crate::score::{NpsCategory, Observation, RelationshipCategory, ResponseScore, Scorer};
+use crate::score::{NpsCategory, Observation, RelationshipCategory, Scorer};
 
 /// The highest element rating (1–7) that counts as low: the disagreeing side of the scale.
 pub const LOW_RATING: u8 = 3;
@@ -35,11 +36,22 @@ pub enum Reason {
         /// Its rating, 1–7.
         rating: u8,
     },
+    /// A contract-experience item rated at or below the survey's
+    /// `close_loop.experience_threshold` (default 3).
+    LowExperience {
+        /// The contract-experience item.
+        item: QuestionId,
+        /// Its rating, 1–7.
+        rating: u8,
+    },
 }
 
-/// Every reason a scored response needs a conversation, in a fixed order (detractor,
-/// relationship, then low elements by id); empty when it needs none.
-pub fn conversation_reasons(score: &ResponseScore) -> Vec<Reason> {
+/// Every reason a response needs a conversation, in a fixed order (detractor, relationship,
+/// low elements by id, then low contract-experience items by id); empty when it needs none.
+/// `scorer` is the response's survey version compiled, which says which rated items are
+/// contract-experience items and how low a rating of theirs must be.
+pub fn conversation_reasons(scorer: &Scorer, answers: &Answers) -> Vec<Reason> {
+    let score = scorer.score(answers);
     let mut reasons = Vec::new();
     if score.nps_category == Some(NpsCategory::Detractor) {
         reasons.push(Reason::Detractor);
@@ -60,12 +72,30 @@ pub fn conversation_reasons(score: &ResponseScore) -> Vec<Reason> {
                 rating: *rating,
             }),
     );
+    let mut low_experience: Vec<(&QuestionId, u8)> = scorer
+        .rated_ids()
+        .iter()
+        .enumerate()
+        .filter(|(rated_idx, _)| scorer.level_of_rated(*rated_idx).is_none())
+        .filter_map(|(_, item)| Some((item, answers.ratings.get(item)?.get())))
+        .filter(|(_, rating)| *rating <= scorer.experience_threshold())
+        .collect();
+    low_experience.sort();
+    reasons.extend(
+        low_experience
+            .into_iter()
+            .map(|(item, rating)| Reason::LowExperience {
+                item: item.clone(),
+                rating,
+            }),
+    );
     reasons
 }
 
 /// Whether a response needs a conversation, from its compact observation: the same answer as
-/// `!conversation_reasons(&score).is_empty()` for the response's score, without building it,
-/// so that a list of thousands of responses can be sorted out before any is read in full.
+/// `!conversation_reasons(scorer, &answers).is_empty()` for the response's answers, without
+/// scoring them, so that a list of thousands of responses can be sorted out before any is
+/// read in full.
 pub fn needs_conversation(scorer: &Scorer, observation: &Observation) -> bool {
     if observation.nps <= 6 {
         return true;
@@ -83,7 +113,11 @@ pub fn needs_conversation(scorer: &Scorer, observation: &Observation) -> bool {
         .enumerate()
         .take(scorer.rated_ids().len())
         .any(|(rated_idx, rating)| {
-            (1..=LOW_RATING).contains(rating) && scorer.level_of_rated(rated_idx).is_some()
+            let low = match scorer.level_of_rated(rated_idx) {
+                Some(_) => LOW_RATING,
+                None => scorer.experience_threshold(),
+            };
+            (1..=low).contains(rating)
         })
 }
 

@@ -282,6 +282,40 @@ impl Default for CategoryThresholds {
     }
 }
 
+/// The lowest rating a contract-experience item may be given before it needs a conversation,
+/// unless the survey says otherwise: the disagreeing side of the 1–7 scale.
+pub const DEFAULT_EXPERIENCE_THRESHOLD: u8 = 3;
+
+/// What puts a response on the close-the-loop list, beyond the fixed rules (a detractor, a
+/// Stalker or an Opponent, a CRQ element rated 3 or lower).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CloseLoopRules {
+    /// A contract-experience item rated this or lower (1–7) needs a conversation (default 3).
+    #[serde(default = "default_experience_threshold")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 7)))]
+    pub experience_threshold: u8,
+}
+
+fn default_experience_threshold() -> u8 {
+    DEFAULT_EXPERIENCE_THRESHOLD
+}
+
+impl Default for CloseLoopRules {
+    fn default() -> Self {
+        Self {
+            experience_threshold: DEFAULT_EXPERIENCE_THRESHOLD,
+        }
+    }
+}
+
+impl CloseLoopRules {
+    fn is_default(&self) -> bool {
+        *self == CloseLoopRules::default()
+    }
+}
+
 /// An open-text topic: a respondent mentions it when their text contains any keyword.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -322,6 +356,10 @@ pub struct SurveyDefinition {
     /// Relationship-category thresholds.
     #[serde(default)]
     pub thresholds: CategoryThresholds,
+    /// What else puts a response on the close-the-loop list: a contract-experience item
+    /// rated at or below `experience_threshold`. Not written out while it holds the default.
+    #[serde(default, skip_serializing_if = "CloseLoopRules::is_default")]
+    pub close_loop: CloseLoopRules,
     /// Smallest group whose scores a breakdown may show; smaller groups show counts only.
     #[serde(default = "default_min_group_size")]
     pub min_group_size: u32,
@@ -494,6 +532,13 @@ impl SurveyDefinition {
             ));
         }
         self.validate_thresholds()?;
+        let experience_threshold = self.close_loop.experience_threshold;
+        if !(1..=7).contains(&experience_threshold) {
+            return Err(DefinitionError::invalid(
+                "close_loop.experience_threshold",
+                format!("experience_threshold must be 1..=7, got {experience_threshold}"),
+            ));
+        }
 
         if self.levels.len() > MAX_LEVELS {
             return Err(DefinitionError::invalid(

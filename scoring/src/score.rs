@@ -73,6 +73,8 @@ pub struct Scorer {
     /// `experience_scale / k` for `k` answered contract-experience items; 0 for none.
     experience_factor: [u64; MAX_RATED_ITEMS + 1],
     thresholds: CategoryThresholds,
+    /// The highest contract-experience rating that needs a conversation.
+    experience_threshold: u8,
     /// The thresholds as scaled integers: the least overall × scale of each category.
     scaled_thresholds: [u64; 3],
 }
@@ -164,6 +166,7 @@ impl Scorer {
             overall_scale,
             experience_scale,
             thresholds: definition.thresholds,
+            experience_threshold: definition.close_loop.experience_threshold,
         }
     }
 
@@ -205,6 +208,12 @@ impl Scorer {
     /// The category thresholds.
     pub fn thresholds(&self) -> CategoryThresholds {
         self.thresholds
+    }
+
+    /// The highest contract-experience rating (1–7) that puts a response on the
+    /// close-the-loop list: the definition's `close_loop.experience_threshold`.
+    pub fn experience_threshold(&self) -> u8 {
+        self.experience_threshold
     }
 
     /// The compact form of a response's answers.

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use crate::definition::{
-    CategoryThresholds, ChoiceOption, ConfidentialityMode, IdentityRequest, Level, Question,
-    SurveyDefinition, Text, TextPurpose, Topic,
+    CategoryThresholds, ChoiceOption, CloseLoopRules, ConfidentialityMode, IdentityRequest, Level,
+    Question, SurveyDefinition, Text, TextPurpose, Topic,
 };
 use crate::ids::{LevelId, Locale, OptionId, QuestionId, SurveyId, TopicId};
 
@@ -467,6 +467,7 @@ fn base(id: &str, title: Phrase, levels: Vec<Level>, questions: Vec<Question>) -
         levels,
         questions,
         thresholds: CategoryThresholds::default(),
+        close_loop: CloseLoopRules::default(),
         min_group_size: 5,
         show_answer_summary: true,
         ask_identity: IdentityRequest::WhenIdentified,

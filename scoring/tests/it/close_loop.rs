@@ -1,6 +1,9 @@
 //! Which responses need a close-the-loop conversation, and why, checked by hand.
 
-use rapport_scoring::close_loop::{Reason, conversation_reasons, strength_and_weakness};
+use rapport_scoring::close_loop::{
+    Reason, conversation_reasons, needs_conversation, strength_and_weakness,
+};
+use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::score::RelationshipCategory;
 use rapport_scoring::wire::ConfidentialityChoice;
 use rapport_scoring::{Scorer, template, validate};
@@ -9,18 +12,38 @@ use serde_json::json;
 use crate::support::response;
 
 fn reasons(answers: serde_json::Value) -> Vec<Reason> {
-    let definition = template("client-portal").unwrap();
+    reasons_in(&template("client-portal").unwrap(), answers)
+}
+
+/// The reasons a response with `answers` to `definition` needs a conversation, checked
+/// against the fast path the list sorts responses out with.
+fn reasons_in(definition: &SurveyDefinition, answers: serde_json::Value) -> Vec<Reason> {
     let valid = validate(
-        &definition,
+        definition,
         &response(
-            "client-portal",
+            definition.id.as_str(),
             1,
             answers,
             ConfidentialityChoice::Confidential,
         ),
     )
     .unwrap();
-    conversation_reasons(&Scorer::new(&definition).score(&valid.answers))
+    let scorer = Scorer::new(definition);
+    let reasons = conversation_reasons(&scorer, &valid.answers);
+    let observation = scorer.observe(&valid.answers, ConfidentialityChoice::Confidential);
+    assert_eq!(
+        needs_conversation(&scorer, &observation),
+        !reasons.is_empty(),
+        "the fast path disagrees with {reasons:?}"
+    );
+    reasons
+}
+
+fn low_experience(item: &str, rating: u8) -> Reason {
+    Reason::LowExperience {
+        item: rapport_scoring::QuestionId::new(item).unwrap(),
+        rating,
+    }
 }
 
 fn low(element: &str, rating: u8) -> Reason {
@@ -82,6 +105,66 @@ fn a_stalker_is_named_even_with_a_passive_score_and_no_low_element() {
         [Reason::Relationship {
             category: RelationshipCategory::Stalker
         }]
+    );
+}
+
+#[test]
+fn a_contract_experience_item_at_or_below_the_default_threshold_is_named() {
+    let negotiation = template("post-negotiation").unwrap();
+    assert_eq!(negotiation.close_loop.experience_threshold, 3);
+    // A passive who trusts the firm, but was not kept informed and found the scope missed.
+    let got = reasons_in(
+        &negotiation,
+        json!({"nps": 8, "trust": 6, "satisfaction": 6, "kept-informed": 2, "meeting-scope": 3, "quick-replies": 4}),
+    );
+    assert_eq!(
+        got,
+        [
+            low_experience("kept-informed", 2),
+            low_experience("meeting-scope", 3)
+        ]
+    );
+    assert_eq!(
+        serde_json::to_value(&got[0]).unwrap(),
+        json!({"kind": "low_experience", "item": "kept-informed", "rating": 2})
+    );
+    // One above the threshold needs no conversation.
+    assert_eq!(
+        reasons_in(
+            &negotiation,
+            json!({"nps": 8, "trust": 6, "satisfaction": 6, "kept-informed": 4, "meeting-scope": 4})
+        ),
+        []
+    );
+}
+
+#[test]
+fn the_survey_sets_how_low_an_experience_rating_must_be() {
+    let mut strict = template("legal-contract-experience").unwrap();
+    strict.close_loop.experience_threshold = 5;
+    strict.validate().unwrap();
+    let answers = json!({"nps": 9, "kept-informed": 5, "unexpected-changes": 6, "trust": 6});
+    assert_eq!(
+        reasons_in(&strict, answers.clone()),
+        [low_experience("kept-informed", 5)]
+    );
+    strict.close_loop.experience_threshold = 1;
+    assert_eq!(reasons_in(&strict, answers), []);
+    // Reasons come in a fixed order: detractor, relationship, elements, then experience.
+    assert_eq!(
+        reasons_in(
+            &strict,
+            json!({"nps": 3, "quick-replies": 1, "care": 2, "kept-informed": 1})
+        ),
+        [
+            Reason::Detractor,
+            Reason::Relationship {
+                category: RelationshipCategory::Opponent
+            },
+            low("care", 2),
+            low_experience("kept-informed", 1),
+            low_experience("quick-replies", 1)
+        ]
     );
 }
 

@@ -127,6 +127,21 @@ fn errors_name_the_bad_field() {
             "thresholds",
             "ambassador > ambivalent > stalker",
         ),
+        (
+            format!("{MINIMAL}\n[close_loop]\nexperience_threshold = 8\n"),
+            "close_loop.experience_threshold",
+            "experience_threshold must be 1..=7, got 8",
+        ),
+        (
+            format!("{MINIMAL}\n[close_loop]\nexperience_threshold = 0\n"),
+            "close_loop.experience_threshold",
+            "experience_threshold must be 1..=7, got 0",
+        ),
+        (
+            format!("{MINIMAL}\n[close_loop]\nexperience_treshold = 2\n"),
+            "close_loop.experience_treshold",
+            "unknown field `experience_treshold`",
+        ),
     ];
     for (source, field, message) in cases {
         let error = error_of(&source);
@@ -168,6 +183,32 @@ fn when_identity_is_asked_loads_from_toml_and_defaults_to_only_when_identified()
     // The default is not written out, so stored definitions and templates read as before.
     let toml = template("client-portal").unwrap().to_toml();
     assert!(!toml.contains("ask_identity"), "{toml}");
+}
+
+#[test]
+fn the_experience_threshold_of_close_the_loop_loads_and_defaults_to_three() {
+    assert_eq!(
+        SurveyDefinition::parse(MINIMAL)
+            .unwrap()
+            .close_loop
+            .experience_threshold,
+        3
+    );
+    let strict = SurveyDefinition::parse(&format!(
+        "{MINIMAL}\n[close_loop]\nexperience_threshold = 5\n"
+    ))
+    .unwrap();
+    assert_eq!(strict.close_loop.experience_threshold, 5);
+    let again = SurveyDefinition::parse(&strict.to_toml()).unwrap();
+    assert_eq!(again.close_loop.experience_threshold, 5);
+    let json = serde_json::to_value(&strict).unwrap();
+    assert_eq!(
+        json["close_loop"],
+        serde_json::json!({"experience_threshold": 5})
+    );
+    // The default is not written out, so stored definitions and templates read as before.
+    let toml = template("post-negotiation").unwrap().to_toml();
+    assert!(!toml.contains("close_loop"), "{toml}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use rapport_scoring::aggregate::Tally;
-use rapport_scoring::close_loop::{conversation_reasons, needs_conversation};
+use rapport_scoring::close_loop::{Reason, conversation_reasons, needs_conversation};
 use rapport_scoring::ids::QuestionId;
 use rapport_scoring::validate::{Answers, NpsAnswer, Rating};
 use rapport_scoring::wire::{ConfidentialityChoice, Context};
@@ -241,13 +241,16 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
     /// The close-the-loop list sorts responses out by their observation; it must agree with the
-    /// reasons named from the full score, contract-experience items (never a reason) included.
+    /// reasons named from the answers, for every contract-experience threshold a survey may set.
     #[test]
     fn needing_a_conversation_agrees_with_the_reasons_named(
         nps in proptest::option::weighted(0.9, 0u8..=10),
         ratings in proptest::collection::vec(proptest::option::weighted(0.8, 1u8..=7), 12),
+        experience_threshold in 1u8..=7,
     ) {
-        let definition = template("legal-contract-experience").unwrap();
+        let mut definition = template("legal-contract-experience").unwrap();
+        definition.close_loop.experience_threshold = experience_threshold;
+        definition.validate().unwrap();
         let scorer = Scorer::new(&definition);
         let mut answers = Answers { nps: nps.map(|answer| NpsAnswer::try_from(answer).unwrap()), ..Answers::default() };
         for (id, rating) in scorer.rated_ids().iter().zip(ratings) {
@@ -256,6 +259,17 @@ proptest! {
             }
         }
         let observation = scorer.observe(&answers, ConfidentialityChoice::Identified);
-        prop_assert_eq!(needs_conversation(&scorer, &observation), !conversation_reasons(&scorer.score(&answers)).is_empty());
+        let reasons = conversation_reasons(&scorer, &answers);
+        prop_assert_eq!(needs_conversation(&scorer, &observation), !reasons.is_empty());
+        // A low experience rating is named exactly when an item is at or below the threshold.
+        let lowest_experience = scorer
+            .rated_ids()
+            .iter()
+            .enumerate()
+            .filter(|(rated_idx, _)| scorer.level_of_rated(*rated_idx).is_none())
+            .filter_map(|(_, item)| answers.ratings.get(item).map(|rating| rating.get()))
+            .min();
+        let named = reasons.iter().any(|reason| matches!(reason, Reason::LowExperience { .. }));
+        prop_assert_eq!(named, lowest_experience.is_some_and(|lowest| lowest <= experience_threshold));
     }
 }

@@ -411,7 +411,7 @@ pub async fn follow_up_overview(
         let Some(row) = rows.remove(&response_id) else {
             continue;
         };
-        let reasons = conversation_reasons(&row.score);
+        let reasons = conversation_reasons(survey.scorer(), &row.answers);
         let Some(entry) = accounts.get_mut(&row.account) else {
             continue;
         };
@@ -504,15 +504,25 @@ pub async fn set_response_follow_up(
     let survey = state
         .survey_or(survey_id, None, FollowUpError::NoSurvey)
         .await?;
-    let on_list = state
+    let row = state
         .store
         .export_row(survey.definition().id.as_str(), response_id)
         .await?
-        .is_some_and(|row| {
+        .filter(|row| {
             row.confidentiality == ConfidentialityChoice::Identified
                 && caller.sees_account(row.account.as_deref())
-                && !conversation_reasons(&row.score).is_empty()
         });
+    // The reasons are those of the version the response answered, which says which items are
+    // about the contract experience and how low a rating of theirs must be.
+    let on_list = match row {
+        Some(row) => {
+            let answered = state
+                .survey_or(survey_id, Some(row.survey_version), FollowUpError::NoSurvey)
+                .await?;
+            !conversation_reasons(answered.scorer(), &row.answers).is_empty()
+        }
+        None => false,
+    };
     if !on_list {
         return Err(FollowUpError::NotOnList {
             survey_id: survey_id.to_owned(),

@@ -15,6 +15,8 @@ use super::{Store, parse_arrival, parse_confidentiality};
 pub struct ExportRow {
     /// Response id.
     pub response_id: String,
+    /// The survey version it answered.
+    pub survey_version: u32,
     /// The widget's submit time.
     pub submitted_at: String,
     /// Anonymous, confidential or identified.
@@ -36,7 +38,7 @@ pub struct ExportRow {
 /// The columns of an export row and where they come from, up to the `WHERE`.
 macro_rules! select_exported {
     () => {
-        "SELECT r.response_id, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
+        "SELECT r.response_id, r.survey_version, r.submitted_at, r.confidentiality, r.account, r.matter, r.wave, r.answers, r.score, i.sealed \
          FROM responses r LEFT JOIN respondent_identities i ON i.response_id = r.response_id "
     };
 }
@@ -45,6 +47,7 @@ macro_rules! select_exported {
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct Exported {
     response_id: String,
+    survey_version: i64,
     submitted_at: String,
     confidentiality: String,
     account: Option<String>,
@@ -61,6 +64,7 @@ impl TryFrom<Exported> for ExportRow {
     fn try_from(exported: Exported) -> anyhow::Result<Self> {
         Ok(ExportRow {
             response_id: exported.response_id,
+            survey_version: u32::try_from(exported.survey_version)?,
             submitted_at: exported.submitted_at,
             confidentiality: parse_confidentiality(&exported.confidentiality)?,
             account: exported.account,

@@ -732,6 +732,18 @@ async fn contract_experience_shows_each_statement_the_four_areas_and_each_matter
         "{lease}"
     );
     assert!(page.text.contains("href=\"#experience\""));
+    // A rating of 3 or less puts the client on the close-the-loop list, in a partner's words;
+    // a 4 does not.
+    for reason in [
+        "Rated “Kept informed” 2 of 7",
+        "Rated “Kept informed” 3 of 7",
+        "Rated “Kept informed” 1 of 7",
+        "Rated “Meeting scope” 1 of 7",
+    ] {
+        assert!(page.text.contains(reason), "{reason} in {}", page.text);
+    }
+    assert!(!page.text.contains("Rated “Kept informed” 4 of 7"));
+    assert!(!page.text.contains("low_experience") && !page.text.contains("LowExperience"));
 
     // A survey without experience statements has no such section.
     let portal = get(&server, "/dashboard?survey=client-portal", Some(&admin)).await;

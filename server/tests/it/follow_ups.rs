@@ -414,3 +414,161 @@ async fn the_confidential_feedback_flag_is_followed_up_per_account_and_wave() {
         "one status, whoever looks"
     );
 }
+
+const NEGOTIATION: &str = "/api/v1/surveys/post-negotiation/follow-ups";
+
+/// Posts an answer to version `version` of the post-negotiation survey from `account`: a
+/// passive (8) who trusts the firm and is satisfied, so that only its contract-experience
+/// ratings, `experience`, can put it on the list.
+async fn post_negotiation(
+    server: &TestServer,
+    counter: u32,
+    version: u32,
+    account: &str,
+    confidentiality: &str,
+    experience: Value,
+) {
+    let mut response = portal_response(counter);
+    response["survey_id"] = json!("post-negotiation");
+    response["survey_version"] = json!(version);
+    response["confidentiality"] = json!(confidentiality);
+    response["context"] = json!({"account": account, "wave": "2026-h2"});
+    let mut answers = json!({"nps": 8, "trust": 6, "satisfaction": 6});
+    answers
+        .as_object_mut()
+        .unwrap()
+        .extend(experience.as_object().unwrap().clone());
+    response["answers"] = answers;
+    let (status, body) = server.post_json("post-negotiation", &response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn a_contract_experience_rating_at_the_threshold_is_on_the_list_with_its_reason() {
+    let server = TestServer::new().await;
+    // The default threshold is 3 of 7: Northwind's answer is on the list, Contoso's, one
+    // above it everywhere, is not.
+    post_negotiation(
+        &server,
+        1,
+        1,
+        "northwind",
+        "identified",
+        json!({"kept-informed": 3, "meeting-scope": 6}),
+    )
+    .await;
+    post_negotiation(
+        &server,
+        2,
+        1,
+        "contoso",
+        "identified",
+        json!({"kept-informed": 4, "unexpected-changes": 4, "problem-handling": 4, "meeting-scope": 4, "quick-replies": 4}),
+    )
+    .await;
+    // A confidential answer rated as low only flags its account, like any other reason.
+    post_negotiation(
+        &server,
+        3,
+        1,
+        "fabrikam",
+        "confidential",
+        json!({"problem-handling": 1}),
+    )
+    .await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let (status, body) = call(&server, "GET", NEGOTIATION, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let accounts = body["accounts"].as_array().unwrap();
+    assert_eq!(
+        accounts
+            .iter()
+            .map(|account| account["account"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["fabrikam", "northwind"],
+        "{body}"
+    );
+    let items = accounts[1]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{body}");
+    assert_eq!(items[0]["response_id"], id(1));
+    assert_eq!(
+        items[0]["reasons"],
+        json!([{"kind": "low_experience", "item": "kept-informed", "rating": 3}])
+    );
+    assert_eq!(accounts[0]["items"], json!([]));
+    assert_eq!(
+        accounts[0]["confidential_feedback"],
+        json!([{"wave": "2026-h2", "follow_up": {"status": "open", "note": null, "updated_at": null}}])
+    );
+    assert!(!body.to_string().contains("problem-handling"), "{body}");
+    // The account manager does not see the flag of one unpublished confidential answer.
+    let fabrikam = token(&server, Role::Account, &["fabrikam"]).await;
+    let (status, body) = call(&server, "GET", NEGOTIATION, Some(&fabrikam), None).await;
+    assert_eq!((status, &body["accounts"]), (StatusCode::OK, &json!([])));
+
+    // A second version puts the threshold at 2: a 3 is no longer enough, a 2 is.
+    let mut lenient = rapport_scoring::template("post-negotiation").unwrap();
+    lenient.version = 2;
+    lenient.close_loop.experience_threshold = 2;
+    server.state.store.add_survey(&lenient).await.unwrap();
+    post_negotiation(
+        &server,
+        4,
+        2,
+        "northwind",
+        "identified",
+        json!({"kept-informed": 3}),
+    )
+    .await;
+    post_negotiation(
+        &server,
+        5,
+        2,
+        "contoso",
+        "identified",
+        json!({"unexpected-changes": 2}),
+    )
+    .await;
+    let (status, body) = call(&server, "GET", NEGOTIATION, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["version"], 2);
+    let accounts = body["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 1, "{body}");
+    assert_eq!(accounts[0]["items"][0]["response_id"], id(5));
+    assert_eq!(
+        accounts[0]["items"][0]["reasons"],
+        json!([{"kind": "low_experience", "item": "unexpected-changes", "rating": 2}])
+    );
+    // Each version's answers are judged by its own threshold, in the list and when
+    // followed up: the first version's 3 is still on its list.
+    let (_, first) = call(
+        &server,
+        "GET",
+        &format!("{NEGOTIATION}?version=1"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(first["accounts"][1]["items"][0]["response_id"], id(1));
+    let update = json!({"status": "done", "note": "Agreed weekly updates"});
+    let (status, body) = call(
+        &server,
+        "PUT",
+        &format!("{NEGOTIATION}/responses/{}", id(1)),
+        Some(&admin),
+        Some(update.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (counter, why) in [(2, "one above the threshold"), (4, "above its version's")] {
+        let (status, body) = call(
+            &server,
+            "PUT",
+            &format!("{NEGOTIATION}/responses/{}", id(counter)),
+            Some(&admin),
+            Some(update.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{why}: {body}");
+    }
+}

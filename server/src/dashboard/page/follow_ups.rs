@@ -44,9 +44,9 @@ pub(super) fn section(
                 p { "No response needs a conversation." }
             } @else {
                 p class="lead" {
-                    "Responses that need a conversation: detractors, Stalkers, Opponents and low \
-                     element ratings. Confidential feedback only flags its account; who said what \
-                     is never shown."
+                    "Responses that need a conversation: detractors, Stalkers, Opponents, low \
+                     element ratings and low contract-experience ratings. Confidential feedback \
+                     only flags its account; who said what is never shown."
                 }
                 (accounts(survey, summaries, opened))
                 @if let Some(account) = opened {
@@ -266,6 +266,9 @@ fn reason_text(reason: &Reason, nps: Option<u8>) -> String {
             "Low {} ({rating} of 7)",
             element_label(element.as_str()).to_lowercase()
         ),
+        Reason::LowExperience { item, rating } => {
+            format!("Rated “{}” {rating} of 7", element_label(item.as_str()))
+        }
     }
 }
 
