@@ -119,7 +119,9 @@ impl EmailBlock {
                         style="width:100%;table-layout:fixed;border-collapse:separate;border-spacing:2px;" {
                         tr {
                             @for value in 0..=10u8 {
-                                td align="center" bgcolor=(BUTTON_COLOUR) width="9%"
+                                // Outlook on Windows ignores a link's padding: the cell's
+                                // height keeps its button as tall as elsewhere.
+                                td align="center" valign="middle" bgcolor=(BUTTON_COLOUR) width="9%" height="36"
                                     style={"padding:0;background-color:" (BUTTON_COLOUR) ";border-radius:4px;"} {
                                     a href=(answer_link(link, value))
                                         style="display:block;padding:9px 0;font-size:15px;line-height:18px;font-weight:bold;color:#ffffff;text-decoration:none;white-space:nowrap;text-align:center;" {
