@@ -3,6 +3,11 @@
 // name, and shows the survey for that invitation in the same language. It thanks the client
 // once the survey says the answers arrived, not before. A link that cannot be used gets a
 // sentence saying what to do, naming the firm when the link still says which firm sent it.
+// A number clicked in the email's scale arrives as `?answer=7`: this script records it as a
+// provisional answer before the rest of the survey shows, with that number chosen, so a
+// client who leaves after clicking still counts. Opening the link records nothing by itself,
+// because mail scanners open links before people do; and a link already answered is never
+// recorded again, so clicking twice, or after completing, changes nothing.
 // No inline script, so a strict CSP holds.
 import '/widget/rapport.js';
 
@@ -16,6 +21,7 @@ const WORDS = {
     about: (matter) => `About: ${matter}`,
     why: (firm) => `${firm || 'We'} would like to hear how the work went for you. It takes about two minutes.`,
     answered: 'You have already answered this survey. If you send it again, your new answers will replace the earlier ones.',
+    saved: 'Thank you: your answer is saved. A few more questions follow below, if you have a minute.',
     answeredFinal: 'You have already answered this survey. Your answers are now part of the results shared in confidence, so they can no longer be changed. Thank you.',
     thanks: (name) => (name ? `Thank you, ${name}.` : 'Thank you.'),
     received: (firm) => (firm ? `Your answers have reached ${firm}.` : 'Your answers have been received.'),
@@ -33,6 +39,7 @@ const WORDS = {
     about: (matter) => `Objet\u00a0: ${matter}`,
     why: (firm) => `${firm ? `${firm} aimerait` : 'Nous aimerions'} connaître votre avis sur le travail accompli. Cela prend environ deux minutes.`,
     answered: 'Vous avez déjà répondu à ce questionnaire. Si vous l’envoyez à nouveau, vos nouvelles réponses remplaceront les précédentes.',
+    saved: 'Merci\u00a0: votre réponse est enregistrée. Quelques questions suivent ci-dessous, si vous avez une minute.',
     answeredFinal: 'Vous avez déjà répondu à ce questionnaire. Vos réponses font désormais partie des résultats partagés en toute confidentialité ; elles ne peuvent donc plus être modifiées. Merci.',
     thanks: (name) => (name ? `Merci, ${name}.` : 'Merci.'),
     received: (firm) => (firm ? `Vos réponses ont bien été transmises à ${firm}.` : 'Vos réponses ont bien été reçues.'),
@@ -50,6 +57,7 @@ const WORDS = {
     about: (matter) => `Betreff: ${matter}`,
     why: (firm) => `${firm ? `${firm} möchte` : 'Wir möchten'} gern wissen, wie Sie die Zusammenarbeit erlebt haben. Das dauert etwa zwei Minuten.`,
     answered: 'Sie haben diese Umfrage bereits beantwortet. Wenn Sie sie noch einmal senden, ersetzen Ihre neuen Antworten die früheren.',
+    saved: 'Vielen Dank: Ihre Antwort ist gespeichert. Wenn Sie eine Minute Zeit haben, folgen unten noch einige Fragen.',
     answeredFinal: 'Sie haben diese Umfrage bereits beantwortet. Ihre Antworten sind jetzt Teil der vertraulich geteilten Ergebnisse und können daher nicht mehr geändert werden. Vielen Dank.',
     thanks: (name) => (name ? `Vielen Dank, ${name}.` : 'Vielen Dank.'),
     received: (firm) => (firm ? `Ihre Antworten sind bei ${firm} eingegangen.` : 'Ihre Antworten sind eingegangen.'),
@@ -67,6 +75,7 @@ const WORDS = {
     about: (matter) => `Betreft: ${matter}`,
     why: (firm) => `${firm ? `${firm} hoort` : 'Wij horen'} graag hoe u de samenwerking hebt ervaren. Het duurt ongeveer twee minuten.`,
     answered: 'U hebt deze vragenlijst al ingevuld. Als u hem opnieuw verstuurt, vervangen uw nieuwe antwoorden de eerdere.',
+    saved: 'Dank u: uw antwoord is opgeslagen. Hieronder volgen nog een paar vragen, als u even tijd hebt.',
     answeredFinal: 'U hebt deze vragenlijst al ingevuld. Uw antwoorden maken nu deel uit van de vertrouwelijk gedeelde resultaten en kunnen daarom niet meer worden gewijzigd. Dank u.',
     thanks: (name) => (name ? `Dank u wel, ${name}.` : 'Dank u wel.'),
     received: (firm) => (firm ? `Uw antwoorden zijn bij ${firm} aangekomen.` : 'Uw antwoorden zijn ontvangen.'),
@@ -84,6 +93,7 @@ const WORDS = {
     about: (matter) => `Asunto: ${matter}`,
     why: (firm) => `${firm ? `A ${firm} le gustaría` : 'Nos gustaría'} conocer su opinión sobre el trabajo realizado. Le llevará unos dos minutos.`,
     answered: 'Ya ha respondido a esta encuesta. Si la envía de nuevo, sus nuevas respuestas sustituirán a las anteriores.',
+    saved: 'Gracias: su respuesta se ha guardado. Si tiene un minuto, a continuación siguen unas preguntas más.',
     answeredFinal: 'Ya ha respondido a esta encuesta. Sus respuestas forman parte ahora de los resultados compartidos de forma confidencial, por lo que ya no pueden modificarse. Gracias.',
     thanks: (name) => (name ? `Gracias, ${name}.` : 'Gracias.'),
     received: (firm) => (firm ? `Sus respuestas han llegado a ${firm}.` : 'Hemos recibido sus respuestas.'),
@@ -109,6 +119,53 @@ function chooseLanguage(invited) {
 }
 
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
+// The number clicked in the email's scale, when the link carries one from 0 to 10.
+const chosen = /^(10|[0-9])$/.test(new URLSearchParams(location.search).get('answer') || '')
+  ? Number(new URLSearchParams(location.search).get('answer'))
+  : null;
+
+// A response id the server accepts (a lowercase version-4 UUID), also where
+// crypto.randomUUID is missing (a page served over plain http).
+function responseId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// Records the clicked number as the invitation's answer, through the same endpoint and
+// the same rules as the survey's own send: the invitation says who answers, and the answer
+// is confidential (the survey's default, the most protective choice) until the client
+// completes the survey and chooses otherwise. Completing sends the whole response, which
+// replaces this one. An anonymous survey takes no invitation, so nothing is recorded there.
+// True once the server has stored it.
+async function recordChosen(survey, language) {
+  const path = `/api/v1/surveys/${encodeURIComponent(survey)}`;
+  const definition = await (await fetch(path)).json();
+  const question = (definition.questions || []).find((asked) => asked.kind === 'nps');
+  if (!question || definition.confidentiality === 'anonymous') return false;
+  const response = await fetch(`${path}/responses`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    // The answer still arrives if the client closes the page at once.
+    keepalive: true,
+    body: JSON.stringify({
+      format: 1,
+      response_id: responseId(),
+      survey_id: definition.id,
+      survey_version: definition.version,
+      locale: language,
+      answers: { [question.id]: chosen },
+      confidentiality: 'confidential',
+      invitation: token,
+      context: {},
+      submitted_at: new Date().toISOString(),
+    }),
+  });
+  return response.ok;
+}
 const status = document.getElementById('status');
 
 function show(id, text) {
@@ -167,6 +224,16 @@ async function start() {
     return;
   }
   status.textContent = body.answered ? words.answered : words.why(body.firm);
+  if (chosen !== null && !body.answered) {
+    // Stored before the survey shows, so the client's complete answers can only arrive
+    // after it and replace it, never the other way round. A slow server delays the survey
+    // by ten seconds at most.
+    const saved = await Promise.race([
+      recordChosen(body.survey, document.documentElement.lang).catch(() => false),
+      new Promise((resolve) => setTimeout(() => resolve(false), 10_000)),
+    ]);
+    if (saved) status.textContent = words.saved;
+  }
   document.addEventListener('rapport:submitted', () => {
     show('greeting', words.thanks(body.name));
     status.textContent = words.received(body.firm);
@@ -175,6 +242,7 @@ async function start() {
   survey.setAttribute('survey', body.survey);
   survey.setAttribute('token', token);
   survey.setAttribute('locale', document.documentElement.lang);
+  if (chosen !== null) survey.setAttribute('nps', String(chosen));
   document.getElementById('survey').appendChild(survey);
 }
 

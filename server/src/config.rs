@@ -446,9 +446,15 @@ pub struct InviteArgs {
     pub expires: String,
     /// Invite everyone in a CSV file with a header row naming `contact`, `account` and
     /// optionally `name`, `matter`, `wave`, `locale`, `account_name`, `matter_name`; prints
-    /// `contact,url` lines.
-    #[arg(long, conflicts_with_all = ["contact", "account", "account_name"])]
+    /// `contact,link,email_html,email_text` lines, the last two being the survey block for
+    /// the email (quoted; empty when the survey asks no 0–10 question).
+    #[arg(long, conflicts_with_all = ["contact", "account", "account_name", "email_block"])]
     pub csv: Option<PathBuf>,
+    /// Print, instead of the bare link, the survey block to paste into the thank-you email:
+    /// `html` (the 0–10 scale as eleven links, tables and inline styles only) or `text` (its
+    /// plain-text alternative), in the invitation's language.
+    #[arg(long, value_enum)]
+    pub email_block: Option<EmailBlockFormat>,
     /// The server's public address, the start of every link.
     #[arg(
         long,
@@ -462,6 +468,15 @@ pub struct InviteArgs {
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,
+}
+
+/// Which form of the email's survey block `rapport invite --email-block` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmailBlockFormat {
+    /// HTML to paste into the email.
+    Html,
+    /// The plain-text alternative.
+    Text,
 }
 
 /// Output format of `rapport report`.

@@ -21,7 +21,8 @@
 //! - [`state`]: `AppState`, what every handler shares.
 //! - [`store`]: the only module that knows SQL.
 //! - Primitives that import none of the above: [`config`], [`identity`], [`invitation`]
-//!   (signed invitation tokens), [`portal`], [`auth`] (roles and token hashing),
+//!   (signed invitation tokens), [`email_block`] (the survey block of a thank-you email),
+//!   [`portal`], [`auth`] (roles and token hashing),
 //!   [`metrics`], [`rate_limit`], [`error`] (the one error type every handler returns),
 //!   [`schemas`] (the scoring types in the OpenAPI document), [`connection`], [`headers`]
 //!   and [`widget_assets`].
@@ -36,6 +37,7 @@ pub mod config;
 pub mod connection;
 pub mod dashboard;
 pub mod demo;
+pub mod email_block;
 pub mod error;
 pub mod export;
 pub mod follow_up;

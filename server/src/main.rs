@@ -6,10 +6,11 @@ use anyhow::Context as _;
 use rapport_server::api::app;
 use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::config::{
-    Cli, Command, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat, ServeArgs,
-    SurveyCommand, TokenCommand,
+    Cli, Command, EmailBlockFormat, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat,
+    ServeArgs, SurveyCommand, TokenCommand,
 };
 use rapport_server::dashboard::SecureCookies;
+use rapport_server::email_block::EmailBlock;
 use rapport_server::identity::IdentityKey;
 use rapport_server::invitation::{Invitation, Language, Presentation, now_seconds, parse_lifetime};
 use rapport_server::metrics::Counters;
@@ -285,14 +286,34 @@ fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Invitee>> {
         .collect()
 }
 
+/// A CSV cell in double quotes, its own quotes doubled, so commas, quotes and line breaks
+/// of an email block stay inside it.
+fn csv_quoted(cell: &str) -> String {
+    format!("\"{}\"", cell.replace('"', "\"\""))
+}
+
 async fn invite(args: InviteArgs) -> anyhow::Result<()> {
     let lifetime = parse_lifetime(&args.expires)?;
     let people = invitees(&args)?;
     let identity_key = IdentityKey::load_or_create(&args.identity_key_file)?;
     let store = Store::open(&args.database.database_url).await?;
-    if store.survey(&args.survey, None).await?.is_none() {
+    let Some(survey) = store.survey(&args.survey, None).await? else {
         anyhow::bail!(
             "no survey {:?} in the database; add it with `rapport survey add`",
+            args.survey
+        );
+    };
+    let definition = survey.definition();
+    let has_scale = EmailBlock::new(definition, "", &Presentation::default()).is_some();
+    if args.email_block.is_some() && !has_scale {
+        anyhow::bail!(
+            "survey {:?} asks no 0–10 question, so there is no scale to put in the email; send the bare link",
+            args.survey
+        );
+    }
+    if args.csv.is_some() && !has_scale {
+        eprintln!(
+            "survey {:?} asks no 0–10 question: the email_html and email_text columns stay empty",
             args.survey
         );
     }
@@ -332,10 +353,22 @@ async fn invite(args: InviteArgs) -> anyhow::Result<()> {
             args.base_url.trim_end_matches('/'),
             invitation.sign(&identity_key)
         );
-        if args.csv.is_some() {
-            println!("{},{url}", person.contact)
-        } else {
-            println!("{url}")
+        let block = EmailBlock::new(definition, &url, &invitation.presentation);
+        match (&args.csv, args.email_block, block) {
+            (Some(_), _, block) => {
+                let (html, text) = block
+                    .map(|block| (block.html, block.text))
+                    .unwrap_or_default();
+                println!(
+                    "{},{url},{},{}",
+                    person.contact,
+                    csv_quoted(&html),
+                    csv_quoted(&text)
+                )
+            }
+            (None, Some(EmailBlockFormat::Html), Some(block)) => println!("{}", block.html),
+            (None, Some(EmailBlockFormat::Text), Some(block)) => print!("{}", block.text),
+            (None, _, _) => println!("{url}"),
         }
     }
     store.close().await;

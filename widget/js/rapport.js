@@ -40,6 +40,12 @@ function inlineDefinition(element, config) {
   return script ? script.textContent : null;
 }
 
+// Only a whole number from 0 to 10 is an answer; anything else is ignored.
+function chosenNps(value) {
+  const text = String(value ?? '');
+  return /^(10|[0-9])$/.test(text) ? Number(text) : null;
+}
+
 function configOf(element, overrides = {}) {
   const attr = (name) => element.getAttribute(name);
   const locales = [overrides.locale || attr('locale'), ...(navigator.languages || [navigator.language])].filter(Boolean);
@@ -59,6 +65,8 @@ function configOf(element, overrides = {}) {
     contact_email: overrides.contactEmail || attr('contact-email') || null,
     expires: Number(overrides.expires || attr('expires')) || null,
     signature: overrides.signature || attr('signature') || null,
+    // A 0–10 answer already chosen before the survey opened (a number clicked in an email).
+    nps: chosenNps(overrides.nps ?? attr('nps')),
   };
   const definition = overrides.definition || attr('definition') || inlineDefinition(element, overrides);
   config.definition = definition && typeof definition !== 'string' ? JSON.stringify(definition) : definition;
@@ -87,7 +95,7 @@ export async function mount(element, config = {}) {
   };
 }
 
-const OBSERVED = ['survey', 'endpoint', 'server', 'locale', 'token', 'definition', 'headers', 'account', 'matter', 'wave', 'contact-name', 'contact-email', 'expires', 'signature'];
+const OBSERVED = ['survey', 'endpoint', 'server', 'locale', 'token', 'definition', 'headers', 'account', 'matter', 'wave', 'contact-name', 'contact-email', 'expires', 'signature', 'nps'];
 
 class RapportSurvey extends HTMLElement {
   static get observedAttributes() { return OBSERVED; }

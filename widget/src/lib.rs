@@ -68,6 +68,9 @@ pub struct Config {
     pub expires: Option<i64>,
     /// The portal's signature of survey, account, matter, name and email.
     pub signature: Option<String>,
+    /// A 0–10 answer chosen before the survey opened (a number clicked in an email's
+    /// scale): the survey's first 0–10 question starts with it.
+    pub nps: Option<u8>,
 }
 
 impl Config {
@@ -223,6 +226,9 @@ pub fn Survey(props: &SurveyProps) -> Html {
                 wave: config.wave.clone(),
                 returning: None,
             };
+            if let Some((question, value)) = state.chosen_nps(config.nps) {
+                state.answers.insert(question, value);
+            }
             state
         })
     };
@@ -236,12 +242,17 @@ pub fn Survey(props: &SurveyProps) -> Html {
         let host = props.host.clone();
         let survey_id = survey_id.clone();
         let invitation = config.token.clone();
+        let chosen_nps = state.chosen_nps(config.nps);
         use_effect_with((), move |()| {
             let pending_responses = net::outbox();
             let mut own_response_id = None;
             if let Some(draft) = net::load_draft(&survey_id) {
                 let draft_response_id = draft.response_id.to_string();
                 state.dispatch(Action::Restore(draft));
+                // The number just clicked in the email wins over the one an older draft kept.
+                if let Some((question, value)) = chosen_nps {
+                    state.dispatch(Action::Answer(question, value));
+                }
                 if pending_responses
                     .iter()
                     .any(|pending| pending.response_id == draft_response_id)

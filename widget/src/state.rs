@@ -345,6 +345,19 @@ impl SurveyState {
             .and_then(|wire| wire.provisional)
     }
 
+    /// The survey's first 0–10 question and `chosen` as its answer, when a number from 0 to
+    /// 10 was chosen before the survey opened (in an email's scale) and the survey asks one.
+    pub fn chosen_nps(&self, chosen: Option<u8>) -> Option<(String, Value)> {
+        let value = chosen.filter(|value| *value <= 10)?;
+        self.definition
+            .questions
+            .iter()
+            .find_map(|question| match question {
+                Question::Nps { id, .. } => Some((id.as_str().to_owned(), Value::from(value))),
+                _ => None,
+            })
+    }
+
     /// The question with this id.
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.definition.question(id)

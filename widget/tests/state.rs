@@ -427,3 +427,18 @@ fn the_widget_has_no_word_for_a_respondents_category_in_any_language() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+fn a_number_chosen_in_the_email_answers_the_first_0_to_10_question_and_nothing_else_does() {
+    let state = fresh(ConfidentialityMode::Optional);
+    assert_eq!(
+        state.chosen_nps(Some(7)),
+        Some(("nps".to_owned(), json!(7)))
+    );
+    assert_eq!(
+        state.chosen_nps(Some(0)),
+        Some(("nps".to_owned(), json!(0)))
+    );
+    assert_eq!(state.chosen_nps(Some(11)), None, "11 is no answer");
+    assert_eq!(state.chosen_nps(None), None);
+}

@@ -20,6 +20,8 @@ mod dashboard;
 /// The curious account manager: reports and flags move only by whole batches of verified
 /// confidential answers.
 mod disclosure;
+/// The email's survey block: eleven mail-safe links, and the clicked answer counted once.
+mod email_block;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
 /// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.
