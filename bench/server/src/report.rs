@@ -31,7 +31,7 @@ use crate::responses::{ELEMENTS, RowMaker, SURVEY_ID, now, response_body};
 use crate::{Target, load_average, machine};
 
 /// The DuckDB release the reference runs on.
-const DUCKDB_VERSION: &str = "2.0.0";
+const DUCKDB_VERSION: &str = "1.5.5";
 
 /// `rapport-bench report`.
 #[derive(Debug, Args)]
@@ -461,14 +461,21 @@ async fn export_csv(url: &str, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A Python virtual environment holding DuckDB, created on first use.
+/// The file of a `sqlite://FILE[?options]` URL; `None` for any other database.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let file = url.strip_prefix("sqlite://")?;
+    Some(file.split_once('?').map_or(file, |(file, _)| file))
+}
+
+/// A Python virtual environment holding DuckDB and its SQLite extension, created on first
+/// use.
 async fn duckdb_python(python: &str, work_dir: &Path) -> anyhow::Result<PathBuf> {
     let venv = work_dir.join("duckdb-venv");
     let venv_python = venv.join("bin").join("python");
     let installed = Command::new(&venv_python)
         .args([
             "-c",
-            "import duckdb, sys; sys.exit(duckdb.__version__ != sys.argv[1])",
+            "import duckdb, duckdb_extension_sqlite, sys; sys.exit(duckdb.__version__ != sys.argv[1])",
             DUCKDB_VERSION,
         ])
         .status()
@@ -489,6 +496,8 @@ async fn duckdb_python(python: &str, work_dir: &Path) -> anyhow::Result<PathBuf>
                 "install",
                 "--quiet",
                 &format!("duckdb=={DUCKDB_VERSION}"),
+                // DuckDB's SQLite extension, for its read of Rapport's own database file.
+                &format!("duckdb-extension-sqlite=={DUCKDB_VERSION}"),
             ])
             .status()
             .await?;
@@ -639,12 +648,15 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
             let csv = target.work_dir.join("report-responses.csv");
             export_csv(&url, &csv).await?;
             let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb_report.py");
-            let output = Command::new(python)
+            let mut command = Command::new(python);
+            command
                 .arg(&script)
                 .arg(&csv)
-                .arg(args.repeats.to_string())
-                .output()
-                .await?;
+                .arg(args.repeats.to_string());
+            if let Some(file) = sqlite_file(&url) {
+                command.arg(file);
+            }
+            let output = command.output().await?;
             anyhow::ensure!(
                 output.status.success(),
                 "the DuckDB query failed: {}",
@@ -663,7 +675,29 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 ours_http.agrees_with(&theirs),
                 "Rapport and DuckDB disagree: {ours_http:?} vs {theirs:?}"
             );
-            Some((duckdb["version"].as_str().unwrap_or("?").to_owned(), times))
+            let from_file = if duckdb["sqlite"].is_null() {
+                None
+            } else {
+                let theirs = Figures::of_duckdb(&duckdb["sqlite"]["figures"])?;
+                anyhow::ensure!(
+                    ours_http.agrees_with(&theirs),
+                    "Rapport and DuckDB reading the SQLite file disagree: {ours_http:?} vs {theirs:?}"
+                );
+                Some(
+                    duckdb["sqlite"]["seconds"]
+                        .as_array()
+                        .context("DuckDB printed no times for the SQLite file")?
+                        .iter()
+                        .filter_map(Value::as_f64)
+                        .map(Duration::from_secs_f64)
+                        .collect::<Vec<_>>(),
+                )
+            };
+            Some((
+                duckdb["version"].as_str().unwrap_or("?").to_owned(),
+                times,
+                from_file,
+            ))
         }
     };
     // Plain SQL in PostgreSQL itself, on the stored `nps` and `crq` columns.
@@ -729,12 +763,19 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
         milliseconds(median(&cli_times)),
         milliseconds(*cli_times.iter().min().context("no runs")?)
     );
-    if let Some((version, times)) = &duckdb {
+    if let Some((version, times, from_file)) = &duckdb {
         println!(
             "| DuckDB {version} (query only, table in memory) | {} | {} |",
             milliseconds(median(times)),
             milliseconds(*times.iter().min().context("no runs")?)
         );
+        if let Some(times) = from_file {
+            println!(
+                "| DuckDB {version} reading this SQLite file itself (attach, answers from their JSON, query) | {} | {} |",
+                milliseconds(median(times)),
+                milliseconds(*times.iter().min().context("no runs")?)
+            );
+        }
     }
     if let Some(times) = &sql {
         println!(
