@@ -149,14 +149,11 @@ impl Store {
                 "{url:?} names an in-memory database, which would lose every response when the server stops: name a file, e.g. sqlite://rapport.db"
             );
             let lock_file = PathBuf::from(format!("{}-migrate.lock", file.display()));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options)
-                .await
-                .with_context(|| format!("opening {url}"))?;
             // sqlx takes no lock on SQLite, so processes starting together on one file would
             // each try to create the tables. An exclusive lock on a file beside the database
-            // lets one migrate while the others wait, then find nothing left to do.
+            // lets one open and migrate it while the others wait, then find nothing left to
+            // do. It is taken before the first connection, since turning a new file to WAL
+            // can fail at once, without waiting, while another process does the same.
             let lock = tokio::task::spawn_blocking(move || -> anyhow::Result<std::fs::File> {
                 let file = std::fs::OpenOptions::new()
                     .create(true)
@@ -169,6 +166,11 @@ impl Store {
                 Ok(file)
             })
             .await??;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("opening {url}"))?;
             sqlx::migrate!("migrations/sqlite")
                 .run(&pool)
                 .await
