@@ -54,29 +54,23 @@ pub fn watch_policy_violations() {
     let Some(document) = web_sys::window().and_then(|window| window.document()) else {
         return;
     };
-    let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
-        |event: web_sys::Event| {
-            let field = |name: &str| {
-                js_sys::Reflect::get(&event, &JsValue::from_str(name))
-                    .ok()
-                    .and_then(|value| value.as_string())
-            };
-            if field("effectiveDirective").as_deref() != Some("connect-src") {
-                return;
-            }
-            if let Some(origin) = field("blockedURI")
-                .and_then(|blocked| web_sys::Url::new(&blocked).ok())
-                .map(|url| url.origin())
-            {
-                POLICY_REFUSED.with(|refused| refused.borrow_mut().insert(origin));
-            }
-        },
-    );
-    let _ = document.add_event_listener_with_callback(
-        "securitypolicyviolation",
-        listener.as_ref().unchecked_ref(),
-    );
-    listener.forget();
+    gloo_events::EventListener::new(&document, "securitypolicyviolation", |event| {
+        let field = |name: &str| {
+            js_sys::Reflect::get(event, &JsValue::from_str(name))
+                .ok()
+                .and_then(|value| value.as_string())
+        };
+        if field("effectiveDirective").as_deref() != Some("connect-src") {
+            return;
+        }
+        if let Some(origin) = field("blockedURI")
+            .and_then(|blocked| web_sys::Url::new(&blocked).ok())
+            .map(|url| url.origin())
+        {
+            POLICY_REFUSED.with(|refused| refused.borrow_mut().insert(origin));
+        }
+    })
+    .forget();
 }
 
 /// A response waiting to be acknowledged.
@@ -438,15 +432,12 @@ pub async fn refused_by_browser(url: &str) -> Option<BrowserRefusal> {
 
 /// Waits for `delay`.
 async fn sleep(delay: Duration) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                delay.as_millis().min(i32::MAX as u128) as i32,
-            );
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+    gloo_timers::future::TimeoutFuture::new(milliseconds(delay)).await;
+}
+
+/// `delay` as the milliseconds a browser timer takes.
+fn milliseconds(delay: Duration) -> u32 {
+    delay.as_millis().min(i32::MAX as u128) as u32
 }
 
 /// The wait before retry number `attempt` (from 0): exponential from one second, capped at
@@ -458,20 +449,15 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
 
 /// Waits for `delay`, or less if the browser reports that it is back online.
 async fn wait_or_online(delay: Duration) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                delay.as_millis().min(i32::MAX as u128) as i32,
-            );
-            let options = web_sys::AddEventListenerOptions::new();
-            options.set_once(true);
-            let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
-                "online", &resolve, &options,
-            );
-        }
+    let Some(window) = web_sys::window() else {
+        return sleep(delay).await;
+    };
+    let (online, back) = futures::channel::oneshot::channel::<()>();
+    let _listener = gloo_events::EventListener::once(&window, "online", move |_| {
+        let _ = online.send(());
     });
-    let _ = JsFuture::from(promise).await;
+    let timeout = gloo_timers::future::TimeoutFuture::new(milliseconds(delay));
+    futures::future::select(timeout, back).await;
 }
 
 /// Sends until acknowledged, refused or blocked, waiting with [`backoff`] between tries,
