@@ -17,6 +17,8 @@ use crate::wire::ConfidentialityChoice;
 pub struct InvitationRecord {
     /// The account invited.
     pub account: String,
+    /// The matter, if the invitation named one.
+    pub matter: Option<String>,
     /// The wave, if the invitation named one.
     pub wave: Option<String>,
     /// The keyed hash of the contact, the same across waves.
@@ -85,6 +87,9 @@ pub struct Completion {
     pub by_wave: Vec<CompletionGroup>,
     /// By account, in account order.
     pub by_account: Vec<CompletionGroup>,
+    /// By matter, in matter order; invitations without a matter are left out.
+    #[serde(default)]
+    pub by_matter: Vec<CompletionGroup>,
     /// For each pair of consecutive waves, completion in the later by the earlier choice.
     pub by_previous_choice: Vec<PreviousChoiceCompletion>,
 }
@@ -134,6 +139,12 @@ pub fn completion(records: &[InvitationRecord], min_group_size: u32) -> Completi
             .map(|record| (record.account.clone(), record)),
         min,
     );
+    let by_matter = groups(
+        records
+            .iter()
+            .filter_map(|record| Some((record.matter.clone()?, record))),
+        min,
+    );
     // What each contact did in each wave; a contact invited twice in a wave counts as
     // having answered if either was answered.
     let mut did: HashMap<(&str, &str), Option<ConfidentialityChoice>> = HashMap::new();
@@ -167,6 +178,7 @@ pub fn completion(records: &[InvitationRecord], min_group_size: u32) -> Completi
         overall: CompletionRate::new(records.len() as u64, answered, min),
         by_wave,
         by_account,
+        by_matter,
         by_previous_choice,
     }
 }

@@ -12,6 +12,7 @@ fn invitation(
 ) -> InvitationRecord {
     InvitationRecord {
         account: account.to_owned(),
+        matter: None,
         wave: Some(wave.to_owned()),
         contact_key: format!("contact-{contact}"),
         answered,
@@ -145,4 +146,41 @@ fn a_group_below_the_minimum_size_shows_its_invitations_only() {
         json,
         serde_json::json!({"value": "tiny", "invited": 2, "answered": null, "rate": null, "suppressed": true})
     );
+}
+
+#[test]
+fn completion_by_matter_leaves_out_invitations_without_one() {
+    let mut records = Vec::new();
+    for contact in 0..12 {
+        let mut record = invitation(
+            "northwind",
+            "2026-h1",
+            contact,
+            (contact % 3 != 0).then_some(Confidential),
+        );
+        record.matter = match contact {
+            0..6 => Some("msa-2026".to_owned()),
+            6..10 => Some("nda-renewal".to_owned()),
+            _ => None,
+        };
+        records.push(record);
+    }
+    let got = completion(&records, 5);
+    let matters: Vec<(&str, u64, Option<u64>)> = got
+        .by_matter
+        .iter()
+        .map(|group| {
+            (
+                group.value.as_str(),
+                group.completion.invited,
+                group.completion.answered,
+            )
+        })
+        .collect();
+    // Contacts 0–5 answered but 0 and 3; 6–9 is below the minimum of five: its count only.
+    assert_eq!(
+        matters,
+        [("msa-2026", 6, Some(4)), ("nda-renewal", 4, None)]
+    );
+    assert_eq!(got.overall.invited, 12);
 }

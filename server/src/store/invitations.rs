@@ -23,6 +23,7 @@ pub struct StoredInvitation {
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct InvitationRow {
     account: String,
+    matter: Option<String>,
     wave: Option<String>,
     contact_key: String,
     confidentiality: Option<String>,
@@ -37,6 +38,7 @@ impl TryFrom<InvitationRow> for StoredInvitation {
         Ok(StoredInvitation {
             record: InvitationRecord {
                 account: row.account,
+                matter: row.matter,
                 wave: row.wave,
                 contact_key: row.contact_key,
                 answered: row
@@ -134,7 +136,7 @@ impl Store {
         }
         let rows: Vec<InvitationRow> = on_pool!(&self.pool, |pool| {
             sqlx::query_as(
-                "SELECT i.account, i.wave, i.contact_key, r.confidentiality, r.response_id, r.survey_version FROM invitations i \
+                "SELECT i.account, i.matter, i.wave, i.contact_key, r.confidentiality, r.response_id, r.survey_version FROM invitations i \
                  LEFT JOIN responses r ON r.response_id = i.response_id WHERE i.survey_id = $1 ORDER BY i.created_at, i.invitation_id",
             )
             .bind(survey_id)

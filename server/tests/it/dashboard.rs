@@ -10,7 +10,9 @@ use rapport_server::auth::Role;
 use serde_json::json;
 use tower::ServiceExt as _;
 
-use crate::support::{TestServer, portal_response, post_invited, token};
+use crate::support::{
+    TestServer, plain_invitation, portal_response, post_invited, record_invitation, token,
+};
 
 const SECRET_NAME: &str = "Sigrid Secret";
 const SECRET_EMAIL: &str = "secret.person@client.example";
@@ -749,4 +751,71 @@ async fn contract_experience_shows_each_statement_the_four_areas_and_each_matter
     let portal = get(&server, "/dashboard?survey=client-portal", Some(&admin)).await;
     assert_eq!(portal.status, StatusCode::OK);
     assert!(!portal.text.contains("id=\"experience\""));
+}
+
+/// Response rates: invitations sent and answered, overall and by wave, account and matter,
+/// with a group of fewer invitations than the minimum showing its count only, and an
+/// account manager seeing only their accounts' invitations.
+#[tokio::test]
+async fn response_rates_show_invited_and_answered_by_matter_and_hide_small_groups() {
+    let server = TestServer::new().await;
+    let key = &server.state.identity_key;
+    // Eight invited on one northwind matter, five of whom answer; three on a contoso matter,
+    // one of whom answers.
+    let invited = (0..8)
+        .map(|idx| ("northwind", "msa-2026", idx < 5))
+        .chain((8..11).map(|idx| ("contoso", "nda-renewal", idx == 8)));
+    for (idx, (account, matter, answers)) in invited.enumerate() {
+        let mut invitation = plain_invitation(
+            &format!("inv-rate-{idx}"),
+            &format!("client{idx}@{account}.example"),
+            account,
+            Some("2026-h2"),
+        );
+        invitation.matter = Some(matter.to_owned());
+        let link = record_invitation(&server.state.store, key, &invitation).await;
+        if answers {
+            let mut response = portal_response(idx as u32 + 1);
+            response.as_object_mut().unwrap().remove("identity");
+            response["invitation"] = json!(link);
+            response["confidentiality"] = json!("identified");
+            let (status, body) = server.post_json("client-portal", &response).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+
+    let admin = session(&server, Role::Admin, &[]).await;
+    let page = get(&server, "/dashboard", Some(&admin)).await.text;
+    assert!(page.contains("Response rates"), "{page}");
+    assert!(
+        page.contains("6 of the 11 people invited have answered: 55%."),
+        "{page}"
+    );
+    assert_eq!(
+        row_text(&page, "msa-2026").as_deref(),
+        Some("msa-2026|8|5|62%")
+    );
+    assert_eq!(
+        row_text(&page, "nda-renewal").as_deref(),
+        Some("nda-renewal|3|Fewer than 5 invited, so not shown")
+    );
+    assert_eq!(
+        row_text(&page, "2026-h2")
+            .as_deref()
+            .map(|row| row.starts_with("2026-h2|11|6|55%")),
+        Some(true),
+        "{:?}",
+        row_text(&page, "2026-h2")
+    );
+
+    let manager = session(&server, Role::Account, &["contoso"]).await;
+    let page = get(&server, "/dashboard", Some(&manager)).await.text;
+    assert!(
+        page.contains("3 people invited: fewer than 5, so how many answered is not shown."),
+        "{page}"
+    );
+    assert!(
+        !page.contains("msa-2026"),
+        "another account's matter is not shown"
+    );
 }

@@ -13,6 +13,7 @@ mod experience;
 mod follow_ups;
 mod login;
 mod pyramid;
+mod response_rates;
 mod segments;
 mod shared;
 mod summary;
@@ -22,6 +23,7 @@ mod waves;
 
 use axum::response::Html;
 use maud::{Markup, html};
+use rapport_scoring::completion::Completion;
 use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::report::Segmentation;
 use rapport_scoring::{Report, SegmentField};
@@ -74,8 +76,18 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                 (publication(batch_size, input.report.published_at.as_deref()))
             }
             @match &input.report.report {
-                None => (counts_only(input.report.n, definition.min_group_size)),
-                Some(report) => (results(definition, report, input.follow_ups.is_some())),
+                None => {
+                    (counts_only(input.report.n, definition.min_group_size))
+                    @if let Some(completion) = &input.report.completion {
+                        (response_rates::section(completion, definition.min_group_size))
+                    }
+                }
+                Some(report) => (results(
+                    definition,
+                    report,
+                    input.report.completion.as_ref(),
+                    input.follow_ups.is_some(),
+                )),
             }
             @if let Some(overview) = input.follow_ups {
                 (follow_ups::section(definition, &overview.list, &overview.summaries, input.query))
@@ -109,7 +121,12 @@ pub(crate) fn cross_origin_refusal() -> Html<String> {
 }
 
 /// Every section of a report the caller may see figures of, in page order.
-fn results(definition: &SurveyDefinition, report: &Report, with_follow_ups: bool) -> Markup {
+fn results(
+    definition: &SurveyDefinition,
+    report: &Report,
+    completion: Option<&Completion>,
+    with_follow_ups: bool,
+) -> Markup {
     let field =
         |segmentation: &Segmentation| SegmentField::parse(definition, &segmentation.field).ok();
     let segment = |wanted: &SegmentField| {
@@ -123,8 +140,11 @@ fn results(definition: &SurveyDefinition, report: &Report, with_follow_ups: bool
         .iter()
         .filter(|segmentation| field(segmentation) != Some(SegmentField::Wave));
     html! {
-        (nav(with_follow_ups, has_experience(definition)))
+        (nav(with_follow_ups, has_experience(definition), completion.is_some()))
         (summary::section(definition, &report.overall))
+        @if let Some(completion) = completion {
+            (response_rates::section(completion, definition.min_group_size))
+        }
         (distribution::section(report.overall.nps.as_ref()))
         (pyramid::section(definition, &report.overall))
         (experience::section(
@@ -206,7 +226,8 @@ pub(crate) fn has_experience(definition: &SurveyDefinition) -> bool {
 }
 
 /// Links to the sections of the results.
-fn nav(with_follow_ups: bool, with_experience: bool) -> Markup {
+fn nav(with_follow_ups: bool, with_experience: bool, with_response_rates: bool) -> Markup {
+    let response_rates = with_response_rates.then_some(("response-rates", "Response rates"));
     let experience = with_experience.then_some(("experience", "Contract experience"));
     let links = [
         ("summary", "Summary"),
@@ -222,9 +243,11 @@ fn nav(with_follow_ups: bool, with_experience: bool) -> Markup {
     html! {
         nav class="sections" aria-label="Sections" {
             ul {
-                @for (anchor, label) in links[..3]
+                @for (anchor, label) in links[..1]
                     .iter()
                     .copied()
+                    .chain(response_rates)
+                    .chain(links[1..3].iter().copied())
                     .chain(experience)
                     .chain(links[3..].iter().copied())
                     .chain(follow_ups)
