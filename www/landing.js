@@ -21,6 +21,7 @@ const WORDS = {
     about: (matter) => `About: ${matter}`,
     why: (firm) => `${firm || 'We'} would like to hear how the work went for you. It takes about two minutes.`,
     answered: 'You have already answered this survey. If you send it again, your new answers will replace the earlier ones.',
+    answeredShown: 'If you send your answers again, they will replace the earlier ones.',
     saved: 'Thank you: your answer is saved. A few more questions follow below, if you have a minute.',
     answeredFinal: 'You have already answered this survey. Your answers are now part of the results shared in confidence, so they can no longer be changed. Thank you.',
     thanks: (name) => (name ? `Thank you, ${name}.` : 'Thank you.'),
@@ -39,6 +40,7 @@ const WORDS = {
     about: (matter) => `Objet\u00a0: ${matter}`,
     why: (firm) => `${firm ? `${firm} aimerait` : 'Nous aimerions'} connaître votre avis sur le travail accompli. Cela prend environ deux minutes.`,
     answered: 'Vous avez déjà répondu à ce questionnaire. Si vous l’envoyez à nouveau, vos nouvelles réponses remplaceront les précédentes.',
+    answeredShown: 'Si vous envoyez à nouveau vos réponses, elles remplaceront les précédentes.',
     saved: 'Merci\u00a0: votre réponse est enregistrée. Quelques questions suivent ci-dessous, si vous avez une minute.',
     answeredFinal: 'Vous avez déjà répondu à ce questionnaire. Vos réponses font désormais partie des résultats partagés en toute confidentialité ; elles ne peuvent donc plus être modifiées. Merci.',
     thanks: (name) => (name ? `Merci, ${name}.` : 'Merci.'),
@@ -57,6 +59,7 @@ const WORDS = {
     about: (matter) => `Betreff: ${matter}`,
     why: (firm) => `${firm ? `${firm} möchte` : 'Wir möchten'} gern wissen, wie Sie die Zusammenarbeit erlebt haben. Das dauert etwa zwei Minuten.`,
     answered: 'Sie haben diese Umfrage bereits beantwortet. Wenn Sie sie noch einmal senden, ersetzen Ihre neuen Antworten die früheren.',
+    answeredShown: 'Wenn Sie Ihre Antworten noch einmal senden, ersetzen sie die früheren.',
     saved: 'Vielen Dank: Ihre Antwort ist gespeichert. Wenn Sie eine Minute Zeit haben, folgen unten noch einige Fragen.',
     answeredFinal: 'Sie haben diese Umfrage bereits beantwortet. Ihre Antworten sind jetzt Teil der vertraulich geteilten Ergebnisse und können daher nicht mehr geändert werden. Vielen Dank.',
     thanks: (name) => (name ? `Vielen Dank, ${name}.` : 'Vielen Dank.'),
@@ -75,6 +78,7 @@ const WORDS = {
     about: (matter) => `Betreft: ${matter}`,
     why: (firm) => `${firm ? `${firm} hoort` : 'Wij horen'} graag hoe u de samenwerking hebt ervaren. Het duurt ongeveer twee minuten.`,
     answered: 'U hebt deze vragenlijst al ingevuld. Als u hem opnieuw verstuurt, vervangen uw nieuwe antwoorden de eerdere.',
+    answeredShown: 'Als u uw antwoorden opnieuw verstuurt, vervangen ze de eerdere.',
     saved: 'Dank u: uw antwoord is opgeslagen. Hieronder volgen nog een paar vragen, als u even tijd hebt.',
     answeredFinal: 'U hebt deze vragenlijst al ingevuld. Uw antwoorden maken nu deel uit van de vertrouwelijk gedeelde resultaten en kunnen daarom niet meer worden gewijzigd. Dank u.',
     thanks: (name) => (name ? `Dank u wel, ${name}.` : 'Dank u wel.'),
@@ -93,6 +97,7 @@ const WORDS = {
     about: (matter) => `Asunto: ${matter}`,
     why: (firm) => `${firm ? `A ${firm} le gustaría` : 'Nos gustaría'} conocer su opinión sobre el trabajo realizado. Le llevará unos dos minutos.`,
     answered: 'Ya ha respondido a esta encuesta. Si la envía de nuevo, sus nuevas respuestas sustituirán a las anteriores.',
+    answeredShown: 'Si envía de nuevo sus respuestas, sustituirán a las anteriores.',
     saved: 'Gracias: su respuesta se ha guardado. Si tiene un minuto, a continuación siguen unas preguntas más.',
     answeredFinal: 'Ya ha respondido a esta encuesta. Sus respuestas forman parte ahora de los resultados compartidos de forma confidencial, por lo que ya no pueden modificarse. Gracias.',
     thanks: (name) => (name ? `Gracias, ${name}.` : 'Gracias.'),
@@ -234,6 +239,11 @@ async function start() {
     ]);
     if (saved) status.textContent = words.saved;
   }
+  // The survey says itself that this device already answered: the page then only adds what
+  // sending again would do, rather than saying it twice.
+  document.addEventListener('rapport:ready', (event) => {
+    if (body.answered && event.detail && event.detail.answered) status.textContent = words.answeredShown;
+  });
   document.addEventListener('rapport:submitted', () => {
     show('greeting', words.thanks(body.name));
     status.textContent = words.received(body.firm);

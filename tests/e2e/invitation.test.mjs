@@ -76,7 +76,15 @@ test('the emailed link greets the contact, asks nothing about who they are, and 
   assert.equal(await storedCount(server, 'post-negotiation'), before + 1);
   assert.deepEqual(errors, []);
 
-  // Opening the link again says it was answered, and a new answer replaces the first.
+  // Opening the link again on the same device: the survey says it was answered, and the
+  // page only adds what sending again would do, so the client reads it once.
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'You have already answered this survey' }).waitFor();
+  await page.getByText('If you send your answers again, they will replace the earlier ones.', { exact: true }).waitFor();
+  assert.equal(await page.getByText(/already answered this survey/).count(), 1, 'said once');
+
+  // On another device (nothing stored), the page says it was answered, and a new answer
+  // replaces the first.
   await page.evaluate(() => localStorage.clear());
   await page.goto(link);
   await page.getByText(/already answered this survey\. If you send it again, your new answers will replace the earlier ones\./).waitFor();

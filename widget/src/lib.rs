@@ -246,6 +246,7 @@ pub fn Survey(props: &SurveyProps) -> Html {
         use_effect_with((), move |()| {
             let pending_responses = net::outbox();
             let mut own_response_id = None;
+            let mut answered_here = false;
             if let Some(draft) = net::load_draft(&survey_id) {
                 let draft_response_id = draft.response_id.to_string();
                 state.dispatch(Action::Restore(draft));
@@ -264,8 +265,15 @@ pub fn Survey(props: &SurveyProps) -> Html {
                 // Answers from this device already arrived: a blank form would invite a
                 // second response. With an invitation the respondent may still answer again.
                 state.dispatch(Action::AlreadyAnswered);
+                answered_here = true;
             }
-            emit(&host, "ready", &serde_json::json!({ "survey": survey_id }));
+            // `answered`: the survey shows that it was answered from this device, so a host
+            // page need not say it again.
+            emit(
+                &host,
+                "ready",
+                &serde_json::json!({ "survey": survey_id, "answered": answered_here }),
+            );
             // Every waiting response is resumed, whichever survey it answers: it carries
             // its own URL and headers, and the page may no longer show that survey.
             for pending in pending_responses {
