@@ -152,6 +152,11 @@ pub struct SegmentGroup {
     pub suppressed: bool,
     /// The group's figures; absent when suppressed.
     pub figures: Option<Figures>,
+    /// What people call the account or matter `value` names (its display name), when the
+    /// server knows one. Never set by this crate, which sees only ids; a presentation of
+    /// `value`, never a group of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// One breakdown.
@@ -936,6 +941,7 @@ fn segment_groups(
                 n,
                 suppressed: hidden[group],
                 figures: tallies[group].as_ref().map(|tally| tally.figures(scorer)),
+                label: None,
             }
         })
         .collect()

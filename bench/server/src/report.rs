@@ -649,10 +649,7 @@ pub(crate) async fn run(args: ReportArgs) -> anyhow::Result<()> {
             export_csv(&url, &csv).await?;
             let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("duckdb_report.py");
             let mut command = Command::new(python);
-            command
-                .arg(&script)
-                .arg(&csv)
-                .arg(args.repeats.to_string());
+            command.arg(&script).arg(&csv).arg(args.repeats.to_string());
             if let Some(file) = sqlite_file(&url) {
                 command.arg(file);
             }
