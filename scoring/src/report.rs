@@ -152,9 +152,10 @@ pub struct SegmentGroup {
     pub suppressed: bool,
     /// The group's figures; absent when suppressed.
     pub figures: Option<Figures>,
-    /// What people call the account or matter `value` names (its display name), when the
-    /// server knows one. Never set by this crate, which sees only ids; a presentation of
-    /// `value`, never a group of its own.
+    /// In a breakdown by account or by matter: the display name of the account or matter
+    /// whose id is `value`, when one is recorded (by an invitation or `rapport labels
+    /// import`); absent otherwise. `value` stays the id. Reports compute over ids only;
+    /// the server adds this name to groups it already returns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }

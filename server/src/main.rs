@@ -156,8 +156,9 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
         .map(|field| rapport_scoring::SegmentField::parse(survey.definition(), field))
         .collect::<Result<Vec<_>, _>>()?;
     let input = store.report_input(&survey).await?;
+    let names = store.display_names().await?;
     store.close().await;
-    let report = rapport_scoring::report_of(
+    let mut report = rapport_scoring::report_of(
         survey.definition(),
         input.input(),
         &rapport_scoring::ReportOptions {
@@ -165,6 +166,7 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
             min_group_size: None,
         },
     );
+    rapport_server::export::name_groups(survey.definition(), &mut report, &names);
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => print!("{}", score_file::report_csv(&report)),

@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::auth::{Caller, Role};
 use crate::state::AppState;
-use crate::store::{CompiledSurvey, NameKind, ReportColumns, StoredInvitation};
+use crate::store::{CompiledSurvey, DisplayNames, NameKind, ReportColumns, StoredInvitation};
 
 /// A report as a caller may see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -278,27 +278,35 @@ async fn label_groups(
     definition: &SurveyDefinition,
     report: &mut Report,
 ) -> Result<(), ResultsError> {
-    let kind_of = |field: &str| match SegmentField::parse(definition, field) {
+    if report
+        .segments
+        .iter()
+        .any(|segmentation| named_kind(definition, &segmentation.field).is_some())
+    {
+        name_groups(definition, report, &state.store.display_names().await?);
+    }
+    Ok(())
+}
+
+/// The kind of display name the groups of a breakdown by `field` have, if any.
+fn named_kind(definition: &SurveyDefinition, field: &str) -> Option<NameKind> {
+    match SegmentField::parse(definition, field) {
         Ok(SegmentField::Account) => Some(NameKind::Account),
         Ok(SegmentField::Matter) => Some(NameKind::Matter),
         _ => None,
-    };
-    if !report
-        .segments
-        .iter()
-        .any(|segmentation| kind_of(&segmentation.field).is_some())
-    {
-        return Ok(());
     }
-    let names = state.store.display_names().await?;
+}
+
+/// Sets the `label` of every group of `report`'s breakdowns by account and by matter to
+/// its display name in `names`; the group's value stays the id.
+pub fn name_groups(definition: &SurveyDefinition, report: &mut Report, names: &DisplayNames) {
     for segmentation in &mut report.segments {
-        if let Some(kind) = kind_of(&segmentation.field) {
+        if let Some(kind) = named_kind(definition, &segmentation.field) {
             for group in &mut segmentation.groups {
                 group.label = names.of(kind, &group.value).map(str::to_owned);
             }
         }
     }
-    Ok(())
 }
 
 /// What [`role_report`] computes from the rows.
