@@ -317,8 +317,9 @@ pub enum SurveyCommand {
 /// Display-name subcommands.
 #[derive(Debug, Subcommand)]
 pub enum LabelsCommand {
-    /// Store the display names of a CSV file with the header `kind,id,name`, one name a
-    /// line: `account,northwind,Northwind Traders` or `matter,msa-2026,"MSA, 2026"` (quote a
+    /// Store the display names of accounts and matters from a CSV file, all or none.
+    ///
+    /// The file has the header `kind,id,name` and one name a line: `account,northwind,Northwind Traders` or `matter,msa-2026,"MSA, 2026"` (quote a
     /// name with a comma). A name replaces the one its id had. The whole file is stored, or
     /// nothing: a bad line refuses it, naming the line and what is wrong.
     Import {
