@@ -152,6 +152,12 @@ pub struct SegmentGroup {
     pub suppressed: bool,
     /// The group's figures; absent when suppressed.
     pub figures: Option<Figures>,
+    /// In a breakdown by account or by matter: the display name of the account or matter
+    /// whose id is `value`, when one is recorded (by an invitation or `rapport labels
+    /// import`); absent otherwise. `value` stays the id. Reports compute over ids only;
+    /// the server adds this name to groups it already returns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// One breakdown.
@@ -936,6 +942,7 @@ fn segment_groups(
                 n,
                 suppressed: hidden[group],
                 figures: tallies[group].as_ref().map(|tally| tally.figures(scorer)),
+                label: None,
             }
         })
         .collect()

@@ -220,6 +220,13 @@ pub enum Command {
         #[command(subcommand)]
         command: SurveyCommand,
     },
+    /// Manage the display names of accounts and matters: what the dashboard, the CSV export
+    /// and reports show beside their ids.
+    Labels {
+        /// What to do with display names.
+        #[command(subcommand)]
+        command: LabelsCommand,
+    },
     /// Erase a respondent on request (GDPR): their identity, everywhere; their answers stay
     /// in the aggregates, linked to nobody.
     Erase(EraseArgs),
@@ -300,6 +307,29 @@ pub enum SurveyCommand {
         database: DatabaseArgs,
     },
     /// List the surveys and their latest versions.
+    List {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Display-name subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LabelsCommand {
+    /// Store the display names of accounts and matters from a CSV file, all or none.
+    ///
+    /// The file has the header `kind,id,name` and one name a line: `account,northwind,Northwind Traders` or `matter,msa-2026,"MSA, 2026"` (quote a
+    /// name with a comma). A name replaces the one its id had. The whole file is stored, or
+    /// nothing: a bad line refuses it, naming the line and what is wrong.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print every stored display name as such a CSV file.
     List {
         /// The database.
         #[command(flatten)]
@@ -433,12 +463,13 @@ pub struct InviteArgs {
     /// the page follows the client's browser.
     #[arg(long)]
     pub locale: Option<String>,
-    /// The account's name as the client knows it (the landing page may show it; reports
-    /// keep the id).
+    /// The account's name as the client knows it: the landing page may show it, and it
+    /// becomes the account's display name on the dashboard, in the CSV export and in
+    /// reports (the latest invitation's name wins; ids stay ids).
     #[arg(long)]
     pub account_name: Option<String>,
-    /// The matter's name as the client knows it, shown on the landing page instead of the
-    /// matter's id.
+    /// The matter's name as the client knows it: shown on the landing page instead of the
+    /// matter's id, and the matter's display name everywhere results are shown.
     #[arg(long)]
     pub matter_name: Option<String>,
     /// How long the link works: `30d`, `12h`, `90m`.

@@ -17,7 +17,8 @@
 //!   [`ingest`] (validate, score, seal and store one response), [`export`] (role-restricted
 //!   reports and the CSV export), [`follow_up`] (the close-the-loop list and statuses),
 //!   [`invitations`] (what a link says, and whether it may be answered); and the commands
-//!   [`demo`] (`rapport demo-seed`, through ingest) and [`score_file`] (`rapport score`).
+//!   [`demo`] (`rapport demo-seed`, through ingest), [`score_file`] (`rapport score`) and
+//!   [`labels`] (`rapport labels`, display names of accounts and matters).
 //! - [`state`]: `AppState`, what every handler shares.
 //! - [`store`]: the only module that knows SQL.
 //! - Primitives that import none of the above: [`config`], [`identity`], [`invitation`]
@@ -49,6 +50,7 @@ pub mod identity;
 pub mod ingest;
 pub mod invitation;
 pub mod invitations;
+pub mod labels;
 pub mod metrics;
 pub mod openapi;
 pub mod portal;

@@ -6,8 +6,8 @@ use anyhow::Context as _;
 use rapport_server::api::app;
 use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::config::{
-    Cli, Command, EmailBlockFormat, EraseArgs, InviteArgs, KeyCommand, ReportArgs, ReportFormat,
-    ServeArgs, SurveyCommand, TokenCommand,
+    Cli, Command, EmailBlockFormat, EraseArgs, InviteArgs, KeyCommand, LabelsCommand, ReportArgs,
+    ReportFormat, ServeArgs, SurveyCommand, TokenCommand,
 };
 use rapport_server::dashboard::SecureCookies;
 use rapport_server::email_block::EmailBlock;
@@ -47,6 +47,7 @@ fn main() -> std::process::ExitCode {
         Command::Score(args) => score_file::run(&args).map(|text| print!("{text}")),
         Command::Serve(args) => runtime().and_then(|runtime| runtime.block_on(serve(args))),
         Command::Survey { command } => runtime().and_then(|runtime| runtime.block_on(survey(command))),
+        Command::Labels { command } => runtime().and_then(|runtime| runtime.block_on(labels(command))),
         Command::Report(args) => runtime().and_then(|runtime| runtime.block_on(report(args))),
         Command::Invite(args) => runtime().and_then(|runtime| runtime.block_on(invite(args))),
         Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
@@ -113,6 +114,31 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn labels(command: LabelsCommand) -> anyhow::Result<()> {
+    match command {
+        LabelsCommand::Import { file, database } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            // The file is checked whole before the database is opened: a bad line stores
+            // nothing.
+            rapport_server::labels::parse_labels(&text).with_context(|| {
+                format!("{} was not imported, nothing was stored", file.display())
+            })?;
+            let store = Store::open(&database.database_url).await?;
+            let (accounts, matters) = rapport_server::labels::import(&store, &text).await?;
+            store.close().await;
+            println!("stored the display names of {accounts} account(s) and {matters} matter(s)");
+        }
+        LabelsCommand::List { database } => {
+            let store = Store::open(&database.database_url).await?;
+            let names = store.list_display_names().await?;
+            store.close().await;
+            print!("{}", rapport_server::labels::listing(&names));
+        }
+    }
+    Ok(())
+}
+
 async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let store = Store::open(&args.database.database_url).await?;
     let Some(survey) = store.survey(&args.survey, args.version).await? else {
@@ -130,8 +156,9 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
         .map(|field| rapport_scoring::SegmentField::parse(survey.definition(), field))
         .collect::<Result<Vec<_>, _>>()?;
     let input = store.report_input(&survey).await?;
+    let names = store.display_names().await?;
     store.close().await;
-    let report = rapport_scoring::report_of(
+    let mut report = rapport_scoring::report_of(
         survey.definition(),
         input.input(),
         &rapport_scoring::ReportOptions {
@@ -139,6 +166,7 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
             min_group_size: None,
         },
     );
+    rapport_server::export::name_groups(survey.definition(), &mut report, &names);
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => print!("{}", score_file::report_csv(&report)),

@@ -194,11 +194,11 @@ pub fn table(report: &Report) -> String {
     for segmentation in &report.segments {
         let _ = writeln!(out, "\nby {}", segmentation.field);
         for group in &segmentation.groups {
-            out.push_str(&figures_row(
-                &format!("  {}", group.value),
-                group.n,
-                group.figures.as_ref(),
-            ));
+            let name = match &group.label {
+                Some(label) => format!("  {label} ({})", group.value),
+                None => format!("  {}", group.value),
+            };
+            out.push_str(&figures_row(&name, group.n, group.figures.as_ref()));
         }
     }
     if let Some(levels) = Some(&report.overall.levels).filter(|levels| !levels.is_empty()) {

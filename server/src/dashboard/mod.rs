@@ -294,6 +294,9 @@ async fn show(
             })??),
             None => None,
         };
+    // Names only ever stand beside ids the page already shows (the report's groups, the
+    // caller's accounts, the close-the-loop list): they never select what is shown.
+    let names = state.store.display_names().await?;
     let body = page::dashboard(&page::DashboardPage {
         caller: &caller,
         surveys: &surveys,
@@ -301,6 +304,7 @@ async fn show(
         report: &report,
         follow_ups: follow_ups.as_ref(),
         query: &query,
+        names: &names,
     });
     Ok(axum::response::Html(body).into_response())
 }

@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::auth::{Caller, Role};
 use crate::state::AppState;
-use crate::store::{CompiledSurvey, ReportColumns, StoredInvitation};
+use crate::store::{CompiledSurvey, DisplayNames, NameKind, ReportColumns, StoredInvitation};
 
 /// A report as a caller may see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -245,6 +245,10 @@ pub async fn role_report(
     })
     .await
     .map_err(|error| anyhow::anyhow!("computing the report failed: {error}"))?;
+    let mut report = report;
+    if let Some(report) = &mut report {
+        label_groups(state, definition, report).await?;
+    }
     let accounts = if caller.role == Role::Account {
         caller.accounts.clone()
     } else {
@@ -264,6 +268,45 @@ pub async fn role_report(
         report,
         completion,
     })
+}
+
+/// Gives the groups of the breakdowns by account and by matter the display names of the ids
+/// they show. Only groups already in the report are named: a name is a presentation of an
+/// id the caller sees, never a way to see another.
+async fn label_groups(
+    state: &AppState,
+    definition: &SurveyDefinition,
+    report: &mut Report,
+) -> Result<(), ResultsError> {
+    if report
+        .segments
+        .iter()
+        .any(|segmentation| named_kind(definition, &segmentation.field).is_some())
+    {
+        name_groups(definition, report, &state.store.display_names().await?);
+    }
+    Ok(())
+}
+
+/// The kind of display name the groups of a breakdown by `field` have, if any.
+fn named_kind(definition: &SurveyDefinition, field: &str) -> Option<NameKind> {
+    match SegmentField::parse(definition, field) {
+        Ok(SegmentField::Account) => Some(NameKind::Account),
+        Ok(SegmentField::Matter) => Some(NameKind::Matter),
+        _ => None,
+    }
+}
+
+/// Sets the `label` of every group of `report`'s breakdowns by account and by matter to
+/// its display name in `names`; the group's value stays the id.
+pub fn name_groups(definition: &SurveyDefinition, report: &mut Report, names: &DisplayNames) {
+    for segmentation in &mut report.segments {
+        if let Some(kind) = named_kind(definition, &segmentation.field) {
+            for group in &mut segmentation.groups {
+                group.label = names.of(kind, &group.value).map(str::to_owned);
+            }
+        }
+    }
 }
 
 /// What [`role_report`] computes from the rows.
@@ -378,6 +421,8 @@ pub async fn responses_csv(
         "submitted_at",
         "account",
         "matter",
+        "account_name",
+        "matter_name",
         "wave",
         "confidentiality",
         "name",
@@ -399,6 +444,8 @@ pub async fn responses_csv(
             .join(","),
     );
     out.push('\n');
+    // Names are looked up only for the rows the caller may see, in the cells beside their ids.
+    let names = state.store.display_names().await?;
     for row in state
         .store
         .export_rows(definition.id.as_str(), definition.version)
@@ -431,6 +478,16 @@ pub async fn responses_csv(
             row.submitted_at.clone(),
             row.account.clone().unwrap_or_default(),
             row.matter.clone().unwrap_or_default(),
+            row.account
+                .as_deref()
+                .and_then(|account| names.account(account))
+                .unwrap_or_default()
+                .to_owned(),
+            row.matter
+                .as_deref()
+                .and_then(|matter| names.matter(matter))
+                .unwrap_or_default()
+                .to_owned(),
             row.wave.clone().unwrap_or_default(),
             row.confidentiality.as_str().to_owned(),
             identity_cell(|identity| identity.name.as_ref()),

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use rapport_scoring::completion::InvitationRecord;
 
+use super::display_names::{NameKind, UPSERT_DISPLAY_NAME};
 use super::{Store, now, parse_confidentiality, sql};
 use crate::invitation::Invitation;
 
@@ -56,14 +57,31 @@ impl TryFrom<InvitationRow> for StoredInvitation {
 }
 
 impl Store {
-    /// Records an invitation so that its link is honoured and completion can be counted.
+    /// Records an invitation so that its link is honoured and completion can be counted, and
+    /// in the same transaction the display names it gives its account and matter, replacing
+    /// earlier ones (the latest invitation's names win).
     pub async fn add_invitation(
         &self,
         invitation: &Invitation,
         contact_key: &str,
         sealed_contact: &[u8],
     ) -> anyhow::Result<()> {
+        let created_at = now();
+        let presentation = &invitation.presentation;
+        let names = [
+            (
+                NameKind::Account,
+                Some(&invitation.account),
+                &presentation.account_name,
+            ),
+            (
+                NameKind::Matter,
+                invitation.matter.as_ref(),
+                &presentation.matter_name,
+            ),
+        ];
         on_pool!(&self.pool, |pool| {
+            let mut transaction = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO invitations (invitation_id, survey_id, contact_key, sealed_contact, account, matter, wave, expires_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -76,10 +94,21 @@ impl Store {
             .bind(&invitation.matter)
             .bind(&invitation.wave)
             .bind(invitation.expires)
-            .bind(now().as_str())
-            .execute(pool)
-            .await?
-            .rows_affected()
+            .bind(created_at.as_str())
+            .execute(&mut *transaction)
+            .await?;
+            for (kind, id, name) in &names {
+                if let (Some(id), Some(name)) = (id, name) {
+                    sqlx::query(UPSERT_DISPLAY_NAME)
+                        .bind(kind.as_str())
+                        .bind(id.as_str())
+                        .bind(name.as_str())
+                        .bind(created_at.as_str())
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+            }
+            transaction.commit().await?;
         });
         Ok(())
     }

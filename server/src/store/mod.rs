@@ -24,7 +24,8 @@
 //! [`bulk_read`] reads a whole version's rows into them at once (on SQLite through a read-only
 //! connection of its own, on PostgreSQL by `COPY`);
 //! [`exports`] reads stored responses back; [`follow_ups`], [`tokens`] (API tokens and
-//! dashboard sessions), [`invitations`] and [`erase`] hold one concern each.
+//! dashboard sessions), [`invitations`], [`display_names`] (what accounts and matters are
+//! called) and [`erase`] hold one concern each.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -68,6 +69,7 @@ macro_rules! count_rewrite {
 
 mod bulk_read;
 mod columns;
+mod display_names;
 mod erase;
 mod exports;
 mod follow_ups;
@@ -83,6 +85,7 @@ mod surveys;
 mod tokens;
 
 pub use columns::ScoredColumns;
+pub use display_names::{DisplayName, DisplayNames, NameKind};
 pub use exports::ExportRow;
 pub use follow_ups::{FollowUpRow, FollowUpStatus, FollowUpSubject};
 pub use invitations::StoredInvitation;

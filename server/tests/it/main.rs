@@ -20,6 +20,9 @@ mod dashboard;
 /// The curious account manager: reports and flags move only by whole batches of verified
 /// confidential answers.
 mod disclosure;
+/// Display names of accounts and matters: set by invitations and `rapport labels import`,
+/// shown beside ids on the dashboard, in the CSV and in reports.
+mod display_names;
 /// The email's survey block: eleven mail-safe links, and the clicked answer counted once.
 mod email_block;
 /// The close-the-loop list and follow-up status through every role.

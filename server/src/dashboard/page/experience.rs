@@ -10,7 +10,7 @@ use rapport_scoring::report::Segmentation;
 use rapport_scoring::stats::Interval;
 
 use super::super::html::{one_decimal, or_missing};
-use super::segments::group_label;
+use super::segments::group_cell;
 use super::shared::{hidden_text, table};
 
 /// The four places where legal teams are inconsistent, by the id of the item that asks about
@@ -150,9 +150,8 @@ fn breakdown(
             &columns,
             html! {
                 @for group in &segmentation.groups {
-                    @let label = group_label(definition, Some(field), &group.value);
                     tr {
-                        th scope="row" { (label) }
+                        th scope="row" { (group_cell(definition, Some(field), group)) }
                         td { (group.n) }
                         @match &group.figures {
                             Some(figures) => {

@@ -7,11 +7,11 @@ use rapport_scoring::definition::SurveyDefinition;
 
 use super::super::DashboardQuery;
 use super::super::html::{MISSING, humanise, one_decimal, url_encode};
-use super::shared::{element_label, table};
+use super::shared::{element_label, named, table};
 use crate::follow_up::{
     AccountFollowUps, AccountSummary, FollowUpItem, FollowUpList, FollowUpState, StatusCounts,
 };
-use crate::store::FollowUpStatus;
+use crate::store::{DisplayNames, FollowUpStatus};
 
 /// How many of an account's close-the-loop items one page shows.
 const ITEMS_PER_PAGE: usize = 20;
@@ -30,6 +30,7 @@ pub(super) fn section(
     list: &FollowUpList,
     summaries: &[AccountSummary],
     query: &DashboardQuery,
+    names: &DisplayNames,
 ) -> Markup {
     let survey = definition.id.as_str();
     // The list holds the opened account in full: the one asked for, or the first.
@@ -48,18 +49,30 @@ pub(super) fn section(
                      element ratings and low contract-experience ratings. Confidential feedback \
                      only flags its account; who said what is never shown."
                 }
-                (accounts(survey, summaries, opened))
+                (accounts(survey, summaries, opened, names))
                 @if let Some(account) = opened {
-                    (opened_account(survey, account, query.page))
+                    (opened_account(survey, account, query.page, names))
                 }
             }
         }
     }
 }
 
-/// An account's name as shown, for responses without one too.
-fn account_name(account: &Option<String>) -> String {
-    account.clone().unwrap_or_else(|| "(no account)".to_owned())
+/// An account's name as shown in running text: its display name, else its id, and words for
+/// responses without one.
+fn account_name(account: &Option<String>, names: &DisplayNames) -> String {
+    match account {
+        Some(id) => names.account(id).unwrap_or(id).to_owned(),
+        None => "(no account)".to_owned(),
+    }
+}
+
+/// An account as a heading or table cell shows it: its display name with its id beside it.
+fn account_cell(account: &Option<String>, names: &DisplayNames) -> Markup {
+    match account {
+        Some(id) => named(id, names.account(id)),
+        None => html! { "(no account)" },
+    }
 }
 
 /// The table of accounts, each linking to its items, the opened one marked.
@@ -67,6 +80,7 @@ fn accounts(
     survey: &str,
     summaries: &[AccountSummary],
     opened: Option<&AccountFollowUps>,
+    names: &DisplayNames,
 ) -> Markup {
     table(
         Some("accounts"),
@@ -81,7 +95,7 @@ fn accounts(
         ],
         html! {
             @for account in summaries {
-                @let name = account_name(&account.account);
+                @let name = account_cell(&account.account, names);
                 @let StatusCounts { open, in_progress, done } = account.by_status;
                 @let current = opened.is_some_and(|opened| opened.account == account.account);
                 tr aria-current=[current.then_some("true")] class=[current.then_some("current")] {
@@ -121,8 +135,13 @@ fn flagged_waves(account: &AccountSummary) -> String {
 }
 
 /// The opened account: its flags, then the requested page of its items.
-fn opened_account(survey: &str, account: &AccountFollowUps, page: Option<usize>) -> Markup {
-    let name = account_name(&account.account);
+fn opened_account(
+    survey: &str,
+    account: &AccountFollowUps,
+    page: Option<usize>,
+    names: &DisplayNames,
+) -> Markup {
+    let name = account_name(&account.account, names);
     let account_value = account.account.clone().unwrap_or_default();
     // The items newest first, a page at a time: an account with hundreds of them would
     // otherwise make a page of hundreds of forms, slow to draw and to read.
@@ -162,7 +181,7 @@ fn opened_account(survey: &str, account: &AccountFollowUps, page: Option<usize>)
         }
     };
     html! {
-        h3 id="follow-up-account" { (name) }
+        h3 id="follow-up-account" { (account_cell(&account.account, names)) }
         @for (idx, flag) in account.confidential_feedback.iter().enumerate() {
             @let wave = flag.wave.clone().unwrap_or_default();
             article class="item flag" {
@@ -189,6 +208,7 @@ fn opened_account(survey: &str, account: &AccountFollowUps, page: Option<usize>)
                 survey,
                 idx,
                 item,
+                names,
                 &[
                     ("response_id", &item.response_id),
                     ("account", &account_value),
@@ -202,7 +222,13 @@ fn opened_account(survey: &str, account: &AccountFollowUps, page: Option<usize>)
 
 /// One identified response that needs a conversation: who, why, what they said, and its
 /// status form (`hidden` are the form's hidden fields).
-fn item_article(survey: &str, idx: usize, item: &FollowUpItem, hidden: &[(&str, &str)]) -> Markup {
+fn item_article(
+    survey: &str,
+    idx: usize,
+    item: &FollowUpItem,
+    names: &DisplayNames,
+    hidden: &[(&str, &str)],
+) -> Markup {
     let identity = item.respondent.clone().unwrap_or_default();
     let respondent = identity
         .name
@@ -212,7 +238,12 @@ fn item_article(survey: &str, idx: usize, item: &FollowUpItem, hidden: &[(&str, 
         identity.email,
         identity.organisation,
         item.wave.clone(),
-        item.matter.clone(),
+        item.matter
+            .as_ref()
+            .map(|matter| match names.matter(matter) {
+                Some(name) => format!("{name} ({matter})"),
+                None => matter.clone(),
+            }),
     ]
     .into_iter()
     .flatten()

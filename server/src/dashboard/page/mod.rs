@@ -35,7 +35,7 @@ use super::html::{page, url_encode};
 use crate::auth::{Caller, Role};
 use crate::export::RoleReport;
 use crate::follow_up::FollowUpOverview;
-use crate::store::SurveySummary;
+use crate::store::{DisplayNames, SurveySummary};
 
 /// The title of the pages that are not about one survey.
 const DASHBOARD_TITLE: &str = "Rapport dashboard";
@@ -56,6 +56,8 @@ pub(crate) struct DashboardPage<'a> {
     pub(crate) follow_ups: Option<&'a FollowUpOverview>,
     /// The page's query.
     pub(crate) query: &'a DashboardQuery,
+    /// The display names of accounts and matters, shown beside the ids the page shows.
+    pub(crate) names: &'a DisplayNames,
 }
 
 /// The results page.
@@ -69,7 +71,7 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                 h1 { (title) }
                 p class="meta" {
                     "Survey " code { (definition.id.as_str()) } ", version " (definition.version)
-                    " · " (scope_text(input.caller))
+                    " · " (scope_text(input.caller, input.names))
                 }
             }
             @if let Some(batch_size) = input.report.protected_batch_size {
@@ -90,7 +92,7 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                 )),
             }
             @if let Some(overview) = input.follow_ups {
-                (follow_ups::section(definition, &overview.list, &overview.summaries, input.query))
+                (follow_ups::section(definition, &overview.list, &overview.summaries, input.query, input.names))
             }
         }
     };
@@ -170,12 +172,20 @@ fn results(
 }
 
 /// Who is signed in, and so what the page covers.
-fn scope_text(caller: &Caller) -> String {
+fn scope_text(caller: &Caller, names: &DisplayNames) -> String {
     match caller.role {
         Role::Admin => "signed in as programme lead (every response)".to_owned(),
         Role::Account => format!(
             "signed in as account manager for {}",
-            caller.accounts.join(", ")
+            caller
+                .accounts
+                .iter()
+                .map(|account| match names.account(account) {
+                    Some(name) => format!("{name} ({account})"),
+                    None => account.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Role::Viewer => "signed in as viewer (aggregates only)".to_owned(),
     }

@@ -3,12 +3,12 @@
 
 use maud::{Markup, html};
 use rapport_scoring::definition::{Question, SurveyDefinition};
-use rapport_scoring::report::Segmentation;
+use rapport_scoring::report::{SegmentGroup, Segmentation};
 use rapport_scoring::{NONE_VALUE, SegmentField};
 
 use super::super::charts::{self, GroupRow};
 use super::super::html::humanise;
-use super::shared::{GroupColumns, group_row, nps_interval, table};
+use super::shared::{GroupColumns, group_row, named, nps_interval, table};
 
 /// A chart of a few groups helps; a chart of a hundred accounts does not.
 const MOST_GROUPS_CHARTED: usize = 12;
@@ -46,7 +46,7 @@ fn segment(definition: &SurveyDefinition, idx: usize, segmentation: &Segmentatio
                     .groups
                     .iter()
                     .map(|group| GroupRow {
-                        label: label(&group.value),
+                        label: group.label.clone().unwrap_or_else(|| label(&group.value)),
                         nps: group
                             .figures
                             .as_ref()
@@ -75,7 +75,7 @@ fn segment(definition: &SurveyDefinition, idx: usize, segmentation: &Segmentatio
                     html! {
                         @for group in &segmentation.groups {
                             (group_row(
-                                &label(&group.value),
+                                group_cell(definition, field.as_ref(), group),
                                 group.n,
                                 group.figures.as_ref(),
                                 definition.min_group_size,
@@ -107,6 +107,19 @@ fn segment_title(
             None => format!("By {}", humanise(name)),
         },
         Some(SegmentField::Wave) | None => format!("By {}", humanise(name)),
+    }
+}
+
+/// A group's name in a table: an account's or matter's display name with its id beside it,
+/// or the wording of [`group_label`].
+pub(super) fn group_cell(
+    definition: &SurveyDefinition,
+    field: Option<&SegmentField>,
+    group: &SegmentGroup,
+) -> Markup {
+    match &group.label {
+        Some(name) if group.value != NONE_VALUE => named(&group.value, Some(name)),
+        _ => html! { (group_label(definition, field, &group.value)) },
     }
 }
 

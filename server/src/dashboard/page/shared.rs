@@ -98,9 +98,24 @@ pub(super) enum GroupColumns {
     ScoresAndConfidentiality,
 }
 
+/// An account or matter as people read it: its display name, with the id in smaller text
+/// beside it (and as the name's tooltip), so that the id a link or an export uses stays in
+/// view; the id alone when it has no display name.
+pub(super) fn named(id: &str, name: Option<&str>) -> Markup {
+    html! {
+        @match name {
+            Some(name) => {
+                span class="named" title={ "id: " (id) } { (name) }
+                " " small class="id" { (id) }
+            }
+            None => (id),
+        }
+    }
+}
+
 /// One table row of a group: its scores, or its count and why there is nothing more.
 pub(super) fn group_row(
-    label: &str,
+    label: impl maud::Render,
     n: u64,
     figures: Option<&Figures>,
     min_group_size: u32,
