@@ -477,7 +477,8 @@ impl Store {
     /// so that the next start reads it rather than every row; returns how many responses it
     /// holds, or `None` when rows already read changed while it was written (it is then not
     /// stored). Reports store one on their own once enough rows were added since the last;
-    /// this is for `rapport` commands and tests that want one now.
+    /// this stores one now, whatever the count, for callers that need it at a known point
+    /// (the server's tests).
     pub async fn store_report_snapshot(
         &self,
         survey: &CompiledSurvey,
