@@ -23,7 +23,11 @@ const PEER_FILES = {
 };
 
 function resolveFile(urlPath) {
-  if (urlPath.startsWith('/widget/')) return path.join(repo, 'dist/widget', path.basename(urlPath));
+  if (urlPath.startsWith('/widget/')) {
+    // The bundle, subdirectories included (the built-in templates), and nothing above it.
+    const inside = path.normalize(urlPath.slice('/widget/'.length)).replace(/^(\.\.(\/|$))+/, '');
+    return path.join(repo, 'dist/widget', inside);
+  }
   const name = path.basename(urlPath);
   return path.join(here, PEER_FILES[name] || name);
 }
@@ -177,4 +181,7 @@ for (const row of rows) {
   console.log(`| ${row.name} | ${row.raw} B | ${row.gzip} B | ${row.brotli} B | ${row.usable.toFixed(0)} ms | ${mib(whole)} MiB | ${mib(heapAbove)} MiB | ${mib(wasm)} MiB | ${mib(heapAbove + wasm)} MiB |`);
 }
 const [floor, rapport] = rows;
+const formbricks = rows.find((row) => row.name.startsWith('Formbricks'));
 console.log(`\nRapport / floor time to usable: ${(rapport.usable / floor.usable).toFixed(2)}x`);
+console.log(`Rapport / Formbricks time to usable: ${(rapport.usable / formbricks.usable).toFixed(2)}x (goal: at most 1.2x)`);
+console.log(`Rapport / Formbricks brotli bytes: ${(rapport.brotli / formbricks.brotli).toFixed(2)}x; memory (heap above empty + wasm): ${((rapport.memory.heapAbove + rapport.memory.wasm) / (formbricks.memory.heapAbove + formbricks.memory.wasm)).toFixed(2)}x (goal: at most 1x)`);

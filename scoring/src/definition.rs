@@ -435,6 +435,7 @@ impl DefinitionError {
     }
 }
 
+#[cfg(feature = "error-paths")]
 fn path_text(path: &serde_path_to_error::Path) -> String {
     let text = path.to_string();
     if text.is_empty() {
@@ -467,17 +468,28 @@ impl SurveyDefinition {
     }
 
     /// Parses and validates a JSON definition.
+    ///
+    /// With the `error-paths` feature a parse error names the field (`questions[3].label`);
+    /// without it, serde_json's line and column.
     pub fn from_json(source: &str) -> Result<Self, DefinitionError> {
         let mut deserializer = serde_json::Deserializer::from_str(source);
-        let definition: SurveyDefinition = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|err| {
-                let inner = err.inner().to_string();
-                DefinitionError::Parse {
-                    format: "json",
-                    field: path_text(err.path()),
-                    message: inner,
-                }
-            })?;
+        #[cfg(feature = "error-paths")]
+        let parsed = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+            DefinitionError::Parse {
+                format: "json",
+                field: path_text(err.path()),
+                message: err.inner().to_string(),
+            }
+        });
+        #[cfg(not(feature = "error-paths"))]
+        let parsed = serde::Deserialize::deserialize(&mut deserializer).map_err(|err| {
+            DefinitionError::Parse {
+                format: "json",
+                field: ".".to_owned(),
+                message: err.to_string(),
+            }
+        });
+        let definition: SurveyDefinition = parsed?;
         deserializer.end().map_err(|err| DefinitionError::Parse {
             format: "json",
             field: ".".to_owned(),

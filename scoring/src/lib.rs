@@ -4,7 +4,7 @@
 //! (the stored, authoritative score and every report). It holds:
 //!
 //! - [`definition`]: the survey definition model and its validation;
-//! - [`templates`]: the built-in templates in five languages;
+//! - `templates` (feature `templates`): the built-in templates in five languages;
 //! - [`wire`]: the response wire format, version 1;
 //! - [`validate`](mod@validate): checking a response against its survey version;
 //! - [`score`]: per-response scores;
@@ -44,6 +44,7 @@ mod outcome;
 pub mod report;
 pub mod score;
 pub mod stats;
+#[cfg(feature = "templates")]
 pub mod templates;
 pub mod validate;
 mod visibility;
@@ -57,6 +58,7 @@ pub use report::{
     build_report, report_of,
 };
 pub use score::{NpsCategory, RelationshipCategory, ResponseScore, Scorer};
+#[cfg(feature = "templates")]
 pub use templates::template;
 pub use validate::{Answers, ValidResponse, ValidationError, validate, validate_answers};
 pub use wire::{ConfidentialityChoice, ResponseV1};

@@ -53,6 +53,8 @@ function configOf(element, overrides = {}) {
     survey: overrides.survey || attr('survey') || 'client-portal',
     endpoint: overrides.endpoint || attr('endpoint') || null,
     server: (overrides.server || attr('server') || serverOrigin).replace(/\/$/, ''),
+    // Where the built-in templates are, should the survey not load from the server.
+    assets: new URL('.', import.meta.url).href,
     locales,
     token: overrides.token || attr('token') || new URLSearchParams(location.search).get('rapport_token') || null,
     definition: null,
@@ -73,8 +75,27 @@ function configOf(element, overrides = {}) {
   return config;
 }
 
+// Fetches the survey's definition while the wasm compiles, so the survey does not wait for
+// a round trip after start-up: the server's, or when it has none, the built-in template from
+// beside the loader. The widget decides what to make of what came back.
+async function prefetch(config) {
+  const get = (url) => fetch(url).then((response) => (response.ok ? response.text() : null));
+  const fetched = { served: null, unreachable: false, template: null };
+  try {
+    fetched.served = await get(`${config.server}/api/v1/surveys/${encodeURIComponent(config.survey)}`);
+  } catch {
+    fetched.unreachable = true;
+  }
+  if (fetched.served === null) {
+    fetched.template = await get(new URL(`templates/${encodeURIComponent(config.survey)}.json`, import.meta.url)).catch(() => null);
+  }
+  return fetched;
+}
+
 async function mountInto(element, config) {
+  const prefetched = config.definition ? null : prefetch(config);
   await ready;
+  config.prefetched = await prefetched;
   const shadow = element.shadowRoot || element.attachShadow({ mode: 'open' });
   shadow.adoptedStyleSheets = [sharedSheet()];
   shadow.replaceChildren();

@@ -46,6 +46,10 @@ pub struct Config {
     pub endpoint: Option<String>,
     /// Base URL of the Rapport server (no trailing slash), used to load the definition.
     pub server: String,
+    /// URL of the directory the loader came from (with a trailing slash): the built-in
+    /// templates are beside it, in `templates/<name>.json`.
+    #[serde(default)]
+    pub assets: String,
     /// Locale preferences, best first (the attribute, then the browser's languages).
     pub locales: Vec<String>,
     /// Signed invitation token from an email link or portal.
@@ -71,6 +75,27 @@ pub struct Config {
     /// A 0–10 answer chosen before the survey opened (a number clicked in an email's
     /// scale): the survey's first 0–10 question starts with it.
     pub nps: Option<u8>,
+    /// What the loader fetched for the definition while the wasm compiled; `None` when it
+    /// fetched nothing (an inline definition, or a mount from Rust).
+    #[serde(default)]
+    pub prefetched: Option<Prefetched>,
+}
+
+/// The survey's definition as the loader fetched it before the wasm was ready, so the
+/// survey does not wait for another round trip after start-up.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+pub struct Prefetched {
+    /// The server's definition; `None` when the server answered without one.
+    #[serde(default)]
+    pub served: Option<String>,
+    /// Whether the server's definition got no answer at all: refused by the browser, or
+    /// the network is down.
+    #[serde(default)]
+    pub unreachable: bool,
+    /// The built-in template from beside the loader, fetched only when the server gave no
+    /// definition.
+    #[serde(default)]
+    pub template: Option<String>,
 }
 
 impl Config {
@@ -124,7 +149,11 @@ async fn load_definition(config: &Config) -> Result<SurveyDefinition, String> {
             .map_err(|error| format!("inline survey definition: {error}"));
     }
     let url = format!("{}/api/v1/surveys/{}", config.server, config.survey);
-    let loaded = net::get_text(&url).await;
+    let loaded = match &config.prefetched {
+        Some(prefetched) if prefetched.unreachable => Err(JsValue::NULL),
+        Some(prefetched) => Ok(prefetched.served.clone()),
+        None => net::get_text(&url).await,
+    };
     if let Ok(Some(text)) = &loaded
         && let Ok(definition) = SurveyDefinition::from_json(text)
     {
@@ -150,8 +179,26 @@ async fn load_definition(config: &Config) -> Result<SurveyDefinition, String> {
             web_sys::console::warn_1(&JsValue::from_str(&advice));
         }
     }
-    rapport_scoring::template(&config.survey)
+    builtin_template(config)
+        .await
         .ok_or_else(|| format!("survey {:?} could not be loaded", config.survey))
+}
+
+/// The built-in template named like the survey, from beside the loader: the offline
+/// fallback of a widget whose server has no such survey or refuses this page. It is data,
+/// not code, so the bundle carries no template texts.
+async fn builtin_template(config: &Config) -> Option<SurveyDefinition> {
+    if let Some(text) = config
+        .prefetched
+        .as_ref()
+        .and_then(|p| p.template.as_deref())
+    {
+        return SurveyDefinition::from_json(text).ok();
+    }
+    let name = rapport_scoring::SurveyId::new(&config.survey).ok()?;
+    let url = format!("{}templates/{}.json", config.assets, name.as_str());
+    let text = net::get_text(&url).await.ok()??;
+    SurveyDefinition::from_json(&text).ok()
 }
 
 /// Loads the survey definition, then shows the survey.

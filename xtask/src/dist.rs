@@ -107,6 +107,7 @@ pub(crate) fn run() -> Result<()> {
         .with_context(|| format!("cannot remove {}", glue_path.display()))?;
     let loader = bundle_loader(&glue, &loader_source, &wasm_file, &wasm_integrity)?;
     copy_dir(&hand_written, &out_dir, Some(LOADER))?;
+    write_templates(&out_dir)?;
     std::fs::write(out_dir.join(LOADER), &loader)
         .with_context(|| format!("cannot write {LOADER}"))?;
 
@@ -130,6 +131,21 @@ pub(crate) fn run() -> Result<()> {
     );
     println!();
     print!("{snippet}");
+    Ok(())
+}
+
+/// Writes each built-in template as `templates/<name>.json`: the widget fetches the one it
+/// needs, from beside its loader, when the server has no such survey or refuses the page.
+fn write_templates(out_dir: &Path) -> Result<()> {
+    let dir = out_dir.join("templates");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for name in rapport_scoring::templates::TEMPLATE_NAMES {
+        let definition =
+            rapport_scoring::template(name).context("a built-in template is missing")?;
+        let json = serde_json::to_string(&definition).context("cannot serialise a template")?;
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(())
 }
 
@@ -342,13 +358,21 @@ fn print_sizes(out_dir: &Path) -> Result<()> {
             sizes.gzip,
             sizes.brotli
         );
-        total.raw += sizes.raw;
-        total.gzip += sizes.gzip;
-        total.brotli += sizes.brotli;
+        // What every page downloads: the loader and the wasm. A template is fetched only
+        // when the server cannot give the survey, and sri.json by no browser.
+        if file.parent() == Some(Path::new(""))
+            && file
+                .extension()
+                .is_some_and(|ext| ext == "js" || ext == "wasm")
+        {
+            total.raw += sizes.raw;
+            total.gzip += sizes.gzip;
+            total.brotli += sizes.brotli;
+        }
     }
     println!(
         "{:<40} {:>10} {:>10} {:>10}",
-        "total (bytes)", total.raw, total.gzip, total.brotli
+        "loader and wasm (bytes)", total.raw, total.gzip, total.brotli
     );
     Ok(())
 }
