@@ -96,6 +96,7 @@ pub(crate) fn run() -> Result<()> {
         .with_context(|| format!("cannot read widget/js/{LOADER}"))?;
     let wasm_bytes = std::fs::read(&bindgen_wasm)
         .with_context(|| format!("cannot read {}", bindgen_wasm.display()))?;
+    refuse_machine_paths(&wasm_bytes)?;
     let wasm_file = hashed_name(&format!("{OUT_NAME}_bg"), "wasm", &wasm_bytes);
     let wasm_integrity = integrity(&wasm_bytes);
     std::fs::rename(&bindgen_wasm, out_dir.join(&wasm_file))
@@ -243,16 +244,56 @@ fn snippet(loader_integrity: &str) -> String {
 }
 
 fn run_cargo_build() -> Result<()> {
-    execute(cargo()?.args([
-        "build",
-        "--package",
-        "rapport-widget",
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        "dist",
-    ]))
+    execute(
+        cargo()?
+            .args([
+                "build",
+                "--package",
+                "rapport-widget",
+                "--target",
+                WASM_TARGET,
+                "--profile",
+                "dist",
+                "--config",
+            ])
+            .arg(remapped_paths()),
+    )
     .context("could not compile the widget for wasm32")
+}
+
+/// Rust flags (added to those in `.cargo/config.toml`) that write source paths in the
+/// bundle relative to the crate registry and the repository: panic locations would
+/// otherwise carry the building machine's directories to every browser, and cost bytes.
+fn remapped_paths() -> String {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .unwrap_or_default();
+    let flags = [
+        (cargo_home.join("registry").join("src"), "crates"),
+        (cargo_home.join("git").join("checkouts"), "git"),
+        (repo_root(), "rapport"),
+    ]
+    .map(|(from, to)| format!("\"--remap-path-prefix={}={to}\"", from.display()));
+    format!("target.{WASM_TARGET}.rustflags=[{}]", flags.join(", "))
+}
+
+/// Fails if the wasm names a directory of the building machine (the repository, or the
+/// home directory that holds the crate registry): see [`remapped_paths`].
+fn refuse_machine_paths(wasm: &[u8]) -> Result<()> {
+    let mut directories = vec![repo_root()];
+    directories.extend(std::env::var_os("HOME").map(PathBuf::from));
+    for directory in directories {
+        let needle = directory.display().to_string();
+        if needle.len() > 1
+            && wasm
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+        {
+            bail!("the wasm contains the build directory {needle}; its paths were not remapped");
+        }
+    }
+    Ok(())
 }
 
 /// Copies `from` into `to`, except the top-level file named `skip`.
