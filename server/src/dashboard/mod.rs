@@ -13,6 +13,8 @@
 //!   [`crate::export::responses_csv`], with the cookie instead of a bearer header.
 //! - `POST /dashboard/surveys/{id}/follow-ups`: a form that records a follow-up status
 //!   through [`crate::follow_up`].
+//! - `GET /dashboard/webhooks`: for the admin only, the webhooks, their delivery log and
+//!   who changed them.
 //!
 //! This module must never decide by itself what a role may see: reports come only from
 //! [`crate::export::role_report`], rows only from [`crate::export::responses_csv`], the
@@ -67,6 +69,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/logout", post(logout))
         .route("/dashboard/surveys/{id}/responses.csv", get(csv))
         .route("/dashboard/surveys/{id}/follow-ups", post(record_follow_up))
+        .route("/dashboard/webhooks", get(webhooks))
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -307,6 +310,26 @@ async fn show(
         names: &names,
     });
     Ok(axum::response::Html(body).into_response())
+}
+
+/// The webhook page, for the admin only: a receiver's address and the delivery log are the
+/// programme's settings, not results.
+async fn webhooks(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(caller) = session(&state, &headers).await? else {
+        return Ok(page::login(None).into_response());
+    };
+    if caller.role != Role::Admin {
+        return Err(
+            ApiError::Forbidden("only the programme admin sees the webhooks".to_owned()).into(),
+        );
+    }
+    let webhooks = state.store.webhooks().await?;
+    let deliveries = state.store.webhook_deliveries(100).await?;
+    let audit = state.store.webhook_audit(50).await?;
+    Ok(axum::response::Html(page::webhooks(&webhooks, &deliveries, &audit)).into_response())
 }
 
 /// The sign-in form.
