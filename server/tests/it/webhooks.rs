@@ -735,3 +735,187 @@ async fn the_admin_reads_webhooks_and_the_delivery_log_on_the_dashboard_and_othe
         );
     }
 }
+
+/// Signs in with a new admin token labelled `label`; returns the cookie and the token.
+async fn labelled_session(server: &TestServer, role: Role, label: &str) -> (String, String) {
+    let token = rapport_server::auth::new_token().unwrap();
+    server
+        .state
+        .store
+        .add_token(
+            &rapport_server::auth::token_hash(&token),
+            role,
+            &["northwind".to_owned()],
+            Some(label),
+        )
+        .await
+        .unwrap();
+    let (_, headers, _) = post_form(
+        server,
+        "/dashboard/login",
+        &format!("token={token}"),
+        None,
+        "same-origin",
+    )
+    .await;
+    let cookie = headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (cookie, token)
+}
+
+async fn post_form(
+    server: &TestServer,
+    path: &str,
+    body: &str,
+    cookie: Option<&str>,
+    site: &str,
+) -> (StatusCode, HeaderMap, String) {
+    let mut request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", site);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = app(server.state.clone())
+        .oneshot(request.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn the_admin_adds_and_removes_a_webhook_on_the_dashboard_and_the_audit_names_the_token_label()
+{
+    let server = TestServer::new().await;
+    let store = &server.state.store;
+    let (admin, admin_token) = labelled_session(&server, Role::Admin, "Programme lead").await;
+    let (account, _) = labelled_session(&server, Role::Account, "Account manager").await;
+    let form = "url=https%3A%2F%2Fhooks.slack.example%2Fservices%2FT1%2FB2%2Fsecretpath&format=slack&close_the_loop=on&survey=client-portal&label=%23cx-alerts";
+
+    // From another site, or by another role: refused, nothing stored.
+    let (status, _, _) = post_form(
+        &server,
+        "/dashboard/webhooks",
+        form,
+        Some(&admin),
+        "cross-site",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, page) = post_form(
+        &server,
+        "/dashboard/webhooks",
+        form,
+        Some(&account),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(store.webhooks().await.unwrap().is_empty());
+    // A bad address is refused, naming the field.
+    let (status, _, page) = post_form(
+        &server,
+        "/dashboard/webhooks",
+        "url=ftp%3A%2F%2Fx&format=json&response_received=on",
+        Some(&admin),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(store.webhooks().await.unwrap().is_empty());
+
+    let (status, _, page) = post_form(
+        &server,
+        "/dashboard/webhooks",
+        form,
+        Some(&admin),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let stored = store.webhooks().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let webhook = &stored[0];
+    assert_eq!(
+        (
+            webhook.format.as_str(),
+            webhook.events.as_str(),
+            webhook.survey_id.as_deref(),
+            webhook.label.as_deref()
+        ),
+        (
+            "slack",
+            "[\"close_the_loop.triggered\"]",
+            Some("client-portal"),
+            Some("#cx-alerts")
+        )
+    );
+    // The secret is on this page once, and it signs what the webhook sends.
+    let secret = page
+        .split("<code id=\"webhook-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the page shows the new secret");
+    assert_eq!(secret.len(), 64);
+    let header = webhooks::signature(secret, 1_700_000_000, "{}").unwrap();
+    assert!(webhooks::verify_signature(
+        secret,
+        &header,
+        "{}",
+        1_700_000_000,
+        1
+    ));
+    let (_, later) = webhook_page_with(&server, &admin).await;
+    assert!(!later.contains(secret), "the secret is shown once");
+    assert!(!later.contains("secretpath"), "{later}");
+
+    let (status, headers, _) = post_form(
+        &server,
+        &format!("/dashboard/webhooks/{}/remove", webhook.id),
+        "",
+        Some(&admin),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/dashboard/webhooks");
+    assert!(store.webhooks().await.unwrap().is_empty());
+
+    let audit = store.webhook_audit(10).await.unwrap();
+    let entries: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|entry| (entry.action.as_str(), entry.actor.as_str()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("removed", "dashboard: Programme lead (admin)"),
+            ("created", "dashboard: Programme lead (admin)"),
+        ]
+    );
+    let (_, page) = webhook_page_with(&server, &admin).await;
+    assert!(page.contains("dashboard: Programme lead (admin)"), "{page}");
+    assert!(!page.contains(&admin_token), "{page}");
+    assert!(
+        !String::from_utf8_lossy(&server.stored_bytes().await).contains(&admin_token),
+        "the token is stored nowhere in clear"
+    );
+}
+
+async fn webhook_page_with(server: &TestServer, cookie: &str) -> (StatusCode, String) {
+    let request = Request::get("/dashboard/webhooks")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let response = app(server.state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}

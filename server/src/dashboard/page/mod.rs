@@ -30,7 +30,7 @@ use rapport_scoring::report::Segmentation;
 use rapport_scoring::{Report, SegmentField};
 
 pub(crate) use login::login;
-pub(crate) use webhooks::webhooks;
+pub(crate) use webhooks::{WebhookPage, webhooks};
 
 use super::DashboardQuery;
 use super::html::{page, url_encode};

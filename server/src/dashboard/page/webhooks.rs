@@ -1,6 +1,7 @@
 //! The admin's webhook page: every webhook (its URL's scheme and host only, since the path
-//! of a Slack webhook is itself a secret), the latest deliveries with their status,
-//! attempts, last error and next attempt, and who added or removed a webhook.
+//! of a Slack webhook is itself a secret) with a form to remove it, a form to add one, the
+//! latest deliveries with their status, attempts, last error and next attempt, and who
+//! added or removed a webhook. A webhook just added is shown with its secret, once.
 //!
 //! Bodies are not shown: they are in the database, and a delivery's event id names the
 //! response it is about.
@@ -9,16 +10,34 @@ use maud::html;
 use rapport_scoring::wire::Timestamp;
 
 use super::DASHBOARD_TITLE;
-use crate::dashboard::html::{MISSING, page};
-use crate::store::{DeliveryRow, WebhookAuditRow, WebhookRow};
-use crate::webhooks::url_host;
+use crate::dashboard::html::{MISSING, page, url_encode};
+use crate::store::{DeliveryRow, SurveySummary, WebhookAuditRow, WebhookRow};
+use crate::webhooks::{AddedWebhook, url_host};
+
+/// What the webhook page is drawn from.
+#[derive(Debug)]
+pub(crate) struct WebhookPage<'a> {
+    /// Every webhook.
+    pub(crate) webhooks: &'a [WebhookRow],
+    /// The latest deliveries, newest first.
+    pub(crate) deliveries: &'a [DeliveryRow],
+    /// The latest changes, newest first.
+    pub(crate) audit: &'a [WebhookAuditRow],
+    /// Every survey, for the form's choice.
+    pub(crate) surveys: &'a [SurveySummary],
+    /// The webhook this answer added, with its secret.
+    pub(crate) added: Option<&'a AddedWebhook>,
+}
 
 /// The webhook page.
-pub(crate) fn webhooks(
-    webhooks: &[WebhookRow],
-    deliveries: &[DeliveryRow],
-    audit: &[WebhookAuditRow],
-) -> String {
+pub(crate) fn webhooks(input: &WebhookPage<'_>) -> String {
+    let WebhookPage {
+        webhooks,
+        deliveries,
+        audit,
+        surveys,
+        added,
+    } = *input;
     let body = html! {
         header class="top" {
             p class="brand" { "Rapport " span { "webhooks" } }
@@ -30,7 +49,14 @@ pub(crate) fn webhooks(
             h1 { "Webhooks" }
             p class="meta" {
                 "Posted for new identified responses only: confidential and anonymous answers never produce a webhook. "
-                "Add and remove webhooks with " code { "rapport webhook" } "."
+                "Webhooks can also be managed with " code { "rapport webhook" } "."
+            }
+            @if let Some(added) = added {
+                section id="webhook-added" class="notice" role="status" {
+                    h2 { "Webhook " code { (added.id) } " added" }
+                    p { "Its signing secret is shown this once. Give it to the receiver, which checks the " code { "Rapport-Signature" } " header with it (docs/WEBHOOKS.md):" }
+                    p { code id="webhook-secret" { (added.secret) } }
+                }
             }
             section id="webhooks" {
                 h2 { "Receivers" }
@@ -41,7 +67,7 @@ pub(crate) fn webhooks(
                         thead { tr {
                             th scope="col" { "Id" } th scope="col" { "Receiver" } th scope="col" { "Format" }
                             th scope="col" { "Events" } th scope="col" { "Survey" } th scope="col" { "Label" }
-                            th scope="col" { "Created" }
+                            th scope="col" { "Created" } th scope="col" { "Action" }
                         } }
                         tbody {
                             @for webhook in webhooks {
@@ -53,10 +79,50 @@ pub(crate) fn webhooks(
                                     td { (webhook.survey_id.as_deref().unwrap_or("every survey")) }
                                     td { (webhook.label.as_deref().unwrap_or(MISSING)) }
                                     td { (webhook.created_at) " by " (webhook.created_by) }
+                                    td {
+                                        form method="post" action={ "/dashboard/webhooks/" (url_encode(&webhook.id)) "/remove" } {
+                                            button type="submit" class="secondary" { "Remove" }
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
+                }
+            }
+            section id="add-webhook" {
+                h2 { "Add a webhook" }
+                form method="post" action="/dashboard/webhooks" class="webhook-form" {
+                    p {
+                        label for="webhook-url" { "Receiver URL" }
+                        input id="webhook-url" name="url" type="url" required placeholder="https://hooks.slack.com/services/…";
+                    }
+                    p {
+                        label for="webhook-format" { "Format" }
+                        select id="webhook-format" name="format" {
+                            option value="json" { "JSON, signed" }
+                            option value="slack" { "Slack message" }
+                        }
+                    }
+                    fieldset {
+                        legend { "Events" }
+                        label { input type="checkbox" name="response_received" value="on" checked; " Every new identified response" }
+                        label { input type="checkbox" name="close_the_loop" value="on" checked; " Close-the-loop triggers" }
+                    }
+                    p {
+                        label for="webhook-survey" { "Survey" }
+                        select id="webhook-survey" name="survey" {
+                            option value="" { "Every survey" }
+                            @for survey in surveys {
+                                option value=(survey.id) { (survey.title) }
+                            }
+                        }
+                    }
+                    p {
+                        label for="webhook-label" { "Label" }
+                        input id="webhook-label" name="label" type="text" placeholder="#cx-alerts";
+                    }
+                    button type="submit" { "Add webhook" }
                 }
             }
             section id="deliveries" {
