@@ -919,3 +919,84 @@ async fn webhook_page_with(server: &TestServer, cookie: &str) -> (StatusCode, St
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
+
+/// A replica that claimed a delivery and died before recording it, and a server that
+/// stopped before it ever scanned: a fresh process on the same database (another replica,
+/// or the same one restarted) sends every event once the dead claim's lease runs out.
+#[tokio::test]
+async fn what_a_crashed_replica_left_is_sent_by_the_next_one() {
+    let server = TestServer::new().await;
+    let store = &server.state.store;
+    let receiver = Receiver::start(0).await;
+    add(
+        store,
+        &receiver.url,
+        WebhookFormat::Json,
+        &[EventKind::ResponseReceived],
+    )
+    .await;
+    // The first replica scans one response and claims its delivery, then dies.
+    post_identified(&server, 1, "northwind", 9, 6).await;
+    let crashed = Dispatcher::new(store.clone(), quick()).unwrap();
+    assert_eq!(crashed.scan().await.unwrap(), 1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let claimed_at = Instant::now();
+    let claimed = store
+        .claim_deliveries("crashed-replica", now, now + 700, 16)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    // Acknowledged responses that no dispatcher has looked at yet.
+    post_identified(&server, 2, "northwind", 9, 6).await;
+    post_identified(&server, 3, "northwind", 9, 6).await;
+
+    let restarted = Store::open(database_url(&server)).await.unwrap();
+    let next = Dispatcher::new(restarted, quick()).unwrap();
+    let received = run_until(&next, &receiver, |received| received.len() >= 2).await;
+    let mut ids: Vec<String> = received
+        .iter()
+        .map(|request| {
+            request.headers[DELIVERY_HEADER]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [2, 3].map(|counter| format!("{}/response.received", response_id(counter)))
+    );
+    // The dead claim is not taken over before its lease ends, then it is.
+    let received = run_until(&next, &receiver, |received| received.len() >= 3).await;
+    assert!(
+        received[2].at - claimed_at >= Duration::from_millis(700),
+        "taken over {:?} after the claim",
+        received[2].at - claimed_at
+    );
+    assert_eq!(
+        received[2].headers[DELIVERY_HEADER],
+        format!("{}/response.received", response_id(1)).as_str()
+    );
+    // The dead replica's late record of its attempt changes nothing.
+    assert!(
+        !store
+            .record_attempt(
+                claimed[0].id,
+                "crashed-replica",
+                &rapport_server::store::AttemptOutcome::Delivered { http_status: 200 },
+            )
+            .await
+            .unwrap()
+    );
+    let log = store.webhook_deliveries(10).await.unwrap();
+    assert_eq!(log.len(), 3);
+    assert!(
+        log.iter()
+            .all(|delivery| delivery.status == "delivered" && delivery.attempts == 1),
+        "{log:?}"
+    );
+}
