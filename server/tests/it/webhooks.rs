@@ -1000,3 +1000,55 @@ async fn what_a_crashed_replica_left_is_sent_by_the_next_one() {
         "{log:?}"
     );
 }
+
+/// `rapport serve` runs the dispatcher: a webhook added before it starts receives a response
+/// posted to it over HTTP.
+#[tokio::test]
+async fn rapport_serve_posts_webhooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::support::fresh_database_url(dir.path()).await;
+    let receiver = Receiver::start(0).await;
+    let store = Store::open(&database).await.unwrap();
+    let added = add(
+        &store,
+        &receiver.url,
+        WebhookFormat::Json,
+        &[EventKind::ResponseReceived],
+    )
+    .await;
+    store.close().await;
+    let server = crate::live_server::start_with(dir.path(), &database, &[]);
+    let mut response = portal_response(1);
+    response["confidentiality"] = json!("identified");
+    let body = response.to_string();
+    let answer = crate::support::http(
+        server.port,
+        &format!(
+            "POST /api/v1/surveys/client-portal/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let started = Instant::now();
+    while receiver.received().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "rapport serve sent no webhook"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let received = receiver.received();
+    assert_eq!(
+        received[0].headers[DELIVERY_HEADER],
+        format!("{}/response.received", response_id(1)).as_str()
+    );
+    let signature = received[0].headers[SIGNATURE_HEADER].to_str().unwrap();
+    assert!(webhooks::verify_signature(
+        &added.secret,
+        signature,
+        &received[0].body,
+        rapport_server::invitation::now_seconds(),
+        300
+    ));
+    drop(server);
+}
