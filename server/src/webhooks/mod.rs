@@ -703,7 +703,14 @@ impl Dispatcher {
         match sent {
             Ok(Ok(status)) if (200..300).contains(&status) => Ok(status),
             Ok(Ok(status)) => Err((Some(status), format!("the receiver answered {status}"))),
-            Ok(Err(error)) => Err((None, error.to_string())),
+            // The log is shown on the dashboard, where a URL's path (a Slack webhook's is a
+            // credential) must not appear: an error that repeats the URL names its host only.
+            Ok(Err(error)) => Err((
+                None,
+                error
+                    .to_string()
+                    .replace(&delivery.url, &url_host(&delivery.url)),
+            )),
             Err(error) => Err((None, format!("the attempt stopped: {error}"))),
         }
     }
