@@ -874,7 +874,7 @@ async fn the_admin_adds_and_removes_a_webhook_on_the_dashboard_and_the_audit_nam
         1_700_000_000,
         1
     ));
-    let (_, later) = webhook_page_with(&server, &admin).await;
+    let (_, later) = get_page(&server, &admin, "/dashboard/webhooks").await;
     assert!(!later.contains(secret), "the secret is shown once");
     assert!(!later.contains("secretpath"), "{later}");
 
@@ -902,17 +902,27 @@ async fn the_admin_adds_and_removes_a_webhook_on_the_dashboard_and_the_audit_nam
             ("created", "dashboard: Programme lead (admin)"),
         ]
     );
-    let (_, page) = webhook_page_with(&server, &admin).await;
+    let (_, page) = get_page(&server, &admin, "/dashboard/webhooks").await;
     assert!(page.contains("dashboard: Programme lead (admin)"), "{page}");
     assert!(!page.contains(&admin_token), "{page}");
+    // The results page links the webhook page for the admin only.
+    let link = "href=\"/dashboard/webhooks\"";
+    let (_, results) = get_page(&server, &admin, "/dashboard?survey=client-portal").await;
+    assert!(results.contains(link), "{results}");
+    let (status, results) = get_page(&server, &account, "/dashboard?survey=client-portal").await;
+    assert_eq!(status, StatusCode::OK, "{results}");
+    assert!(
+        results.contains("Sign out") && !results.contains(link),
+        "{results}"
+    );
     assert!(
         !String::from_utf8_lossy(&server.stored_bytes().await).contains(&admin_token),
         "the token is stored nowhere in clear"
     );
 }
 
-async fn webhook_page_with(server: &TestServer, cookie: &str) -> (StatusCode, String) {
-    let request = Request::get("/dashboard/webhooks")
+async fn get_page(server: &TestServer, cookie: &str, path: &str) -> (StatusCode, String) {
+    let request = Request::get(path)
         .header(header::COOKIE, cookie)
         .body(Body::empty())
         .unwrap();
