@@ -488,6 +488,20 @@ impl Store {
         Ok(updated == 1)
     }
 
+    /// Deletes delivered and given-up deliveries whose last attempt was before
+    /// `before_millis`; returns how many. Pending ones stay, however old.
+    pub async fn prune_deliveries(&self, before_millis: i64) -> anyhow::Result<u64> {
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND next_attempt_at < $1"
+        )
+        .bind(before_millis)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        }))
+    }
+
     /// The newest `limit` deliveries, newest first.
     pub async fn webhook_deliveries(&self, limit: i64) -> anyhow::Result<Vec<DeliveryRow>> {
         Ok(on_pool!(&self.pool, |pool| {

@@ -521,11 +521,14 @@ pub struct DeliverySettings {
     /// How long a claim lasts: a replica that crashed mid-attempt leaves its deliveries to
     /// the others after this.
     pub lease: Duration,
+    /// How long a delivered or given-up delivery stays in the log.
+    pub keep_log: Duration,
 }
 
 impl Default for DeliverySettings {
     /// One poll a second; retries after 30 s, 1 min, 2 min, … up to an hour apart, for ten
-    /// attempts in all (about four and a half hours); ten seconds per attempt.
+    /// attempts in all (about four and a half hours); ten seconds per attempt; finished
+    /// deliveries kept in the log for thirty days.
     fn default() -> Self {
         DeliverySettings {
             poll_interval: Duration::from_secs(1),
@@ -534,6 +537,7 @@ impl Default for DeliverySettings {
             max_attempts: 10,
             request_timeout: Duration::from_secs(10),
             lease: Duration::from_secs(60),
+            keep_log: Duration::from_secs(30 * 24 * 60 * 60),
         }
     }
 }
@@ -578,7 +582,14 @@ impl Dispatcher {
     /// Runs until the process stops: scans and delivers once per poll interval, logging
     /// what fails and carrying on.
     pub async fn run(self) {
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
+            if pruned_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(3600)) {
+                pruned_at = Some(std::time::Instant::now());
+                if let Err(error) = self.prune().await {
+                    tracing::warn!("pruning the webhook delivery log failed: {error:#}");
+                }
+            }
             if let Err(error) = self.scan().await {
                 tracing::warn!("scanning responses for webhooks failed: {error:#}");
             }
@@ -590,6 +601,13 @@ impl Dispatcher {
             }
             tokio::time::sleep(self.settings.poll_interval).await;
         }
+    }
+
+    /// Deletes the deliveries finished longer ago than the log keeps them; returns how many.
+    /// `run` does it hourly.
+    pub async fn prune(&self) -> anyhow::Result<u64> {
+        let before = now_millis() - self.settings.keep_log.as_millis() as i64;
+        self.store.prune_deliveries(before).await
     }
 
     /// Writes the deliveries of every identified response committed since the last scan;

@@ -87,6 +87,7 @@ fn quick() -> DeliverySettings {
         max_attempts: 5,
         request_timeout: Duration::from_secs(5),
         lease: Duration::from_secs(30),
+        keep_log: Duration::from_secs(3600),
     }
 }
 
@@ -1063,4 +1064,55 @@ async fn rapport_serve_posts_webhooks() {
         300
     ));
     drop(server);
+}
+
+/// The log keeps finished deliveries for `keep_log`, and pending ones however old.
+#[tokio::test]
+async fn finished_deliveries_leave_the_log_after_it_keeps_them_and_pending_ones_stay() {
+    let server = TestServer::new().await;
+    let store = &server.state.store;
+    let receiver = Receiver::start(0).await;
+    add(
+        store,
+        &receiver.url,
+        WebhookFormat::Json,
+        &[EventKind::ResponseReceived],
+    )
+    .await;
+    let unreachable = format!("http://127.0.0.1:{}/hook", crate::support::free_port());
+    add(
+        store,
+        &unreachable,
+        WebhookFormat::Json,
+        &[EventKind::ResponseReceived],
+    )
+    .await;
+    let dispatcher = Dispatcher::new(store.clone(), quick()).unwrap();
+    post_identified(&server, 1, "northwind", 9, 6).await;
+    run_until(&dispatcher, &receiver, |received| !received.is_empty()).await;
+    let statuses = |log: Vec<rapport_server::store::DeliveryRow>| {
+        let mut statuses: Vec<String> = log.into_iter().map(|delivery| delivery.status).collect();
+        statuses.sort();
+        statuses
+    };
+    assert_eq!(
+        statuses(store.webhook_deliveries(10).await.unwrap()),
+        ["delivered", "pending"]
+    );
+    // Kept for an hour: nothing goes yet.
+    assert_eq!(dispatcher.prune().await.unwrap(), 0);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let forgetful = Dispatcher::new(
+        store.clone(),
+        DeliverySettings {
+            keep_log: Duration::from_millis(10),
+            ..quick()
+        },
+    )
+    .unwrap();
+    assert_eq!(forgetful.prune().await.unwrap(), 1);
+    assert_eq!(
+        statuses(store.webhook_deliveries(10).await.unwrap()),
+        ["pending"]
+    );
 }
