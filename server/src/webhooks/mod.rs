@@ -7,8 +7,8 @@
 //! Confidential and anonymous responses produce no event at all: an event is sent at the
 //! moment one answer arrives, which is exactly what the publication rules forbid for
 //! protected answers (docs/SECURITY.md, "Webhooks"). The store never hands this module a
-//! protected row, and [`WebhookEvent`] has no field that could carry an identity or free
-//! text.
+//! protected row, the event builder refuses one anyway, and [`WebhookEvent`] has no field
+//! that could carry an identity or free text.
 //!
 //! The [`Dispatcher`] runs in every replica: it scans committed responses by revision into
 //! deliveries, claims due deliveries with a lease, posts them, and records each attempt.
