@@ -214,6 +214,12 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage webhooks: signed posts about new identified responses (docs/WEBHOOKS.md).
+    Webhook {
+        /// What to do with webhooks.
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
     /// Manage survey definitions in the database.
     Survey {
         /// What to do with surveys.
@@ -308,6 +314,46 @@ pub enum SurveyCommand {
     },
     /// List the surveys and their latest versions.
     List {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Webhook subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add a webhook and print its id and signing secret; the secret is shown once.
+    Add {
+        /// Where events are posted: `https://…` (or `http://…` on a private network).
+        #[arg(long)]
+        url: String,
+        /// `json` (the event, signed) or `slack` (a Slack incoming webhook's `{"text": …}`).
+        #[arg(long, default_value = "json", value_parser = ["json", "slack"])]
+        format: String,
+        /// An event to post; repeat for both. Default: both.
+        #[arg(long = "event", value_parser = ["response.received", "close_the_loop.triggered"])]
+        events: Vec<String>,
+        /// Only this survey's responses (default: every survey).
+        #[arg(long)]
+        survey: Option<String>,
+        /// A note saying what it is for.
+        #[arg(long)]
+        label: Option<String>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the webhooks, with their latest deliveries.
+    List {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Remove a webhook and its delivery log.
+    Remove {
+        /// The webhook's id, as `add` and `list` print it.
+        id: String,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

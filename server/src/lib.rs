@@ -16,7 +16,8 @@
 //! - Services, callable without axum, returning domain values and domain errors:
 //!   [`ingest`] (validate, score, seal and store one response), [`export`] (role-restricted
 //!   reports and the CSV export), [`follow_up`] (the close-the-loop list and statuses),
-//!   [`invitations`] (what a link says, and whether it may be answered); and the commands
+//!   [`invitations`] (what a link says, and whether it may be answered), [`webhooks`]
+//!   (signed events about new identified responses, and their delivery); and the commands
 //!   [`demo`] (`rapport demo-seed`, through ingest), [`score_file`] (`rapport score`) and
 //!   [`labels`] (`rapport labels`, display names of accounts and matters).
 //! - [`state`]: `AppState`, what every handler shares.
@@ -60,6 +61,7 @@ pub mod score_file;
 pub mod state;
 pub mod store;
 pub mod surveys;
+pub mod webhooks;
 pub mod widget_assets;
 
 pub use api::app;

@@ -7,7 +7,7 @@ use rapport_server::api::app;
 use rapport_server::auth::{Role, new_token, token_hash};
 use rapport_server::config::{
     Cli, Command, EmailBlockFormat, EraseArgs, InviteArgs, KeyCommand, LabelsCommand, ReportArgs,
-    ReportFormat, ServeArgs, SurveyCommand, TokenCommand,
+    ReportFormat, ServeArgs, SurveyCommand, TokenCommand, WebhookCommand,
 };
 use rapport_server::dashboard::SecureCookies;
 use rapport_server::email_block::EmailBlock;
@@ -51,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Report(args) => runtime().and_then(|runtime| runtime.block_on(report(args))),
         Command::Invite(args) => runtime().and_then(|runtime| runtime.block_on(invite(args))),
         Command::Token { command } => runtime().and_then(|runtime| runtime.block_on(token(command))),
+        Command::Webhook { command } => runtime().and_then(|runtime| runtime.block_on(webhook(command))),
         Command::DemoSeed(args) => runtime().and_then(|runtime| runtime.block_on(rapport_server::demo::run(&args))),
         Command::Erase(args) => runtime().and_then(|runtime| runtime.block_on(erase(args))),
         Command::Key { command: KeyCommand::Rotate { identity_key_file } } => IdentityKey::rotate_file(&identity_key_file).map(|keys| {
@@ -226,6 +227,73 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
         role.as_str()
     );
     println!("{token}");
+    Ok(())
+}
+
+/// Who changes webhooks from the command line, for the audit log: someone with the
+/// database's URL, which is as much as an admin.
+const COMMAND_LINE: &str = "command line";
+
+async fn webhook(command: WebhookCommand) -> anyhow::Result<()> {
+    use rapport_server::webhooks::{self, EventKind, WebhookFormat, WebhookSpec, WebhookUrl};
+    match command {
+        WebhookCommand::Add {
+            url,
+            format,
+            events,
+            survey,
+            label,
+            database,
+        } => {
+            let url =
+                WebhookUrl::new(&url).map_err(|problem| anyhow::anyhow!("--url: {problem}"))?;
+            let events = if events.is_empty() {
+                vec![
+                    EventKind::ResponseReceived,
+                    EventKind::CloseTheLoopTriggered,
+                ]
+            } else {
+                events
+                    .iter()
+                    .map(|event| EventKind::parse(event))
+                    .collect::<anyhow::Result<_>>()?
+            };
+            let store = Store::open(&database.database_url).await?;
+            let added = webhooks::add_webhook(
+                &store,
+                WebhookSpec {
+                    url,
+                    format: WebhookFormat::parse(&format)?,
+                    events,
+                    survey_id: survey,
+                    label,
+                },
+                COMMAND_LINE,
+            )
+            .await?;
+            store.close().await;
+            eprintln!(
+                "added webhook {}; its signing secret is shown once, store it with the receiver:",
+                added.id
+            );
+            println!("{}", added.id);
+            println!("{}", added.secret);
+        }
+        WebhookCommand::List { database } => {
+            let store = Store::open(&database.database_url).await?;
+            let hooks = store.webhooks().await?;
+            let deliveries = store.webhook_deliveries(20).await?;
+            store.close().await;
+            print!("{}", webhooks::listing(&hooks, &deliveries));
+        }
+        WebhookCommand::Remove { id, database } => {
+            let store = Store::open(&database.database_url).await?;
+            let removed = webhooks::remove_webhook(&store, &id, COMMAND_LINE).await?;
+            store.close().await;
+            anyhow::ensure!(removed, "no webhook {id:?}");
+            println!("removed webhook {id} and its delivery log");
+        }
+    }
     Ok(())
 }
 
@@ -451,6 +519,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ),
         }
     });
+    // Every replica runs a webhook dispatcher; the database decides which one sends what.
+    let dispatcher = rapport_server::webhooks::Dispatcher::new(
+        store.clone(),
+        rapport_server::webhooks::DeliverySettings::default(),
+    )?;
+    let dispatcher = tokio::spawn(dispatcher.run());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -464,6 +538,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal(),
     )
     .await;
+    // A delivery cut short here is claimed again when its lease runs out.
+    dispatcher.abort();
     store.close().await;
     tracing::info!("stopped after finishing in-flight requests");
     Ok(())

@@ -13,6 +13,10 @@
 //!   [`crate::export::responses_csv`], with the cookie instead of a bearer header.
 //! - `POST /dashboard/surveys/{id}/follow-ups`: a form that records a follow-up status
 //!   through [`crate::follow_up`].
+//! - `GET /dashboard/webhooks`: for the admin only, the webhooks, their delivery log and
+//!   who changed them; `POST /dashboard/webhooks` adds one (showing its secret once) and
+//!   `POST /dashboard/webhooks/{id}/remove` removes one, each recorded with the token's
+//!   label and role.
 //!
 //! This module must never decide by itself what a role may see: reports come only from
 //! [`crate::export::role_report`], rows only from [`crate::export::responses_csv`], the
@@ -41,6 +45,7 @@ use crate::follow_up::{self, FollowUpError, FollowUpUpdate, ListScope};
 use crate::http_auth::caller_for_token;
 use crate::state::AppState;
 use crate::store::FollowUpStatus;
+use crate::webhooks;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "rapport_session";
@@ -67,6 +72,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/logout", post(logout))
         .route("/dashboard/surveys/{id}/responses.csv", get(csv))
         .route("/dashboard/surveys/{id}/follow-ups", post(record_follow_up))
+        .route("/dashboard/webhooks", get(webhooks).post(add_webhook))
+        .route("/dashboard/webhooks/{id}/remove", post(remove_webhook))
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -307,6 +314,156 @@ async fn show(
         names: &names,
     });
     Ok(axum::response::Html(body).into_response())
+}
+
+/// The webhook page, for the admin only: a receiver's address and the delivery log are the
+/// programme's settings, not results.
+async fn webhooks(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(caller) = session(&state, &headers).await? else {
+        return Ok(page::login(None).into_response());
+    };
+    refuse_non_admin(&caller)?;
+    webhook_page(&state, None).await
+}
+
+/// The webhook page, with the webhook just added and its secret when there is one.
+async fn webhook_page(
+    state: &AppState,
+    added: Option<&webhooks::AddedWebhook>,
+) -> Result<Response, PageError> {
+    let webhooks = state.store.webhooks().await?;
+    let deliveries = state.store.webhook_deliveries(100).await?;
+    let audit = state.store.webhook_audit(50).await?;
+    let surveys = state.store.list_surveys().await?;
+    Ok(axum::response::Html(page::webhooks(&page::WebhookPage {
+        webhooks: &webhooks,
+        deliveries: &deliveries,
+        audit: &audit,
+        surveys: &surveys,
+        added,
+    }))
+    .into_response())
+}
+
+fn refuse_non_admin(caller: &Caller) -> Result<(), PageError> {
+    if caller.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("only the programme admin manages webhooks".to_owned()).into())
+    }
+}
+
+/// Who is signed in, as the audit log names them: the token's label and role, never the
+/// token or the session.
+async fn actor(state: &AppState, headers: &HeaderMap) -> Result<String, PageError> {
+    let label = match session_id(headers) {
+        Some(id) => {
+            state
+                .store
+                .session_token_label(&token_hash(id), crate::invitation::now_seconds())
+                .await?
+        }
+        None => None,
+    };
+    Ok(match label {
+        Some((Some(label), role)) => format!("dashboard: {label} ({role})"),
+        Some((None, role)) => format!("dashboard: unlabelled {role} token"),
+        None => "dashboard".to_owned(),
+    })
+}
+
+/// The form that adds a webhook.
+#[derive(Debug, Deserialize)]
+struct WebhookForm {
+    url: String,
+    format: String,
+    /// A checkbox: `response.received`.
+    #[serde(default)]
+    response_received: Option<String>,
+    /// A checkbox: `close_the_loop.triggered`.
+    #[serde(default)]
+    close_the_loop: Option<String>,
+    /// Empty for every survey.
+    #[serde(default)]
+    survey: Option<String>,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+async fn add_webhook(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<WebhookForm>,
+) -> Result<Response, PageError> {
+    if !same_origin(&headers) {
+        return Ok(cross_origin_refusal());
+    }
+    let Some(caller) = session(&state, &headers).await? else {
+        return Ok(Redirect::to("/dashboard").into_response());
+    };
+    refuse_non_admin(&caller)?;
+    let url = webhooks::WebhookUrl::new(form.url.trim())
+        .map_err(|problem| ApiError::invalid_field("url", problem.to_string()))?;
+    let format = webhooks::WebhookFormat::parse(&form.format)
+        .map_err(|problem| ApiError::invalid_field("format", problem.to_string()))?;
+    let events: Vec<webhooks::EventKind> = [
+        (
+            form.response_received.is_some(),
+            webhooks::EventKind::ResponseReceived,
+        ),
+        (
+            form.close_the_loop.is_some(),
+            webhooks::EventKind::CloseTheLoopTriggered,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(chosen, event)| chosen.then_some(event))
+    .collect();
+    if events.is_empty() {
+        return Err(ApiError::invalid_field("events", "choose at least one event").into());
+    }
+    let nonempty = |text: Option<String>| {
+        text.map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    };
+    let actor = actor(&state, &headers).await?;
+    let added = webhooks::add_webhook(
+        &state.store,
+        webhooks::WebhookSpec {
+            url,
+            format,
+            events,
+            survey_id: nonempty(form.survey),
+            label: nonempty(form.label),
+        },
+        &actor,
+    )
+    .await?;
+    // Shown in this answer only, never again: no redirect to a page that could show it,
+    // and like every dashboard page it is `no-store`.
+    webhook_page(&state, Some(&added)).await
+}
+
+async fn remove_webhook(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if !same_origin(&headers) {
+        return Ok(cross_origin_refusal());
+    }
+    let Some(caller) = session(&state, &headers).await? else {
+        return Ok(Redirect::to("/dashboard").into_response());
+    };
+    refuse_non_admin(&caller)?;
+    let actor = actor(&state, &headers).await?;
+    if !webhooks::remove_webhook(&state.store, &id, &actor).await? {
+        return Err(ApiError::NotFound(format!("no webhook {id:?}")).into());
+    }
+    Ok(Redirect::to("/dashboard/webhooks").into_response())
 }
 
 /// The sign-in form.

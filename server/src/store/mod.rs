@@ -25,7 +25,8 @@
 //! connection of its own, on PostgreSQL by `COPY`);
 //! [`exports`] reads stored responses back; [`follow_ups`], [`tokens`] (API tokens and
 //! dashboard sessions), [`invitations`], [`display_names`] (what accounts and matters are
-//! called) and [`erase`] hold one concern each.
+//! called), [`erase`] and [`webhooks`] (webhooks, their delivery log and how far responses
+//! were scanned for them) hold one concern each.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -83,6 +84,7 @@ mod sql;
 mod sqlite_writer;
 mod surveys;
 mod tokens;
+mod webhooks;
 
 pub use columns::ScoredColumns;
 pub use display_names::{DisplayName, DisplayNames, NameKind};
@@ -92,6 +94,10 @@ pub use invitations::StoredInvitation;
 pub use reports::{ReportColumns, ResponsesRead};
 pub use responses::{InsertOutcome, NewResponse};
 pub use surveys::{AddOutcome, CompiledSurvey, SurveySummary};
+pub use webhooks::{
+    AttemptOutcome, ClaimedDelivery, DeliveryRow, NewDelivery, NewWebhook, ScannedResponse,
+    VersionToScan, WebhookAuditRow, WebhookRow,
+};
 
 /// The database.
 #[derive(Debug, Clone)]

@@ -120,6 +120,25 @@ impl Store {
         }
     }
 
+    /// The label and role of the token behind an unexpired dashboard session, for an audit
+    /// log: who did something, never the token itself.
+    pub async fn session_token_label(
+        &self,
+        session_sha256: &str,
+        now_seconds: i64,
+    ) -> anyhow::Result<Option<(Option<String>, String)>> {
+        Ok(on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+            "SELECT t.label, t.role FROM dashboard_sessions s JOIN api_tokens t ON t.token_sha256 = s.token_sha256 \
+             WHERE s.session_sha256 = $1 AND s.expires_at > $2"
+        )
+        .bind(session_sha256)
+        .bind(now_seconds)
+        .fetch_optional(pool)
+        .await?
+        }))
+    }
+
     /// Deletes a dashboard session (signing out); returns whether there was one.
     pub async fn remove_dashboard_session(&self, session_sha256: &str) -> anyhow::Result<bool> {
         let removed = on_pool!(&self.pool, |pool| {

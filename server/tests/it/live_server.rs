@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::support::{free_port, http};
 
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Running {
@@ -27,7 +27,7 @@ fn start(dir: &std::path::Path, database_url: &str) -> Running {
 }
 
 /// Starts `rapport serve` with `extra` flags besides those every test uses.
-fn start_with(dir: &std::path::Path, database_url: &str, extra: &[&str]) -> Running {
+pub(crate) fn start_with(dir: &std::path::Path, database_url: &str, extra: &[&str]) -> Running {
     std::fs::create_dir_all(dir.join("www")).unwrap();
     std::fs::create_dir_all(dir.join("widget")).unwrap();
     std::fs::write(

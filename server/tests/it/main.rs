@@ -62,3 +62,6 @@ mod security_headers;
 mod storage_full;
 /// Survey definitions over HTTP and `rapport survey`.
 mod surveys;
+/// Webhooks to a receiver on a real port: signatures, retries, the delivery log, two
+/// replicas, the command line, the admin's page, and no content from protected answers.
+mod webhooks;

@@ -20,6 +20,7 @@ mod summary;
 mod topics;
 mod trend;
 mod waves;
+mod webhooks;
 
 use axum::response::Html;
 use maud::{Markup, html};
@@ -29,6 +30,7 @@ use rapport_scoring::report::Segmentation;
 use rapport_scoring::{Report, SegmentField};
 
 pub(crate) use login::login;
+pub(crate) use webhooks::{WebhookPage, webhooks};
 
 use super::DashboardQuery;
 use super::html::{page, url_encode};
@@ -216,6 +218,9 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                             "/responses.csv?version=" (definition.version)
                         }
                         download { "Download CSV" }
+                }
+                @if input.caller.role == Role::Admin {
+                    a class="button secondary" id="webhooks-link" href="/dashboard/webhooks" { "Webhooks" }
                 }
                 form method="post" action="/dashboard/logout" {
                     button type="submit" class="secondary" { "Sign out" }
