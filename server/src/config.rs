@@ -395,9 +395,25 @@ pub enum TokenCommand {
         /// An account the token may see; repeat for several. Required for `account`.
         #[arg(long = "account")]
         accounts: Vec<String>,
-        /// A note saying whose token this is.
+        /// A note saying whose token this is (default: "made on the command line").
         #[arg(long)]
         label: Option<String>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List every token: its key, role, accounts, label, when it was made and last used.
+    /// Tokens themselves are never shown again.
+    List {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a token by the key `rapport token list` shows, and sign out every dashboard
+    /// session it opened. The last admin token cannot be revoked.
+    Revoke {
+        /// The token's key: twelve hex digits.
+        key: String,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

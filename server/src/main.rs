@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use rapport_server::access;
 use rapport_server::api::app;
-use rapport_server::auth::{Role, new_token, token_hash};
+use rapport_server::auth::Role;
 use rapport_server::config::{
     Cli, Command, EmailBlockFormat, EraseArgs, InviteArgs, KeyCommand, LabelsCommand, ReportArgs,
     ReportFormat, ServeArgs, SurveyCommand, TokenCommand, WebhookCommand,
@@ -17,7 +18,7 @@ use rapport_server::metrics::Counters;
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::score_file;
 use rapport_server::state::AppState;
-use rapport_server::store::{AddOutcome, Store};
+use rapport_server::store::{AddOutcome, Store, TokenKey};
 
 /// A request allocates and frees many small strings and maps, on two threads at once;
 /// mimalloc's per-thread free lists serve that with less contention than the system
@@ -190,43 +191,68 @@ async fn erase(args: EraseArgs) -> anyhow::Result<()> {
 }
 
 async fn token(command: TokenCommand) -> anyhow::Result<()> {
-    let TokenCommand::Create {
-        role,
-        accounts,
-        label,
-        database,
-    } = command;
-    if role == Role::Account && accounts.is_empty() {
-        anyhow::bail!("an account token needs at least one --account");
+    match command {
+        TokenCommand::Create {
+            role,
+            accounts,
+            label,
+            database,
+        } => {
+            let label = label.unwrap_or_else(|| "made on the command line".to_owned());
+            let store = Store::open(&database.database_url).await?;
+            let issued = access::create_token(
+                &store,
+                access::NewToken {
+                    role,
+                    accounts,
+                    label,
+                },
+                access::COMMAND_LINE,
+            )
+            .await;
+            store.close().await;
+            let issued = issued?;
+            eprintln!(
+                "created {} {} token (key {}); it is shown once, store it now:",
+                if role == Role::Admin { "an" } else { "a" },
+                role.as_str(),
+                issued.key
+            );
+            println!("{}", issued.token);
+        }
+        TokenCommand::List { database } => {
+            let store = Store::open(&database.database_url).await?;
+            let tokens = access::list_tokens(&store).await;
+            store.close().await;
+            println!("key\trole\taccounts\tlabel\tcreated\tlast used");
+            for token in tokens? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    token.key,
+                    token.role.as_str(),
+                    token.accounts.join(","),
+                    token.label.unwrap_or_default(),
+                    token.created_at,
+                    token.last_used_at.as_deref().unwrap_or("never")
+                );
+            }
+        }
+        TokenCommand::Revoke { key, database } => {
+            let key = TokenKey::parse(&key).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "a token key is the twelve hex digits `rapport token list` shows, not {key:?}"
+                )
+            })?;
+            let store = Store::open(&database.database_url).await?;
+            let revoked = access::revoke_token(&store, &key, access::COMMAND_LINE).await;
+            store.close().await;
+            let role = revoked?;
+            println!(
+                "revoked the {} token {key}; its dashboard sessions are signed out",
+                role.as_str()
+            );
+        }
     }
-    if role != Role::Account && !accounts.is_empty() {
-        anyhow::bail!(
-            "--account applies only to --role account; {} tokens see every account",
-            role.as_str()
-        );
-    }
-    // The same label rules as a response's context, so a token for "northwind " or a
-    // look-alike never silently sees nothing.
-    let accounts = accounts
-        .iter()
-        .map(|account| {
-            rapport_scoring::validate::Label::new(account)
-                .map(String::from)
-                .map_err(|problem| anyhow::anyhow!("--account {account:?} {problem}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let store = Store::open(&database.database_url).await?;
-    let token = new_token()?;
-    store
-        .add_token(&token_hash(&token), role, &accounts, label.as_deref())
-        .await?;
-    store.close().await;
-    eprintln!(
-        "created {} {} token; it is shown once, store it now:",
-        if role == Role::Admin { "an" } else { "a" },
-        role.as_str()
-    );
-    println!("{token}");
     Ok(())
 }
 

@@ -13,6 +13,8 @@
 //!   [`crate::export::responses_csv`], with the cookie instead of a bearer header.
 //! - `POST /dashboard/surveys/{id}/follow-ups`: a form that records a follow-up status
 //!   through [`crate::follow_up`].
+//! - `GET /dashboard/access`: for the admin only, "People and access" (the API tokens,
+//!   made and revoked there, and who did so); see [`access`].
 //! - `GET /dashboard/webhooks`: for the admin only, the webhooks, their delivery log and
 //!   who changed them; `POST /dashboard/webhooks` adds one (showing its secret once) and
 //!   `POST /dashboard/webhooks/{id}/remove` removes one, each recorded with the token's
@@ -25,6 +27,7 @@
 //! page of this server (`Sec-Fetch-Site`, else `Origin`), and the pages carry no inline
 //! script or style, under a strict Content-Security-Policy.
 
+mod access;
 mod charts;
 mod html;
 mod page;
@@ -74,6 +77,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/surveys/{id}/follow-ups", post(record_follow_up))
         .route("/dashboard/webhooks", get(webhooks).post(add_webhook))
         .route("/dashboard/webhooks/{id}/remove", post(remove_webhook))
+        .merge(access::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -94,6 +94,7 @@ pub use invitations::StoredInvitation;
 pub use reports::{ReportColumns, ResponsesRead};
 pub use responses::{InsertOutcome, NewResponse};
 pub use surveys::{AddOutcome, CompiledSurvey, SurveySummary};
+pub use tokens::{AccessAuditRow, StoredTokenListing, TokenKey};
 pub use webhooks::{
     AttemptOutcome, ClaimedDelivery, DeliveryRow, NewDelivery, NewWebhook, ScannedResponse,
     VersionToScan, WebhookAuditRow, WebhookRow,
@@ -108,6 +109,8 @@ pub struct Store {
     surveys: surveys::SurveyCache,
     reports: reports::ReportCache,
     invitations: invitations::InvitationCache,
+    /// When this process last wrote each token's `last_used_at`.
+    token_uses: tokens::TokenUses,
     /// The SQLite database file, which report columns are read from in bulk by a read-only
     /// connection of their own ([`bulk_read`]); `None` on PostgreSQL.
     sqlite_file: Option<Arc<Path>>,
@@ -214,6 +217,7 @@ impl Store {
             surveys: Arc::default(),
             reports: reports::ReportCache::default(),
             invitations: invitations::InvitationCache::default(),
+            token_uses: tokens::TokenUses::default(),
             sqlite_file,
         };
         store.register_builtin_templates().await?;

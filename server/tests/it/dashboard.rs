@@ -19,7 +19,7 @@ const SECRET_EMAIL: &str = "secret.person@client.example";
 const MARKUP: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
 
 /// Signs in with a new token of `role` and returns the session cookie's value.
-async fn session(server: &TestServer, role: Role, accounts: &[&str]) -> String {
+pub(crate) async fn session(server: &TestServer, role: Role, accounts: &[&str]) -> String {
     let token = token(server, role, accounts).await;
     let signed_in = post_form(
         server,
@@ -39,7 +39,7 @@ async fn session(server: &TestServer, role: Role, accounts: &[&str]) -> String {
 }
 
 /// The value the response's `Set-Cookie` gives the session cookie.
-fn cookie_value(page: &Page) -> String {
+pub(crate) fn cookie_value(page: &Page) -> String {
     let cookie = page.headers[header::SET_COOKIE].to_str().unwrap();
     cookie
         .strip_prefix("rapport_session=")
@@ -85,10 +85,10 @@ async fn programme() -> TestServer {
 }
 
 /// What the dashboard answered: status, headers and body text.
-struct Page {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    text: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) text: String,
 }
 
 async fn send(server: &TestServer, request: Request<Body>) -> Page {
@@ -111,7 +111,7 @@ async fn send(server: &TestServer, request: Request<Body>) -> Page {
     }
 }
 
-async fn get(server: &TestServer, path: &str, session: Option<&str>) -> Page {
+pub(crate) async fn get(server: &TestServer, path: &str, session: Option<&str>) -> Page {
     let mut request = Request::get(path);
     if let Some(token) = session {
         request = request.header(header::COOKIE, format!("rapport_session={token}"));
@@ -119,7 +119,7 @@ async fn get(server: &TestServer, path: &str, session: Option<&str>) -> Page {
     send(server, request.body(Body::empty()).unwrap()).await
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     server: &TestServer,
     path: &str,
     body: &str,

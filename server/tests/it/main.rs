@@ -4,6 +4,9 @@
 /// A fresh server state on a temporary SQLite file, and request helpers.
 mod support;
 
+/// "People and access": tokens made, listed and revoked on the dashboard and the command
+/// line, with their audit.
+mod access;
 /// The adversarial solver over HTTP: no protected answer can be derived from all that a
 /// viewer and the account managers get, on this backend.
 mod adversary;

@@ -7,6 +7,7 @@
 //! list for a viewer) is not rendered at all. Every piece is written with maud's `html!`, so
 //! every text from data is escaped; nothing here wraps such text in `PreEscaped`.
 
+mod access;
 mod confidentiality;
 mod distribution;
 mod experience;
@@ -29,6 +30,7 @@ use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::report::Segmentation;
 use rapport_scoring::{Report, SegmentField};
 
+pub(crate) use access::{AccessField, AccessPage, access, not_allowed as access_not_allowed};
 pub(crate) use login::login;
 pub(crate) use webhooks::{WebhookPage, webhooks};
 
@@ -220,6 +222,7 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                         download { "Download CSV" }
                 }
                 @if input.caller.role == Role::Admin {
+                    a class="button secondary" id="access-link" href="/dashboard/access" { "People and access" }
                     a class="button secondary" id="webhooks-link" href="/dashboard/webhooks" { "Webhooks" }
                 }
                 form method="post" action="/dashboard/logout" {

@@ -1,0 +1,195 @@
+//! The "People and access" page: `GET /dashboard/access` lists the API tokens (for the
+//! admin only), `POST /dashboard/access/tokens` makes one and shows it once, and
+//! `POST /dashboard/access/revoke` revokes one. Every change goes through
+//! [`crate::access`], which records who made it.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::page::{self, AccessField, AccessPage};
+use super::{PageError, actor, cross_origin_refusal, refuse_non_admin, same_origin, session};
+use crate::access::{self, AccessError, NewToken};
+use crate::auth::{Caller, Role};
+use crate::state::AppState;
+use crate::store::TokenKey;
+
+/// The routes of the access page, merged into the dashboard's.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/dashboard/access", axum::routing::get(show))
+        .route("/dashboard/access/tokens", axum::routing::post(create))
+        .route("/dashboard/access/revoke", axum::routing::post(revoke))
+}
+
+/// The signed-in admin, or the response to send instead.
+async fn admin(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Result<Caller, Response>, PageError> {
+    let Some(caller) = session(state, headers).await? else {
+        return Ok(Err(Redirect::to("/dashboard").into_response()));
+    };
+    if refuse_non_admin(&caller).is_err() {
+        return Ok(Err(
+            (StatusCode::FORBIDDEN, page::access_not_allowed()).into_response()
+        ));
+    }
+    Ok(Ok(caller))
+}
+
+/// The page, with `input` above and beside the list.
+async fn render(
+    state: &AppState,
+    input: &AccessPage<'_>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let tokens = access::list_tokens(&state.store).await?;
+    let audit = state.store.access_audit(50).await?;
+    Ok((status, page::access(&tokens, &audit, input)).into_response())
+}
+
+/// Query of the access page.
+#[derive(Debug, Deserialize)]
+struct ShowQuery {
+    /// The key of a token just revoked.
+    revoked: Option<String>,
+}
+
+async fn show(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    if let Err(refusal) = admin(&state, &headers).await? {
+        return Ok(refusal);
+    }
+    let revoked = query.revoked.as_deref().and_then(TokenKey::parse);
+    let input = AccessPage {
+        revoked: revoked.as_ref().map(TokenKey::as_str),
+        ..AccessPage::default()
+    };
+    render(&state, &input, StatusCode::OK).await
+}
+
+/// The new-token form.
+#[derive(Debug, Deserialize)]
+struct NewTokenForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    accounts: String,
+}
+
+async fn create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<NewTokenForm>,
+) -> Result<Response, PageError> {
+    if !same_origin(&headers) {
+        return Ok(cross_origin_refusal());
+    }
+    if let Err(refusal) = admin(&state, &headers).await? {
+        return Ok(refusal);
+    }
+    let sent = Some((
+        form.role.as_str(),
+        form.accounts.as_str(),
+        form.label.as_str(),
+    ));
+    let Some(role) = Role::parse(form.role.trim()) else {
+        let input = AccessPage {
+            error: Some(("Choose what they may see.", AccessField::Role)),
+            form: sent,
+            ..AccessPage::default()
+        };
+        return render(&state, &input, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let request = NewToken {
+        role,
+        accounts: form.accounts.split(',').map(str::to_owned).collect(),
+        label: form.label.clone(),
+    };
+    let actor = actor(&state, &headers).await?;
+    match access::create_token(&state.store, request, &actor).await {
+        Ok(issued) => {
+            let input = AccessPage {
+                issued: Some((issued.token.as_str(), form.label.trim())),
+                ..AccessPage::default()
+            };
+            render(&state, &input, StatusCode::OK).await
+        }
+        Err(AccessError::Internal(error)) => Err(error.into()),
+        Err(refusal) => {
+            let field = match refusal {
+                AccessError::LabelRequired | AccessError::BadLabel(_) => AccessField::Label,
+                _ => AccessField::Accounts,
+            };
+            let message = sentence(&refusal.to_string());
+            let input = AccessPage {
+                error: Some((message.as_str(), field)),
+                form: sent,
+                ..AccessPage::default()
+            };
+            render(&state, &input, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// `text` with a capital first letter and a full stop, as a sentence on the page.
+fn sentence(text: &str) -> String {
+    let mut characters = text.chars();
+    let mut sentence: String = match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    };
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
+}
+
+/// The revoke button's form.
+#[derive(Debug, Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    key: String,
+}
+
+async fn revoke(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<RevokeForm>,
+) -> Result<Response, PageError> {
+    if !same_origin(&headers) {
+        return Ok(cross_origin_refusal());
+    }
+    if let Err(refusal) = admin(&state, &headers).await? {
+        return Ok(refusal);
+    }
+    let actor = actor(&state, &headers).await?;
+    let outcome = match TokenKey::parse(&form.key) {
+        Some(key) => access::revoke_token(&state.store, &key, &actor)
+            .await
+            .map(|_| key),
+        None => Err(AccessError::NotFound(form.key.clone())),
+    };
+    match outcome {
+        Ok(key) => Ok(Redirect::to(&format!("/dashboard/access?revoked={key}")).into_response()),
+        Err(AccessError::Internal(error)) => Err(error.into()),
+        Err(refusal) => {
+            let message = sentence(&refusal.to_string());
+            let input = AccessPage {
+                error: Some((message.as_str(), AccessField::Revoke)),
+                ..AccessPage::default()
+            };
+            render(&state, &input, StatusCode::CONFLICT).await
+        }
+    }
+}
