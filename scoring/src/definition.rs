@@ -540,7 +540,7 @@ impl SurveyDefinition {
         if !(1..=1000).contains(&self.min_group_size) {
             return Err(DefinitionError::invalid(
                 "min_group_size",
-                "min_group_size must be 1..=1000",
+                "the smallest group shown must be between 1 and 1000 respondents",
             ));
         }
         self.validate_thresholds()?;

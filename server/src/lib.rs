@@ -61,6 +61,7 @@ pub mod schemas;
 pub mod score_file;
 pub mod state;
 pub mod store;
+pub mod survey_editor;
 pub mod surveys;
 pub mod webhooks;
 pub mod widget_assets;

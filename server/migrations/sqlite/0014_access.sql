@@ -3,13 +3,15 @@
 -- still in use before revoking one. NULL: never used since this column existed.
 ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT;
 
--- Who gave or revoked access, and when: the token's label and role (or "command line"),
--- never a token. 'subject' names the token by its key (a prefix of its hash), its role and
--- its holder's label.
+-- Who changed the programme from the dashboard or the command line, and when: the token's
+-- label and role (or "command line"), never a token. 'action' says what was done ('token
+-- made', 'token revoked', 'survey made', 'survey version saved'); 'subject' names what it
+-- was done to (a token by its key, a prefix of its hash, with its role and label; a survey
+-- by its id and version).
 CREATE TABLE access_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('token made', 'token revoked')),
+    action TEXT NOT NULL,
     subject TEXT NOT NULL,
     actor TEXT NOT NULL
 );

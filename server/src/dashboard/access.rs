@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::html::sentence;
 use super::page::{self, AccessField, AccessPage};
 use super::{PageError, actor, cross_origin_refusal, refuse_non_admin, same_origin, session};
 use crate::access::{self, AccessError, NewToken};
@@ -49,7 +50,7 @@ async fn render(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let tokens = access::list_tokens(&state.store).await?;
-    let audit = state.store.access_audit(50).await?;
+    let audit = state.store.audit_entries("token", 50).await?;
     Ok((status, page::access(&tokens, &audit, input)).into_response())
 }
 
@@ -140,19 +141,6 @@ async fn create(
             render(&state, &input, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
-}
-
-/// `text` with a capital first letter and a full stop, as a sentence on the page.
-fn sentence(text: &str) -> String {
-    let mut characters = text.chars();
-    let mut sentence: String = match characters.next() {
-        Some(first) => first.to_uppercase().chain(characters).collect(),
-        None => String::new(),
-    };
-    if !sentence.ends_with('.') {
-        sentence.push('.');
-    }
-    sentence
 }
 
 /// The revoke button's form.

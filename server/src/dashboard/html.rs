@@ -64,6 +64,20 @@ pub(crate) fn p_value(p: f64) -> String {
     }
 }
 
+/// `text` as a sentence on a page: a capital first letter and a full stop. Messages from
+/// `scoring` and the services are written to follow a field's name, in lower case.
+pub(crate) fn sentence(text: &str) -> String {
+    let mut characters = text.chars();
+    let mut sentence: String = match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    };
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
+}
+
 /// An identifier shown as a label: `day-to-day` becomes `Day to day`.
 pub(crate) fn humanise(id: &str) -> String {
     let spaced = id.replace(['-', '_'], " ");

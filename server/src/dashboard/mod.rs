@@ -15,6 +15,9 @@
 //!   through [`crate::follow_up`].
 //! - `GET /dashboard/access`: for the admin only, "People and access" (the API tokens,
 //!   made and revoked there, and who did so); see [`access`].
+//! - `GET /dashboard/surveys` and below: for the admin only, the surveys, made from a
+//!   template and edited into new versions, with a preview of the real widget; see
+//!   [`surveys`].
 //! - `GET /dashboard/webhooks`: for the admin only, the webhooks, their delivery log and
 //!   who changed them; `POST /dashboard/webhooks` adds one (showing its secret once) and
 //!   `POST /dashboard/webhooks/{id}/remove` removes one, each recorded with the token's
@@ -31,6 +34,7 @@ mod access;
 mod charts;
 mod html;
 mod page;
+mod surveys;
 
 use std::sync::Arc;
 
@@ -78,15 +82,19 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/webhooks", get(webhooks).post(add_webhook))
         .route("/dashboard/webhooks/{id}/remove", post(remove_webhook))
         .merge(access::routes())
+        .merge(surveys::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A page that sets a policy of its own (the survey editor and its preview) keeps it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

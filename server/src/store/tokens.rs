@@ -218,16 +218,45 @@ impl Store {
         Ok(())
     }
 
-    /// The access audit, newest first: at most `limit` entries.
-    pub async fn access_audit(&self, limit: i64) -> anyhow::Result<Vec<AccessAuditRow>> {
+    /// The audit entries whose action starts with `action_prefix` (`token`, `survey`),
+    /// newest first: at most `limit` of them.
+    pub async fn audit_entries(
+        &self,
+        action_prefix: &str,
+        limit: i64,
+    ) -> anyhow::Result<Vec<AccessAuditRow>> {
+        let pattern = format!("{action_prefix}%");
         Ok(on_pool!(&self.pool, |pool| {
             sqlx::query_as(
-                "SELECT at, action, subject, actor FROM access_audit ORDER BY id DESC LIMIT $1",
+                "SELECT at, action, subject, actor FROM access_audit WHERE action LIKE $1 ORDER BY id DESC LIMIT $2",
             )
+            .bind(&pattern)
             .bind(limit)
             .fetch_all(pool)
             .await?
         }))
+    }
+
+    /// Records in the audit that `actor` did `action` to `subject`.
+    pub async fn record_audit(
+        &self,
+        action: &str,
+        subject: &str,
+        actor: &str,
+    ) -> anyhow::Result<()> {
+        on_pool!(&self.pool, |pool| {
+            sqlx::query(
+                "INSERT INTO access_audit (at, action, subject, actor) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(now().as_str())
+            .bind(action)
+            .bind(subject)
+            .bind(actor)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(())
     }
 
     /// Removes the token with this key, and with it every dashboard session it opened, and

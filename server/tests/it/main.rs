@@ -63,6 +63,8 @@ mod score_command;
 mod security_headers;
 /// A full or read-only database: 503s, never a false 2xx, then recovery.
 mod storage_full;
+/// The admin's survey editor: templates, translations, settings, versions, preview.
+mod survey_editor;
 /// Survey definitions over HTTP and `rapport survey`.
 mod surveys;
 /// Webhooks to a receiver on a real port: signatures, retries, the delivery log, two

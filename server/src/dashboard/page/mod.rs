@@ -18,6 +18,7 @@ mod response_rates;
 mod segments;
 mod shared;
 mod summary;
+mod surveys;
 mod topics;
 mod trend;
 mod waves;
@@ -32,6 +33,9 @@ use rapport_scoring::{Report, SegmentField};
 
 pub(crate) use access::{AccessField, AccessPage, access, not_allowed as access_not_allowed};
 pub(crate) use login::login;
+pub(crate) use surveys::{
+    EditorPage, SurveyListPage, editor, preview as survey_preview, survey_list,
+};
 pub(crate) use webhooks::{WebhookPage, webhooks};
 
 use super::DashboardQuery;
@@ -222,6 +226,7 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                         download { "Download CSV" }
                 }
                 @if input.caller.role == Role::Admin {
+                    a class="button secondary" id="surveys-link" href="/dashboard/surveys" { "Surveys" }
                     a class="button secondary" id="access-link" href="/dashboard/access" { "People and access" }
                     a class="button secondary" id="webhooks-link" href="/dashboard/webhooks" { "Webhooks" }
                 }
