@@ -1,0 +1,163 @@
+// Running the programme from the browser, as a programme lead would, in headless Chromium
+// against a real server: sign in with an admin token, make a survey from a template,
+// translate its title into French and list the portal's origin, preview it in French in the
+// real widget, add a webhook, copy the embed snippet onto a page of another origin, answer
+// the survey there, and see the answer on the dashboard and in the webhook log (and at the
+// receiver). Then give an account manager access and revoke it again.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { startServer, launch, freePort, screenshot, watchErrors, rapportBin } from './support.mjs';
+
+const FRENCH_TITLE = 'Notre négociation, en bref';
+
+let rapport;
+let browser;
+let host;
+let hostUrl;
+let receiver;
+let receiverUrl;
+let adminToken;
+// What the host page serves: the snippet copied from the editor.
+let hostBody = '';
+// What reached the webhook receiver.
+const received = [];
+
+before(async () => {
+  rapport = await startServer();
+  adminToken = execFileSync(rapportBin, ['token', 'create', '--role', 'admin', '--label', 'Programme lead Ines', '--database-url', rapport.databaseUrl], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  hostUrl = `http://127.0.0.1:${await freePort()}`;
+  host = http.createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Client portal</title></head><body><h1>Client portal</h1>${hostBody}</body></html>`);
+  });
+  await new Promise((resolve) => host.listen(Number(new URL(hostUrl).port), '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${await freePort()}`;
+  receiver = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(Number(new URL(receiverUrl).port), '127.0.0.1', resolve));
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  host?.close();
+  receiver?.close();
+  await rapport?.stop();
+});
+
+test('a programme lead makes, translates, previews and embeds a survey, and sees the answer and its webhook', { timeout: 120_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+
+  await page.goto(`${rapport.url}/dashboard`);
+  await page.getByLabel('API token').fill(adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Surveys' }).click();
+
+  // A new survey from the post-negotiation template.
+  await page.getByLabel('Template', { exact: true }).selectOption('post-negotiation');
+  await page.getByLabel(/Survey id/).fill('deal-pulse');
+  await page.getByRole('button', { name: 'Make the survey' }).click();
+  await page.getByRole('heading', { name: /Edit deal-pulse/ }).waitFor();
+
+  // Translate the title, list the portal's origin, save: version 2.
+  await page.getByLabel('Survey title (fr)').fill(FRENCH_TITLE);
+  await page.getByLabel(/Sites that may embed the survey/).fill(hostUrl);
+  await page.getByRole('button', { name: 'Save as a new version' }).click();
+  await page.getByText('Saved as version 2.').waitFor();
+  await screenshot(page, 'programme-editor');
+
+  // The preview runs the real widget, in French, with the new title.
+  await page.getByRole('link', { name: 'Preview in fr' }).click();
+  const preview = page.frameLocator('iframe[name="preview"]');
+  await preview.getByText(FRENCH_TITLE).waitFor();
+  await preview.getByRole('radiogroup', { name: /recommand/ }).waitFor();
+
+  // The snippet, as the page gives it, with this build's integrity.
+  const snippet = (await page.locator('#snippet').innerText())
+    .replace('ACCOUNT', 'northwind').replace('WAVE', '2026-h2');
+  assert.match(snippet, /integrity="sha384-/);
+  assert.match(snippet, /survey="deal-pulse"/);
+
+  // A webhook for new responses, to the receiver.
+  await page.goto(`${rapport.url}/dashboard/webhooks`);
+  await page.getByLabel('Receiver URL').fill(`${receiverUrl}/hook`);
+  await page.getByRole('button', { name: 'Add webhook' }).click();
+  await page.locator('#webhook-added').waitFor();
+
+  // The client answers on the portal, another origin, and chooses to share their name.
+  hostBody = snippet;
+  const portal = await context.newPage();
+  const portalErrors = watchErrors(portal);
+  await portal.goto(hostUrl);
+  await portal.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio', { name: '9' }).click();
+  await portal.getByRole('radio', { name: /Share my name/ }).check();
+  await portal.getByLabel('Name', { exact: true }).fill('Ana Ruiz');
+  await portal.getByRole('button', { name: 'Send my answers' }).click();
+  await portal.getByRole('heading', { name: /Thank you/ }).waitFor();
+
+  // The dashboard counts it.
+  await page.goto(`${rapport.url}/dashboard?survey=deal-pulse`);
+  await page.getByRole('option', { name: /\(1 responses\)/ }).waitFor({ state: 'attached' });
+
+  // The webhook log shows it delivered, and the receiver has it, signed.
+  let delivered = false;
+  for (let attempt = 0; attempt < 60 && !delivered; attempt++) {
+    await page.goto(`${rapport.url}/dashboard/webhooks`);
+    delivered = await page.locator('tr.delivery-delivered').count() > 0;
+    if (!delivered) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  assert.ok(delivered, await page.content());
+  await screenshot(page, 'programme-webhooks');
+  const event = received.find((entry) => entry.body.includes('deal-pulse'));
+  assert.ok(event, JSON.stringify(received));
+  assert.match(event.headers['rapport-signature'], /^t=\d+,v1=[0-9a-f]{64}$/);
+  assert.ok(!event.body.includes('Ana Ruiz'), 'a webhook never carries a name');
+
+  assert.deepEqual(errors, []);
+  assert.deepEqual(portalErrors, []);
+  await context.close();
+});
+
+test('a programme lead gives an account manager access on the dashboard and revokes it', { timeout: 60_000 }, async () => {
+  const lead = await browser.newContext();
+  const page = await lead.newPage();
+  await page.goto(`${rapport.url}/dashboard`);
+  await page.getByLabel('API token').fill(adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'People and access' }).click();
+  await page.getByLabel('Whose token is this?').fill('Ana Ruiz, Northwind team');
+  await page.getByLabel('What may they see?').selectOption('account');
+  await page.getByLabel(/Accounts/).fill('northwind');
+  await page.getByRole('button', { name: 'Make the token' }).click();
+  const token = (await page.locator('#issued-token').innerText()).trim();
+  assert.match(token, /^rpt_[0-9a-f]{64}$/);
+  await screenshot(page, 'programme-access');
+
+  // The account manager signs in with it, in a browser of their own.
+  const manager = await browser.newContext();
+  const theirs = await manager.newPage();
+  await theirs.goto(`${rapport.url}/dashboard`);
+  await theirs.getByLabel('API token').fill(token);
+  await theirs.getByRole('button', { name: 'Sign in' }).click();
+  await theirs.getByRole('button', { name: 'Sign out' }).waitFor();
+  assert.equal(await theirs.getByRole('link', { name: 'People and access' }).count(), 0);
+
+  // Revoked: their next page is the sign-in form.
+  await page.goto(`${rapport.url}/dashboard/access`);
+  await page.getByRole('button', { name: 'Revoke the token of Ana Ruiz, Northwind team' }).click();
+  await page.getByText(/revoked; its holder is signed out/).waitFor();
+  await theirs.reload();
+  await theirs.getByRole('heading', { name: 'Sign in to the results dashboard' }).waitFor();
+  await lead.close();
+  await manager.close();
+});
