@@ -25,6 +25,35 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/access", axum::routing::get(show))
         .route("/dashboard/access/tokens", axum::routing::post(create))
         .route("/dashboard/access/revoke", axum::routing::post(revoke))
+        .route("/dashboard/audit", axum::routing::get(audit))
+}
+
+/// The whole audit log, newest first: tokens, surveys and webhooks, each change with who
+/// made it.
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    if let Err(refusal) = admin(&state, &headers).await? {
+        return Ok(refusal);
+    }
+    let mut entries = state.store.audit_entries("", 500).await?;
+    entries.extend(
+        state
+            .store
+            .webhook_audit(500)
+            .await?
+            .into_iter()
+            .map(|row| crate::store::AccessAuditRow {
+                at: row.at,
+                action: format!("webhook {}", row.action),
+                subject: format!("webhook {} to {}", row.webhook_id, row.url_host),
+                actor: row.actor,
+            }),
+    );
+    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    entries.truncate(500);
+    Ok(page::audit_log(&entries).into_response())
 }
 
 /// The signed-in admin, or the response to send instead.

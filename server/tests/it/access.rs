@@ -167,6 +167,43 @@ async fn the_admin_gives_access_once_and_revoking_it_signs_the_holder_out() {
         );
     }
     assert!(!audit.contains("rpt_") && !audit.contains("rps_"));
+
+    // The whole audit log has them too, after a survey made on the dashboard; a viewer may
+    // not read it.
+    let made = post_form(
+        &server,
+        "/dashboard/surveys",
+        "template=client-portal&id=audited",
+        Some(&admin),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    let log = get(&server, "/dashboard/audit", Some(&admin)).await;
+    assert_eq!(log.status, StatusCode::OK);
+    let survey_at = log
+        .text
+        .find("<td>survey made</td>")
+        .expect("the survey is in the log");
+    let revoked_at = log
+        .text
+        .find("<td>token revoked</td>")
+        .expect("the revocation is in the log");
+    let made_at = log
+        .text
+        .find("<td>token made</td>")
+        .expect("the token is in the log");
+    assert!(
+        survey_at < revoked_at && revoked_at < made_at,
+        "newest first: {}",
+        log.text
+    );
+    assert!(!log.text.contains("rpt_"));
+    let viewer = crate::dashboard::session(&server, Role::Viewer, &[]).await;
+    assert_eq!(
+        get(&server, "/dashboard/audit", Some(&viewer)).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]

@@ -164,35 +164,7 @@ pub(crate) fn access(
                     button type="submit" { "Make the token" }
                 }
             }
-            section aria-labelledby="audit-heading" {
-                h2 id="audit-heading" { "Changes to access" }
-                @if audit.is_empty() {
-                    p { "No token has been made or revoked yet." }
-                } @else {
-                    div class="scroll" {
-                        table {
-                            thead {
-                                tr {
-                                    th scope="col" { "When" }
-                                    th scope="col" { "What" }
-                                    th scope="col" { "Token" }
-                                    th scope="col" { "By" }
-                                }
-                            }
-                            tbody {
-                                @for entry in audit {
-                                    tr {
-                                        td { (when(&entry.at)) }
-                                        td { (entry.action) }
-                                        td { (entry.subject) }
-                                        td { (entry.actor) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            (super::surveys::audit_table("Changes to access", "No token has been made or revoked yet.", audit))
         }
     };
     Html(page("People and access · Rapport dashboard", body).into_string())
@@ -208,4 +180,25 @@ pub(crate) fn not_allowed() -> Html<String> {
         }
     };
     Html(page("People and access · Rapport dashboard", body).into_string())
+}
+
+/// The whole audit log.
+pub(crate) fn audit_log(entries: &[AccessAuditRow]) -> Html<String> {
+    let body = html! {
+        header class="top" {
+            p class="brand" { "Rapport " span { "audit log" } }
+            div class="actions" {
+                a class="button" href="/dashboard" { "Back to the results" }
+                form method="post" action="/dashboard/logout" {
+                    button type="submit" class="secondary" { "Sign out" }
+                }
+            }
+        }
+        main class="dashboard access" {
+            h1 { "Audit log" }
+            p { "Every change made to surveys, access and webhooks, newest first, with who made it: \"command line\" or the holder and role of the token signed in." }
+            (super::surveys::audit_table("Changes", "Nothing has been changed yet.", entries))
+        }
+    };
+    Html(page("Audit log · Rapport dashboard", body).into_string())
 }

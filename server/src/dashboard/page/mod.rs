@@ -31,7 +31,9 @@ use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::report::Segmentation;
 use rapport_scoring::{Report, SegmentField};
 
-pub(crate) use access::{AccessField, AccessPage, access, not_allowed as access_not_allowed};
+pub(crate) use access::{
+    AccessField, AccessPage, access, audit_log, not_allowed as access_not_allowed,
+};
 pub(crate) use login::login;
 pub(crate) use surveys::{
     EditorPage, SurveyListPage, editor, preview as survey_preview, survey_list,
@@ -229,6 +231,7 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                     a class="button secondary" id="surveys-link" href="/dashboard/surveys" { "Surveys" }
                     a class="button secondary" id="access-link" href="/dashboard/access" { "People and access" }
                     a class="button secondary" id="webhooks-link" href="/dashboard/webhooks" { "Webhooks" }
+                    a class="button secondary" id="audit-link" href="/dashboard/audit" { "Audit log" }
                 }
                 form method="post" action="/dashboard/logout" {
                     button type="submit" class="secondary" { "Sign out" }
