@@ -163,31 +163,39 @@ pub(crate) struct Band {
     pub(crate) name: &'static str,
     /// Its fill; dark text reads on every one.
     pub(crate) fill: &'static str,
+    /// Its class in the stylesheet.
+    pub(crate) class: &'static str,
 }
 
-/// The bands, best first, with the survey's thresholds.
+/// The bands, best first, with the survey's thresholds, named in plain words: strong,
+/// lukewarm, strained and broken relationships (the CRQ model's Ambassador, Ambivalent,
+/// Stalker and Opponent).
 pub(crate) fn band(
     score: f64,
     thresholds: &rapport_scoring::definition::CategoryThresholds,
 ) -> Band {
     if score >= thresholds.ambassador {
         Band {
-            name: "Ambassador",
+            name: "Strong",
+            class: "ambassador",
             fill: "#57b26a",
         }
     } else if score >= thresholds.ambivalent {
         Band {
-            name: "Ambivalent",
+            name: "Lukewarm",
+            class: "ambivalent",
             fill: "#f2c94c",
         }
     } else if score >= thresholds.stalker {
         Band {
-            name: "Stalker",
+            name: "Strained",
+            class: "stalker",
             fill: "#f2994a",
         }
     } else {
         Band {
-            name: "Opponent",
+            name: "Broken",
+            class: "opponent",
             fill: "#eb5757",
         }
     }

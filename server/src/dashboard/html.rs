@@ -53,14 +53,21 @@ pub(crate) fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }
 
-/// A p-value as people read it.
-pub(crate) fn p_value(p: f64) -> String {
+/// A p-value as a managing partner reads it: how often chance alone would give a
+/// difference this large, "less than 1 time in 1,000", "about 1 time in 40".
+pub(crate) fn chance(p: f64) -> String {
     if p < 0.001 {
-        "p < 0.001".to_owned()
-    } else if p < 0.01 {
-        format!("p = {p:.3}")
+        "less than 1 time in 1,000".to_owned()
+    } else if p >= 0.5 {
+        "about every other time or more".to_owned()
     } else {
-        format!("p = {p:.2}")
+        let times = (1.0 / p).round();
+        let times = if times >= 1000.0 {
+            "1,000".to_owned()
+        } else {
+            format!("{times:.0}")
+        };
+        format!("about 1 time in {times}")
     }
 }
 
@@ -133,10 +140,11 @@ mod tests {
         assert_eq!(signed(41.6), "+42");
         assert_eq!(signed(-7.2), "\u{2212}7");
         assert_eq!(signed(0.2), "0");
-        assert_eq!(p_value(0.0004), "p < 0.001");
-        assert_eq!(p_value(0.0123), "p = 0.01");
-        assert_eq!(p_value(0.0042), "p = 0.004");
-        assert_eq!(p_value(0.31), "p = 0.31");
+        assert_eq!(chance(0.0004), "less than 1 time in 1,000");
+        assert_eq!(chance(0.0123), "about 1 time in 81");
+        assert_eq!(chance(0.0042), "about 1 time in 238");
+        assert_eq!(chance(0.31), "about 1 time in 3");
+        assert_eq!(chance(0.7), "about every other time or more");
         assert_eq!(humanise("day-to-day"), "Day to day");
         assert_eq!(url_encode("a b&c/é"), "a%20b%26c%2F%C3%A9");
         assert_eq!(or_missing(Some(4.0), one_decimal), "4.0");

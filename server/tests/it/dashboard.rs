@@ -455,6 +455,32 @@ async fn free_text_is_escaped() {
     );
 }
 
+/// The pages speak to a managing partner: no statistician's or model's jargon.
+#[tokio::test]
+async fn the_results_read_in_plain_words() {
+    let server = programme().await;
+    for role in [Role::Admin, Role::Viewer] {
+        let cookie = session(&server, role, &[]).await;
+        let page = get(&server, "/dashboard", Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.text.contains("Relationship categories"),
+            "{}",
+            page.text
+        );
+        for jargon in [
+            "Stalker",
+            "Opponent",
+            "Ambassador",
+            "Welch’s t-test",
+            "p < 0.",
+            "p = 0.",
+        ] {
+            assert!(!page.text.contains(jargon), "{role:?} page says {jargon:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_viewer_gets_aggregates_without_csv_or_close_the_loop() {
     let server = programme().await;

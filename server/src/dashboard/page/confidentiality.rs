@@ -8,7 +8,7 @@ use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::report::{ConfidentialityComparison, Segmentation};
 use rapport_scoring::stats::WelchTest;
 
-use super::super::html::{one_decimal, or_missing, p_value, percent};
+use super::super::html::{chance, one_decimal, or_missing, percent};
 use super::shared::{hidden_text, table};
 
 /// The confidentiality section; `returning` is the new-and-returning breakdown.
@@ -132,15 +132,17 @@ fn compared(comparison: &ConfidentialityComparison) -> Markup {
                 }
             }
             p class="note" {
-                "Welch’s t-test, two-sided. Unhappy clients who keep confidentiality tend to score \
-                 lower, or stop answering."
+                "A difference counts as real when chance alone would give one this large less \
+                 than 1 time in 20 (a two-sided Welch test). Unhappy clients who keep \
+                 confidentiality tend to score lower, or stop answering."
             }
         }
     }
 }
 
 /// A Welch test in plain words, such as “confidential respondents score 0.8 lower; this
-/// difference is unlikely to be chance, p = 0.01”.
+/// difference is unlikely to be chance: chance alone would give a gap this large about 1
+/// time in 100”.
 fn test_sentence(
     what: &str,
     test: &WelchTest,
@@ -173,7 +175,10 @@ fn test_sentence(
     } else {
         "a difference this size could well be chance"
     };
-    format!("{direction}; {verdict}, {}.", p_value(test.p_value))
+    format!(
+        "{direction}; {verdict}: chance alone would give a gap this large {}.",
+        chance(test.p_value)
+    )
 }
 
 /// `text` with its first letter in upper case.

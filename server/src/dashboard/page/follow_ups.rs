@@ -45,7 +45,7 @@ pub(super) fn section(
                 p { "No response needs a conversation." }
             } @else {
                 p class="lead" {
-                    "Responses that need a conversation: detractors, Stalkers, Opponents, low \
+                    "Responses that need a conversation: detractors, strained or broken relationships, low \
                      element ratings and low contract-experience ratings. Confidential feedback \
                      only flags its account; who said what is never shown."
                 }
@@ -292,7 +292,11 @@ fn reason_text(reason: &Reason, nps: Option<u8>) -> String {
             || "Detractor".to_owned(),
             |answer| format!("Detractor (answered {answer})"),
         ),
-        Reason::Relationship { category } => humanise(category.as_str()),
+        Reason::Relationship { category } => match category.as_str() {
+            "stalker" => "Strained relationship".to_owned(),
+            "opponent" => "Broken relationship".to_owned(),
+            other => humanise(other),
+        },
         Reason::LowElement { element, rating } => format!(
             "Low {} ({rating} of 7)",
             element_label(element.as_str()).to_lowercase()

@@ -44,13 +44,13 @@ pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Marku
                     (charts::pyramid("pyramid-chart", &levels))
                     ul class="legend bands" {
                         li {
-                            span class="band ambassador" {} "Ambassador ≥ " (thresholds.ambassador)
+                            span class="band ambassador" {} "Strong: " (thresholds.ambassador) " and above"
                         }
                         li {
-                            span class="band ambivalent" {} "Ambivalent ≥ " (thresholds.ambivalent)
+                            span class="band ambivalent" {} "Lukewarm: " (thresholds.ambivalent) " and above"
                         }
-                        li { span class="band stalker" {} "Stalker ≥ " (thresholds.stalker) }
-                        li { span class="band opponent" {} "Opponent below " (thresholds.stalker) }
+                        li { span class="band stalker" {} "Strained: " (thresholds.stalker) " and above" }
+                        li { span class="band opponent" {} "Broken: below " (thresholds.stalker) }
                     }
                 }
                 (table(
@@ -74,7 +74,7 @@ pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Marku
                 (charts::stacked_bar("categories-bar", "Relationship categories", &parts))
                 (legend(&parts, parts.iter().map(|part| part.count).sum()))
                 p class="note" {
-                    "Stalkers and Opponents are the relationships that need an honest conversation."
+                    "Strained and broken relationships need an honest conversation."
                 }
             }
         }
@@ -115,7 +115,7 @@ fn level_rows(definition: &SurveyDefinition, overall: &Figures, levels: &[Pyrami
                 @let mean = figures.map(|figures| figures.mean);
                 @let interval = figures.and_then(|figures| figures.interval_95);
                 @let band_class = mean
-                    .map(|mean| charts::band(mean, &definition.thresholds).name.to_lowercase())
+                    .map(|mean| charts::band(mean, &definition.thresholds).class)
                     .unwrap_or_default();
                 tr {
                     th scope="row" class="element" {
@@ -131,7 +131,7 @@ fn level_rows(definition: &SurveyDefinition, overall: &Figures, levels: &[Pyrami
     }
 }
 
-/// Ambassadors, Ambivalent, Stalkers and Opponents as the parts of a bar, each in its
+/// Strong, lukewarm, strained and broken relationships as the parts of a bar, each in its
 /// category's colour.
 fn category_parts(counts: [u64; 4], thresholds: &CategoryThresholds) -> [Part; 4] {
     let [ambassador, ambivalent, stalker, opponent] = counts;
@@ -142,9 +142,9 @@ fn category_parts(counts: [u64; 4], thresholds: &CategoryThresholds) -> [Part; 4
         ink: "#111827",
     };
     [
-        part("Ambassadors", ambassador, 7.0),
-        part("Ambivalent", ambivalent, thresholds.ambivalent),
-        part("Stalkers", stalker, thresholds.stalker),
-        part("Opponents", opponent, 0.0),
+        part("Strong", ambassador, 7.0),
+        part("Lukewarm", ambivalent, thresholds.ambivalent),
+        part("Strained", stalker, thresholds.stalker),
+        part("Broken", opponent, 0.0),
     ]
 }
