@@ -8,9 +8,20 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { startServer, launch, freePort, screenshot, watchErrors, rapportBin } from './support.mjs';
 
 const FRENCH_TITLE = 'Notre négociation, en bref';
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe's WCAG 2.1 AA violations on `page` (which must bypass the CSP to run axe). */
+async function axeViolations(page) {
+  await page.addScriptTag({ path: axePath });
+  return page.evaluate(async () => {
+    const results = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+  });
+}
 
 let rapport;
 let browser;
@@ -160,4 +171,20 @@ test('a programme lead gives an account manager access on the dashboard and revo
   await theirs.getByRole('heading', { name: 'Sign in to the results dashboard' }).waitFor();
   await lead.close();
   await manager.close();
+});
+
+test('the programme pages pass axe at desktop and phone widths', { timeout: 90_000 }, async () => {
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+    const context = await browser.newContext({ viewport, bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${rapport.url}/dashboard`);
+    await page.getByLabel('API token').fill(adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    for (const path of ['/dashboard/surveys', '/dashboard/surveys/client-portal/edit', '/dashboard/access', '/dashboard/webhooks', '/dashboard/audit']) {
+      await page.goto(`${rapport.url}${path}`);
+      await screenshot(page, `programme${path.replaceAll('/', '-')}-${viewport.width}`);
+      assert.deepEqual(await axeViolations(page), [], `${path} at ${viewport.width}px`);
+    }
+    await context.close();
+  }
 });

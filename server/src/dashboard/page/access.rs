@@ -106,7 +106,7 @@ pub(crate) fn access(
             @if let Some(error) = field_error(input, AccessField::Revoke) { (error) }
             section aria-labelledby="tokens-heading" {
                 h2 id="tokens-heading" { "Tokens" }
-                div class="scroll" {
+                div class="scroll" tabindex="0" {
                     table {
                         thead {
                             tr {

@@ -63,7 +63,7 @@ pub(crate) fn survey_list(
             h1 { "Surveys" }
             section aria-labelledby="list-heading" {
                 h2 id="list-heading" { "Your surveys" }
-                div class="scroll" {
+                div class="scroll" tabindex="0" {
                     table {
                         thead { tr { th scope="col" { "Survey" } th scope="col" { "Title" } th scope="col" { "Version" } th scope="col" { "Responses" } th scope="col" { "Edit" } } }
                         tbody {
@@ -111,7 +111,7 @@ pub(crate) fn audit_table(heading: &str, empty: &str, audit: &[AccessAuditRow]) 
             @if audit.is_empty() {
                 p { (empty) }
             } @else {
-                div class="scroll" {
+                div class="scroll" tabindex="0" {
                     table {
                         thead { tr { th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "To" } th scope="col" { "By" } } }
                         tbody {
@@ -273,7 +273,7 @@ pub(crate) fn editor(input: &EditorPage<'_>) -> Html<String> {
                     @if untranslated > 0 {
                         p class="notice" { (untranslated) " texts are not translated yet: they are marked below. Respondents in that language see the English wording." }
                     }
-                    div class="scroll" {
+                    div class="scroll" tabindex="0" {
                         table class="texts" {
                             thead {
                                 tr {
@@ -333,7 +333,7 @@ pub(crate) fn editor(input: &EditorPage<'_>) -> Html<String> {
             section aria-labelledby="snippet-heading" {
                 h2 id="snippet-heading" { "Embed it" }
                 p { "Paste this into the page of your client portal where the survey should appear:" }
-                pre class="snippet" { code id="snippet" { (input.snippet) } }
+                pre class="snippet" tabindex="0" aria-label="Embed snippet" { code id="snippet" { (input.snippet) } }
             }
         }
     };
