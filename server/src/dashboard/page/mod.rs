@@ -12,6 +12,7 @@ mod confidentiality;
 mod distribution;
 mod experience;
 mod follow_ups;
+mod invitations;
 mod login;
 mod pyramid;
 mod response_rates;
@@ -31,6 +32,9 @@ use rapport_scoring::report::Segmentation;
 use rapport_scoring::{Report, SegmentField};
 
 pub(crate) use access::{AccessField, AccessPage, access, not_allowed as access_not_allowed};
+pub(crate) use invitations::{
+    InvitationsPage, invitations, not_allowed as invitations_not_allowed,
+};
 pub(crate) use login::login;
 pub(crate) use webhooks::{WebhookPage, webhooks};
 
@@ -223,6 +227,8 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                 }
                 @if input.caller.role == Role::Admin {
                     a class="button secondary" id="access-link" href="/dashboard/access" { "People and access" }
+                    a class="button secondary" id="invitations-link"
+                        href={ "/dashboard/invitations?survey=" (url_encode(definition.id.as_str())) } { "Invitations" }
                     a class="button secondary" id="webhooks-link" href="/dashboard/webhooks" { "Webhooks" }
                 }
                 form method="post" action="/dashboard/logout" {
