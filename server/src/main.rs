@@ -397,9 +397,14 @@ async fn invite(args: InviteArgs) -> anyhow::Result<()> {
         lifetime_seconds: lifetime,
         base_url: &args.base_url,
     };
-    let issued =
-        bulk::make_invitations(&store, &identity_key, &settings, people, Some(access::COMMAND_LINE))
-            .await?;
+    let issued = bulk::make_invitations(
+        &store,
+        &identity_key,
+        &settings,
+        people,
+        Some(access::COMMAND_LINE),
+    )
+    .await?;
     store.close().await;
     for link in issued {
         match (&args.csv, args.email_block, link.block.as_ref()) {

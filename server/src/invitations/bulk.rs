@@ -110,7 +110,9 @@ pub fn email_problem(email: &str) -> Option<&'static str> {
     }
     let labels: Vec<&str> = domain.split('.').collect();
     if labels.len() < 2 || labels.iter().any(|label| label.is_empty()) {
-        return Some("is not an email address: the part after @ must be a domain like client.example");
+        return Some(
+            "is not an email address: the part after @ must be a domain like client.example",
+        );
     }
     None
 }
@@ -216,7 +218,10 @@ pub fn parse_contacts(text: &str, fallbacks: &Fallbacks) -> Result<Vec<Contact>,
             }
         };
         let account = label("account", cell("account"));
-        let matter = label("matter", cell("matter").or_else(|| fallbacks.matter.clone()));
+        let matter = label(
+            "matter",
+            cell("matter").or_else(|| fallbacks.matter.clone()),
+        );
         let wave = label("wave", cell("wave").or_else(|| fallbacks.wave.clone()));
         let account_name = label("account_name", cell("account_name"));
         // The fallback matter's name names the fallback matter only.
@@ -240,7 +245,10 @@ pub fn parse_contacts(text: &str, fallbacks: &Fallbacks) -> Result<Vec<Contact>,
             }
         }
         if cell("account").is_none() {
-            problem("account", "is empty; every line needs an account".to_owned());
+            problem(
+                "account",
+                "is empty; every line needs an account".to_owned(),
+            );
         }
         let locale = match cell("locale").or_else(|| fallbacks.locale.clone()) {
             None => None,
@@ -398,7 +406,11 @@ fn prepare(
     })
 }
 
-fn issued(identity_key: &IdentityKey, settings: &BatchSettings<'_>, invitation: &Invitation) -> IssuedLink {
+fn issued(
+    identity_key: &IdentityKey,
+    settings: &BatchSettings<'_>,
+    invitation: &Invitation,
+) -> IssuedLink {
     let link = format!(
         "{}/s/{}",
         settings.base_url.trim_end_matches('/'),
@@ -532,7 +544,11 @@ pub async fn resend(
     // the transaction runs: two resends at once make one new link, and an answer that
     // arrived meanwhile is kept.
     if !store
-        .add_invitations(std::slice::from_ref(&new), Some(&old.invitation_id), Some(&audit))
+        .add_invitations(
+            std::slice::from_ref(&new),
+            Some(&old.invitation_id),
+            Some(&audit),
+        )
         .await?
     {
         return Err(ResendError::NotFound);

@@ -9,7 +9,7 @@ use axum::response::Html;
 use maud::{Markup, html};
 
 use super::super::html::{page, url_encode};
-use crate::invitations::bulk::{COLUMNS, ListedInvitation, LineProblem};
+use crate::invitations::bulk::{COLUMNS, LineProblem, ListedInvitation};
 use crate::store::{AccessAuditRow, InvitationState, SurveySummary};
 
 /// Everything the invitations page shows.
