@@ -227,7 +227,7 @@ pub(crate) fn invitations(input: &InvitationsPage<'_>) -> Html<String> {
                         }
                     }
                 }
-                nav class="pages" aria-label="Pages of invitations" {
+                nav class="pager" aria-label="Pages of invitations" {
                     @if input.page > 1 {
                         a href=(page_href(&survey.id, input.page - 1)) rel="prev" { "Newer" }
                     }
