@@ -81,7 +81,8 @@ async fn render(
             .first()
             .ok_or_else(|| ApiError::NotFound("no survey has been added yet".to_owned()))?,
     };
-    let page_number = extra.page.max(1);
+    // A page number from the address is clamped, so that no offset can overflow.
+    let page_number = extra.page.clamp(1, 1_000_000);
     let now = crate::invitation::now_seconds();
     let counts = state.store.invitation_state_counts(&survey.id, now).await?;
     // One more than a page is read, to know whether a next page exists.

@@ -316,6 +316,17 @@ async fn only_the_admin_from_this_site_may_see_or_make_invitations() {
 
     let listed = page(&server, &admin).await;
     assert_eq!(count(&listed, "created"), 0);
+    // A page number from a hand-edited address is clamped, not an overflow.
+    let far = get(
+        &server,
+        &format!(
+            "/dashboard/invitations?survey=client-portal&page={}",
+            usize::MAX
+        ),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(far.status, StatusCode::OK, "{}", far.text);
     // The results page links the invitations page for the admin alone.
     let results = get(&server, "/dashboard?survey=client-portal", Some(&admin)).await;
     assert!(results.text.contains("id=\"invitations-link\""));
