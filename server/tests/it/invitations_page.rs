@@ -454,3 +454,63 @@ async fn an_expired_invitation_shows_as_expired_and_a_resend_revives_it() {
     let after = page(&server, &admin).await;
     assert_eq!([count(&after, "expired"), count(&after, "opened")], [0, 1]);
 }
+
+#[tokio::test]
+async fn rapport_invite_csv_checks_the_whole_file_as_the_page_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::support::fresh_database_url(dir.path()).await;
+    let key_file = dir.path().join("identity.key");
+    let file = dir.path().join("contacts.csv");
+    let invite = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(["invite", "--survey", "client-portal", "--csv"])
+            .arg(&file)
+            .args(["--base-url", PUBLIC_URL, "--database-url", &database])
+            .args(["--identity-key-file", key_file.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    std::fs::write(
+        &file,
+        "contact,account,locale\nana.ruiz@client.example,northwind,en\nben@,contoso,xx\n",
+    )
+    .unwrap();
+    let refused = invite();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("line 3, contact: is not an email address")
+            && stderr.contains("line 3, locale:")
+            && stderr.contains("nothing was stored"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty());
+
+    std::fs::write(
+        &file,
+        "contact,account\nana.ruiz@client.example,northwind\n",
+    )
+    .unwrap();
+    let made = invite();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let store = rapport_server::store::Store::open(&database).await.unwrap();
+    // One invitation: the refused file stored none of its good line.
+    assert_eq!(
+        store
+            .invitation_state_counts("client-portal", now_seconds())
+            .await
+            .unwrap(),
+        [1, 0, 0, 0]
+    );
+    let audit = store.invitation_audit(10).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].actor.as_str()),
+        ("invitations made", "command line")
+    );
+    store.close().await;
+}
