@@ -469,6 +469,9 @@ pub enum ResendError {
     /// No current invitation of this survey has that id (it may have been resent already).
     #[error("this invitation is not on the list any more; it may have been resent already")]
     NotFound,
+    /// It was answered or resent between the look and the change; nothing was made.
+    #[error("this invitation was answered or resent a moment ago, so no new link was made")]
+    Changed,
     /// Its contact answered: a new link would only ask them again.
     #[error("this invitation was answered, so it needs no new link")]
     Answered,
@@ -551,7 +554,7 @@ pub async fn resend(
         )
         .await?
     {
-        return Err(ResendError::NotFound);
+        return Err(ResendError::Changed);
     }
     Ok(issued(identity_key, &settings, &prepared.invitation))
 }
