@@ -30,6 +30,7 @@ const WORDS = {
     expired: (firm) => `This link has expired. Please ask ${firm || 'the person who sent it to you'} for a new one.`,
     altered: 'This link is incomplete or has been changed. Please open it again from the email you received; if that does not help, ask the person who sent it to you for a new one.',
     unknown: (firm) => `This link is not recognised. Please ask ${firm || 'the person who sent it to you'} for a new one.`,
+    replaced: (firm) => `This link has been replaced by a newer one. Please use the link in the latest email from ${firm || 'the person who sent it to you'}.`,
     unavailable: 'Please try again shortly',
     unreachable: 'The survey cannot be reached right now. Please check your internet connection and try again in a few minutes.',
   },
@@ -49,6 +50,7 @@ const WORDS = {
     expired: (firm) => `Ce lien a expiré. Veuillez demander un nouveau lien à ${firm || 'la personne qui vous l’a envoyé'}.`,
     altered: 'Ce lien est incomplet ou a été modifié. Veuillez l’ouvrir à nouveau depuis l’e-mail reçu\u00a0; si cela ne suffit pas, demandez un nouveau lien à la personne qui vous l’a envoyé.',
     unknown: (firm) => `Ce lien n’est pas reconnu. Veuillez demander un nouveau lien à ${firm || 'la personne qui vous l’a envoyé'}.`,
+    replaced: (firm) => `Ce lien a été remplacé par un lien plus récent. Veuillez utiliser le lien du dernier e-mail de ${firm || 'la personne qui vous l’a envoyé'}.`,
     unavailable: 'Veuillez réessayer un peu plus tard',
     unreachable: 'Le questionnaire est momentanément inaccessible. Veuillez vérifier votre connexion internet et réessayer dans quelques minutes.',
   },
@@ -68,6 +70,7 @@ const WORDS = {
     expired: (firm) => `Dieser Link ist abgelaufen. Bitte fordern Sie ${firm ? `bei ${firm}` : 'beim Absender'} einen neuen an.`,
     altered: 'Dieser Link ist unvollständig oder wurde verändert. Bitte öffnen Sie ihn erneut aus der erhaltenen E-Mail; falls das nicht hilft, fordern Sie beim Absender einen neuen an.',
     unknown: (firm) => `Dieser Link ist uns nicht bekannt. Bitte fordern Sie ${firm ? `bei ${firm}` : 'beim Absender'} einen neuen an.`,
+    replaced: (firm) => `Dieser Link wurde durch einen neueren ersetzt. Bitte verwenden Sie den Link aus der letzten E-Mail ${firm ? `von ${firm}` : 'des Absenders'}.`,
     unavailable: 'Bitte versuchen Sie es etwas später erneut',
     unreachable: 'Die Umfrage ist gerade nicht erreichbar. Bitte prüfen Sie Ihre Internetverbindung und versuchen Sie es in einigen Minuten erneut.',
   },
@@ -87,6 +90,7 @@ const WORDS = {
     expired: (firm) => `Deze link is verlopen. Vraag ${firm || 'de afzender'} om een nieuwe.`,
     altered: 'Deze link is onvolledig of gewijzigd. Open hem opnieuw vanuit de e-mail die u hebt ontvangen; lukt dat niet, vraag de afzender dan om een nieuwe.',
     unknown: (firm) => `Deze link wordt niet herkend. Vraag ${firm || 'de afzender'} om een nieuwe.`,
+    replaced: (firm) => `Deze link is vervangen door een nieuwere. Gebruik de link in de laatste e-mail van ${firm || 'de afzender'}.`,
     unavailable: 'Probeer het straks opnieuw',
     unreachable: 'De vragenlijst is nu niet bereikbaar. Controleer uw internetverbinding en probeer het over een paar minuten opnieuw.',
   },
@@ -106,6 +110,7 @@ const WORDS = {
     expired: (firm) => `Este enlace ha caducado. Pida uno nuevo a ${firm || 'la persona que se lo envió'}.`,
     altered: 'Este enlace está incompleto o ha sido modificado. Ábralo de nuevo desde el correo que recibió; si no funciona, pida uno nuevo a la persona que se lo envió.',
     unknown: (firm) => `Este enlace no se reconoce. Pida uno nuevo a ${firm || 'la persona que se lo envió'}.`,
+    replaced: (firm) => `Este enlace ha sido sustituido por uno más reciente. Use el enlace del último correo de ${firm || 'la persona que se lo envió'}.`,
     unavailable: 'Vuelva a intentarlo en unos minutos',
     unreachable: 'La encuesta no está disponible en este momento. Compruebe su conexión a internet y vuelva a intentarlo en unos minutos.',
   },
@@ -211,6 +216,8 @@ async function start() {
       refuse(words.refused, words.expired(body.firm));
     } else if (reason === 'altered') {
       refuse(words.refused, words.altered);
+    } else if (reason === 'replaced') {
+      refuse(words.refused, words.replaced(body.firm));
     } else if (reason === 'unknown' || reason === 'other_survey') {
       refuse(words.refused, words.unknown(body.firm));
     } else {

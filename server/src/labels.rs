@@ -99,7 +99,7 @@ pub fn parse_labels(text: &str) -> Result<Vec<DisplayName>, LabelsFileError> {
 
 /// The cells of one CSV line: unquoted cells trimmed, quoted cells as written (their
 /// doubled quotes made single).
-fn cells(line: &str) -> Result<Vec<String>, String> {
+pub(crate) fn cells(line: &str) -> Result<Vec<String>, String> {
     let mut cells = Vec::new();
     let mut rest = line;
     loop {

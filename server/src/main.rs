@@ -10,10 +10,11 @@ use rapport_server::config::{
     Cli, Command, EmailBlockFormat, EraseArgs, InviteArgs, KeyCommand, LabelsCommand, ReportArgs,
     ReportFormat, ServeArgs, SurveyCommand, TokenCommand, WebhookCommand,
 };
-use rapport_server::dashboard::SecureCookies;
+use rapport_server::dashboard::{PublicUrl, SecureCookies};
 use rapport_server::email_block::EmailBlock;
 use rapport_server::identity::IdentityKey;
-use rapport_server::invitation::{Invitation, Language, Presentation, now_seconds, parse_lifetime};
+use rapport_server::invitation::{Language, Presentation, parse_lifetime};
+use rapport_server::invitations::bulk::{self, BatchSettings, Contact, Fallbacks};
 use rapport_server::metrics::Counters;
 use rapport_server::rate_limit::{RateLimit, RateLimiter};
 use rapport_server::score_file;
@@ -323,32 +324,25 @@ async fn webhook(command: WebhookCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One row of a bulk invitation file.
-struct Invitee {
-    contact: String,
-    name: Option<String>,
-    account: String,
-    matter: Option<String>,
-    wave: Option<String>,
-    presentation: Presentation,
-}
-
-/// A `--locale` or a CSV `locale` cell: one of the five languages, or a clear refusal.
-fn parse_locale(text: Option<&str>) -> anyhow::Result<Option<Language>> {
-    text.map(|text| text.parse::<Language>().map_err(anyhow::Error::from))
-        .transpose()
-}
-
-fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Invitee>> {
+/// The contacts to invite: the `--csv` file's, checked whole, or the one of `--contact`.
+fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Contact>> {
     let Some(path) = &args.csv else {
-        return Ok(vec![Invitee {
-            contact: args.contact.clone().context("--contact is required")?,
+        let contact = args.contact.clone().context("--contact is required")?;
+        if let Some(problem) = bulk::email_problem(&contact) {
+            anyhow::bail!("--contact {problem}");
+        }
+        return Ok(vec![Contact {
+            email: contact,
             name: args.name.clone(),
             account: args.account.clone().context("--account is required")?,
             matter: args.matter.clone(),
             wave: args.wave.clone(),
             presentation: Presentation {
-                locale: parse_locale(args.locale.as_deref())?,
+                locale: args
+                    .locale
+                    .as_deref()
+                    .map(str::parse::<Language>)
+                    .transpose()?,
                 account_name: args.account_name.clone(),
                 matter_name: args.matter_name.clone(),
             },
@@ -356,62 +350,20 @@ fn invitees(args: &InviteArgs) -> anyhow::Result<Vec<Invitee>> {
     };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut lines = text.lines().filter(|line| !line.trim().is_empty());
-    let header: Vec<String> = lines
-        .next()
-        .context("the CSV file is empty")?
-        .split(',')
-        .map(|cell| cell.trim().to_lowercase())
-        .collect();
-    let column = |name: &str| header.iter().position(|cell| cell == name);
-    let (contact, account) = (
-        column("contact").context("the CSV header needs a contact column")?,
-        column("account").context("the CSV header needs an account column")?,
-    );
-    lines
-        .enumerate()
-        .map(|(idx, line)| {
-            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-            let cell = |position: Option<usize>| {
-                position
-                    .and_then(|position| cells.get(position))
-                    .filter(|cell| !cell.is_empty())
-                    .map(|cell| (*cell).to_owned())
-            };
-            Ok(Invitee {
-                contact: cell(Some(contact))
-                    .with_context(|| format!("line {}: contact is empty", idx + 2))?,
-                account: cell(Some(account))
-                    .with_context(|| format!("line {}: account is empty", idx + 2))?,
-                name: cell(column("name")),
-                matter: cell(column("matter")).or_else(|| args.matter.clone()),
-                wave: cell(column("wave")).or_else(|| args.wave.clone()),
-                presentation: Presentation {
-                    locale: parse_locale(
-                        cell(column("locale"))
-                            .or_else(|| args.locale.clone())
-                            .as_deref(),
-                    )
-                    .with_context(|| format!("line {}", idx + 2))?,
-                    account_name: cell(column("account_name")),
-                    // `--matter-name` names `--matter`, so it stands only for rows that
-                    // keep that matter.
-                    matter_name: cell(column("matter_name")).or_else(|| {
-                        cell(column("matter"))
-                            .is_none()
-                            .then(|| args.matter_name.clone())
-                            .flatten()
-                    }),
-                },
-            })
-        })
-        .collect()
-}
-
-/// A CSV cell in double quotes, its own quotes doubled, so commas, quotes and line breaks
-/// of an email block stay inside it.
-fn csv_quoted(cell: &str) -> String {
-    format!("\"{}\"", cell.replace('"', "\"\""))
+    let fallbacks = Fallbacks {
+        matter: args.matter.clone(),
+        wave: args.wave.clone(),
+        locale: args.locale.clone(),
+        matter_name: args.matter_name.clone(),
+    };
+    bulk::parse_contacts(&text, &fallbacks).map_err(|refused| {
+        let lines: Vec<String> = refused.problems.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "{} was refused and nothing was stored:\n{}",
+            path.display(),
+            lines.join("\n")
+        )
+    })
 }
 
 async fn invite(args: InviteArgs) -> anyhow::Result<()> {
@@ -439,61 +391,29 @@ async fn invite(args: InviteArgs) -> anyhow::Result<()> {
             args.survey
         );
     }
-    for person in people {
-        let mut id_bytes = [0u8; 16];
-        getrandom::fill(&mut id_bytes)
-            .map_err(|error| anyhow::anyhow!("no randomness for an invitation id: {error}"))?;
-        let invitation = Invitation {
-            id: hex::encode(id_bytes),
-            survey: args.survey.clone(),
-            contact: person.contact.clone(),
-            name: person.name,
-            account: person.account,
-            matter: person.matter,
-            wave: person.wave,
-            firm: args.firm.clone(),
-            expires: now_seconds() + lifetime,
-            presentation: person.presentation,
-        }
-        .with_checked_labels()
-        .with_context(|| format!("the invitation for {}", person.contact))?;
-        let contact = rapport_scoring::wire::Identity {
-            name: invitation.name.clone(),
-            email: Some(invitation.contact.clone()),
-            organisation: None,
-        };
-        let sealed = identity_key.seal(&invitation.id, &contact)?;
-        store
-            .add_invitation(
-                &invitation,
-                &identity_key.respondent_key(&invitation.contact),
-                &sealed,
-            )
-            .await?;
-        let url = format!(
-            "{}/s/{}",
-            args.base_url.trim_end_matches('/'),
-            invitation.sign(&identity_key)
-        );
-        let block = EmailBlock::new(definition, &url, &invitation.presentation);
-        match (&args.csv, args.email_block, block) {
-            (Some(_), _, block) => {
-                let (html, text) = block
-                    .map(|block| (block.html, block.text))
-                    .unwrap_or_default();
-                println!(
-                    "{},{url},{},{}",
-                    person.contact,
-                    csv_quoted(&html),
-                    csv_quoted(&text)
-                )
-            }
+    let settings = BatchSettings {
+        survey: definition,
+        firm: args.firm.clone(),
+        lifetime_seconds: lifetime,
+        base_url: &args.base_url,
+    };
+    let issued = bulk::make_invitations(
+        &store,
+        &identity_key,
+        &settings,
+        people,
+        Some(access::COMMAND_LINE),
+    )
+    .await?;
+    store.close().await;
+    for link in issued {
+        match (&args.csv, args.email_block, link.block.as_ref()) {
+            (Some(_), _, _) => println!("{}", link.csv_line()),
             (None, Some(EmailBlockFormat::Html), Some(block)) => println!("{}", block.html),
             (None, Some(EmailBlockFormat::Text), Some(block)) => print!("{}", block.text),
-            (None, _, _) => println!("{url}"),
+            (None, _, _) => println!("{}", link.link),
         }
     }
-    store.close().await;
     Ok(())
 }
 
@@ -555,7 +475,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(address = %listener.local_addr()?, "rapport is serving; open http://{}/", listener.local_addr()?);
-    let router = app(state).layer(axum::Extension(SecureCookies(args.behind_https())));
+    let mut router = app(state).layer(axum::Extension(SecureCookies(args.behind_https())));
+    if let Some(public_url) = &args.public_url {
+        let public_url = public_url.trim().trim_end_matches('/').to_owned();
+        router = router.layer(axum::Extension(PublicUrl(public_url)));
+    }
     // Header, body and idle time limits cut a client that sends slowly or not at all.
     rapport_server::connection::serve(
         listener,

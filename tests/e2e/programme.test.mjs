@@ -180,9 +180,9 @@ test('the programme pages pass axe at desktop and phone widths', { timeout: 90_0
     await page.goto(`${rapport.url}/dashboard`);
     await page.getByLabel('API token').fill(adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    for (const path of ['/dashboard/surveys', '/dashboard/surveys/client-portal/edit', '/dashboard/access', '/dashboard/webhooks', '/dashboard/audit']) {
+    for (const path of ['/dashboard/surveys', '/dashboard/surveys/client-portal/edit', '/dashboard/invitations?survey=client-portal', '/dashboard/access', '/dashboard/webhooks', '/dashboard/audit']) {
       await page.goto(`${rapport.url}${path}`);
-      await screenshot(page, `programme${path.replaceAll('/', '-')}-${viewport.width}`);
+      await screenshot(page, `programme${path.replace(/[/?=]/g, '-')}-${viewport.width}`);
       assert.deepEqual(await axeViolations(page), [], `${path} at ${viewport.width}px`);
     }
     await context.close();

@@ -28,8 +28,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/audit", axum::routing::get(audit))
 }
 
-/// The whole audit log, newest first: tokens, surveys and webhooks, each change with who
-/// made it.
+/// The whole audit log, newest first: tokens, surveys, invitations and webhooks, each change
+/// with who made it.
 async fn audit(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -38,6 +38,7 @@ async fn audit(
         return Ok(refusal);
     }
     let mut entries = state.store.audit_entries("", 500).await?;
+    entries.extend(state.store.invitation_audit(500).await?);
     entries.extend(
         state
             .store

@@ -18,6 +18,10 @@
 //! - `GET /dashboard/surveys` and below: for the admin only, the surveys, made from a
 //!   template and edited into new versions, with a preview of the real widget; see
 //!   [`surveys`].
+//! - `GET /dashboard/invitations`: for the admin only, a survey's invitations and their
+//!   states; `POST /dashboard/invitations/upload` makes invitations from a list of contacts
+//!   and `POST /dashboard/invitations/resend` replaces a link, each answering with a file of
+//!   links, once; see [`invitations`].
 //! - `GET /dashboard/webhooks`: for the admin only, the webhooks, their delivery log and
 //!   who changed them; `POST /dashboard/webhooks` adds one (showing its secret once) and
 //!   `POST /dashboard/webhooks/{id}/remove` removes one, each recorded with the token's
@@ -33,6 +37,7 @@
 mod access;
 mod charts;
 mod html;
+mod invitations;
 mod page;
 mod surveys;
 
@@ -67,6 +72,12 @@ const SESSION_SECONDS: u32 = 8 * 60 * 60;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SecureCookies(pub bool);
 
+/// The address people reach the server at (`rapport serve --public-url`), which the links
+/// made on the invitations page start with. A request extension that `rapport serve` adds
+/// when it has one; without it, links start with the address the admin's browser used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(pub String);
+
 /// The Content-Security-Policy of every dashboard page: no script at all, styles only from
 /// this server's stylesheet, forms only back to this server, never framed.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -83,6 +94,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/webhooks/{id}/remove", post(remove_webhook))
         .merge(access::routes())
         .merge(surveys::routes())
+        .merge(invitations::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 

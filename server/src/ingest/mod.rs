@@ -306,6 +306,9 @@ impl<'a> Ingest<'a> {
             ),
             InsertOutcome::Conflict => return Err(IngestError::Conflict(response_id)),
             InsertOutcome::PublishedBefore => return Err(IngestError::PublishedBefore),
+            InsertOutcome::InvitationReplaced => {
+                return Err(IngestError::Invitation(InvitationRefusal::Replaced));
+            }
         };
         Ok(Ingested {
             response_id,

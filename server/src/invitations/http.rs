@@ -29,7 +29,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     responses(
         (status = 200, description = "What the invitation says, and whether it was answered.", body = InvitationInfo),
         (status = 404, description = "The link is genuine but this server has no record of it (`reason` is `unknown`).", body = RefusedLink),
-        (status = 422, description = "The link was altered or has expired (`reason` says which); `details` names `invitation`.", body = RefusedLink),
+        (status = 422, description = "The link was altered, has expired or was replaced by a newer one (`reason` says which); `details` names `invitation`.", body = RefusedLink),
     ),
 )]
 pub(crate) async fn get_invitation(

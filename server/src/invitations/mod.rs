@@ -4,7 +4,10 @@
 //! Tokens themselves (sealing, opening, expiry) are [`crate::invitation`]'s; this module
 //! adds what the database knows of them. It returns domain values and
 //! [`InvitationRefusal`], never HTTP: [`http`] adapts it to `GET /api/v1/invitations/{token}`.
+//! [`bulk`] makes invitations from a file of contacts and resends them, for `rapport invite
+//! --csv` and the dashboard alike.
 
+pub mod bulk;
 pub mod http;
 
 use rapport_scoring::wire::Timestamp;
@@ -57,13 +60,17 @@ pub enum InvitationRefusal {
     /// The token is genuine but this server has no record of the invitation.
     #[error("this invitation is not known to this server")]
     Unknown,
+    /// The token is genuine but a newer link for the same contact replaced it.
+    #[error("this invitation link was replaced by a newer one; use the link in the latest email")]
+    Replaced,
     /// The database could not be asked.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
 }
 
 impl InvitationRefusal {
-    /// Why, in one machine-readable word: `altered`, `expired`, `other_survey` or `unknown`;
+    /// Why, in one machine-readable word: `altered`, `expired`, `other_survey`, `unknown` or
+    /// `replaced`;
     /// none for a database failure, which says nothing about the link.
     pub fn reason(&self) -> Option<RefusalReason> {
         match self {
@@ -73,6 +80,7 @@ impl InvitationRefusal {
                 Some(RefusalReason::OtherSurvey)
             }
             InvitationRefusal::Unknown => Some(RefusalReason::Unknown),
+            InvitationRefusal::Replaced => Some(RefusalReason::Replaced),
             InvitationRefusal::Failed(_) => None,
         }
     }
@@ -90,6 +98,8 @@ pub enum RefusalReason {
     OtherSurvey,
     /// Genuine, but this server has no record of it.
     Unknown,
+    /// Genuine, but a newer link replaced it (the programme lead resent the invitation).
+    Replaced,
 }
 
 /// A link the landing page cannot use, with what may still be said about it: who sent it
@@ -136,6 +146,17 @@ pub async fn invitation_info(
         Ok(None) => return Err(refused(InvitationRefusal::Unknown)),
         Err(error) => return Err(InvitationRefusal::Failed(error).into()),
     };
+    match store.invitation_replaced(&invitation.id).await {
+        Ok(false) => {}
+        Ok(true) => return Err(refused(InvitationRefusal::Replaced)),
+        Err(error) => return Err(InvitationRefusal::Failed(error).into()),
+    }
+    // Only the landing page's script asks this, in a browser: a mail scanner that fetches
+    // the link runs no script, so this records a person opening it.
+    store
+        .mark_invitation_opened(&invitation.id)
+        .await
+        .map_err(InvitationRefusal::Failed)?;
     let replaceable = match &answered_by {
         None => true,
         Some(earlier) => {
@@ -180,6 +201,9 @@ pub async fn checked_invitation(
     }
     if store.invitation_state(&invitation.id).await?.is_none() {
         return Err(InvitationRefusal::Unknown);
+    }
+    if store.invitation_replaced(&invitation.id).await? {
+        return Err(InvitationRefusal::Replaced);
     }
     Ok(invitation)
 }

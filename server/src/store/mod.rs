@@ -90,7 +90,10 @@ pub use columns::ScoredColumns;
 pub use display_names::{DisplayName, DisplayNames, NameKind};
 pub use exports::ExportRow;
 pub use follow_ups::{FollowUpRow, FollowUpStatus, FollowUpSubject};
-pub use invitations::StoredInvitation;
+pub use invitations::{
+    InvitationAction, InvitationAudit, InvitationListing, InvitationState, NewInvitation,
+    ResendSource, StoredInvitation,
+};
 pub use reports::{ReportColumns, ResponsesRead};
 pub use responses::{InsertOutcome, NewResponse};
 pub use surveys::{AddOutcome, CompiledSurvey, SurveySummary};

@@ -278,6 +278,14 @@ impl ResponseTransaction for PgConnection {
         Ok(answer.flatten())
     }
 
+    async fn invitation_replaced(&mut self, invitation_id: &str) -> anyhow::Result<bool> {
+        let replaced: Option<Option<String>> = sqlx::query_scalar(sql::INVITATION_REPLACED_BY)
+            .bind(invitation_id)
+            .fetch_optional(&mut *self)
+            .await?;
+        Ok(replaced.flatten().is_some())
+    }
+
     async fn answer_place(&mut self, response_id: &str) -> anyhow::Result<AnswerPlace> {
         Ok(sqlx::query_as(sql::EARLIER_ANSWER_PLACE)
             .bind(response_id)

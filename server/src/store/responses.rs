@@ -69,6 +69,9 @@ pub enum InsertOutcome {
     /// Nothing stored: the invitation was answered before in confidence, and that answer is
     /// in a published batch, which must never change (see `rapport_scoring::disclosure`).
     PublishedBefore,
+    /// Nothing stored: the invitation's link was replaced by a resend (checked under the
+    /// invitation's lock, so a resend and an answer through the old link take turns).
+    InvitationReplaced,
 }
 
 /// Where an earlier answer stands, as [`super::sql::EARLIER_ANSWER_PLACE`] returns it.
@@ -127,6 +130,8 @@ pub(super) trait ResponseTransaction {
     async fn lock_invitation(&mut self, invitation_id: &str) -> anyhow::Result<()>;
     /// The response that answers an invitation, if any.
     async fn invitation_answer(&mut self, invitation_id: &str) -> anyhow::Result<Option<String>>;
+    /// Whether the invitation was replaced by a resend.
+    async fn invitation_replaced(&mut self, invitation_id: &str) -> anyhow::Result<bool>;
     /// Where an earlier response stands among its account's and choice's answers.
     async fn answer_place(&mut self, response_id: &str) -> anyhow::Result<AnswerPlace>;
     /// Inserts a response row unless its id is stored already; returns whether it did.
@@ -165,6 +170,9 @@ pub(super) async fn insert(
     let mut earlier = None;
     if let Some(invitation_id) = &response.invitation_id {
         transaction.lock_invitation(invitation_id).await?;
+        if transaction.invitation_replaced(invitation_id).await? {
+            return Ok(InsertOutcome::InvitationReplaced);
+        }
         let answer = transaction.invitation_answer(invitation_id).await?;
         earlier = answer.filter(|earlier| *earlier != response.response_id);
         if let Some(earlier) = &earlier

@@ -29,7 +29,10 @@ pub(super) const INSERT_IDENTITY: &str =
 /// Locks an invitation's row (on PostgreSQL) before it is read.
 pub(super) const LOCK_INVITATION: &str =
     "UPDATE invitations SET response_id = response_id WHERE invitation_id = $1";
-/// The response that answers an invitation, if any.
+/// The invitation that replaced an invitation (`$1`), if a resend did.
+pub(super) const INVITATION_REPLACED_BY: &str =
+    "SELECT replaced_by FROM invitations WHERE invitation_id = $1";
+/// The response currently answering an invitation (`$1`).
 pub(super) const INVITATION_ANSWER: &str =
     "SELECT response_id FROM invitations WHERE invitation_id = $1";
 /// Removes a response (its identity goes with it, by cascade); returns its survey version.

@@ -185,6 +185,14 @@ impl ResponseTransaction for Transaction<'_> {
         Ok(answer.flatten())
     }
 
+    async fn invitation_replaced(&mut self, invitation_id: &str) -> anyhow::Result<bool> {
+        let replaced: Option<Option<String>> = self
+            .prepare_cached(sql::INVITATION_REPLACED_BY)?
+            .query_row([invitation_id], |row| row.get(0))
+            .optional()?;
+        Ok(replaced.flatten().is_some())
+    }
+
     async fn answer_place(&mut self, response_id: &str) -> anyhow::Result<AnswerPlace> {
         Ok(self
             .prepare_cached(sql::EARLIER_ANSWER_PLACE)?

@@ -135,7 +135,7 @@ fn the_block_is_eleven_links_in_the_invitations_language_with_names_escaped() {
 }
 
 /// The cells of CSV text, quoted cells holding commas, quotes and line breaks.
-fn csv_records(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn csv_records(text: &str) -> Vec<Vec<String>> {
     let mut records = Vec::new();
     let (mut record, mut cell) = (Vec::new(), String::new());
     let (mut quoted, mut chars) = (false, text.chars().peekable());

@@ -38,6 +38,9 @@ mod identity_modes;
 mod ingest;
 /// Signed invitation links: context, replacement, refusals.
 mod invitations;
+/// The dashboard's invitations page: contacts uploaded, links downloaded once, states,
+/// resends, refusals.
+mod invitations_page;
 /// The router behind a real listener in this process: concurrent resends.
 mod listener;
 /// The real binary on a real port: static files, CORS, graceful shutdown.

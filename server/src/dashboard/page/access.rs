@@ -196,7 +196,7 @@ pub(crate) fn audit_log(entries: &[AccessAuditRow]) -> Html<String> {
         }
         main class="dashboard access" {
             h1 { "Audit log" }
-            p { "Every change made to surveys, access and webhooks, newest first, with who made it: \"command line\" or the holder and role of the token signed in." }
+            p { "Every change made to surveys, invitations, access and webhooks, newest first, with who made it: \"command line\" or the holder and role of the token signed in." }
             (super::surveys::audit_table("Changes", "Nothing has been changed yet.", entries))
         }
     };

@@ -12,6 +12,7 @@ mod confidentiality;
 mod distribution;
 mod experience;
 mod follow_ups;
+mod invitations;
 mod login;
 mod pyramid;
 mod response_rates;
@@ -33,6 +34,9 @@ use rapport_scoring::{Report, SegmentField};
 
 pub(crate) use access::{
     AccessField, AccessPage, access, audit_log, not_allowed as access_not_allowed,
+};
+pub(crate) use invitations::{
+    InvitationsPage, invitations, not_allowed as invitations_not_allowed,
 };
 pub(crate) use login::login;
 pub(crate) use surveys::{
@@ -230,6 +234,8 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                 @if input.caller.role == Role::Admin {
                     a class="button secondary" id="surveys-link" href="/dashboard/surveys" { "Surveys" }
                     a class="button secondary" id="access-link" href="/dashboard/access" { "People and access" }
+                    a class="button secondary" id="invitations-link"
+                        href={ "/dashboard/invitations?survey=" (url_encode(definition.id.as_str())) } { "Invitations" }
                     a class="button secondary" id="webhooks-link" href="/dashboard/webhooks" { "Webhooks" }
                     a class="button secondary" id="audit-link" href="/dashboard/audit" { "Audit log" }
                 }

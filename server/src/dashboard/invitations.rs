@@ -1,0 +1,368 @@
+//! The "Invitations" page: `GET /dashboard/invitations` shows a survey's invitations and
+//! their states (admin only), `POST /dashboard/invitations/upload` makes invitations from a
+//! pasted list of contacts and answers with the file of links, and
+//! `POST /dashboard/invitations/resend` replaces one link and answers with the new one.
+//!
+//! Links are secrets: they leave only in the body of the answer to the POST that made them,
+//! a CSV download marked `no-store` like every dashboard answer, and never in a page or an
+//! address. Every change goes through [`crate::invitations::bulk`], which records who made
+//! it.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+
+use super::page::{self, InvitationsPage};
+use super::{
+    PageError, PublicUrl, SecureCookies, actor, cross_origin_refusal, refuse_non_admin,
+    same_origin, session,
+};
+use crate::error::ApiError;
+use crate::invitation::parse_lifetime;
+use crate::invitations::bulk::{
+    self, BatchSettings, Fallbacks, IssuedLink, LineProblem, ResendError,
+};
+use crate::state::AppState;
+use crate::store::SurveySummary;
+
+/// How many invitations a page lists.
+const PER_PAGE: usize = 50;
+
+/// How long links work unless the form says otherwise.
+const DEFAULT_LIFETIME: &str = "30d";
+
+/// The routes of the invitations page, merged into the dashboard's.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/dashboard/invitations", axum::routing::get(show))
+        .route("/dashboard/invitations/upload", axum::routing::post(upload))
+        .route("/dashboard/invitations/resend", axum::routing::post(resend))
+}
+
+/// Whether the signed-in caller is the admin, or the response to send instead.
+async fn admin(state: &AppState, headers: &HeaderMap) -> Result<Option<Response>, PageError> {
+    let Some(caller) = session(state, headers).await? else {
+        return Ok(Some(Redirect::to("/dashboard").into_response()));
+    };
+    if refuse_non_admin(&caller).is_err() {
+        return Ok(Some(
+            (StatusCode::FORBIDDEN, page::invitations_not_allowed()).into_response(),
+        ));
+    }
+    Ok(None)
+}
+
+/// What the page shows besides the survey's invitations.
+#[derive(Debug, Default)]
+struct Extra<'a> {
+    page: usize,
+    problems: &'a [LineProblem],
+    form: (&'a str, &'a str, &'a str),
+}
+
+/// The page of survey `survey_id` (the first survey when none is named).
+async fn render(
+    state: &AppState,
+    survey_id: Option<&str>,
+    extra: Extra<'_>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let surveys = state.store.list_surveys().await?;
+    let survey: &SurveySummary = match survey_id {
+        Some(id) => surveys
+            .iter()
+            .find(|survey| survey.id == id)
+            .ok_or_else(|| ApiError::NotFound(format!("no survey {id:?}")))?,
+        None => surveys
+            .first()
+            .ok_or_else(|| ApiError::NotFound("no survey has been added yet".to_owned()))?,
+    };
+    // A page number from the address is clamped, so that no offset can overflow.
+    let page_number = extra.page.clamp(1, 1_000_000);
+    let now = crate::invitation::now_seconds();
+    let counts = state.store.invitation_state_counts(&survey.id, now).await?;
+    // One more than a page is read, to know whether a next page exists.
+    let mut rows = bulk::list_invitations(
+        &state.store,
+        &state.identity_key,
+        &survey.id,
+        PER_PAGE as i64 + 1,
+        ((page_number - 1) * PER_PAGE) as i64,
+    )
+    .await?;
+    let has_next = rows.len() > PER_PAGE;
+    rows.truncate(PER_PAGE);
+    let audit = state.store.invitation_audit(50).await?;
+    let (contacts, firm, expires) = extra.form;
+    let input = InvitationsPage {
+        surveys: &surveys,
+        survey,
+        counts,
+        rows: &rows,
+        page: page_number,
+        has_next,
+        audit: &audit,
+        problems: extra.problems,
+        form: (
+            contacts,
+            firm,
+            if expires.is_empty() {
+                DEFAULT_LIFETIME
+            } else {
+                expires
+            },
+        ),
+    };
+    Ok((status, page::invitations(&input)).into_response())
+}
+
+/// Query of the invitations page.
+#[derive(Debug, Deserialize)]
+struct ShowQuery {
+    survey: Option<String>,
+    page: Option<usize>,
+}
+
+async fn show(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    if let Some(refusal) = admin(&state, &headers).await? {
+        return Ok(refusal);
+    }
+    let extra = Extra {
+        page: query.page.unwrap_or(1),
+        ..Extra::default()
+    };
+    render(&state, query.survey.as_deref(), extra, StatusCode::OK).await
+}
+
+/// The address links start with: `--public-url` when the server was given one, else the
+/// address the admin's browser reached this server at.
+fn base_url(
+    headers: &HeaderMap,
+    public_url: Option<Extension<PublicUrl>>,
+    secure: Option<Extension<SecureCookies>>,
+) -> Result<String, PageError> {
+    if let Some(Extension(PublicUrl(url))) = public_url {
+        return Ok(url);
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .filter(|host| {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b".-:[]".contains(&byte))
+        })
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "this server does not know its own address; start it with --public-url".to_owned(),
+            )
+        })?;
+    let scheme = match secure {
+        Some(Extension(SecureCookies(true))) => "https",
+        _ => "http",
+    };
+    Ok(format!("{scheme}://{host}"))
+}
+
+/// A CSV file of links to download, named after the survey.
+fn links_download(survey_id: &str, what: &str, links: &[IssuedLink]) -> Response {
+    let safe_name: String = survey_id
+        .chars()
+        .filter(|ch| ch.is_ascii_alphanumeric() || *ch == '-' || *ch == '_')
+        .collect();
+    let disposition = format!("attachment; filename=\"{what}-{safe_name}.csv\"");
+    let mut response = bulk::links_csv(links).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// The upload form.
+#[derive(Debug, Deserialize)]
+struct UploadForm {
+    #[serde(default)]
+    survey: String,
+    #[serde(default)]
+    contacts: String,
+    #[serde(default)]
+    firm: String,
+    #[serde(default)]
+    expires: String,
+}
+
+/// A problem with a form field rather than a line of the list.
+fn field_problem(field: &str, problem: String) -> LineProblem {
+    LineProblem {
+        line: 0,
+        field: field.to_owned(),
+        problem,
+    }
+}
+
+async fn upload(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    public_url: Option<Extension<PublicUrl>>,
+    secure: Option<Extension<SecureCookies>>,
+    Form(form): Form<UploadForm>,
+) -> Result<Response, PageError> {
+    if !same_origin(&headers) {
+        return Ok(cross_origin_refusal());
+    }
+    if let Some(refusal) = admin(&state, &headers).await? {
+        return Ok(refusal);
+    }
+    let Some(survey) = state.store.survey(&form.survey, None).await? else {
+        return Err(ApiError::NotFound(format!("no survey {:?}", form.survey)).into());
+    };
+    let sent = (
+        form.contacts.as_str(),
+        form.firm.as_str(),
+        form.expires.as_str(),
+    );
+    let refuse = |problems: Vec<LineProblem>| {
+        let state = Arc::clone(&state);
+        let survey_id = form.survey.clone();
+        async move {
+            let extra = Extra {
+                page: 1,
+                problems: &problems,
+                form: sent,
+            };
+            render(
+                &state,
+                Some(&survey_id),
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    let lifetime = match parse_lifetime(form.expires.trim()) {
+        Ok(seconds) if seconds > 0 => seconds,
+        Ok(_) => {
+            return refuse(vec![field_problem(
+                "links work for",
+                "must be longer than nothing, such as 30d".to_owned(),
+            )])
+            .await;
+        }
+        Err(error) => {
+            return refuse(vec![field_problem("links work for", error.to_string())]).await;
+        }
+    };
+    let firm = form.firm.trim();
+    let firm = match firm {
+        "" => None,
+        firm => match rapport_scoring::validate::Label::new(firm) {
+            Ok(label) => Some(String::from(label)),
+            Err(problem) => {
+                return refuse(vec![field_problem("firm", problem.to_string())]).await;
+            }
+        },
+    };
+    let contacts = match bulk::parse_contacts(&form.contacts, &Fallbacks::default()) {
+        Ok(contacts) => contacts,
+        Err(refused) => return refuse(refused.problems).await,
+    };
+    let base_url = base_url(&headers, public_url, secure)?;
+    let settings = BatchSettings {
+        survey: survey.definition(),
+        firm,
+        lifetime_seconds: lifetime,
+        base_url: &base_url,
+    };
+    let actor = actor(&state, &headers).await?;
+    let links = bulk::make_invitations(
+        &state.store,
+        &state.identity_key,
+        &settings,
+        contacts,
+        Some(&actor),
+    )
+    .await?;
+    Ok(links_download(&form.survey, "invitations", &links))
+}
+
+/// A resend button's form.
+#[derive(Debug, Deserialize)]
+struct ResendForm {
+    #[serde(default)]
+    survey: String,
+    #[serde(default)]
+    invitation: String,
+    #[serde(default)]
+    expires: String,
+}
+
+async fn resend(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    public_url: Option<Extension<PublicUrl>>,
+    secure: Option<Extension<SecureCookies>>,
+    Form(form): Form<ResendForm>,
+) -> Result<Response, PageError> {
+    if !same_origin(&headers) {
+        return Ok(cross_origin_refusal());
+    }
+    if let Some(refusal) = admin(&state, &headers).await? {
+        return Ok(refusal);
+    }
+    let Some(survey) = state.store.survey(&form.survey, None).await? else {
+        return Err(ApiError::NotFound(format!("no survey {:?}", form.survey)).into());
+    };
+    let expires = match form.expires.trim() {
+        "" => DEFAULT_LIFETIME,
+        expires => expires,
+    };
+    let lifetime = parse_lifetime(expires)
+        .ok()
+        .filter(|seconds| *seconds > 0)
+        .ok_or_else(|| {
+            ApiError::invalid_field("expires", format!("links cannot work for {expires:?}"))
+        })?;
+    let base_url = base_url(&headers, public_url, secure)?;
+    let settings = BatchSettings {
+        survey: survey.definition(),
+        firm: None,
+        lifetime_seconds: lifetime,
+        base_url: &base_url,
+    };
+    let actor = actor(&state, &headers).await?;
+    match bulk::resend(
+        &state.store,
+        &state.identity_key,
+        &settings,
+        form.invitation.trim(),
+        &actor,
+    )
+    .await
+    {
+        Ok(link) => Ok(links_download(&form.survey, "new-link", &[link])),
+        Err(ResendError::Internal(error)) => Err(error.into()),
+        Err(refusal) => {
+            let problems = [field_problem("resend", refusal.to_string())];
+            let extra = Extra {
+                page: 1,
+                problems: &problems,
+                ..Extra::default()
+            };
+            render(&state, Some(&form.survey), extra, StatusCode::CONFLICT).await
+        }
+    }
+}
