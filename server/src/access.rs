@@ -91,8 +91,6 @@ pub async fn create_token(
     }
     let accounts: Vec<String> = accounts
         .iter()
-        .map(|account| account.trim())
-        .filter(|account| !account.is_empty())
         .map(|account| {
             rapport_scoring::validate::Label::new(account)
                 .map(String::from)

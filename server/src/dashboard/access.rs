@@ -144,7 +144,15 @@ async fn create(
     };
     let request = NewToken {
         role,
-        accounts: form.accounts.split(',').map(str::to_owned).collect(),
+        // A list typed with commas: the spaces around a comma separate, they are not part
+        // of an account.
+        accounts: form
+            .accounts
+            .split(',')
+            .map(str::trim)
+            .filter(|account| !account.is_empty())
+            .map(str::to_owned)
+            .collect(),
         label: form.label.clone(),
     };
     let actor = actor(&state, &headers).await?;

@@ -141,8 +141,9 @@ async fn a_full_or_read_only_database_gets_503s_never_a_false_2xx_and_recovers()
         set_read_only(&url, false).await;
         server
     } else {
-        // Room for the schema and a few dozen responses, then the disk is full.
-        let server = start(&url, dir.path(), Some(1000));
+        // Room for the schema (the migrations write about 560 KB of WAL) and a few hundred
+        // responses, then the disk is full. `sh` counts the limit in 512-byte blocks.
+        let server = start(&url, dir.path(), Some(2000));
         let refused = post_all(server.port, 1..1001, &mut acknowledged);
         assert!(refused > 0, "the limit was never reached");
         let limit = Command::new("prlimit")

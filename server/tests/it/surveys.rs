@@ -134,7 +134,10 @@ async fn the_command_line_adds_surveys_lists_them_and_issues_tokens() {
 
     let refused = rapport(&["token", "create", "--role", "account"]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("needs at least one --account"));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("an account token needs at least one account")
+    );
     for (account, problem) in [
         ("northwind ", "must not start or end with a space"),
         ("north\u{200E}wind", "must not contain bidirectional"),
