@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, launch, freePort, screenshot, storedCount, watchErrors, repoRoot } from './support.mjs';
 
@@ -16,7 +16,7 @@ let hostUrl;
 // The foreign endpoint's behaviour and what reached it.
 const collector = { failuresLeft: 0, down: false, attempts: [], acknowledged: new Map(), bodies: [] };
 
-const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.html': 'text/html' };
+const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.html': 'text/html', '.json': 'application/json' };
 
 function page(body, endpoint) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
@@ -49,7 +49,13 @@ before(async () => {
       return;
     }
     if (url.pathname.startsWith('/widget/')) {
-      const file = path.join(widgetDir, path.basename(url.pathname));
+      // The widget's files copied to this site, the built-in templates' directory included.
+      const inside = path.normalize(url.pathname.slice('/widget/'.length)).replace(/^(\.\.(\/|$))+/, '');
+      const file = path.join(widgetDir, inside);
+      if (!existsSync(file)) {
+        response.writeHead(404).end();
+        return;
+      }
       response.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' }).end(readFileSync(file));
       return;
     }
