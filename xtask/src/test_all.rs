@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::postgres::{self, TempPostgres};
-use crate::process::{cargo, command, execute, repo_root, target_dir};
+use crate::process::{cargo, command, execute, probe, repo_root, target_dir};
 use crate::setup::{self, CHROMEDRIVER, CHROMIUM, WASM_TARGET};
 use crate::{demo, dist};
 
@@ -51,6 +51,7 @@ pub(crate) fn run() -> Result<()> {
         total: 5,
         finished: Vec::new(),
     };
+    report_free_disk();
 
     stages.run(
         "set-up (Rust target, Debian packages, npm packages, wasm-bindgen CLI)",
@@ -84,6 +85,36 @@ pub(crate) fn run() -> Result<()> {
     drop(postgres);
     stages.print_summary();
     Ok(())
+}
+
+/// What the whole gate writes on a fresh clone, measured: the target directory (host, wasm32
+/// and release builds, the bundle) plus the throwaway PostgreSQL cluster and the end-to-end
+/// tests' data directories.
+const DISK_NEEDED_GIB: u64 = 8;
+
+/// Says up front how much disk the run has, and warns when it is less than the gate needs, so
+/// that a run that fills the disk half an hour in is explained at its first line.
+fn report_free_disk() {
+    let mut df = std::process::Command::new("df");
+    df.arg("-Pk").arg(repo_root());
+    let free_kib = probe(&mut df).and_then(|out| {
+        let line = out.lines().nth(1)?.to_owned();
+        line.split_whitespace().nth(3)?.parse::<u64>().ok()
+    });
+    match free_kib {
+        Some(kib) => {
+            let gib = kib as f64 / (1024.0 * 1024.0);
+            println!(
+                "== free disk beside the repository: {gib:.1} GiB (the whole gate writes about {DISK_NEEDED_GIB} GiB)"
+            );
+            if gib < DISK_NEEDED_GIB as f64 {
+                println!(
+                    "warning: less free disk than the gate needs; the build may stop with \"No space left on device\". Free some space (for example `cargo clean` in other checkouts) and run again."
+                );
+            }
+        }
+        None => println!("== free disk beside the repository: unknown (`df` did not answer)"),
+    }
 }
 
 /// The gate that keeps the tree in the house style: rustfmt over the workspace and the fuzz
