@@ -257,10 +257,6 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Who changes webhooks from the command line, for the audit log: someone with the
-/// database's URL, which is as much as an admin.
-const COMMAND_LINE: &str = "command line";
-
 async fn webhook(command: WebhookCommand) -> anyhow::Result<()> {
     use rapport_server::webhooks::{self, EventKind, WebhookFormat, WebhookSpec, WebhookUrl};
     match command {
@@ -295,7 +291,7 @@ async fn webhook(command: WebhookCommand) -> anyhow::Result<()> {
                     survey_id: survey,
                     label,
                 },
-                COMMAND_LINE,
+                access::COMMAND_LINE,
             )
             .await?;
             store.close().await;
@@ -315,7 +311,7 @@ async fn webhook(command: WebhookCommand) -> anyhow::Result<()> {
         }
         WebhookCommand::Remove { id, database } => {
             let store = Store::open(&database.database_url).await?;
-            let removed = webhooks::remove_webhook(&store, &id, COMMAND_LINE).await?;
+            let removed = webhooks::remove_webhook(&store, &id, access::COMMAND_LINE).await?;
             store.close().await;
             anyhow::ensure!(removed, "no webhook {id:?}");
             println!("removed webhook {id} and its delivery log");

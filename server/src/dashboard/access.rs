@@ -6,16 +6,16 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::html::sentence;
 use super::page::{self, AccessField, AccessPage};
-use super::{PageError, actor, cross_origin_refusal, refuse_non_admin, same_origin, session};
+use super::{Admin, PageError};
 use crate::access::{self, AccessError, NewToken};
-use crate::auth::{Caller, Role};
+use crate::auth::Role;
 use crate::state::AppState;
 use crate::store::TokenKey;
 
@@ -30,13 +30,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
 
 /// The whole audit log, newest first: tokens, surveys, invitations and webhooks, each change
 /// with who made it.
-async fn audit(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    if let Err(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
+async fn audit(State(state): State<Arc<AppState>>, _: Admin) -> Result<Response, PageError> {
     let mut entries = state.store.audit_entries("", 500).await?;
     entries.extend(state.store.invitation_audit(500).await?);
     entries.extend(
@@ -55,22 +49,6 @@ async fn audit(
     entries.sort_by(|a, b| b.at.cmp(&a.at));
     entries.truncate(500);
     Ok(page::audit_log(&entries).into_response())
-}
-
-/// The signed-in admin, or the response to send instead.
-async fn admin(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Result<Caller, Response>, PageError> {
-    let Some(caller) = session(state, headers).await? else {
-        return Ok(Err(Redirect::to("/dashboard").into_response()));
-    };
-    if refuse_non_admin(&caller).is_err() {
-        return Ok(Err(
-            (StatusCode::FORBIDDEN, page::access_not_allowed()).into_response()
-        ));
-    }
-    Ok(Ok(caller))
 }
 
 /// The page, with `input` above and beside the list.
@@ -93,12 +71,9 @@ struct ShowQuery {
 
 async fn show(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _: Admin,
     Query(query): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
-    if let Err(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
     let revoked = query.revoked.as_deref().and_then(TokenKey::parse);
     let input = AccessPage {
         revoked: revoked.as_ref().map(TokenKey::as_str),
@@ -120,15 +95,9 @@ struct NewTokenForm {
 
 async fn create(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    admin: Admin,
     Form(form): Form<NewTokenForm>,
 ) -> Result<Response, PageError> {
-    if !same_origin(&headers) {
-        return Ok(cross_origin_refusal());
-    }
-    if let Err(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
     let sent = Some((
         form.role.as_str(),
         form.accounts.as_str(),
@@ -155,8 +124,7 @@ async fn create(
             .collect(),
         label: form.label.clone(),
     };
-    let actor = actor(&state, &headers).await?;
-    match access::create_token(&state.store, request, &actor).await {
+    match access::create_token(&state.store, request, &admin.actor).await {
         Ok(issued) => {
             let input = AccessPage {
                 issued: Some((issued.token.as_str(), form.label.trim())),
@@ -190,18 +158,11 @@ struct RevokeForm {
 
 async fn revoke(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    admin: Admin,
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
-    if !same_origin(&headers) {
-        return Ok(cross_origin_refusal());
-    }
-    if let Err(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
-    let actor = actor(&state, &headers).await?;
     let outcome = match TokenKey::parse(&form.key) {
-        Some(key) => access::revoke_token(&state.store, &key, &actor)
+        Some(key) => access::revoke_token(&state.store, &key, &admin.actor)
             .await
             .map(|_| key),
         None => Err(AccessError::NotFound(form.key.clone())),

@@ -12,15 +12,12 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use super::page::{self, InvitationsPage};
-use super::{
-    PageError, PublicUrl, SecureCookies, actor, cross_origin_refusal, refuse_non_admin,
-    same_origin, session,
-};
+use super::{Admin, PageError, PublicUrl, SecureCookies};
 use crate::error::ApiError;
 use crate::invitation::parse_lifetime;
 use crate::invitations::bulk::{
@@ -41,19 +38,6 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/invitations", axum::routing::get(show))
         .route("/dashboard/invitations/upload", axum::routing::post(upload))
         .route("/dashboard/invitations/resend", axum::routing::post(resend))
-}
-
-/// Whether the signed-in caller is the admin, or the response to send instead.
-async fn admin(state: &AppState, headers: &HeaderMap) -> Result<Option<Response>, PageError> {
-    let Some(caller) = session(state, headers).await? else {
-        return Ok(Some(Redirect::to("/dashboard").into_response()));
-    };
-    if refuse_non_admin(&caller).is_err() {
-        return Ok(Some(
-            (StatusCode::FORBIDDEN, page::invitations_not_allowed()).into_response(),
-        ));
-    }
-    Ok(None)
 }
 
 /// What the page shows besides the survey's invitations.
@@ -129,12 +113,9 @@ struct ShowQuery {
 
 async fn show(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _: Admin,
     Query(query): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
-    if let Some(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
     let extra = Extra {
         page: query.page.unwrap_or(1),
         ..Extra::default()
@@ -216,17 +197,12 @@ fn field_problem(field: &str, problem: String) -> LineProblem {
 
 async fn upload(
     State(state): State<Arc<AppState>>,
+    admin: Admin,
     headers: HeaderMap,
     public_url: Option<Extension<PublicUrl>>,
     secure: Option<Extension<SecureCookies>>,
     Form(form): Form<UploadForm>,
 ) -> Result<Response, PageError> {
-    if !same_origin(&headers) {
-        return Ok(cross_origin_refusal());
-    }
-    if let Some(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
     let Some(survey) = state.store.survey(&form.survey, None).await? else {
         return Err(ApiError::NotFound(format!("no survey {:?}", form.survey)).into());
     };
@@ -287,13 +263,12 @@ async fn upload(
         lifetime_seconds: lifetime,
         base_url: &base_url,
     };
-    let actor = actor(&state, &headers).await?;
     let links = bulk::make_invitations(
         &state.store,
         &state.identity_key,
         &settings,
         contacts,
-        Some(&actor),
+        Some(&admin.actor),
     )
     .await?;
     Ok(links_download(&form.survey, "invitations", &links))
@@ -312,17 +287,12 @@ struct ResendForm {
 
 async fn resend(
     State(state): State<Arc<AppState>>,
+    admin: Admin,
     headers: HeaderMap,
     public_url: Option<Extension<PublicUrl>>,
     secure: Option<Extension<SecureCookies>>,
     Form(form): Form<ResendForm>,
 ) -> Result<Response, PageError> {
-    if !same_origin(&headers) {
-        return Ok(cross_origin_refusal());
-    }
-    if let Some(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
     let Some(survey) = state.store.survey(&form.survey, None).await? else {
         return Err(ApiError::NotFound(format!("no survey {:?}", form.survey)).into());
     };
@@ -343,13 +313,12 @@ async fn resend(
         lifetime_seconds: lifetime,
         base_url: &base_url,
     };
-    let actor = actor(&state, &headers).await?;
     match bulk::resend(
         &state.store,
         &state.identity_key,
         &settings,
         form.invitation.trim(),
-        &actor,
+        &admin.actor,
     )
     .await
     {

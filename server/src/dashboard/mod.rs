@@ -32,7 +32,8 @@
 //! close-the-loop list only from [`crate::follow_up::follow_up_list`]. It renders what they
 //! return and leaves out whole sections a role has no right to. Every POST must come from a
 //! page of this server (`Sec-Fetch-Site`, else `Origin`), and the pages carry no inline
-//! script or style, under a strict Content-Security-Policy.
+//! script or style, under a strict Content-Security-Policy. The admin-only pages take the
+//! [`Admin`] extractor, which is their whole door: origin, session, role, and the audit name.
 
 mod access;
 mod charts;
@@ -43,8 +44,9 @@ mod surveys;
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -255,6 +257,48 @@ fn cross_origin_refusal() -> Response {
     (StatusCode::FORBIDDEN, page::cross_origin_refusal()).into_response()
 }
 
+/// The signed-in programme admin, for the pages that run the programme (surveys,
+/// invitations, people and access, webhooks, the audit log). Taking it as an extractor is
+/// the whole prelude of such a handler; it refuses, in this order:
+///
+/// - a form (any method but `GET` and `HEAD`) that does not come from a page of this server,
+///   with the cross-origin refusal page;
+/// - a request without a session, with a redirect to the sign-in page;
+/// - any role but admin, with a page that says who may use these pages (403).
+#[derive(Debug)]
+struct Admin {
+    /// Who is signed in, as the audit log names them: see [`actor`].
+    actor: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let headers = &parts.headers;
+        let reads = parts.method == Method::GET || parts.method == Method::HEAD;
+        if !reads && !same_origin(headers) {
+            return Err(cross_origin_refusal());
+        }
+        let caller = session(state, headers)
+            .await
+            .map_err(|error| PageError::from(error).into_response())?;
+        let Some(caller) = caller else {
+            return Err(Redirect::to("/dashboard").into_response());
+        };
+        if caller.role != Role::Admin {
+            return Err((StatusCode::FORBIDDEN, page::admin_only()).into_response());
+        }
+        let actor = actor(state, headers)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self { actor })
+    }
+}
+
 async fn show(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -342,14 +386,7 @@ async fn show(
 
 /// The webhook page, for the admin only: a receiver's address and the delivery log are the
 /// programme's settings, not results.
-async fn webhooks(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    let Some(caller) = session(&state, &headers).await? else {
-        return Ok(page::login(None).into_response());
-    };
-    refuse_non_admin(&caller)?;
+async fn webhooks(State(state): State<Arc<AppState>>, _: Admin) -> Result<Response, PageError> {
     webhook_page(&state, None).await
 }
 
@@ -370,14 +407,6 @@ async fn webhook_page(
         added,
     }))
     .into_response())
-}
-
-fn refuse_non_admin(caller: &Caller) -> Result<(), PageError> {
-    if caller.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only the programme admin manages webhooks".to_owned()).into())
-    }
 }
 
 /// Who is signed in, as the audit log names them: the token's label and role, never the
@@ -419,16 +448,9 @@ struct WebhookForm {
 
 async fn add_webhook(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    admin: Admin,
     Form(form): Form<WebhookForm>,
 ) -> Result<Response, PageError> {
-    if !same_origin(&headers) {
-        return Ok(cross_origin_refusal());
-    }
-    let Some(caller) = session(&state, &headers).await? else {
-        return Ok(Redirect::to("/dashboard").into_response());
-    };
-    refuse_non_admin(&caller)?;
     let url = webhooks::WebhookUrl::new(form.url.trim())
         .map_err(|problem| ApiError::invalid_field("url", problem.to_string()))?;
     let format = webhooks::WebhookFormat::parse(&form.format)
@@ -453,7 +475,6 @@ async fn add_webhook(
         text.map(|text| text.trim().to_owned())
             .filter(|text| !text.is_empty())
     };
-    let actor = actor(&state, &headers).await?;
     let added = webhooks::add_webhook(
         &state.store,
         webhooks::WebhookSpec {
@@ -463,7 +484,7 @@ async fn add_webhook(
             survey_id: nonempty(form.survey),
             label: nonempty(form.label),
         },
-        &actor,
+        &admin.actor,
     )
     .await?;
     // Shown in this answer only, never again: no redirect to a page that could show it,
@@ -473,18 +494,10 @@ async fn add_webhook(
 
 async fn remove_webhook(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    if !same_origin(&headers) {
-        return Ok(cross_origin_refusal());
-    }
-    let Some(caller) = session(&state, &headers).await? else {
-        return Ok(Redirect::to("/dashboard").into_response());
-    };
-    refuse_non_admin(&caller)?;
-    let actor = actor(&state, &headers).await?;
-    if !webhooks::remove_webhook(&state.store, &id, &actor).await? {
+    if !webhooks::remove_webhook(&state.store, &id, &admin.actor).await? {
         return Err(ApiError::NotFound(format!("no webhook {id:?}")).into());
     }
     Ok(Redirect::to("/dashboard/webhooks").into_response())

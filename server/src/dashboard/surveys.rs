@@ -16,9 +16,7 @@ use rapport_scoring::SurveyDefinition;
 use serde::Deserialize;
 
 use super::page::{self, EditorPage, SurveyListPage};
-use super::{
-    PageError, SecureCookies, actor, cross_origin_refusal, refuse_non_admin, same_origin, session,
-};
+use super::{Admin, PageError, SecureCookies};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::survey_editor::{self, EditError, EditForm};
@@ -38,18 +36,6 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/dashboard/preview/responses", post(preview_sink))
 }
 
-/// The signed-in admin's audit name, or the response to send instead.
-async fn admin(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Result<String, Response>, PageError> {
-    let Some(caller) = session(state, headers).await? else {
-        return Ok(Err(Redirect::to("/dashboard").into_response()));
-    };
-    refuse_non_admin(&caller)?;
-    Ok(Ok(actor(state, headers).await?))
-}
-
 async fn list_page(
     state: &AppState,
     input: &SurveyListPage<'_>,
@@ -60,13 +46,7 @@ async fn list_page(
     Ok((status, page::survey_list(&surveys, &audit, input)).into_response())
 }
 
-async fn list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    if let Err(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
+async fn list(State(state): State<Arc<AppState>>, _: Admin) -> Result<Response, PageError> {
     list_page(&state, &SurveyListPage::default(), StatusCode::OK).await
 }
 
@@ -81,16 +61,9 @@ struct NewSurveyForm {
 
 async fn create(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    admin: Admin,
     Form(form): Form<NewSurveyForm>,
 ) -> Result<Response, PageError> {
-    if !same_origin(&headers) {
-        return Ok(cross_origin_refusal());
-    }
-    let actor = match admin(&state, &headers).await? {
-        Ok(actor) => actor,
-        Err(refusal) => return Ok(refusal),
-    };
     let id = form.id.trim();
     let made = match survey_editor::from_template(form.template.trim(), id) {
         Ok(definition) => survey_editor::create(&state.store, &definition)
@@ -109,7 +82,7 @@ async fn create(
                         definition.id,
                         form.template.trim()
                     ),
-                    &actor,
+                    &admin.actor,
                 )
                 .await?;
             Ok(Redirect::to(&format!("/dashboard/surveys/{}/edit", definition.id)).into_response())
@@ -238,14 +211,12 @@ fn editor_response(
 
 async fn edit(
     State(state): State<Arc<AppState>>,
+    _: Admin,
     secure: Option<Extension<SecureCookies>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<EditQuery>,
 ) -> Result<Response, PageError> {
-    if let Err(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
     let secure = secure.is_some_and(|Extension(secure)| secure.0);
     let definition = latest(&state, &id).await?;
     let saved = query
@@ -266,18 +237,12 @@ async fn edit(
 
 async fn save(
     State(state): State<Arc<AppState>>,
+    admin: Admin,
     secure: Option<Extension<SecureCookies>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<EditForm>,
 ) -> Result<Response, PageError> {
-    if !same_origin(&headers) {
-        return Ok(cross_origin_refusal());
-    }
-    let actor = match admin(&state, &headers).await? {
-        Ok(actor) => actor,
-        Err(refusal) => return Ok(refusal),
-    };
     let secure = secure.is_some_and(|Extension(secure)| secure.0);
     let definition = latest(&state, &id).await?;
     let edited = survey_editor::apply(&definition, &form);
@@ -293,7 +258,7 @@ async fn save(
                     .record_audit(
                         "survey version saved",
                         &format!("{id} version {version}"),
-                        &actor,
+                        &admin.actor,
                     )
                     .await?;
             }
@@ -330,13 +295,10 @@ struct PreviewQuery {
 
 async fn preview(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _: Admin,
     Path(id): Path<String>,
     Query(query): Query<PreviewQuery>,
 ) -> Result<Response, PageError> {
-    if let Err(refusal) = admin(&state, &headers).await? {
-        return Ok(refusal);
-    }
     let survey = state
         .store
         .survey(&id, query.version)

@@ -296,7 +296,7 @@ async fn refusals_say_why_next_to_the_field_and_change_nothing() {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(
         page.text
-            .contains("Only the programme lead can give or revoke access")
+            .contains("Only the programme lead can manage surveys, invitations, access and alerts")
     );
     let by_viewer = post_form(
         &server,
@@ -432,4 +432,106 @@ async fn the_command_line_makes_lists_and_revokes_tokens() {
     );
     let (ok, _, err) = rapport(&["token", "create", "--role", "account"]);
     assert!(!ok && err.contains("at least one account"), "{err}");
+}
+
+/// Every page that runs the programme, read and sent: only the admin gets past the door,
+/// the others are told who may, without a session the sign-in page opens, and a form from
+/// another site is refused before anything is read or changed.
+#[tokio::test]
+async fn every_programme_page_is_for_the_admin_only() {
+    let server = TestServer::new().await;
+    let admin = admin_session(&server).await;
+    let viewer = crate::dashboard::session(&server, Role::Viewer, &[]).await;
+    let manager = crate::dashboard::session(&server, Role::Account, &["northwind"]).await;
+    let pages = [
+        "/dashboard/access",
+        "/dashboard/audit",
+        "/dashboard/surveys",
+        "/dashboard/surveys/client-portal/edit",
+        "/dashboard/surveys/client-portal/preview",
+        "/dashboard/invitations",
+        "/dashboard/webhooks",
+    ];
+    for path in pages {
+        let page = get(&server, path, Some(&admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);
+        for (who, session) in [("viewer", &viewer), ("account manager", &manager)] {
+            let page = get(&server, path, Some(session)).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path} as {who}");
+            assert!(
+                page.text.contains("Only the programme lead can manage"),
+                "{path} as {who}: {}",
+                page.text
+            );
+        }
+        let page = get(&server, path, None).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path} signed out");
+        assert_eq!(page.headers[header::LOCATION], "/dashboard", "{path}");
+    }
+
+    let forms = [
+        (
+            "/dashboard/access/tokens",
+            "label=Mallory&role=admin&accounts=",
+        ),
+        ("/dashboard/access/revoke", "key=abc"),
+        ("/dashboard/surveys", "template=client-portal&id=forged"),
+        ("/dashboard/surveys/client-portal/edit", "min_group_size=1"),
+        (
+            "/dashboard/invitations/upload",
+            "survey=client-portal&contacts=Eve%2Ceve%40example.com%2Cnorthwind",
+        ),
+        (
+            "/dashboard/invitations/resend",
+            "survey=client-portal&invitation=x",
+        ),
+        (
+            "/dashboard/webhooks",
+            "url=https%3A%2F%2Fexample.com%2Fhook&format=json&response_received=on",
+        ),
+        ("/dashboard/webhooks/x/remove", ""),
+    ];
+    let audit_before = server
+        .state
+        .store
+        .audit_entries("", 500)
+        .await
+        .unwrap()
+        .len();
+    for (path, body) in forms {
+        let forged = post_form(&server, path, body, Some(&admin), "cross-site").await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{path} cross-site");
+        assert!(
+            forged
+                .text
+                .contains("must be sent from the dashboard itself"),
+            "{path}: {}",
+            forged.text
+        );
+        for session in [&viewer, &manager] {
+            let refused = post_form(&server, path, body, Some(session), "same-origin").await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        }
+    }
+    assert_eq!(
+        server
+            .state
+            .store
+            .audit_entries("", 500)
+            .await
+            .unwrap()
+            .len(),
+        audit_before,
+        "a refused form changed nothing"
+    );
+    assert!(server.state.store.webhooks().await.unwrap().is_empty());
+    assert!(
+        server
+            .state
+            .store
+            .survey("forged", None)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

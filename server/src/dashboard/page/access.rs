@@ -170,18 +170,6 @@ pub(crate) fn access(
     Html(page("People and access · Rapport dashboard", body).into_string())
 }
 
-/// The page for a role that may not manage access.
-pub(crate) fn not_allowed() -> Html<String> {
-    let body = html! {
-        main class="narrow" {
-            h1 { "People and access" }
-            p class="error" role="alert" { "Only the programme lead can give or revoke access." }
-            p { a href="/dashboard" { "Back to the results" } }
-        }
-    };
-    Html(page("People and access · Rapport dashboard", body).into_string())
-}
-
 /// The whole audit log.
 pub(crate) fn audit_log(entries: &[AccessAuditRow]) -> Html<String> {
     let body = html! {

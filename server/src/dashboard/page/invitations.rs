@@ -270,15 +270,3 @@ pub(crate) fn invitations(input: &InvitationsPage<'_>) -> Html<String> {
     };
     Html(page("Invitations · Rapport dashboard", body).into_string())
 }
-
-/// The page for a role that may not manage invitations.
-pub(crate) fn not_allowed() -> Html<String> {
-    let body = html! {
-        main class="narrow" {
-            h1 { "Invitations" }
-            p class="error" role="alert" { "Only the programme lead can invite clients and see who was invited." }
-            p { a href="/dashboard" { "Back to the results" } }
-        }
-    };
-    Html(page("Invitations · Rapport dashboard", body).into_string())
-}

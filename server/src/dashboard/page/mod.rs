@@ -32,12 +32,8 @@ use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::report::Segmentation;
 use rapport_scoring::{Report, SegmentField};
 
-pub(crate) use access::{
-    AccessField, AccessPage, access, audit_log, not_allowed as access_not_allowed,
-};
-pub(crate) use invitations::{
-    InvitationsPage, invitations, not_allowed as invitations_not_allowed,
-};
+pub(crate) use access::{AccessField, AccessPage, access, audit_log};
+pub(crate) use invitations::{InvitationsPage, invitations};
 pub(crate) use login::login;
 pub(crate) use surveys::{
     EditorPage, SurveyListPage, editor, preview as survey_preview, survey_list,
@@ -131,6 +127,20 @@ pub(crate) fn cross_origin_refusal() -> Html<String> {
         main class="narrow" {
             h1 { "Refused" }
             p class="error" role="alert" { "This form must be sent from the dashboard itself." }
+        }
+    };
+    Html(page(DASHBOARD_TITLE, body).into_string())
+}
+
+/// The page for a signed-in role that may not run the programme.
+pub(crate) fn admin_only() -> Html<String> {
+    let body = html! {
+        main class="narrow" {
+            h1 { "For the programme lead" }
+            p class="error" role="alert" {
+                "Only the programme lead can manage surveys, invitations, access and alerts, and read the audit log."
+            }
+            p { a href="/dashboard" { "Back to the results" } }
         }
     };
     Html(page(DASHBOARD_TITLE, body).into_string())
