@@ -89,7 +89,11 @@ async fn survey(command: SurveyCommand) -> anyhow::Result<()> {
                 );
             }
             let store = Store::open(&database.database_url).await?;
-            match store.add_survey(&definition).await? {
+            let change = rapport_server::store::SurveyChange {
+                actor: access::COMMAND_LINE,
+                template: None,
+            };
+            match store.add_survey(&definition, change).await? {
                 AddOutcome::Added { version } => {
                     println!("added survey {} version {version}", definition.id)
                 }

@@ -18,7 +18,7 @@ use rapport_scoring::definition::DefinitionError;
 use rapport_scoring::ids::{Locale, SurveyId};
 use serde_json::Value;
 
-use crate::store::{AddOutcome, Store};
+use crate::store::{AddOutcome, Store, SurveyChange};
 
 /// One text of a survey, in every language it is written in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,7 +334,11 @@ pub fn from_template(template: &str, id: &str) -> Result<SurveyDefinition, EditE
 }
 
 /// Stores `definition` as a new survey, refusing an id that is taken.
-pub async fn create(store: &Store, definition: &SurveyDefinition) -> Result<u32, EditError> {
+pub async fn create(
+    store: &Store,
+    definition: &SurveyDefinition,
+    change: SurveyChange<'_>,
+) -> Result<u32, EditError> {
     if store
         .survey(definition.id.as_str(), None)
         .await
@@ -349,13 +353,20 @@ pub async fn create(store: &Store, definition: &SurveyDefinition) -> Result<u32,
             ),
         ));
     }
-    save(store, definition).await.map(|(version, _)| version)
+    save(store, definition, change)
+        .await
+        .map(|(version, _)| version)
 }
 
 /// Stores `definition` as the survey's next version; returns the version and whether
-/// anything changed (an unchanged form stores nothing).
-pub async fn save(store: &Store, definition: &SurveyDefinition) -> Result<(u32, bool), EditError> {
-    match store.add_survey(definition).await {
+/// anything changed (an unchanged form stores nothing). A new version is recorded in the
+/// audit log with `change`, in the same transaction.
+pub async fn save(
+    store: &Store,
+    definition: &SurveyDefinition,
+    change: SurveyChange<'_>,
+) -> Result<(u32, bool), EditError> {
+    match store.add_survey(definition, change).await {
         Ok(AddOutcome::Added { version }) => Ok((version, true)),
         Ok(AddOutcome::Unchanged { version }) => Ok((version, false)),
         Err(error) => Err(EditError::new(".", error.to_string())),

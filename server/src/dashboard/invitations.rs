@@ -80,7 +80,7 @@ async fn render(
     .await?;
     let has_next = rows.len() > PER_PAGE;
     rows.truncate(PER_PAGE);
-    let audit = state.store.invitation_audit(50).await?;
+    let audit = state.store.audit_entries("invitation", 50).await?;
     let (contacts, firm, expires) = extra.form;
     let input = InvitationsPage {
         surveys: &surveys,

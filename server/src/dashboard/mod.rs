@@ -397,7 +397,7 @@ async fn webhook_page(
 ) -> Result<Response, PageError> {
     let webhooks = state.store.webhooks().await?;
     let deliveries = state.store.webhook_deliveries(100).await?;
-    let audit = state.store.webhook_audit(50).await?;
+    let audit = state.store.audit_entries("webhook", 50).await?;
     let surveys = state.store.list_surveys().await?;
     Ok(axum::response::Html(page::webhooks(&page::WebhookPage {
         webhooks: &webhooks,

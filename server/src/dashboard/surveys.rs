@@ -19,6 +19,7 @@ use super::page::{self, EditorPage, SurveyListPage};
 use super::{Admin, PageError, SecureCookies};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::SurveyChange;
 use crate::survey_editor::{self, EditError, EditForm};
 
 /// The editor's Content-Security-Policy: the dashboard's, and the preview frame.
@@ -65,26 +66,19 @@ async fn create(
     Form(form): Form<NewSurveyForm>,
 ) -> Result<Response, PageError> {
     let id = form.id.trim();
-    let made = match survey_editor::from_template(form.template.trim(), id) {
-        Ok(definition) => survey_editor::create(&state.store, &definition)
+    let template = form.template.trim();
+    let change = SurveyChange {
+        actor: &admin.actor,
+        template: Some(template),
+    };
+    let made = match survey_editor::from_template(template, id) {
+        Ok(definition) => survey_editor::create(&state.store, &definition, change)
             .await
-            .map(|version| (definition, version)),
+            .map(|_| definition),
         Err(error) => Err(error),
     };
     match made {
-        Ok((definition, version)) => {
-            state
-                .store
-                .record_audit(
-                    "survey made",
-                    &format!(
-                        "{} version {version}, from the {} template",
-                        definition.id,
-                        form.template.trim()
-                    ),
-                    &admin.actor,
-                )
-                .await?;
+        Ok(definition) => {
             Ok(Redirect::to(&format!("/dashboard/surveys/{}/edit", definition.id)).into_response())
         }
         Err(error) => {
@@ -247,26 +241,20 @@ async fn save(
     let definition = latest(&state, &id).await?;
     let edited = survey_editor::apply(&definition, &form);
     let saved = match edited {
-        Ok(edited) => survey_editor::save(&state.store, &edited).await,
+        Ok(edited) => {
+            let change = SurveyChange {
+                actor: &admin.actor,
+                template: None,
+            };
+            survey_editor::save(&state.store, &edited, change).await
+        }
         Err(error) => Err(error),
     };
     match saved {
-        Ok((version, changed)) => {
-            if changed {
-                state
-                    .store
-                    .record_audit(
-                        "survey version saved",
-                        &format!("{id} version {version}"),
-                        &admin.actor,
-                    )
-                    .await?;
-            }
-            Ok(Redirect::to(&format!(
-                "/dashboard/surveys/{id}/edit?saved={version}&changed={changed}"
-            ))
-            .into_response())
-        }
+        Ok((version, changed)) => Ok(Redirect::to(&format!(
+            "/dashboard/surveys/{id}/edit?saved={version}&changed={changed}"
+        ))
+        .into_response()),
         Err(error) => {
             // Shown as sent: the texts and settings of the form over the stored version, so
             // nothing typed is lost.

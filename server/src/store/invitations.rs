@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use rapport_scoring::completion::InvitationRecord;
 
+use super::audit::AUDIT_INSERT;
 use super::display_names::{NameKind, UPSERT_DISPLAY_NAME};
-use super::{AccessAuditRow, Store, now, parse_confidentiality, sql};
+use super::{Store, now, parse_confidentiality, sql};
 use crate::invitation::{Invitation, Language};
 
 /// An invitation's state as the programme lead sees it, decided in SQL from its answer, its
@@ -347,15 +348,13 @@ impl Store {
                 }
             }
             if let Some(audit) = audit {
-                sqlx::query(
-                    "INSERT INTO invitation_audit (at, action, subject, actor) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(created_at.as_str())
-                .bind(audit.action.as_str())
-                .bind(audit.subject)
-                .bind(audit.actor)
-                .execute(&mut *transaction)
-                .await?;
+                sqlx::query(AUDIT_INSERT)
+                    .bind(created_at.as_str())
+                    .bind(audit.action.as_str())
+                    .bind(audit.subject)
+                    .bind(audit.actor)
+                    .execute(&mut *transaction)
+                    .await?;
             }
             transaction.commit().await?;
         });
@@ -459,18 +458,6 @@ impl Store {
             .await?
         });
         row.map(ResendSource::try_from).transpose()
-    }
-
-    /// The invitation audit, newest first: at most `limit` entries.
-    pub async fn invitation_audit(&self, limit: i64) -> anyhow::Result<Vec<AccessAuditRow>> {
-        Ok(on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
-                "SELECT at, action, subject, actor FROM invitation_audit ORDER BY id DESC LIMIT $1",
-            )
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        }))
     }
 
     /// Whether an invitation is recorded, and the response currently answering it.

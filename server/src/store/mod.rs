@@ -68,6 +68,7 @@ macro_rules! count_rewrite {
     }};
 }
 
+mod audit;
 mod bulk_read;
 mod columns;
 mod display_names;
@@ -86,6 +87,7 @@ mod surveys;
 mod tokens;
 mod webhooks;
 
+pub use audit::AuditRow;
 pub use columns::ScoredColumns;
 pub use display_names::{DisplayName, DisplayNames, NameKind};
 pub use exports::ExportRow;
@@ -96,11 +98,11 @@ pub use invitations::{
 };
 pub use reports::{ReportColumns, ResponsesRead};
 pub use responses::{InsertOutcome, NewResponse};
-pub use surveys::{AddOutcome, CompiledSurvey, SurveySummary};
-pub use tokens::{AccessAuditRow, StoredTokenListing, TokenKey};
+pub use surveys::{AddOutcome, CompiledSurvey, SurveyChange, SurveySummary};
+pub use tokens::{StoredTokenListing, TokenKey};
 pub use webhooks::{
     AttemptOutcome, ClaimedDelivery, DeliveryRow, NewDelivery, NewWebhook, ScannedResponse,
-    VersionToScan, WebhookAuditRow, WebhookRow,
+    VersionToScan, WebhookRow,
 };
 
 /// The database.

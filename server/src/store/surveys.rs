@@ -11,6 +11,7 @@ use rapport_scoring::entry::EntryLayout;
 use rapport_scoring::{Scorer, templates};
 use serde::Serialize;
 
+use super::audit::AUDIT_INSERT;
 use super::{Store, now};
 
 /// Compiled survey versions by id and version.
@@ -119,51 +120,53 @@ impl Store {
     /// Stores a definition. A survey not stored yet keeps the definition's own version. For a
     /// stored survey, content equal to the latest version's (whatever version number the
     /// definition carries) changes nothing; other content becomes the next version, so a
-    /// stored version is never rewritten under the responses that answered it.
-    pub async fn add_survey(&self, definition: &SurveyDefinition) -> anyhow::Result<AddOutcome> {
+    /// stored version is never rewritten under the responses that answered it. A new
+    /// version is recorded in the audit log as made by `change.actor`, in the same
+    /// transaction.
+    pub async fn add_survey(
+        &self,
+        definition: &SurveyDefinition,
+        change: SurveyChange<'_>,
+    ) -> anyhow::Result<AddOutcome> {
         definition.validate()?;
-        let latest: Option<StoredVersion> = on_pool!(&self.pool, |pool| {
-            sqlx::query_as("SELECT version, definition FROM surveys WHERE id = $1 ORDER BY version DESC LIMIT 1")
-                .bind(definition.id.as_str())
-                .fetch_optional(pool)
-                .await?
-        });
-        let mut stored = definition.clone();
-        if let Some(latest) = latest {
-            let latest_version =
-                u32::try_from(latest.version).context("stored survey version out of range")?;
-            let mut same_content = definition.clone();
-            same_content.version = latest_version;
-            if serde_json::from_str::<SurveyDefinition>(&latest.definition)
-                .context("stored survey definition does not parse")?
-                == same_content
-            {
-                return Ok(AddOutcome::Unchanged {
-                    version: latest_version,
-                });
-            }
-            stored.version = latest_version
-                .checked_add(1)
-                .context("survey version overflow")?;
-        }
-        // Two concurrent adds of the same survey race for one version; the primary key lets
-        // one win and turns the other into an error rather than a rewritten version.
-        let text = serde_json::to_string(&stored)?;
+        let at = now();
         on_pool!(&self.pool, |pool| {
+            let mut transaction = pool.begin().await?;
+            let latest: Option<StoredVersion> = sqlx::query_as(
+                "SELECT version, definition FROM surveys WHERE id = $1 ORDER BY version DESC LIMIT 1",
+            )
+            .bind(definition.id.as_str())
+            .fetch_optional(&mut *transaction)
+            .await?;
+            let (stored, first) = match next_version(definition, latest)? {
+                Next::Unchanged(version) => return Ok(AddOutcome::Unchanged { version }),
+                Next::Store { stored, first } => (stored, first),
+            };
+            // Two concurrent adds of the same survey race for one version; the primary key
+            // lets one win and turns the other into an error rather than a rewritten version.
+            let text = serde_json::to_string(&stored)?;
             sqlx::query(
                 "INSERT INTO surveys (id, version, definition, created_at) VALUES ($1, $2, $3, $4)",
             )
             .bind(stored.id.as_str())
             .bind(i64::from(stored.version))
             .bind(&text)
-            .bind(now().as_str())
-            .execute(pool)
+            .bind(at.as_str())
+            .execute(&mut *transaction)
             .await
-            .with_context(|| format!("storing survey {} version {}", stored.id, stored.version))?
-            .rows_affected()
-        });
-        Ok(AddOutcome::Added {
-            version: stored.version,
+            .with_context(|| format!("storing survey {} version {}", stored.id, stored.version))?;
+            let (action, subject) = change.audit_entry(&stored, first);
+            sqlx::query(AUDIT_INSERT)
+                .bind(at.as_str())
+                .bind(action)
+                .bind(subject)
+                .bind(change.actor)
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+            Ok(AddOutcome::Added {
+                version: stored.version,
+            })
         })
     }
 
@@ -277,4 +280,70 @@ impl Store {
         .await?);
         Ok(u64::try_from(count)?)
     }
+}
+
+/// Who stores a survey version, and from what, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct SurveyChange<'a> {
+    /// The command line, or the label and role of the token signed in.
+    pub actor: &'a str,
+    /// The template a new survey was made from, if any.
+    pub template: Option<&'a str>,
+}
+
+impl SurveyChange<'_> {
+    /// The audit action and subject for storing `stored`: `survey made` for the `first`
+    /// version stored, `survey version saved` after it.
+    fn audit_entry(&self, stored: &SurveyDefinition, first: bool) -> (&'static str, String) {
+        let mut subject = format!("{} version {}", stored.id, stored.version);
+        if let Some(template) = self.template {
+            subject.push_str(&format!(", from the {template} template"));
+        }
+        let action = if first {
+            "survey made"
+        } else {
+            "survey version saved"
+        };
+        (action, subject)
+    }
+}
+
+/// What storing a definition over the latest stored version does.
+enum Next {
+    /// Same content as the latest version: nothing to store.
+    Unchanged(u32),
+    /// The definition to store, with its version number; `first` when the survey has no
+    /// stored version yet.
+    Store {
+        stored: Box<SurveyDefinition>,
+        first: bool,
+    },
+}
+
+/// Decides the version a definition is stored as, given the latest stored version.
+fn next_version(
+    definition: &SurveyDefinition,
+    latest: Option<StoredVersion>,
+) -> anyhow::Result<Next> {
+    let mut stored = definition.clone();
+    let first = latest.is_none();
+    if let Some(latest) = latest {
+        let latest_version =
+            u32::try_from(latest.version).context("stored survey version out of range")?;
+        let mut same_content = definition.clone();
+        same_content.version = latest_version;
+        if serde_json::from_str::<SurveyDefinition>(&latest.definition)
+            .context("stored survey definition does not parse")?
+            == same_content
+        {
+            return Ok(Next::Unchanged(latest_version));
+        }
+        stored.version = latest_version
+            .checked_add(1)
+            .context("survey version overflow")?;
+    }
+    Ok(Next::Store {
+        stored: Box::new(stored),
+        first,
+    })
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
+use super::audit::AUDIT_INSERT;
 use super::{Store, now};
 use crate::auth::{Caller, Role};
 
@@ -86,19 +87,6 @@ pub struct StoredTokenListing {
     pub created_at: String,
     /// When it was last used, to within a few minutes (RFC 3339); `None` if never.
     pub last_used_at: Option<String>,
-}
-
-/// An entry of the access audit.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AccessAuditRow {
-    /// When (RFC 3339).
-    pub at: String,
-    /// `token made` or `token revoked`.
-    pub action: String,
-    /// The token: its key, role and label.
-    pub subject: String,
-    /// Who: the command line, or the label and role of the token signed in.
-    pub actor: String,
 }
 
 /// How the access audit names a token.
@@ -207,54 +195,14 @@ impl Store {
                 .bind(at.as_str())
                 .execute(&mut *transaction)
                 .await?;
-            sqlx::query("INSERT INTO access_audit (at, action, subject, actor) VALUES ($1, 'token made', $2, $3)")
+            sqlx::query(AUDIT_INSERT)
                 .bind(at.as_str())
+                .bind("token made")
                 .bind(&subject)
                 .bind(actor)
                 .execute(&mut *transaction)
                 .await?;
             transaction.commit().await?;
-        });
-        Ok(())
-    }
-
-    /// The audit entries whose action starts with `action_prefix` (`token`, `survey`),
-    /// newest first: at most `limit` of them.
-    pub async fn audit_entries(
-        &self,
-        action_prefix: &str,
-        limit: i64,
-    ) -> anyhow::Result<Vec<AccessAuditRow>> {
-        let pattern = format!("{action_prefix}%");
-        Ok(on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
-                "SELECT at, action, subject, actor FROM access_audit WHERE action LIKE $1 ORDER BY id DESC LIMIT $2",
-            )
-            .bind(&pattern)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        }))
-    }
-
-    /// Records in the audit that `actor` did `action` to `subject`.
-    pub async fn record_audit(
-        &self,
-        action: &str,
-        subject: &str,
-        actor: &str,
-    ) -> anyhow::Result<()> {
-        on_pool!(&self.pool, |pool| {
-            sqlx::query(
-                "INSERT INTO access_audit (at, action, subject, actor) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(now().as_str())
-            .bind(action)
-            .bind(subject)
-            .bind(actor)
-            .execute(pool)
-            .await?
-            .rows_affected()
         });
         Ok(())
     }
@@ -289,8 +237,9 @@ impl Store {
                     .execute(&mut *transaction)
                     .await?;
                 let role = Role::parse(role).context("stored token has an unknown role")?;
-                sqlx::query("INSERT INTO access_audit (at, action, subject, actor) VALUES ($1, 'token revoked', $2, $3)")
+                sqlx::query(AUDIT_INSERT)
                     .bind(at.as_str())
+                    .bind("token revoked")
                     .bind(audit_subject(key, role, label.as_deref()))
                     .bind(actor)
                     .execute(&mut *transaction)

@@ -17,6 +17,7 @@ use rapport_scoring::validate::Answers;
 
 use rapport_scoring::wire::ConfidentialityChoice;
 
+use super::audit::AUDIT_INSERT;
 use super::{Store, now, parse_confidentiality};
 
 /// A stored webhook, without its secret.
@@ -199,21 +200,6 @@ pub enum AttemptOutcome {
     },
 }
 
-/// An entry of the webhook audit log.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct WebhookAuditRow {
-    /// When.
-    pub at: String,
-    /// `created` or `removed`.
-    pub action: String,
-    /// The webhook.
-    pub webhook_id: String,
-    /// The host of its URL.
-    pub url_host: String,
-    /// Who: the command line, or a token's label and role.
-    pub actor: String,
-}
-
 impl Store {
     /// Adds a webhook and records who added it, in one transaction.
     pub async fn add_webhook(&self, webhook: &NewWebhook) -> anyhow::Result<()> {
@@ -233,10 +219,10 @@ impl Store {
                 .bind(&webhook.created_by)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO webhook_audit (at, action, webhook_id, url_host, actor) VALUES ($1, 'created', $2, $3, $4)")
+            sqlx::query(AUDIT_INSERT)
                 .bind(created.as_str())
-                .bind(&webhook.id)
-                .bind(&webhook.url_host)
+                .bind("webhook created")
+                .bind(audit_subject(&webhook.id, &webhook.url_host))
                 .bind(&webhook.created_by)
                 .execute(&mut *tx)
                 .await?;
@@ -262,10 +248,10 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if let Some(url) = &url {
-                sqlx::query("INSERT INTO webhook_audit (at, action, webhook_id, url_host, actor) VALUES ($1, 'removed', $2, $3, $4)")
+                sqlx::query(AUDIT_INSERT)
                     .bind(at.as_str())
-                    .bind(id)
-                    .bind(url_host_of(url))
+                    .bind("webhook removed")
+                    .bind(audit_subject(id, &url_host_of(url)))
                     .bind(actor)
                     .execute(&mut *tx)
                     .await?;
@@ -282,18 +268,6 @@ impl Store {
             sqlx::query_as(
             "SELECT id, url, format, events, survey_id, label, created_at, created_at_millis, created_by FROM webhooks ORDER BY created_at_millis, id"
         )
-        .fetch_all(pool)
-        .await?
-        }))
-    }
-
-    /// The audit log of webhooks, newest first.
-    pub async fn webhook_audit(&self, limit: i64) -> anyhow::Result<Vec<WebhookAuditRow>> {
-        Ok(on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
-            "SELECT at, action, webhook_id, url_host, actor FROM webhook_audit ORDER BY id DESC LIMIT $1"
-        )
-        .bind(limit)
         .fetch_all(pool)
         .await?
         }))
@@ -514,4 +488,10 @@ impl Store {
         .await?
         }))
     }
+}
+
+/// How the audit log names a webhook: its id and the host it sends to, never its path,
+/// which may itself be a secret.
+fn audit_subject(id: &str, url_host: &str) -> String {
+    format!("webhook {id} to {url_host}")
 }

@@ -64,7 +64,12 @@ async fn an_anonymous_survey_stores_no_identity() {
     let mut definition = template("post-negotiation").unwrap();
     definition.version = 2;
     definition.confidentiality = ConfidentialityMode::Anonymous;
-    server.state.store.add_survey(&definition).await.unwrap();
+    server
+        .state
+        .store
+        .add_survey(&definition, crate::support::SETUP)
+        .await
+        .unwrap();
     let response = json!({
         "format": 1,
         "response_id": "00000000-0000-4000-8000-0000000000a1",

@@ -303,7 +303,12 @@ async fn an_answer_is_not_replaced_while_another_writer_completes_its_batch() {
     answer(&server, 50, Kind::Invited(&link), 3).await;
     let mut definition = rapport_scoring::templates::template("client-portal").unwrap();
     definition.min_group_size = 6;
-    server.state.store.add_survey(&definition).await.unwrap();
+    server
+        .state
+        .store
+        .add_survey(&definition, crate::support::SETUP)
+        .await
+        .unwrap();
 
     let earlier = portal_response(50)["response_id"]
         .as_str()

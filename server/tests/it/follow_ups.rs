@@ -510,7 +510,12 @@ async fn a_contract_experience_rating_at_the_threshold_is_on_the_list_with_its_r
     let mut lenient = rapport_scoring::template("post-negotiation").unwrap();
     lenient.version = 2;
     lenient.close_loop.experience_threshold = 2;
-    server.state.store.add_survey(&lenient).await.unwrap();
+    server
+        .state
+        .store
+        .add_survey(&lenient, crate::support::SETUP)
+        .await
+        .unwrap();
     post_negotiation(
         &server,
         4,

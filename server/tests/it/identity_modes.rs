@@ -15,7 +15,12 @@ async fn a_confidential_respondent_asked_for_identity_has_it_sealed() {
     let mut definition = template("client-portal").unwrap();
     definition.version = 2;
     definition.ask_identity = IdentityRequest::Always;
-    server.state.store.add_survey(&definition).await.unwrap();
+    server
+        .state
+        .store
+        .add_survey(&definition, crate::support::SETUP)
+        .await
+        .unwrap();
     let (status, served) = server.get("/api/v1/surveys/client-portal").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(served["ask_identity"], "always", "{served}");

@@ -506,7 +506,7 @@ async fn rapport_invite_csv_checks_the_whole_file_as_the_page_does() {
             .unwrap(),
         [1, 0, 0, 0]
     );
-    let audit = store.invitation_audit(10).await.unwrap();
+    let audit = store.audit_entries("invitation", 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(
         (audit[0].action.as_str(), audit[0].actor.as_str()),

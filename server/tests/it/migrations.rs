@@ -11,6 +11,11 @@ use crate::support::{fresh_database_url, on_postgres};
 
 /// The migrations every release up to invitations had (0001–0003).
 async fn older_migrator() -> Migrator {
+    migrator_up_to(3).await
+}
+
+/// The migrations up to and including `last`.
+async fn migrator_up_to(last: i64) -> Migrator {
     let backend = if on_postgres() { "postgres" } else { "sqlite" };
     let mut migrator = Migrator::new(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,14 +25,17 @@ async fn older_migrator() -> Migrator {
     .await
     .unwrap();
     assert!(
-        migrator.migrations.len() > 3,
-        "this test needs migrations newer than 0003"
+        migrator
+            .migrations
+            .iter()
+            .any(|migration| migration.version > last),
+        "this test needs migrations newer than {last}"
     );
     migrator.migrations = Cow::Owned(
         migrator
             .migrations
             .iter()
-            .filter(|migration| migration.version <= 3)
+            .filter(|migration| migration.version <= last)
             .cloned()
             .collect(),
     );
@@ -138,4 +146,74 @@ async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
     store.close().await;
     // Opening again finds nothing left to migrate.
     Store::open(&url).await.unwrap().close().await;
+}
+
+/// Before 0016 the audit was kept in three tables; after it, in one, with nothing lost and
+/// in the order things happened.
+#[tokio::test]
+async fn the_three_audit_tables_become_one_log_in_time_order() {
+    const OLDER: [&str; 3] = [
+        "INSERT INTO access_audit (at, action, subject, actor) VALUES ('2026-05-01T10:00:00.000Z', 'token made', 'key 1a2b (admin, Ines)', 'command line')",
+        "INSERT INTO invitation_audit (at, action, subject, actor) VALUES ('2026-05-01T11:00:00.000Z', 'invitations made', 'client-portal: 3 invitations', 'dashboard: Ines (admin)')",
+        "INSERT INTO webhook_audit (at, action, webhook_id, url_host, actor) VALUES ('2026-05-01T09:00:00.000Z', 'created', 'wh_1', 'https://hooks.example', 'command line')",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    if on_postgres() {
+        let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+        migrator_up_to(15).await.run(&mut connection).await.unwrap();
+        for statement in OLDER {
+            sqlx::query(statement)
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        }
+    } else {
+        let options = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .create_if_missing(true);
+        let mut connection = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        migrator_up_to(15).await.run(&mut connection).await.unwrap();
+        for statement in OLDER {
+            sqlx::query(statement)
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        }
+        connection.close().await.unwrap();
+    }
+
+    let store = Store::open(&url).await.unwrap();
+    let log: Vec<(String, String, String)> = store
+        .audit_entries("", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| (entry.action, entry.subject, entry.actor))
+        .collect();
+    let expected = [
+        (
+            "invitations made",
+            "client-portal: 3 invitations",
+            "dashboard: Ines (admin)",
+        ),
+        ("token made", "key 1a2b (admin, Ines)", "command line"),
+        (
+            "webhook created",
+            "webhook wh_1 to https://hooks.example",
+            "command line",
+        ),
+    ]
+    .map(|(a, s, w)| (a.to_owned(), s.to_owned(), w.to_owned()));
+    assert_eq!(log, expected);
+    // Each page still reads its own part.
+    assert_eq!(store.audit_entries("webhook", 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store.audit_entries("invitation", 10).await.unwrap().len(),
+        1
+    );
+    store.close().await;
 }

@@ -163,7 +163,12 @@ async fn a_survey_that_requires_a_signed_context_refuses_unsigned_answers_and_sa
     let mut definition = rapport_scoring::template("client-portal").unwrap();
     definition.version = 2;
     definition.require_signed_context = true;
-    server.state.store.add_survey(&definition).await.unwrap();
+    server
+        .state
+        .store
+        .add_survey(&definition, crate::support::SETUP)
+        .await
+        .unwrap();
 
     let mut unsigned = portal_response(10);
     unsigned["survey_version"] = json!(2);

@@ -25,6 +25,13 @@ use sqlx::Connection as _;
 use tempfile::TempDir;
 use tower::ServiceExt as _;
 
+/// Who stores a survey a test sets up, for the audit log.
+pub(crate) const SETUP: rapport_server::store::SurveyChange<'static> =
+    rapport_server::store::SurveyChange {
+        actor: "test set-up",
+        template: None,
+    };
+
 /// A state whose database lives in a temporary directory, removed on drop.
 pub(crate) struct TestServer {
     pub(crate) state: AppState,

@@ -41,19 +41,28 @@ async fn an_edit_becomes_the_next_version_and_earlier_versions_are_kept() {
     let store = &server.state.store;
     let mut definition = template("client-portal").unwrap();
     assert_eq!(
-        store.add_survey(&definition).await.unwrap(),
+        store
+            .add_survey(&definition, crate::support::SETUP)
+            .await
+            .unwrap(),
         AddOutcome::Unchanged { version: 1 }
     );
     // The file still says version 1, but version 1 is what stored responses answered.
     definition.min_group_size = 8;
     assert_eq!(
-        store.add_survey(&definition).await.unwrap(),
+        store
+            .add_survey(&definition, crate::support::SETUP)
+            .await
+            .unwrap(),
         AddOutcome::Added { version: 2 }
     );
     // The same content again, whatever version number it carries, changes nothing.
     definition.version = 7;
     assert_eq!(
-        store.add_survey(&definition).await.unwrap(),
+        store
+            .add_survey(&definition, crate::support::SETUP)
+            .await
+            .unwrap(),
         AddOutcome::Unchanged { version: 2 }
     );
     let (_, latest) = server.get("/api/v1/surveys/client-portal").await;
@@ -72,7 +81,7 @@ async fn an_edit_becomes_the_next_version_and_earlier_versions_are_kept() {
     // Going back to the first content is an edit too: it becomes version 3.
     assert_eq!(
         store
-            .add_survey(&template("client-portal").unwrap())
+            .add_survey(&template("client-portal").unwrap(), crate::support::SETUP)
             .await
             .unwrap(),
         AddOutcome::Added { version: 3 }
@@ -218,7 +227,12 @@ async fn a_survey_admits_the_origins_its_definition_lists_and_no_others() {
     let mut definition = template("post-negotiation").unwrap();
     definition.version = 2;
     definition.allowed_origins = vec!["https://client-portal.example".to_owned()];
-    server.state.store.add_survey(&definition).await.unwrap();
+    server
+        .state
+        .store
+        .add_survey(&definition, crate::support::SETUP)
+        .await
+        .unwrap();
     let preflight = |survey: &str, origin: &str| {
         axum::http::Request::builder()
             .method("OPTIONS")

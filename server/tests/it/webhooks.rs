@@ -435,7 +435,10 @@ async fn confidential_and_anonymous_answers_produce_no_webhook_content() {
     let mut definition = rapport_scoring::template("post-negotiation").unwrap();
     definition.version = 2;
     definition.confidentiality = rapport_scoring::ConfidentialityMode::Anonymous;
-    store.add_survey(&definition).await.unwrap();
+    store
+        .add_survey(&definition, crate::support::SETUP)
+        .await
+        .unwrap();
     let anonymous = json!({
         "format": 1,
         "response_id": response_id(6),
@@ -644,23 +647,23 @@ async fn the_command_line_adds_lists_and_removes_webhooks_and_the_audit_says_who
     assert!(!ok && stderr.contains("no webhook"), "{stderr}");
     let store = &server.state.store;
     assert!(store.webhooks().await.unwrap().is_empty());
-    let audit = store.webhook_audit(10).await.unwrap();
-    let entries: Vec<(&str, &str, &str, &str)> = audit
+    let audit = store.audit_entries("webhook", 10).await.unwrap();
+    let entries: Vec<(&str, &str, &str)> = audit
         .iter()
         .map(|entry| {
             (
                 entry.action.as_str(),
-                entry.webhook_id.as_str(),
-                entry.url_host.as_str(),
+                entry.subject.as_str(),
                 entry.actor.as_str(),
             )
         })
         .collect();
+    let subject = format!("webhook {id} to https://hooks.slack.example");
     assert_eq!(
         entries,
         [
-            ("removed", id, "https://hooks.slack.example", "command line"),
-            ("created", id, "https://hooks.slack.example", "command line"),
+            ("webhook removed", subject.as_str(), "command line"),
+            ("webhook created", subject.as_str(), "command line"),
         ]
     );
 }
@@ -891,7 +894,7 @@ async fn the_admin_adds_and_removes_a_webhook_on_the_dashboard_and_the_audit_nam
     assert_eq!(headers[header::LOCATION], "/dashboard/webhooks");
     assert!(store.webhooks().await.unwrap().is_empty());
 
-    let audit = store.webhook_audit(10).await.unwrap();
+    let audit = store.audit_entries("webhook", 10).await.unwrap();
     let entries: Vec<(&str, &str)> = audit
         .iter()
         .map(|entry| (entry.action.as_str(), entry.actor.as_str()))
@@ -899,8 +902,8 @@ async fn the_admin_adds_and_removes_a_webhook_on_the_dashboard_and_the_audit_nam
     assert_eq!(
         entries,
         [
-            ("removed", "dashboard: Programme lead (admin)"),
-            ("created", "dashboard: Programme lead (admin)"),
+            ("webhook removed", "dashboard: Programme lead (admin)"),
+            ("webhook created", "dashboard: Programme lead (admin)"),
         ]
     );
     let (_, page) = get_page(&server, &admin, "/dashboard/webhooks").await;

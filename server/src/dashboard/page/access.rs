@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::super::html::page;
 use crate::auth::Role;
-use crate::store::{AccessAuditRow, StoredTokenListing};
+use crate::store::{AuditRow, StoredTokenListing};
 
 /// What the access page shows besides the list.
 #[derive(Debug, Default)]
@@ -72,7 +72,7 @@ fn field_id(field: AccessField) -> &'static str {
 /// The access page.
 pub(crate) fn access(
     tokens: &[StoredTokenListing],
-    audit: &[AccessAuditRow],
+    audit: &[AuditRow],
     input: &AccessPage<'_>,
 ) -> Html<String> {
     let (role, accounts, label) = input.form.unwrap_or(("viewer", "", ""));
@@ -171,7 +171,7 @@ pub(crate) fn access(
 }
 
 /// The whole audit log.
-pub(crate) fn audit_log(entries: &[AccessAuditRow]) -> Html<String> {
+pub(crate) fn audit_log(entries: &[AuditRow]) -> Html<String> {
     let body = html! {
         header class="top" {
             p class="brand" { "Rapport " span { "audit log" } }

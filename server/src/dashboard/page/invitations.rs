@@ -10,7 +10,7 @@ use maud::{Markup, html};
 
 use super::super::html::{page, url_encode};
 use crate::invitations::bulk::{COLUMNS, LineProblem, ListedInvitation};
-use crate::store::{AccessAuditRow, InvitationState, SurveySummary};
+use crate::store::{AuditRow, InvitationState, SurveySummary};
 
 /// Everything the invitations page shows.
 #[derive(Debug)]
@@ -29,7 +29,7 @@ pub(crate) struct InvitationsPage<'a> {
     /// Whether there is a next page.
     pub(crate) has_next: bool,
     /// The invitation audit, newest first.
-    pub(crate) audit: &'a [AccessAuditRow],
+    pub(crate) audit: &'a [AuditRow],
     /// Why the upload or a resend was refused: every problem with its line and field.
     pub(crate) problems: &'a [LineProblem],
     /// The form as it was sent, to fill it in again after a refusal: contacts, firm,
@@ -237,35 +237,7 @@ pub(crate) fn invitations(input: &InvitationsPage<'_>) -> Html<String> {
                     }
                 }
             }
-            section aria-labelledby="audit-heading" {
-                h2 id="audit-heading" { "Who made and resent invitations" }
-                @if input.audit.is_empty() {
-                    p { "No invitation has been made or resent yet." }
-                } @else {
-                    div class="scroll" {
-                        table id="invitation-audit" {
-                            thead {
-                                tr {
-                                    th scope="col" { "When" }
-                                    th scope="col" { "What" }
-                                    th scope="col" { "Invitations" }
-                                    th scope="col" { "By" }
-                                }
-                            }
-                            tbody {
-                                @for entry in input.audit {
-                                    tr {
-                                        td { (when(&entry.at)) }
-                                        td { (entry.action) }
-                                        td { (entry.subject) }
-                                        td { (entry.actor) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            (super::surveys::audit_table("Who made and resent invitations", "No invitation has been made or resent yet.", input.audit))
         }
     };
     Html(page("Invitations · Rapport dashboard", body).into_string())

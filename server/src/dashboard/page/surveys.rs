@@ -7,7 +7,7 @@ use rapport_scoring::definition::ConfidentialityMode;
 use rapport_scoring::templates::TEMPLATE_NAMES;
 
 use super::super::html::{humanise, page, sentence, url_encode};
-use crate::store::{AccessAuditRow, SurveySummary};
+use crate::store::{AuditRow, SurveySummary};
 use crate::survey_editor::{EditError, TextField, pointer_of};
 
 /// The top bar of the survey pages.
@@ -53,7 +53,7 @@ pub(crate) struct SurveyListPage<'a> {
 /// The list of surveys and the form that makes one from a template.
 pub(crate) fn survey_list(
     surveys: &[SurveySummary],
-    audit: &[AccessAuditRow],
+    audit: &[AuditRow],
     input: &SurveyListPage<'_>,
 ) -> Html<String> {
     let (template, id) = input.form.unwrap_or(("client-portal", ""));
@@ -104,7 +104,7 @@ pub(crate) fn survey_list(
 }
 
 /// The audit entries under `heading`.
-pub(crate) fn audit_table(heading: &str, empty: &str, audit: &[AccessAuditRow]) -> Markup {
+pub(crate) fn audit_table(heading: &str, empty: &str, audit: &[AuditRow]) -> Markup {
     html! {
         section aria-labelledby="audit-heading" {
             h2 id="audit-heading" { (heading) }

@@ -11,7 +11,7 @@ use rapport_scoring::wire::Timestamp;
 
 use super::DASHBOARD_TITLE;
 use crate::dashboard::html::{MISSING, page, url_encode};
-use crate::store::{DeliveryRow, SurveySummary, WebhookAuditRow, WebhookRow};
+use crate::store::{AuditRow, DeliveryRow, SurveySummary, WebhookRow};
 use crate::webhooks::{AddedWebhook, url_host};
 
 /// What the webhook page is drawn from.
@@ -22,7 +22,7 @@ pub(crate) struct WebhookPage<'a> {
     /// The latest deliveries, newest first.
     pub(crate) deliveries: &'a [DeliveryRow],
     /// The latest changes, newest first.
-    pub(crate) audit: &'a [WebhookAuditRow],
+    pub(crate) audit: &'a [AuditRow],
     /// Every survey, for the form's choice.
     pub(crate) surveys: &'a [SurveySummary],
     /// The webhook this answer added, with its secret.
@@ -159,27 +159,7 @@ pub(crate) fn webhooks(input: &WebhookPage<'_>) -> String {
                     }
                 }
             }
-            section id="webhook-audit" {
-                h2 { "Changes" }
-                @if audit.is_empty() {
-                    p { "No change yet." }
-                } @else {
-                    table {
-                        thead { tr {
-                            th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "Webhook" }
-                            th scope="col" { "Receiver" } th scope="col" { "Who" }
-                        } }
-                        tbody {
-                            @for entry in audit {
-                                tr {
-                                    td { (entry.at) } td { (entry.action) } td { code { (entry.webhook_id) } }
-                                    td { (entry.url_host) } td { (entry.actor) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            (super::surveys::audit_table("Changes to webhooks", "No webhook has been added or removed yet.", audit))
         }
     };
     page(&format!("Webhooks · {DASHBOARD_TITLE}"), body).into_string()
