@@ -1,6 +1,6 @@
 //! The "Invitations" page: `GET /dashboard/invitations` shows a survey's invitations and
 //! their states (admin only), `POST /dashboard/invitations/upload` makes invitations from a
-//! pasted list of contacts and answers with the file of links, and
+//! file of contacts or a pasted list and answers with the file of links, and
 //! `POST /dashboard/invitations/resend` replaces one link and answers with the new one.
 //!
 //! Links are secrets: they leave only in the body of the answer to the POST that made them,
@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Router};
@@ -174,7 +174,7 @@ fn links_download(survey_id: &str, what: &str, links: &[IssuedLink]) -> Response
 }
 
 /// The upload form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct UploadForm {
     #[serde(default)]
     survey: String,
@@ -184,6 +184,79 @@ struct UploadForm {
     firm: String,
     #[serde(default)]
     expires: String,
+}
+
+/// The upload form, sent as `multipart/form-data` by the page (so that a file of contacts
+/// can come with it: its text takes the place of the pasted list) or as a plain form.
+#[derive(Debug)]
+struct Upload {
+    form: UploadForm,
+    /// Why the chosen file could not be read, when it could not.
+    file_problem: Option<String>,
+}
+
+impl FromRequest<Arc<AppState>> for Upload {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Response> {
+        let multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("multipart/form-data"));
+        if !multipart {
+            let Form(form) = Form::<UploadForm>::from_request(request, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            return Ok(Self {
+                form,
+                file_problem: None,
+            });
+        }
+        let mut fields = Multipart::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let mut upload = Self {
+            form: UploadForm::default(),
+            file_problem: None,
+        };
+        let unreadable = |error: axum::extract::multipart::MultipartError| {
+            (error.status(), error.body_text()).into_response()
+        };
+        while let Some(field) = fields.next_field().await.map_err(unreadable)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(unreadable)?;
+            if name == "file" {
+                if bytes.is_empty() {
+                    continue;
+                }
+                match contacts_file_text(&bytes) {
+                    Ok(text) => upload.form.contacts = text,
+                    Err(problem) => upload.file_problem = Some(problem.to_owned()),
+                }
+                continue;
+            }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            match name.as_str() {
+                "survey" => upload.form.survey = text,
+                // A chosen file takes the place of the pasted list, whichever comes first.
+                "contacts" if upload.form.contacts.is_empty() => upload.form.contacts = text,
+                "firm" => upload.form.firm = text,
+                "expires" => upload.form.expires = text,
+                _ => {}
+            }
+        }
+        Ok(upload)
+    }
+}
+
+/// The text of a contacts file as spreadsheets save it: UTF-8, with or without the byte
+/// order mark that "CSV UTF-8" files start with.
+fn contacts_file_text(bytes: &[u8]) -> Result<String, &'static str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        "the file is not UTF-8 text: save it from your spreadsheet as \"CSV UTF-8\" and choose it again"
+    })
 }
 
 /// A problem with a form field rather than a line of the list.
@@ -201,7 +274,7 @@ async fn upload(
     headers: HeaderMap,
     public_url: Option<Extension<PublicUrl>>,
     secure: Option<Extension<SecureCookies>>,
-    Form(form): Form<UploadForm>,
+    Upload { form, file_problem }: Upload,
 ) -> Result<Response, PageError> {
     let Some(survey) = state.store.survey(&form.survey, None).await? else {
         return Err(ApiError::NotFound(format!("no survey {:?}", form.survey)).into());
@@ -229,6 +302,16 @@ async fn upload(
             .await
         }
     };
+    if let Some(problem) = file_problem {
+        return refuse(vec![field_problem("file", problem)]).await;
+    }
+    if form.contacts.trim().is_empty() {
+        return refuse(vec![field_problem(
+            "contacts",
+            "paste a list of contacts or choose a file of them".to_owned(),
+        )])
+        .await;
+    }
     let lifetime = match parse_lifetime(form.expires.trim()) {
         Ok(seconds) if seconds > 0 => seconds,
         Ok(_) => {

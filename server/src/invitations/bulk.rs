@@ -165,7 +165,7 @@ pub fn parse_contacts(text: &str, fallbacks: &Fallbacks) -> Result<Vec<Contact>,
             problems.push(LineProblem {
                 line: header_line,
                 field: "header".to_owned(),
-                problem: format!("the first line must name a {required} column"),
+                problem: format!("the first line must name the {required} column"),
             });
         }
     }

@@ -232,6 +232,96 @@ async fn uploaded_contacts_get_working_links_once_and_their_state_follows_the_cl
     );
 }
 
+/// Sends the page's form as the browser does, `multipart/form-data`, with `file` as the
+/// chosen file of contacts and `contacts` as the pasted list.
+async fn upload_file(server: &TestServer, session: &str, file: &[u8], contacts: &str) -> Page {
+    const BOUNDARY: &str = "----rapport-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("survey", "client-portal"),
+        ("contacts", contacts),
+        ("firm", "Hale & Partners"),
+        ("expires", "30d"),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"contacts.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let request = Request::post("/dashboard/invitations/upload")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .header("sec-fetch-site", "same-origin")
+        .header(header::COOKIE, format!("rapport_session={session}"))
+        .body(Body::from(body))
+        .unwrap();
+    let response = app(server.state.clone())
+        .layer(Extension(PublicUrl(PUBLIC_URL.to_owned())))
+        .oneshot(request)
+        .await
+        .unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Page {
+        status,
+        headers,
+        text: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_file_of_contacts_saved_from_a_spreadsheet_is_read_like_a_pasted_list() {
+    let server = TestServer::new().await;
+    let admin = session(&server, Role::Admin, &[]).await;
+    let page_before = page(&server, &admin).await;
+    assert!(
+        page_before.text.contains("enctype=\"multipart/form-data\"")
+            && page_before.text.contains("type=\"file\""),
+        "the form offers a file"
+    );
+
+    // "CSV UTF-8" from a spreadsheet: a byte order mark and Windows line ends. The file
+    // takes the place of the pasted text.
+    let mut file = b"\xEF\xBB\xBF".to_vec();
+    file.extend_from_slice(GOOD_LIST.replace('\n', "\r\n").as_bytes());
+    let rows = links_file(&upload_file(&server, &admin, &file, "ignored").await);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][0], "ana.ruiz@client.example");
+    assert!(rows[1][1].starts_with(&format!("{PUBLIC_URL}/s/")));
+
+    // A file in another encoding is refused with what to do, and nothing is made.
+    let latin1 = b"contact,name,account\nzoe@client.example,Zo\xEB,northwind\n";
+    let refused = upload_file(&server, &admin, latin1, "").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text.contains("save it from your spreadsheet as"),
+        "{}",
+        refused.text
+    );
+    // Neither a file nor a list: said so.
+    let empty = upload_file(&server, &admin, b"", "").await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        empty
+            .text
+            .contains("paste a list of contacts or choose a file"),
+        "{}",
+        empty.text
+    );
+    let listed = page(&server, &admin).await;
+    assert_eq!(count(&listed, "created"), 2);
+    assert!(!listed.text.contains("zoe@client.example"));
+}
+
 #[tokio::test]
 async fn a_bad_list_is_refused_line_by_line_and_nothing_is_stored() {
     let server = TestServer::new().await;
@@ -281,7 +371,7 @@ async fn a_bad_list_is_refused_line_by_line_and_nothing_is_stored() {
     assert!(
         no_account
             .text
-            .contains("the first line must name a account column")
+            .contains("the first line must name the account column")
     );
 }
 

@@ -87,7 +87,8 @@ fn upload_form(input: &InvitationsPage<'_>) -> Markup {
         section aria-labelledby="upload-heading" {
             h2 id="upload-heading" { "Invite clients" }
             p {
-                "Paste a list of contacts, one per line, with a first line naming the columns. "
+                "Choose a file of contacts saved from your spreadsheet as CSV, or paste the list, "
+                "one contact per line, with a first line naming the columns. "
                 "The columns are " code { (COLUMNS.join(",")) } "; only contact (the email) and "
                 "account are needed. Locale is en, fr, de, nl or es. Put a name that holds a comma "
                 "in double quotes."
@@ -113,10 +114,13 @@ fn upload_form(input: &InvitationsPage<'_>) -> Markup {
                     }
                 }
             }
-            form method="post" action="/dashboard/invitations/upload" class="login-form" {
+            form method="post" action="/dashboard/invitations/upload" class="login-form" enctype="multipart/form-data" {
                 input type="hidden" name="survey" value=(input.survey.id);
-                label for="contacts" { "Contacts" }
-                textarea id="contacts" name="contacts" rows="10" required
+                label for="file" { "A file of contacts (CSV)" }
+                input type="file" id="file" name="file" accept=".csv,text/csv,text/plain"
+                    aria-describedby=[(!input.problems.is_empty()).then_some("upload-errors")];
+                label for="contacts" { "Or paste the contacts" }
+                textarea id="contacts" name="contacts" rows="10"
                     aria-describedby=[(!input.problems.is_empty()).then_some("upload-errors")]
                     placeholder="contact,name,account,matter,locale,account_name,matter_name\nana.ruiz@client.example,Ana Ruiz,northwind,msa-2026,es,Northwind Traders,Master services agreement 2026" {
                     (contacts)
