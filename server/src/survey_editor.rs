@@ -80,6 +80,9 @@ pub fn pointer_of(field: &str) -> String {
 ///
 /// - `text|{pointer}|{locale}`: a text's wording in one language (empty: not translated);
 /// - `keywords|{pointer}`: a topic's keywords, separated by commas;
+/// - `remove_topic|{pointer}`: present when the topic at `pointer` is to be removed;
+/// - `new_topic_name` and `new_topic_keywords`: a topic to add (its id is made from its
+///   name, its name is in the survey's first language);
 /// - `confidentiality`, `min_group_size`, `allowed_origins` (one per line).
 pub type EditForm = Vec<(String, String)>;
 
@@ -229,7 +232,10 @@ pub fn apply(
     definition: &SurveyDefinition,
     form: &EditForm,
 ) -> Result<SurveyDefinition, EditError> {
-    let json = edited_json(definition, form)?;
+    let (json, new_topic_problem) = edited_json(definition, form)?;
+    if let Some(problem) = new_topic_problem {
+        return Err(problem);
+    }
     // A text left with no language at all would not parse as a text: name it instead.
     for field in text_fields(definition) {
         if json
@@ -251,18 +257,24 @@ pub fn apply(
 pub fn as_typed(definition: &SurveyDefinition, form: &EditForm) -> SurveyDefinition {
     edited_json(definition, form)
         .ok()
-        .and_then(|json| serde_json::from_value(json).ok())
+        .and_then(|(json, _)| serde_json::from_value(json).ok())
         .unwrap_or_else(|| definition.clone())
 }
 
-/// The definition's JSON with `form` applied, before `scoring` checks it.
-fn edited_json(definition: &SurveyDefinition, form: &EditForm) -> Result<Value, EditError> {
+/// The definition's JSON with `form` applied, before `scoring` checks it, and what is wrong
+/// with the topic the form adds (which is then left out), if anything.
+fn edited_json(
+    definition: &SurveyDefinition,
+    form: &EditForm,
+) -> Result<(Value, Option<EditError>), EditError> {
     let mut json =
         serde_json::to_value(definition).map_err(|error| EditError::new(".", error.to_string()))?;
     let known: BTreeSet<String> = text_fields(definition)
         .into_iter()
         .map(|field| field.pointer)
         .collect();
+    let mut removed_topics = BTreeSet::new();
+    let mut new_topic = ("", "");
     for (name, value) in form {
         let mut parts = name.splitn(3, '|');
         match (parts.next(), parts.next(), parts.next()) {
@@ -300,6 +312,18 @@ fn edited_json(definition: &SurveyDefinition, form: &EditForm) -> Result<Value, 
                     .map(|keyword| Value::String(keyword.to_owned()))
                     .collect();
             }
+            (Some("remove_topic"), Some(pointer), None) => {
+                let index = pointer
+                    .strip_prefix("/topics/")
+                    .and_then(|index| index.parse::<usize>().ok())
+                    .filter(|index| *index < definition.topics.len())
+                    .ok_or_else(|| {
+                        EditError::new(name.as_str(), "is not a topic of this survey")
+                    })?;
+                removed_topics.insert(index);
+            }
+            (Some("new_topic_name"), None, None) => new_topic.0 = value.trim(),
+            (Some("new_topic_keywords"), None, None) => new_topic.1 = value.trim(),
             (Some("confidentiality"), None, None) => {
                 json["confidentiality"] = Value::String(value.trim().to_owned());
             }
@@ -320,7 +344,89 @@ fn edited_json(definition: &SurveyDefinition, form: &EditForm) -> Result<Value, 
             _ => {}
         }
     }
-    Ok(json)
+    // Removed after every other field is applied, highest first, so that the pointers the
+    // form named stay right until then.
+    if let Some(Value::Array(topics)) = json.get_mut("topics") {
+        for index in removed_topics.iter().rev() {
+            topics.remove(*index);
+        }
+    }
+    let new_topic = match new_topic_json(definition, &json, new_topic) {
+        Ok(Some(topic)) => {
+            match json.get_mut("topics") {
+                Some(Value::Array(topics)) => topics.push(topic),
+                _ => json["topics"] = Value::Array(vec![topic]),
+            }
+            None
+        }
+        Ok(None) => None,
+        Err(problem) => Some(problem),
+    };
+    Ok((json, new_topic))
+}
+
+/// The topic the form adds, as JSON, or `None` when its name is left empty. Its id is its
+/// name in lower case with hyphens between words; its name is written in the survey's
+/// first language, and can be translated like any text once saved.
+fn new_topic_json(
+    definition: &SurveyDefinition,
+    json: &Value,
+    (name, keywords): (&str, &str),
+) -> Result<Option<Value>, EditError> {
+    if name.is_empty() {
+        if !keywords.is_empty() {
+            return Err(EditError::new(
+                "new_topic_name",
+                "give the new topic a name, such as Billing",
+            ));
+        }
+        return Ok(None);
+    }
+    let id: String = name
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if id.is_empty() {
+        return Err(EditError::new(
+            "new_topic_name",
+            "a topic's name needs at least one letter or digit from a to z or 0 to 9",
+        ));
+    }
+    let taken = json
+        .get("topics")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|topic| topic.get("id").and_then(Value::as_str) == Some(id.as_str()));
+    if taken {
+        return Err(EditError::new(
+            "new_topic_name",
+            format!("there is a topic called {name} already"),
+        ));
+    }
+    let keywords: Vec<Value> = keywords
+        .split(',')
+        .map(str::trim)
+        .filter(|keyword| !keyword.is_empty())
+        .map(|keyword| Value::String(keyword.to_owned()))
+        .collect();
+    if keywords.is_empty() {
+        return Err(EditError::new(
+            "new_topic_keywords",
+            "give the words that put a written answer under the new topic, separated by commas",
+        ));
+    }
+    let language = locales(definition, None)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "en".to_owned());
+    Ok(Some(serde_json::json!({
+        "id": id,
+        "label": { language: name },
+        "keywords": keywords,
+    })))
 }
 
 /// A new survey `id` from the built-in template `template`, at version 1.

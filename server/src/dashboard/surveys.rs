@@ -151,18 +151,34 @@ fn snippet(
     text
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the editor says besides the definition it shows.
+#[derive(Debug, Default)]
+struct Feedback<'a> {
+    /// A language being added.
+    add: Option<&'a str>,
+    /// Why the form was refused.
+    errors: &'a [EditError],
+    /// The version just saved, and whether anything had changed.
+    saved: Option<(u32, bool)>,
+    /// The new topic's name and keywords as typed, when it was refused.
+    new_topic: (&'a str, &'a str),
+}
+
 fn editor_response(
     state: &AppState,
     headers: &HeaderMap,
     secure: bool,
     definition: &SurveyDefinition,
     shown: &SurveyDefinition,
-    add: Option<&str>,
-    errors: &[EditError],
-    saved: Option<(u32, bool)>,
+    feedback: Feedback<'_>,
     status: StatusCode,
 ) -> Response {
+    let Feedback {
+        add,
+        errors,
+        saved,
+        new_topic,
+    } = feedback;
     let texts = survey_editor::text_fields(shown);
     let locales = survey_editor::locales(shown, add);
     let topics: Vec<(String, String, String)> = shown
@@ -191,6 +207,7 @@ fn editor_response(
         min_group_size: &shown.min_group_size.to_string(),
         allowed_origins: &shown.allowed_origins.join("\n"),
         topics: &topics,
+        new_topic,
         errors,
         saved,
         snippet: &snippet,
@@ -222,9 +239,11 @@ async fn edit(
         secure,
         &definition,
         &definition,
-        query.add.as_deref(),
-        &[],
-        saved,
+        Feedback {
+            add: query.add.as_deref(),
+            saved,
+            ..Feedback::default()
+        },
         StatusCode::OK,
     ))
 }
@@ -259,15 +278,29 @@ async fn save(
             // Shown as sent: the texts and settings of the form over the stored version, so
             // nothing typed is lost.
             let shown = survey_editor::as_typed(&definition, &form);
+            // A refused new topic is not in what is shown: give back what was typed for it.
+            let typed = |name: &str| {
+                form.iter()
+                    .find(|(field, _)| field == name)
+                    .map_or("", |(_, value)| value.as_str())
+            };
+            let new_topic = if error.field.starts_with("new_topic_") {
+                (typed("new_topic_name"), typed("new_topic_keywords"))
+            } else {
+                ("", "")
+            };
+            let errors = [error];
             Ok(editor_response(
                 &state,
                 &headers,
                 secure,
                 &definition,
                 &shown,
-                None,
-                &[error],
-                None,
+                Feedback {
+                    errors: &errors,
+                    new_topic,
+                    ..Feedback::default()
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))
         }

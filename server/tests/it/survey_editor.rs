@@ -448,3 +448,98 @@ async fn only_the_admin_edits_surveys_and_only_from_the_dashboard() {
         "the form comes back as sent"
     );
 }
+
+/// The topics of the latest version of `id`: each id with its keywords.
+async fn topics_of(server: &TestServer, id: &str) -> (u32, Vec<(String, Vec<String>)>) {
+    let survey = server.state.store.survey(id, None).await.unwrap().unwrap();
+    let definition = survey.definition();
+    (
+        definition.version,
+        definition
+            .topics
+            .iter()
+            .map(|topic| (topic.id.to_string(), topic.keywords.clone()))
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn topics_are_added_and_removed_in_a_new_version_and_a_bad_one_is_refused_as_typed() {
+    let server = TestServer::new().await;
+    let admin = session(&server, Role::Admin, &[]).await;
+    let path = "/dashboard/surveys/client-portal/edit";
+    let (first_version, before) = topics_of(&server, "client-portal").await;
+    assert!(before.len() >= 2, "the template has topics: {before:?}");
+    let (dropped, kept) = (&before[0].0, &before[1].0);
+
+    let editor = get(&server, path, Some(&admin)).await;
+    assert!(editor.text.contains("id=\"new_topic_name\""));
+    let removal = "remove_topic|/topics/0".to_owned();
+    assert!(
+        editor.text.contains(&format!("name=\"{removal}\"")),
+        "each topic has its remove box"
+    );
+    let form = form_of(
+        &editor.text,
+        &[
+            (removal.as_str(), "on"),
+            ("new_topic_name", "Billing & fees"),
+            ("new_topic_keywords", "invoice, bill ,, fee"),
+        ],
+    );
+    let saved = post_form(&server, path, &form, Some(&admin), "same-origin").await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let (version, after) = topics_of(&server, "client-portal").await;
+    assert_eq!(version, first_version + 1);
+    assert!(!after.iter().any(|(id, _)| id == dropped), "{after:?}");
+    assert!(after.iter().any(|(id, _)| id == kept));
+    assert_eq!(
+        after.last().unwrap(),
+        &(
+            "billing-fees".to_owned(),
+            vec!["invoice".to_owned(), "bill".to_owned(), "fee".to_owned()]
+        )
+    );
+    // The old version keeps its topics.
+    let old = server
+        .state
+        .store
+        .survey("client-portal", Some(first_version))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.definition().topics.len(), before.len());
+    // The new topic's name is a text like any other, to translate.
+    let editor = get(&server, path, Some(&admin)).await;
+    assert!(
+        editor.text.contains("Billing &amp; fees"),
+        "{}",
+        editor.text
+    );
+
+    // A name without words, and a name taken already: refused next to the field, nothing
+    // saved, and what was typed is still there.
+    for (name, keywords, expected) in [
+        ("Handover", "", "Give the words that put a written answer"),
+        (
+            "Billing fees",
+            "charge",
+            "There is a topic called Billing fees already",
+        ),
+        ("", "orphan", "Give the new topic a name"),
+    ] {
+        let form = form_of(
+            &editor.text,
+            &[("new_topic_name", name), ("new_topic_keywords", keywords)],
+        );
+        let refused = post_form(&server, path, &form, Some(&admin), "same-origin").await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(
+            refused.text.contains(expected),
+            "{expected}: {}",
+            refused.text
+        );
+        assert!(refused.text.contains(&format!("value=\"{keywords}\"")));
+        assert_eq!(topics_of(&server, "client-portal").await.0, version);
+    }
+}

@@ -147,6 +147,8 @@ pub(crate) struct EditorPage<'a> {
     pub(crate) allowed_origins: &'a str,
     /// Each topic's pointer, id and keywords (comma-separated).
     pub(crate) topics: &'a [(String, String, String)],
+    /// The new topic's name and keywords as typed, when a form is shown again.
+    pub(crate) new_topic: (&'a str, &'a str),
     /// Why the last save was refused.
     pub(crate) errors: &'a [EditError],
     /// What the last save did: the version stored, and whether anything changed.
@@ -202,6 +204,7 @@ pub(crate) fn editor(input: &EditorPage<'_>) -> Html<String> {
             }) || ["/confidentiality", "/min_group_size", "/allowed_origins"]
                 .iter()
                 .any(|field| pointer.starts_with(field))
+                || error.field.starts_with("new_topic_")
         })
         .collect();
     let unplaced: Vec<&EditError> = errors
@@ -304,15 +307,27 @@ pub(crate) fn editor(input: &EditorPage<'_>) -> Html<String> {
                         }
                     }
                 }
-                @if !input.topics.is_empty() {
-                    section aria-labelledby="topics-heading" {
-                        h2 id="topics-heading" { "Topics" }
-                        p { "Words that put a written answer under a topic, separated by commas. A word matches every word that starts with it: " code { "respons" } " matches “responsive”." }
-                        @for (pointer, topic, keywords) in input.topics {
-                            @let field = format!("keywords|{pointer}");
-                            label for=(field) { (humanise(topic)) }
-                            input type="text" id=(field) name=(field) value=(keywords);
+                section aria-labelledby="topics-heading" {
+                    h2 id="topics-heading" { "Topics" }
+                    p { "Words that put a written answer under a topic, separated by commas. A word matches every word that starts with it: " code { "respons" } " matches “responsive”." }
+                    @for (pointer, topic, keywords) in input.topics {
+                        @let field = format!("keywords|{pointer}");
+                        @let remove = format!("remove_topic|{}", pointer.trim_end_matches("/keywords"));
+                        label for=(field) { (humanise(topic)) }
+                        input type="text" id=(field) name=(field) value=(keywords);
+                        label class="inline" for=(remove) {
+                            input type="checkbox" id=(remove) name=(remove);
+                            " Remove the topic " (humanise(topic)) " from the new version"
                         }
+                    }
+                    fieldset {
+                        legend { "Add a topic" }
+                        label for="new_topic_name" { "Name, such as Billing" }
+                        input type="text" id="new_topic_name" name="new_topic_name" value=(input.new_topic.0) maxlength="80";
+                        @if let Some(error) = error_for(errors, "new_topic_name") { (error) }
+                        label for="new_topic_keywords" { "Words, separated by commas, such as invoice, bill, fee" }
+                        input type="text" id="new_topic_keywords" name="new_topic_keywords" value=(input.new_topic.1);
+                        @if let Some(error) = error_for(errors, "new_topic_keywords") { (error) }
                     }
                 }
                 button type="submit" { "Save as a new version" }
