@@ -83,7 +83,8 @@ pub fn pointer_of(field: &str) -> String {
 /// - `remove_topic|{pointer}`: present when the topic at `pointer` is to be removed;
 /// - `new_topic_name` and `new_topic_keywords`: a topic to add (its id is made from its
 ///   name, its name is in the survey's first language);
-/// - `confidentiality`, `min_group_size`, `allowed_origins` (one per line).
+/// - `confidentiality`, `min_group_size`, `allowed_origins` (one per line),
+///   `require_signed_context` (`yes` or `no`).
 pub type EditForm = Vec<(String, String)>;
 
 /// Whether `text` has the form of a locale tag.
@@ -332,6 +333,9 @@ fn edited_json(
                     EditError::new("min_group_size", "must be a whole number, such as 5")
                 })?;
                 json["min_group_size"] = Value::from(size);
+            }
+            (Some("require_signed_context"), None, None) => {
+                json["require_signed_context"] = Value::Bool(value.trim() == "yes");
             }
             (Some("allowed_origins"), None, None) => {
                 json["allowed_origins"] = value

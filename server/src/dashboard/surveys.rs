@@ -144,11 +144,21 @@ fn snippet(
         text.push_str(
             "\n    contact-name=\"NAME\" contact-email=\"EMAIL\" expires=\"UNIX-SECONDS\"\n    signature=\"HMAC-SHA256 SIGNATURE\"",
         );
-        text.push_str("></rapport-survey>\n\n<!-- This survey accepts only answers your portal signs: compute the signature on your\n     server with the survey's portal secret, as docs/SIGNED-CONTEXT.md shows. -->\n");
+        text.push_str("></rapport-survey>\n\n<!-- This survey accepts only answers your portal signs: fill in the signed-in client\n     and the signature your server computes (below). -->\n");
     } else {
         text.push_str("></rapport-survey>\n");
     }
     text
+}
+
+/// The portal's signing code, in Node and in Python, as `docs/signed-context` holds it
+/// (tested there), followed by a call for survey `survey`.
+fn signing_code(survey: &str) -> String {
+    format!(
+        "{node}\n// Where the page is made, for the client signed in:\nconst expires = Math.floor(Date.now() / 1000) + 3600;\nconst signature = signContext(process.env.RAPPORT_PORTAL_SECRET, {{\n  survey: '{survey}', account, matter, name, email, expires,\n}});\n\n\n{python}\n\n# Where the page is made, for the client signed in:\nimport os\nimport time\n\nexpires = int(time.time()) + 3600\nsignature = sign_context(os.environ[\"RAPPORT_PORTAL_SECRET\"], \"{survey}\", account, email, expires, matter, name)\n",
+        node = include_str!("../../../docs/signed-context/sign.mjs").trim_end(),
+        python = include_str!("../../../docs/signed-context/sign.py").trim_end(),
+    )
 }
 
 /// What the editor says besides the definition it shows.
@@ -198,6 +208,9 @@ fn editor_response(
         .and_then(|value| value.as_str().map(str::to_owned))
         .unwrap_or_default();
     let snippet = snippet(state, headers, secure, definition);
+    let signing = definition
+        .require_signed_context
+        .then(|| signing_code(definition.id.as_str()));
     let page = page::editor(&EditorPage {
         id: definition.id.as_str(),
         version: definition.version,
@@ -207,6 +220,8 @@ fn editor_response(
         min_group_size: &shown.min_group_size.to_string(),
         allowed_origins: &shown.allowed_origins.join("\n"),
         topics: &topics,
+        require_signed_context: shown.require_signed_context,
+        signing: signing.as_deref(),
         new_topic,
         errors,
         saved,

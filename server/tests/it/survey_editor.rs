@@ -543,3 +543,44 @@ async fn topics_are_added_and_removed_in_a_new_version_and_a_bad_one_is_refused_
         assert_eq!(topics_of(&server, "client-portal").await.0, version);
     }
 }
+
+#[tokio::test]
+async fn a_survey_that_only_takes_signed_answers_shows_the_portal_how_to_sign() {
+    let server = TestServer::new().await;
+    let admin = session(&server, Role::Admin, &[]).await;
+    let path = "/dashboard/surveys/client-portal/edit";
+    let editor = get(&server, path, Some(&admin)).await;
+    assert!(editor.text.contains("id=\"require_signed_context\""));
+    assert!(!editor.text.contains("id=\"signing\""));
+
+    let form = form_of(&editor.text, &[("require_signed_context", "yes")]);
+    let saved = post_form(&server, path, &form, Some(&admin), "same-origin").await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let survey = server
+        .state
+        .store
+        .survey("client-portal", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(survey.definition().require_signed_context);
+
+    let editor = get(&server, path, Some(&admin)).await;
+    // The snippet names the signed attributes, and the code that signs them follows, for
+    // this survey, with where the secret comes from.
+    for expected in [
+        "contact-email=&quot;EMAIL&quot;",
+        "signature=&quot;HMAC-SHA256 SIGNATURE&quot;",
+        "export function signContext(secret",
+        "survey: &#39;client-portal&#39;",
+        "def sign_context(secret",
+        "rapport key portal-secret --survey client-portal",
+    ] {
+        let found =
+            editor.text.contains(expected) || editor.text.contains(&expected.replace("&#39;", "'"));
+        assert!(found, "{expected} in the editor");
+    }
+    // Never a secret on the page.
+    let secret = rapport_server::portal::portal_secret(&server.state.identity_key, "client-portal");
+    assert!(!editor.text.contains(&secret));
+}

@@ -147,6 +147,10 @@ pub(crate) struct EditorPage<'a> {
     pub(crate) allowed_origins: &'a str,
     /// Each topic's pointer, id and keywords (comma-separated).
     pub(crate) topics: &'a [(String, String, String)],
+    /// Whether the survey accepts only answers a portal signs or an invitation brings.
+    pub(crate) require_signed_context: bool,
+    /// The code that signs the portal's context, when the survey requires it.
+    pub(crate) signing: Option<&'a str>,
     /// The new topic's name and keywords as typed, when a form is shown again.
     pub(crate) new_topic: (&'a str, &'a str),
     /// Why the last save was refused.
@@ -270,6 +274,11 @@ pub(crate) fn editor(input: &EditorPage<'_>) -> Html<String> {
                     label for="allowed_origins" { "Sites that may embed the survey (one per line, such as https://portal.example.com)" }
                     textarea id="allowed_origins" name="allowed_origins" rows="3" { (input.allowed_origins) }
                     @for message in setting_error("allowed_origins") { p class="error" role="alert" { (message) } }
+                    label for="require_signed_context" { "Who may answer" }
+                    select id="require_signed_context" name="require_signed_context" {
+                        option value="no" selected[!input.require_signed_context] { "Anyone who opens a page that embeds it" }
+                        option value="yes" selected[input.require_signed_context] { "Only clients your portal signs in, or who follow an invitation link" }
+                    }
                 }
                 section aria-labelledby="texts-heading" {
                     h2 id="texts-heading" { "Texts" }
@@ -349,6 +358,16 @@ pub(crate) fn editor(input: &EditorPage<'_>) -> Html<String> {
                 h2 id="snippet-heading" { "Embed it" }
                 p { "Paste this into the page of your client portal where the survey should appear:" }
                 pre class="snippet" tabindex="0" aria-label="Embed snippet" { code id="snippet" { (input.snippet) } }
+                @if let Some(signing) = input.signing {
+                    h3 { "Sign on your portal's server" }
+                    p {
+                        "This survey accepts only answers your portal vouches for. Your portal's server signs who is "
+                        "signed in with the survey's portal secret, which "
+                        code { "rapport key portal-secret --survey " (input.id) }
+                        " prints; keep it on the server like a password, never in a page. In Node or in Python:"
+                    }
+                    pre class="snippet" tabindex="0" aria-label="Signing code" { code id="signing" { (signing) } }
+                }
             }
         }
     };
