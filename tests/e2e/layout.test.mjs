@@ -107,6 +107,14 @@ function unfoldAll(page) {
   return page.evaluate(() => { for (const details of document.querySelectorAll('details')) details.open = true; });
 }
 
+/** Prints the page to PDF as the browser's print dialog would, saves it, and counts its pages. */
+async function printedPages(cdp, name) {
+  const { data } = await cdp.send('Page.printToPDF', { preferCSSPageSize: true, printBackground: true });
+  const pdf = Buffer.from(data, 'base64');
+  writeFileSync(path.join(shots, `${name}.pdf`), pdf);
+  return (pdf.toString('latin1').match(/\/Type\s*\/Page(?![a-zA-Z])/g) ?? []).length;
+}
+
 async function axeViolations(page) {
   await page.addScriptTag({ path: axePath });
   return page.evaluate(async () => {
@@ -207,22 +215,24 @@ test('the one-page summary repeats the dashboard’s figures in plain words and 
   assert.equal(await page.locator('.summary-bar').isVisible(), false, 'no navigation in print');
   await capture(cdp, 'summary-print');
   await cdp.send('Emulation.setEmulatedMedia', { media: '' });
-  const { data } = await cdp.send('Page.printToPDF', { preferCSSPageSize: true, printBackground: true });
-  const pdf = Buffer.from(data, 'base64');
-  writeFileSync(path.join(shots, 'summary.pdf'), pdf);
-  const pages = pdf.toString('latin1').match(/\/Type\s*\/Page(?![a-zA-Z])/g) ?? [];
-  assert.equal(pages.length, 1, `the summary prints on ${pages.length} pages`);
+  const pages = await printedPages(cdp, 'summary');
+  assert.equal(pages, 1, `the summary prints on ${pages} pages`);
   assert.deepEqual(errors, []);
   await context.close();
 });
 
-test('an account manager’s summary covers their account only, and needs a session', async () => {
+test('an account manager’s summary covers their account only, fits one page, and needs a session', async () => {
   const signedOut = await fetch(`${server.url}/dashboard/summary?survey=client-portal`, { redirect: 'manual' });
   assert.equal(signedOut.status, 303);
   assert.equal(signedOut.headers.get('location'), '/dashboard');
 
-  const { context, page } = await signIn(tokens.account);
+  const { context, page, cdp } = await signIn(tokens.account);
   await page.goto(`${server.url}/dashboard/summary?survey=client-portal`);
+  // Beside the admin's figures, it says how confidential answers are published, and still
+  // prints on one page.
+  assert.equal(await page.locator('#publication').count(), 1);
+  const pages = await printedPages(cdp, 'summary-account');
+  assert.equal(pages, 1, `the account manager's summary prints on ${pages} pages`);
   assert.match(await page.locator('.one-page .meta').textContent(), /account manager for northwind/);
   const report = await (await fetch(`${server.url}/api/v1/surveys/client-portal/report`, { headers: { authorization: `Bearer ${tokens.account}` } })).json();
   assert.equal(await page.locator('#brief-responses').textContent(), String(report.report.overall.n));
