@@ -38,6 +38,10 @@ pub(crate) fn one_page_summary(
         url_encode(definition.id.as_str()),
         definition.version
     );
+    // How confidential answers reach the figures, for every role but admin.
+    let notice = report
+        .protected_batch_size
+        .map(|batch_size| publication(batch_size, report.published_at.as_deref()));
     let body = html! {
         nav class="summary-bar" aria-label="Summary" {
             a href=(dashboard) id="back-to-dashboard" { "Back to the dashboard" }
@@ -52,19 +56,21 @@ pub(crate) fn one_page_summary(
                 }
             }
             @match &report.report {
-                None => (counts_only(report.n, definition.min_group_size)),
-                Some(results) => (brief(definition, results)),
-            }
-            @if let Some(batch_size) = report.protected_batch_size {
-                (publication(batch_size, report.published_at.as_deref()))
+                None => {
+                    (counts_only(report.n, definition.min_group_size))
+                    @if let Some(notice) = &notice { (notice) }
+                }
+                Some(results) => (brief(definition, results, notice.as_ref())),
             }
         }
     };
     page(&format!("{title} · summary · {DASHBOARD_TITLE}"), body).into_string()
 }
 
-/// The figures of a report the caller may see, in the order a reader asks for them.
-fn brief(definition: &SurveyDefinition, report: &Report) -> Markup {
+/// The figures of a report the caller may see, in the order a reader asks for them, with
+/// the `notice` on how confidential answers are published beside the topics, where the page
+/// has room for it.
+fn brief(definition: &SurveyDefinition, report: &Report, notice: Option<&Markup>) -> Markup {
     let overall = &report.overall;
     let waves = report.segments.iter().find(|segmentation| {
         SegmentField::parse(definition, &segmentation.field).ok() == Some(SegmentField::Wave)
@@ -87,18 +93,21 @@ fn brief(definition: &SurveyDefinition, report: &Report) -> Markup {
                     (pyramid::band_legend(&definition.thresholds))
                 }
             }
-            section aria-labelledby="brief-topics" {
-                h2 id="brief-topics" { "What clients mention" }
-                @if report.topics.is_empty() {
-                    p { "This survey asks about no topics." }
-                } @else {
-                    (topic_list("Named most as a strength", &report.topics, |topic| {
-                        (topic.strength_share, topic.strength_mentions)
-                    }))
-                    (topic_list("Named most as a weakness", &report.topics, |topic| {
-                        (topic.weakness_share, topic.weakness_mentions)
-                    }))
+            div {
+                section aria-labelledby="brief-topics" {
+                    h2 id="brief-topics" { "What clients mention" }
+                    @if report.topics.is_empty() {
+                        p { "This survey asks about no topics." }
+                    } @else {
+                        (topic_list("Named most as a strength", &report.topics, |topic| {
+                            (topic.strength_share, topic.strength_mentions)
+                        }))
+                        (topic_list("Named most as a weakness", &report.topics, |topic| {
+                            (topic.weakness_share, topic.weakness_mentions)
+                        }))
+                    }
                 }
+                @if let Some(notice) = notice { (notice) }
             }
         }
         section class="brief-trend" aria-labelledby="brief-trend" {
