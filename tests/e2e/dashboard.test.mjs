@@ -235,7 +235,9 @@ test('an account manager sees their account only, and no confidential identity a
   }
   assert.equal(await page.locator('#csv-download').count(), 1);
   assert.match(await page.locator('.title-row .meta').textContent(), /account manager for northwind/);
-  // The confidential detractors flag their account without saying who or what.
+  // The confidential detractors flag their account without saying who or what; the list
+  // waits, folded, under its heading.
+  await page.locator('#follow-ups summary').click();
   await page.locator('.item.flag', { hasText: '2026-h2' }).first().waitFor();
   const csv = await (await context.request.get(`${server.url}/dashboard/surveys/client-portal/responses.csv`)).text();
   const rows = parseCsv(csv);

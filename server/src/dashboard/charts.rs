@@ -51,6 +51,26 @@ fn chart(id: &str, width: u32, height: u32, title: &str, desc: &str, content: Ma
     }
 }
 
+/// A chart as [`chart`] draws it, in a frame of its own that scrolls sideways when the
+/// screen is narrower than the chart's smallest readable width (`.chart-frame .chart` in the
+/// stylesheet), so that on a phone its text stays about 11 px or larger instead of shrinking
+/// with the chart; the frame is a named region that takes the keyboard's focus, so it can be
+/// scrolled without a mouse.
+fn framed_chart(
+    id: &str,
+    width: u32,
+    height: u32,
+    title: &str,
+    desc: &str,
+    content: Markup,
+) -> Markup {
+    html! {
+        div class="chart-frame" role="region" tabindex="0" aria-label=(title) {
+            (chart(id, width, height, title, desc, content))
+        }
+    }
+}
+
 /// One segment of a stacked bar.
 #[derive(Debug, Clone)]
 pub(crate) struct Part {
@@ -96,9 +116,10 @@ pub(crate) fn stacked_bar(id: &str, title: &str, parts: &[Part]) -> Markup {
         @for (x, part_width, part) in drawn {
             rect x=(coordinate(x)) y="0" width=(coordinate(part_width)) height=(height)
                 fill=(part.fill) {}
-            @if part_width > 44.0 {
-                text x=(coordinate(x + part_width / 2.0)) y="28" text-anchor="middle"
-                    font-size="17" font-weight="600" fill=(part.ink) {
+            // Room for “100%” at this size.
+            @if part_width > 52.0 {
+                text x=(coordinate(x + part_width / 2.0)) y="30" text-anchor="middle"
+                    font-size="21" font-weight="600" fill=(part.ink) {
                     (share_text(part.count, total))
                 }
             }
@@ -146,7 +167,7 @@ pub(crate) fn distribution(id: &str, counts: &[u64; 11]) -> Markup {
                 fill=(INK) { (answer) }
         }
     };
-    chart(
+    framed_chart(
         id,
         660,
         240,
@@ -257,7 +278,7 @@ pub(crate) fn pyramid(id: &str, levels: &[PyramidLevel]) -> Markup {
             }
         }
     };
-    chart(
+    framed_chart(
         id,
         420,
         300,
@@ -355,7 +376,7 @@ pub(crate) fn trend(id: &str, points: &[TrendPoint]) -> Markup {
             }
         }
     };
-    chart(id, 640, 260, "NPS by wave", &format!("{desc}."), content)
+    framed_chart(id, 640, 260, "NPS by wave", &format!("{desc}."), content)
 }
 
 /// One row of a comparison of groups.
@@ -409,7 +430,7 @@ pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> Markup {
                         y2=(coordinate(y)) stroke=(NPS_MARK) stroke-width="3" {}
                     circle cx=(coordinate(x_of(nps))) cy=(coordinate(y)) r="7" fill=(NPS_MARK) {}
                     text x=(coordinate(x_of(nps))) y=(coordinate(y - 10.0)) text-anchor="middle"
-                        font-size="12" font-weight="700" fill=(INK) { (signed(nps)) }
+                        font-size="13" font-weight="700" fill=(INK) { (signed(nps)) }
                 }
                 None => {
                     text x=(coordinate(x_of(-100.0) + 6.0)) y=(coordinate(y + 5.0))
@@ -418,7 +439,7 @@ pub(crate) fn group_dots(id: &str, title: &str, rows: &[GroupRow]) -> Markup {
             }
         }
     };
-    chart(
+    framed_chart(
         id,
         640,
         height.ceil() as u32,
@@ -475,7 +496,7 @@ pub(crate) fn topics(id: &str, bars: &[TopicBar]) -> Markup {
             }
         }
     };
-    chart(
+    framed_chart(
         id,
         640,
         height.ceil() as u32,
@@ -551,6 +572,58 @@ mod tests {
                 "charts must not use style attributes under the CSP: {chart}"
             );
         }
+    }
+
+    /// The smallest `font-size` in a chart, in its units.
+    fn smallest_text(chart: &str) -> f64 {
+        chart
+            .split("font-size=\"")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].parse::<f64>().unwrap())
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// The stylesheet gives each framed chart a minimum width at which its smallest text is
+    /// 11 px (`.chart-frame .chart`): 560 px for the wide charts, 308 px for the pyramid.
+    /// A smaller text here would shrink below that on a phone.
+    #[test]
+    fn chart_text_is_no_smaller_than_the_stylesheet_expects() {
+        let point = TrendPoint {
+            label: "2026-h1".into(),
+            nps: Some(NpsMark {
+                nps: 10.0,
+                low: -5.0,
+                high: 25.0,
+            }),
+        };
+        let row = GroupRow {
+            label: "x".into(),
+            nps: point.nps,
+        };
+        let bar = TopicBar {
+            label: "Cost".into(),
+            strength: 0.1,
+            weakness: 0.3,
+        };
+        let wide = [
+            (distribution("b", &[1; 11]), 660.0),
+            (trend("d", &[point]), 640.0),
+            (group_dots("e", "Groups", &[row]), 640.0),
+            (topics("f", &[bar]), 640.0),
+        ];
+        for (chart, width) in wide.map(|(chart, width)| (chart.into_string(), width)) {
+            assert!(chart.starts_with("<div class=\"chart-frame\""), "{chart}");
+            assert!(
+                smallest_text(&chart) * 560.0 / width >= 11.0,
+                "text too small at 560 px: {chart}"
+            );
+        }
+        let level = PyramidLevel {
+            label: "Relationship".into(),
+            score: None,
+            band: None,
+        };
+        assert!(smallest_text(&pyramid("c", &[level]).into_string()) * 308.0 / 420.0 >= 11.0);
     }
 
     #[test]

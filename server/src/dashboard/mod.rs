@@ -3,6 +3,10 @@
 //!
 //! - `GET /dashboard[?survey=ID&version=N&by=F&account=A]`: the sign-in form without a
 //!   session; otherwise the dashboard of one survey (the one with most responses by default).
+//! - `GET /dashboard/summary[?survey=ID&version=N]`: the same survey's results on one page
+//!   to print or save as a PDF (NPS with its interval, the pyramid, the trend across waves,
+//!   the topics named most as strength and as weakness), from the same report the dashboard
+//!   shows the caller; without a session, a redirect to the sign-in form.
 //! - `POST /dashboard/login`: a form with an API token; a valid token opens a session. The
 //!   session cookie (`HttpOnly`, `SameSite=Strict`, `Path=/dashboard`, and `Secure` when
 //!   the server is behind HTTPS, see [`SecureCookies`]) holds a random session id, never the
@@ -58,7 +62,7 @@ use crate::export::{self, ReportRequest, ResultsError};
 use crate::follow_up::{self, FollowUpError, FollowUpUpdate, ListScope};
 use crate::http_auth::caller_for_token;
 use crate::state::AppState;
-use crate::store::FollowUpStatus;
+use crate::store::{CompiledSurvey, FollowUpStatus, SurveySummary};
 use crate::webhooks;
 
 /// The session cookie's name.
@@ -88,6 +92,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/dashboard", get(show))
+        .route("/dashboard/summary", get(summary))
         .route("/dashboard/login", post(login))
         .route("/dashboard/logout", post(logout))
         .route("/dashboard/surveys/{id}/responses.csv", get(csv))
@@ -299,14 +304,17 @@ impl FromRequestParts<Arc<AppState>> for Admin {
     }
 }
 
-async fn show(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(query): Query<DashboardQuery>,
-) -> Result<Response, PageError> {
-    let Some(caller) = session(&state, &headers).await? else {
-        return Ok(page::login(None).into_response());
-    };
+/// The survey a results page is about (the one asked for, else the one with most responses),
+/// every survey for the picker, and the request of the report both results pages show.
+struct Chosen {
+    surveys: Vec<SurveySummary>,
+    survey: Arc<CompiledSurvey>,
+    request: ReportRequest,
+}
+
+/// What the dashboard and its one-page summary show: the same survey, and the same report
+/// request, so the summary can only repeat figures the dashboard shows.
+async fn chosen_survey(state: &AppState, query: &DashboardQuery) -> Result<Chosen, PageError> {
     let surveys = state.store.list_surveys().await?;
     let Some(survey_id) = query.survey.clone().or_else(|| {
         surveys
@@ -343,10 +351,32 @@ async fn show(
             segments.push(extra.to_owned());
         }
     }
-    let report_request = ReportRequest {
+    let request = ReportRequest {
         segments: export::segment_fields(definition, segments.iter().map(String::as_str))?,
         verified_only: false,
     };
+    Ok(Chosen {
+        surveys,
+        survey,
+        request,
+    })
+}
+
+async fn show(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response, PageError> {
+    let Some(caller) = session(&state, &headers).await? else {
+        return Ok(page::login(None).into_response());
+    };
+    let Chosen {
+        surveys,
+        survey,
+        request: report_request,
+    } = chosen_survey(&state, &query).await?;
+    let definition = survey.definition();
+    let survey_id = definition.id.as_str().to_owned();
     let scope = ListScope {
         version: Some(definition.version),
         wave: None,
@@ -381,6 +411,25 @@ async fn show(
         query: &query,
         names: &names,
     });
+    Ok(axum::response::Html(body).into_response())
+}
+
+/// The one-page summary for a managing partner, made to be printed: the dashboard's own
+/// report, so it shows only figures the dashboard shows the same caller.
+async fn summary(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response, PageError> {
+    let Some(caller) = session(&state, &headers).await? else {
+        return Ok(Redirect::to("/dashboard").into_response());
+    };
+    let Chosen {
+        survey, request, ..
+    } = chosen_survey(&state, &query).await?;
+    let report = export::role_report(&state, &caller, &survey, request).await?;
+    let names = state.store.display_names().await?;
+    let body = page::one_page_summary(&caller, survey.definition(), &report, &names);
     Ok(axum::response::Html(body).into_response())
 }
 

@@ -845,3 +845,155 @@ async fn response_rates_show_invited_and_answered_by_matter_and_hide_small_group
         "another account's matter is not shown"
     );
 }
+
+/// The figures a page shows as text: signed scores (`+12`, `−7`) and shares (`34%`).
+fn shown_figures(html: &str) -> std::collections::BTreeSet<String> {
+    let mut text = Vec::new();
+    let mut in_tag = false;
+    for character in html.chars() {
+        match character {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(character),
+            _ => {}
+        }
+    }
+    let mut figures = std::collections::BTreeSet::new();
+    let mut idx = 0;
+    while idx < text.len() {
+        let start = idx;
+        let signed = matches!(text[idx], '+' | '\u{2212}');
+        if signed {
+            idx += 1;
+        }
+        let digits_start = idx;
+        while idx < text.len() && text[idx].is_ascii_digit() {
+            idx += 1;
+        }
+        let is_share = text.get(idx) == Some(&'%');
+        if idx > digits_start && (signed || is_share) {
+            let end = if is_share { idx + 1 } else { idx };
+            figures.insert(text[start..end].iter().collect());
+        }
+        idx = idx.max(start + 1);
+    }
+    figures
+}
+
+/// The one-page summary answers a browser without a session with the sign-in form.
+#[tokio::test]
+async fn the_summary_sends_a_signed_out_browser_to_sign_in() {
+    let server = programme().await;
+    let page = get(&server, "/dashboard/summary?survey=client-portal", None).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.headers[header::LOCATION], "/dashboard");
+    assert!(!page.text.contains("Net Promoter Score"));
+}
+
+/// An account manager's summary covers their accounts, as their dashboard does, and names
+/// no other account and no confidential respondent.
+#[tokio::test]
+async fn an_account_managers_summary_covers_their_accounts_only() {
+    let server = programme().await;
+    let northwind = session(&server, Role::Account, &["northwind"]).await;
+    let dashboard = get(&server, "/dashboard?survey=client-portal", Some(&northwind)).await;
+    let summary = get(
+        &server,
+        "/dashboard/summary?survey=client-portal",
+        Some(&northwind),
+    )
+    .await;
+    assert_eq!(summary.status, StatusCode::OK);
+    assert!(
+        dashboard
+            .text
+            .contains("href=\"/dashboard/summary?survey=client-portal&amp;version=1\""),
+        "the dashboard links its summary"
+    );
+    assert!(summary.text.contains("account manager for northwind"));
+    assert!(!summary.text.contains("contoso"), "another account shows");
+    assert_no_secret(&summary.text, "the summary");
+    let figure = |page: &Page, id: &str| {
+        let start = page.text.find(&format!("id=\"{id}\">")).unwrap() + id.len() + 6;
+        page.text[start..start + page.text[start..].find('<').unwrap()].to_owned()
+    };
+    assert_eq!(
+        figure(&summary, "brief-responses"),
+        figure(&dashboard, "n-responses")
+    );
+    assert_eq!(
+        figure(&summary, "brief-nps-value"),
+        figure(&dashboard, "nps-value")
+    );
+    assert!(
+        summary.text.contains("id=\"publication\""),
+        "the summary says how confidential answers are published"
+    );
+}
+
+/// Whatever the dashboard hides from a caller, the summary hides too: a view below the
+/// minimum group size shows its count only on both, and every score and share the summary
+/// shows is one the dashboard shows the same caller.
+#[tokio::test]
+async fn the_summary_never_shows_a_figure_the_dashboard_hides() {
+    let server = programme().await;
+    // Two answers in a wave of their own, and an account with only those two.
+    for counter in [101, 102] {
+        let mut response = portal_response(counter);
+        response["context"] = json!({"account": "tiny", "wave": "2027-h1"});
+        response["confidentiality"] = json!("identified");
+        response["identity"] = json!({"name": "Small Client", "email": "small@tiny.example"});
+        let (status, body) = server.post_json("client-portal", &response).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    for (role, accounts) in [
+        (Role::Admin, &[][..]),
+        (Role::Viewer, &[][..]),
+        (Role::Account, &["northwind"][..]),
+        (Role::Account, &["tiny"][..]),
+    ] {
+        let cookie = session(&server, role, accounts).await;
+        let dashboard = get(&server, "/dashboard?survey=client-portal", Some(&cookie)).await;
+        let summary = get(
+            &server,
+            "/dashboard/summary?survey=client-portal",
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(summary.status, StatusCode::OK, "{}", summary.text);
+        let on_dashboard = shown_figures(&dashboard.text);
+        let hidden: Vec<_> = shown_figures(&summary.text)
+            .into_iter()
+            .filter(|figure| !on_dashboard.contains(figure))
+            .collect();
+        assert!(
+            hidden.is_empty(),
+            "{role:?} {accounts:?}: the summary shows {hidden:?}, which the dashboard does not"
+        );
+        for jargon in ["Welch", "p < 0.", "p = 0.", "Stalker", "Opponent"] {
+            assert!(
+                !summary.text.contains(jargon),
+                "the summary says {jargon:?}"
+            );
+        }
+        let counts_only = !dashboard.text.contains("id=\"nps-value\"");
+        assert_eq!(
+            counts_only,
+            !summary.text.contains("id=\"brief-nps-value\""),
+            "{role:?} {accounts:?}: the summary and the dashboard disagree on showing scores"
+        );
+        if accounts == ["tiny"] {
+            assert!(counts_only && summary.text.contains("only the count is shown"));
+        }
+        if role == Role::Admin {
+            assert!(
+                summary.text.contains("2027-h1: not shown")
+                    && dashboard.text.contains("2027-h1: not shown"),
+                "the small wave's score is hidden on both"
+            );
+        }
+    }
+}

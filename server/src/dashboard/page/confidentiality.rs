@@ -9,7 +9,7 @@ use rapport_scoring::report::{ConfidentialityComparison, Segmentation};
 use rapport_scoring::stats::WelchTest;
 
 use super::super::html::{chance, one_decimal, or_missing, percent};
-use super::shared::{hidden_text, table};
+use super::shared::{Fold, hidden_text, panel, scrolling_table};
 
 /// The confidentiality section; `returning` is the new-and-returning breakdown.
 pub(super) fn section(
@@ -22,8 +22,7 @@ pub(super) fn section(
     let kept_by_arrival =
         returning.and_then(|returning| returning_shares(returning, definition.min_group_size));
     html! {
-        section class="panel" id="confidentiality" aria-labelledby="confidentiality-heading" {
-            h2 id="confidentiality-heading" { "Confidential and identified respondents" }
+        (panel("confidentiality", "Confidential and identified respondents", Fold::Folded, html! {
             @match counts.confidential_share {
                 Some(share) => {
                     p class="lead" {
@@ -57,7 +56,7 @@ pub(super) fn section(
                     }
                 }
             }
-        }
+        }))
     }
 }
 
@@ -94,7 +93,7 @@ fn compared(comparison: &ConfidentialityComparison) -> Markup {
     ];
     html! {
         div class="comparison" {
-            (table(
+            (scrolling_table(
                 None,
                 "Scores by confidentiality choice",
                 &["Group", "Respondents", "Mean 0–10", "Mean CRQ"],

@@ -4,17 +4,16 @@ use maud::{Markup, html};
 use rapport_scoring::aggregate::NpsFigures;
 
 use super::super::charts;
-use super::shared::{folded, table};
+use super::shared::{Fold, folded, panel, scrolling_table};
 
 /// The distribution section.
 pub(super) fn section(nps: Option<&NpsFigures>) -> Markup {
     html! {
-        section class="panel" id="distribution" aria-labelledby="distribution-heading" {
-            h2 id="distribution-heading" { "Answers to “How likely are you to recommend us?”" }
+        (panel("distribution", "Answers to “How likely are you to recommend us?”", Fold::Open, html! {
             @match nps {
                 Some(nps) => {
                     (charts::distribution("distribution-chart", &nps.distribution))
-                    (folded(table(
+                    (folded(scrolling_table(
                         None,
                         "Responses per answer",
                         &["Answer", "Responses"],
@@ -29,6 +28,6 @@ pub(super) fn section(nps: Option<&NpsFigures>) -> Markup {
                     p { "Nobody answered the 0–10 question." }
                 }
             }
-        }
+        }))
     }
 }

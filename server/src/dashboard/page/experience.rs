@@ -11,7 +11,7 @@ use rapport_scoring::stats::Interval;
 
 use super::super::html::{one_decimal, or_missing};
 use super::segments::group_cell;
-use super::shared::{hidden_text, table};
+use super::shared::{Fold, hidden_text, panel, scrolling_table};
 
 /// The four places where legal teams are inconsistent, by the id of the item that asks about
 /// each, in the words a partner would use.
@@ -51,8 +51,7 @@ pub(super) fn section(
     }
     let min = definition.min_group_size;
     html! {
-        section class="panel" id="experience" aria-labelledby="experience-heading" {
-            h2 id="experience-heading" { "Contract experience" }
+        (panel("experience", "Contract experience", Fold::Open, html! {
             p class="lead" {
                 "How clients rated the experience, each statement on the 1–7 agreement scale \
                  (7: fully agree). The experience score is the mean of the statements a client \
@@ -67,7 +66,7 @@ pub(super) fn section(
                     " (" (interval_words(score.interval_95)) ", rated by " (score.n) ")"
                 }
             }
-            (table(
+            (scrolling_table(
                 Some("experience-items"),
                 "Each statement (mean of 1–7)",
                 &["Statement", "Area", "Mean", "95% interval", "Rated by"],
@@ -102,7 +101,7 @@ pub(super) fn section(
                     (breakdown(definition, heading, id, &field, &statements, segmentation, min))
                 }
             }
-        }
+        }))
     }
 }
 
@@ -144,7 +143,7 @@ fn breakdown(
     columns.extend(areas.iter().map(|(_, area)| *area));
     html! {
         h3 id=(id) { (heading) }
-        (table(
+        (scrolling_table(
             Some("experience-groups"),
             &format!("Contract experience {}", heading.to_lowercase()),
             &columns,

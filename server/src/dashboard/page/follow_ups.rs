@@ -7,7 +7,7 @@ use rapport_scoring::definition::SurveyDefinition;
 
 use super::super::DashboardQuery;
 use super::super::html::{MISSING, humanise, one_decimal, url_encode};
-use super::shared::{element_label, named, table};
+use super::shared::{Fold, element_label, named, panel, table};
 use crate::follow_up::{
     AccountFollowUps, AccountSummary, FollowUpItem, FollowUpList, FollowUpState, StatusCounts,
 };
@@ -35,9 +35,15 @@ pub(super) fn section(
     let survey = definition.id.as_str();
     // The list holds the opened account in full: the one asked for, or the first.
     let opened = list.accounts.first();
+    // The items of an account are most of the page's length: they open when the reader asked
+    // for an account's items or has just saved one, and otherwise wait under the heading.
+    let fold = if query.account.is_some() || query.saved.is_some() {
+        Fold::Open
+    } else {
+        Fold::Folded
+    };
     html! {
-        section class="panel" id="follow-ups" aria-labelledby="follow-ups-heading" {
-            h2 id="follow-ups-heading" { "Close the loop" }
+        (panel("follow-ups", "Close the loop", fold, html! {
             @if query.saved.is_some() {
                 p class="saved" role="status" { "Follow-up saved." }
             }
@@ -54,7 +60,7 @@ pub(super) fn section(
                     (opened_account(survey, account, query.page, names))
                 }
             }
-        }
+        }))
     }
 }
 

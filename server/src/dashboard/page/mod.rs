@@ -14,6 +14,7 @@ mod experience;
 mod follow_ups;
 mod invitations;
 mod login;
+mod one_page;
 mod pyramid;
 mod response_rates;
 mod segments;
@@ -35,6 +36,7 @@ use rapport_scoring::{Report, SegmentField};
 pub(crate) use access::{AccessField, AccessPage, access, audit_log};
 pub(crate) use invitations::{InvitationsPage, invitations};
 pub(crate) use login::login;
+pub(crate) use one_page::one_page_summary;
 pub(crate) use surveys::{
     EditorPage, SurveyListPage, editor, preview as survey_preview, survey_list,
 };
@@ -233,6 +235,11 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                 button type="submit" { "Show" }
             }
             div class="actions" {
+                a class="button" id="summary-link"
+                    href={
+                        "/dashboard/summary?survey=" (url_encode(definition.id.as_str()))
+                        "&version=" (definition.version)
+                    } { "One-page summary" }
                 @if input.caller.role != Role::Viewer {
                     a class="button" id="csv-download"
                         href={

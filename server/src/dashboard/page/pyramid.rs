@@ -7,7 +7,7 @@ use rapport_scoring::definition::{CategoryThresholds, SurveyDefinition};
 
 use super::super::charts::{self, Part, PyramidLevel};
 use super::super::html::{one_decimal, or_missing};
-use super::shared::{element_label, legend, table};
+use super::shared::{Fold, element_label, legend, panel, scrolling_table};
 
 /// The pyramid section; nothing for a survey without levels.
 pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Markup {
@@ -15,26 +15,9 @@ pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Marku
         return html! {};
     }
     let thresholds = &definition.thresholds;
-    let levels: Vec<PyramidLevel> = definition
-        .levels
-        .iter()
-        .map(|level| {
-            let score = overall
-                .levels
-                .iter()
-                .find(|figures| figures.id == level.id)
-                .and_then(|figures| figures.figures.as_ref())
-                .map(|figures| figures.mean);
-            PyramidLevel {
-                label: level.label.english().to_owned(),
-                score,
-                band: score.map(|score| charts::band(score, thresholds)),
-            }
-        })
-        .collect();
+    let levels = levels(definition, overall);
     html! {
-        section class="panel" id="pyramid" aria-labelledby="pyramid-heading" {
-            h2 id="pyramid-heading" { "Customer Relationship Quality" }
+        (panel("pyramid", "Customer Relationship Quality", Fold::Open, html! {
             p class="lead" {
                 "Each level is the mean of its elements on the 1–7 agreement scale, coloured by \
                  the relationship category that score falls in."
@@ -42,18 +25,9 @@ pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Marku
             div class="pyramid-grid" {
                 div class="pyramid-figure" {
                     (charts::pyramid("pyramid-chart", &levels))
-                    ul class="legend bands" {
-                        li {
-                            span class="band ambassador" {} "Strong: " (thresholds.ambassador) " and above"
-                        }
-                        li {
-                            span class="band ambivalent" {} "Lukewarm: " (thresholds.ambivalent) " and above"
-                        }
-                        li { span class="band stalker" {} "Strained: " (thresholds.stalker) " and above" }
-                        li { span class="band opponent" {} "Broken: below " (thresholds.stalker) }
-                    }
+                    (band_legend(thresholds))
                 }
-                (table(
+                (scrolling_table(
                     Some("elements"),
                     "Level and element scores (mean of 1–7)",
                     &["Level / element", "Mean", "95% interval", "Rated by"],
@@ -77,6 +51,44 @@ pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Marku
                     "Strained and broken relationships need an honest conversation."
                 }
             }
+        }))
+    }
+}
+
+/// Each level of the survey, base first, with its mean score and band, as the pyramid draws
+/// it.
+pub(super) fn levels(definition: &SurveyDefinition, overall: &Figures) -> Vec<PyramidLevel> {
+    definition
+        .levels
+        .iter()
+        .map(|level| {
+            let score = overall
+                .levels
+                .iter()
+                .find(|figures| figures.id == level.id)
+                .and_then(|figures| figures.figures.as_ref())
+                .map(|figures| figures.mean);
+            PyramidLevel {
+                label: level.label.english().to_owned(),
+                score,
+                band: score.map(|score| charts::band(score, &definition.thresholds)),
+            }
+        })
+        .collect()
+}
+
+/// The pyramid's colours in words: each relationship category and where it starts.
+pub(super) fn band_legend(thresholds: &CategoryThresholds) -> Markup {
+    html! {
+        ul class="legend bands" {
+            li {
+                span class="band ambassador" {} "Strong: " (thresholds.ambassador) " and above"
+            }
+            li {
+                span class="band ambivalent" {} "Lukewarm: " (thresholds.ambivalent) " and above"
+            }
+            li { span class="band stalker" {} "Strained: " (thresholds.stalker) " and above" }
+            li { span class="band opponent" {} "Broken: below " (thresholds.stalker) }
         }
     }
 }

@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use rapport_scoring::completion::{Completion, CompletionGroup, CompletionRate};
 
 use super::super::html::percent;
-use super::shared::table;
+use super::shared::{Fold, panel, scrolling_table};
 
 /// The response-rates section.
 pub(super) fn section(completion: &Completion, min_group_size: u32) -> Markup {
@@ -17,26 +17,23 @@ pub(super) fn section(completion: &Completion, min_group_size: u32) -> Markup {
         ("By matter", "Matter", &completion.by_matter),
     ];
     html! {
-        section class="panel" id="response-rates" aria-labelledby="response-rates-heading" {
-            h2 id="response-rates-heading" { "Response rates" }
+        (panel("response-rates", "Response rates", Fold::Open, html! {
             p class="lead" { (overall(&completion.overall, min_group_size)) }
             @for (caption, group_heading, groups) in breakdowns {
                 @if !groups.is_empty() {
-                    div class="scroll" tabindex="0" role="region" aria-label=(caption) {
-                        (table(
-                            Some("rates-table"),
-                            caption,
-                            &[group_heading, "Invited", "Answered", "Response rate"],
-                            html! {
-                                @for group in groups.iter() {
-                                    (group_row(group, min_group_size))
-                                }
-                            },
-                        ))
-                    }
+                    (scrolling_table(
+                        Some("rates-table"),
+                        caption,
+                        &[group_heading, "Invited", "Answered", "Response rate"],
+                        html! {
+                            @for group in groups.iter() {
+                                (group_row(group, min_group_size))
+                            }
+                        },
+                    ))
                 }
             }
-        }
+        }))
     }
 }
 

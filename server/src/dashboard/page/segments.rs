@@ -8,7 +8,7 @@ use rapport_scoring::{NONE_VALUE, SegmentField};
 
 use super::super::charts::{self, GroupRow};
 use super::super::html::humanise;
-use super::shared::{GroupColumns, group_row, named, nps_interval, table};
+use super::shared::{Fold, GroupColumns, group_row, named, nps_interval, panel, table};
 
 /// A chart of a few groups helps; a chart of a hundred accounts does not.
 const MOST_GROUPS_CHARTED: usize = 12;
@@ -19,8 +19,7 @@ pub(super) fn section<'a>(
     segmentations: impl Iterator<Item = &'a Segmentation>,
 ) -> Markup {
     html! {
-        section class="panel" id="segments" aria-labelledby="segments-heading" {
-            h2 id="segments-heading" { "Segments" }
+        (panel("segments", "Segments", Fold::Folded, html! {
             p class="lead" {
                 "Groups with fewer than " (definition.min_group_size)
                 " responses show their count only."
@@ -28,7 +27,7 @@ pub(super) fn section<'a>(
             @for (idx, segmentation) in segmentations.enumerate() {
                 (segment(definition, idx, segmentation))
             }
-        }
+        }))
     }
 }
 

@@ -29,6 +29,45 @@ pub(super) fn table<Heading: AsRef<str>>(
     }
 }
 
+/// Whether a results section starts open or folded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fold {
+    /// A headline section: open when the page loads.
+    Open,
+    /// A section of detail: only its heading shows until it is opened.
+    Folded,
+}
+
+/// A results section that folds: a panel whose heading is the summary of a `<details>`, so
+/// that a reader opens what they need without script. The heading keeps its level and the
+/// section stays named by it.
+pub(super) fn panel(id: &str, heading: &str, fold: Fold, content: Markup) -> Markup {
+    html! {
+        section class="panel" id=(id) aria-labelledby={ (id) "-heading" } {
+            details class="fold" open[fold == Fold::Open] {
+                summary { h2 id={ (id) "-heading" } { (heading) } }
+                (content)
+            }
+        }
+    }
+}
+
+/// A [`table`] in a frame of its own that scrolls sideways when the table is wider than the
+/// screen, so the page itself never does; the frame is a region named by the caption that the
+/// keyboard can focus, so it can be scrolled without a mouse.
+pub(super) fn scrolling_table<Heading: AsRef<str>>(
+    class: Option<&str>,
+    caption: &str,
+    columns: &[Heading],
+    body: Markup,
+) -> Markup {
+    html! {
+        div class="scroll" tabindex="0" role="region" aria-label=(caption) {
+            (table(class, caption, columns, body))
+        }
+    }
+}
+
 /// A table folded away under "Show as a table", beside the chart of the same numbers.
 pub(super) fn folded(table: Markup) -> Markup {
     html! {

@@ -6,7 +6,7 @@ use rapport_scoring::definition::SurveyDefinition;
 
 use super::super::charts::{self, Part};
 use super::super::html::{MISSING, one_decimal, percent, signed};
-use super::shared::legend;
+use super::shared::{Fold, legend, panel};
 
 /// The summary section.
 pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Markup {
@@ -15,8 +15,7 @@ pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Marku
         |share| format!("{} chose confidentiality", percent(share)),
     );
     html! {
-        section class="panel" id="summary" aria-labelledby="summary-heading" {
-            h2 id="summary-heading" { "Summary" }
+        (panel("summary", "Summary", Fold::Open, html! {
             div class="cards" {
                 @match &overall.nps {
                     Some(nps) => {
@@ -65,12 +64,12 @@ pub(super) fn section(definition: &SurveyDefinition, overall: &Figures) -> Marku
                 (charts::stacked_bar("nps-bar", "Promoters, passives and detractors", &parts))
                 (legend(&parts, nps.answered))
             }
-        }
+        }))
     }
 }
 
 /// Promoters, passives and detractors as the parts of a bar.
-fn nps_parts(nps: &NpsFigures) -> [Part; 3] {
+pub(super) fn nps_parts(nps: &NpsFigures) -> [Part; 3] {
     [
         Part {
             label: "Promoters (9–10)".into(),

@@ -5,13 +5,12 @@ use rapport_scoring::Report;
 
 use super::super::charts::{self, TopicBar};
 use super::super::html::percent;
-use super::shared::{folded, swatch, table};
+use super::shared::{Fold, folded, panel, scrolling_table, swatch};
 
 /// The topics section.
 pub(super) fn section(report: &Report) -> Markup {
     html! {
-        section class="panel" id="topics" aria-labelledby="topics-heading" {
-            h2 id="topics-heading" { "What respondents mention" }
+        (panel("topics", "What respondents mention", Fold::Open, html! {
             @if report.topics.is_empty() {
                 p { "This survey defines no topics." }
             } @else {
@@ -24,7 +23,7 @@ pub(super) fn section(report: &Report) -> Markup {
                     li { (swatch(charts::PROMOTER)) "Greatest strength" }
                     li { (swatch(charts::DETRACTOR)) "Greatest weakness" }
                 }
-                (folded(table(
+                (folded(scrolling_table(
                     None,
                     "Topic mentions",
                     &["Topic", "As strength", "As weakness"],
@@ -45,7 +44,7 @@ pub(super) fn section(report: &Report) -> Markup {
                     },
                 )))
             }
-        }
+        }))
     }
 }
 

@@ -4,17 +4,16 @@ use maud::{Markup, html};
 use rapport_scoring::report::Segmentation;
 
 use super::super::charts::{self, TrendPoint};
-use super::shared::{GroupColumns, group_row, nps_interval, table};
+use super::shared::{Fold, GroupColumns, group_row, nps_interval, panel, scrolling_table};
 
 /// The trend section, from the wave breakdown.
 pub(super) fn section(waves: Option<&Segmentation>, min_group_size: u32) -> Markup {
     html! {
-        section class="panel" id="trend" aria-labelledby="trend-heading" {
-            h2 id="trend-heading" { "Trend across waves" }
+        (panel("trend", "Trend across waves", Fold::Open, html! {
             @match waves {
                 Some(waves) => {
                     (charts::trend("trend-chart", &points(waves)))
-                    (table(
+                    (scrolling_table(
                         None,
                         "Results by wave",
                         &["Wave", "Responses", "NPS (95% interval)", "Mean 0–10", "CRQ"],
@@ -35,12 +34,12 @@ pub(super) fn section(waves: Option<&Segmentation>, min_group_size: u32) -> Mark
                     p { "No wave breakdown." }
                 }
             }
-        }
+        }))
     }
 }
 
 /// Each wave's NPS and interval, or nothing where it is hidden or unanswered.
-fn points(waves: &Segmentation) -> Vec<TrendPoint> {
+pub(super) fn points(waves: &Segmentation) -> Vec<TrendPoint> {
     waves
         .groups
         .iter()

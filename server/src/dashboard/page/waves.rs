@@ -7,13 +7,12 @@ use rapport_scoring::report::WaveComparison;
 use rapport_scoring::wire::ConfidentialityChoice;
 
 use super::super::html::{one_decimal, or_missing, percent};
-use super::shared::table;
+use super::shared::{Fold, panel, scrolling_table};
 
 /// The waves section.
 pub(super) fn section(definition: &SurveyDefinition, comparisons: &[WaveComparison]) -> Markup {
     html! {
-        section class="panel" id="waves" aria-labelledby="waves-heading" {
-            h2 id="waves-heading" { "From one wave to the next" }
+        (panel("waves", "From one wave to the next", Fold::Folded, html! {
             @if comparisons.is_empty() {
                 p { "No respondent answered two consecutive waves yet." }
             } @else {
@@ -25,7 +24,7 @@ pub(super) fn section(definition: &SurveyDefinition, comparisons: &[WaveComparis
                     (comparison_table(comparison, definition.min_group_size))
                 }
             }
-        }
+        }))
     }
 }
 
@@ -34,41 +33,39 @@ fn comparison_table(comparison: &WaveComparison, min_group_size: u32) -> Markup 
     let (first, second) = (&comparison.first_wave, &comparison.second_wave);
     let caption = format!("{first} to {second}");
     html! {
-        div class="scroll" tabindex="0" role="region" aria-label=(caption) {
-            (table(
-                Some("wave-table"),
-                &caption,
-                &[
-                    format!("Group in {first}"),
-                    format!("Completion in {second}"),
-                    format!("Mean 0–10 in {first}"),
-                    format!("Mean 0–10 in {second}"),
-                    "CRQ change".to_owned(),
-                ],
-                html! {
-                    @for group in &comparison.groups {
-                        tr {
-                            th scope="row" { (choice_label(group.choice)) }
-                            @if group.suppressed {
-                                td colspan="4" class="suppressed" {
-                                    (group.respondents) " respondents, " (group.completed)
-                                    " answered again: fewer than " (min_group_size)
-                                    ", so scores are hidden"
-                                }
-                            } @else {
-                                td {
-                                    (percent(group.completion_rate)) " (" (group.completed) " of "
-                                    (group.respondents) ")"
-                                }
-                                td { (or_missing(group.nps_mean_first, one_decimal)) }
-                                td { (or_missing(group.nps_mean_second, one_decimal)) }
-                                td { (or_missing(group.crq_change, signed_change)) }
+        (scrolling_table(
+            Some("wave-table"),
+            &caption,
+            &[
+                format!("Group in {first}"),
+                format!("Completion in {second}"),
+                format!("Mean 0–10 in {first}"),
+                format!("Mean 0–10 in {second}"),
+                "CRQ change".to_owned(),
+            ],
+            html! {
+                @for group in &comparison.groups {
+                    tr {
+                        th scope="row" { (choice_label(group.choice)) }
+                        @if group.suppressed {
+                            td colspan="4" class="suppressed" {
+                                (group.respondents) " respondents, " (group.completed)
+                                " answered again: fewer than " (min_group_size)
+                                ", so scores are hidden"
                             }
+                        } @else {
+                            td {
+                                (percent(group.completion_rate)) " (" (group.completed) " of "
+                                (group.respondents) ")"
+                            }
+                            td { (or_missing(group.nps_mean_first, one_decimal)) }
+                            td { (or_missing(group.nps_mean_second, one_decimal)) }
+                            td { (or_missing(group.crq_change, signed_change)) }
                         }
                     }
-                },
-            ))
-        }
+                }
+            },
+        ))
     }
 }
 
