@@ -1,5 +1,6 @@
-//! Reports: the overall figures, segment breakdowns with small-group suppression, the
-//! confidential-vs-identified comparison, the wave comparison and open-text topic shares.
+//! Reports: the overall figures, segment breakdowns by one field and by two (crossings) with
+//! small-group and complementary suppression, the confidential-vs-identified comparison, the
+//! wave comparison and open-text topic shares.
 //!
 //! The report is computed from [`ResponseRecord`]s, which the server builds from stored rows
 //! and `rapport score` from a JSONL file. Any group smaller than the survey's minimum group

@@ -344,7 +344,7 @@ async fn show(
         }
     }
     let report_request = ReportRequest {
-        segments: export::segment_fields(definition, segments.iter().map(String::as_str))?,
+        breakdowns: export::breakdowns(definition, segments.iter().map(String::as_str))?,
         verified_only: false,
     };
     let scope = ListScope {
