@@ -54,8 +54,8 @@ pub use aggregate::{Figures, Tally};
 pub use definition::{ConfidentialityMode, Question, SurveyDefinition};
 pub use ids::{LevelId, Locale, QuestionId, ResponseId, SurveyId};
 pub use report::{
-    EntryContext, NONE_VALUE, Report, ReportInput, ReportOptions, ResponseRecord, SegmentField,
-    build_report, report_of,
+    Crossing, EntryContext, FieldPair, NONE_VALUE, Report, ReportInput, ReportOptions,
+    ResponseRecord, SegmentField, build_report, report_of,
 };
 pub use score::{NpsCategory, RelationshipCategory, ResponseScore, Scorer};
 #[cfg(feature = "templates")]

@@ -1,12 +1,13 @@
-//! Reports: the overall figures, segment breakdowns with small-group suppression, the
-//! confidential-vs-identified comparison, the wave comparison and open-text topic shares.
+//! Reports: the overall figures, segment breakdowns by one field and by two (crossings) with
+//! small-group and complementary suppression, the confidential-vs-identified comparison, the
+//! wave comparison and open-text topic shares.
 //!
 //! The report is computed from [`ResponseRecord`]s, which the server builds from stored rows
 //! and `rapport score` from a JSONL file. Any group smaller than the survey's minimum group
 //! size shows its count only: this module never emits a score for such a group, whatever
 //! the caller's role. Restricting *which* reports a role may request is the server's job.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -92,6 +93,14 @@ pub enum ReportError {
         /// What was asked for.
         field: String,
     },
+    /// A two-field breakdown named the same field twice.
+    #[error(
+        "cannot cross {field:?} with itself: name two different fields, as in returning:confidentiality"
+    )]
+    SameFieldTwice {
+        /// The field named twice.
+        field: String,
+    },
 }
 
 impl SegmentField {
@@ -131,13 +140,82 @@ impl SegmentField {
     }
 }
 
+/// Two fields a report is broken down by at once, such as `returning:confidentiality`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldPair {
+    /// The field of the rows.
+    pub first: SegmentField,
+    /// The field of the columns, compared within each value of `first`.
+    pub second: SegmentField,
+}
+
+impl FieldPair {
+    /// What separates the two fields in a name: the canonical ASCII `:` (written by
+    /// [`FieldPair::name`]) or the multiplication sign `×`.
+    pub const SEPARATORS: [char; 2] = [':', '×'];
+
+    /// The two halves of `name` when it names a pair of fields, else `None`.
+    pub fn split(name: &str) -> Option<(&str, &str)> {
+        name.split_once(Self::SEPARATORS)
+    }
+
+    /// Parses `first:second` (or `first×second`) for `definition`. Each half is a
+    /// [`SegmentField`] name; the two must differ.
+    pub fn parse(definition: &SurveyDefinition, name: &str) -> Result<Self, ReportError> {
+        let Some((first, second)) = Self::split(name) else {
+            return Err(ReportError::UnknownSegmentField {
+                field: name.chars().take(80).collect(),
+            });
+        };
+        let first = SegmentField::parse(definition, first.trim())?;
+        let second = SegmentField::parse(definition, second.trim())?;
+        if first == second {
+            return Err(ReportError::SameFieldTwice {
+                field: first.name().to_owned(),
+            });
+        }
+        Ok(FieldPair { first, second })
+    }
+
+    /// The canonical name, `first:second`.
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.first.name(), self.second.name())
+    }
+}
+
 /// What to include in a report.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportOptions {
     /// Breakdowns to compute.
     pub segments: Vec<SegmentField>,
+    /// Two-field breakdowns to compute.
+    pub crossings: Vec<FieldPair>,
     /// Overrides the survey's minimum group size.
     pub min_group_size: Option<u32>,
+}
+
+impl ReportOptions {
+    /// Adds the breakdown `name` asks for: one field ([`SegmentField::parse`]) or two, as in
+    /// `returning:confidentiality` ([`FieldPair::parse`]). A breakdown already asked for is
+    /// not added again.
+    pub fn add_breakdown(
+        &mut self,
+        definition: &SurveyDefinition,
+        name: &str,
+    ) -> Result<(), ReportError> {
+        if FieldPair::split(name).is_some() {
+            let pair = FieldPair::parse(definition, name)?;
+            if !self.crossings.contains(&pair) {
+                self.crossings.push(pair);
+            }
+        } else {
+            let field = SegmentField::parse(definition, name)?;
+            if !self.segments.contains(&field) {
+                self.segments.push(field);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One group of a breakdown.
@@ -168,6 +246,55 @@ pub struct Segmentation {
     pub field: String,
     /// Groups, ordered by value.
     pub groups: Vec<SegmentGroup>,
+}
+
+/// One cell of a two-field breakdown: the responses with one value of each field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CrossGroup {
+    /// The value of the first field (`(none)` when missing).
+    pub first: String,
+    /// The value of the second field (`(none)` when missing).
+    pub second: String,
+    /// Responses in the cell.
+    pub n: u64,
+    /// True when the cell shows its count only: it is below the minimum size, or hidden
+    /// so that no such cell can be recovered from its row or its column.
+    pub suppressed: bool,
+    /// The cell's figures; absent when suppressed.
+    pub figures: Option<Figures>,
+}
+
+/// Within one value of the first field, two neighbouring shown cells of the second field
+/// compared: do their respondents score differently?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CrossComparison {
+    /// The value of the first field both cells share.
+    pub within: String,
+    /// The earlier value of the second field, in value order.
+    pub first: String,
+    /// The later value of the second field.
+    pub second: String,
+    /// Welch's t-test of `first` − `second` on the 0–10 answer.
+    pub nps_test: Option<WelchTest>,
+    /// Welch's t-test of `first` − `second` on overall CRQ.
+    pub crq_test: Option<WelchTest>,
+}
+
+/// A breakdown by two fields at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Crossing {
+    /// The field of the rows.
+    pub first: String,
+    /// The field of the columns.
+    pub second: String,
+    /// The cells that hold responses, ordered by first value, then second value.
+    pub groups: Vec<CrossGroup>,
+    /// Within each first value, each pair of consecutive shown cells compared; none where
+    /// a row has fewer than two shown cells.
+    pub comparisons: Vec<CrossComparison>,
 }
 
 /// One side of the confidential-vs-identified comparison.
@@ -268,6 +395,9 @@ pub struct Report {
     pub overall: Figures,
     /// Requested breakdowns.
     pub segments: Vec<Segmentation>,
+    /// Requested two-field breakdowns; left out of the JSON when none was asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crossings: Vec<Crossing>,
     /// Confidential vs identified; absent when the survey offers no choice or nobody chose.
     pub confidentiality_comparison: Option<ConfidentialityComparison>,
     /// Each pair of consecutive waves that share followed respondents.
@@ -619,21 +749,28 @@ pub fn report_of(
     }
     let returning = options
         .segments
-        .contains(&SegmentField::Returning)
+        .iter()
+        .chain(
+            options
+                .crossings
+                .iter()
+                .flat_map(|pair| [&pair.first, &pair.second]),
+        )
+        .any(|field| *field == SegmentField::Returning)
         .then(|| returning_flags(input));
+    let returning = returning.as_deref().unwrap_or_default();
     let segments = options
         .segments
         .iter()
         .map(|field| Segmentation {
             field: field.name().to_owned(),
-            groups: segment_groups(
-                &scorer,
-                input,
-                field,
-                returning.as_deref().unwrap_or_default(),
-                min_group_size,
-            ),
+            groups: segment_groups(&scorer, input, field, returning, min_group_size),
         })
+        .collect();
+    let crossings = options
+        .crossings
+        .iter()
+        .map(|pair| crossing(&scorer, input, pair, returning, min_group_size))
         .collect();
     Report {
         survey_id: definition.id.clone(),
@@ -641,6 +778,7 @@ pub fn report_of(
         min_group_size: min_group_size as u32,
         overall: overall.figures(&scorer),
         segments,
+        crossings,
         confidentiality_comparison: compare_confidentiality(
             &scorer,
             &by_choice[ConfidentialityChoice::Confidential as usize],
@@ -777,6 +915,213 @@ fn returning_flags(input: &ReportInput) -> Vec<Option<bool>> {
         .collect()
 }
 
+/// Each row's code in a small dictionary of display values for `field`, and that
+/// dictionary. Several codes may share a display value (every missing value is `(none)`).
+fn field_codes(
+    input: &ReportInput,
+    field: &SegmentField,
+    returning: &[Option<bool>],
+) -> (Vec<usize>, Vec<String>) {
+    // Detractor, passive, promoter, unanswered: the order of `NpsCategory`'s variants.
+    let category = |row: usize| match input.observations[row].nps {
+        0..=6 => 0,
+        7..=8 => 1,
+        9..=10 => 2,
+        _ => 3,
+    };
+    let text_column = |column: &Interned| -> (Vec<usize>, Vec<String>) {
+        (
+            column.codes.iter().map(|code| *code as usize).collect(),
+            column
+                .values
+                .iter()
+                .map(|value| value.clone().unwrap_or_else(|| NONE_VALUE.to_owned()))
+                .collect(),
+        )
+    };
+    match field {
+        SegmentField::Account => text_column(&input.accounts),
+        SegmentField::Matter => text_column(&input.matters),
+        SegmentField::Wave => text_column(&input.waves),
+        SegmentField::Returning => (
+            returning
+                .iter()
+                .map(|flag| match flag {
+                    Some(false) => 0,
+                    Some(true) => 1,
+                    None => 2,
+                })
+                .collect(),
+            vec![
+                "new".to_owned(),
+                "returning".to_owned(),
+                NONE_VALUE.to_owned(),
+            ],
+        ),
+        SegmentField::Confidentiality => (
+            input
+                .observations
+                .iter()
+                .map(|observation| observation.confidentiality as usize)
+                .collect(),
+            [
+                ConfidentialityChoice::Anonymous,
+                ConfidentialityChoice::Confidential,
+                ConfidentialityChoice::Identified,
+            ]
+            .map(|choice| choice.as_str().to_owned())
+            .to_vec(),
+        ),
+        SegmentField::NpsCategory => (
+            (0..input.len()).map(category).collect(),
+            [
+                NpsCategory::Detractor,
+                NpsCategory::Passive,
+                NpsCategory::Promoter,
+            ]
+            .iter()
+            .map(|category| category.as_str().to_owned())
+            .chain([NONE_VALUE.to_owned()])
+            .collect(),
+        ),
+        SegmentField::Question(id) => match input
+            .layout
+            .choice_questions()
+            .position(|question| question == id)
+        {
+            Some(idx) => text_column(&input.choices[idx]),
+            None => (vec![0; input.len()], vec![NONE_VALUE.to_owned()]),
+        },
+    }
+}
+
+/// The values of one field as groups: group `i` is the `i`-th value in value order, so
+/// that which groups are hidden never depends on the order the responses arrived in.
+struct FieldGroups {
+    /// Each row's group.
+    row_group: Vec<u32>,
+    /// Each group's value, in value order.
+    values: Vec<String>,
+}
+
+impl FieldGroups {
+    fn of(input: &ReportInput, field: &SegmentField, returning: &[Option<bool>]) -> Self {
+        let (codes, names) = field_codes(input, field, returning);
+        // Codes whose display values are equal form one group.
+        let mut values = names.clone();
+        values.sort_unstable();
+        values.dedup();
+        let group_of_code: Vec<u32> = names
+            .iter()
+            .map(|name| {
+                values
+                    .binary_search(name)
+                    .expect("every name is among the values") as u32
+            })
+            .collect();
+        FieldGroups {
+            row_group: codes.iter().map(|code| group_of_code[*code]).collect(),
+            values,
+        }
+    }
+}
+
+/// The rows of a breakdown counted into its groups (numbered `0..counts.len()`, each row's
+/// in `row_group`): on a release, a published batch counts in a group only when all of it
+/// falls there, so every figure holds whole batches.
+struct GroupCounts<'a> {
+    row_group: &'a [u32],
+    /// Which rows count, on a release; every row otherwise.
+    counted: Option<Vec<bool>>,
+    /// Counted rows by group.
+    counts: Vec<u64>,
+}
+
+impl<'a> GroupCounts<'a> {
+    fn of(input: &ReportInput, row_group: &'a [u32], n_groups: usize) -> Self {
+        let counted: Option<Vec<bool>> = input.batches.as_ref().map(|batches| {
+            // Each batch's group, or SPLIT once two of its rows fall in different groups.
+            const UNSEEN: u32 = u32::MAX - 1;
+            const SPLIT: u32 = u32::MAX;
+            let mut group_of_batch = vec![UNSEEN; n_batch_slots(batches)];
+            for (batch, group) in batches.iter().zip(row_group) {
+                if *batch != NO_BATCH {
+                    let whole = &mut group_of_batch[*batch as usize];
+                    if *whole == UNSEEN {
+                        *whole = *group;
+                    } else if *whole != *group {
+                        *whole = SPLIT;
+                    }
+                }
+            }
+            batches
+                .iter()
+                .map(|batch| *batch == NO_BATCH || group_of_batch[*batch as usize] != SPLIT)
+                .collect()
+        });
+        let mut counts = vec![0u64; n_groups];
+        let mut group_counts = GroupCounts {
+            row_group,
+            counted,
+            counts: Vec::new(),
+        };
+        for row in 0..row_group.len() {
+            if group_counts.is_counted(row) {
+                counts[row_group[row] as usize] += 1;
+            }
+        }
+        group_counts.counts = counts;
+        group_counts
+    }
+
+    fn is_counted(&self, row: usize) -> bool {
+        self.counted.as_ref().is_none_or(|counted| counted[row])
+    }
+
+    /// Whether a group has responses and is not hidden.
+    fn shown(&self, hidden: &[bool], group: usize) -> bool {
+        self.counts[group] > 0 && !hidden[group]
+    }
+
+    /// A tally of each shown group's counted rows; `None` for the others.
+    fn tallies(&self, scorer: &Scorer, input: &ReportInput, hidden: &[bool]) -> Vec<Option<Tally>> {
+        let empty = || -> Vec<Option<Tally>> {
+            (0..self.counts.len())
+                .map(|group| self.shown(hidden, group).then(|| Tally::new(scorer)))
+                .collect()
+        };
+        let partials = in_parts(self.row_group.len(), |rows| {
+            let mut tallies = empty();
+            for row in rows {
+                if !self.is_counted(row) {
+                    continue;
+                }
+                if let Some(tally) = &mut tallies[self.row_group[row] as usize] {
+                    tally.add(scorer, &input.observations[row]);
+                }
+            }
+            tallies
+        });
+        let mut tallies = empty();
+        for partial in &partials {
+            for (total, part) in tallies.iter_mut().zip(partial) {
+                if let (Some(total), Some(part)) = (total, part) {
+                    total.merge(part);
+                }
+            }
+        }
+        tallies
+    }
+
+    /// Every group below the minimum size (and above zero).
+    fn small(&self, min_group_size: u64) -> Vec<bool> {
+        self.counts
+            .iter()
+            .map(|n| *n > 0 && *n < min_group_size)
+            .collect()
+    }
+}
+
 /// The groups of one breakdown: every row's value, counted, and tallied where the group is
 /// large enough to be shown.
 fn segment_groups(
@@ -786,199 +1131,158 @@ fn segment_groups(
     returning: &[Option<bool>],
     min_group_size: u64,
 ) -> Vec<SegmentGroup> {
-    // Detractor, passive, promoter, unanswered: the order of `NpsCategory`'s variants.
-    let category = |row: usize| match input.observations[row].nps {
-        0..=6 => 0,
-        7..=8 => 1,
-        9..=10 => 2,
-        _ => 3,
-    };
-    // Each row's code in a small dictionary of display values for this field.
-    let (codes, names): (Vec<usize>, Vec<String>) = {
-        let text_column = |column: &Interned| -> (Vec<usize>, Vec<String>) {
-            (
-                column.codes.iter().map(|code| *code as usize).collect(),
-                column
-                    .values
-                    .iter()
-                    .map(|value| value.clone().unwrap_or_else(|| NONE_VALUE.to_owned()))
-                    .collect(),
-            )
-        };
-        match field {
-            SegmentField::Account => text_column(&input.accounts),
-            SegmentField::Matter => text_column(&input.matters),
-            SegmentField::Wave => text_column(&input.waves),
-            SegmentField::Returning => (
-                returning
-                    .iter()
-                    .map(|flag| match flag {
-                        Some(false) => 0,
-                        Some(true) => 1,
-                        None => 2,
-                    })
-                    .collect(),
-                vec![
-                    "new".to_owned(),
-                    "returning".to_owned(),
-                    NONE_VALUE.to_owned(),
-                ],
-            ),
-            SegmentField::Confidentiality => (
-                input
-                    .observations
-                    .iter()
-                    .map(|observation| observation.confidentiality as usize)
-                    .collect(),
-                [
-                    ConfidentialityChoice::Anonymous,
-                    ConfidentialityChoice::Confidential,
-                    ConfidentialityChoice::Identified,
-                ]
-                .map(|choice| choice.as_str().to_owned())
-                .to_vec(),
-            ),
-            SegmentField::NpsCategory => (
-                (0..input.len()).map(category).collect(),
-                [
-                    NpsCategory::Detractor,
-                    NpsCategory::Passive,
-                    NpsCategory::Promoter,
-                ]
-                .iter()
-                .map(|category| category.as_str().to_owned())
-                .chain([NONE_VALUE.to_owned()])
-                .collect(),
-            ),
-            SegmentField::Question(id) => match input
-                .layout
-                .choice_questions()
-                .position(|question| question == id)
-            {
-                Some(idx) => text_column(&input.choices[idx]),
-                None => (vec![0; input.len()], vec![NONE_VALUE.to_owned()]),
-            },
-        }
-    };
-    // Codes whose display values are equal form one group, ordered by value.
-    let mut group_of_name: BTreeMap<&str, usize> = BTreeMap::new();
-    for name in &names {
-        let next = group_of_name.len();
-        group_of_name.entry(name.as_str()).or_insert(next);
-    }
-    let group_of_code: Vec<usize> = names
-        .iter()
-        .map(|name| group_of_name[name.as_str()])
-        .collect();
-    let row_group = |row: usize| group_of_code[codes[row]];
-    // On a release, a published batch counts in a group only when all of it falls there.
-    let counted: Option<Vec<bool>> = input.batches.as_ref().map(|batches| {
-        // Each batch's group, or SPLIT once two of its rows fall in different groups.
-        const UNSEEN: usize = usize::MAX - 1;
-        const SPLIT: usize = usize::MAX;
-        let mut group_of_batch = vec![UNSEEN; n_batch_slots(batches)];
-        for (row, batch) in batches.iter().enumerate() {
-            if *batch != NO_BATCH {
-                let group = row_group(row);
-                let whole = &mut group_of_batch[*batch as usize];
-                if *whole == UNSEEN {
-                    *whole = group;
-                } else if *whole != group {
-                    *whole = SPLIT;
-                }
-            }
-        }
-        batches
-            .iter()
-            .map(|batch| *batch == NO_BATCH || group_of_batch[*batch as usize] != SPLIT)
-            .collect()
-    });
-    let is_counted = |row: usize| counted.as_ref().is_none_or(|counted| counted[row]);
-    let mut counts = vec![0u64; group_of_name.len()];
-    for row in 0..codes.len() {
-        if is_counted(row) {
-            counts[row_group(row)] += 1;
-        }
-    }
-    // Each group's place in value order, so that which groups are hidden never depends on
-    // the order the responses arrived in.
-    let mut rank = vec![0usize; counts.len()];
-    for (position, group) in group_of_name.values().enumerate() {
-        rank[*group] = position;
-    }
-    let hidden = hidden_groups(&counts, &rank, min_group_size);
-    let shown = |group: usize| counts[group] > 0 && !hidden[group];
-    let partials = in_parts(codes.len(), |rows| {
-        let mut tallies: Vec<Option<Tally>> = (0..counts.len())
-            .map(|group| shown(group).then(|| Tally::new(scorer)))
-            .collect();
-        for row in rows {
-            if !is_counted(row) {
-                continue;
-            }
-            if let Some(tally) = &mut tallies[row_group(row)] {
-                tally.add(scorer, &input.observations[row]);
-            }
-        }
-        tallies
-    });
-    let mut tallies: Vec<Option<Tally>> = (0..counts.len())
-        .map(|group| shown(group).then(|| Tally::new(scorer)))
-        .collect();
-    for partial in &partials {
-        for (total, part) in tallies.iter_mut().zip(partial) {
-            if let (Some(total), Some(part)) = (total, part) {
-                total.merge(part);
-            }
-        }
-    }
-    group_of_name
+    let groups = FieldGroups::of(input, field, returning);
+    let counted = GroupCounts::of(input, &groups.row_group, groups.values.len());
+    let mut hidden = counted.small(min_group_size);
+    let all: Vec<usize> = (0..groups.values.len()).collect();
+    hide_complements(&counted.counts, &all, &mut hidden, min_group_size);
+    let tallies = counted.tallies(scorer, input, &hidden);
+    groups
+        .values
         .into_iter()
-        .filter(|(_, group)| counts[*group] > 0)
-        .map(|(value, group)| {
-            let n = counts[group];
-            SegmentGroup {
-                value: value.to_owned(),
-                n,
-                suppressed: hidden[group],
-                figures: tallies[group].as_ref().map(|tally| tally.figures(scorer)),
-                label: None,
-            }
+        .enumerate()
+        .filter(|(group, _)| counted.counts[*group] > 0)
+        .map(|(group, value)| SegmentGroup {
+            value,
+            n: counted.counts[group],
+            suppressed: hidden[group],
+            figures: tallies[group].as_ref().map(|tally| tally.figures(scorer)),
+            label: None,
         })
         .collect()
 }
 
-/// Which groups of a breakdown show counts only, given each group's count: every group
-/// below the minimum size, and then, if those hold fewer than the minimum size together,
-/// the next smallest groups until they do (complementary suppression). Otherwise the total
-/// minus the groups shown would give the hidden ones away.
-/// Ties between equal counts go to the group that comes first in value order (`rank`).
-fn hidden_groups(counts: &[u64], rank: &[usize], min_group_size: u64) -> Vec<bool> {
-    let mut hidden: Vec<bool> = counts
+/// The cells of a two-field breakdown, counted, suppressed by row and by column, tallied
+/// where shown, and neighbouring shown cells of each row compared.
+fn crossing(
+    scorer: &Scorer,
+    input: &ReportInput,
+    pair: &FieldPair,
+    returning: &[Option<bool>],
+    min_group_size: u64,
+) -> Crossing {
+    let rows = FieldGroups::of(input, &pair.first, returning);
+    let columns = FieldGroups::of(input, &pair.second, returning);
+    let n_columns = columns.values.len();
+    let n_cells = rows.values.len() * n_columns;
+    let row_cell: Vec<u32> = rows
+        .row_group
         .iter()
-        .map(|n| *n > 0 && *n < min_group_size)
+        .zip(&columns.row_group)
+        .map(|(row, column)| row * n_columns as u32 + column)
         .collect();
-    let mut hidden_total: u64 = counts
-        .iter()
-        .zip(&hidden)
-        .filter(|(_, hidden)| **hidden)
-        .map(|(n, _)| n)
-        .sum();
-    if hidden_total == 0 {
-        return hidden;
+    let counted = GroupCounts::of(input, &row_cell, n_cells);
+    let hidden = hidden_cells(
+        &counted.counts,
+        rows.values.len(),
+        n_columns,
+        counted.small(min_group_size),
+        min_group_size,
+    );
+    let tallies = counted.tallies(scorer, input, &hidden);
+    let mut groups = Vec::new();
+    let mut comparisons = Vec::new();
+    for (row_idx, within) in rows.values.iter().enumerate() {
+        let cells = row_idx * n_columns..(row_idx + 1) * n_columns;
+        for (cell, value) in cells.clone().zip(&columns.values) {
+            if counted.counts[cell] > 0 {
+                groups.push(CrossGroup {
+                    first: within.clone(),
+                    second: value.clone(),
+                    n: counted.counts[cell],
+                    suppressed: hidden[cell],
+                    figures: tallies[cell].as_ref().map(|tally| tally.figures(scorer)),
+                });
+            }
+        }
+        let shown: Vec<usize> = cells.filter(|cell| counted.shown(&hidden, *cell)).collect();
+        for neighbours in shown.windows(2) {
+            let [earlier, later] = [neighbours[0], neighbours[1]].map(|cell| {
+                ScoreSums::of_tally(tallies[cell].as_ref().expect("shown cells are tallied"))
+            });
+            let (nps_test, crq_test) = earlier.tests(&later, scorer);
+            comparisons.push(CrossComparison {
+                within: within.clone(),
+                first: columns.values[neighbours[0] % n_columns].clone(),
+                second: columns.values[neighbours[1] % n_columns].clone(),
+                nps_test,
+                crq_test,
+            });
+        }
     }
-    let mut next: Vec<usize> = (0..counts.len())
+    Crossing {
+        first: pair.first.name().to_owned(),
+        second: pair.second.name().to_owned(),
+        groups,
+        comparisons,
+    }
+}
+
+/// Which cells of a table (`n_rows` × `n_columns`, row by row) show counts only: those
+/// `hidden` already, then the one-field rule ([`hide_complements`]) applied to every row and
+/// every column in turn until nothing changes. Otherwise a hidden cell could be recovered
+/// by subtracting the shown cells from its row's total or its column's total, which the
+/// one-field breakdowns and the overall figures give.
+fn hidden_cells(
+    counts: &[u64],
+    n_rows: usize,
+    n_columns: usize,
+    mut hidden: Vec<bool>,
+    min_group_size: u64,
+) -> Vec<bool> {
+    let lines: Vec<Vec<usize>> = (0..n_rows)
+        .map(|row| {
+            (0..n_columns)
+                .map(|column| row * n_columns + column)
+                .collect()
+        })
+        .chain(
+            (0..n_columns).map(|column| (0..n_rows).map(|row| row * n_columns + column).collect()),
+        )
+        .collect();
+    // Cells are only ever added, so this ends.
+    while lines.iter().fold(false, |changed, line| {
+        hide_complements(counts, line, &mut hidden, min_group_size) | changed
+    }) {}
+    hidden
+}
+
+/// Complementary suppression within one line of groups (`line`, in value order): if the
+/// hidden groups of the line hold some responses but fewer than the minimum size together,
+/// hides the next smallest shown groups until they do. Otherwise the line's total minus the
+/// groups shown would give the hidden ones away. Ties between equal counts go to the group
+/// that comes first in value order. Returns whether it hid any.
+fn hide_complements(
+    counts: &[u64],
+    line: &[usize],
+    hidden: &mut [bool],
+    min_group_size: u64,
+) -> bool {
+    let mut hidden_total: u64 = line
+        .iter()
+        .filter(|group| hidden[**group])
+        .map(|group| counts[*group])
+        .sum();
+    if hidden_total == 0 || hidden_total >= min_group_size {
+        return false;
+    }
+    let mut next: Vec<usize> = line
+        .iter()
+        .copied()
         .filter(|group| counts[*group] > 0 && !hidden[*group])
         .collect();
-    next.sort_by_key(|group| (counts[*group], rank[*group]));
+    // Stable, so equal counts keep value order.
+    next.sort_by_key(|group| counts[*group]);
+    let mut changed = false;
     for group in next {
         if hidden_total >= min_group_size {
             break;
         }
         hidden[group] = true;
         hidden_total += counts[group];
+        changed = true;
     }
-    hidden
+    changed
 }
 
 /// Σx and Σx² of the 0–10 answers, and of the overall CRQ, of a set of observations.
@@ -1040,6 +1344,17 @@ impl ScoreSums {
             self.crq.sum_squares as f64 / (scale * scale),
         )
     }
+
+    /// Welch's t-tests of these responses' means minus `other`'s, on the 0–10 answer and
+    /// on overall CRQ; each absent when a side has too few answers or neither has spread.
+    fn tests(&self, other: &ScoreSums, scorer: &Scorer) -> (Option<WelchTest>, Option<WelchTest>) {
+        let test =
+            |first: Option<GroupMoments>, second: Option<GroupMoments>| welch(first?, second?);
+        (
+            test(self.nps_moments(), other.nps_moments()),
+            test(self.crq_moments(scorer), other.crq_moments(scorer)),
+        )
+    }
 }
 
 fn compare_confidentiality(
@@ -1066,21 +1381,17 @@ fn compare_confidentiality(
             sums.crq_mean(scorer)
         },
     };
-    let test = |first: Option<GroupMoments>, second: Option<GroupMoments>| match (
-        suppressed, first, second,
-    ) {
-        (false, Some(first), Some(second)) => welch(first, second),
-        _ => None,
+    let (nps_test, crq_test) = if suppressed {
+        (None, None)
+    } else {
+        confidential.tests(&identified, scorer)
     };
     Some(ConfidentialityComparison {
         confidential: group(n_confidential, &confidential),
         identified: group(n_identified, &identified),
         suppressed,
-        nps_test: test(confidential.nps_moments(), identified.nps_moments()),
-        crq_test: test(
-            confidential.crq_moments(scorer),
-            identified.crq_moments(scorer),
-        ),
+        nps_test,
+        crq_test,
     })
 }
 

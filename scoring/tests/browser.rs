@@ -50,6 +50,7 @@ fn the_domain_wave_table_is_reproduced_in_the_browser() {
         &ReportOptions {
             segments: vec![SegmentField::Account],
             min_group_size: None,
+            crossings: Vec::new(),
         },
     );
     let groups = &report.wave_comparisons[0].groups;

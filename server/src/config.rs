@@ -592,7 +592,8 @@ pub struct ReportArgs {
     /// The survey version; the latest by default.
     #[arg(long)]
     pub version: Option<u32>,
-    /// Break the report down by this field; repeatable.
+    /// Break the report down by this field, or by two at once as in
+    /// `returning:confidentiality`; repeatable.
     #[arg(long = "by")]
     pub by: Vec<String>,
     /// Output format.
@@ -622,7 +623,8 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub survey: Option<String>,
     /// Break the report down by this field (account, matter, wave, returning,
-    /// confidentiality, nps-category, or a role or choice question id); repeatable.
+    /// confidentiality, nps-category, or a role or choice question id), or by two at once
+    /// as in `returning:confidentiality` (or `returning×confidentiality`); repeatable.
     #[arg(long = "by")]
     pub by: Vec<String>,
     /// Output format.

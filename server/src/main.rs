@@ -157,22 +157,14 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
     };
-    let segments = args
-        .by
-        .iter()
-        .map(|field| rapport_scoring::SegmentField::parse(survey.definition(), field))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut options = rapport_scoring::ReportOptions::default();
+    for name in &args.by {
+        options.add_breakdown(survey.definition(), name)?;
+    }
     let input = store.report_input(&survey).await?;
     let names = store.display_names().await?;
     store.close().await;
-    let mut report = rapport_scoring::report_of(
-        survey.definition(),
-        input.input(),
-        &rapport_scoring::ReportOptions {
-            segments,
-            min_group_size: None,
-        },
-    );
+    let mut report = rapport_scoring::report_of(survey.definition(), input.input(), &options);
     rapport_server::export::name_groups(survey.definition(), &mut report, &names);
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),

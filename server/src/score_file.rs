@@ -9,10 +9,9 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use rapport_scoring::aggregate::{Figures, MeanFigures};
 use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::stats::WelchTest;
 use rapport_scoring::wire::ResponseV1;
-use rapport_scoring::{
-    Report, ReportOptions, ResponseRecord, SegmentField, build_report, template, validate,
-};
+use rapport_scoring::{Report, ReportOptions, ResponseRecord, build_report, template, validate};
 
 use crate::config::{Format, ScoreArgs};
 
@@ -74,19 +73,11 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
     let Some(definition) = definition else {
         bail!("{} holds no responses", args.file.display())
     };
-    let segments = args
-        .by
-        .iter()
-        .map(|field| SegmentField::parse(&definition, field))
-        .collect::<Result<Vec<_>, _>>()?;
-    let report = build_report(
-        &definition,
-        &records,
-        &ReportOptions {
-            segments,
-            min_group_size: None,
-        },
-    );
+    let mut options = ReportOptions::default();
+    for name in &args.by {
+        options.add_breakdown(&definition, name)?;
+    }
+    let report = build_report(&definition, &records, &options);
     Ok(match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Table => table(&report),
@@ -131,8 +122,9 @@ fn figures_row(label: &str, n: u64, figures: Option<&Figures>) -> String {
     )
 }
 
-/// The report as CSV: one row for all responses, then one per breakdown group. Suppressed
-/// groups carry their count only.
+/// The report as CSV: one row for all responses, then one per breakdown group, then one
+/// per cell of each two-field breakdown (field `first:second`, value `a:b`). Suppressed
+/// groups and cells carry their count only.
 pub fn report_csv(report: &Report) -> String {
     let mut out = String::from(
         "field,value,n,suppressed,nps,nps_low_95,nps_high_95,mean_0_10,crq,confidential_share\n",
@@ -170,7 +162,25 @@ pub fn report_csv(report: &Report) -> String {
             );
         }
     }
+    for crossing in &report.crossings {
+        let field = format!("{}:{}", crossing.first, crossing.second);
+        for cell in &crossing.groups {
+            let value = format!("{}:{}", cell.first, cell.second);
+            row(&field, &value, cell.n, cell.figures.as_ref());
+        }
+    }
     out
+}
+
+/// A Welch test of the 0–10 answer on a line of the table.
+fn test_line(test: Option<&WelchTest>) -> String {
+    match test {
+        Some(test) => format!(
+            "  0-10 mean difference {:+.2} (Welch t = {:.2}, df = {:.1}, p = {:.3})\n",
+            test.difference, test.t, test.df, test.p_value
+        ),
+        None => "  (not enough spread to test)\n".to_owned(),
+    }
 }
 
 /// The report as a table for people.
@@ -201,6 +211,21 @@ pub fn table(report: &Report) -> String {
             out.push_str(&figures_row(&name, group.n, group.figures.as_ref()));
         }
     }
+    for crossing in &report.crossings {
+        let _ = writeln!(out, "\nby {} and {}", crossing.first, crossing.second);
+        for cell in &crossing.groups {
+            let name = format!("  {} / {}", cell.first, cell.second);
+            out.push_str(&figures_row(&name, cell.n, cell.figures.as_ref()));
+        }
+        for comparison in &crossing.comparisons {
+            let _ = writeln!(
+                out,
+                "  within {}: {} vs {}",
+                comparison.within, comparison.first, comparison.second
+            );
+            out.push_str(&test_line(comparison.nps_test.as_ref()));
+        }
+    }
     if let Some(levels) = Some(&report.overall.levels).filter(|levels| !levels.is_empty()) {
         let _ = writeln!(out, "\nCRQ levels (base first)");
         for level in levels {
@@ -226,16 +251,10 @@ pub fn table(report: &Report) -> String {
             "\nconfidential vs identified: n = {} vs {}",
             comparison.confidential.n, comparison.identified.n
         );
-        match (&comparison.nps_test, comparison.suppressed) {
-            (_, true) => out.push_str("  (suppressed: a group is below the minimum size)\n"),
-            (Some(test), false) => {
-                let _ = writeln!(
-                    out,
-                    "  0-10 mean difference {:+.2} (Welch t = {:.2}, df = {:.1}, p = {:.3})",
-                    test.difference, test.t, test.df, test.p_value
-                );
-            }
-            (None, false) => out.push_str("  (not enough spread to test)\n"),
+        if comparison.suppressed {
+            out.push_str("  (suppressed: a group is below the minimum size)\n");
+        } else {
+            out.push_str(&test_line(comparison.nps_test.as_ref()));
         }
     }
     for comparison in &report.wave_comparisons {

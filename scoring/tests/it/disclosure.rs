@@ -21,15 +21,15 @@ use rapport_scoring::ids::{OptionId, QuestionId};
 use rapport_scoring::validate::{Answers, NpsAnswer, Rating};
 use rapport_scoring::wire::{ConfidentialityChoice, Context};
 use rapport_scoring::{
-    Report, ReportInput, ReportOptions, ResponseRecord, SegmentField, SurveyDefinition, report_of,
-    template,
+    FieldPair, Report, ReportInput, ReportOptions, ResponseRecord, SegmentField, SurveyDefinition,
+    report_of, template,
 };
 
 use super::solver::{
     self, ACCOUNTS, ELEMENTS, Finding, ROLES, Rng, other_rating, same_category_other, solve,
 };
 
-const BREAKDOWNS: [Option<&str>; 8] = [
+const BREAKDOWNS: [Option<&str>; 10] = [
     None,
     Some("account"),
     Some("matter"),
@@ -38,6 +38,8 @@ const BREAKDOWNS: [Option<&str>; 8] = [
     Some("confidentiality"),
     Some("nps-category"),
     Some("role"),
+    Some("account:confidentiality"),
+    Some("returning:confidentiality"),
 ];
 
 /// A generated programme: responses in the order they arrive, and which of them are the
@@ -202,6 +204,26 @@ fn figures(report: &Report, key: &str, out: &mut BTreeMap<String, String>) {
             }
         }
     }
+    for crossing in &report.crossings {
+        let field = format!("{}:{}", crossing.first, crossing.second);
+        for cell in &crossing.groups {
+            if let Some(figures) = &cell.figures {
+                out.insert(
+                    format!("{key}/{field}={}:{}", cell.first, cell.second),
+                    serde_json::to_string(figures).unwrap(),
+                );
+            }
+        }
+        for comparison in &crossing.comparisons {
+            out.insert(
+                format!(
+                    "{key}/{field}={}:{}-{}",
+                    comparison.within, comparison.first, comparison.second
+                ),
+                serde_json::to_string(comparison).unwrap(),
+            );
+        }
+    }
     if let Some(comparison) = &report.confidentiality_comparison {
         out.insert(
             format!("{key}/comparison"),
@@ -245,15 +267,24 @@ fn collect(
                 continue;
             }
             for by in BREAKDOWNS {
-                let segments = by
-                    .map(|field| vec![SegmentField::parse(definition, field).unwrap()])
-                    .unwrap_or_default();
+                let (segments, crossings) = match by {
+                    Some(pair) if FieldPair::split(pair).is_some() => (
+                        Vec::new(),
+                        vec![FieldPair::parse(definition, pair).unwrap()],
+                    ),
+                    Some(field) => (
+                        vec![SegmentField::parse(definition, field).unwrap()],
+                        Vec::new(),
+                    ),
+                    None => (Vec::new(), Vec::new()),
+                };
                 let mut report = report_of(
                     definition,
                     &input,
                     &ReportOptions {
                         segments: segments.clone(),
                         min_group_size: None,
+                        crossings,
                     },
                 );
                 if mechanism == Mechanism::LiveAccount {
@@ -281,6 +312,7 @@ fn hide_groups_with_few_protected(
         &ReportOptions {
             segments: segments.to_vec(),
             min_group_size: Some(1),
+            crossings: Vec::new(),
         },
     );
     for (segmentation, protected) in report.segments.iter_mut().zip(&breakdown.segments) {

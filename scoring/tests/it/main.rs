@@ -11,6 +11,8 @@ mod support;
 mod close_loop;
 /// Completion rates from invitations.
 mod completion;
+/// Two-field breakdowns: hand-checked cells and tests, suppression by row and column.
+mod crossings;
 /// Loading survey definitions from TOML and JSON, and the errors that name the bad field.
 mod definitions;
 /// Disclosure control: an adversarial solver plays the account manager against the

@@ -121,7 +121,7 @@ proptest! {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             shuffled.swap(idx, (state >> 33) as usize % (idx + 1));
         }
-        let options = ReportOptions { segments: vec![SegmentField::Account, SegmentField::Wave], min_group_size: None };
+        let options = ReportOptions { segments: vec![SegmentField::Account, SegmentField::Wave], min_group_size: None, crossings: Vec::new() };
         let report = build_report(&definition, &records, &options);
         let report_shuffled = build_report(&definition, &shuffled, &options);
         prop_assert_eq!(report.overall, report_shuffled.overall);
@@ -150,6 +150,7 @@ proptest! {
         let options = ReportOptions {
             segments: vec![SegmentField::Account, SegmentField::Wave, SegmentField::Returning, SegmentField::NpsCategory],
             min_group_size: Some(2),
+            crossings: Vec::new(),
         };
         prop_assert_eq!(report_of(&definition, &filtered, &options), build_report(&definition, &kept, &options));
     }
@@ -163,6 +164,7 @@ proptest! {
         let options = ReportOptions {
             segments: vec![SegmentField::Account, SegmentField::Wave, SegmentField::Confidentiality, SegmentField::Returning],
             min_group_size: Some(min_group_size),
+            crossings: Vec::new(),
         };
         let report = build_report(&definition, &records, &options);
         let min = u64::from(min_group_size);

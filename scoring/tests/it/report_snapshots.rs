@@ -121,6 +121,7 @@ fn options(definition: &rapport_scoring::SurveyDefinition) -> ReportOptions {
     ReportOptions {
         segments,
         min_group_size: Some(2),
+        crossings: Vec::new(),
     }
 }
 

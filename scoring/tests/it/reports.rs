@@ -87,7 +87,7 @@ fn spread(n: usize, total: usize) -> Vec<u8> {
 const ACCOUNTS: [&str; 4] = ["northwind", "contoso", "fabrikam", "globex"];
 const ROLES: [&str; 3] = ["decision-maker", "day-to-day", "operational"];
 
-fn crq(rating: u8) -> serde_json::Value {
+pub(crate) fn crq(rating: u8) -> serde_json::Value {
     json!({"trust": rating, "commitment": rating, "satisfaction": rating, "uniqueness": rating, "reliability": rating, "responsiveness": rating, "care": rating})
 }
 
@@ -173,7 +173,7 @@ fn waves_programme() -> Vec<ResponseV1> {
 
 /// The second DOMAIN.md programme: 26% chose confidentiality overall, 38% of first-time
 /// respondents, and confidential respondents scored lower.
-fn opt_in_programme() -> Vec<ResponseV1> {
+pub(crate) fn opt_in_programme() -> Vec<ResponseV1> {
     let mut responses = Vec::new();
     for idx in 0..100u64 {
         let first_time = idx < 50;
@@ -270,6 +270,7 @@ fn the_opt_in_rates_and_the_score_gap_of_domain_md_are_reproduced() {
     let options = ReportOptions {
         segments: vec![SegmentField::Returning],
         min_group_size: None,
+        crossings: Vec::new(),
     };
     let report = build_report(&definition, &records, &options);
     assert!(close(
@@ -331,6 +332,7 @@ fn report_json_snapshot() {
             SegmentField::parse(&definition, "role").unwrap(),
         ],
         min_group_size: Some(25),
+        crossings: Vec::new(),
     };
     insta::assert_json_snapshot!(build_report(&definition, &records, &options));
 }

@@ -53,6 +53,18 @@ pub(crate) fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }
 
+/// A difference of two means in words, "1.2 lower" or "0.8 higher"; `None` when it is
+/// too small to name (under 0.05), and the groups score about the same.
+pub(crate) fn gap(difference: f64) -> Option<String> {
+    (difference.abs() >= 0.05).then(|| {
+        format!(
+            "{} {}",
+            one_decimal(difference.abs()),
+            if difference < 0.0 { "lower" } else { "higher" }
+        )
+    })
+}
+
 /// A p-value as a managing partner reads it: how often chance alone would give a
 /// difference this large, "less than 1 time in 1,000", "about 1 time in 40".
 pub(crate) fn chance(p: f64) -> String {

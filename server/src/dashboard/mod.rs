@@ -352,7 +352,7 @@ async fn chosen_survey(state: &AppState, query: &DashboardQuery) -> Result<Chose
         }
     }
     let request = ReportRequest {
-        segments: export::segment_fields(definition, segments.iter().map(String::as_str))?,
+        breakdowns: export::breakdowns(definition, segments.iter().map(String::as_str))?,
         verified_only: false,
     };
     Ok(Chosen {

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::{
-    CsvExport, ReportRequest, ResultsError, RoleReport, responses_csv, role_report, segment_fields,
+    CsvExport, ReportRequest, ResultsError, RoleReport, breakdowns, responses_csv, role_report,
 };
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
@@ -30,7 +30,9 @@ pub fn routes() -> Router<Arc<AppState>> {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// Segment field(s), comma-separated.
+    /// Segment field(s), comma-separated; a pair of fields such as
+    /// `returning:confidentiality` (or `returning×confidentiality`) asks for a two-field
+    /// breakdown, in the report's `crossings`.
     pub by: Option<String>,
     /// Survey version; the latest by default.
     pub version: Option<u32>,
@@ -68,7 +70,7 @@ impl From<ResultsError> for ApiError {
         (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 404, description = "No such survey or version.", body = ErrorBody),
-        (status = 422, description = "`by` names no field of this survey.", body = ErrorBody),
+        (status = 422, description = "`by` names no field of this survey, or a pair of one field.", body = ErrorBody),
     ),
 )]
 pub async fn report(
@@ -82,7 +84,7 @@ pub async fn report(
         .await?;
     let names = query.by.as_deref().unwrap_or_default().split(',');
     let request = ReportRequest {
-        segments: segment_fields(survey.definition(), names)?,
+        breakdowns: breakdowns(survey.definition(), names)?,
         verified_only: query.verified == Some(true),
     };
     Ok(Json(role_report(&state, &caller, &survey, request).await?).into_response())

@@ -184,36 +184,41 @@ pub enum ResultsError {
 /// standing breakdowns (wave, role, account, new or returning) and as many more.
 pub const MAX_BREAKDOWNS: usize = 8;
 
-/// The breakdowns named by `names` (trimmed; empty names are skipped), each field once and
+/// The breakdowns named by `names` (trimmed; empty names are skipped): fields, and pairs
+/// of fields as in `returning:confidentiality` (or `returning×confidentiality`), each once and
 /// at most [`MAX_BREAKDOWNS`] of them, parsed for `definition`.
-pub fn segment_fields<'a>(
+pub fn breakdowns<'a>(
     definition: &SurveyDefinition,
     names: impl IntoIterator<Item = &'a str>,
-) -> Result<Vec<SegmentField>, ResultsError> {
-    // Each field once, and few of them: `by=wave` repeated thousands of times asked for
-    // the same breakdown thousands of times over.
-    let mut fields: Vec<&str> = Vec::new();
-    for field in names {
-        let field = field.trim();
-        if !field.is_empty() && !fields.contains(&field) {
-            if fields.len() == MAX_BREAKDOWNS {
+) -> Result<ReportOptions, ResultsError> {
+    // Each breakdown once, and few of them: `by=wave` repeated thousands of times asked for
+    // the same breakdown thousands of times over. Counted before anything is parsed.
+    let mut unique: Vec<&str> = Vec::new();
+    for name in names {
+        let name = name.trim();
+        if !name.is_empty() && !unique.contains(&name) {
+            if unique.len() == MAX_BREAKDOWNS {
                 return Err(ResultsError::TooManyBreakdowns);
             }
-            fields.push(field);
+            unique.push(name);
         }
     }
-    fields
-        .into_iter()
-        .map(|field| SegmentField::parse(definition, field).map_err(ResultsError::UnknownBreakdown))
-        .collect()
+    let mut options = ReportOptions::default();
+    for name in unique {
+        options
+            .add_breakdown(definition, name)
+            .map_err(ResultsError::UnknownBreakdown)?;
+    }
+    Ok(options)
 }
 
 /// Which report of a survey version: its breakdowns, and whether only verified answers
 /// count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportRequest {
-    /// The breakdowns, in order (see [`segment_fields`]).
-    pub segments: Vec<SegmentField>,
+    /// The breakdowns, in order (see [`breakdowns`]); the survey's minimum group size
+    /// always applies.
+    pub breakdowns: ReportOptions,
     /// Only the answers the server can vouch for (through an invitation or with a portal's
     /// signed context), leaving out what anyone could have posted.
     pub verified_only: bool,
@@ -229,7 +234,7 @@ pub async fn role_report(
 ) -> Result<RoleReport, ResultsError> {
     let definition = survey.definition();
     let ReportRequest {
-        segments,
+        breakdowns,
         verified_only,
     } = request;
     let columns = state.store.report_input(survey).await?;
@@ -241,7 +246,13 @@ pub async fn role_report(
         report,
         latest_batch_row,
     } = tokio::task::spawn_blocking(move || {
-        restricted_report(compiled.definition(), &who, &rows, segments, verified_only)
+        restricted_report(
+            compiled.definition(),
+            &who,
+            &rows,
+            breakdowns,
+            verified_only,
+        )
     })
     .await
     .map_err(|error| anyhow::anyhow!("computing the report failed: {error}"))?;
@@ -329,7 +340,7 @@ fn restricted_report(
     definition: &SurveyDefinition,
     caller: &Caller,
     columns: &ReportColumns,
-    segments: Vec<SegmentField>,
+    breakdowns: ReportOptions,
     verified_only: bool,
 ) -> RestrictedReport {
     // The release is decided once per set of rows and kept beside the report columns.
@@ -358,8 +369,8 @@ fn restricted_report(
             definition,
             &input,
             &ReportOptions {
-                segments,
                 min_group_size: None,
+                ..breakdowns
             },
         )
     });

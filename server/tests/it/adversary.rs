@@ -38,7 +38,7 @@ use solver::{
 
 /// Every way a reader can ask for the report. (Every survey version too, but the
 /// programme has one, and `?version=1` is the report itself.)
-const REPORTS: [&str; 9] = [
+const REPORTS: [&str; 11] = [
     "",
     "?by=account",
     "?by=matter",
@@ -47,6 +47,8 @@ const REPORTS: [&str; 9] = [
     "?by=confidentiality",
     "?by=nps-category",
     "?by=role",
+    "?by=account:confidentiality",
+    "?by=returning:confidentiality",
     "?verified=true",
 ];
 /// One programme over HTTP (each is played once per real protected answer, on every
@@ -185,9 +187,17 @@ fn figures(value: &Value, path: &str, out: &mut BTreeMap<String, String>) {
         }
         Value::Array(items) => {
             for (idx, item) in items.iter().enumerate() {
+                // A cell of a two-field breakdown is named by both its values, and a
+                // comparison of two cells by its row and both columns.
                 let name = ["value", "response_id", "account", "field", "id", "choice"]
                     .iter()
                     .find_map(|key| item.get(*key).map(Value::to_string))
+                    .or_else(|| {
+                        let [within, first, second] =
+                            ["within", "first", "second"].map(|key| item.get(key));
+                        Some(format!("{}:{}-{}", within?, first?, second?))
+                    })
+                    .or_else(|| Some(format!("{}:{}", item.get("first")?, item.get("second")?)))
                     .unwrap_or_else(|| idx.to_string());
                 figures(item, &format!("{path}[{name}]"), out);
             }

@@ -482,6 +482,37 @@ async fn the_results_read_in_plain_words() {
 }
 
 #[tokio::test]
+async fn a_two_field_breakdown_is_a_table_of_cells_in_plain_words() {
+    let server = programme().await;
+    let cookie = session(&server, Role::Admin, &[]).await;
+    let page = get(
+        &server,
+        "/dashboard?by=account%C3%97confidentiality",
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let section = page
+        .text
+        .split_once(r#"id="crossings""#)
+        .expect("the crossing is shown")
+        .1;
+    let section = section.split("</section>").next().unwrap();
+    // In a scroll container, so that a phone scrolls the table rather than the page.
+    assert!(
+        section.contains(r#"class="scroll""#) && section.contains("<table"),
+        "{section}"
+    );
+    // Northwind: six identified and six confidential answers, contoso six identified.
+    for cell in ["6 responses, NPS -100", "6 responses, NPS +100", "none"] {
+        assert!(section.contains(cell), "{cell}: {section}");
+    }
+    for jargon in ["Welch", "p &lt;", "p =", "p-value"] {
+        assert!(!section.contains(jargon), "says {jargon:?}: {section}");
+    }
+}
+
+#[tokio::test]
 async fn a_viewer_gets_aggregates_without_csv_or_close_the_loop() {
     let server = programme().await;
     let viewer = session(&server, Role::Viewer, &[]).await;

@@ -37,6 +37,8 @@ async fn everything(server: &TestServer, token: &str, with_list: bool) -> Vec<Va
         "?by=confidentiality",
         "?by=nps-category",
         "?by=role",
+        "?by=account:confidentiality",
+        "?by=returning%C3%97confidentiality",
     ] {
         seen.push(
             get(
@@ -204,6 +206,73 @@ async fn reports_move_by_whole_batches_of_verified_confidential_answers_only() {
     let report = get(&server, "/api/v1/surveys/client-portal/report", &admin).await;
     assert_eq!(report["n"], 16);
     assert!(report.get("protected_batch_size").is_none());
+}
+
+#[tokio::test]
+async fn one_confidential_answer_cannot_be_read_from_a_crossing_by_account_and_choice() {
+    let server = TestServer::new().await;
+    for counter in 1..=6 {
+        answer(&server, counter, Kind::Identified, 9).await;
+    }
+    let invitation = invite(&server, 20).await;
+    let northwind = token(&server, Role::Account, &["northwind"]).await;
+    let path = "/api/v1/surveys/client-portal/report?by=account:confidentiality";
+    let before = get(&server, path, &northwind).await;
+    answer(&server, 20, Kind::Invited(&invitation), 0).await;
+    let after = get(&server, path, &northwind).await;
+    // The account manager's crossing is the same before and after: the confidential
+    // answer waits for its batch, so no cell, count or test holds it.
+    assert_eq!(after, before);
+    let crossing = &after["report"]["crossings"][0];
+    assert_eq!(
+        (crossing["first"].as_str(), crossing["second"].as_str()),
+        (Some("account"), Some("confidentiality"))
+    );
+    let cells = crossing["groups"].as_array().unwrap();
+    assert_eq!(cells.len(), 1, "{crossing}");
+    assert_eq!(cells[0]["second"], "identified");
+    assert_eq!(cells[0]["n"], 6);
+
+    // The programme lead sees both cells: the confidential one by its count only, and the
+    // identified one hidden with it, since the account's total would give it away.
+    let admin = token(&server, Role::Admin, &[]).await;
+    let report = get(&server, path, &admin).await;
+    let cells: Vec<_> = report["report"]["crossings"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|cell| {
+            (
+                cell["second"].as_str().unwrap().to_owned(),
+                cell["n"].as_u64().unwrap(),
+                cell["suppressed"].as_bool().unwrap(),
+                cell["figures"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            ("confidential".to_owned(), 1, true, true),
+            ("identified".to_owned(), 6, true, true)
+        ]
+    );
+
+    // A pair of one field, or of an unknown one, is refused with its reason.
+    for (by, reason) in [
+        ("wave:wave", "cannot cross"),
+        ("returning:trust", "cannot segment by"),
+    ] {
+        let request = Request::get(format!("/api/v1/surveys/client-portal/report?by={by}"))
+            .header("authorization", format!("Bearer {admin}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = app(server.state.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{by}");
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&bytes);
+        assert!(body.contains(reason), "{by}: {body}");
+    }
 }
 
 #[tokio::test]

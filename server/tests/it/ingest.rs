@@ -390,6 +390,7 @@ async fn a_skewed_widget_clock_changes_neither_order_nor_wave() {
         &rapport_scoring::ReportOptions {
             segments: vec![by_wave],
             min_group_size: Some(1),
+            crossings: Vec::new(),
         },
     );
     let groups: Vec<(String, u64)> = report.segments[0]

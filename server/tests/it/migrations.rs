@@ -111,6 +111,7 @@ async fn a_newer_server_migrates_an_older_database_and_keeps_its_responses() {
     let options = rapport_scoring::ReportOptions {
         segments: vec![rapport_scoring::SegmentField::Account],
         min_group_size: Some(1),
+        crossings: Vec::new(),
     };
     let before = rapport_scoring::report_of(
         survey.definition(),

@@ -47,6 +47,7 @@ async fn cached_and_fresh(server: &TestServer, token: &str) -> (Value, Value) {
         &ReportOptions {
             segments,
             min_group_size: None,
+            crossings: Vec::new(),
         },
     );
     let records = fresh.invitation_records("client-portal").await.unwrap();
@@ -282,6 +283,7 @@ fn everything_read(
         &ReportOptions {
             segments,
             min_group_size: None,
+            crossings: Vec::new(),
         },
     );
     json!({"rows": rows, "report": report})
@@ -419,6 +421,7 @@ async fn columns_read_in_bulk_equal_the_columns_read_row_by_row() {
         &ReportOptions {
             segments,
             min_group_size: None,
+            crossings: Vec::new(),
         },
     );
     assert_eq!(in_bulk["report"], serde_json::to_value(report).unwrap());

@@ -72,6 +72,62 @@ fn the_opt_in_rates_come_out_of_rapport_score_by_segment() {
 }
 
 #[test]
+fn new_confidential_respondents_scoring_lower_comes_out_of_rapport_score_by_two_fields() {
+    let path = fixture("domain-opt-in.jsonl");
+    let output = rapport(&[
+        "score",
+        path.to_str().unwrap(),
+        "--by",
+        "returning×confidentiality",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let crossing = &report["crossings"][0];
+    assert_eq!(crossing["first"], "returning");
+    assert_eq!(crossing["second"], "confidentiality");
+    let within_new = crossing["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|comparison| comparison["within"] == "new")
+        .unwrap();
+    assert_eq!(within_new["first"], "confidential");
+    assert!(within_new["nps_test"]["difference"].as_f64().unwrap() < 0.0);
+    assert!(within_new["nps_test"]["p_value"].as_f64().unwrap() < 0.001);
+
+    let output = rapport(&[
+        "score",
+        path.to_str().unwrap(),
+        "--by",
+        "returning:confidentiality",
+        "--format",
+        "table",
+    ]);
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.contains("by returning and confidentiality"),
+        "{table}"
+    );
+    assert!(table.contains("  new / confidential"), "{table}");
+    assert!(
+        table.contains("within new: confidential vs identified"),
+        "{table}"
+    );
+
+    let output = rapport(&["score", path.to_str().unwrap(), "--by", "wave:wave"]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot cross \"wave\" with itself"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
 fn a_bad_line_fails_with_its_number_and_field_and_prints_no_report() {
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read_to_string(fixture("domain-waves.jsonl")).unwrap();

@@ -8,7 +8,7 @@ use rapport_scoring::definition::SurveyDefinition;
 use rapport_scoring::report::{ConfidentialityComparison, Segmentation};
 use rapport_scoring::stats::WelchTest;
 
-use super::super::html::{chance, one_decimal, or_missing, percent};
+use super::super::html::{chance, gap, one_decimal, or_missing, percent};
 use super::shared::{Fold, hidden_text, panel, scrolling_table};
 
 /// The confidentiality section; `returning` is the new-and-returning breakdown.
@@ -156,18 +156,13 @@ fn test_sentence(
         ),
         _ => String::new(),
     };
-    let direction = if test.difference.abs() < 0.05 {
-        format!("Confidential respondents score about the same as identified ones on {what}{means}")
-    } else {
-        format!(
-            "Confidential respondents score {} {} than identified ones on {what}{means}",
-            one_decimal(test.difference.abs()),
-            if test.difference < 0.0 {
-                "lower"
-            } else {
-                "higher"
-            }
-        )
+    let direction = match gap(test.difference) {
+        None => format!(
+            "Confidential respondents score about the same as identified ones on {what}{means}"
+        ),
+        Some(gap) => {
+            format!("Confidential respondents score {gap} than identified ones on {what}{means}")
+        }
     };
     let verdict = if test.p_value < 0.05 {
         "this difference is unlikely to be chance"

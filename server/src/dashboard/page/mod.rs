@@ -9,6 +9,7 @@
 
 mod access;
 mod confidentiality;
+mod crossings;
 mod distribution;
 mod experience;
 mod follow_ups;
@@ -186,6 +187,7 @@ fn results(
         ))
         (trend::section(segment(&SegmentField::Wave), definition.min_group_size))
         (segments::section(definition, not_waves))
+        (crossings::section(definition, &report.crossings))
         (confidentiality::section(
             definition,
             &report.overall,
