@@ -48,6 +48,11 @@ async fn post(server: &TestServer, path: &str, body: &str, session: &str, site: 
         .header(header::COOKIE, format!("rapport_session={session}"))
         .body(Body::from(body.to_owned()))
         .unwrap();
+    send(server, request).await
+}
+
+/// Sends `request` to the router as `rapport serve --public-url` runs it.
+async fn send(server: &TestServer, request: Request<Body>) -> Page {
     let response = app(server.state.clone())
         .layer(Extension(PublicUrl(PUBLIC_URL.to_owned())))
         .oneshot(request)
@@ -264,18 +269,7 @@ async fn upload_file(server: &TestServer, session: &str, file: &[u8], contacts: 
         .header(header::COOKIE, format!("rapport_session={session}"))
         .body(Body::from(body))
         .unwrap();
-    let response = app(server.state.clone())
-        .layer(Extension(PublicUrl(PUBLIC_URL.to_owned())))
-        .oneshot(request)
-        .await
-        .unwrap();
-    let (status, headers) = (response.status(), response.headers().clone());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Page {
-        status,
-        headers,
-        text: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+    send(server, request).await
 }
 
 #[tokio::test]

@@ -43,14 +43,6 @@ fn role_words(role: Role) -> &'static str {
     }
 }
 
-/// A stored RFC 3339 time as a date and minute, in UTC.
-fn when(time: &str) -> String {
-    match (time.get(..10), time.get(11..16)) {
-        (Some(date), Some(minute)) => format!("{date} {minute} UTC"),
-        _ => time.to_owned(),
-    }
-}
-
 fn field_error(input: &AccessPage<'_>, field: AccessField) -> Option<Markup> {
     input
         .error
@@ -125,8 +117,8 @@ pub(crate) fn access(
                                     td { (token.label.as_deref().unwrap_or("(no label)")) }
                                     td { (role_words(token.role)) }
                                     td { @if token.accounts.is_empty() { "All" } @else { (token.accounts.join(", ")) } }
-                                    td { (when(&token.created_at)) }
-                                    td { (token.last_used_at.as_deref().map_or_else(|| "Never".to_owned(), when)) }
+                                    td { (super::shared::when(&token.created_at)) }
+                                    td { (token.last_used_at.as_deref().map_or_else(|| "Never".to_owned(), super::shared::when)) }
                                     td { code { (token.key) } }
                                     td {
                                         form method="post" action="/dashboard/access/revoke" {
@@ -164,7 +156,7 @@ pub(crate) fn access(
                     button type="submit" { "Make the token" }
                 }
             }
-            (super::surveys::audit_table("Changes to access", "No token has been made or revoked yet.", audit))
+            (super::shared::audit_table("Changes to access", "No token has been made or revoked yet.", audit))
         }
     };
     Html(page("People and access · Rapport dashboard", body).into_string())
@@ -185,7 +177,7 @@ pub(crate) fn audit_log(entries: &[AuditRow]) -> Html<String> {
         main class="dashboard access" {
             h1 { "Audit log" }
             p { "Every change made to surveys, invitations, access and webhooks, newest first, with who made it: \"command line\" or the holder and role of the token signed in." }
-            (super::surveys::audit_table("Changes", "Nothing has been changed yet.", entries))
+            (super::shared::audit_table("Changes", "Nothing has been changed yet.", entries))
         }
     };
     Html(page("Audit log · Rapport dashboard", body).into_string())

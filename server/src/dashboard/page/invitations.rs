@@ -47,14 +47,6 @@ fn state_words(state: InvitationState) -> &'static str {
     }
 }
 
-/// A stored RFC 3339 time as a date and minute, in UTC.
-fn when(time: &str) -> String {
-    match (time.get(..10), time.get(11..16)) {
-        (Some(date), Some(minute)) => format!("{date} {minute} UTC"),
-        _ => time.to_owned(),
-    }
-}
-
 /// A line problem as a sentence: "Line 3, contact: is not an email address…".
 fn problem_sentence(problem: &LineProblem) -> String {
     let field = match problem.field.as_str() {
@@ -212,7 +204,7 @@ pub(crate) fn invitations(input: &InvitationsPage<'_>) -> Html<String> {
                                         td { (row.stored.account) }
                                         td { (row.stored.matter.as_deref().unwrap_or("–")) }
                                         td { (row.stored.wave.as_deref().unwrap_or("–")) }
-                                        td { (when(&row.stored.created_at)) }
+                                        td { (super::shared::when(&row.stored.created_at)) }
                                         td class={ "state " (row.stored.state.as_str()) } { (state_words(row.stored.state)) }
                                         td {
                                             @if row.stored.state != InvitationState::Answered {
@@ -241,7 +233,7 @@ pub(crate) fn invitations(input: &InvitationsPage<'_>) -> Html<String> {
                     }
                 }
             }
-            (super::surveys::audit_table("Who made and resent invitations", "No invitation has been made or resent yet.", input.audit))
+            (super::shared::audit_table("Who made and resent invitations", "No invitation has been made or resent yet.", input.audit))
         }
     };
     Html(page("Invitations · Rapport dashboard", body).into_string())

@@ -2,6 +2,8 @@
 //! group rows and the words for hidden figures.
 
 use maud::{Markup, html};
+
+use crate::store::AuditRow;
 use rapport_scoring::aggregate::{Figures, NpsFigures};
 
 use super::super::charts::{NpsMark, Part};
@@ -185,6 +187,42 @@ pub(super) fn group_row(
                 None => {
                     td colspan=(if with_share { 4 } else { 3 }) class="suppressed" {
                         (hidden_text(n, min_group_size))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A stored RFC 3339 time as a date and minute, in UTC.
+pub(super) fn when(time: &str) -> String {
+    match (time.get(..10), time.get(11..16)) {
+        (Some(date), Some(minute)) => format!("{date} {minute} UTC"),
+        _ => time.to_owned(),
+    }
+}
+
+/// The audit entries under `heading`.
+pub(super) fn audit_table(heading: &str, empty: &str, audit: &[AuditRow]) -> Markup {
+    html! {
+        section aria-labelledby="audit-heading" {
+            h2 id="audit-heading" { (heading) }
+            @if audit.is_empty() {
+                p { (empty) }
+            } @else {
+                div class="scroll" tabindex="0" {
+                    table {
+                        thead { tr { th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "To" } th scope="col" { "By" } } }
+                        tbody {
+                            @for entry in audit {
+                                tr {
+                                    td { (when(&entry.at)) }
+                                    td { (entry.action) }
+                                    td { (entry.subject) }
+                                    td { (entry.actor) }
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -97,38 +97,10 @@ pub(crate) fn survey_list(
                     button type="submit" { "Make the survey" }
                 }
             }
-            (audit_table("Changes to surveys", "No survey has been made or changed here yet.", audit))
+            (super::shared::audit_table("Changes to surveys", "No survey has been made or changed here yet.", audit))
         }
     };
     Html(page("Surveys · Rapport dashboard", body).into_string())
-}
-
-/// The audit entries under `heading`.
-pub(crate) fn audit_table(heading: &str, empty: &str, audit: &[AuditRow]) -> Markup {
-    html! {
-        section aria-labelledby="audit-heading" {
-            h2 id="audit-heading" { (heading) }
-            @if audit.is_empty() {
-                p { (empty) }
-            } @else {
-                div class="scroll" tabindex="0" {
-                    table {
-                        thead { tr { th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "To" } th scope="col" { "By" } } }
-                        tbody {
-                            @for entry in audit {
-                                tr {
-                                    td { (entry.at.get(..16).unwrap_or(&entry.at).replace('T', " ")) " UTC" }
-                                    td { (entry.action) }
-                                    td { (entry.subject) }
-                                    td { (entry.actor) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// What the editor is drawn from.

@@ -159,7 +159,7 @@ pub(crate) fn webhooks(input: &WebhookPage<'_>) -> String {
                     }
                 }
             }
-            (super::surveys::audit_table("Changes to webhooks", "No webhook has been added or removed yet.", audit))
+            (super::shared::audit_table("Changes to webhooks", "No webhook has been added or removed yet.", audit))
         }
     };
     page(&format!("Webhooks · {DASHBOARD_TITLE}"), body).into_string()
