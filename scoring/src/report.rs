@@ -126,6 +126,29 @@ impl SegmentField {
         })
     }
 
+    /// Every field a report of `definition` can be broken down by: the context fields, then
+    /// the role and choice questions in definition order.
+    pub fn every(definition: &SurveyDefinition) -> Vec<SegmentField> {
+        let mut fields = vec![
+            SegmentField::Account,
+            SegmentField::Matter,
+            SegmentField::Wave,
+            SegmentField::Returning,
+            SegmentField::Confidentiality,
+            SegmentField::NpsCategory,
+        ];
+        fields.extend(
+            definition
+                .questions
+                .iter()
+                .filter(|question| {
+                    matches!(question, Question::Role { .. } | Question::Choice { .. })
+                })
+                .map(|question| SegmentField::Question(question.id().clone())),
+        );
+        fields
+    }
+
     /// The name used in reports.
     pub fn name(&self) -> &str {
         match self {
@@ -263,6 +286,13 @@ pub struct CrossGroup {
     pub suppressed: bool,
     /// The cell's figures; absent when suppressed.
     pub figures: Option<Figures>,
+    /// The display name of `first` when the first field is the account or the matter and
+    /// the server knows one; the value stays the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_label: Option<String>,
+    /// The display name of `second`, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_label: Option<String>,
 }
 
 /// Within one value of the first field, two neighbouring shown cells of the second field
@@ -1192,6 +1222,8 @@ fn crossing(
                     n: counted.counts[cell],
                     suppressed: hidden[cell],
                     figures: tallies[cell].as_ref().map(|tally| tally.figures(scorer)),
+                    first_label: None,
+                    second_label: None,
                 });
             }
         }

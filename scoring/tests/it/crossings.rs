@@ -372,3 +372,33 @@ fn new_respondents_who_kept_confidentiality_score_lower_seen_only_by_two_fields(
         93.0 / 19.0
     ));
 }
+
+#[test]
+fn every_field_a_report_can_be_broken_down_by_is_named_and_parses_back() {
+    let definition = template("client-portal").unwrap();
+    let fields = SegmentField::every(&definition);
+    let names: Vec<&str> = fields.iter().map(SegmentField::name).collect();
+    // The six context fields, then the template's role question, by its id.
+    let role = definition.role_question().unwrap().id().as_str();
+    assert_eq!(
+        names,
+        [
+            "account",
+            "matter",
+            "wave",
+            "returning",
+            "confidentiality",
+            "nps-category",
+            role
+        ]
+    );
+    for field in &fields {
+        assert_eq!(
+            &SegmentField::parse(&definition, field.name()).unwrap(),
+            field
+        );
+    }
+    // Any two different fields make a two-field breakdown.
+    let pair = format!("{}:{}", names[3], names[6]);
+    assert!(FieldPair::parse(&definition, &pair).is_ok(), "{pair}");
+}

@@ -135,6 +135,10 @@ pub struct DashboardQuery {
     pub version: Option<u32>,
     /// Further breakdowns beside role, account, new/returning and wave, comma-separated.
     pub by: Option<String>,
+    /// The rows of a two-field breakdown chosen on the page (with `columns`).
+    pub rows: Option<String>,
+    /// The columns of a two-field breakdown chosen on the page (with `rows`).
+    pub columns: Option<String>,
     /// The account whose close-the-loop items are opened.
     pub account: Option<String>,
     /// The page of the opened account's items, from 1.
@@ -339,6 +343,16 @@ async fn chosen_survey(state: &AppState, query: &DashboardQuery) -> Result<Chose
     if page::has_experience(definition) {
         segments.push("matter".to_owned());
     }
+    // The two fields chosen in the page's form, as the crossing `rows:columns`; the same
+    // field twice is not a crossing, and the page says so rather than failing.
+    let chosen_crossing = match (query.rows.as_deref(), query.columns.as_deref()) {
+        (Some(rows), Some(columns))
+            if !rows.is_empty() && !columns.is_empty() && rows != columns =>
+        {
+            Some(format!("{rows}:{columns}"))
+        }
+        _ => None,
+    };
     for extra in query
         .by
         .as_deref()
@@ -346,6 +360,7 @@ async fn chosen_survey(state: &AppState, query: &DashboardQuery) -> Result<Chose
         .split(',')
         .map(str::trim)
         .filter(|field| !field.is_empty())
+        .chain(chosen_crossing.as_deref())
     {
         if !segments.iter().any(|field| field == extra) {
             segments.push(extra.to_owned());

@@ -289,10 +289,15 @@ async fn label_groups(
     definition: &SurveyDefinition,
     report: &mut Report,
 ) -> Result<(), ResultsError> {
+    let named = |field: &str| named_kind(definition, field).is_some();
     if report
         .segments
         .iter()
-        .any(|segmentation| named_kind(definition, &segmentation.field).is_some())
+        .any(|segmentation| named(&segmentation.field))
+        || report
+            .crossings
+            .iter()
+            .any(|crossing| named(&crossing.first) || named(&crossing.second))
     {
         name_groups(definition, report, &state.store.display_names().await?);
     }
@@ -308,14 +313,30 @@ fn named_kind(definition: &SurveyDefinition, field: &str) -> Option<NameKind> {
     }
 }
 
-/// Sets the `label` of every group of `report`'s breakdowns by account and by matter to
-/// its display name in `names`; the group's value stays the id.
+/// Sets the `label` of every group of `report`'s breakdowns by account and by matter, and
+/// the labels of the cells of its two-field breakdowns on such a field, to their display
+/// names in `names`; values stay the ids.
 pub fn name_groups(definition: &SurveyDefinition, report: &mut Report, names: &DisplayNames) {
+    let name = |kind: Option<NameKind>, value: &str| {
+        kind.and_then(|kind| names.of(kind, value))
+            .map(str::to_owned)
+    };
     for segmentation in &mut report.segments {
-        if let Some(kind) = named_kind(definition, &segmentation.field) {
+        let kind = named_kind(definition, &segmentation.field);
+        if kind.is_some() {
             for group in &mut segmentation.groups {
-                group.label = names.of(kind, &group.value).map(str::to_owned);
+                group.label = name(kind, &group.value);
             }
+        }
+    }
+    for crossing in &mut report.crossings {
+        let kinds = (
+            named_kind(definition, &crossing.first),
+            named_kind(definition, &crossing.second),
+        );
+        for cell in &mut crossing.groups {
+            cell.first_label = name(kinds.0, &cell.first);
+            cell.second_label = name(kinds.1, &cell.second);
         }
     }
 }

@@ -295,3 +295,84 @@ async fn labels_import_takes_a_whole_file_or_nothing() {
     assert!(!ok && err.contains("line 2: account name "), "{err}");
     assert_eq!(rapport(&["labels", "list"]).1, listed);
 }
+
+/// A two-field breakdown chosen in the dashboard's form names accounts as everywhere else:
+/// the API's cells carry the display name beside the id, and the table reads by it.
+#[tokio::test]
+async fn two_field_breakdowns_name_accounts_in_the_api_and_the_dashboard() {
+    let server = named_programme().await;
+    let admin = token(&server, Role::Admin, &[]).await;
+    let report: Value = serde_json::from_str(
+        &api_get(
+            &server,
+            "/api/v1/surveys/client-portal/report?by=account:confidentiality",
+            &admin,
+        )
+        .await,
+    )
+    .unwrap();
+    let cells: Vec<(String, Option<String>, Option<String>)> =
+        report["report"]["crossings"][0]["groups"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no crossing in {report}"))
+            .iter()
+            .map(|cell| {
+                (
+                    cell["first"].as_str().unwrap().to_owned(),
+                    cell["first_label"].as_str().map(str::to_owned),
+                    cell["second_label"].as_str().map(str::to_owned),
+                )
+            })
+            .collect();
+    assert_eq!(
+        cells,
+        [
+            ("contoso".to_owned(), None, None),
+            (
+                "northwind".to_owned(),
+                Some(LATEST_ACCOUNT_NAME.to_owned()),
+                None
+            ),
+        ]
+    );
+
+    // Chosen with the form's two fields rather than typed into the address.
+    let page = dashboard(
+        &server,
+        Role::Admin,
+        &[],
+        "&rows=account&columns=confidentiality",
+    )
+    .await;
+    let section = page
+        .split_once(r#"id="crossings""#)
+        .expect("the two-field section")
+        .1
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(
+        section.contains("<details class=\"fold\" open"),
+        "chosen, so open: {section}"
+    );
+    assert!(
+        section.contains(&format!(r#"<th scope="row">{LATEST_ACCOUNT_NAME}</th>"#)),
+        "{section}"
+    );
+    assert!(
+        section.contains(r#"<option value="account" selected>Account</option>"#),
+        "{section}"
+    );
+    assert!(
+        section.contains(r#"<option value="confidentiality" selected>"#),
+        "{section}"
+    );
+
+    // The same field twice is explained, not an error page.
+    let page = dashboard(&server, Role::Admin, &[], "&rows=wave&columns=wave").await;
+    assert!(page.contains(r#"id="crossing-same-field""#), "{page}");
+    assert!(
+        !page.contains(r#"id="crossing-0""#),
+        "no table for one field: {page}"
+    );
+}

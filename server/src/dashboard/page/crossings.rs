@@ -4,34 +4,48 @@
 //!
 //! It shows what the report holds and nothing more: a hidden cell below the minimum size
 //! reads "fewer than k", never its count, and a cell hidden as a complement shows its
-//! count without scores.
+//! count without scores. Accounts and matters read by their display names.
+//!
+//! A form at the top of the section picks the two fields (`rows` and `columns` in the
+//! page's query), so nobody has to write `by=returning:confidentiality` by hand.
 
 use maud::{Markup, html};
 use rapport_scoring::SegmentField;
-use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::definition::{Question, SurveyDefinition};
 use rapport_scoring::report::{CrossComparison, CrossGroup, Crossing};
 use rapport_scoring::stats::WelchTest;
 
+use super::super::DashboardQuery;
 use super::super::html::{chance, gap, humanise};
 use super::segments::group_label;
 use super::shared::{Fold, panel, scrolling_table};
 
-/// The two-field breakdowns section; nothing when none was asked for.
-pub(super) fn section(definition: &SurveyDefinition, crossings: &[Crossing]) -> Markup {
-    if crossings.is_empty() {
-        return html! {};
-    }
-    // Asked for by name, so shown open.
+/// The two-field breakdowns section: the form that chooses two fields, then a table for
+/// each two-field breakdown the report holds.
+pub(super) fn section(
+    definition: &SurveyDefinition,
+    crossings: &[Crossing],
+    query: &DashboardQuery,
+) -> Markup {
+    // Open when a breakdown was asked for, so the reader sees what they chose.
+    let fold = if crossings.is_empty() {
+        Fold::Folded
+    } else {
+        Fold::Open
+    };
     panel(
         "crossings",
         "Two fields at once",
-        Fold::Open,
+        fold,
         html! {
             p class="lead" {
-                "Each cell holds the respondents with one value of each field. Cells with \
-                 fewer than " (definition.min_group_size) " responses, and the cells hidden \
-                 with them so that none can be worked out from the totals, show no scores."
+                "Compare groups made of two fields together, for example new or returning \
+                 respondents by the confidentiality they chose. Each cell holds the \
+                 respondents with one value of each field. Cells with fewer than "
+                (definition.min_group_size) " responses, and the cells hidden with them so \
+                 that none can be worked out from the totals, show no scores."
             }
+            (chooser(definition, query))
             @for (idx, crossing) in crossings.iter().enumerate() {
                 (crossing_table(definition, idx, crossing))
             }
@@ -39,11 +53,72 @@ pub(super) fn section(definition: &SurveyDefinition, crossings: &[Crossing]) -> 
     )
 }
 
+/// A field's name in the chooser.
+fn field_words(definition: &SurveyDefinition, field: &SegmentField) -> String {
+    match field {
+        SegmentField::Account => "Account".to_owned(),
+        SegmentField::Matter => "Matter".to_owned(),
+        SegmentField::Wave => "Wave".to_owned(),
+        SegmentField::Returning => "New or returning respondent".to_owned(),
+        SegmentField::Confidentiality => "Confidentiality chosen".to_owned(),
+        SegmentField::NpsCategory => "Promoter, passive or detractor".to_owned(),
+        SegmentField::Question(id) => match definition.question(id.as_str()) {
+            Some(Question::Role { .. }) => "Respondent's role".to_owned(),
+            Some(question) => format!("Answer to “{}”", question.text().english()),
+            None => humanise(id.as_str()),
+        },
+    }
+}
+
+/// The form choosing the rows and the columns, keeping the survey and version shown.
+fn chooser(definition: &SurveyDefinition, query: &DashboardQuery) -> Markup {
+    let fields = SegmentField::every(definition);
+    let chosen = |which: Option<&String>, default: &str| {
+        which
+            .map(String::as_str)
+            .filter(|name| fields.iter().any(|field| field.name() == *name))
+            .unwrap_or(default)
+            .to_owned()
+    };
+    let rows = chosen(query.rows.as_ref(), SegmentField::Returning.name());
+    let columns = chosen(query.columns.as_ref(), SegmentField::Confidentiality.name());
+    let select = |id: &str, label: &str, selected: &str| {
+        html! {
+            div class="field" {
+                label for=(id) { (label) }
+                select id=(id) name=(id) {
+                    @for field in &fields {
+                        option value=(field.name()) selected[field.name() == selected] {
+                            (field_words(definition, field))
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html! {
+        form method="get" action="/dashboard" class="picker crossing-chooser" {
+            input type="hidden" name="survey" value=(definition.id.as_str());
+            input type="hidden" name="version" value=(definition.version);
+            (select("rows", "Rows", &rows))
+            (select("columns", "Columns", &columns))
+            button type="submit" { "Compare" }
+        }
+        @if query.rows.is_some() && query.rows == query.columns {
+            p class="error" role="alert" id="crossing-same-field" {
+                "Choose two different fields: a field compared with itself shows nothing new."
+            }
+        }
+    }
+}
+
 /// How a field's values read in a table and a sentence.
 struct Field<'a> {
     definition: &'a SurveyDefinition,
     name: &'a str,
     field: Option<SegmentField>,
+    /// Display names of the values, from the cells (accounts and matters only).
+    names: Vec<(&'a str, &'a str)>,
 }
 
 impl<'a> Field<'a> {
@@ -52,11 +127,31 @@ impl<'a> Field<'a> {
             definition,
             name,
             field: SegmentField::parse(definition, name).ok(),
+            names: Vec::new(),
         }
     }
 
+    /// The field with the display names its cells carry on `side` (first or second).
+    fn named(
+        mut self,
+        cells: &'a [CrossGroup],
+        side: fn(&'a CrossGroup) -> (&'a str, Option<&'a str>),
+    ) -> Self {
+        for (value, name) in cells.iter().map(side) {
+            if let Some(name) = name
+                && !self.names.iter().any(|(known, _)| *known == value)
+            {
+                self.names.push((value, name));
+            }
+        }
+        self
+    }
+
     fn label(&self, value: &str) -> String {
-        group_label(self.definition, self.field.as_ref(), value)
+        match self.names.iter().find(|(known, _)| *known == value) {
+            Some((_, name)) => (*name).to_owned(),
+            None => group_label(self.definition, self.field.as_ref(), value),
+        }
     }
 
     /// The respondents with `value`, as the subject of a sentence: "new respondents".
@@ -86,8 +181,12 @@ impl<'a> Field<'a> {
 /// One crossing, the `idx`-th on the page: its table and its findings.
 fn crossing_table(definition: &SurveyDefinition, idx: usize, crossing: &Crossing) -> Markup {
     let (rows, columns) = (
-        Field::new(definition, &crossing.first),
-        Field::new(definition, &crossing.second),
+        Field::new(definition, &crossing.first).named(&crossing.groups, |cell| {
+            (cell.first.as_str(), cell.first_label.as_deref())
+        }),
+        Field::new(definition, &crossing.second).named(&crossing.groups, |cell| {
+            (cell.second.as_str(), cell.second_label.as_deref())
+        }),
     );
     let title = format!(
         "{} by {}",

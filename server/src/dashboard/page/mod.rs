@@ -102,6 +102,7 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                     report,
                     input.report.completion.as_ref(),
                     input.follow_ups.is_some(),
+                    input.query,
                 )),
             }
             @if let Some(overview) = input.follow_ups {
@@ -155,6 +156,7 @@ fn results(
     report: &Report,
     completion: Option<&Completion>,
     with_follow_ups: bool,
+    query: &DashboardQuery,
 ) -> Markup {
     let field =
         |segmentation: &Segmentation| SegmentField::parse(definition, &segmentation.field).ok();
@@ -187,7 +189,7 @@ fn results(
         ))
         (trend::section(segment(&SegmentField::Wave), definition.min_group_size))
         (segments::section(definition, not_waves))
-        (crossings::section(definition, &report.crossings))
+        (crossings::section(definition, &report.crossings, query))
         (confidentiality::section(
             definition,
             &report.overall,
