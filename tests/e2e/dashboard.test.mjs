@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { startServer, launch, rapportBin, screenshot, watchErrors } from './support.mjs';
+import { startServer, launch, rapportBin, screenshot, watchErrors, parseCsv } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core/axe.min.js');
@@ -122,28 +122,9 @@ async function axeViolations(page) {
   });
 }
 
-/** Parses CSV with quoted cells (as `export::csv_cell` writes them) into rows of cells. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let cell = '';
-  let quoted = false;
-  for (let idx = 0; idx < text.length; idx++) {
-    const character = text[idx];
-    if (quoted) {
-      if (character === '"' && text[idx + 1] === '"') { cell += '"'; idx++; } else if (character === '"') { quoted = false; } else { cell += character; }
-    } else if (character === '"') {
-      quoted = true;
-    } else if (character === ',') {
-      row.push(cell); cell = '';
-    } else if (character === '\n') {
-      row.push(cell); rows.push(row); row = []; cell = '';
-    } else {
-      cell += character;
-    }
-  }
-  if (cell || row.length) { row.push(cell); rows.push(row); }
-  const [header, ...records] = rows;
+/** Parses CSV with quoted cells (as `export::csv_cell` writes them) into records by column. */
+function parseCsvRecords(text) {
+  const [header, ...records] = parseCsv(text);
   return records.map((record) => Object.fromEntries(header.map((name, idx) => [name, record[idx]])));
 }
 
@@ -240,7 +221,7 @@ test('an account manager sees their account only, and no confidential identity a
   await page.locator('#follow-ups summary').click();
   await page.locator('.item.flag', { hasText: '2026-h2' }).first().waitFor();
   const csv = await (await context.request.get(`${server.url}/dashboard/surveys/client-portal/responses.csv`)).text();
-  const rows = parseCsv(csv);
+  const rows = parseCsvRecords(csv);
   assert.ok(rows.length > 0);
   assert.ok(rows.every((row) => row.account === 'northwind' && row.confidentiality === 'identified'));
   for (const [what, text] of [['page', html], ['network responses', bodies.join('\n')], ['CSV', csv]]) {
@@ -306,7 +287,7 @@ test('an account manager records a follow-up, and it is saved', async () => {
 test('the downloaded CSV holds exactly the rows behind the report', async () => {
   const { context, page } = await signIn(tokens.admin);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv-download')]);
-  const rows = parseCsv(readFileSync(await download.path(), 'utf8'));
+  const rows = parseCsvRecords(readFileSync(await download.path(), 'utf8'));
   const report = await api('/api/v1/surveys/client-portal/report?by=account,wave,confidentiality', tokens.admin);
   assert.equal(rows.length, report.n);
   const overall = report.report.overall;

@@ -3,13 +3,16 @@
 // translate its title into French and list the portal's origin, preview it in French in the
 // real widget, add a webhook, copy the embed snippet onto a page of another origin, answer
 // the survey there, and see the answer on the dashboard and in the webhook log (and at the
-// receiver). Then give an account manager access and revoke it again.
+// receiver). Then give an account manager access and revoke it again, and invite clients
+// from a file of contacts, see who answered, and resend a link.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { startServer, launch, freePort, screenshot, watchErrors, rapportBin } from './support.mjs';
+import { startServer, launch, freePort, screenshot, watchErrors, rapportBin, parseCsv } from './support.mjs';
 
 const FRENCH_TITLE = 'Notre négociation, en bref';
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -21,6 +24,19 @@ async function axeViolations(page) {
     const results = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
   });
+}
+
+/** Clicks `button` and returns the text of the file it downloads. */
+async function downloadText(page, button) {
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  return readFileSync(await download.path(), 'utf8');
+}
+
+/** Each contact's link, from a file of links the invitations page gave back. */
+function linksByContact(text) {
+  const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''));
+  assert.deepEqual(header, ['contact', 'link', 'email_html', 'email_text']);
+  return new Map(rows.map((row) => [row[0], row[1]]));
 }
 
 let rapport;
@@ -187,4 +203,70 @@ test('the programme pages pass axe at desktop and phone widths', { timeout: 90_0
     }
     await context.close();
   }
+});
+
+test('a programme lead invites clients from a file, sees who answered, and resends a link', { timeout: 120_000 }, async () => {
+  const lead = await browser.newContext();
+  const page = await lead.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${rapport.url}/dashboard`);
+  await page.getByLabel('API token').fill(adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto(`${rapport.url}/dashboard?survey=post-negotiation`);
+  await page.getByRole('link', { name: 'Invitations' }).click();
+  await page.getByRole('heading', { name: 'Invite clients' }).waitFor();
+
+  // The file a spreadsheet saves: names with commas quoted, display names beside the ids.
+  const file = path.join(rapport.dir, 'contacts.csv');
+  writeFileSync(file, [
+    'contact,name,account,matter,locale,account_name,matter_name',
+    'lea.martin@client.example,Léa,northwind,msa-2026,fr,"Northwind Traders, Inc.",Contrat cadre 2026',
+    'tom.berg@client.example,Tom Berg,contoso,nda-7,en,Contoso Ltd,Confidentiality agreement',
+  ].join('\r\n'));
+  await page.getByLabel('A file of contacts (CSV)').setInputFiles(file);
+  await page.getByLabel(/Your firm's name/).fill('Hartley & Voss LLP');
+  const links = linksByContact(await downloadText(page, page.getByRole('button', { name: 'Make the invitations and download the links' })));
+  assert.deepEqual([...links.keys()].sort(), ['lea.martin@client.example', 'tom.berg@client.example']);
+  for (const link of links.values()) assert.match(link, new RegExp(`^${rapport.url}/s/[A-Za-z0-9_-]+$`));
+
+  // Both are listed as sent, not opened yet.
+  await page.reload();
+  const row = (email) => page.locator('#invitation-list tr', { hasText: email });
+  await row('lea.martin@client.example').getByText('Sent, not opened yet').waitFor();
+  await row('tom.berg@client.example').getByText('Sent, not opened yet').waitFor();
+  // Accounts and matters by the names the file gave them, the ids beside.
+  await row('lea.martin@client.example').getByText('Northwind Traders, Inc.').waitFor();
+  await row('tom.berg@client.example').getByText('Confidentiality agreement').waitFor();
+
+  // Léa answers from her email, in French.
+  const client = await browser.newContext();
+  const landing = await client.newPage();
+  await landing.goto(links.get('lea.martin@client.example'));
+  await landing.getByText('Objet\u00a0: Contrat cadre 2026').waitFor();
+  assert.match(await landing.locator('#greeting').textContent(), /^Bonjour Léa,/);
+  await landing.locator('rapport-survey .point').first().waitFor();
+  await landing.getByRole('radiogroup', { name: /recommand/ }).getByRole('radio', { name: '8' }).click();
+  await landing.getByRole('button', { name: 'Envoyer mes réponses' }).click();
+  await landing.getByRole('heading', { name: /^Merci, Léa/ }).waitFor();
+
+  // The lead sees her answered; Tom's invitation is still waiting.
+  await page.reload();
+  await row('lea.martin@client.example').getByText('Answered').waitFor();
+  assert.equal(await row('lea.martin@client.example').getByRole('button', { name: /Resend/ }).count(), 0, 'an answered invitation needs no new link');
+  assert.equal((await page.locator('#state-answered td').innerText()).trim(), '1');
+  await screenshot(page, 'programme-invitations');
+
+  // Resending to Tom gives a new link, and the old one no longer opens the survey.
+  const resent = linksByContact(await downloadText(page, page.getByRole('button', { name: 'Resend to tom.berg@client.example' })));
+  const newLink = resent.get('tom.berg@client.example');
+  assert.ok(newLink && newLink !== links.get('tom.berg@client.example'), 'a new link');
+  const tom = await client.newPage();
+  await tom.goto(links.get('tom.berg@client.example'));
+  await tom.getByText(/This link has been replaced by a newer one/).waitFor();
+  assert.equal(await tom.locator('rapport-survey').count(), 0, 'the old link shows no survey');
+  await tom.goto(newLink);
+  await tom.locator('rapport-survey .point').first().waitFor();
+  assert.deepEqual(errors, []);
+  await client.close();
+  await lead.close();
 });

@@ -108,3 +108,29 @@ export function watchErrors(page) {
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
 }
+
+/** The rows of a CSV text, each an array of cells (RFC 4180: a quoted cell may hold commas,
+ * doubled quotes and line breaks; lines end with LF or CRLF). */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let idx = 0; idx < text.length; idx++) {
+    const character = text[idx];
+    if (quoted) {
+      if (character === '"' && text[idx + 1] === '"') { cell += '"'; idx++; } else if (character === '"') { quoted = false; } else { cell += character; }
+    } else if (character === '"') {
+      quoted = true;
+    } else if (character === ',') {
+      row.push(cell); cell = '';
+    } else if (character === '\n' || character === '\r') {
+      if (character === '\r' && text[idx + 1] === '\n') idx++;
+      row.push(cell); rows.push(row); row = []; cell = '';
+    } else {
+      cell += character;
+    }
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}

@@ -81,6 +81,7 @@ async fn render(
     let has_next = rows.len() > PER_PAGE;
     rows.truncate(PER_PAGE);
     let audit = state.store.audit_entries("invitation", 50).await?;
+    let names = state.store.display_names().await?;
     let (contacts, firm, expires) = extra.form;
     let input = InvitationsPage {
         surveys: &surveys,
@@ -90,6 +91,7 @@ async fn render(
         page: page_number,
         has_next,
         audit: &audit,
+        names: &names,
         problems: extra.problems,
         form: (
             contacts,

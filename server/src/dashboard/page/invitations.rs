@@ -9,8 +9,9 @@ use axum::response::Html;
 use maud::{Markup, html};
 
 use super::super::html::{page, url_encode};
+use super::shared::named;
 use crate::invitations::bulk::{COLUMNS, LineProblem, ListedInvitation};
-use crate::store::{AuditRow, InvitationState, SurveySummary};
+use crate::store::{AuditRow, DisplayNames, InvitationState, SurveySummary};
 
 /// Everything the invitations page shows.
 #[derive(Debug)]
@@ -30,6 +31,8 @@ pub(crate) struct InvitationsPage<'a> {
     pub(crate) has_next: bool,
     /// The invitation audit, newest first.
     pub(crate) audit: &'a [AuditRow],
+    /// Display names of accounts and matters, shown beside their ids.
+    pub(crate) names: &'a DisplayNames,
     /// Why the upload or a resend was refused: every problem with its line and field.
     pub(crate) problems: &'a [LineProblem],
     /// The form as it was sent, to fill it in again after a refusal: contacts, firm,
@@ -201,8 +204,13 @@ pub(crate) fn invitations(input: &InvitationsPage<'_>) -> Html<String> {
                                     tr {
                                         td { (row.name.as_deref().unwrap_or("–")) }
                                         td { (row.email) }
-                                        td { (row.stored.account) }
-                                        td { (row.stored.matter.as_deref().unwrap_or("–")) }
+                                        td { (named(&row.stored.account, input.names.account(&row.stored.account))) }
+                                        td {
+                                            @match row.stored.matter.as_deref() {
+                                                Some(matter) => (named(matter, input.names.matter(matter))),
+                                                None => "–",
+                                            }
+                                        }
                                         td { (row.stored.wave.as_deref().unwrap_or("–")) }
                                         td { (super::shared::when(&row.stored.created_at)) }
                                         td class={ "state " (row.stored.state.as_str()) } { (state_words(row.stored.state)) }
