@@ -23,8 +23,12 @@ use crate::stats::{GroupMoments, WelchTest, welch};
 use crate::validate::ValidResponse;
 use crate::visibility::{Arrival, BatchId, RowRelease};
 use crate::wire::{ConfidentialityChoice, Context};
+pub use filter::{
+    DayError, FilterError, LabelAction, LabelField, LabelRule, ReceivedDay, ReportFilter,
+};
 pub use snapshot::SnapshotError;
 
+mod filter;
 mod snapshot;
 
 /// One response as reports see it.
@@ -517,6 +521,8 @@ pub struct EntryContext<'a> {
     pub respondent_key: Option<&'a str>,
     /// How the response reached the server.
     pub arrival: Arrival,
+    /// The day the server received it, when known.
+    pub received_on: Option<ReceivedDay>,
 }
 
 /// What a report is computed from: one survey version's responses in columns (compact
@@ -536,6 +542,9 @@ pub struct ReportInput {
     respondents: Interned,
     returning: Vec<Option<bool>>,
     arrivals: Vec<Arrival>,
+    /// The day each response was received, as days since 1970-01-01 (`filter::NO_DAY` when
+    /// unknown).
+    received: Vec<i32>,
     /// Set only on what [`crate::disclosure::release`] lets a role other than admin see:
     /// each row's published batch, or [`NO_BATCH`] for an identified row. Filters and
     /// breakdowns then count each batch whole or not at all.
@@ -562,6 +571,7 @@ impl ReportInput {
             respondents: Interned::default(),
             returning: Vec::new(),
             arrivals: Vec::new(),
+            received: Vec::new(),
             batches: None,
             choices,
         }
@@ -588,6 +598,11 @@ impl ReportInput {
         self.respondents.push(context.respondent_key);
         self.returning.push(context.returning);
         self.arrivals.push(context.arrival);
+        self.received.push(
+            context
+                .received_on
+                .map_or(filter::NO_DAY, ReceivedDay::days_since_epoch),
+        );
         if let Some(batches) = &mut self.batches {
             batches.push(NO_BATCH);
         }
@@ -596,6 +611,15 @@ impl ReportInput {
 
     /// Appends a response from its typed answers.
     pub fn push_record(&mut self, record: &ResponseRecord) {
+        self.push_record_received(record, None);
+    }
+
+    /// Appends a response from its typed answers, received on `received_on`.
+    pub fn push_record_received(
+        &mut self,
+        record: &ResponseRecord,
+        received_on: Option<ReceivedDay>,
+    ) {
         let entry = self.layout.encode(&record.answers, record.confidentiality);
         let context = EntryContext {
             account: record.context.account.as_deref(),
@@ -604,6 +628,7 @@ impl ReportInput {
             returning: record.context.returning,
             respondent_key: record.respondent_key.as_deref(),
             arrival: record.arrival,
+            received_on,
         };
         self.push_entry(&entry, context)
             .expect("an entry encoded by this layout decodes");
@@ -711,6 +736,7 @@ impl ReportInput {
             respondents: self.respondents.select(rows),
             returning: rows.iter().map(|row| self.returning[*row]).collect(),
             arrivals: rows.iter().map(|row| self.arrivals[*row]).collect(),
+            received: rows.iter().map(|row| self.received[*row]).collect(),
             batches: self
                 .batches
                 .as_ref()

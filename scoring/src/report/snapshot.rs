@@ -11,7 +11,8 @@
 //! Layout (little-endian): the magic `RPRC`, the format, the rated-item count, the topic
 //! bytes and the choice-column count (`u16` each), the row count (`u64`); then per row the
 //! 0–10 answer, the ratings and the confidentiality; the topic bits; new-or-returning (0
-//! unknown, 1 new, 2 returning); arrival; then each interned column (account, matter, wave,
+//! unknown, 1 new, 2 returning); arrival; the day each response was received (`i32` days
+//! since 1970-01-01, `i32::MIN` when unknown; format 2); then each interned column (account, matter, wave,
 //! respondent, then the choice columns): its dictionary (a `u32` count, then per entry a tag
 //! and the bytes it names), the width of its codes (1, 2 or 4 bytes, the fewest that number
 //! the dictionary) and a code per row.
@@ -28,7 +29,7 @@ use crate::wire::ConfidentialityChoice;
 /// The first bytes of every snapshot.
 const MAGIC: &[u8; 4] = b"RPRC";
 /// The snapshot format this build writes and reads; any change to the layout above bumps it.
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
 
 /// A dictionary entry's tag: whether it holds a value, and how its lookup key is written.
 const HAS_VALUE: u8 = 1;
@@ -76,6 +77,9 @@ impl ReportInput {
             Arrival::SignedContext => 1,
             Arrival::Unverified => 2,
         }));
+        for days in &self.received {
+            out.extend_from_slice(&days.to_le_bytes());
+        }
         for column in self.interned_columns() {
             column.write(&mut out);
         }
@@ -129,6 +133,11 @@ impl ReportInput {
                 _ => Err(SnapshotError("unknown arrival")),
             })
             .collect::<Result<_, _>>()?;
+        input.received = bytes
+            .take(rows.checked_mul(4).ok_or(TOO_SHORT)?)?
+            .chunks_exact(4)
+            .map(|day| i32::from_le_bytes([day[0], day[1], day[2], day[3]]))
+            .collect();
         for column in input.interned_columns_mut() {
             *column = Interned::read(&mut bytes, rows)?;
         }

@@ -43,6 +43,7 @@ mod access;
 mod charts;
 mod html;
 mod invitations;
+mod labels;
 mod page;
 mod surveys;
 
@@ -102,6 +103,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(access::routes())
         .merge(surveys::routes())
         .merge(invitations::routes())
+        .merge(labels::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -145,6 +147,66 @@ pub struct DashboardQuery {
     pub page: Option<usize>,
     /// Set after a follow-up was saved, to say so.
     pub saved: Option<String>,
+    /// The figures count answers received on or after this day (`YYYY-MM-DD`, UTC).
+    pub from: Option<String>,
+    /// The figures count answers received on or before this day (`YYYY-MM-DD`, UTC).
+    pub to: Option<String>,
+    /// The figures count this account's answers only. Named apart from `account`, which
+    /// opens an account's close-the-loop items.
+    pub only_account: Option<String>,
+}
+
+impl DashboardQuery {
+    /// The query parameters that keep the filter in a link, each starting with `&`.
+    pub(crate) fn filter_link_query(&self) -> String {
+        page::filter_link_query(
+            self.from.as_deref(),
+            self.to.as_deref(),
+            self.only_account.as_deref(),
+        )
+    }
+}
+
+/// The filter a page's query asks for, with the problem of each date that is not one: a
+/// refused bound is left out (and said so next to its field), never a failure of the page.
+#[derive(Debug, Default)]
+struct FilterAsked {
+    filter: rapport_scoring::report::ReportFilter,
+    from_problem: Option<String>,
+    to_problem: Option<String>,
+}
+
+fn filter_asked(query: &DashboardQuery) -> FilterAsked {
+    let day = |typed: Option<&str>| -> (Option<String>, Result<Option<_>, String>) {
+        let typed = typed.map(str::trim).filter(|typed| !typed.is_empty());
+        match typed {
+            None => (None, Ok(None)),
+            Some(typed) => match rapport_scoring::report::ReceivedDay::parse(typed) {
+                Ok(day) => (None, Ok(Some(day))),
+                Err(_) => (Some(page::date_problem(typed)), Err(typed.to_owned())),
+            },
+        }
+    };
+    let (from_problem, from) = day(query.from.as_deref());
+    let (mut to_problem, to) = day(query.to.as_deref());
+    let (from, mut to) = (from.ok().flatten(), to.ok().flatten());
+    if let (Some(first), Some(last)) = (from, to)
+        && last < first
+    {
+        to_problem = Some("The end date is before the start date.".to_owned());
+        to = None;
+    }
+    let account = query
+        .only_account
+        .as_deref()
+        .map(str::trim)
+        .filter(|account| !account.is_empty())
+        .map(str::to_owned);
+    FilterAsked {
+        filter: rapport_scoring::report::ReportFilter { from, to, account },
+        from_problem,
+        to_problem,
+    }
 }
 
 /// A dashboard failure, shown as a page rather than JSON.
@@ -314,6 +376,9 @@ struct Chosen {
     surveys: Vec<SurveySummary>,
     survey: Arc<CompiledSurvey>,
     request: ReportRequest,
+    /// The problems of the filter's dates, shown next to their fields.
+    from_problem: Option<String>,
+    to_problem: Option<String>,
 }
 
 /// What the dashboard and its one-page summary show: the same survey, and the same report
@@ -366,14 +431,22 @@ async fn chosen_survey(state: &AppState, query: &DashboardQuery) -> Result<Chose
             segments.push(extra.to_owned());
         }
     }
+    let FilterAsked {
+        filter,
+        from_problem,
+        to_problem,
+    } = filter_asked(query);
     let request = ReportRequest {
         breakdowns: export::breakdowns(definition, segments.iter().map(String::as_str))?,
         verified_only: false,
+        filter,
     };
     Ok(Chosen {
         surveys,
         survey,
         request,
+        from_problem,
+        to_problem,
     })
 }
 
@@ -389,7 +462,10 @@ async fn show(
         surveys,
         survey,
         request: report_request,
+        from_problem,
+        to_problem,
     } = chosen_survey(&state, &query).await?;
+    let filter = report_request.filter.clone();
     let definition = survey.definition();
     let survey_id = definition.id.as_str().to_owned();
     let scope = ListScope {
@@ -417,6 +493,14 @@ async fn show(
     // Names only ever stand beside ids the page already shows (the report's groups, the
     // caller's accounts, the close-the-loop list): they never select what is shown.
     let names = state.store.display_names().await?;
+    let account_choices = export::account_choices(&state, &caller, &survey).await?;
+    // Only the programme lead is told which labels are hidden or merged: they set them.
+    let rules = if caller.role == Role::Admin {
+        state.store.label_rules().await?
+    } else {
+        Vec::new()
+    };
+    let refused = from_problem.is_some() || to_problem.is_some();
     let body = page::dashboard(&page::DashboardPage {
         caller: &caller,
         surveys: &surveys,
@@ -425,8 +509,25 @@ async fn show(
         follow_ups: follow_ups.as_ref(),
         query: &query,
         names: &names,
+        filter: page::FilterSection {
+            applied: &filter,
+            form: page::FilterForm {
+                from: query.from.as_deref().unwrap_or_default(),
+                to: query.to.as_deref().unwrap_or_default(),
+                account: query.only_account.as_deref().unwrap_or_default(),
+                choices: &account_choices,
+                from_problem,
+                to_problem,
+            },
+            rules: &rules,
+        },
     });
-    Ok(axum::response::Html(body).into_response())
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::response::Html(body)).into_response())
 }
 
 /// The one-page summary for a managing partner, made to be printed: the dashboard's own
@@ -442,9 +543,14 @@ async fn summary(
     let Chosen {
         survey, request, ..
     } = chosen_survey(&state, &query).await?;
+    let filter = request.filter.clone();
     let report = export::role_report(&state, &caller, &survey, request).await?;
     let names = state.store.display_names().await?;
-    let body = page::one_page_summary(&caller, survey.definition(), &report, &names);
+    let scope = page::SummaryScope {
+        coverage: page::coverage(&filter, &names),
+        link_query: query.filter_link_query(),
+    };
+    let body = page::one_page_summary(&caller, survey.definition(), &report, &names, &scope);
     Ok(axum::response::Html(body).into_response())
 }
 

@@ -13,7 +13,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::{
-    CsvExport, ReportRequest, ResultsError, RoleReport, breakdowns, responses_csv, role_report,
+    CsvExport, ReportRequest, ResultsError, RoleReport, breakdowns, report_filter, responses_csv,
+    role_report,
 };
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
@@ -40,6 +41,13 @@ pub struct ReportQuery {
     /// portal's signed context), leaving out what anyone could have posted.
     #[serde(default)]
     pub verified: Option<bool>,
+    /// Only answers received on or after this day (UTC), written `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Only answers received on or before this day (UTC), written `YYYY-MM-DD`.
+    pub to: Option<String>,
+    /// Only this account's answers (after the label rules' merges). An `account` token may
+    /// name only its own accounts.
+    pub account: Option<String>,
 }
 
 impl From<ResultsError> for ApiError {
@@ -51,7 +59,12 @@ impl From<ResultsError> for ApiError {
             ResultsError::TooManyBreakdowns | ResultsError::UnknownBreakdown(_) => {
                 ApiError::invalid_field("by", error.to_string())
             }
-            ResultsError::ViewerRefused => ApiError::Forbidden(error.to_string()),
+            ResultsError::BadFilter { field, .. } => {
+                ApiError::invalid_field(field, error.to_string())
+            }
+            ResultsError::AccountRefused(_) | ResultsError::ViewerRefused => {
+                ApiError::Forbidden(error.to_string())
+            }
             ResultsError::Failed(error) => ApiError::from(error),
         }
     }
@@ -69,8 +82,9 @@ impl From<ResultsError> for ApiError {
         (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
         (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "An `account` token named an account that is not its own.", body = ErrorBody),
         (status = 404, description = "No such survey or version.", body = ErrorBody),
-        (status = 422, description = "`by` names no field of this survey, or a pair of one field.", body = ErrorBody),
+        (status = 422, description = "`by` names no field of this survey, or a pair of one field; or `from` or `to` is not a date, or the range ends before it starts.", body = ErrorBody),
     ),
 )]
 pub async fn report(
@@ -86,6 +100,11 @@ pub async fn report(
     let request = ReportRequest {
         breakdowns: breakdowns(survey.definition(), names)?,
         verified_only: query.verified == Some(true),
+        filter: report_filter(
+            query.from.as_deref(),
+            query.to.as_deref(),
+            query.account.as_deref(),
+        )?,
     };
     Ok(Json(role_report(&state, &caller, &survey, request).await?).into_response())
 }

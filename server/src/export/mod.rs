@@ -30,6 +30,7 @@ use std::sync::Arc;
 use rapport_scoring::completion::{Completion, completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
 use rapport_scoring::disclosure::{Release, RowRelease};
+use rapport_scoring::report::{LabelRule, ReceivedDay, ReportFilter};
 use rapport_scoring::wire::ConfidentialityChoice;
 use rapport_scoring::{Report, ReportInput, ReportOptions, SegmentField, report_of};
 use serde::Serialize;
@@ -170,6 +171,17 @@ pub enum ResultsError {
     /// A breakdown that names no field of the survey.
     #[error(transparent)]
     UnknownBreakdown(rapport_scoring::report::ReportError),
+    /// A date of the filter that is not a date, or a range that ends before it starts.
+    #[error("{field}: {message}")]
+    BadFilter {
+        /// The query parameter: `from` or `to`.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// An `account` caller asked for an account that is not theirs.
+    #[error("this token may not see account {0:?}")]
+    AccountRefused(String),
     /// Viewers see aggregates only, never rows.
     #[error(
         "viewers see aggregate reports only; the response export needs an admin or account token"
@@ -222,6 +234,39 @@ pub struct ReportRequest {
     /// Only the answers the server can vouch for (through an invitation or with a portal's
     /// signed context), leaving out what anyone could have posted.
     pub verified_only: bool,
+    /// The date range and the account the report covers (see [`report_filter`]).
+    pub filter: ReportFilter,
+}
+
+/// The filter of a report from the query's `from`, `to` (dates written `YYYY-MM-DD`, both
+/// included) and `account`; an empty or blank parameter is no bound. A bad date, or a range
+/// that ends before it starts, is refused naming the parameter.
+pub fn report_filter(
+    from: Option<&str>,
+    to: Option<&str>,
+    account: Option<&str>,
+) -> Result<ReportFilter, ResultsError> {
+    let day = |field: &'static str, text: Option<&str>| {
+        text.map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(|text| {
+                ReceivedDay::parse(text).map_err(|error| ResultsError::BadFilter {
+                    field,
+                    message: error.to_string(),
+                })
+            })
+            .transpose()
+    };
+    let account = account
+        .map(str::trim)
+        .filter(|account| !account.is_empty())
+        .map(str::to_owned);
+    ReportFilter::new(day("from", from)?, day("to", to)?, account).map_err(|error| {
+        ResultsError::BadFilter {
+            field: "to",
+            message: error.to_string(),
+        }
+    })
 }
 
 /// The report of `survey` (one version) as `caller` may see it. The one place the role
@@ -236,7 +281,16 @@ pub async fn role_report(
     let ReportRequest {
         breakdowns,
         verified_only,
+        filter,
     } = request;
+    // An account caller filters among their own accounts only; anything else would at best
+    // show nothing and at worst say which accounts exist.
+    if let Some(account) = &filter.account
+        && !caller.sees_account(Some(account.as_str()))
+    {
+        return Err(ResultsError::AccountRefused(account.clone()));
+    }
+    let rules = state.store.label_rules().await?;
     let columns = state.store.report_input(survey).await?;
     // Filtering and folding up to millions of rows is CPU work: off the async workers.
     let (compiled, who, rows) = (Arc::clone(survey), caller.clone(), Arc::clone(&columns));
@@ -252,6 +306,10 @@ pub async fn role_report(
             &rows,
             breakdowns,
             verified_only,
+            &Narrowing {
+                rules: &rules,
+                filter: &filter,
+            },
         )
     })
     .await
@@ -341,6 +399,60 @@ pub fn name_groups(definition: &SurveyDefinition, report: &mut Report, names: &D
     }
 }
 
+/// What narrows a report after the role's restriction: the label rules, then the filter.
+struct Narrowing<'a> {
+    rules: &'a [LabelRule],
+    filter: &'a ReportFilter,
+}
+
+impl Narrowing<'_> {
+    /// `input` with the label rules applied and then the filter, each through
+    /// [`ReportInput::filter`], so that on a release every published batch stays whole or
+    /// goes whole.
+    fn apply<'input>(&self, input: Cow<'input, ReportInput>) -> Cow<'input, ReportInput> {
+        let input = if self.rules.is_empty() {
+            input
+        } else {
+            Cow::Owned(input.with_labels(self.rules))
+        };
+        if self.filter.is_empty() {
+            input
+        } else {
+            Cow::Owned(input.filtered(self.filter))
+        }
+    }
+}
+
+/// The accounts `caller` may pick for the filter of a report of `survey`: an account
+/// caller's own accounts; for an admin every account of the version, and for a viewer every
+/// account of what they may see (so an account whose only answers wait for their batch is
+/// not named), after the label rules.
+pub async fn account_choices(
+    state: &AppState,
+    caller: &Caller,
+    survey: &Arc<CompiledSurvey>,
+) -> Result<Vec<String>, ResultsError> {
+    if caller.role == Role::Account {
+        let mut accounts = caller.accounts.clone();
+        accounts.sort();
+        return Ok(accounts);
+    }
+    let rules = state.store.label_rules().await?;
+    let columns = state.store.report_input(survey).await?;
+    let min_group_size = survey.definition().min_group_size;
+    let role = caller.role;
+    tokio::task::spawn_blocking(move || {
+        let release = (role != Role::Admin).then(|| columns.release(min_group_size));
+        let input = match &release {
+            Some(release) => release.visible(),
+            None => columns.input(),
+        };
+        input.with_labels(&rules).accounts_present()
+    })
+    .await
+    .map_err(|error| ResultsError::Failed(anyhow::anyhow!("listing accounts failed: {error}")))
+}
+
 /// What [`role_report`] computes from the rows.
 #[derive(Debug)]
 struct RestrictedReport {
@@ -363,6 +475,7 @@ fn restricted_report(
     columns: &ReportColumns,
     breakdowns: ReportOptions,
     verified_only: bool,
+    narrowing: &Narrowing<'_>,
 ) -> RestrictedReport {
     // The release is decided once per set of rows and kept beside the report columns.
     let release = (caller.role != Role::Admin).then(|| columns.release(definition.min_group_size));
@@ -383,6 +496,7 @@ fn restricted_report(
     } else {
         input
     };
+    let input = narrowing.apply(input);
     let n = input.len() as u64;
     let suppressed = caller.role != Role::Admin && n < u64::from(definition.min_group_size);
     let report = (!suppressed).then(|| {

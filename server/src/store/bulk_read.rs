@@ -24,6 +24,7 @@ use anyhow::Context as _;
 use futures_util::TryStreamExt as _;
 use rapport_scoring::EntryContext;
 use rapport_scoring::entry::EntryLayout;
+use rapport_scoring::report::ReceivedDay;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use sqlx::PgPool;
@@ -327,6 +328,7 @@ fn report_row<'a>(fields: &[Option<&'a [u8]>; FIELDS]) -> anyhow::Result<ReportR
             returning,
             respondent_key: text(6)?,
             arrival: parse_arrival(required(7)?)?,
+            received_on: ReceivedDay::of_timestamp(required(8)?),
         },
     })
 }
@@ -499,6 +501,7 @@ mod tests {
                 Some(b"\x01"),
                 Some(b"key"),
                 Some(b"invitation"),
+                Some(b"2026-03-01T09:30:00.000Z"),
             ],
             [None; FIELDS],
             [
@@ -510,6 +513,7 @@ mod tests {
                 Some(b"\x00"),
                 None,
                 Some(b"unverified"),
+                Some(b"2026-06-30T23:59:59.999Z"),
             ],
         ];
         let bytes = encoded(&rows);

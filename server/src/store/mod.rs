@@ -77,6 +77,7 @@ mod exports;
 mod follow_ups;
 mod group_commit;
 mod invitations;
+mod label_rules;
 mod postgres_writer;
 mod report_snapshots;
 mod reports;
@@ -96,6 +97,7 @@ pub use invitations::{
     InvitationAction, InvitationAudit, InvitationListing, InvitationState, NewInvitation,
     ResendSource, StoredInvitation,
 };
+pub use label_rules::RuleAdded;
 pub use reports::{ReportColumns, ResponsesRead};
 pub use responses::{InsertOutcome, NewResponse};
 pub use surveys::{AddOutcome, CompiledSurvey, SurveyChange, SurveySummary};

@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use futures_util::TryStreamExt as _;
 use rapport_scoring::disclosure::Release;
 use rapport_scoring::entry::EntryLayout;
+use rapport_scoring::report::ReceivedDay;
 use rapport_scoring::{EntryContext, ReportInput};
 use sqlx::Row as _;
 use tokio::sync::Mutex;
@@ -339,7 +340,7 @@ pub(super) fn entry_from_answers(
 /// `responses_for_release` index holds, so that the database reads that index and never the
 /// table's much wider rows. [`report_rows`] selects them; the bulk readers
 /// ([`super::bulk_read`]) read them by position.
-pub(super) const REPORT_ROW_COLUMNS: [&str; 8] = [
+pub(super) const REPORT_ROW_COLUMNS: [&str; 9] = [
     "report_entry",
     "response_id",
     "account",
@@ -348,6 +349,7 @@ pub(super) const REPORT_ROW_COLUMNS: [&str; 8] = [
     "returning_respondent",
     "respondent_key",
     "arrival",
+    "received_at",
 ];
 
 /// The rows of one survey version with a revision in `(after, up_to]`, in committed order:
@@ -624,6 +626,7 @@ impl Store {
                     returning: row.try_get(5)?,
                     respondent_key: row.try_get(6)?,
                     arrival: parse_arrival(row.try_get(7)?)?,
+                    received_on: ReceivedDay::of_timestamp(row.try_get(8)?),
                 };
                 let entry: Option<&[u8]> = row.try_get(0)?;
                 let response_id: &str = row.try_get(1)?;

@@ -451,6 +451,7 @@ async fn every_programme_page_is_for_the_admin_only() {
         "/dashboard/surveys/client-portal/preview",
         "/dashboard/invitations",
         "/dashboard/webhooks",
+        "/dashboard/labels",
     ];
     for path in pages {
         let page = get(&server, path, Some(&admin)).await;
@@ -490,6 +491,11 @@ async fn every_programme_page_is_for_the_admin_only() {
             "url=https%3A%2F%2Fexample.com%2Fhook&format=json&response_received=on",
         ),
         ("/dashboard/webhooks/x/remove", ""),
+        (
+            "/dashboard/labels",
+            "field=account&value=test-co&action=hide",
+        ),
+        ("/dashboard/labels/remove", "field=account&value=test-co"),
     ];
     let audit_before = server
         .state

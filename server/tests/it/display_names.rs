@@ -368,6 +368,36 @@ async fn two_field_breakdowns_name_accounts_in_the_api_and_the_dashboard() {
         "{section}"
     );
 
+    // Each of the page's two forms keeps what the other chose.
+    let page = dashboard(
+        &server,
+        Role::Admin,
+        &[],
+        "&rows=account&columns=confidentiality&from=2026-01-01",
+    )
+    .await;
+    let form = |id: &str| {
+        page.split_once(id)
+            .unwrap_or_else(|| panic!("no {id} in {page}"))
+            .1
+            .split("</form>")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let filters = form(r#"id="filters""#);
+    for kept in [
+        r#"name="rows" value="account""#,
+        r#"name="columns" value="confidentiality""#,
+    ] {
+        assert!(filters.contains(kept), "the filter form drops {kept}: {filters}");
+    }
+    let chooser = form(r#"class="picker crossing-chooser""#);
+    assert!(
+        chooser.contains(r#"name="from" value="2026-01-01""#),
+        "the chooser drops the date range: {chooser}"
+    );
+
     // The same field twice is explained, not an error page.
     let page = dashboard(&server, Role::Admin, &[], "&rows=wave&columns=wave").await;
     assert!(page.contains(r#"id="crossing-same-field""#), "{page}");

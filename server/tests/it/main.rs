@@ -28,6 +28,9 @@ mod disclosure;
 mod display_names;
 /// The email's survey block: eleven mail-safe links, and the clicked answer counted once.
 mod email_block;
+/// The report's date range and account filter, and the admin's hidden and merged labels:
+/// the API, the dashboard, roles, audit, and ranges a confidential answer apart.
+mod filters;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
 /// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.

@@ -100,6 +100,7 @@ fn chooser(definition: &SurveyDefinition, query: &DashboardQuery) -> Markup {
         form method="get" action="/dashboard" class="picker crossing-chooser" {
             input type="hidden" name="survey" value=(definition.id.as_str());
             input type="hidden" name="version" value=(definition.version);
+            (super::filters::kept_in_form(query))
             (select("rows", "Rows", &rows))
             (select("columns", "Columns", &columns))
             button type="submit" { "Compare" }

@@ -33,6 +33,8 @@ pub(super) fn section(
     names: &DisplayNames,
 ) -> Markup {
     let survey = definition.id.as_str();
+    // The results page's filter stays in the links that open an account's items.
+    let filter_query = query.filter_link_query();
     // The list holds the opened account in full: the one asked for, or the first.
     let opened = list.accounts.first();
     // The items of an account are most of the page's length: they open when the reader asked
@@ -55,9 +57,9 @@ pub(super) fn section(
                      element ratings and low contract-experience ratings. Confidential feedback \
                      only flags its account; who said what is never shown."
                 }
-                (accounts(survey, summaries, opened, names))
+                (accounts(survey, summaries, opened, names, &filter_query))
                 @if let Some(account) = opened {
-                    (opened_account(survey, account, query.page, names))
+                    (opened_account(survey, account, query.page, names, &filter_query))
                 }
             }
         }))
@@ -87,6 +89,7 @@ fn accounts(
     summaries: &[AccountSummary],
     opened: Option<&AccountFollowUps>,
     names: &DisplayNames,
+    filter_query: &str,
 ) -> Markup {
     table(
         Some("accounts"),
@@ -110,7 +113,7 @@ fn accounts(
                             Some(value) => {
                                 a href={
                                     "/dashboard?survey=" (url_encode(survey)) "&account="
-                                    (url_encode(value)) "#follow-ups"
+                                    (url_encode(value)) (filter_query) "#follow-ups"
                                 } { (name) }
                             }
                             None => (name),
@@ -146,6 +149,7 @@ fn opened_account(
     account: &AccountFollowUps,
     page: Option<usize>,
     names: &DisplayNames,
+    filter_query: &str,
 ) -> Markup {
     let name = account_name(&account.account, names);
     let account_value = account.account.clone().unwrap_or_default();
@@ -160,9 +164,10 @@ fn opened_account(
     let page_text = page.to_string();
     let page_link = |page: usize| {
         format!(
-            "/dashboard?survey={}&account={}{}#follow-up-account",
+            "/dashboard?survey={}&account={}{}{}#follow-up-account",
             url_encode(survey),
             url_encode(&account_value),
+            filter_query,
             if page > 1 {
                 format!("&page={page}")
             } else {

@@ -12,8 +12,10 @@ mod confidentiality;
 mod crossings;
 mod distribution;
 mod experience;
+mod filters;
 mod follow_ups;
 mod invitations;
+mod labels;
 mod login;
 mod one_page;
 mod pyramid;
@@ -35,7 +37,9 @@ use rapport_scoring::report::Segmentation;
 use rapport_scoring::{Report, SegmentField};
 
 pub(crate) use access::{AccessField, AccessPage, access, audit_log};
+pub(crate) use filters::{FilterForm, coverage, date_problem, link_query as filter_link_query};
 pub(crate) use invitations::{InvitationsPage, invitations};
+pub(crate) use labels::{LabelsPage, labels};
 pub(crate) use login::login;
 pub(crate) use one_page::one_page_summary;
 pub(crate) use surveys::{
@@ -71,6 +75,29 @@ pub(crate) struct DashboardPage<'a> {
     pub(crate) query: &'a DashboardQuery,
     /// The display names of accounts and matters, shown beside the ids the page shows.
     pub(crate) names: &'a DisplayNames,
+    /// The filter: what the figures cover, its form, and the label rules (admin only).
+    pub(crate) filter: FilterSection<'a>,
+}
+
+/// The filter of the results page.
+#[derive(Debug)]
+pub(crate) struct FilterSection<'a> {
+    /// The filter the report was computed with.
+    pub(crate) applied: &'a rapport_scoring::report::ReportFilter,
+    /// The form, as typed.
+    pub(crate) form: FilterForm<'a>,
+    /// The label rules, shown to the programme lead only (empty for anyone else).
+    pub(crate) rules: &'a [rapport_scoring::report::LabelRule],
+}
+
+/// What the one-page summary says it covers, and the query that keeps its filter in the
+/// link back to the dashboard.
+#[derive(Debug)]
+pub(crate) struct SummaryScope {
+    /// What the figures cover, in words.
+    pub(crate) coverage: String,
+    /// `&from=…&to=…&only_account=…`, those set.
+    pub(crate) link_query: String,
 }
 
 /// The results page.
@@ -87,6 +114,14 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                     " · " (scope_text(input.caller, input.names))
                 }
             }
+            (filters::form(
+                "/dashboard",
+                &kept_breakdowns(input),
+                &input.filter.form,
+                input.names,
+            ))
+            p class="coverage" id="coverage" { (coverage(input.filter.applied, input.names)) }
+            (filters::label_notice(input.filter.rules))
             @if let Some(batch_size) = input.report.protected_batch_size {
                 (publication(batch_size, input.report.published_at.as_deref()))
             }
@@ -111,6 +146,26 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
         }
     };
     page(&format!("{title} · {DASHBOARD_TITLE}"), body).into_string()
+}
+
+/// What the filter form keeps of the page when it changes the filter: the survey, the
+/// version, and the breakdowns asked for beside the usual ones.
+fn kept_breakdowns(input: &DashboardPage<'_>) -> Vec<(&'static str, String)> {
+    let mut kept = vec![
+        ("survey", input.definition.id.as_str().to_owned()),
+        ("version", input.definition.version.to_string()),
+    ];
+    let query = input.query;
+    for (name, value) in [
+        ("by", &query.by),
+        ("rows", &query.rows),
+        ("columns", &query.columns),
+    ] {
+        if let Some(value) = value.as_ref().filter(|value| !value.is_empty()) {
+            kept.push((name, value.clone()));
+        }
+    }
+    kept
 }
 
 /// The page shown when the dashboard cannot show what was asked, with the reason.
@@ -236,13 +291,14 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                         }
                     }
                 }
+                (filters::kept_in_form(input.query))
                 button type="submit" { "Show" }
             }
             div class="actions" {
                 a class="button" id="summary-link"
                     href={
                         "/dashboard/summary?survey=" (url_encode(definition.id.as_str()))
-                        "&version=" (definition.version)
+                        "&version=" (definition.version) (input.query.filter_link_query())
                     } { "One-page summary" }
                 @if input.caller.role != Role::Viewer {
                     a class="button" id="csv-download"
@@ -258,6 +314,7 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                     a class="button secondary" id="invitations-link"
                         href={ "/dashboard/invitations?survey=" (url_encode(definition.id.as_str())) } { "Invitations" }
                     a class="button secondary" id="webhooks-link" href="/dashboard/webhooks" { "Webhooks" }
+                    a class="button secondary" id="labels-link" href="/dashboard/labels" { "Labels" }
                     a class="button secondary" id="audit-link" href="/dashboard/audit" { "Audit log" }
                 }
                 form method="post" action="/dashboard/logout" {

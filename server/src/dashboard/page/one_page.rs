@@ -31,12 +31,14 @@ pub(crate) fn one_page_summary(
     definition: &SurveyDefinition,
     report: &RoleReport,
     names: &DisplayNames,
+    scope: &super::SummaryScope,
 ) -> String {
     let title = definition.title.english();
     let dashboard = format!(
-        "/dashboard?survey={}&version={}",
+        "/dashboard?survey={}&version={}{}",
         url_encode(definition.id.as_str()),
-        definition.version
+        definition.version,
+        scope.link_query
     );
     // How confidential answers reach the figures, for every role but admin.
     let notice = report
@@ -54,6 +56,7 @@ pub(crate) fn one_page_summary(
                     "Results in brief · survey " code { (definition.id.as_str()) } ", version " (definition.version)
                     " · " (scope_text(caller, names))
                 }
+                p class="coverage" id="coverage" { (scope.coverage) }
             }
             @match &report.report {
                 None => {
