@@ -395,10 +395,11 @@ fn jacobi_eigen(matrix: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
                     row[p] = cosine * at_p - sine * at_q;
                     row[q] = sine * at_p + cosine * at_q;
                 }
-                for column in 0..size {
-                    let (at_p, at_q) = (a[p][column], a[q][column]);
-                    a[p][column] = cosine * at_p - sine * at_q;
-                    a[q][column] = sine * at_p + cosine * at_q;
+                let (above, below) = a.split_at_mut(q);
+                for (at_p, at_q) in above[p].iter_mut().zip(below[0].iter_mut()) {
+                    let (old_p, old_q) = (*at_p, *at_q);
+                    *at_p = cosine * old_p - sine * old_q;
+                    *at_q = sine * old_p + cosine * old_q;
                 }
                 for row in vectors.iter_mut() {
                     let (at_p, at_q) = (row[p], row[q]);
