@@ -306,3 +306,37 @@ async fn too_few_complete_answers_give_no_drivers_and_the_page_says_why() {
     let body = report(&server, &account).await;
     assert_eq!(body["report"]["drivers"]["complete_cases"], 22, "{body}");
 }
+
+#[test]
+fn rapport_score_prints_the_drivers_most_important_first() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(["score", "--format", "table"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/drivers-synthetic.jsonl"
+        ))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let expected = reference();
+    let heading = format!(
+        "key drivers of the 0-10 answer: R\u{b2} {:.3} over {} complete answers",
+        expected["r_squared"].as_f64().unwrap(),
+        expected["complete_cases"]
+    );
+    assert!(text.contains(&heading), "{heading} not in\n{text}");
+    // The reference's statements by share, each on its own line in that order.
+    let after = &text[text.find(&heading).unwrap()..];
+    let lines: Vec<&str> = after.lines().skip(2).collect();
+    let ranked = ranked(&expected);
+    assert_eq!(lines.len(), ranked.len(), "{after}");
+    for (line, (id, share, mean)) in lines.iter().zip(&ranked) {
+        assert!(
+            line.trim_start().starts_with(id.as_str()),
+            "{line} is not {id}"
+        );
+        assert!(line.contains(&format!("{:.0}%", share * 100.0)), "{line}");
+        assert!(line.contains(&format!("{mean:.2}")), "{line}");
+    }
+}
