@@ -171,7 +171,7 @@ async fn the_api_the_dashboard_and_the_summary_show_the_same_drivers() {
         assert!(summary.text.contains(&line), "{line} not in the summary");
     }
     let (fourth, _, _) = &ranked[3];
-    let fourth_line = format!("<li>{}: ", label(fourth));
+    let fourth_line = format!("4. {}: ", label(fourth));
     assert!(!summary.text.contains(&fourth_line), "only three drivers");
 }
 

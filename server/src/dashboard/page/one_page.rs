@@ -209,19 +209,21 @@ fn topic_list(
     }
 }
 
-/// The three statements that matter most, with the plain sentence of the dashboard.
+/// The three statements that matter most, with the plain sentence of the dashboard, in
+/// one paragraph so that the page still prints on one sheet.
 fn drivers_brief(key_drivers: &Drivers) -> Markup {
     html! {
         section class="brief-drivers" aria-labelledby="brief-drivers" {
             h2 id="brief-drivers" { "What matters most" }
-            p id="brief-drivers-headline" { (drivers::headline(key_drivers)) }
-            ol class="topic-list" id="brief-drivers-list" {
-                @for item in drivers::by_importance(key_drivers).into_iter().take(DRIVERS_LISTED) {
-                    li {
-                        (element_label(item.id.as_str())) ": " (percent(item.share))
-                        " of what matters, rated " (one_decimal(item.mean_rating)) " of 7"
-                    }
+            p id="brief-drivers-headline" {
+                (drivers::headline(key_drivers))
+                " Most important: "
+                @for (rank, item) in drivers::by_importance(key_drivers).into_iter().take(DRIVERS_LISTED).enumerate() {
+                    @if rank > 0 { " · " }
+                    (rank + 1) ". " (element_label(item.id.as_str())) ": " (percent(item.share))
+                    " of what matters, rated " (one_decimal(item.mean_rating)) " of 7"
                 }
+                "."
             }
         }
     }
