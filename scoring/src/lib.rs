@@ -11,6 +11,7 @@
 //! - [`aggregate`]: the mergeable tally and its figures;
 //! - [`entry`]: the compact bytes a report needs from one response, written at ingest;
 //! - [`report`]: segments, suppression, comparisons and topics;
+//! - [`drivers`]: key drivers, what moves the 0–10 answer item by item (inside a report);
 //! - [`disclosure`]: what of the responses a role other than admin may see;
 //! - [`close_loop`]: which responses need a conversation with the client, and why;
 //! - [`completion`]: completion rates from recorded invitations;
@@ -19,7 +20,7 @@
 //! The modules form layers, each using only those below it, never one above: `ids`, then
 //! `definition` (with `templates` on it), then the typed answer values (`answer`) and what
 //! scoring says of a response as data (`outcome`), then `wire`, `validate`, `score`,
-//! `aggregate` and `stats`, then `entry` (with `mention`, the one definition of a topic
+//! `aggregate` and `stats`, then `drivers` (key drivers, on `score` and `stats`), then `entry` (with `mention`, the one definition of a topic
 //! mention), then `report` (with `visibility`, the values of disclosure control it stores),
 //! and on top `disclosure`, `close_loop` and `completion`. The items of the private modules
 //! (`answer`, `outcome`, `mention`, `visibility`) are public through the modules that
@@ -37,6 +38,7 @@ pub mod close_loop;
 pub mod completion;
 pub mod definition;
 pub mod disclosure;
+pub mod drivers;
 pub mod entry;
 pub mod ids;
 mod mention;

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Figures, Moments, Tally};
 use crate::answer::Answers;
 use crate::definition::{Question, SurveyDefinition};
+use crate::drivers::key_drivers;
+pub use crate::drivers::{Correlation, Driver, Drivers};
 use crate::entry::{EntryError, EntryLayout};
 use crate::ids::{QuestionId, SurveyId, TopicId};
 pub use crate::mention::mentions;
@@ -438,6 +440,11 @@ pub struct Report {
     pub wave_comparisons: Vec<WaveComparison>,
     /// Topic shares over all respondents.
     pub topics: Vec<TopicShare>,
+    /// Key drivers: what moves the 0–10 answer, item by item ([`crate::drivers`]). Absent
+    /// (and left out of the JSON) with fewer complete answers than
+    /// [`crate::drivers::min_complete_cases`], or when the items cannot be told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drivers: Option<Drivers>,
 }
 
 /// The value of the breakdown group that holds the responses without a value for the
@@ -856,6 +863,9 @@ pub fn report_of(
             Vec::new()
         },
         topics: topic_shares(definition, input),
+        // From the same rows as every other figure: on a release, identified answers and
+        // whole published batches only.
+        drivers: key_drivers(&scorer, &input.observations, min_group_size),
     }
 }
 

@@ -283,5 +283,47 @@ pub fn table(report: &Report) -> String {
             );
         }
     }
+    out.push_str(&drivers_table(report));
+    out
+}
+
+/// The key drivers, most important first; nothing when the report has none.
+fn drivers_table(report: &Report) -> String {
+    let mut out = String::new();
+    let Some(drivers) = &report.drivers else {
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "
+key drivers of the 0-10 answer: R\u{b2} {:.3} over {} complete answers",
+        drivers.r_squared, drivers.complete_cases
+    );
+    let _ = writeln!(
+        out,
+        "  {:<24} {:>6} {:>7}  {:<22} {:<22} {:>5} {:>6}",
+        "item", "share", "weight", "coefficient [95%]", "r [95%]", "mean", "n"
+    );
+    let mut items: Vec<_> = drivers.items.iter().collect();
+    items.sort_by(|first, second| second.share.total_cmp(&first.share));
+    for item in items {
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>5.0}% {:>7.3}  {:<22} {:<22} {:>5.2} {:>6}",
+            item.id.as_str(),
+            item.share * 100.0,
+            item.relative_weight,
+            format!(
+                "{:+.2} [{:+.2}, {:+.2}]",
+                item.coefficient, item.coefficient_interval.low, item.coefficient_interval.high
+            ),
+            format!(
+                "{:+.2} [{:+.2}, {:+.2}]",
+                item.correlation.r, item.correlation.interval.low, item.correlation.interval.high
+            ),
+            item.mean_rating,
+            item.n_rated
+        );
+    }
     out
 }

@@ -130,7 +130,7 @@ test('the dashboard folds its detail sections and never scrolls sideways, at 128
   await page.locator('#pyramid-chart').waitFor();
 
   // Headline sections are open; detail sections show their heading only.
-  for (const id of ['summary', 'distribution', 'pyramid', 'trend', 'topics']) {
+  for (const id of ['summary', 'distribution', 'pyramid', 'drivers', 'trend', 'topics']) {
     assert.equal(await page.locator(`#${id} > details.fold`).getAttribute('open'), '', `${id} is open`);
   }
   for (const id of ['segments', 'confidentiality', 'waves', 'follow-ups']) {
@@ -166,6 +166,16 @@ test('the dashboard folds its detail sections and never scrolls sideways, at 128
     await unfoldAll(page);
     const layout = await measure(page);
     assertNoSidewaysScroll(layout, width, `dashboard at ${width} px, every section open`);
+    // What matters most: its sentence, chart and tables stay inside the screen; the chart
+    // scrolls in its own frame if it must.
+    const drivers = await page.locator('#drivers').evaluate((section) => ({
+      right: Math.max(...[...section.querySelectorAll('*')].filter((element) => !element.parentElement.closest('.chart-frame, .scroll')).map((element) => element.getBoundingClientRect().right)),
+      chart: section.querySelector('#drivers-chart') !== null,
+      headline: section.querySelector('#drivers-headline')?.textContent ?? '',
+    }));
+    assert.ok(drivers.chart, `what matters most has its chart at ${width} px`);
+    assert.match(drivers.headline, /matters most to whether clients recommend you/);
+    assert.ok(drivers.right <= width, `what matters most reaches ${drivers.right} px on a ${width} px screen`);
     if (width === 375) {
       assertReadable(layout, 'dashboard at 375 px');
       // A chart too wide for the phone scrolls inside its own frame, which the keyboard reaches.

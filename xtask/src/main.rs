@@ -13,6 +13,7 @@ mod fuzz;
 mod layers;
 mod postgres;
 mod process;
+mod reference;
 mod setup;
 mod test_all;
 mod tidy;

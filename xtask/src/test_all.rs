@@ -71,7 +71,7 @@ pub(crate) fn run() -> Result<()> {
     println!("== RAPPORT_TEST_POSTGRES_URL={postgres_url}");
 
     stages.run(
-        "native tests (cargo test --workspace --exclude rapport-widget; the server suite again on PostgreSQL)",
+        "native tests (cargo test --workspace --exclude rapport-widget; the key-drivers reference in Python; the server suite again on PostgreSQL)",
         || native_tests(&postgres_url),
     )?;
     stages.run(
@@ -165,6 +165,10 @@ fn native_tests(postgres_url: &str) -> Result<()> {
             .args(["test", "--workspace", "--exclude", "rapport-widget"])
             .env("RAPPORT_TEST_POSTGRES_URL", postgres_url),
     )?;
+    // The committed reference figures of key drivers must still be what SciPy,
+    // statsmodels and NumPy compute, so scoring's comparison with them stays live.
+    println!();
+    crate::reference::check()?;
     // The server's suite once more, every test on a fresh PostgreSQL database instead of a
     // SQLite file: both backends must pass the same tests.
     println!();

@@ -18,6 +18,8 @@ mod definitions;
 /// Disclosure control: an adversarial solver plays the account manager against the
 /// reports other roles than admin receive.
 mod disclosure;
+/// Key drivers: hand-checked figures, the SciPy/statsmodels reference, properties.
+mod drivers;
 /// The received day, filters by date range and account, and label rules, batch-whole.
 mod filters;
 /// Properties of the mergeable tally: bounds, merge, order, suppression.

@@ -34,7 +34,7 @@ const MUTED_INK: &str = "#52606d";
 const UNRATED: &str = "#eef1f4";
 
 /// A coordinate or length as the charts write it: one decimal.
-fn coordinate(value: f64) -> String {
+pub(crate) fn coordinate(value: f64) -> String {
     format!("{value:.1}")
 }
 
@@ -56,7 +56,7 @@ fn chart(id: &str, width: u32, height: u32, title: &str, desc: &str, content: Ma
 /// stylesheet), so that on a phone its text stays about 11 px or larger instead of shrinking
 /// with the chart; the frame is a named region that takes the keyboard's focus, so it can be
 /// scrolled without a mouse.
-fn framed_chart(
+pub(crate) fn framed_chart(
     id: &str,
     width: u32,
     height: u32,

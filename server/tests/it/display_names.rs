@@ -390,7 +390,10 @@ async fn two_field_breakdowns_name_accounts_in_the_api_and_the_dashboard() {
         r#"name="rows" value="account""#,
         r#"name="columns" value="confidentiality""#,
     ] {
-        assert!(filters.contains(kept), "the filter form drops {kept}: {filters}");
+        assert!(
+            filters.contains(kept),
+            "the filter form drops {kept}: {filters}"
+        );
     }
     let chooser = form(r#"class="picker crossing-chooser""#);
     assert!(

@@ -26,6 +26,9 @@ mod disclosure;
 /// Display names of accounts and matters: set by invitations and `rapport labels import`,
 /// shown beside ids on the dashboard, in the CSV and in reports.
 mod display_names;
+/// Key drivers: the API, the dashboard and the summary agree, and an account manager's
+/// drivers move only with a published batch.
+mod drivers;
 /// The email's survey block: eleven mail-safe links, and the clicked answer counted once.
 mod email_block;
 /// The report's date range and account filter, and the admin's hidden and merged labels:

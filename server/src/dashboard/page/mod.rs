@@ -11,6 +11,7 @@ mod access;
 mod confidentiality;
 mod crossings;
 mod distribution;
+mod drivers;
 mod experience;
 mod filters;
 mod follow_ups;
@@ -226,7 +227,7 @@ fn results(
         .iter()
         .filter(|segmentation| field(segmentation) != Some(SegmentField::Wave));
     html! {
-        (nav(with_follow_ups, has_experience(definition), completion.is_some()))
+        (nav(with_follow_ups, has_experience(definition), completion.is_some(), has_rated_items(definition)))
         (summary::section(definition, &report.overall))
         @if let Some(completion) = completion {
             (response_rates::section(completion, definition.min_group_size))
@@ -242,6 +243,7 @@ fn results(
                 wave: segment(&SegmentField::Wave),
             },
         ))
+        (drivers::section(definition, report))
         (trend::section(segment(&SegmentField::Wave), definition.min_group_size))
         (segments::section(definition, not_waves))
         (crossings::section(definition, &report.crossings, query))
@@ -335,10 +337,27 @@ pub(crate) fn has_experience(definition: &SurveyDefinition) -> bool {
     })
 }
 
+/// Whether the survey has statements rated 1–7, whose key drivers the results show.
+fn has_rated_items(definition: &SurveyDefinition) -> bool {
+    definition.questions.iter().any(|question| {
+        matches!(
+            question,
+            rapport_scoring::definition::Question::Element { .. }
+                | rapport_scoring::definition::Question::Experience { .. }
+        )
+    })
+}
+
 /// Links to the sections of the results.
-fn nav(with_follow_ups: bool, with_experience: bool, with_response_rates: bool) -> Markup {
+fn nav(
+    with_follow_ups: bool,
+    with_experience: bool,
+    with_response_rates: bool,
+    with_drivers: bool,
+) -> Markup {
     let response_rates = with_response_rates.then_some(("response-rates", "Response rates"));
     let experience = with_experience.then_some(("experience", "Contract experience"));
+    let drivers = with_drivers.then_some(("drivers", "What matters most"));
     let links = [
         ("summary", "Summary"),
         ("distribution", "0–10"),
@@ -359,6 +378,7 @@ fn nav(with_follow_ups: bool, with_experience: bool, with_response_rates: bool) 
                     .chain(response_rates)
                     .chain(links[1..3].iter().copied())
                     .chain(experience)
+                    .chain(drivers)
                     .chain(links[3..].iter().copied())
                     .chain(follow_ups)
                 {

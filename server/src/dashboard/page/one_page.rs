@@ -1,7 +1,8 @@
 //! The one-page summary of a survey's results, for a managing partner, made to be printed or
 //! saved as a PDF from the browser (`GET /dashboard/summary`): the Net Promoter Score with its
 //! interval, promoters and detractors, the relationship pyramid, the trend across waves and
-//! the topics named most as strength and as weakness.
+//! the topics named most as strength and as weakness, and the three statements that matter
+//! most to whether clients recommend the firm.
 //!
 //! It renders the same [`RoleReport`] the dashboard renders for the same caller and never
 //! computes a figure of its own: it only picks which of the report's figures to show, and
@@ -11,19 +12,25 @@
 use maud::{Markup, html};
 use rapport_scoring::aggregate::Figures;
 use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::drivers::Drivers;
 use rapport_scoring::report::TopicShare;
 use rapport_scoring::{Report, SegmentField};
 
 use super::super::charts;
 use super::super::html::{MISSING, one_decimal, page, percent, signed, url_encode};
+use super::shared::element_label;
 use super::shared::legend;
-use super::{DASHBOARD_TITLE, counts_only, publication, pyramid, scope_text, summary, trend};
+use super::{
+    DASHBOARD_TITLE, counts_only, drivers, publication, pyramid, scope_text, summary, trend,
+};
 use crate::auth::Caller;
 use crate::export::RoleReport;
 use crate::store::DisplayNames;
 
 /// How many topics each list names at most.
 const TOPICS_LISTED: usize = 3;
+/// How many key drivers the summary names.
+const DRIVERS_LISTED: usize = 3;
 
 /// The one-page summary of `report`, as `caller` may see it.
 pub(crate) fn one_page_summary(
@@ -113,6 +120,9 @@ fn brief(definition: &SurveyDefinition, report: &Report, notice: Option<&Markup>
                 @if let Some(notice) = notice { (notice) }
             }
         }
+        @if let Some(key_drivers) = &report.drivers {
+            (drivers_brief(key_drivers))
+        }
         section class="brief-trend" aria-labelledby="brief-trend" {
             h2 id="brief-trend" { "Net Promoter Score across waves" }
             @match waves {
@@ -197,6 +207,26 @@ fn topic_list(
                         (mentions) ")"
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The three statements that matter most, with the plain sentence of the dashboard, in
+/// one paragraph so that the page still prints on one sheet.
+fn drivers_brief(key_drivers: &Drivers) -> Markup {
+    html! {
+        section class="brief-drivers" aria-labelledby="brief-drivers" {
+            h2 id="brief-drivers" { "What matters most" }
+            p id="brief-drivers-headline" {
+                (drivers::headline(key_drivers))
+                " Most important: "
+                @for (rank, item) in drivers::by_importance(key_drivers).into_iter().take(DRIVERS_LISTED).enumerate() {
+                    @if rank > 0 { " · " }
+                    (rank + 1) ". " (element_label(item.id.as_str())) ": " (percent(item.share))
+                    " of what matters, rated " (one_decimal(item.mean_rating)) " of 7"
+                }
+                "."
             }
         }
     }
