@@ -18,6 +18,8 @@ mod definitions;
 /// Disclosure control: an adversarial solver plays the account manager against the
 /// reports other roles than admin receive.
 mod disclosure;
+/// Emerging topics: hand-checked log-odds, stemming in five languages, disclosure.
+mod emerging;
 /// Properties of the mergeable tally: bounds, merge, order, suppression.
 mod properties;
 /// Report columns stored as snapshots and read back.
