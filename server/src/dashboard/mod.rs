@@ -392,6 +392,7 @@ async fn show(
         })
     });
     let report = export::role_report(&state, &caller, &survey, report_request).await?;
+    let emerging = crate::emerging::role_emerging(&state, &caller, &survey).await?;
     let follow_ups =
         match follow_ups {
             Some(task) => Some(task.await.map_err(|error| {
@@ -410,6 +411,7 @@ async fn show(
         follow_ups: follow_ups.as_ref(),
         query: &query,
         names: &names,
+        emerging: &emerging,
     });
     Ok(axum::response::Html(body).into_response())
 }
@@ -428,8 +430,9 @@ async fn summary(
         survey, request, ..
     } = chosen_survey(&state, &query).await?;
     let report = export::role_report(&state, &caller, &survey, request).await?;
+    let emerging = crate::emerging::role_emerging(&state, &caller, &survey).await?;
     let names = state.store.display_names().await?;
-    let body = page::one_page_summary(&caller, survey.definition(), &report, &names);
+    let body = page::one_page_summary(&caller, survey.definition(), &report, &names, &emerging);
     Ok(axum::response::Html(body).into_response())
 }
 

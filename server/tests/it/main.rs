@@ -28,6 +28,9 @@ mod disclosure;
 mod display_names;
 /// The email's survey block: eleven mail-safe links, and the clicked answer counted once.
 mod email_block;
+/// Emerging topics: the API and the dashboard agree; a confidential word arrives only with
+/// its batch; no count below the minimum group size; quotes only for roles that read texts.
+mod emerging;
 /// The close-the-loop list and follow-up status through every role.
 mod follow_ups;
 /// The bad-input corpus: refused clearly, nothing stored; honest odd text kept verbatim.

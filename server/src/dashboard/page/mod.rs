@@ -11,6 +11,7 @@ mod access;
 mod confidentiality;
 mod crossings;
 mod distribution;
+mod emerging;
 mod experience;
 mod follow_ups;
 mod invitations;
@@ -46,6 +47,7 @@ pub(crate) use webhooks::{WebhookPage, webhooks};
 use super::DashboardQuery;
 use super::html::{page, url_encode};
 use crate::auth::{Caller, Role};
+use crate::emerging::RoleEmerging;
 use crate::export::RoleReport;
 use crate::follow_up::FollowUpOverview;
 use crate::store::{DisplayNames, SurveySummary};
@@ -71,6 +73,8 @@ pub(crate) struct DashboardPage<'a> {
     pub(crate) query: &'a DashboardQuery,
     /// The display names of accounts and matters, shown beside the ids the page shows.
     pub(crate) names: &'a DisplayNames,
+    /// Emerging topics, as the caller may see them.
+    pub(crate) emerging: &'a RoleEmerging,
 }
 
 /// The results page.
@@ -102,6 +106,7 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                     report,
                     input.report.completion.as_ref(),
                     input.follow_ups.is_some(),
+                    input.emerging,
                 )),
             }
             @if let Some(overview) = input.follow_ups {
@@ -155,6 +160,7 @@ fn results(
     report: &Report,
     completion: Option<&Completion>,
     with_follow_ups: bool,
+    emerging: &RoleEmerging,
 ) -> Markup {
     let field =
         |segmentation: &Segmentation| SegmentField::parse(definition, &segmentation.field).ok();
@@ -196,6 +202,7 @@ fn results(
         ))
         (waves::section(definition, &report.wave_comparisons))
         (topics::section(report))
+        (emerging::section(emerging))
     }
 }
 
@@ -289,6 +296,7 @@ fn nav(with_follow_ups: bool, with_experience: bool, with_response_rates: bool) 
         ("confidentiality", "Confidentiality"),
         ("waves", "Waves"),
         ("topics", "Topics"),
+        ("emerging", "New words"),
     ];
     let follow_ups = with_follow_ups.then_some(("follow-ups", "Close the loop"));
     html! {
