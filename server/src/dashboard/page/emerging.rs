@@ -102,7 +102,7 @@ fn kind_block(
 pub(super) fn unmatched_words(plural: &str, figures: &TextFigures, k: u32) -> String {
     match (figures.texts, figures.unmatched_share) {
         (Some(0), _) => format!("Nobody wrote about {plural} this wave."),
-        (Some(_), Some(share)) if share == 0.0 => {
+        (Some(_), Some(0.0)) => {
             format!("Every one of the {plural} names at least one of your topics.")
         }
         (Some(_), Some(share)) if share >= 0.995 => {
