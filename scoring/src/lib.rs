@@ -15,6 +15,8 @@
 //! - [`disclosure`]: what of the responses a role other than admin may see;
 //! - [`close_loop`]: which responses need a conversation with the client, and why;
 //! - [`completion`]: completion rates from recorded invitations;
+//! - `emerging` (feature `emerging`): words and phrases newly frequent in the open texts,
+//!   and the share of texts no topic catches, under the same disclosure as reports;
 //! - [`stats`]: the t distribution and Welch's test.
 //!
 //! The modules form layers, each using only those below it, never one above: `ids`, then
@@ -22,7 +24,7 @@
 //! scoring says of a response as data (`outcome`), then `wire`, `validate`, `score`,
 //! `aggregate` and `stats`, then `drivers` (key drivers, on `score` and `stats`), then `entry` (with `mention`, the one definition of a topic
 //! mention), then `report` (with `visibility`, the values of disclosure control it stores),
-//! and on top `disclosure`, `close_loop` and `completion`. The items of the private modules
+//! and on top `disclosure`, `close_loop`, `completion` and `emerging`. The items of the private modules
 //! (`answer`, `outcome`, `mention`, `visibility`) are public through the modules that
 //! re-export them, such as `validate::Answers`, `score::ResponseScore`,
 //! `disclosure::Arrival` and `report::mentions`. A tidy check in `xtask` refuses a cycle.
@@ -39,6 +41,8 @@ pub mod completion;
 pub mod definition;
 pub mod disclosure;
 pub mod drivers;
+#[cfg(feature = "emerging")]
+pub mod emerging;
 pub mod entry;
 pub mod ids;
 mod mention;

@@ -82,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::surveys::routes())
         .merge(crate::ingest::http::routes())
         .merge(crate::export::http::routes())
+        .merge(crate::emerging::http::routes())
         .merge(crate::invitations::http::routes())
         .merge(crate::follow_up::http::routes())
         .route("/openapi.json", get(crate::openapi::openapi_json))

@@ -71,6 +71,9 @@ const WEAKNESSES: [&str; 8] = [
     "Billing surprises at the end of the matter",
 ];
 
+/// The weakness that appears in the second wave only, in place of `WEAKNESSES[4]`.
+const NEW_WEAKNESS: &str = "The handover to the new team was rough";
+
 /// A small, seeded pseudo-random generator (SplitMix64): the demo needs variety, not secrecy.
 #[derive(Debug, Clone)]
 struct Random(u64);
@@ -226,7 +229,15 @@ fn response(random: &mut Random, person: &Person, wave_idx: usize) -> serde_json
         } else {
             &WEAKNESSES
         };
-        answers.insert("weakness".into(), json!(random.pick(pool)));
+        let weakness = random.pick(pool);
+        // In the second wave a weakness nobody named before replaces one of the others, so
+        // the demo has an emerging topic to find: the handover to a new team.
+        let weakness = if wave_idx == 1 && weakness == WEAKNESSES[4] {
+            NEW_WEAKNESS
+        } else {
+            weakness
+        };
+        answers.insert("weakness".into(), json!(weakness));
     }
     answers.insert("role".into(), json!(person.role));
     let mut id_bytes = [0u8; 16];

@@ -8,14 +8,15 @@
 //!   feature's `routes()` with [`openapi`], the document of `/api/v1` generated from the
 //!   handlers.
 //! - Adapters, which parse a request, call a service and map its answer to HTTP: the
-//!   `http` module of each feature ([`ingest::http`], [`export::http`],
+//!   `http` module of each feature ([`ingest::http`], [`export::http`], [`emerging::http`],
 //!   [`follow_up::http`], [`invitations::http`]), [`surveys`] (survey definitions),
 //!   [`dashboard`] (HTML rendered from what `export` and `follow_up` return),
 //!   [`http_auth`] (the bearer-token extractor), [`http_metrics`] (request counts and
 //!   `GET /metrics`) and [`http_json`] (request bodies).
 //! - Services, callable without axum, returning domain values and domain errors:
 //!   [`ingest`] (validate, score, seal and store one response), [`export`] (role-restricted
-//!   reports and the CSV export), [`follow_up`] (the close-the-loop list and statuses),
+//!   reports and the CSV export), [`emerging`] (role-restricted emerging topics from the
+//!   open texts), [`follow_up`] (the close-the-loop list and statuses),
 //!   [`invitations`] (what a link says, and whether it may be answered), [`webhooks`]
 //!   (signed events about new identified responses, and their delivery); and the commands
 //!   [`demo`] (`rapport demo-seed`, through ingest), [`score_file`] (`rapport score`) and
@@ -41,6 +42,7 @@ pub mod connection;
 pub mod dashboard;
 pub mod demo;
 pub mod email_block;
+pub mod emerging;
 pub mod error;
 pub mod export;
 pub mod follow_up;

@@ -44,6 +44,7 @@ pub const API_TOKEN_SCHEME: &str = "api_token";
         crate::invitations::http::get_invitation,
         crate::export::http::report,
         crate::export::http::csv,
+        crate::emerging::http::emerging,
         crate::follow_up::http::list,
         crate::follow_up::http::put_response,
         crate::follow_up::http::put_account,

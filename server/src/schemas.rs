@@ -59,6 +59,8 @@ stand_ins! {
     SurveyDefinition => rapport_scoring::definition::SurveyDefinition,
     /// Completion rates from invitations (`rapport_scoring::completion::Completion`).
     Completion => rapport_scoring::completion::Completion,
+    /// Emerging topics, wave by wave (`rapport_scoring::emerging::EmergingTopics`).
+    EmergingTopics => rapport_scoring::emerging::EmergingTopics,
     /// Why a response needs a conversation (`rapport_scoring::close_loop::Reason`).
     Reason => rapport_scoring::close_loop::Reason,
     /// A relationship category (`rapport_scoring::score::RelationshipCategory`).

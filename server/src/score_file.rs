@@ -9,6 +9,10 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use rapport_scoring::aggregate::{Figures, MeanFigures};
 use rapport_scoring::definition::SurveyDefinition;
+use rapport_scoring::disclosure::RowRelease;
+use rapport_scoring::emerging::{
+    Audience, EmergingOptions, EmergingTopics, TextFigures, TextRow, Verbatims, emerging_topics,
+};
 use rapport_scoring::stats::WelchTest;
 use rapport_scoring::wire::ResponseV1;
 use rapport_scoring::{Report, ReportOptions, ResponseRecord, build_report, template, validate};
@@ -38,6 +42,7 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
         .with_context(|| format!("reading {}", args.file.display()))?;
     let mut definition = args.survey.as_deref().map(load_definition).transpose()?;
     let mut records = Vec::new();
+    let mut text_rows = Vec::new();
     for (line_idx, line) in source.lines().enumerate() {
         let line_number = line_idx + 1;
         if line.trim().is_empty() {
@@ -68,7 +73,16 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
             let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
             anyhow::anyhow!("line {line_number}: {}", listed.join("; "))
         })?;
-        records.push(ResponseRecord::from_valid(&valid));
+        let record = ResponseRecord::from_valid(&valid);
+        text_rows.push(TextRow::from_answers(
+            definition,
+            &record.answers,
+            record.confidentiality,
+            record.context.wave.clone(),
+            response.locale.clone(),
+            RowRelease::Live,
+        ));
+        records.push(record);
     }
     let Some(definition) = definition else {
         bail!("{} holds no responses", args.file.display())
@@ -80,7 +94,19 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<String> {
     let report = build_report(&definition, &records, &options);
     Ok(match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Table => table(&report),
+        Format::Table => {
+            // The file is the programme team's own: every answer, exact counts, no quotes.
+            let emerging = emerging_topics(
+                &definition,
+                &text_rows,
+                &EmergingOptions::new(
+                    definition.min_group_size,
+                    Audience::Programme,
+                    Verbatims::None,
+                ),
+            );
+            table(&report) + &emerging_table(&emerging)
+        }
     })
 }
 
@@ -323,6 +349,69 @@ key drivers of the 0-10 answer: R\u{b2} {:.3} over {} complete answers",
             ),
             item.mean_rating,
             item.n_rated
+        );
+    }
+    out
+}
+
+/// The emerging topics of a file as text: per wave, the share of texts no topic catches and
+/// the words newly frequent since the wave before, with their z-score.
+pub fn emerging_table(emerging: &EmergingTopics) -> String {
+    let mut out = String::new();
+    for wave in &emerging.waves {
+        let Some(respondents) = wave.respondents else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "\nemerging topics, wave {} ({} respondents{})",
+            wave.wave,
+            respondents,
+            wave.previous_wave
+                .as_deref()
+                .map(|previous| format!(", against {previous}"))
+                .unwrap_or_default()
+        );
+        for (kind, figures) in [
+            ("strengths", &wave.strengths),
+            ("weaknesses", &wave.weaknesses),
+        ] {
+            let Some(figures) = figures else { continue };
+            out.push_str(&emerging_kind(kind, figures));
+        }
+    }
+    out
+}
+
+fn emerging_kind(kind: &str, figures: &TextFigures) -> String {
+    let mut out = String::new();
+    let count = |value: Option<u64>| value.map_or("-".to_owned(), |value| value.to_string());
+    if figures.texts == Some(0) {
+        let _ = writeln!(out, "  {kind}: none written");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "  {kind}: {} texts, {} match no topic{}",
+        count(figures.texts),
+        count(figures.unmatched),
+        figures
+            .unmatched_share
+            .map(|share| format!(" ({:.0}%)", share * 100.0))
+            .unwrap_or_default()
+    );
+    for term in &figures.emerging {
+        let _ = writeln!(
+            out,
+            "    {:<24} {:>4} respondents {:>4.0}% (was {:.0}%)  z {:.2}  promoters {} passives {} detractors {}",
+            term.term,
+            term.respondents,
+            term.share * 100.0,
+            term.previous_share.unwrap_or_default() * 100.0,
+            term.z,
+            count(term.promoters),
+            count(term.passives),
+            count(term.detractors)
         );
     }
     out

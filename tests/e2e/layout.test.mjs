@@ -130,7 +130,7 @@ test('the dashboard folds its detail sections and never scrolls sideways, at 128
   await page.locator('#pyramid-chart').waitFor();
 
   // Headline sections are open; detail sections show their heading only.
-  for (const id of ['summary', 'distribution', 'pyramid', 'drivers', 'trend', 'topics']) {
+  for (const id of ['summary', 'distribution', 'pyramid', 'drivers', 'trend', 'topics', 'emerging']) {
     assert.equal(await page.locator(`#${id} > details.fold`).getAttribute('open'), '', `${id} is open`);
   }
   for (const id of ['segments', 'confidentiality', 'waves', 'follow-ups']) {
@@ -176,6 +176,12 @@ test('the dashboard folds its detail sections and never scrolls sideways, at 128
     assert.ok(drivers.chart, `what matters most has its chart at ${width} px`);
     assert.match(drivers.headline, /matters most to whether clients recommend you/);
     assert.ok(drivers.right <= width, `what matters most reaches ${drivers.right} px on a ${width} px screen`);
+    // The demo's second wave brings a weakness nobody named before: the section names it in
+    // words and stays within the screen, quotes and all.
+    const emerging = page.locator('#emerging');
+    assert.match(await emerging.textContent(), /New this wave: handover, named by \d+% of respondents/);
+    const box = await emerging.boundingBox();
+    assert.ok(box.x + box.width <= width, `the new-words section ends at ${box.x + box.width} px on a ${width} px screen`);
     if (width === 375) {
       assertReadable(layout, 'dashboard at 375 px');
       // A chart too wide for the phone scrolls inside its own frame, which the keyboard reaches.

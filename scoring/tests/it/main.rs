@@ -20,6 +20,8 @@ mod definitions;
 mod disclosure;
 /// Key drivers: hand-checked figures, the SciPy/statsmodels reference, properties.
 mod drivers;
+/// Emerging topics: hand-checked log-odds, stemming in five languages, disclosure.
+mod emerging;
 /// The received day, filters by date range and account, and label rules, batch-whole.
 mod filters;
 /// Properties of the mergeable tally: bounds, merge, order, suppression.

@@ -483,6 +483,7 @@ async fn show(
         })
     });
     let report = export::role_report(&state, &caller, &survey, report_request).await?;
+    let emerging = crate::emerging::role_emerging(&state, &caller, &survey).await?;
     let follow_ups =
         match follow_ups {
             Some(task) => Some(task.await.map_err(|error| {
@@ -521,6 +522,7 @@ async fn show(
             },
             rules: &rules,
         },
+        emerging: &emerging,
     });
     let status = if refused {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -545,12 +547,20 @@ async fn summary(
     } = chosen_survey(&state, &query).await?;
     let filter = request.filter.clone();
     let report = export::role_report(&state, &caller, &survey, request).await?;
+    let emerging = crate::emerging::role_emerging(&state, &caller, &survey).await?;
     let names = state.store.display_names().await?;
     let scope = page::SummaryScope {
         coverage: page::coverage(&filter, &names),
         link_query: query.filter_link_query(),
     };
-    let body = page::one_page_summary(&caller, survey.definition(), &report, &names, &scope);
+    let body = page::one_page_summary(
+        &caller,
+        survey.definition(),
+        &report,
+        &names,
+        &scope,
+        &emerging,
+    );
     Ok(axum::response::Html(body).into_response())
 }
 

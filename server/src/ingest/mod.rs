@@ -295,6 +295,10 @@ impl<'a> Ingest<'a> {
                 (None, None) => Arrival::Unverified,
             },
             invitation_id: invitation.map(|invitation| invitation.id),
+            locale: response
+                .locale
+                .as_ref()
+                .map(|locale| locale.as_str().to_owned()),
         };
         let score_json = row.scored.score_json().to_owned();
         let (status, score_json) = match self.store.insert_response(row).await? {

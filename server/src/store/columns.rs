@@ -80,7 +80,7 @@ type Column = (
 );
 
 /// Every column an insert of a response writes, in the order its values are bound.
-const RESPONSE_COLUMNS: [Column; 19] = {
+const RESPONSE_COLUMNS: [Column; 20] = {
     use ColumnValue::{Blob, Boolean, Integer, Real, Text};
     [
         ("response_id", |row| Text(Some(&row.response.response_id))),
@@ -114,6 +114,7 @@ const RESPONSE_COLUMNS: [Column; 19] = {
         ("report_entry", |row| Blob(&row.response.report_entry)),
         ("revision", |row| Integer(Some(row.revision))),
         ("arrival", |row| Text(Some(row.response.arrival.as_str()))),
+        ("locale", |row| Text(row.response.locale.as_deref())),
     ]
 };
 

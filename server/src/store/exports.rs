@@ -220,3 +220,65 @@ impl Store {
         .await?))
     }
 }
+
+/// What emerging topics read of one stored response: its open texts (inside the stored
+/// answers) and what decides who may count and quote them. No identity, no scores.
+#[derive(Debug, Clone)]
+pub struct TextSource {
+    /// Response id, to find the row's release in the report columns.
+    pub response_id: String,
+    /// Anonymous, confidential or identified.
+    pub confidentiality: ConfidentialityChoice,
+    /// Account.
+    pub account: Option<String>,
+    /// Wave.
+    pub wave: Option<String>,
+    /// The locale the survey was shown in, when the widget sent one.
+    pub locale: Option<String>,
+    /// Typed answers.
+    pub answers: Answers,
+}
+
+/// A [`TextSource`] as selected, before its stored text is parsed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct TextSourceRow {
+    response_id: String,
+    confidentiality: String,
+    account: Option<String>,
+    wave: Option<String>,
+    locale: Option<String>,
+    answers: String,
+}
+
+impl Store {
+    /// The open texts of every response of a survey version, oldest first, for emerging
+    /// topics. Read only when they are asked for, so reports never carry texts.
+    pub async fn text_sources(
+        &self,
+        survey_id: &str,
+        version: u32,
+    ) -> anyhow::Result<Vec<TextSource>> {
+        let rows: Vec<TextSourceRow> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT response_id, confidentiality, account, wave, locale, answers FROM responses \
+                 WHERE survey_id = $1 AND survey_version = $2 ORDER BY revision, received_at, response_id",
+            )
+            .bind(survey_id)
+            .bind(i64::from(version))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                Ok(TextSource {
+                    response_id: row.response_id,
+                    confidentiality: parse_confidentiality(&row.confidentiality)?,
+                    account: row.account,
+                    wave: row.wave,
+                    locale: row.locale,
+                    answers: serde_json::from_str(&row.answers)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -91,7 +91,7 @@ mod webhooks;
 pub use audit::AuditRow;
 pub use columns::ScoredColumns;
 pub use display_names::{DisplayName, DisplayNames, NameKind};
-pub use exports::ExportRow;
+pub use exports::{ExportRow, TextSource};
 pub use follow_ups::{FollowUpRow, FollowUpStatus, FollowUpSubject};
 pub use invitations::{
     InvitationAction, InvitationAudit, InvitationListing, InvitationState, NewInvitation,

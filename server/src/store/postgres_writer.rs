@@ -163,7 +163,7 @@ async fn write_batch(
     // and the server's memory would creep up under steady load. This way a connection
     // prepares at most 2 × 9 insert statements, ever.
     for chunk in power_of_two_chunks(&bulk) {
-        // MAX_BATCH rows of 19 parameters stay far below PostgreSQL's limit.
+        // MAX_BATCH rows of 20 parameters stay far below PostgreSQL's limit.
         let rows = chunk.iter().map(|response| ResponseRow {
             response,
             received_at: received_at.as_str(),

@@ -47,6 +47,8 @@ pub struct NewResponse {
     pub invitation_id: Option<String>,
     /// How it reached the server.
     pub arrival: Arrival,
+    /// The locale the survey was shown in, as the widget sent it.
+    pub locale: Option<String>,
     /// The minimum group size of every version of the survey, by version: the size of the
     /// batches in which protected answers to that version are published. Needed for an
     /// answer to an invitation, whose earlier answer, to whichever version, it may replace

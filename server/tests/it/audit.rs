@@ -176,6 +176,7 @@ async fn no_role_that_must_not_see_a_confidential_identity_sees_it_anywhere() {
         "/api/v1/surveys/client-portal/report?by=no-such-field",
         "/api/v1/surveys/client-portal/report?version=9",
         "/api/v1/surveys/client-portal/responses.csv",
+        "/api/v1/surveys/client-portal/emerging",
         "/api/v1/surveys/client-portal/follow-ups",
         "/api/v1/surveys/client-portal/follow-ups?wave=2026-h2",
         "/api/v1/surveys/nope/report",

@@ -31,6 +31,9 @@ mod display_names;
 mod drivers;
 /// The email's survey block: eleven mail-safe links, and the clicked answer counted once.
 mod email_block;
+/// Emerging topics: the API and the dashboard agree; a confidential word arrives only with
+/// its batch; no count below the minimum group size; quotes only for roles that read texts.
+mod emerging;
 /// The report's date range and account filter, and the admin's hidden and merged labels:
 /// the API, the dashboard, roles, audit, and ranges a confidential answer apart.
 mod filters;

@@ -28,6 +28,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/surveys/{id}/report"),
     ("get", "/api/v1/invitations/{token}"),
     ("get", "/api/v1/surveys/{id}/responses.csv"),
+    ("get", "/api/v1/surveys/{id}/emerging"),
     ("get", "/api/v1/surveys/{id}/follow-ups"),
     (
         "put",
@@ -628,7 +629,14 @@ async fn every_survey_invitation_and_result_answer_conforms_to_the_document() {
     let mut cases = cases;
     let report = "/api/v1/surveys/{id}/report";
     let csv = "/api/v1/surveys/{id}/responses.csv";
+    let emerging = "/api/v1/surveys/{id}/emerging";
     for token in &tokens {
+        cases.push((
+            emerging,
+            "/api/v1/surveys/client-portal/emerging".to_owned(),
+            Some(token),
+            StatusCode::OK,
+        ));
         cases.push((
             report,
             "/api/v1/surveys/client-portal/report?by=account,confidentiality,nps-category"
@@ -644,6 +652,24 @@ async fn every_survey_invitation_and_result_answer_conforms_to_the_document() {
         ));
     }
     cases.extend([
+        (
+            emerging,
+            "/api/v1/surveys/client-portal/emerging".to_owned(),
+            None,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            emerging,
+            "/api/v1/surveys/no-such-survey/emerging".to_owned(),
+            Some(tokens[0].as_str()),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            emerging,
+            "/api/v1/surveys/client-portal/emerging?version=-1".to_owned(),
+            Some(tokens[0].as_str()),
+            StatusCode::BAD_REQUEST,
+        ),
         (
             report,
             "/api/v1/surveys/client-portal/report".to_owned(),

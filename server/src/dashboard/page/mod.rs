@@ -12,6 +12,7 @@ mod confidentiality;
 mod crossings;
 mod distribution;
 mod drivers;
+mod emerging;
 mod experience;
 mod filters;
 mod follow_ups;
@@ -51,6 +52,7 @@ pub(crate) use webhooks::{WebhookPage, webhooks};
 use super::DashboardQuery;
 use super::html::{page, url_encode};
 use crate::auth::{Caller, Role};
+use crate::emerging::RoleEmerging;
 use crate::export::RoleReport;
 use crate::follow_up::FollowUpOverview;
 use crate::store::{DisplayNames, SurveySummary};
@@ -78,6 +80,8 @@ pub(crate) struct DashboardPage<'a> {
     pub(crate) names: &'a DisplayNames,
     /// The filter: what the figures cover, its form, and the label rules (admin only).
     pub(crate) filter: FilterSection<'a>,
+    /// Emerging topics, as the caller may see them.
+    pub(crate) emerging: &'a RoleEmerging,
 }
 
 /// The filter of the results page.
@@ -139,6 +143,7 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                     input.report.completion.as_ref(),
                     input.follow_ups.is_some(),
                     input.query,
+                    input.emerging,
                 )),
             }
             @if let Some(overview) = input.follow_ups {
@@ -213,6 +218,7 @@ fn results(
     completion: Option<&Completion>,
     with_follow_ups: bool,
     query: &DashboardQuery,
+    emerging: &RoleEmerging,
 ) -> Markup {
     let field =
         |segmentation: &Segmentation| SegmentField::parse(definition, &segmentation.field).ok();
@@ -255,6 +261,7 @@ fn results(
         ))
         (waves::section(definition, &report.wave_comparisons))
         (topics::section(report))
+        (emerging::section(emerging))
     }
 }
 
@@ -367,6 +374,7 @@ fn nav(
         ("confidentiality", "Confidentiality"),
         ("waves", "Waves"),
         ("topics", "Topics"),
+        ("emerging", "New words"),
     ];
     let follow_ups = with_follow_ups.then_some(("follow-ups", "Close the loop"));
     html! {

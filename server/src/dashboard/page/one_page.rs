@@ -2,7 +2,8 @@
 //! saved as a PDF from the browser (`GET /dashboard/summary`): the Net Promoter Score with its
 //! interval, promoters and detractors, the relationship pyramid, the trend across waves and
 //! the topics named most as strength and as weakness, and the three statements that matter
-//! most to whether clients recommend the firm.
+//! most to whether clients recommend the firm, and the words new in the latest wave
+//! (from the same [`RoleEmerging`] the dashboard's section shows).
 //!
 //! It renders the same [`RoleReport`] the dashboard renders for the same caller and never
 //! computes a figure of its own: it only picks which of the report's figures to show, and
@@ -24,6 +25,7 @@ use super::{
     DASHBOARD_TITLE, counts_only, drivers, publication, pyramid, scope_text, summary, trend,
 };
 use crate::auth::Caller;
+use crate::emerging::RoleEmerging;
 use crate::export::RoleReport;
 use crate::store::DisplayNames;
 
@@ -39,6 +41,7 @@ pub(crate) fn one_page_summary(
     report: &RoleReport,
     names: &DisplayNames,
     scope: &super::SummaryScope,
+    emerging: &RoleEmerging,
 ) -> String {
     let title = definition.title.english();
     let dashboard = format!(
@@ -70,7 +73,7 @@ pub(crate) fn one_page_summary(
                     (counts_only(report.n, definition.min_group_size))
                     @if let Some(notice) = &notice { (notice) }
                 }
-                Some(results) => (brief(definition, results, notice.as_ref())),
+                Some(results) => (brief(definition, results, notice.as_ref(), emerging)),
             }
         }
     };
@@ -80,7 +83,12 @@ pub(crate) fn one_page_summary(
 /// The figures of a report the caller may see, in the order a reader asks for them, with
 /// the `notice` on how confidential answers are published beside the topics, where the page
 /// has room for it.
-fn brief(definition: &SurveyDefinition, report: &Report, notice: Option<&Markup>) -> Markup {
+fn brief(
+    definition: &SurveyDefinition,
+    report: &Report,
+    notice: Option<&Markup>,
+    emerging: &RoleEmerging,
+) -> Markup {
     let overall = &report.overall;
     let waves = report.segments.iter().find(|segmentation| {
         SegmentField::parse(definition, &segmentation.field).ok() == Some(SegmentField::Wave)
@@ -117,6 +125,7 @@ fn brief(definition: &SurveyDefinition, report: &Report, notice: Option<&Markup>
                         }))
                     }
                 }
+                (new_words(emerging))
                 @if let Some(notice) = notice { (notice) }
             }
         }
@@ -227,6 +236,41 @@ fn drivers_brief(key_drivers: &Drivers) -> Markup {
                     " of what matters, rated " (one_decimal(item.mean_rating)) " of 7"
                 }
                 "."
+            }
+        }
+    }
+}
+
+/// The words new in the latest wave's weaknesses and strengths, in one line each, and how
+/// many weaknesses none of the topics catch.
+fn new_words(emerging: &RoleEmerging) -> Markup {
+    let k = emerging.topics.min_group_size;
+    html! {
+        section aria-labelledby="brief-emerging" id="brief-new-words" {
+            h2 id="brief-emerging" { "New this wave" }
+            @match super::emerging::latest(emerging) {
+                None => p class="note" { "No wave has enough answers to show yet." },
+                Some(wave) => {
+                    @for (plural, figures) in [
+                        ("weaknesses", wave.weaknesses.as_ref()),
+                        ("strengths", wave.strengths.as_ref()),
+                    ] {
+                        @if let Some(figures) = figures {
+                            @if !figures.emerging.is_empty() {
+                                p {
+                                    "In " (plural) ": "
+                                    @for (idx, term) in figures.emerging.iter().take(TOPICS_LISTED).enumerate() {
+                                        @if idx > 0 { "; " }
+                                        strong { (term.term) } " (" (percent(term.share)) " of respondents)"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(weaknesses) = wave.weaknesses.as_ref() {
+                        p class="note" { (super::emerging::unmatched_words("weaknesses", weaknesses, k)) }
+                    }
+                }
             }
         }
     }
