@@ -38,14 +38,7 @@ pub(crate) fn install() -> Result<()> {
         println!("setup: ok: schemathesis {SCHEMATHESIS_VERSION}");
         return Ok(());
     }
-    if execute(command("python3")?.args(["-m", "venv"]).arg(venv())).is_err() {
-        println!(
-            "setup: python3 cannot make a virtual environment; installing Debian's python3-venv"
-        );
-        execute(command("apt-get")?.args(["install", "-y", "python3-venv"]))
-            .context("schemathesis needs Python 3 with venv: install the Debian packages python3 and python3-venv")?;
-        execute(command("python3")?.args(["-m", "venv"]).arg(venv()))?;
-    }
+    make_venv(&venv(), "schemathesis")?;
     execute(command(venv().join("bin").join("pip"))?.args([
         "install",
         "--quiet",
@@ -133,4 +126,19 @@ pub(crate) fn run(examples: u32) -> Result<()> {
             dir.join("server.log").display()
         )
     })
+}
+
+/// Makes a Python virtual environment in `dir` for `what`, installing Debian's
+/// `python3-venv` first when `python3` cannot make one.
+pub(crate) fn make_venv(dir: &std::path::Path, what: &str) -> Result<()> {
+    if execute(command("python3")?.args(["-m", "venv"]).arg(dir)).is_err() {
+        println!(
+            "setup: python3 cannot make a virtual environment; installing Debian's python3-venv"
+        );
+        execute(command("apt-get")?.args(["install", "-y", "python3-venv"])).with_context(|| {
+            format!("{what} needs Python 3 with venv: install the Debian packages python3 and python3-venv")
+        })?;
+        execute(command("python3")?.args(["-m", "venv"]).arg(dir))?;
+    }
+    Ok(())
 }

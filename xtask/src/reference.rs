@@ -27,9 +27,7 @@ fn venv() -> PathBuf {
 fn install() -> Result<PathBuf> {
     let python = venv().join("bin").join("python");
     if !python.exists() {
-        execute(command("python3")?.args(["-m", "venv"]).arg(venv())).context(
-            "the drivers reference needs Python 3 with venv (Debian: python3 python3-venv)",
-        )?;
+        crate::api_fuzz::make_venv(&venv(), "the drivers reference")?;
     }
     execute(
         command(venv().join("bin").join("pip"))?

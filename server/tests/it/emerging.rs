@@ -150,6 +150,22 @@ async fn the_api_and_the_dashboard_name_the_same_new_words_for_each_role() {
             .contains("None of the weaknesses names any of your topics.")
     );
     assert!(page.text.contains("<q>handover</q>"), "the newest quote");
+    assert!(
+        !page.text.contains("emerging-unfiltered"),
+        "no filter, nothing to say about one"
+    );
+    // The words are not narrowed by the page's filter, and the page says so when one is set.
+    let filtered = get_page(
+        &server,
+        "/dashboard?only_account=northwind",
+        Some(&session(&server, Role::Admin, &[]).await),
+    )
+    .await;
+    assert!(
+        filtered.text.contains(r#"id="emerging-unfiltered""#),
+        "{}",
+        filtered.text
+    );
 
     // The account manager: the same word and share, but 4 promoters and 2 detractors are
     // both below 5, so the split is not given, on the API or on the page.

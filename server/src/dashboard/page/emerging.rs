@@ -23,10 +23,18 @@ pub(super) fn latest(emerging: &RoleEmerging) -> Option<&EmergingWave> {
 }
 
 /// The emerging topics section.
-pub(super) fn section(emerging: &RoleEmerging) -> Markup {
+/// `filtered` says the page's figures are narrowed by a date range or an account, which
+/// these words are not: the section then says so.
+pub(super) fn section(emerging: &RoleEmerging, filtered: bool) -> Markup {
     let k = emerging.topics.min_group_size;
     html! {
         (panel("emerging", "New in what clients write", Fold::Open, html! {
+            @if filtered {
+                p class="note" id="emerging-unfiltered" {
+                    "These words come from every answer you may see, whatever the dates and \
+                     account chosen above."
+                }
+            }
             @match latest(emerging) {
                 None => p { "No wave has enough answers to show yet." },
                 Some(wave) => {
