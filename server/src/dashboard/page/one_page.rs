@@ -129,20 +129,23 @@ fn brief(
                 @if let Some(notice) = notice { (notice) }
             }
         }
-        @if let Some(key_drivers) = &report.drivers {
-            (drivers_brief(key_drivers))
-        }
-        section class="brief-trend" aria-labelledby="brief-trend" {
-            h2 id="brief-trend" { "Net Promoter Score across waves" }
-            @match waves {
-                Some(waves) if waves.groups.len() > 1 => {
-                    (charts::trend("brief-trend-chart", &trend::points(waves)))
-                    p class="note" {
-                        "Each dot is a wave’s score; the line through it spans where the true \
-                         score very likely lies. A wave with too few answers to show has no dot."
+        // The trend beside what matters most, so that both fit under the figures on one sheet.
+        div class="brief-grid" {
+            section class="brief-trend" aria-labelledby="brief-trend" {
+                h2 id="brief-trend" { "Net Promoter Score across waves" }
+                @match waves {
+                    Some(waves) if waves.groups.len() > 1 => {
+                        (charts::trend("brief-trend-chart", &trend::points(waves)))
+                        p class="note" {
+                            "Each dot is a wave’s score; the line through it spans where the true \
+                             score very likely lies. A wave with too few answers to show has no dot."
+                        }
                     }
+                    _ => p { "There is one wave so far, so no trend yet." },
                 }
-                _ => p { "There is one wave so far, so no trend yet." },
+            }
+            @if let Some(key_drivers) = &report.drivers {
+                (drivers_brief(key_drivers))
             }
         }
     }
