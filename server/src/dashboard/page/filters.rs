@@ -11,23 +11,8 @@ use rapport_scoring::report::{LabelAction, LabelRule, ReceivedDay, ReportFilter}
 
 use super::super::DashboardQuery;
 use super::super::html::url_encode;
+use super::MONTHS;
 use crate::store::DisplayNames;
-
-/// The month names the pages write dates with.
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// What the filter form shows: the values typed (kept even when refused, to be corrected),
 /// the accounts to pick from, and the problem with each field.

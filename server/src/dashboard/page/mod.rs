@@ -433,23 +433,25 @@ fn counts_only(n: u64, min_group_size: u32) -> Markup {
     }
 }
 
+/// The month names the pages write dates with.
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// A stored RFC 3339 time (`2026-11-23T09:30:00.123Z`) as a person reads it:
 /// "23 November 2026 at 09:30 UTC". `None` for anything else.
 fn readable_time(stored: &str) -> Option<String> {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let (date, time) = stored.split_once('T')?;
     let mut parts = date.splitn(3, '-');
     let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
