@@ -148,6 +148,35 @@ impl EntryLayout {
         self.rated.len()
     }
 
+    /// The rated items, in observation order.
+    pub(crate) fn rated(&self) -> &[QuestionId] {
+        &self.rated
+    }
+
+    /// The encoded choice of the `idx`-th role or choice question that chose `options` (by
+    /// id; ids this version does not offer are left out), as [`Entry::choices`] yields it.
+    pub(crate) fn encode_choice<'o>(
+        &self,
+        idx: usize,
+        options: impl Iterator<Item = &'o str>,
+    ) -> Vec<u8> {
+        let offered = self
+            .choices
+            .get(idx)
+            .map(|choice| choice.options.as_slice())
+            .unwrap_or_default();
+        let chosen: Vec<u16> = options
+            .filter_map(|option| offered.iter().position(|id| id.as_str() == option))
+            .map(|position| position as u16)
+            .collect();
+        let mut bytes = Vec::with_capacity(2 + 2 * chosen.len());
+        bytes.extend((chosen.len() as u16).to_le_bytes());
+        for position in chosen {
+            bytes.extend(position.to_le_bytes());
+        }
+        bytes
+    }
+
     /// How many topics the version defines.
     pub fn n_topics(&self) -> usize {
         self.topic_keywords.len()

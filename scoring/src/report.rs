@@ -29,9 +29,11 @@ pub use filter::{
     DayError, FilterError, LabelAction, LabelField, LabelRule, ReceivedDay, ReportFilter,
 };
 pub use snapshot::SnapshotError;
+pub use versions::{SpanError, VersionSpan, shares_question, span_versions};
 
 mod filter;
 mod snapshot;
+mod versions;
 
 /// One response as reports see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -445,6 +447,10 @@ pub struct Report {
     /// [`crate::drivers::min_complete_cases`], or when the items cannot be told apart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drivers: Option<Drivers>,
+    /// The survey versions the report counts, oldest first, when it spans more than one
+    /// ([`span_versions`]); left out of the JSON for a report of one version.
+    #[serde(default, skip_serializing_if = "versions::spans_one")]
+    pub versions: Vec<VersionSpan>,
 }
 
 /// The value of the breakdown group that holds the responses without a value for the
@@ -558,6 +564,11 @@ pub struct ReportInput {
     batches: Option<Vec<BatchId>>,
     /// One column per role or choice question, in definition order.
     choices: Vec<Interned>,
+    /// Set only on an input that spans versions ([`span_versions`]): each row's part, an
+    /// index into `spanned`.
+    parts: Option<Vec<u16>>,
+    /// The versions of a spanning input, by part.
+    spanned: Arc<Vec<versions::SpannedVersion>>,
 }
 
 /// The batch of a row that belongs to none: an identified answer.
@@ -581,6 +592,8 @@ impl ReportInput {
             received: Vec::new(),
             batches: None,
             choices,
+            parts: None,
+            spanned: Arc::default(),
         }
     }
 
@@ -612,6 +625,11 @@ impl ReportInput {
         );
         if let Some(batches) = &mut self.batches {
             batches.push(NO_BATCH);
+        }
+        if let Some(parts) = &mut self.parts {
+            // A row pushed as an entry answered the version the input was made for: the
+            // last part.
+            parts.push(self.spanned.len().saturating_sub(1) as u16);
         }
         Ok(())
     }
@@ -753,6 +771,8 @@ impl ReportInput {
                 .iter()
                 .map(|column| column.select(rows))
                 .collect(),
+            parts: versions::select_parts(&self.parts, rows),
+            spanned: Arc::clone(&self.spanned),
         }
     }
 }
@@ -866,6 +886,7 @@ pub fn report_of(
         // From the same rows as every other figure: on a release, identified answers and
         // whole published batches only.
         drivers: key_drivers(&scorer, &input.observations, min_group_size),
+        versions: input.version_spans(),
     }
 }
 

@@ -204,7 +204,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the report of a JSONL file of wire-format responses.
     Score(ScoreArgs),
-    /// Print the report of a survey's stored responses, as the programme lead sees it.
+    /// Print the report of a survey's stored responses, as the programme lead sees it: with
+    /// the label rules set on the dashboard, narrowed to a date range or an account.
     Report(ReportArgs),
     /// Create signed invitation links for thank-you emails and portals.
     Invite(InviteArgs),
@@ -592,10 +593,23 @@ pub struct ReportArgs {
     /// The survey version; the latest by default.
     #[arg(long)]
     pub version: Option<u32>,
+    /// Count every version from this one up to `--version` in one report (each must ask
+    /// the same 0–10 question), carried into `--version` question by question.
+    #[arg(long)]
+    pub since_version: Option<u32>,
     /// Break the report down by this field, or by two at once as in
     /// `returning:confidentiality`; repeatable.
     #[arg(long = "by")]
     pub by: Vec<String>,
+    /// Only answers received on or after this day (UTC), written `YYYY-MM-DD`.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only answers received on or before this day (UTC), written `YYYY-MM-DD`.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only this account's answers (after the label rules' merges).
+    #[arg(long)]
+    pub account: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,

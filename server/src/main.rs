@@ -12,6 +12,7 @@ use rapport_server::config::{
 };
 use rapport_server::dashboard::{PublicUrl, SecureCookies};
 use rapport_server::email_block::EmailBlock;
+use rapport_server::export;
 use rapport_server::identity::IdentityKey;
 use rapport_server::invitation::{Language, Presentation, parse_lifetime};
 use rapport_server::invitations::bulk::{self, BatchSettings, Contact, Fallbacks};
@@ -157,15 +158,25 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
     };
-    let mut options = rapport_scoring::ReportOptions::default();
-    for name in &args.by {
-        options.add_breakdown(survey.definition(), name)?;
-    }
-    let input = store.report_input(&survey).await?;
-    let names = store.display_names().await?;
+    let request = export::ReportRequest {
+        breakdowns: export::breakdowns(survey.definition(), args.by.iter().map(String::as_str))?,
+        verified_only: false,
+        filter: export::report_filter(
+            args.from.as_deref(),
+            args.to.as_deref(),
+            args.account.as_deref(),
+        )?,
+        since_version: args.since_version,
+    };
+    let admin = rapport_server::auth::Caller {
+        role: Role::Admin,
+        accounts: Vec::new(),
+    };
+    let outcome = export::role_report(&store, &admin, &survey, request).await;
     store.close().await;
-    let mut report = rapport_scoring::report_of(survey.definition(), input.input(), &options);
-    rapport_server::export::name_groups(survey.definition(), &mut report, &names);
+    let report = outcome?
+        .report
+        .context("the programme lead's report is never reduced to counts")?;
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => print!("{}", score_file::report_csv(&report)),

@@ -217,6 +217,23 @@ pub fn table(report: &Report) -> String {
         "Survey {} version {} (groups under {} show counts only)\n",
         report.survey_id, report.survey_version, report.min_group_size
     );
+    if report.versions.len() > 1 {
+        let _ = writeln!(out, "Counting versions, question by question:");
+        for span in &report.versions {
+            let not_asked = if span.not_asked.is_empty() {
+                String::new()
+            } else {
+                let ids: Vec<&str> = span.not_asked.iter().map(|id| id.as_str()).collect();
+                format!(", did not ask {}", ids.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  version {}: {} responses{not_asked}",
+                span.version, span.n
+            );
+        }
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
         "{:<28} {:>7}  {:<24} {:>6}  {:<22} {:>6}",

@@ -38,3 +38,5 @@ mod scoring;
 mod solver;
 /// Checking wire-format responses against a survey.
 mod validation;
+/// Reports spanning survey versions: carried by question id, batches whole, refusals.
+mod versions;

@@ -135,6 +135,9 @@ pub struct DashboardQuery {
     pub survey: Option<String>,
     /// Survey version; the latest by default.
     pub version: Option<u32>,
+    /// The earliest version the figures count; by default every earlier version that asks
+    /// the same 0–10 question.
+    pub since_version: Option<u32>,
     /// Further breakdowns beside role, account, new/returning and wave, comma-separated.
     pub by: Option<String>,
     /// The rows of a two-field breakdown chosen on the page (with `columns`).
@@ -157,13 +160,18 @@ pub struct DashboardQuery {
 }
 
 impl DashboardQuery {
-    /// The query parameters that keep the filter in a link, each starting with `&`.
+    /// The query parameters that keep the filter and the versions counted in a link, each
+    /// starting with `&`.
     pub(crate) fn filter_link_query(&self) -> String {
-        page::filter_link_query(
+        let mut query = page::filter_link_query(
             self.from.as_deref(),
             self.to.as_deref(),
             self.only_account.as_deref(),
-        )
+        );
+        if let Some(since) = self.since_version {
+            query.push_str(&format!("&since_version={since}"));
+        }
+        query
     }
 }
 
@@ -379,6 +387,8 @@ struct Chosen {
     /// The problems of the filter's dates, shown next to their fields.
     from_problem: Option<String>,
     to_problem: Option<String>,
+    /// Which versions the report counts.
+    versions: page::VersionScope,
 }
 
 /// What the dashboard and its one-page summary show: the same survey, and the same report
@@ -436,10 +446,13 @@ async fn chosen_survey(state: &AppState, query: &DashboardQuery) -> Result<Chose
         from_problem,
         to_problem,
     } = filter_asked(query);
+    let earliest = export::earliest_spannable(&state.store, &survey).await?;
+    let since_version = query.since_version.unwrap_or(earliest);
     let request = ReportRequest {
         breakdowns: export::breakdowns(definition, segments.iter().map(String::as_str))?,
         verified_only: false,
         filter,
+        since_version: Some(since_version),
     };
     Ok(Chosen {
         surveys,
@@ -447,6 +460,10 @@ async fn chosen_survey(state: &AppState, query: &DashboardQuery) -> Result<Chose
         request,
         from_problem,
         to_problem,
+        versions: page::VersionScope {
+            since: since_version,
+            earliest,
+        },
     })
 }
 
@@ -464,8 +481,10 @@ async fn show(
         request: report_request,
         from_problem,
         to_problem,
+        versions,
     } = chosen_survey(&state, &query).await?;
     let filter = report_request.filter.clone();
+    let since_version = report_request.since_version;
     let definition = survey.definition();
     let survey_id = definition.id.as_str().to_owned();
     let scope = ListScope {
@@ -482,7 +501,7 @@ async fn show(
             follow_up::follow_up_overview(&state, &caller, &survey_id, &scope, &choice).await
         })
     });
-    let report = export::role_report(&state, &caller, &survey, report_request).await?;
+    let report = export::role_report(&state.store, &caller, &survey, report_request).await?;
     let emerging = crate::emerging::role_emerging(&state, &caller, &survey).await?;
     let follow_ups =
         match follow_ups {
@@ -494,7 +513,8 @@ async fn show(
     // Names only ever stand beside ids the page already shows (the report's groups, the
     // caller's accounts, the close-the-loop list): they never select what is shown.
     let names = state.store.display_names().await?;
-    let account_choices = export::account_choices(&state, &caller, &survey).await?;
+    let account_choices =
+        export::account_choices(&state.store, &caller, &survey, since_version).await?;
     // Only the programme lead is told which labels are hidden or merged: they set them.
     let rules = if caller.role == Role::Admin {
         state.store.label_rules().await?
@@ -523,6 +543,7 @@ async fn show(
             rules: &rules,
         },
         emerging: &emerging,
+        versions,
     });
     let status = if refused {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -543,15 +564,24 @@ async fn summary(
         return Ok(Redirect::to("/dashboard").into_response());
     };
     let Chosen {
-        survey, request, ..
+        survey,
+        request,
+        versions,
+        ..
     } = chosen_survey(&state, &query).await?;
     let filter = request.filter.clone();
-    let report = export::role_report(&state, &caller, &survey, request).await?;
+    let report = export::role_report(&state.store, &caller, &survey, request).await?;
     let emerging = crate::emerging::role_emerging(&state, &caller, &survey).await?;
     let names = state.store.display_names().await?;
     let scope = page::SummaryScope {
         coverage: page::coverage(&filter, &names),
         link_query: query.filter_link_query(),
+        versions,
+        filter_query: page::filter_link_query(
+            query.from.as_deref(),
+            query.to.as_deref(),
+            query.only_account.as_deref(),
+        ),
     };
     let body = page::one_page_summary(
         &caller,

@@ -37,6 +37,11 @@ pub struct ReportQuery {
     pub by: Option<String>,
     /// Survey version; the latest by default.
     pub version: Option<u32>,
+    /// Count every version from this one up to `version` (each must ask the same 0–10
+    /// question): earlier answers are carried into `version` by question id, and the
+    /// report's `versions` says how many answered each version and which questions it did
+    /// not ask. Only `version` by default.
+    pub since_version: Option<u32>,
     /// `true`: only the answers the server can vouch for (through an invitation or with a
     /// portal's signed context), leaving out what anyone could have posted.
     #[serde(default)]
@@ -62,6 +67,9 @@ impl From<ResultsError> for ApiError {
             ResultsError::BadFilter { field, .. } => {
                 ApiError::invalid_field(field, error.to_string())
             }
+            ResultsError::Versions(_) => {
+                ApiError::invalid_field("since_version", error.to_string())
+            }
             ResultsError::AccountRefused(_) | ResultsError::ViewerRefused => {
                 ApiError::Forbidden(error.to_string())
             }
@@ -84,7 +92,7 @@ impl From<ResultsError> for ApiError {
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "An `account` token named an account that is not its own.", body = ErrorBody),
         (status = 404, description = "No such survey or version.", body = ErrorBody),
-        (status = 422, description = "`by` names no field of this survey, or a pair of one field; or `from` or `to` is not a date, or the range ends before it starts.", body = ErrorBody),
+        (status = 422, description = "`by` names no field of this survey, or a pair of one field; or `from` or `to` is not a date, or the range ends before it starts; or `since_version` is later than `version`, or a version between them asks another 0–10 question.", body = ErrorBody),
     ),
 )]
 pub async fn report(
@@ -105,8 +113,9 @@ pub async fn report(
             query.to.as_deref(),
             query.account.as_deref(),
         )?,
+        since_version: query.since_version,
     };
-    Ok(Json(role_report(&state, &caller, &survey, request).await?).into_response())
+    Ok(Json(role_report(&state.store, &caller, &survey, request).await?).into_response())
 }
 
 impl IntoResponse for CsvExport {

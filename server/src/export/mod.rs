@@ -30,14 +30,18 @@ use std::sync::Arc;
 use rapport_scoring::completion::{Completion, completion};
 use rapport_scoring::definition::{Question, SurveyDefinition};
 use rapport_scoring::disclosure::{Release, RowRelease};
-use rapport_scoring::report::{LabelRule, ReceivedDay, ReportFilter};
+use rapport_scoring::report::{
+    LabelRule, ReceivedDay, ReportFilter, SpanError, shares_question, span_versions,
+};
 use rapport_scoring::wire::ConfidentialityChoice;
 use rapport_scoring::{Report, ReportInput, ReportOptions, SegmentField, report_of};
 use serde::Serialize;
 
 use crate::auth::{Caller, Role};
 use crate::state::AppState;
-use crate::store::{CompiledSurvey, DisplayNames, NameKind, ReportColumns, StoredInvitation};
+use crate::store::{
+    CompiledSurvey, DisplayNames, NameKind, ReportColumns, Store, StoredInvitation,
+};
 
 /// A report as a caller may see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -76,14 +80,11 @@ pub struct RoleReport {
 
 /// Completion rates of the invitations `caller` may see.
 async fn completion_for(
-    state: &AppState,
+    store: &Store,
     caller: &Caller,
     definition: &SurveyDefinition,
 ) -> Result<Option<Completion>, ResultsError> {
-    let recorded = state
-        .store
-        .invitation_records(definition.id.as_str())
-        .await?;
+    let recorded = store.invitation_records(definition.id.as_str()).await?;
     let stored: Vec<&StoredInvitation> = recorded
         .iter()
         .filter(|stored| caller.sees_account(Some(&stored.record.account)))
@@ -101,7 +102,7 @@ async fn completion_for(
         if caller.role != Role::Admin
             && let Some((response_id, version)) = &stored.answer
             && !visibility
-                .visible(state, definition, response_id, *version)
+                .visible(store, definition, response_id, *version)
                 .await?
         {
             record.answered = None;
@@ -130,7 +131,7 @@ impl AnswerVisibility {
     /// do not hold yet (committed after they were read) is not.
     async fn visible(
         &mut self,
-        state: &AppState,
+        store: &Store,
         definition: &SurveyDefinition,
         response_id: &str,
         version: u32,
@@ -138,14 +139,11 @@ impl AnswerVisibility {
         let (columns, release) = match self.versions.entry(version) {
             std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let survey = state
-                    .survey_or(
-                        definition.id.as_str(),
-                        Some(version),
-                        ResultsError::NoSurvey,
-                    )
-                    .await?;
-                let columns = state.store.report_input(&survey).await?;
+                let survey = store
+                    .survey(definition.id.as_str(), Some(version))
+                    .await?
+                    .ok_or_else(|| ResultsError::NoSurvey(definition.id.to_string()))?;
+                let columns = store.report_input(&survey).await?;
                 let release = columns.release(survey.definition().min_group_size);
                 slot.insert((columns, release))
             }
@@ -179,6 +177,10 @@ pub enum ResultsError {
         /// What is wrong with it.
         message: String,
     },
+    /// Versions that one report cannot count together: `since_version` after the version
+    /// reported on, or a version between them that asks another 0–10 question.
+    #[error("since_version: {0}")]
+    Versions(String),
     /// An `account` caller asked for an account that is not theirs.
     #[error("this token may not see account {0:?}")]
     AccountRefused(String),
@@ -236,6 +238,86 @@ pub struct ReportRequest {
     pub verified_only: bool,
     /// The date range and the account the report covers (see [`report_filter`]).
     pub filter: ReportFilter,
+    /// The earliest survey version the report counts: every version from this one up to
+    /// the version reported on, carried into it by question id
+    /// ([`rapport_scoring::report::span_versions`]). Only the version reported on when
+    /// `None`.
+    pub since_version: Option<u32>,
+}
+
+/// A version a report counts, with its report columns.
+#[derive(Clone)]
+struct Part {
+    survey: Arc<CompiledSurvey>,
+    columns: Arc<ReportColumns>,
+}
+
+/// The versions a report of `survey` counts from `since` (only `survey` itself when
+/// `None`), oldest first, each with its columns brought up to date. A version number
+/// never stored is skipped; a version after `survey`'s, or one that asks another 0–10
+/// question, is refused.
+async fn report_parts(
+    store: &Store,
+    survey: &Arc<CompiledSurvey>,
+    since: Option<u32>,
+) -> Result<Vec<Part>, ResultsError> {
+    let target = survey.definition();
+    let since = since.unwrap_or(target.version);
+    if since > target.version {
+        return Err(ResultsError::Versions(format!(
+            "version {since} is later than version {} reported on",
+            target.version
+        )));
+    }
+    let mut parts = Vec::new();
+    for version in since..target.version {
+        let Some(earlier) = store.survey(target.id.as_str(), Some(version)).await? else {
+            continue;
+        };
+        if !shares_question(target, earlier.definition()) {
+            return Err(ResultsError::Versions(
+                SpanError::NoSharedQuestion {
+                    version,
+                    target: target.version,
+                    question: target
+                        .nps_question()
+                        .map(|question| question.id().to_string())
+                        .unwrap_or_default(),
+                }
+                .to_string(),
+            ));
+        }
+        let columns = store.report_input(&earlier).await?;
+        parts.push(Part {
+            survey: earlier,
+            columns,
+        });
+    }
+    let columns = store.report_input(survey).await?;
+    parts.push(Part {
+        survey: Arc::clone(survey),
+        columns,
+    });
+    Ok(parts)
+}
+
+/// The earliest version a report of `survey` can count: the oldest version from which
+/// every later one asks the same 0–10 question as `survey`. The dashboard's reports span
+/// it by default.
+pub async fn earliest_spannable(
+    store: &Store,
+    survey: &CompiledSurvey,
+) -> Result<u32, ResultsError> {
+    let target = survey.definition();
+    let mut earliest = target.version;
+    for version in (1..target.version).rev() {
+        match store.survey(target.id.as_str(), Some(version)).await? {
+            Some(earlier) if shares_question(target, earlier.definition()) => earliest = version,
+            Some(_) => break,
+            None => {}
+        }
+    }
+    Ok(earliest)
 }
 
 /// The filter of a report from the query's `from`, `to` (dates written `YYYY-MM-DD`, both
@@ -272,7 +354,7 @@ pub fn report_filter(
 /// The report of `survey` (one version) as `caller` may see it. The one place the role
 /// restriction of reports lives: the API's `report` endpoint and the dashboard both call it.
 pub async fn role_report(
-    state: &AppState,
+    store: &Store,
     caller: &Caller,
     survey: &Arc<CompiledSurvey>,
     request: ReportRequest,
@@ -282,6 +364,7 @@ pub async fn role_report(
         breakdowns,
         verified_only,
         filter,
+        since_version,
     } = request;
     // An account caller filters among their own accounts only; anything else would at best
     // show nothing and at worst say which accounts exist.
@@ -290,20 +373,20 @@ pub async fn role_report(
     {
         return Err(ResultsError::AccountRefused(account.clone()));
     }
-    let rules = state.store.label_rules().await?;
-    let columns = state.store.report_input(survey).await?;
+    let rules = store.label_rules().await?;
+    let parts = report_parts(store, survey, since_version).await?;
     // Filtering and folding up to millions of rows is CPU work: off the async workers.
-    let (compiled, who, rows) = (Arc::clone(survey), caller.clone(), Arc::clone(&columns));
+    let (compiled, who, held) = (Arc::clone(survey), caller.clone(), parts.clone());
     let RestrictedReport {
         n,
         suppressed,
         report,
-        latest_batch_row,
+        latest_batch_rows,
     } = tokio::task::spawn_blocking(move || {
         restricted_report(
             compiled.definition(),
             &who,
-            &rows,
+            &held,
             breakdowns,
             verified_only,
             &Narrowing {
@@ -313,37 +396,53 @@ pub async fn role_report(
         )
     })
     .await
-    .map_err(|error| anyhow::anyhow!("computing the report failed: {error}"))?;
+    .map_err(|error| anyhow::anyhow!("computing the report failed: {error}"))??;
     let mut report = report;
     if let Some(report) = &mut report {
-        label_groups(state, definition, report).await?;
+        label_groups(store, definition, report).await?;
     }
     let accounts = if caller.role == Role::Account {
         caller.accounts.clone()
     } else {
         Vec::new()
     };
-    let completion = completion_for(state, caller, definition).await?;
+    let completion = completion_for(store, caller, definition).await?;
     Ok(RoleReport {
         role: caller.role,
         accounts,
         n,
         suppressed,
         protected_batch_size: (caller.role != Role::Admin).then_some(definition.min_group_size),
-        published_at: match latest_batch_row {
-            Some(row) => state.store.received_at(&columns.response_id(row)).await?,
-            None => None,
-        },
+        published_at: latest_published(store, &parts, &latest_batch_rows).await?,
         report,
         completion,
     })
+}
+
+/// When the latest batch the report counts was published: the latest time any of the rows
+/// `latest_batch_rows` (by part) was received.
+async fn latest_published(
+    store: &Store,
+    parts: &[Part],
+    latest_batch_rows: &[Option<usize>],
+) -> Result<Option<String>, ResultsError> {
+    let mut latest: Option<String> = None;
+    for (part, row) in parts.iter().zip(latest_batch_rows) {
+        if let Some(row) = row
+            && let Some(at) = store.received_at(&part.columns.response_id(*row)).await?
+            && latest.as_ref().is_none_or(|held| *held < at)
+        {
+            latest = Some(at);
+        }
+    }
+    Ok(latest)
 }
 
 /// Gives the groups of the breakdowns by account and by matter the display names of the ids
 /// they show. Only groups already in the report are named: a name is a presentation of an
 /// id the caller sees, never a way to see another.
 async fn label_groups(
-    state: &AppState,
+    store: &Store,
     definition: &SurveyDefinition,
     report: &mut Report,
 ) -> Result<(), ResultsError> {
@@ -357,7 +456,7 @@ async fn label_groups(
             .iter()
             .any(|crossing| named(&crossing.first) || named(&crossing.second))
     {
-        name_groups(definition, report, &state.store.display_names().await?);
+        name_groups(definition, report, &store.display_names().await?);
     }
     Ok(())
 }
@@ -423,31 +522,42 @@ impl Narrowing<'_> {
     }
 }
 
-/// The accounts `caller` may pick for the filter of a report of `survey`: an account
-/// caller's own accounts; for an admin every account of the version, and for a viewer every
-/// account of what they may see (so an account whose only answers wait for their batch is
-/// not named), after the label rules.
+/// The accounts `caller` may pick for the filter of a report of `survey` counting the
+/// versions from `since_version`: an account caller's own accounts; for an admin every
+/// account of those versions, and for a viewer every account of what they may see (so an
+/// account whose only answers wait for their batch is not named), after the label rules.
 pub async fn account_choices(
-    state: &AppState,
+    store: &Store,
     caller: &Caller,
     survey: &Arc<CompiledSurvey>,
+    since_version: Option<u32>,
 ) -> Result<Vec<String>, ResultsError> {
     if caller.role == Role::Account {
         let mut accounts = caller.accounts.clone();
         accounts.sort();
         return Ok(accounts);
     }
-    let rules = state.store.label_rules().await?;
-    let columns = state.store.report_input(survey).await?;
-    let min_group_size = survey.definition().min_group_size;
+    let rules = store.label_rules().await?;
+    let parts = report_parts(store, survey, since_version).await?;
     let role = caller.role;
     tokio::task::spawn_blocking(move || {
-        let release = (role != Role::Admin).then(|| columns.release(min_group_size));
-        let input = match &release {
-            Some(release) => release.visible(),
-            None => columns.input(),
-        };
-        input.with_labels(&rules).accounts_present()
+        let mut accounts: Vec<String> = parts
+            .iter()
+            .flat_map(|part| {
+                let release = (role != Role::Admin).then(|| {
+                    part.columns
+                        .release(part.survey.definition().min_group_size)
+                });
+                let input = match &release {
+                    Some(release) => release.visible(),
+                    None => part.columns.input(),
+                };
+                input.with_labels(&rules).accounts_present()
+            })
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        accounts
     })
     .await
     .map_err(|error| ResultsError::Failed(anyhow::anyhow!("listing accounts failed: {error}")))
@@ -462,34 +572,72 @@ struct RestrictedReport {
     suppressed: bool,
     /// The report, unless suppressed.
     report: Option<Report>,
-    /// For every role but admin, the row whose answer completed the latest published batch
-    /// the report counts.
-    latest_batch_row: Option<usize>,
+    /// For every role but admin, by part, the row whose answer completed the latest
+    /// published batch of that version the report counts.
+    latest_batch_rows: Vec<Option<usize>>,
 }
 
-/// The report over the rows `caller` may see: every row for an admin; for anyone else only
-/// what [`rapport_scoring::disclosure::release`] lets them see, and an account caller only their accounts.
+/// The report over the rows `caller` may see of the versions in `parts` (oldest first,
+/// ending with `definition`'s): every row for an admin; for anyone else only what
+/// [`rapport_scoring::disclosure::release`] lets them see of each version, and an account
+/// caller only their accounts. Several versions are carried into `definition` by question
+/// id, each version's published batches kept whole.
 fn restricted_report(
     definition: &SurveyDefinition,
     caller: &Caller,
-    columns: &ReportColumns,
+    parts: &[Part],
     breakdowns: ReportOptions,
     verified_only: bool,
     narrowing: &Narrowing<'_>,
-) -> RestrictedReport {
-    // The release is decided once per set of rows and kept beside the report columns.
-    let release = (caller.role != Role::Admin).then(|| columns.release(definition.min_group_size));
-    let latest_batch_row = release.as_ref().and_then(|release| {
-        release.latest_batch_row(|row| caller.sees_account(columns.input().account(row)))
-    });
-    let input: Cow<'_, ReportInput> = match &release {
-        None => Cow::Borrowed(columns.input()),
-        Some(release) if caller.role == Role::Viewer => Cow::Borrowed(release.visible()),
-        Some(release) => Cow::Owned(
-            release
-                .visible()
-                .filter(|input, row| caller.sees_account(input.account(row))),
-        ),
+) -> Result<RestrictedReport, ResultsError> {
+    // The release of each version is decided once per set of rows and kept beside its
+    // report columns, with the version's own batch size: a batch is the same in every
+    // report that counts it.
+    let releases: Vec<_> = parts
+        .iter()
+        .map(|part| {
+            (caller.role != Role::Admin).then(|| {
+                part.columns
+                    .release(part.survey.definition().min_group_size)
+            })
+        })
+        .collect();
+    let latest_batch_rows = parts
+        .iter()
+        .zip(&releases)
+        .map(|(part, release)| {
+            release.as_ref().and_then(|release| {
+                release
+                    .latest_batch_row(|row| caller.sees_account(part.columns.input().account(row)))
+            })
+        })
+        .collect();
+    let seen: Vec<&ReportInput> = parts
+        .iter()
+        .zip(&releases)
+        .map(|(part, release)| match release {
+            Some(release) => release.visible(),
+            None => part.columns.input(),
+        })
+        .collect();
+    let input: Cow<'_, ReportInput> = match seen.as_slice() {
+        [only] => Cow::Borrowed(*only),
+        _ => {
+            let versions: Vec<(&SurveyDefinition, &ReportInput)> = parts
+                .iter()
+                .map(|part| part.survey.definition())
+                .zip(seen.iter().copied())
+                .collect();
+            Cow::Owned(
+                span_versions(definition, &versions)
+                    .map_err(|error| ResultsError::Versions(error.to_string()))?,
+            )
+        }
+    };
+    let input = if caller.role == Role::Account {
+        Cow::Owned(input.filter(|input, row| caller.sees_account(input.account(row))))
+    } else {
+        input
     };
     let input = if verified_only {
         Cow::Owned(input.filter(|input, row| input.arrival(row).is_verified()))
@@ -509,12 +657,12 @@ fn restricted_report(
             },
         )
     });
-    RestrictedReport {
+    Ok(RestrictedReport {
         n,
         suppressed,
         report,
-        latest_batch_row,
-    }
+        latest_batch_rows,
+    })
 }
 
 /// Quotes a CSV cell, and defuses text a spreadsheet would run as a formula.

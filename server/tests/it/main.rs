@@ -79,6 +79,9 @@ mod storage_full;
 mod survey_editor;
 /// Survey definitions over HTTP and `rapport survey`.
 mod surveys;
+/// Reports across survey versions: `since_version`, the dashboard's note, refusals, and
+/// each version's confidential answers only in that version's whole batches.
+mod versions;
 /// Webhooks to a receiver on a real port: signatures, retries, the delivery log, two
 /// replicas, the command line, the admin's page, and no content from protected answers.
 mod webhooks;

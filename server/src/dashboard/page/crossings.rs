@@ -100,6 +100,9 @@ fn chooser(definition: &SurveyDefinition, query: &DashboardQuery) -> Markup {
         form method="get" action="/dashboard" class="picker crossing-chooser" {
             input type="hidden" name="survey" value=(definition.id.as_str());
             input type="hidden" name="version" value=(definition.version);
+            @if let Some(since) = query.since_version {
+                input type="hidden" name="since_version" value=(since);
+            }
             (super::filters::kept_in_form(query))
             (select("rows", "Rows", &rows))
             (select("columns", "Columns", &columns))

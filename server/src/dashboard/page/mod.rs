@@ -28,6 +28,7 @@ mod summary;
 mod surveys;
 mod topics;
 mod trend;
+mod versions;
 mod waves;
 mod webhooks;
 
@@ -47,6 +48,7 @@ pub(crate) use one_page::one_page_summary;
 pub(crate) use surveys::{
     EditorPage, SurveyListPage, editor, preview as survey_preview, survey_list,
 };
+pub(crate) use versions::VersionScope;
 pub(crate) use webhooks::{WebhookPage, webhooks};
 
 use super::DashboardQuery;
@@ -82,6 +84,8 @@ pub(crate) struct DashboardPage<'a> {
     pub(crate) filter: FilterSection<'a>,
     /// Emerging topics, as the caller may see them.
     pub(crate) emerging: &'a RoleEmerging,
+    /// Which versions the figures count.
+    pub(crate) versions: VersionScope,
 }
 
 /// The filter of the results page.
@@ -101,8 +105,13 @@ pub(crate) struct FilterSection<'a> {
 pub(crate) struct SummaryScope {
     /// What the figures cover, in words.
     pub(crate) coverage: String,
-    /// `&from=…&to=…&only_account=…`, those set.
+    /// `&from=…&to=…&only_account=…&since_version=…`, those set.
     pub(crate) link_query: String,
+    /// Which versions the figures count.
+    pub(crate) versions: VersionScope,
+    /// `&from=…&to=…&only_account=…`, those set: the link to the same figures over other
+    /// versions.
+    pub(crate) filter_query: String,
 }
 
 /// The results page.
@@ -126,6 +135,20 @@ pub(crate) fn dashboard(input: &DashboardPage<'_>) -> String {
                 input.names,
             ))
             p class="coverage" id="coverage" { (coverage(input.filter.applied, input.names)) }
+            (versions::note(
+                definition,
+                input.report.report.as_ref().map(|report| report.versions.as_slice()),
+                input.versions,
+                &format!(
+                    "{}{}",
+                    versions::results_link(definition, "/dashboard"),
+                    filter_link_query(
+                        input.query.from.as_deref(),
+                        input.query.to.as_deref(),
+                        input.query.only_account.as_deref(),
+                    )
+                ),
+            ))
             (filters::label_notice(input.filter.rules))
             @if let Some(batch_size) = input.report.protected_batch_size {
                 (publication(batch_size, input.report.published_at.as_deref()))
@@ -160,6 +183,7 @@ fn kept_breakdowns(input: &DashboardPage<'_>) -> Vec<(&'static str, String)> {
     let mut kept = vec![
         ("survey", input.definition.id.as_str().to_owned()),
         ("version", input.definition.version.to_string()),
+        ("since_version", input.versions.since.to_string()),
     ];
     let query = input.query;
     for (name, value) in [

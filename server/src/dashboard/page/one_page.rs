@@ -67,6 +67,16 @@ pub(crate) fn one_page_summary(
                     " · " (scope_text(caller, names))
                 }
                 p class="coverage" id="coverage" { (scope.coverage) }
+                (super::versions::note(
+                    definition,
+                    report.report.as_ref().map(|report| report.versions.as_slice()),
+                    scope.versions,
+                    &format!(
+                        "{}{}",
+                        super::versions::results_link(definition, "/dashboard/summary"),
+                        scope.filter_query
+                    ),
+                ))
             }
             @match &report.report {
                 None => {
