@@ -569,6 +569,20 @@ pub struct ReportInput {
     parts: Option<Vec<u16>>,
     /// The versions of a spanning input, by part.
     spanned: Arc<Vec<versions::SpannedVersion>>,
+    /// Each row's position in the input it was taken from (within its part, for a spanning
+    /// input), once rows were selected or carried; `None` while row `i` is the `i`-th row
+    /// pushed.
+    origin: Option<Vec<u32>>,
+}
+
+/// Where a row of a narrowed or spanning input came from ([`ReportInput::source_row`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceRow {
+    /// The part of a spanning input ([`span_versions`]), oldest version first; 0 for an
+    /// input of one version.
+    pub part: usize,
+    /// The row in that part's input as it was pushed, before any release or filter.
+    pub row: usize,
 }
 
 /// The batch of a row that belongs to none: an identified answer.
@@ -594,6 +608,7 @@ impl ReportInput {
             choices,
             parts: None,
             spanned: Arc::default(),
+            origin: None,
         }
     }
 
@@ -630,6 +645,9 @@ impl ReportInput {
             // A row pushed as an entry answered the version the input was made for: the
             // last part.
             parts.push(self.spanned.len().saturating_sub(1) as u16);
+        }
+        if let Some(origin) = &mut self.origin {
+            origin.push((self.observations.len() - 1) as u32);
         }
         Ok(())
     }
@@ -773,6 +791,37 @@ impl ReportInput {
                 .collect(),
             parts: versions::select_parts(&self.parts, rows),
             spanned: Arc::clone(&self.spanned),
+            origin: Some(
+                rows.iter()
+                    .map(|row| self.source_row(*row).row as u32)
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Where the `row`-th response came from: its part and its row as first pushed, so a
+    /// caller can find what else it stores of it (texts, response id) after a release, a
+    /// filter or a span.
+    pub fn source_row(&self, row: usize) -> SourceRow {
+        SourceRow {
+            part: self
+                .parts
+                .as_ref()
+                .map_or(0, |parts| usize::from(parts[row])),
+            row: self
+                .origin
+                .as_ref()
+                .map_or(row, |origin| origin[row] as usize),
+        }
+    }
+
+    /// What a role other than admin may see of the `row`-th response, on a release: live
+    /// (identified) or published in its batch (ids unique across the parts of a spanning
+    /// input). Every row of an input that is not a release is live.
+    pub fn row_release(&self, row: usize) -> RowRelease {
+        match &self.batches {
+            Some(batches) if batches[row] != NO_BATCH => RowRelease::Published(batches[row]),
+            _ => RowRelease::Live,
         }
     }
 }
@@ -795,6 +844,53 @@ fn batch_sizes(batches: &[BatchId], rows: impl Iterator<Item = usize>) -> Vec<u3
         }
     }
     counts
+}
+
+/// One group of [`ReportInput::split_by`].
+#[derive(Debug, Clone)]
+pub struct SplitGroup {
+    /// The field's value, as a breakdown names its group.
+    pub value: String,
+    /// How many responses the group counts (on a release, whole batches only).
+    pub n: u64,
+    /// Whether the group is hidden as a breakdown group would be: smaller than the minimum
+    /// group size, or hidden beside such a group so that neither can be worked out from the
+    /// total. A hidden group gives its count only.
+    pub hidden: bool,
+    /// The group's responses, through [`ReportInput::filter`]: on a release, a published
+    /// batch that falls in two groups is in neither. Empty when hidden.
+    pub rows: ReportInput,
+}
+
+impl ReportInput {
+    /// The responses split by the values of `field`, in value order, each group counted and
+    /// hidden exactly as the breakdown by `field` counts and hides it in a report, so that a
+    /// figure computed per group (emerging topics) follows the same rules as the report's.
+    pub fn split_by(&self, field: &SegmentField, min_group_size: u32) -> Vec<SplitGroup> {
+        let min_group_size = u64::from(min_group_size);
+        let returning = (*field == SegmentField::Returning).then(|| returning_flags(self));
+        let groups = FieldGroups::of(self, field, returning.as_deref().unwrap_or_default());
+        let counted = GroupCounts::of(self, &groups.row_group, groups.values.len());
+        let mut hidden = counted.small(min_group_size);
+        let all: Vec<usize> = (0..groups.values.len()).collect();
+        hide_complements(&counted.counts, &all, &mut hidden, min_group_size);
+        groups
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(group, _)| counted.counts[*group] > 0)
+            .map(|(group, value)| SplitGroup {
+                value: value.clone(),
+                n: counted.counts[group],
+                hidden: hidden[group],
+                rows: if hidden[group] {
+                    self.select(&[])
+                } else {
+                    self.filter(|_, row| groups.row_group[row] as usize == group)
+                },
+            })
+            .collect()
+    }
 }
 
 /// Builds a report. Records must all answer `definition` (same id and version).

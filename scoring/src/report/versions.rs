@@ -253,6 +253,9 @@ impl ReportInput {
             if let Some(parts) = &mut self.parts {
                 parts.push(part);
             }
+            self.origin
+                .get_or_insert_with(Vec::new)
+                .push(input.source_row(row).row as u32);
         }
     }
 

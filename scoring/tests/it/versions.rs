@@ -391,3 +391,51 @@ fn versions_that_cannot_be_counted_together_are_refused() {
         Some(SpanError::MixedRelease)
     );
 }
+
+#[test]
+fn a_split_counts_and_hides_groups_as_the_report_does() {
+    let one = version_one();
+    // Batches of two: the first two confidential answers fall in wave a, the next two in
+    // waves a and b, so that batch belongs to no single wave; one identified answer in b.
+    let live = input(
+        &one,
+        &[
+            (record(9, &[], "a", CONFIDENTIAL), "2026-01-01"),
+            (record(8, &[], "a", CONFIDENTIAL), "2026-01-02"),
+            (record(2, &[], "a", CONFIDENTIAL), "2026-01-03"),
+            (record(3, &[], "b", CONFIDENTIAL), "2026-01-04"),
+            (record(10, &[], "b", IDENTIFIED), "2026-01-05"),
+            (record(10, &[], "c", IDENTIFIED), "2026-01-06"),
+        ],
+    );
+    let release = disclosure::release(&live, 2);
+    let visible = release.visible();
+    let split = visible.split_by(&SegmentField::Wave, 2);
+    let report = report(&one, visible, &["wave"]);
+    let from_report: Vec<(&str, u64, bool)> = report.segments[0]
+        .groups
+        .iter()
+        .filter(|group| group.n > 0)
+        .map(|group| (group.value.as_str(), group.n, group.suppressed))
+        .collect();
+    let from_split: Vec<(&str, u64, bool)> = split
+        .iter()
+        .map(|group| (group.value.as_str(), group.n, group.hidden))
+        .collect();
+    assert_eq!(from_split, from_report);
+    // Wave a holds the first batch only, b and c an identified answer each: too few, so
+    // both are hidden and give their counts only.
+    assert_eq!(
+        from_split,
+        [("a", 2, false), ("b", 1, true), ("c", 1, true)]
+    );
+    let wave_a = &split[0].rows;
+    assert_eq!(wave_a.len(), 2);
+    assert!(split[1].rows.is_empty() && split[2].rows.is_empty());
+    // Each kept row says where it came from and in which batch.
+    assert_eq!(wave_a.source_row(1).row, 1);
+    assert!(matches!(
+        wave_a.row_release(0),
+        disclosure::RowRelease::Published(_)
+    ));
+}

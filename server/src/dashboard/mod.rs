@@ -501,8 +501,15 @@ async fn show(
             follow_up::follow_up_overview(&state, &caller, &survey_id, &scope, &choice).await
         })
     });
-    let report = export::role_report(&state.store, &caller, &survey, report_request).await?;
-    let emerging = crate::emerging::role_emerging(&state, &caller, &survey).await?;
+    let report =
+        export::role_report(&state.store, &caller, &survey, report_request.clone()).await?;
+    let emerging = crate::emerging::role_emerging(
+        &state.store,
+        &caller,
+        &survey,
+        &emerging_request(definition, &report_request)?,
+    )
+    .await?;
     let follow_ups =
         match follow_ups {
             Some(task) => Some(task.await.map_err(|error| {
@@ -570,8 +577,14 @@ async fn summary(
         ..
     } = chosen_survey(&state, &query).await?;
     let filter = request.filter.clone();
-    let report = export::role_report(&state.store, &caller, &survey, request).await?;
-    let emerging = crate::emerging::role_emerging(&state, &caller, &survey).await?;
+    let report = export::role_report(&state.store, &caller, &survey, request.clone()).await?;
+    let emerging = crate::emerging::role_emerging(
+        &state.store,
+        &caller,
+        &survey,
+        &emerging_request(survey.definition(), &request)?,
+    )
+    .await?;
     let names = state.store.display_names().await?;
     let scope = page::SummaryScope {
         coverage: page::coverage(&filter, &names),
@@ -592,6 +605,21 @@ async fn summary(
         &emerging,
     );
     Ok(axum::response::Html(body).into_response())
+}
+
+/// The emerging topics the results pages show beside `report`: over the same answers, and
+/// within each respondent's role when the survey asks for it.
+fn emerging_request(
+    definition: &rapport_scoring::SurveyDefinition,
+    report: &ReportRequest,
+) -> Result<ReportRequest, PageError> {
+    let role = definition
+        .role_question()
+        .map(|question| question.id().to_string());
+    Ok(ReportRequest {
+        breakdowns: export::breakdowns(definition, role.as_deref())?,
+        ..report.clone()
+    })
 }
 
 /// The webhook page, for the admin only: a receiver's address and the delivery log are the

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{RoleEmerging, role_emerging};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::export::ResultsError;
+use crate::export::{ReportRequest, ResultsError, breakdowns, report_filter};
 use crate::state::AppState;
 
 /// The emerging-topics route, nested under `/api/v1` by [`crate::api::app`].
@@ -25,6 +25,21 @@ pub fn routes() -> Router<Arc<AppState>> {
 pub struct EmergingQuery {
     /// Survey version; the latest by default.
     pub version: Option<u32>,
+    /// Field(s), comma-separated, to give the same figures within each group of (as the
+    /// report's `by`, one field at a time): in `segments`.
+    pub by: Option<String>,
+    /// Count every version from this one up to `version`, as the report's `since_version`.
+    pub since_version: Option<u32>,
+    /// `true`: only the answers the server can vouch for, as in the report.
+    #[serde(default)]
+    pub verified: Option<bool>,
+    /// Only answers received on or after this day (UTC), written `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Only answers received on or before this day (UTC), written `YYYY-MM-DD`.
+    pub to: Option<String>,
+    /// Only this account's answers (after the label rules' merges). An `account` token may
+    /// name only its own accounts.
+    pub account: Option<String>,
 }
 
 /// Emerging topics, restricted by role.
@@ -35,11 +50,13 @@ pub struct EmergingQuery {
     params(("id" = String, Path, description = "Survey id."), EmergingQuery),
     security(("api_token" = [])),
     responses(
-        (status = 200, description = "Words newly frequent in the strength and weakness texts, wave by wave, and the share of texts no topic catches, over what the caller's role may see.", body = RoleEmerging),
+        (status = 200, description = "Words newly frequent in the strength and weakness texts, wave by wave, and the share of texts no topic catches, over what the caller's role may see, narrowed as the report with the same query.", body = RoleEmerging),
         (status = 400, description = "The query is not well-formed.", content_type = "text/plain", body = String),
         (status = 401, description = "No valid API token; the answer says nothing else.", body = ErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 403, description = "An `account` token named an account that is not its own.", body = ErrorBody),
         (status = 404, description = "No such survey or version.", body = ErrorBody),
+        (status = 422, description = "`by` names no field of this survey, or a pair of fields; `from` or `to` is not a date, or the range ends before it starts; or `since_version` cannot be counted with `version`.", body = ErrorBody),
     ),
 )]
 pub async fn emerging(
@@ -51,5 +68,16 @@ pub async fn emerging(
     let survey = state
         .survey_or(&id, query.version, ResultsError::NoSurvey)
         .await?;
-    Ok(Json(role_emerging(&state, &caller, &survey).await?).into_response())
+    let names = query.by.as_deref().unwrap_or_default().split(',');
+    let request = ReportRequest {
+        breakdowns: breakdowns(survey.definition(), names)?,
+        verified_only: query.verified == Some(true),
+        filter: report_filter(
+            query.from.as_deref(),
+            query.to.as_deref(),
+            query.account.as_deref(),
+        )?,
+        since_version: query.since_version,
+    };
+    Ok(Json(role_emerging(&state.store, &caller, &survey, &request).await?).into_response())
 }

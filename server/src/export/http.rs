@@ -61,9 +61,9 @@ impl From<ResultsError> for ApiError {
     fn from(error: ResultsError) -> Self {
         match error {
             ResultsError::NoSurvey(_) => ApiError::NotFound(error.to_string()),
-            ResultsError::TooManyBreakdowns | ResultsError::UnknownBreakdown(_) => {
-                ApiError::invalid_field("by", error.to_string())
-            }
+            ResultsError::TooManyBreakdowns
+            | ResultsError::UnknownBreakdown(_)
+            | ResultsError::EmergingCrossing => ApiError::invalid_field("by", error.to_string()),
             ResultsError::BadFilter { field, .. } => {
                 ApiError::invalid_field(field, error.to_string())
             }

@@ -181,6 +181,9 @@ pub enum ResultsError {
     /// reported on, or a version between them that asks another 0–10 question.
     #[error("since_version: {0}")]
     Versions(String),
+    /// Emerging topics asked for by two fields at once: they break down by one at a time.
+    #[error("emerging topics break down by one field at a time, not by a pair of fields")]
+    EmergingCrossing,
     /// An `account` caller asked for an account that is not theirs.
     #[error("this token may not see account {0:?}")]
     AccountRefused(String),
@@ -247,16 +250,18 @@ pub struct ReportRequest {
 
 /// A version a report counts, with its report columns.
 #[derive(Clone)]
-struct Part {
-    survey: Arc<CompiledSurvey>,
-    columns: Arc<ReportColumns>,
+pub(crate) struct Part {
+    /// The version.
+    pub(crate) survey: Arc<CompiledSurvey>,
+    /// Its report columns, up to date.
+    pub(crate) columns: Arc<ReportColumns>,
 }
 
 /// The versions a report of `survey` counts from `since` (only `survey` itself when
 /// `None`), oldest first, each with its columns brought up to date. A version number
 /// never stored is skipped; a version after `survey`'s, or one that asks another 0–10
 /// question, is refused.
-async fn report_parts(
+pub(crate) async fn report_parts(
     store: &Store,
     survey: &Arc<CompiledSurvey>,
     since: Option<u32>,
@@ -366,13 +371,7 @@ pub async fn role_report(
         filter,
         since_version,
     } = request;
-    // An account caller filters among their own accounts only; anything else would at best
-    // show nothing and at worst say which accounts exist.
-    if let Some(account) = &filter.account
-        && !caller.sees_account(Some(account.as_str()))
-    {
-        return Err(ResultsError::AccountRefused(account.clone()));
-    }
+    refuse_foreign_account(caller, &filter)?;
     let rules = store.label_rules().await?;
     let parts = report_parts(store, survey, since_version).await?;
     // Filtering and folding up to millions of rows is CPU work: off the async workers.
@@ -417,6 +416,21 @@ pub async fn role_report(
         report,
         completion,
     })
+}
+
+/// Refuses a filter naming an account the caller may not see: an account caller filters
+/// among their own accounts only; anything else would at best show nothing and at worst
+/// say which accounts exist.
+pub(crate) fn refuse_foreign_account(
+    caller: &Caller,
+    filter: &ReportFilter,
+) -> Result<(), ResultsError> {
+    match &filter.account {
+        Some(account) if !caller.sees_account(Some(account.as_str())) => {
+            Err(ResultsError::AccountRefused(account.clone()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// When the latest batch the report counts was published: the latest time any of the rows
@@ -499,9 +513,11 @@ pub fn name_groups(definition: &SurveyDefinition, report: &mut Report, names: &D
 }
 
 /// What narrows a report after the role's restriction: the label rules, then the filter.
-struct Narrowing<'a> {
-    rules: &'a [LabelRule],
-    filter: &'a ReportFilter,
+pub(crate) struct Narrowing<'a> {
+    /// The programme's label rules.
+    pub(crate) rules: &'a [LabelRule],
+    /// The date range and the account.
+    pub(crate) filter: &'a ReportFilter,
 }
 
 impl Narrowing<'_> {
@@ -563,37 +579,11 @@ pub async fn account_choices(
     .map_err(|error| ResultsError::Failed(anyhow::anyhow!("listing accounts failed: {error}")))
 }
 
-/// What [`role_report`] computes from the rows.
-#[derive(Debug)]
-struct RestrictedReport {
-    /// How many responses the caller's report covers.
-    n: u64,
-    /// Whether it shows counts only.
-    suppressed: bool,
-    /// The report, unless suppressed.
-    report: Option<Report>,
-    /// For every role but admin, by part, the row whose answer completed the latest
-    /// published batch of that version the report counts.
-    latest_batch_rows: Vec<Option<usize>>,
-}
-
-/// The report over the rows `caller` may see of the versions in `parts` (oldest first,
-/// ending with `definition`'s): every row for an admin; for anyone else only what
-/// [`rapport_scoring::disclosure::release`] lets them see of each version, and an account
-/// caller only their accounts. Several versions are carried into `definition` by question
-/// id, each version's published batches kept whole.
-fn restricted_report(
-    definition: &SurveyDefinition,
-    caller: &Caller,
-    parts: &[Part],
-    breakdowns: ReportOptions,
-    verified_only: bool,
-    narrowing: &Narrowing<'_>,
-) -> Result<RestrictedReport, ResultsError> {
-    // The release of each version is decided once per set of rows and kept beside its
-    // report columns, with the version's own batch size: a batch is the same in every
-    // report that counts it.
-    let releases: Vec<_> = parts
+/// The release of each part for `caller`: `None` for an admin, who sees every row. Each is
+/// decided once per set of rows and kept beside its report columns, with the version's own
+/// batch size, so a batch is the same in every result that counts it.
+pub(crate) fn releases(caller: &Caller, parts: &[Part]) -> Vec<Option<Arc<Release>>> {
+    parts
         .iter()
         .map(|part| {
             (caller.role != Role::Admin).then(|| {
@@ -601,20 +591,26 @@ fn restricted_report(
                     .release(part.survey.definition().min_group_size)
             })
         })
-        .collect();
-    let latest_batch_rows = parts
-        .iter()
-        .zip(&releases)
-        .map(|(part, release)| {
-            release.as_ref().and_then(|release| {
-                release
-                    .latest_batch_row(|row| caller.sees_account(part.columns.input().account(row)))
-            })
-        })
-        .collect();
+        .collect()
+}
+
+/// The rows of `parts` (oldest first, ending with `definition`'s) that `caller` may see,
+/// narrowed as asked: every row for an admin; for anyone else only what `releases` lets
+/// them see of each version, and an account caller only their accounts; then only the
+/// verified answers if asked, then the label rules and the filter. Several versions are
+/// carried into `definition` by question id, each version's published batches kept whole.
+/// Every result for a caller is computed from these rows and nothing else.
+pub(crate) fn visible_input<'a>(
+    definition: &SurveyDefinition,
+    caller: &Caller,
+    parts: &'a [Part],
+    releases: &'a [Option<Arc<Release>>],
+    verified_only: bool,
+    narrowing: &Narrowing<'_>,
+) -> Result<Cow<'a, ReportInput>, ResultsError> {
     let seen: Vec<&ReportInput> = parts
         .iter()
-        .zip(&releases)
+        .zip(releases)
         .map(|(part, release)| match release {
             Some(release) => release.visible(),
             None => part.columns.input(),
@@ -644,7 +640,55 @@ fn restricted_report(
     } else {
         input
     };
-    let input = narrowing.apply(input);
+    Ok(narrowing.apply(input))
+}
+
+/// What [`role_report`] computes from the rows.
+#[derive(Debug)]
+struct RestrictedReport {
+    /// How many responses the caller's report covers.
+    n: u64,
+    /// Whether it shows counts only.
+    suppressed: bool,
+    /// The report, unless suppressed.
+    report: Option<Report>,
+    /// For every role but admin, by part, the row whose answer completed the latest
+    /// published batch of that version the report counts.
+    latest_batch_rows: Vec<Option<usize>>,
+}
+
+/// The report over the rows `caller` may see of the versions in `parts` (oldest first,
+/// ending with `definition`'s): every row for an admin; for anyone else only what
+/// [`rapport_scoring::disclosure::release`] lets them see of each version, and an account
+/// caller only their accounts. Several versions are carried into `definition` by question
+/// id, each version's published batches kept whole.
+fn restricted_report(
+    definition: &SurveyDefinition,
+    caller: &Caller,
+    parts: &[Part],
+    breakdowns: ReportOptions,
+    verified_only: bool,
+    narrowing: &Narrowing<'_>,
+) -> Result<RestrictedReport, ResultsError> {
+    let releases = releases(caller, parts);
+    let latest_batch_rows = parts
+        .iter()
+        .zip(&releases)
+        .map(|(part, release)| {
+            release.as_ref().and_then(|release| {
+                release
+                    .latest_batch_row(|row| caller.sees_account(part.columns.input().account(row)))
+            })
+        })
+        .collect();
+    let input = visible_input(
+        definition,
+        caller,
+        parts,
+        &releases,
+        verified_only,
+        narrowing,
+    )?;
     let n = input.len() as u64;
     let suppressed = caller.role != Role::Admin && n < u64::from(definition.min_group_size);
     let report = (!suppressed).then(|| {

@@ -41,6 +41,14 @@ pub struct ReportColumns {
     release: OnceLock<Arc<Release>>,
     /// The row of each id in `ids`, built when first asked for, once per set of rows.
     rows_by_id: OnceLock<HashMap<u128, usize>>,
+    /// Changes whenever the rows change; see [`ReportColumns::generation`].
+    generation: u64,
+}
+
+/// A number no other set of report columns in this process has had.
+fn next_generation() -> u64 {
+    static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl ReportColumns {
@@ -64,7 +72,15 @@ impl ReportColumns {
             other_ids,
             release: OnceLock::new(),
             rows_by_id: OnceLock::new(),
+            generation: next_generation(),
         }
+    }
+
+    /// A number that names these rows as they are: it changes whenever rows are read into
+    /// the columns or they are read again, and no other columns in this process share it.
+    /// What is computed from the rows can be kept under it.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The report columns, what every report of the version is computed from.
@@ -553,6 +569,7 @@ impl Store {
         // New rows can complete batches: the release is decided again when next asked for.
         columns.release = OnceLock::new();
         columns.rows_by_id = OnceLock::new();
+        columns.generation = next_generation();
         if after >= 0 && up_to - after < BULK_FROM_REVISIONS {
             return self
                 .read_report_rows_through_pool(survey, after, up_to, columns)

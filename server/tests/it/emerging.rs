@@ -28,6 +28,20 @@ async fn emerging(server: &TestServer, token: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
+async fn get_json(server: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
+    let request = Request::get(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app(server.state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
 /// Posts one identified Northwind answer.
 async fn identified(
     server: &TestServer,
@@ -150,22 +164,44 @@ async fn the_api_and_the_dashboard_name_the_same_new_words_for_each_role() {
             .contains("None of the weaknesses names any of your topics.")
     );
     assert!(page.text.contains("<q>handover</q>"), "the newest quote");
-    assert!(
-        !page.text.contains("emerging-unfiltered"),
-        "no filter, nothing to say about one"
-    );
-    // The words are not narrowed by the page's filter, and the page says so when one is set.
+    // The words are narrowed like every figure of the page: another account's answers, or
+    // days in the future, hold none of them.
     let filtered = get_page(
         &server,
-        "/dashboard?only_account=northwind",
+        "/dashboard?only_account=contoso",
         Some(&session(&server, Role::Admin, &[]).await),
     )
     .await;
     assert!(
-        filtered.text.contains(r#"id="emerging-unfiltered""#),
+        filtered
+            .text
+            .contains("No wave has enough answers to show yet."),
         "{}",
         filtered.text
     );
+    assert!(!filtered.text.contains("<q>handover</q>"));
+    for query in ["?account=contoso", "?from=2999-01-01"] {
+        let (status, narrowed) = get_json(
+            &server,
+            &admin,
+            &format!("/api/v1/surveys/client-portal/emerging{query}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{narrowed}");
+        assert_eq!(
+            narrowed["topics"]["waves"],
+            json!([]),
+            "{query}: {narrowed}"
+        );
+    }
+    // An account manager may not narrow to another account.
+    let (status, _) = get_json(
+        &server,
+        &northwind,
+        "/api/v1/surveys/client-portal/emerging?account=contoso",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The account manager: the same word and share, but 4 promoters and 2 detractors are
     // both below 5, so the split is not given, on the API or on the page.
@@ -290,4 +326,94 @@ async fn a_confidential_word_reaches_the_account_manager_only_with_its_whole_bat
             assert!(!page.text.contains(&format!("<q>{NEW_WORD}</q>")));
         }
     }
+}
+
+#[tokio::test]
+async fn new_words_within_each_group_are_counted_and_hidden_as_the_report_does() {
+    let server = programme().await;
+    // One answer of another account: a group too small to show.
+    let mut response = portal_response(90);
+    response["context"] = json!({"account": "tiny", "wave": "2026-h2"});
+    response["confidentiality"] = json!("identified");
+    response["answers"]["weakness"] = json!("handover");
+    let (status, body) = server.post_json("client-portal", &response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Five of a third: shown on its own, but hidden beside the small one so that neither
+    // can be worked out from the total.
+    for counter in 91..=95 {
+        let mut response = portal_response(counter);
+        response["context"] = json!({"account": "contoso", "wave": "2026-h2"});
+        response["confidentiality"] = json!("identified");
+        let (status, body) = server.post_json("client-portal", &response).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let admin = token(&server, Role::Admin, &[]).await;
+
+    let (status, words) = get_json(
+        &server,
+        &admin,
+        "/api/v1/surveys/client-portal/emerging?by=account",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{words}");
+    let (_, report) = get_json(
+        &server,
+        &admin,
+        "/api/v1/surveys/client-portal/report?by=account",
+    )
+    .await;
+    let groups = |groups: &Value, suppressed: &str| -> Vec<(String, u64, bool)> {
+        groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|group| {
+                (
+                    group["value"].as_str().unwrap().to_owned(),
+                    group["n"].as_u64().unwrap(),
+                    group[suppressed].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(words["segments"][0]["field"], "account");
+    let by_account = groups(&words["segments"][0]["groups"], "suppressed");
+    assert_eq!(
+        by_account,
+        groups(&report["report"]["segments"][0]["groups"], "suppressed")
+    );
+    assert_eq!(
+        by_account,
+        [
+            ("contoso".to_owned(), 5, true),
+            ("northwind".to_owned(), 20, false),
+            ("tiny".to_owned(), 1, true)
+        ]
+    );
+    let northwind = &words["segments"][0]["groups"][1];
+    let handover = term(northwind, "handover").expect("handover is new at northwind");
+    assert_eq!(handover["respondents"], 6);
+    assert!(words["segments"][0]["groups"][0]["topics"].is_null());
+    assert!(words["segments"][0]["groups"][2]["topics"].is_null());
+
+    // The dashboard shows the groups of the respondent's role.
+    let page = get_page(
+        &server,
+        "/dashboard",
+        Some(&session(&server, Role::Admin, &[]).await),
+    )
+    .await;
+    assert!(
+        page.text.contains("id=\"emerging-by-role\""),
+        "{}",
+        page.text
+    );
+
+    let (status, _) = get_json(
+        &server,
+        &admin,
+        "/api/v1/surveys/client-portal/emerging?by=returning:confidentiality",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }

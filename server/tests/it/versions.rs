@@ -82,6 +82,17 @@ async fn confidential(server: &TestServer, counter: u32, version: u32, account: 
     post_invited(server, &mut response, account, "2026").await;
 }
 
+async fn get_json(server: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
+    server
+        .send(
+            Request::get(format!("/api/v1/surveys/client-portal/{path}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+}
+
 async fn report(server: &TestServer, token: &str, query: &str) -> (StatusCode, Value) {
     server
         .send(
@@ -159,9 +170,35 @@ async fn a_report_counts_earlier_versions_by_question_id() {
         })
         .collect();
     assert_eq!(waves, [("2025".to_owned(), 2), ("2026".to_owned(), 3)]);
+    // Emerging topics count the same versions: one wave per version here.
+    let waves_of = |body: &Value| -> Vec<(String, u64)> {
+        body["topics"]["waves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|wave| {
+                (
+                    wave["wave"].as_str().unwrap().to_owned(),
+                    wave["respondents"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (status, words) = get_json(&server, &admin, "emerging?since_version=1").await;
+    assert_eq!(status, StatusCode::OK, "{words}");
+    assert_eq!(
+        waves_of(&words),
+        [("2025".to_owned(), 2), ("2026".to_owned(), 3)]
+    );
+    let (_, words) = get_json(&server, &admin, "emerging").await;
+    assert_eq!(waves_of(&words), [("2026".to_owned(), 3)]);
+    // What was computed is kept, but never past a new answer.
+    identified(&server, 6, 2, 8, "2026").await;
+    let (_, words) = get_json(&server, &admin, "emerging").await;
+    assert_eq!(waves_of(&words), [("2026".to_owned(), 4)]);
     // Naming version 2 itself as the earliest is the version alone.
     let (_, same) = report(&server, &admin, "?since_version=2").await;
-    assert_eq!(same["n"], 3);
+    assert_eq!(same["n"], 4);
 
     // The dashboard counts both by default and says so, with a link to version 2 alone.
     let admin_session = session(&server, Role::Admin, &[]).await;
@@ -175,7 +212,7 @@ async fn a_report_counts_earlier_versions_by_question_id() {
     assert!(
         page.text.contains(
             "These figures count versions 1 and 2 of the survey together, question by question: \
-             2 answers to version 1 and 3 answers to version 2. Version 1 did not ask “Handover”, \
+             2 answers to version 1 and 4 answers to version 2. Version 1 did not ask “Handover”, \
              so its figures count the other versions only."
         ),
         "{}",

@@ -54,7 +54,7 @@ pub(super) fn section(
 }
 
 /// A field's name in the chooser.
-fn field_words(definition: &SurveyDefinition, field: &SegmentField) -> String {
+pub(super) fn field_words(definition: &SurveyDefinition, field: &SegmentField) -> String {
     match field {
         SegmentField::Account => "Account".to_owned(),
         SegmentField::Matter => "Matter".to_owned(),

@@ -9,8 +9,13 @@ use maud::{Markup, html};
 use rapport_scoring::emerging::{EmergingTerm, EmergingWave, TextFigures};
 
 use super::super::html::{one_decimal, percent};
-use super::shared::{Fold, panel, scrolling_table};
-use crate::emerging::RoleEmerging;
+use rapport_scoring::SegmentField;
+use rapport_scoring::definition::SurveyDefinition;
+
+use super::crossings::field_words;
+use super::segments::group_label;
+use super::shared::{Fold, hidden_text, panel, scrolling_table};
+use crate::emerging::{EmergingSegmentation, RoleEmerging};
 
 /// The latest wave with figures to show, if any.
 pub(super) fn latest(emerging: &RoleEmerging) -> Option<&EmergingWave> {
@@ -22,19 +27,12 @@ pub(super) fn latest(emerging: &RoleEmerging) -> Option<&EmergingWave> {
         .find(|wave| !wave.suppressed)
 }
 
-/// The emerging topics section.
-/// `filtered` says the page's figures are narrowed by a date range or an account, which
-/// these words are not: the section then says so.
-pub(super) fn section(emerging: &RoleEmerging, filtered: bool) -> Markup {
+/// The emerging topics section: over the same answers as the page's other figures, then
+/// within each group of the breakdowns the topics were asked by.
+pub(super) fn section(definition: &SurveyDefinition, emerging: &RoleEmerging) -> Markup {
     let k = emerging.topics.min_group_size;
     html! {
         (panel("emerging", "New in what clients write", Fold::Open, html! {
-            @if filtered {
-                p class="note" id="emerging-unfiltered" {
-                    "These words come from every answer you may see, whatever the dates and \
-                     account chosen above."
-                }
-            }
             @match latest(emerging) {
                 None => p { "No wave has enough answers to show yet." },
                 Some(wave) => {
@@ -57,7 +55,74 @@ pub(super) fn section(emerging: &RoleEmerging, filtered: bool) -> Markup {
                     (details(wave))
                 }
             }
+            @for segmentation in &emerging.segments {
+                (by_group(definition, segmentation, k))
+            }
         }))
+    }
+}
+
+/// The newest words within each group of one field: a row per group, the terms of its own
+/// latest wave with figures, or why the group shows nothing.
+fn by_group(definition: &SurveyDefinition, segmentation: &EmergingSegmentation, k: u32) -> Markup {
+    let field = SegmentField::parse(definition, &segmentation.field).ok();
+    let heading = match &field {
+        Some(field) => field_words(definition, field),
+        None => segmentation.field.clone(),
+    };
+    let terms = |figures: Option<&TextFigures>| -> String {
+        let listed: Vec<String> = figures
+            .map(|figures| {
+                figures
+                    .emerging
+                    .iter()
+                    .take(3)
+                    .map(|term| format!("{} ({})", term.term, percent(term.share)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if listed.is_empty() {
+            "–".to_owned()
+        } else {
+            listed.join(", ")
+        }
+    };
+    html! {
+        div class="emerging-groups" id={ "emerging-by-" (segmentation.field) } {
+            h3 { "New words by " (heading.to_lowercase()) }
+            (scrolling_table(
+                None,
+                &format!("New words by {}", heading.to_lowercase()),
+                &["Group", "Answers", "Wave", "New in weaknesses", "New in strengths"],
+                html! {
+                    @for group in &segmentation.groups {
+                        @let name = group.label.clone().unwrap_or_else(|| group_label(definition, field.as_ref(), &group.value));
+                        @let wave = group.topics.as_ref().and_then(|topics| topics.waves.iter().rev().find(|wave| !wave.suppressed));
+                        tr {
+                            th scope="row" { (name) }
+                            td class="num" { (group.n) }
+                            @match (group.suppressed, wave) {
+                                (true, _) => {
+                                    td colspan="3" class="muted" { (hidden_text(group.n, k)) }
+                                }
+                                (false, None) => {
+                                    td colspan="3" class="muted" { "No wave has enough answers to show yet." }
+                                }
+                                (false, Some(wave)) if wave.previous_wave.is_none() => {
+                                    td { (wave.wave) }
+                                    td colspan="2" class="muted" { "The first wave: nothing can be new yet." }
+                                }
+                                (false, Some(wave)) => {
+                                    td { (wave.wave) }
+                                    td { (terms(wave.weaknesses.as_ref())) }
+                                    td { (terms(wave.strengths.as_ref())) }
+                                }
+                            }
+                        }
+                    }
+                },
+            ))
+        }
     }
 }
 

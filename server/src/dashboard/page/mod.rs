@@ -285,9 +285,7 @@ fn results(
         ))
         (waves::section(definition, &report.wave_comparisons))
         (topics::section(report))
-        (emerging::section(emerging, [&query.from, &query.to, &query.only_account]
-            .into_iter()
-            .any(|value| value.as_deref().is_some_and(|value| !value.trim().is_empty()))))
+        (emerging::section(definition, emerging))
     }
 }
 
