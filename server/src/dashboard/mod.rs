@@ -874,6 +874,15 @@ struct FollowUpForm {
     /// A note; empty clears it.
     #[serde(default)]
     note: Option<String>,
+    /// The results page's filter and versions, to return to the same figures.
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    only_account: Option<String>,
+    #[serde(default)]
+    since_version: Option<u32>,
 }
 
 async fn record_follow_up(
@@ -921,8 +930,17 @@ async fn record_follow_up(
         .filter(|page| *page > 1)
         .map(|page| format!("&page={page}"))
         .unwrap_or_default();
+    // The filter is written back from its typed fields, never copied as text.
+    let kept = DashboardQuery {
+        from: form.from.clone(),
+        to: form.to.clone(),
+        only_account: form.only_account.clone(),
+        since_version: form.since_version,
+        ..DashboardQuery::default()
+    }
+    .filter_link_query();
     Ok(Redirect::to(&format!(
-        "/dashboard?survey={}{account}{page}&saved=1#follow-ups",
+        "/dashboard?survey={}{account}{page}{kept}&saved=1#follow-ups",
         html::url_encode(&id)
     ))
     .into_response())

@@ -578,6 +578,34 @@ async fn the_follow_up_form_records_a_status_and_returns_to_the_account() {
         page.text
             .contains("<option value=\"in_progress\" selected>")
     );
+    // A page with a filter puts it in the form, and saving returns to the same figures.
+    let filtered = get(
+        &server,
+        "/dashboard?survey=client-portal&account=northwind&from=2020-01-01&only_account=northwind",
+        Some(&northwind),
+    )
+    .await;
+    assert!(
+        filtered
+            .text
+            .contains("<input type=\"hidden\" name=\"from\" value=\"2020-01-01\">"),
+        "{}",
+        filtered.text
+    );
+    let saved = post_form(
+        &server,
+        "/dashboard/surveys/client-portal/follow-ups",
+        &format!(
+            "response_id={response_id}&account=northwind&status=done&from=2020-01-01&only_account=northwind&since_version=1"
+        ),
+        Some(&northwind),
+        "same-origin",
+    )
+    .await;
+    assert_eq!(
+        saved.headers[header::LOCATION],
+        "/dashboard?survey=client-portal&account=northwind&from=2020-01-01&only_account=northwind&since_version=1&saved=1#follow-ups"
+    );
     // Another account's item is not on this caller's list, whatever the form says.
     let contoso_id = "00000000-0000-4000-8000-000000000013";
     let refused = post_form(

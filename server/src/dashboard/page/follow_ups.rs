@@ -59,7 +59,7 @@ pub(super) fn section(
                 }
                 (accounts(survey, summaries, opened, names, &filter_query))
                 @if let Some(account) = opened {
-                    (opened_account(survey, account, query.page, names, &filter_query))
+                    (opened_account(survey, account, query.page, names, query))
                 }
             }
         }))
@@ -149,8 +149,21 @@ fn opened_account(
     account: &AccountFollowUps,
     page: Option<usize>,
     names: &DisplayNames,
-    filter_query: &str,
+    query: &DashboardQuery,
 ) -> Markup {
+    let filter_query = query.filter_link_query();
+    // The results page's filter and versions ride along with every status form, so that
+    // saving returns to the same figures.
+    let since_text = query.since_version.map(|since| since.to_string());
+    let kept: Vec<(&str, &str)> = [
+        ("from", query.from.as_deref()),
+        ("to", query.to.as_deref()),
+        ("only_account", query.only_account.as_deref()),
+        ("since_version", since_text.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name, value.filter(|value| !value.is_empty())?)))
+    .collect();
     let name = account_name(&account.account, names);
     let account_value = account.account.clone().unwrap_or_default();
     // The items newest first, a page at a time: an account with hundreds of them would
@@ -208,7 +221,7 @@ fn opened_account(
                 (status_form(
                     survey,
                     &format!("flag-{idx}"),
-                    &[("subject", "flag"), ("account", &account_value), ("wave", &wave)],
+                    &[&[("subject", "flag"), ("account", &account_value), ("wave", &wave)][..], &kept].concat(),
                     &flag.follow_up,
                 ))
             }
@@ -221,10 +234,14 @@ fn opened_account(
                 item,
                 names,
                 &[
-                    ("response_id", &item.response_id),
-                    ("account", &account_value),
-                    ("page", &page_text),
-                ],
+                    &[
+                        ("response_id", item.response_id.as_str()),
+                        ("account", &account_value),
+                        ("page", &page_text),
+                    ][..],
+                    &kept,
+                ]
+                .concat(),
             ))
         }
         (pager)
