@@ -39,6 +39,19 @@ function linksByContact(text) {
   return new Map(rows.map((row) => [row[0], row[1]]));
 }
 
+/** Signs the programme lead in on `page` and makes survey `id` from the post-negotiation
+ * template, leaving the page on its editor. */
+async function makeSurvey(page, id) {
+  await page.goto(`${rapport.url}/dashboard`);
+  await page.getByLabel('API token').fill(adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Surveys' }).click();
+  await page.getByLabel('Template', { exact: true }).selectOption('post-negotiation');
+  await page.getByLabel(/Survey id/).fill(id);
+  await page.getByRole('button', { name: 'Make the survey' }).click();
+  await page.getByRole('heading', { name: new RegExp(`Edit ${id}`) }).waitFor();
+}
+
 let rapport;
 let browser;
 let host;
@@ -85,16 +98,8 @@ test('a programme lead makes, translates, previews and embeds a survey, and sees
   const page = await context.newPage();
   const errors = watchErrors(page);
 
-  await page.goto(`${rapport.url}/dashboard`);
-  await page.getByLabel('API token').fill(adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: 'Surveys' }).click();
-
   // A new survey from the post-negotiation template.
-  await page.getByLabel('Template', { exact: true }).selectOption('post-negotiation');
-  await page.getByLabel(/Survey id/).fill('deal-pulse');
-  await page.getByRole('button', { name: 'Make the survey' }).click();
-  await page.getByRole('heading', { name: /Edit deal-pulse/ }).waitFor();
+  await makeSurvey(page, 'deal-pulse');
 
   // Translate the title, list the portal's origin, save: version 2.
   await page.getByLabel('Survey title (fr)').fill(FRENCH_TITLE);
@@ -268,5 +273,58 @@ test('a programme lead invites clients from a file, sees who answered, and resen
   await tom.locator('rapport-survey .point').first().waitFor();
   assert.deepEqual(errors, []);
   await client.close();
+  await lead.close();
+});
+
+test('a programme lead changes the survey between waves and reads both waves together', { timeout: 120_000 }, async () => {
+  const lead = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await lead.newPage();
+  const errors = watchErrors(page);
+  await makeSurvey(page, 'deal-waves');
+  await page.getByLabel(/Sites that may embed the survey/).fill(hostUrl);
+  await page.getByRole('button', { name: 'Save as a new version' }).click();
+  await page.getByText('Saved as version 2.').waitFor();
+  const snippet = (await page.locator('#snippet').innerText()).replace('ACCOUNT', 'northwind');
+
+  /** A client answers on the portal, in a browser of their own, in `wave`. */
+  async function answer(wave, score) {
+    hostBody = snippet.replace('WAVE', wave);
+    const client = await browser.newContext();
+    const portal = await client.newPage();
+    await portal.goto(hostUrl);
+    await portal.getByRole('radiogroup', { name: /recommend us/ }).getByRole('radio', { name: String(score) }).click();
+    await portal.getByRole('button', { name: 'Send my answers' }).click();
+    await portal.getByRole('heading', { name: /Thank you/ }).waitFor();
+    await client.close();
+  }
+  await answer('2026-h1', 9);
+
+  // Between the waves the lead rewords the title: a new version, the same questions.
+  await page.getByLabel('Survey title (en)').fill('How did the negotiation go?');
+  await page.getByRole('button', { name: 'Save as a new version' }).click();
+  await page.getByText('Saved as version 3.').waitFor();
+  await answer('2026-h2', 4);
+
+  // The results count both waves, and say which versions.
+  await page.goto(`${rapport.url}/dashboard?survey=deal-waves`);
+  const versions = page.locator('#versions');
+  assert.equal(
+    (await versions.innerText()).trim(),
+    'These figures count versions 1 to 3 of the survey together, question by question: 1 answer to version 2 and 1 answer to version 3. Show version 3 alone',
+  );
+  assert.equal((await page.locator('#n-responses').innerText()).trim(), '2');
+  await screenshot(page, 'dashboard-versions-1280');
+  await page.getByRole('link', { name: 'Show version 3 alone' }).click();
+  await page.getByText('These figures count version 3 alone.').waitFor();
+  assert.equal((await page.locator('#n-responses').innerText()).trim(), '1');
+
+  // On a phone, the sentence wraps and the page does not scroll sideways.
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.getByRole('link', { name: 'Count versions 1 to 3 together' }).click();
+  await versions.waitFor();
+  const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert.ok(width <= 375, `the page is ${width} px wide on a 375 px screen`);
+  await screenshot(page, 'dashboard-versions-375');
+  assert.deepEqual(errors, []);
   await lead.close();
 });
