@@ -487,11 +487,13 @@ async fn show(
     let since_version = report_request.since_version;
     let definition = survey.definition();
     let survey_id = definition.id.as_str().to_owned();
+    // The list covers the versions the figures count.
     let scope = ListScope {
         version: Some(definition.version),
+        since_version,
         wave: None,
     };
-    // Both read every response of the version (its compact entry); the list is built on
+    // Both read every response of the versions (their compact entries); the list is built on
     // another worker thread meanwhile, so a large survey costs the longer of the two, not the
     // sum. Only the opened account's items are read in full.
     let follow_ups = (caller.role != Role::Viewer).then(|| {

@@ -58,6 +58,9 @@ impl From<FollowUpError> for ApiError {
 pub struct FollowUpQuery {
     /// Survey version; the latest by default.
     pub version: Option<u32>,
+    /// List the answers to every version from this one up to `version` too, each judged by
+    /// its own version's rules; only `version` by default.
+    pub since_version: Option<u32>,
     /// Only this wave.
     pub wave: Option<String>,
     /// Only this account.
@@ -96,6 +99,7 @@ pub async fn list(
 ) -> Result<Json<FollowUpList>, ApiError> {
     let scope = ListScope {
         version: query.version,
+        since_version: query.since_version,
         wave: query.wave,
     };
     Ok(Json(

@@ -22,19 +22,22 @@
 pub mod http;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rapport_scoring::SurveyDefinition;
 use rapport_scoring::close_loop::{
     Reason, conversation_reasons, needs_conversation, strength_and_weakness,
 };
-use rapport_scoring::disclosure::RowRelease;
+use rapport_scoring::disclosure::{Release, RowRelease};
 use rapport_scoring::score::RelationshipCategory;
 use rapport_scoring::wire::{ConfidentialityChoice, Identity};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, Role};
 use crate::state::AppState;
-use crate::store::{ExportRow, FollowUpRow, FollowUpStatus, FollowUpSubject};
+use crate::store::{
+    CompiledSurvey, ExportRow, FollowUpRow, FollowUpStatus, FollowUpSubject, ReportColumns,
+};
 
 /// The longest follow-up note accepted, in characters.
 pub const MAX_NOTE_CHARS: usize = 2000;
@@ -234,6 +237,9 @@ pub enum AccountChoice {
 pub struct ListScope {
     /// Survey version; the latest when `None`.
     pub version: Option<u32>,
+    /// The earliest version whose answers are listed too (each judged by its own version's
+    /// rules); only `version` when `None`.
+    pub since_version: Option<u32>,
     /// Only this wave.
     pub wave: Option<String>,
 }
@@ -297,56 +303,43 @@ pub async fn follow_up_overview(
     // `None` sorts first in a BTreeMap; responses without an account are moved last below.
     let mut summaries: BTreeMap<Option<String>, AccountSummary> = BTreeMap::new();
     let mut identified: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    // The rows as reports read them, kept in memory; only the few listed are read in full.
-    let columns = state.store.report_input(&survey).await?;
-    // An account caller sees a protected answer's flag only once its batch is published,
-    // and under the wave of the answer that completed the batch, so that every flag they
-    // see stands for whole batches (see `rapport_scoring::disclosure`).
-    let release =
-        (caller.role != Role::Admin).then(|| columns.release(survey.definition().min_group_size));
-    let input = columns.input();
-    for row in 0..input.len() {
-        let (account, observation) = (input.account(row), input.observation(row));
-        let wave = match &release {
-            None => input.wave(row),
-            Some(release) => match release.row(row) {
-                RowRelease::Live => input.wave(row),
-                RowRelease::Published(batch) => input.wave(release.batch_last_row(batch)),
-                RowRelease::Waiting | RowRelease::Unverified => continue,
-            },
-        };
-        if !caller.sees_account(account)
-            || (scope.wave.is_some() && wave != scope.wave.as_deref())
-            || !needs_conversation(survey.scorer(), observation)
+    // The versions listed, oldest first: a new version (a reworded title) does not take
+    // the conversations still to have off the list.
+    let target = survey.definition();
+    let since = scope
+        .since_version
+        .unwrap_or(target.version)
+        .min(target.version);
+    let mut versions = Vec::new();
+    for version in since..target.version {
+        if let Some(earlier) = state
+            .store
+            .survey(target.id.as_str(), Some(version))
+            .await?
         {
-            continue;
+            versions.push(earlier);
         }
-        let (account, wave) = (account.map(str::to_owned), wave.map(str::to_owned));
-        let summary = summaries
-            .entry(account.clone())
-            .or_insert_with(|| AccountSummary {
-                account: account.clone(),
-                items: 0,
-                flagged_waves: Vec::new(),
-                by_status: StatusCounts::default(),
-            });
-        if observation.confidentiality != ConfidentialityChoice::Identified {
-            if !summary.flagged_waves.contains(&wave) {
-                let subject = FollowUpSubject::Account {
-                    account: account.clone().unwrap_or_default(),
-                    wave: wave.clone().unwrap_or_default(),
-                };
-                summary.by_status.add(state_of(&subject).status);
-                summary.flagged_waves.push(wave);
-            }
-            continue;
-        }
-        let response_id = columns.response_id(row);
-        summary.items += 1;
-        summary
-            .by_status
-            .add(state_of(&FollowUpSubject::Response(response_id.clone())).status);
-        identified.entry(account).or_default().push(response_id);
+    }
+    versions.push(Arc::clone(&survey));
+    for version in &versions {
+        // The rows as reports read them, kept in memory; only the few listed are read in
+        // full. An account caller sees a protected answer's flag only once its batch (of
+        // its own version) is published, and under the wave of the answer that completed
+        // the batch, so that every flag they see stands for whole batches (see
+        // `rapport_scoring::disclosure`).
+        let columns = state.store.report_input(version).await?;
+        let release = (caller.role != Role::Admin)
+            .then(|| columns.release(version.definition().min_group_size));
+        list_rows(
+            caller,
+            scope,
+            version,
+            &columns,
+            release.as_deref(),
+            &state_of,
+            &mut summaries,
+            &mut identified,
+        );
     }
     let first_account = summaries
         .keys()
@@ -411,13 +404,20 @@ pub async fn follow_up_overview(
         let Some(row) = rows.remove(&response_id) else {
             continue;
         };
-        let reasons = conversation_reasons(survey.scorer(), &row.answers);
+        // Each answer is read by the rules and questions of the version it answered.
+        let Some(answered) = versions
+            .iter()
+            .find(|version| version.definition().version == row.survey_version)
+        else {
+            continue;
+        };
+        let reasons = conversation_reasons(answered.scorer(), &row.answers);
         let Some(entry) = accounts.get_mut(&row.account) else {
             continue;
         };
         entry.items.push(follow_up_item(
             state,
-            survey.definition(),
+            answered.definition(),
             row,
             reasons,
             state_of,
@@ -444,6 +444,65 @@ pub async fn follow_up_overview(
         accounts,
     };
     Ok(FollowUpOverview { list, summaries })
+}
+
+/// Sorts the rows of one version into the summaries and the identified items, for
+/// [`follow_up_overview`].
+#[allow(clippy::too_many_arguments)]
+fn list_rows(
+    caller: &Caller,
+    scope: &ListScope,
+    survey: &CompiledSurvey,
+    columns: &ReportColumns,
+    release: Option<&Release>,
+    state_of: &impl Fn(&FollowUpSubject) -> FollowUpState,
+    summaries: &mut BTreeMap<Option<String>, AccountSummary>,
+    identified: &mut BTreeMap<Option<String>, Vec<String>>,
+) {
+    let input = columns.input();
+    for row in 0..input.len() {
+        let (account, observation) = (input.account(row), input.observation(row));
+        let wave = match &release {
+            None => input.wave(row),
+            Some(release) => match release.row(row) {
+                RowRelease::Live => input.wave(row),
+                RowRelease::Published(batch) => input.wave(release.batch_last_row(batch)),
+                RowRelease::Waiting | RowRelease::Unverified => continue,
+            },
+        };
+        if !caller.sees_account(account)
+            || (scope.wave.is_some() && wave != scope.wave.as_deref())
+            || !needs_conversation(survey.scorer(), observation)
+        {
+            continue;
+        }
+        let (account, wave) = (account.map(str::to_owned), wave.map(str::to_owned));
+        let summary = summaries
+            .entry(account.clone())
+            .or_insert_with(|| AccountSummary {
+                account: account.clone(),
+                items: 0,
+                flagged_waves: Vec::new(),
+                by_status: StatusCounts::default(),
+            });
+        if observation.confidentiality != ConfidentialityChoice::Identified {
+            if !summary.flagged_waves.contains(&wave) {
+                let subject = FollowUpSubject::Account {
+                    account: account.clone().unwrap_or_default(),
+                    wave: wave.clone().unwrap_or_default(),
+                };
+                summary.by_status.add(state_of(&subject).status);
+                summary.flagged_waves.push(wave);
+            }
+            continue;
+        }
+        let response_id = columns.response_id(row);
+        summary.items += 1;
+        summary
+            .by_status
+            .add(state_of(&FollowUpSubject::Response(response_id.clone())).status);
+        identified.entry(account).or_default().push(response_id);
+    }
 }
 
 fn follow_up_item(

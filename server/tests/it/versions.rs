@@ -196,6 +196,33 @@ async fn a_report_counts_earlier_versions_by_question_id() {
     identified(&server, 6, 2, 8, "2026").await;
     let (_, words) = get_json(&server, &admin, "emerging").await;
     assert_eq!(waves_of(&words), [("2026".to_owned(), 4)]);
+    // The close-the-loop list keeps version 1's detractor (3 of 10) when asked to, and the
+    // dashboard lists it by default with the figures.
+    let respondents = |list: &Value| -> Vec<String> {
+        list["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|account| account["items"].as_array().unwrap().clone())
+            .map(|item| {
+                item["respondent"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let (status, latest) = get_json(&server, &admin, "follow-ups").await;
+    assert_eq!(status, StatusCode::OK, "{latest}");
+    assert!(
+        !respondents(&latest).contains(&"Known 2".to_owned()),
+        "{latest}"
+    );
+    let (_, both_lists) = get_json(&server, &admin, "follow-ups?since_version=1").await;
+    assert!(
+        respondents(&both_lists).contains(&"Known 2".to_owned()),
+        "{both_lists}"
+    );
     // Naming version 2 itself as the earliest is the version alone.
     let (_, same) = report(&server, &admin, "?since_version=2").await;
     assert_eq!(same["n"], 4);
@@ -221,6 +248,10 @@ async fn a_report_counts_earlier_versions_by_question_id() {
     assert!(
         page.text
             .contains("href=\"/dashboard?survey=client-portal&amp;version=2&amp;since_version=2\"")
+    );
+    assert!(
+        page.text.contains("Known 2"),
+        "version 1's detractor is on the list"
     );
     let page = get_page(
         &server,
