@@ -12,12 +12,16 @@
 //!
 //! On generated programmes with small groups the solver must find nothing behind
 //! [`disclosure::release`], and it must find the attacks on reports computed the way they
-//! were before it (live aggregates, injected answers counted), so it can fail.
+//! were before it (live aggregates, injected answers counted), so it can fail. The same
+//! holds when the answers are split between two survey versions and the reader gets each
+//! version's reports and the reports over both (which, released with any other batch size
+//! than the version's own, the solver breaks).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rapport_scoring::disclosure::{self, Arrival};
 use rapport_scoring::ids::{OptionId, QuestionId};
+use rapport_scoring::report::span_versions;
 use rapport_scoring::validate::{Answers, NpsAnswer, Rating};
 use rapport_scoring::wire::{ConfidentialityChoice, Context};
 use rapport_scoring::{
@@ -266,31 +270,121 @@ fn collect(
             if (input.len() as u64) < k {
                 continue;
             }
-            for by in BREAKDOWNS {
-                let (segments, crossings) = match by {
-                    Some(pair) if FieldPair::split(pair).is_some() => (
-                        Vec::new(),
-                        vec![FieldPair::parse(definition, pair).unwrap()],
-                    ),
-                    Some(field) => (
-                        vec![SegmentField::parse(definition, field).unwrap()],
-                        Vec::new(),
-                    ),
-                    None => (Vec::new(), Vec::new()),
-                };
-                let mut report = report_of(
-                    definition,
-                    &input,
-                    &ReportOptions {
-                        segments: segments.clone(),
-                        min_group_size: None,
-                        crossings,
-                    },
-                );
-                if mechanism == Mechanism::LiveAccount {
-                    hide_groups_with_few_protected(definition, &input, &segments, &mut report);
+            every_breakdown(
+                definition,
+                &input,
+                mechanism,
+                &format!("t{t}/{scope}"),
+                &mut out,
+            );
+        }
+    }
+    out
+}
+
+/// The figures of `input` under every breakdown, keyed from `key`.
+fn every_breakdown(
+    definition: &SurveyDefinition,
+    input: &ReportInput,
+    mechanism: Mechanism,
+    key: &str,
+    out: &mut BTreeMap<String, String>,
+) {
+    for by in BREAKDOWNS {
+        let (segments, crossings) = match by {
+            Some(pair) if FieldPair::split(pair).is_some() => (
+                Vec::new(),
+                vec![FieldPair::parse(definition, pair).unwrap()],
+            ),
+            Some(field) => (
+                vec![SegmentField::parse(definition, field).unwrap()],
+                Vec::new(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut report = report_of(
+            definition,
+            input,
+            &ReportOptions {
+                segments: segments.clone(),
+                min_group_size: None,
+                crossings,
+            },
+        );
+        if mechanism == Mechanism::LiveAccount {
+            hide_groups_with_few_protected(definition, input, &segments, &mut report);
+        }
+        figures(&report, &format!("{key}/by {by:?}"), out);
+    }
+}
+
+/// Version 2 of the programme's survey, without the element `satisfaction`, so that a
+/// report over both versions carries answers by question id.
+fn version_two(definition: &SurveyDefinition) -> SurveyDefinition {
+    let mut two = definition.clone();
+    two.version = 2;
+    two.questions
+        .retain(|question| question.id().as_str() != "satisfaction");
+    two.validate().unwrap();
+    two
+}
+
+/// Which version the `idx`-th response answered: one in three the first, interleaved, as
+/// when invitations to the first version are still answered after the second is out.
+fn answered_version(idx: usize) -> u32 {
+    if idx % 3 == 0 { 1 } else { 2 }
+}
+
+/// Every figure a viewer and each account manager get when the programme's answers are
+/// split between two versions: each version's reports on its own release, and the report
+/// over both ([`span_versions`] of the two releases), under every breakdown, after each
+/// response arrives.
+fn collect_across_versions(
+    programme: &Programme,
+    changed: Option<usize>,
+) -> BTreeMap<String, String> {
+    let one = &programme.definition;
+    let two = version_two(one);
+    let k = one.min_group_size;
+    let mut out = BTreeMap::new();
+    for t in 1..=programme.records.len() {
+        let (mut first, mut second) = (ReportInput::new(one), ReportInput::new(&two));
+        for (idx, record) in programme.records.iter().take(t).enumerate() {
+            let mut record = record.clone();
+            if Some(idx) == changed {
+                record.answers = perturbed(&record.answers);
+            }
+            match answered_version(idx) {
+                1 => first.push_record(&record),
+                _ => second.push_record(&record),
+            }
+        }
+        let (first, second) = (
+            disclosure::release(&first, k),
+            disclosure::release(&second, k),
+        );
+        let both =
+            span_versions(&two, &[(one, first.visible()), (&two, second.visible())]).unwrap();
+        let readers = std::iter::once(("viewer".to_owned(), None)).chain(
+            ACCOUNTS
+                .iter()
+                .map(|account| (format!("account {account}"), Some(*account))),
+        );
+        for (reader, account) in readers {
+            let mine = |input: &ReportInput| match account {
+                None => input.clone(),
+                Some(account) => input.filter(|input, row| input.account(row) == Some(account)),
+            };
+            for (version, definition, input) in [
+                ("v1", one, mine(first.visible())),
+                ("v2", &two, mine(second.visible())),
+                ("v1+v2", &two, mine(&both)),
+            ] {
+                if input.len() < k as usize {
+                    continue;
                 }
-                figures(&report, &format!("t{t}/{scope}/by {by:?}"), &mut out);
+                let key = format!("t{t}/{reader}/{version}");
+                every_breakdown(definition, &input, Mechanism::Released, &key, &mut out);
             }
         }
     }
@@ -362,6 +456,42 @@ fn the_solver_recovers_nothing_from_released_reports() {
     assert!(
         figures_with_protected_answers > 0,
         "no protected answer reached any released figure"
+    );
+}
+
+#[test]
+fn the_solver_recovers_nothing_from_reports_over_two_versions_beside_each_versions_own() {
+    let mut figures_with_protected_answers = 0;
+    for seed in 1..4 {
+        let programme = programme(seed);
+        let k = programme.definition.min_group_size as usize;
+        let base = collect_across_versions(&programme, None);
+        let changed: Vec<_> = programme
+            .victims
+            .iter()
+            .map(|victim| collect_across_versions(&programme, Some(*victim)))
+            .collect();
+        let sets = solver::answer_sets(&base, &changed);
+        let findings = solve(&sets, programme.victims.len(), k);
+        assert!(
+            findings.is_empty(),
+            "seed {seed}: the solver isolated protected answers: {:?}",
+            findings.iter().map(Finding::isolated).collect::<Vec<_>>()
+        );
+        // Figures over both versions that a real protected answer moves.
+        figures_with_protected_answers += base
+            .iter()
+            .filter(|(key, value)| {
+                key.contains("/v1+v2/")
+                    && changed
+                        .iter()
+                        .any(|other| other.get(*key).is_some_and(|moved| moved != *value))
+            })
+            .count();
+    }
+    assert!(
+        figures_with_protected_answers > 0,
+        "no protected answer reached a figure over both versions"
     );
 }
 
