@@ -332,7 +332,7 @@ fn version_two(definition: &SurveyDefinition) -> SurveyDefinition {
 /// Which version the `idx`-th response answered: one in three the first, interleaved, as
 /// when invitations to the first version are still answered after the second is out.
 fn answered_version(idx: usize) -> u32 {
-    if idx % 3 == 0 { 1 } else { 2 }
+    if idx.is_multiple_of(3) { 1 } else { 2 }
 }
 
 /// Every figure a viewer and each account manager get when the programme's answers are
