@@ -824,6 +824,7 @@ async fn logout(
 #[derive(Debug, Deserialize)]
 struct CsvQuery {
     version: Option<u32>,
+    since_version: Option<u32>,
 }
 
 async fn csv(
@@ -835,9 +836,11 @@ async fn csv(
     let Some(caller) = session(&state, &headers).await? else {
         return Ok(Redirect::to("/dashboard").into_response());
     };
-    Ok(export::responses_csv(&state, &caller, &id, query.version)
-        .await?
-        .into_response())
+    Ok(
+        export::responses_csv(&state, &caller, &id, query.version, query.since_version)
+            .await?
+            .into_response(),
+    )
 }
 
 /// What a follow-up form records: an account's confidential-feedback flag, or (for any other

@@ -137,7 +137,7 @@ impl IntoResponse for CsvExport {
     get,
     path = "/api/v1/surveys/{id}/responses.csv",
     tag = "results",
-    params(("id" = String, Path, description = "Survey id."), ("version" = Option<u32>, Query, description = "The survey version; the latest by default.")),
+    params(("id" = String, Path, description = "Survey id."), ("version" = Option<u32>, Query, description = "The survey version; the latest by default."), ("since_version" = Option<u32>, Query, description = "The rows of every version from this one up to `version` too, as the report with the same `since_version` counts them, under `version`'s columns; the last column says which version each row answered.")),
     security(("api_token" = [])),
     responses(
         (status = 200, description = "One row per response the caller may see, after a header row.", content_type = "text/csv", body = String,
@@ -147,6 +147,7 @@ impl IntoResponse for CsvExport {
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
         (status = 404, description = "No such survey or version.", body = ErrorBody),
+        (status = 422, description = "`since_version` is later than `version`, or a version between them asks another 0–10 question.", body = ErrorBody),
     ),
 )]
 pub async fn csv(
@@ -155,7 +156,9 @@ pub async fn csv(
     Path(id): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(responses_csv(&state, &caller, &id, query.version)
-        .await?
-        .into_response())
+    Ok(
+        responses_csv(&state, &caller, &id, query.version, query.since_version)
+            .await?
+            .into_response(),
+    )
 }

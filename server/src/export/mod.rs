@@ -11,7 +11,8 @@
 //!   difference between two reports, and no total minus the groups shown, ever isolates
 //!   fewer protected answers than that. This module must never compute a non-admin result
 //!   from anything else.
-//! - `GET /api/v1/surveys/{id}/responses.csv[?version=N]`: one row per response. Admins get
+//! - `GET /api/v1/surveys/{id}/responses.csv[?version=N&since_version=M]`: one row per
+//!   response (of every version from `M` to `N`, as the report counts them). Admins get
 //!   every row with identity; `account` callers get the identified responses of their
 //!   accounts (confidential ones only ever reach them inside aggregates); viewers get 403.
 //!
@@ -266,6 +267,25 @@ pub(crate) async fn report_parts(
     survey: &Arc<CompiledSurvey>,
     since: Option<u32>,
 ) -> Result<Vec<Part>, ResultsError> {
+    let mut parts = Vec::new();
+    for version in spanned_versions(store, survey, since).await? {
+        let columns = store.report_input(&version).await?;
+        parts.push(Part {
+            survey: version,
+            columns,
+        });
+    }
+    Ok(parts)
+}
+
+/// The versions of `survey` from `since` (only `survey` itself when `None`) up to it,
+/// oldest first: a version number never stored is skipped; a version after `survey`'s, or
+/// one that asks another 0–10 question, is refused.
+async fn spanned_versions(
+    store: &Store,
+    survey: &Arc<CompiledSurvey>,
+    since: Option<u32>,
+) -> Result<Vec<Arc<CompiledSurvey>>, ResultsError> {
     let target = survey.definition();
     let since = since.unwrap_or(target.version);
     if since > target.version {
@@ -274,7 +294,7 @@ pub(crate) async fn report_parts(
             target.version
         )));
     }
-    let mut parts = Vec::new();
+    let mut versions = Vec::new();
     for version in since..target.version {
         let Some(earlier) = store.survey(target.id.as_str(), Some(version)).await? else {
             continue;
@@ -292,18 +312,10 @@ pub(crate) async fn report_parts(
                 .to_string(),
             ));
         }
-        let columns = store.report_input(&earlier).await?;
-        parts.push(Part {
-            survey: earlier,
-            columns,
-        });
+        versions.push(earlier);
     }
-    let columns = store.report_input(survey).await?;
-    parts.push(Part {
-        survey: Arc::clone(survey),
-        columns,
-    });
-    Ok(parts)
+    versions.push(Arc::clone(survey));
+    Ok(versions)
 }
 
 /// The earliest version a report of `survey` can count: the oldest version from which
@@ -740,6 +752,7 @@ pub async fn responses_csv(
     caller: &Caller,
     survey_id: &str,
     version: Option<u32>,
+    since_version: Option<u32>,
 ) -> Result<CsvExport, ResultsError> {
     if caller.role == Role::Viewer {
         return Err(ResultsError::ViewerRefused);
@@ -747,6 +760,9 @@ pub async fn responses_csv(
     let survey = state
         .survey_or(survey_id, version, ResultsError::NoSurvey)
         .await?;
+    // The rows of the same versions as the report with the same `since_version`, under the
+    // columns of the version asked for: answers are found by question id.
+    let versions = spanned_versions(&state.store, &survey, since_version).await?;
     let definition = survey.definition();
     let question_ids: Vec<String> = definition
         .questions
@@ -772,8 +788,16 @@ pub async fn responses_csv(
     .map(str::to_owned)
     .collect::<Vec<_>>();
     header.extend(question_ids.iter().cloned());
-    header
-        .extend(["nps_category", "crq", "relationship", "contract_experience"].map(str::to_owned));
+    header.extend(
+        [
+            "nps_category",
+            "crq",
+            "relationship",
+            "contract_experience",
+            "survey_version",
+        ]
+        .map(str::to_owned),
+    );
     out.push_str(
         &header
             .iter()
@@ -784,11 +808,16 @@ pub async fn responses_csv(
     out.push('\n');
     // Names are looked up only for the rows the caller may see, in the cells beside their ids.
     let names = state.store.display_names().await?;
-    for row in state
-        .store
-        .export_rows(definition.id.as_str(), definition.version)
-        .await?
-    {
+    let mut rows = Vec::new();
+    for answered in &versions {
+        rows.extend(
+            state
+                .store
+                .export_rows(definition.id.as_str(), answered.definition().version)
+                .await?,
+        );
+    }
+    for row in rows {
         let visible = match caller.role {
             Role::Admin => true,
             Role::Account => {
@@ -886,6 +915,7 @@ pub async fn responses_csv(
                 .map(|score| format!("{score:.4}"))
                 .unwrap_or_default(),
         );
+        cells.push(row.survey_version.to_string());
         out.push_str(
             &cells
                 .iter()
@@ -895,8 +925,17 @@ pub async fn responses_csv(
         );
         out.push('\n');
     }
+    let spanned = match versions.first() {
+        Some(first) if first.definition().version != definition.version => {
+            format!("v{}-", first.definition().version)
+        }
+        _ => String::new(),
+    };
     Ok(CsvExport {
-        filename: format!("{}-v{}-responses.csv", definition.id, definition.version),
+        filename: format!(
+            "{}-{spanned}v{}-responses.csv",
+            definition.id, definition.version
+        ),
         text: out,
     })
 }

@@ -4,12 +4,15 @@
 //! answers only in that version's whole batches.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt as _;
 use rapport_scoring::definition::Question;
 use rapport_scoring::ids::QuestionId;
 use rapport_scoring::template;
+use rapport_server::api::app;
 use rapport_server::auth::Role;
 use serde_json::{Value, json};
+use tower::ServiceExt as _;
 
 use crate::dashboard::{get as get_page, session};
 use crate::support::{TestServer, portal_response, post_invited, token};
@@ -91,6 +94,24 @@ async fn get_json(server: &TestServer, token: &str, path: &str) -> (StatusCode, 
                 .unwrap(),
         )
         .await
+}
+
+/// The CSV export with `query`: its file name and its text.
+async fn csv(server: &TestServer, token: &str, query: &str) -> (String, String) {
+    let request = Request::get(format!(
+        "/api/v1/surveys/client-portal/responses.csv{query}"
+    ))
+    .header("authorization", format!("Bearer {token}"))
+    .body(Body::empty())
+    .unwrap();
+    let response = app(server.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (disposition, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 async fn report(server: &TestServer, token: &str, query: &str) -> (StatusCode, Value) {
@@ -223,6 +244,25 @@ async fn a_report_counts_earlier_versions_by_question_id() {
         respondents(&both_lists).contains(&"Known 2".to_owned()),
         "{both_lists}"
     );
+    // The CSV holds the same rows as the report over the same versions, under version 2's
+    // columns, each saying which version it answered.
+    let (disposition, spanning) = csv(&server, &admin, "?since_version=1").await;
+    assert!(
+        disposition.contains("client-portal-v1-v2-responses.csv"),
+        "{disposition}"
+    );
+    let lines: Vec<&str> = spanning.lines().collect();
+    assert_eq!(lines.len(), 1 + 6, "{spanning}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(header.last(), Some(&"survey_version"));
+    assert!(header.contains(&"handover") && !header.contains(&"satisfaction"));
+    let versions: Vec<&str> = lines[1..]
+        .iter()
+        .map(|line| line.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(versions, ["1", "1", "2", "2", "2", "2"]);
+    let (_, latest) = csv(&server, &admin, "").await;
+    assert_eq!(latest.lines().count(), 1 + 4);
     // Naming version 2 itself as the earliest is the version alone.
     let (_, same) = report(&server, &admin, "?since_version=2").await;
     assert_eq!(same["n"], 4);

@@ -338,6 +338,7 @@ fn header(input: &DashboardPage<'_>) -> Markup {
                         href={
                             "/dashboard/surveys/" (url_encode(definition.id.as_str()))
                             "/responses.csv?version=" (definition.version)
+                            "&since_version=" (input.versions.since)
                         }
                         download { "Download CSV" }
                 }
