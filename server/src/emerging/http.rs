@@ -6,12 +6,12 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 
 use super::{RoleEmerging, role_emerging};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::export::{ReportRequest, ResultsError, breakdowns, report_filter};
+use crate::export::ResultsError;
+use crate::export::http::ReportQuery;
 use crate::state::AppState;
 
 /// The emerging-topics route, nested under `/api/v1` by [`crate::api::app`].
@@ -19,35 +19,12 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/surveys/{id}/emerging", get(emerging))
 }
 
-/// Query of the emerging-topics endpoint.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EmergingQuery {
-    /// Survey version; the latest by default.
-    pub version: Option<u32>,
-    /// Field(s), comma-separated, to give the same figures within each group of (as the
-    /// report's `by`, one field at a time): in `segments`.
-    pub by: Option<String>,
-    /// Count every version from this one up to `version`, as the report's `since_version`.
-    pub since_version: Option<u32>,
-    /// `true`: only the answers the server can vouch for, as in the report.
-    #[serde(default)]
-    pub verified: Option<bool>,
-    /// Only answers received on or after this day (UTC), written `YYYY-MM-DD`.
-    pub from: Option<String>,
-    /// Only answers received on or before this day (UTC), written `YYYY-MM-DD`.
-    pub to: Option<String>,
-    /// Only this account's answers (after the label rules' merges). An `account` token may
-    /// name only its own accounts.
-    pub account: Option<String>,
-}
-
 /// Emerging topics, restricted by role.
 #[utoipa::path(
     get,
     path = "/api/v1/surveys/{id}/emerging",
     tag = "results",
-    params(("id" = String, Path, description = "Survey id."), EmergingQuery),
+    params(("id" = String, Path, description = "Survey id."), ReportQuery),
     security(("api_token" = [])),
     responses(
         (status = 200, description = "Words newly frequent in the strength and weakness texts, wave by wave, and the share of texts no topic catches, over what the caller's role may see, narrowed as the report with the same query.", body = RoleEmerging),
@@ -63,21 +40,11 @@ pub async fn emerging(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<EmergingQuery>,
+    Query(query): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let survey = state
         .survey_or(&id, query.version, ResultsError::NoSurvey)
         .await?;
-    let names = query.by.as_deref().unwrap_or_default().split(',');
-    let request = ReportRequest {
-        breakdowns: breakdowns(survey.definition(), names)?,
-        verified_only: query.verified == Some(true),
-        filter: report_filter(
-            query.from.as_deref(),
-            query.to.as_deref(),
-            query.account.as_deref(),
-        )?,
-        since_version: query.since_version,
-    };
+    let request = query.request(survey.definition())?;
     Ok(Json(role_emerging(&state.store, &caller, &survey, &request).await?).into_response())
 }

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use rapport_scoring::SurveyDefinition;
 use serde::Deserialize;
 
 use super::{
@@ -27,7 +28,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/surveys/{id}/responses.csv", get(csv))
 }
 
-/// Query of the report and export endpoints.
+/// Query of the report, emerging-topics and export endpoints (emerging topics break down by
+/// one field at a time, and the export reads only `version` and `since_version`).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
@@ -53,6 +55,27 @@ pub struct ReportQuery {
     /// Only this account's answers (after the label rules' merges). An `account` token may
     /// name only its own accounts.
     pub account: Option<String>,
+}
+
+impl ReportQuery {
+    /// The request this query makes of `definition` (the version it names): its
+    /// breakdowns, whether only verified answers count, the filter and the versions. The
+    /// report and emerging topics read the same query the same way.
+    pub fn request(&self, definition: &SurveyDefinition) -> Result<ReportRequest, ResultsError> {
+        Ok(ReportRequest {
+            breakdowns: breakdowns(
+                definition,
+                self.by.as_deref().unwrap_or_default().split(','),
+            )?,
+            verified_only: self.verified == Some(true),
+            filter: report_filter(
+                self.from.as_deref(),
+                self.to.as_deref(),
+                self.account.as_deref(),
+            )?,
+            since_version: self.since_version,
+        })
+    }
 }
 
 impl From<ResultsError> for ApiError {
@@ -104,17 +127,7 @@ pub async fn report(
     let survey = state
         .survey_or(&id, query.version, ResultsError::NoSurvey)
         .await?;
-    let names = query.by.as_deref().unwrap_or_default().split(',');
-    let request = ReportRequest {
-        breakdowns: breakdowns(survey.definition(), names)?,
-        verified_only: query.verified == Some(true),
-        filter: report_filter(
-            query.from.as_deref(),
-            query.to.as_deref(),
-            query.account.as_deref(),
-        )?,
-        since_version: query.since_version,
-    };
+    let request = query.request(survey.definition())?;
     Ok(Json(role_report(&state.store, &caller, &survey, request).await?).into_response())
 }
 

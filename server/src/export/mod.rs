@@ -281,7 +281,7 @@ pub(crate) async fn report_parts(
 /// The versions of `survey` from `since` (only `survey` itself when `None`) up to it,
 /// oldest first: a version number never stored is skipped; a version after `survey`'s, or
 /// one that asks another 0–10 question, is refused.
-async fn spanned_versions(
+pub(crate) async fn spanned_versions(
     store: &Store,
     survey: &Arc<CompiledSurvey>,
     since: Option<u32>,

@@ -47,6 +47,9 @@ impl From<FollowUpError> for ApiError {
             | FollowUpError::NotOnList { .. }
             | FollowUpError::OtherAccount { .. } => ApiError::NotFound(error.to_string()),
             FollowUpError::NoteTooLong => ApiError::invalid_field("note", error.to_string()),
+            FollowUpError::Versions(_) => {
+                ApiError::invalid_field("since_version", error.to_string())
+            }
             FollowUpError::Failed(error) => ApiError::from(error),
         }
     }
@@ -58,8 +61,9 @@ impl From<FollowUpError> for ApiError {
 pub struct FollowUpQuery {
     /// Survey version; the latest by default.
     pub version: Option<u32>,
-    /// List the answers to every version from this one up to `version` too, each judged by
-    /// its own version's rules; only `version` by default.
+    /// List the answers to every version from this one up to `version` too, as the report
+    /// with the same `since_version` counts them, each judged by its own version's rules;
+    /// only `version` by default.
     pub since_version: Option<u32>,
     /// Only this wave.
     pub wave: Option<String>,
@@ -89,6 +93,7 @@ pub struct FlagQuery {
             headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
         (status = 403, description = "Viewers see aggregate reports only.", body = ErrorBody),
         (status = 404, description = "No such survey or version.", body = ErrorBody),
+        (status = 422, description = "`since_version` is later than `version`, or a version between them asks another 0–10 question.", body = ErrorBody),
     ),
 )]
 pub async fn list(

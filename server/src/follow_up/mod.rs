@@ -22,7 +22,6 @@
 pub mod http;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use rapport_scoring::SurveyDefinition;
 use rapport_scoring::close_loop::{
@@ -34,6 +33,7 @@ use rapport_scoring::wire::{ConfidentialityChoice, Identity};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, Role};
+use crate::export::{ResultsError, spanned_versions};
 use crate::state::AppState;
 use crate::store::{
     CompiledSurvey, ExportRow, FollowUpRow, FollowUpStatus, FollowUpSubject, ReportColumns,
@@ -152,6 +152,9 @@ pub enum FollowUpError {
     /// No such survey, or no such version of it.
     #[error("no survey {0:?}")]
     NoSurvey(String),
+    /// Versions that cannot be listed together (see `crate::export::ResultsError::Versions`).
+    #[error("{0}")]
+    Versions(String),
     /// A note longer than [`MAX_NOTE_CHARS`].
     #[error("a note has at most {MAX_NOTE_CHARS} characters")]
     NoteTooLong,
@@ -303,24 +306,15 @@ pub async fn follow_up_overview(
     // `None` sorts first in a BTreeMap; responses without an account are moved last below.
     let mut summaries: BTreeMap<Option<String>, AccountSummary> = BTreeMap::new();
     let mut identified: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    // The versions listed, oldest first: a new version (a reworded title) does not take
-    // the conversations still to have off the list.
-    let target = survey.definition();
-    let since = scope
-        .since_version
-        .unwrap_or(target.version)
-        .min(target.version);
-    let mut versions = Vec::new();
-    for version in since..target.version {
-        if let Some(earlier) = state
-            .store
-            .survey(target.id.as_str(), Some(version))
-            .await?
-        {
-            versions.push(earlier);
-        }
-    }
-    versions.push(Arc::clone(&survey));
+    // The versions listed, oldest first, as the report with the same `since_version` counts
+    // them: a new version (a reworded title) does not take the conversations still to have
+    // off the list.
+    let versions = spanned_versions(&state.store, &survey, scope.since_version)
+        .await
+        .map_err(|error| match error {
+            ResultsError::Failed(error) => FollowUpError::Failed(error),
+            other => FollowUpError::Versions(other.to_string()),
+        })?;
     for version in &versions {
         // The rows as reports read them, kept in memory; only the few listed are read in
         // full. An account caller sees a protected answer's flag only once its batch (of

@@ -3,13 +3,9 @@
 //! count below the minimum group size reaches a role other than admin, and quotes only
 //! reach the roles that may read those texts.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt as _;
-use rapport_server::api::app;
+use axum::http::StatusCode;
 use rapport_server::auth::Role;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 use crate::dashboard::{get as get_page, session};
 use crate::support::{TestServer, portal_response, post_invited, token};
@@ -18,28 +14,11 @@ use crate::support::{TestServer, portal_response, post_invited, token};
 const NEW_WORD: &str = "Invoicing";
 
 async fn emerging(server: &TestServer, token: &str) -> Value {
-    let request = Request::get("/api/v1/surveys/client-portal/emerging")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = app(server.state.clone()).oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
-async fn get_json(server: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
-    let request = Request::get(path)
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = app(server.state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let (status, body) = server
+        .get_as(token, "/api/v1/surveys/client-portal/emerging")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    body
 }
 
 /// Posts one identified Northwind answer.
@@ -181,12 +160,12 @@ async fn the_api_and_the_dashboard_name_the_same_new_words_for_each_role() {
     );
     assert!(!filtered.text.contains("<q>handover</q>"));
     for query in ["?account=contoso", "?from=2999-01-01"] {
-        let (status, narrowed) = get_json(
-            &server,
-            &admin,
-            &format!("/api/v1/surveys/client-portal/emerging{query}"),
-        )
-        .await;
+        let (status, narrowed) = server
+            .get_as(
+                &admin,
+                &format!("/api/v1/surveys/client-portal/emerging{query}"),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{narrowed}");
         assert_eq!(
             narrowed["topics"]["waves"],
@@ -195,12 +174,12 @@ async fn the_api_and_the_dashboard_name_the_same_new_words_for_each_role() {
         );
     }
     // An account manager may not narrow to another account.
-    let (status, _) = get_json(
-        &server,
-        &northwind,
-        "/api/v1/surveys/client-portal/emerging?account=contoso",
-    )
-    .await;
+    let (status, _) = server
+        .get_as(
+            &northwind,
+            "/api/v1/surveys/client-portal/emerging?account=contoso",
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The account manager: the same word and share, but 4 promoters and 2 detractors are
@@ -349,19 +328,13 @@ async fn new_words_within_each_group_are_counted_and_hidden_as_the_report_does()
     }
     let admin = token(&server, Role::Admin, &[]).await;
 
-    let (status, words) = get_json(
-        &server,
-        &admin,
-        "/api/v1/surveys/client-portal/emerging?by=account",
-    )
-    .await;
+    let (status, words) = server
+        .get_as(&admin, "/api/v1/surveys/client-portal/emerging?by=account")
+        .await;
     assert_eq!(status, StatusCode::OK, "{words}");
-    let (_, report) = get_json(
-        &server,
-        &admin,
-        "/api/v1/surveys/client-portal/report?by=account",
-    )
-    .await;
+    let (_, report) = server
+        .get_as(&admin, "/api/v1/surveys/client-portal/report?by=account")
+        .await;
     let groups = |groups: &Value, suppressed: &str| -> Vec<(String, u64, bool)> {
         groups
             .as_array()
@@ -409,11 +382,11 @@ async fn new_words_within_each_group_are_counted_and_hidden_as_the_report_does()
         page.text
     );
 
-    let (status, _) = get_json(
-        &server,
-        &admin,
-        "/api/v1/surveys/client-portal/emerging?by=returning:confidentiality",
-    )
-    .await;
+    let (status, _) = server
+        .get_as(
+            &admin,
+            "/api/v1/surveys/client-portal/emerging?by=returning:confidentiality",
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }

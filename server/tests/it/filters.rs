@@ -4,8 +4,7 @@
 //! their own accounts and refused the label rules, the audit of every rule, and the curious
 //! account manager comparing date ranges a confidential answer apart.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use rapport_server::auth::Role;
 use serde_json::{Value, json};
 
@@ -78,11 +77,9 @@ async fn confidential(server: &TestServer, counter: u32, account: &str, nps: u8,
 
 async fn report(server: &TestServer, token: &str, query: &str) -> (StatusCode, Value) {
     server
-        .send(
-            Request::get(format!("/api/v1/surveys/client-portal/report{query}"))
-                .header("authorization", format!("Bearer {token}"))
-                .body(Body::empty())
-                .unwrap(),
+        .get_as(
+            token,
+            &format!("/api/v1/surveys/client-portal/report{query}"),
         )
         .await
 }

@@ -146,6 +146,17 @@ impl TestServer {
         self.send(request).await
     }
 
+    /// `GET path` with `token` as the bearer token: the status and the JSON body.
+    pub(crate) async fn get_as(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.send(
+            Request::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
     pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Request::get(path).body(Body::empty()).unwrap())
             .await

@@ -87,12 +87,7 @@ async fn confidential(server: &TestServer, counter: u32, version: u32, account: 
 
 async fn get_json(server: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
     server
-        .send(
-            Request::get(format!("/api/v1/surveys/client-portal/{path}"))
-                .header("authorization", format!("Bearer {token}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .get_as(token, &format!("/api/v1/surveys/client-portal/{path}"))
         .await
 }
 
@@ -116,11 +111,9 @@ async fn csv(server: &TestServer, token: &str, query: &str) -> (String, String) 
 
 async fn report(server: &TestServer, token: &str, query: &str) -> (StatusCode, Value) {
     server
-        .send(
-            Request::get(format!("/api/v1/surveys/client-portal/report{query}"))
-                .header("authorization", format!("Bearer {token}"))
-                .body(Body::empty())
-                .unwrap(),
+        .get_as(
+            token,
+            &format!("/api/v1/surveys/client-portal/report{query}"),
         )
         .await
 }
@@ -326,6 +319,10 @@ async fn versions_that_cannot_be_counted_together_are_refused() {
     identified(&server, 1, 1, 9, "2025").await;
     let admin = token(&server, Role::Admin, &[]).await;
     let (status, body) = report(&server, &admin, "?since_version=2").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["details"][0]["field"], "since_version", "{body}");
+    // The close-the-loop list reads the versions the same way.
+    let (status, body) = get_json(&server, &admin, "follow-ups?since_version=2").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["details"][0]["field"], "since_version", "{body}");
 
